@@ -1,0 +1,240 @@
+"""The ``procsim`` command line. Every subcommand has ``--help``.
+
+Bad input (a missing or invalid file, an unknown scenario, an unusable device) prints one
+line naming what is wrong and exits with status 2; never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from sim import __version__
+from sim.core.scenario import ScenarioError, find_scenario, load_scenario, scenario_paths
+from sim.errors import UserError
+from sim.storage.recording import RecordingError
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+# --- scenarios ---------------------------------------------------------------------------
+def _cmd_scenarios(args: argparse.Namespace) -> int:
+    if args.action == "check":
+        if not args.file:
+            raise UserError("scenarios check: expected a FILE to validate")
+        sc = load_scenario(args.file)
+        print(
+            f"{args.file}: ok ({sc.id}, task {sc.task}, schema {sc.schema_version}, "
+            f"sha256 {sc.content_hash[:12]})"
+        )
+        return 0
+    for p in scenario_paths():
+        try:
+            sc = load_scenario(p)
+            print(f"{sc.id:16s} {sc.task:13s} {sc.title}")
+        except ScenarioError as exc:
+            print(f"{p.stem:16s} INVALID       {exc}")
+    return 0
+
+
+# --- simulate ----------------------------------------------------------------------------
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    from sim.pipeline import Pipeline
+    from sim.sources.scripted import ScriptedSource
+    from sim.storage.session import run_session
+
+    scenario = find_scenario(args.scenario)
+    source = ScriptedSource(scenario, args.skill, args.seed)
+    out = Path(args.output)
+    if out.exists() and not args.force:
+        raise UserError(f"{out}: already exists (use --force to overwrite)")
+    if out.exists():
+        out.unlink()
+    pipeline = Pipeline(scenario)
+    result = run_session(
+        pipeline,
+        source,
+        out,
+        trainee=args.trainee,
+        input_kind="scripted",
+        meta={"skill": args.skill, "seed": args.seed},
+    )
+    print(
+        f"{out}: {scenario.id} {args.skill} seed {args.seed}: score {result.score:.1f} "
+        f"{'PASS' if result.passed else 'FAIL'}"
+    )
+    return 0
+
+
+# --- score -------------------------------------------------------------------------------
+def _fmt_value(v: float | None) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "-"
+    return f"{v:.3g}" if abs(v) < 100 else f"{v:.0f}"
+
+
+def print_result(name: str, result: Any) -> None:
+    """Human-readable result of a scored session."""
+    print(
+        f"{name}: {result.scenario}  score {result.score:.1f}/100  "
+        f"{'PASS' if result.passed else 'FAIL'} (pass at {result.pass_score:g})"
+    )
+    for e in result.critical_errors:
+        print(f"  CRITICAL  {e.message}")
+    for e in result.errors:
+        print(f"  error     {e.message}")
+    print(f"  {'metric':28s} {'value':>9s} {'unit':6s} {'points':>6s} {'weight':>6s}")
+    for m in result.metrics:
+        pts = "" if m.points is None else f"{m.points:.0f}"
+        wt = "" if m.points is None else f"{m.weight:g}"
+        print(f"  {m.name:28s} {_fmt_value(m.value):>9s} {m.unit:6s} {pts:>6s} {wt:>6s}")
+    for a in result.advice:
+        print(f"  work on: {a}")
+
+
+def _cmd_score(args: argparse.Namespace) -> int:
+    from sim.storage.session import rescore
+
+    out = []
+    mismatches = 0
+    for f in args.files:
+        r = rescore(f)
+        if args.json:
+            d = r.result.as_dict()
+            d["file"] = f
+            d["matches_recording"] = r.matches
+            out.append(d)
+        else:
+            print_result(f, r.result)
+            if r.recording.result is None:
+                print("  (recording has no stored result: session was interrupted)")
+            elif not r.matches:
+                print("  WARNING: re-scoring differs from the recorded result")
+        mismatches += 0 if r.matches or r.recording.result is None else 1
+    if args.json:
+        print(json.dumps(out if len(out) > 1 else out[0], indent=2, allow_nan=False, default=str))
+    return 1 if mismatches else 0
+
+
+# --- motion ------------------------------------------------------------------------------
+def _cmd_motion(args: argparse.Namespace) -> int:
+    from sim.metrics.motion import motion_metrics
+    from sim.metrics.trajectory_csv import read_trajectory_csv
+
+    t, pos = read_trajectory_csv(args.csv)
+    mm = motion_metrics(t, pos, noise_floor_mm=args.noise_floor)
+    from sim.metrics.catalog import MOTION
+
+    if args.json:
+        print(
+            json.dumps(
+                {k: (None if math.isnan(v) else v) for k, v in mm.as_dict().items()}, indent=2
+            )
+        )
+        return 0
+    for info in MOTION:
+        v = getattr(mm, info.name)
+        print(f"{info.name:18s} {_fmt_value(float(v)):>9s} {info.unit:5s} {info.description}")
+    return 0
+
+
+# --- parser ------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="procsim",
+        description="Practise venipuncture and suturing with scored hand motion and live coaching.",
+    )
+    parser.add_argument("--version", action="version", version=f"procsim {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser(
+        "scenarios",
+        help="list scenarios, or validate a scenario file",
+        description="List the shipped scenarios, or `check FILE` to validate "
+        "one (exit status 2 with one line naming the key if invalid).",
+    )
+    p.add_argument("action", nargs="?", choices=["list", "check"], default="list")
+    p.add_argument("file", nargs="?", help="scenario file to check")
+    p.set_defaults(func=_cmd_scenarios)
+
+    p = sub.add_parser(
+        "simulate",
+        help="write a recording of a scripted trainee",
+        description="Run a scripted trainee of a given skill through a "
+        "scenario and write the recording.",
+    )
+    p.add_argument("scenario", help="scenario id (see `procsim scenarios`) or .toml path")
+    p.add_argument("--skill", choices=["expert", "intermediate", "novice"], default="expert")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--trainee", default="scripted", help="trainee id stored in the recording")
+    p.add_argument("-o", "--output", required=True, help="recording file to write (.jsonl)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing file")
+    p.set_defaults(func=_cmd_simulate)
+
+    p = sub.add_parser(
+        "score",
+        help="re-score recordings",
+        description="Re-run recordings through the task, metrics and cue "
+        "rules and print the result; exit status 1 if a re-score differs from "
+        "what was recorded.",
+    )
+    p.add_argument("files", nargs="+", metavar="FILE", help="recording files")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=_cmd_score)
+
+    p = sub.add_parser(
+        "motion",
+        help="motion metrics of any trajectory CSV",
+        description="Task-independent metrics (time, path length, movements, "
+        "SPARC, LDLJ, tremor) of a CSV with columns t_s, x_mm, y_mm, z_mm.",
+    )
+    p.add_argument("csv", help="trajectory CSV file")
+    p.add_argument(
+        "--noise-floor",
+        type=float,
+        default=0.0,
+        metavar="MM",
+        help="tracker noise floor in the tremor band, mm RMS (default 0)",
+    )
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=_cmd_motion)
+
+    for register in _extra_commands():
+        register(sub)
+    return parser
+
+
+# Modules of the adapter layers (app, tracking, lab) that add subcommands: each has a
+# ``register(subparsers)`` function. Imported only when the parser is built.
+COMMAND_MODULES: tuple[str, ...] = ()
+
+
+def _extra_commands() -> list[Callable[[Any], None]]:
+    import importlib
+
+    return [importlib.import_module(name).register for name in COMMAND_MODULES]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.func(args))
+    except (UserError, ScenarioError, RecordingError) as exc:
+        print(f"procsim: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("procsim: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,4 @@
+"""The pure, deterministic core: records, scenarios, geometry and task state machines.
+
+Nothing under ``sim.core`` imports pygame, OpenGL, cv2 or mediapipe.
+"""

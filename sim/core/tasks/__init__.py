@@ -1,0 +1,66 @@
+"""Task models: pure state machines ``step(state, item) -> (state, events)``.
+
+A task never keeps state of its own: everything that changes lives in the immutable state
+value it is handed, and time comes in with the samples, so the same items always give the
+same events.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from sim.core.records import Event, Item
+from sim.core.scenario import Scenario
+
+
+class Task(Protocol):
+    """The contract every task model follows."""
+
+    scenario: Scenario
+
+    def initial(self) -> Any:
+        """The state before the first item."""
+
+    def step(self, state: Any, item: Item) -> tuple[Any, tuple[Event, ...]]:
+        """Consume one sample or action; return the new state and the events it caused."""
+
+    def phase(self, state: Any) -> str:
+        """Name of the current phase, for the HUD and per-phase timing."""
+
+
+VENIPUNCTURE_ERRORS = (
+    "back_wall",
+    "missed_vein",
+    "angle_out_of_range",
+    "bevel_down",
+    "no_tourniquet",
+    "tourniquet_too_long",
+    "tourniquet_on_at_withdrawal",
+    "attempts_exceeded",
+    "incomplete",
+)
+SUTURING_ERRORS = (
+    "bite_out_of_range",
+    "not_perpendicular",
+    "asymmetric_bites",
+    "tissue_drag",
+    "through_pad",
+    "missed_wound",
+    "incomplete",
+)
+
+
+def error_kinds_for_task(task: str) -> tuple[str, ...]:
+    """Event kinds that are procedural errors for ``task``."""
+    return VENIPUNCTURE_ERRORS if task == "venipuncture" else SUTURING_ERRORS
+
+
+def make_task(scenario: Scenario) -> Task:
+    """The task model for a scenario."""
+    if scenario.task == "venipuncture":
+        from sim.core.tasks.venipuncture import VenipunctureTask
+
+        return VenipunctureTask(scenario)
+    from sim.core.tasks.suturing import SuturingTask
+
+    return SuturingTask(scenario)

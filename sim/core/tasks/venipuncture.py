@@ -1,0 +1,370 @@
+"""Venipuncture at the antecubital fossa as a pure state machine.
+
+Geometry (see :class:`sim.core.geometry.Cylinder`): the forearm is a cylinder along x whose
+top runs along ``y = 0``; the vein is a straight tube parallel to x at ``y = -depth``,
+``z = lateral``, ``|x| <= length / 2``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+from sim.core import geometry as g
+from sim.core.records import Action, ActionKind, Event, Item, Sample, Vec3
+from sim.core.scenario import Scenario
+
+APPROACH, IN_SKIN, IN_VEIN, THROUGH_WALL = "approach", "in_skin", "in_vein", "through_wall"
+
+
+@dataclass(frozen=True, slots=True)
+class VenipunctureState:
+    """Everything that changes during a venipuncture session."""
+
+    position: str = APPROACH
+    last_tip: Vec3 | None = None
+    tourniquet_on: bool = False
+    tourniquet_since_s: float = 0.0
+    tourniquet_warned: bool = False
+    attempts: int = 0
+    failed_attempts: int = 0
+    flashback: bool = False
+    back_wall: bool = False
+    missed: bool = False
+    ref_axis: Vec3 | None = None
+    lumen_since_s: float | None = None
+    drawn: bool = False
+    completed: bool = False
+    finished: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class NeedleMeasure:
+    """Live measurements of the needle against the arm and vein (for cues and the HUD)."""
+
+    depth_mm: float
+    angle_deg: float
+    roll_deg: float
+    offset_mm: float
+    distance_to_skin_mm: float
+
+
+class VenipunctureTask:
+    """Detects tourniquet use, punctures, flashback, back-wall puncture, misses,
+    redirections, blood drawn, withdrawal and completion."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.scenario = scenario
+        geo, tol = scenario.venipuncture
+        self.geo, self.tol = geo, tol
+        self.skin = g.Cylinder(geo.arm_radius_mm)
+        self.vein_y = -geo.vein_depth_mm
+        self.vein_z = geo.vein_lateral_mm
+        self.vein_r = geo.vein_diameter_mm / 2
+        self.vein_half = geo.vein_length_mm / 2
+
+    def initial(self) -> VenipunctureState:
+        return VenipunctureState()
+
+    def phase(self, state: VenipunctureState) -> str:
+        if state.completed or state.finished:
+            return "done"
+        if state.drawn:
+            return "withdraw"
+        if state.position in (IN_VEIN, THROUGH_WALL) or state.flashback:
+            return "draw"
+        if state.position == IN_SKIN:
+            return "insert"
+        return "prepare"
+
+    # --- geometry -------------------------------------------------------------------
+    def vein_distance_mm(self, p: Vec3) -> float:
+        """Distance of ``p`` from the vein centreline (infinite beyond the vein's ends)."""
+        if abs(p[0]) > self.vein_half:
+            return math.inf
+        return math.hypot(p[1] - self.vein_y, p[2] - self.vein_z)
+
+    def in_lumen(self, p: Vec3) -> bool:
+        return self.vein_distance_mm(p) < self.vein_r
+
+    def beyond_vein(self, p: Vec3) -> bool:
+        """True when ``p`` is deeper than the vein's far wall."""
+        return p[1] < self.vein_y - self.vein_r
+
+    def crosses_lumen(self, a: Vec3, b: Vec3) -> bool:
+        """Whether the straight segment ``a -> b`` passes through the lumen."""
+        d = g.sub(b, a)
+        c = (a[0], self.vein_y, self.vein_z)
+        dd = d[1] * d[1] + d[2] * d[2]
+        f = 0.0 if dd == 0.0 else ((c[1] - a[1]) * d[1] + (c[2] - a[2]) * d[2]) / dd
+        f = min(1.0, max(0.0, f))
+        return self.in_lumen(g.add(a, g.scale(d, f)))
+
+    def measure(self, s: Sample) -> NeedleMeasure:
+        """Angle to the skin, bevel roll and lateral offset of where the needle is aimed."""
+        p = s.tip_mm
+        depth = self.skin.depth_mm(p)
+        if depth < 0.0:
+            hit = self.skin.intersect_ray(p, s.axis)
+            surface = hit if hit is not None else p
+            dist = g.norm(g.sub(surface, p)) if hit is not None else -depth
+        else:
+            surface, dist = p, 0.0
+        n = self.skin.normal_at(surface)
+        angle = math.degrees(math.asin(max(-1.0, min(1.0, -g.dot(s.axis, n)))))
+        roll = g.signed_roll_deg(s.normal, n, s.axis)
+        return NeedleMeasure(depth, angle, roll, surface[2] - self.vein_z, dist)
+
+    # --- state machine --------------------------------------------------------------
+    def step(
+        self, state: VenipunctureState, item: Item
+    ) -> tuple[VenipunctureState, tuple[Event, ...]]:
+        if isinstance(item, Action):
+            return self._action(state, item)
+        return self._sample(state, item)
+
+    def _action(
+        self, st: VenipunctureState, a: Action
+    ) -> tuple[VenipunctureState, tuple[Event, ...]]:
+        t = a.t_s
+        if a.kind is ActionKind.TOURNIQUET_ON and not st.tourniquet_on:
+            return replace(st, tourniquet_on=True, tourniquet_since_s=t, tourniquet_warned=False), (
+                Event(t, "tourniquet_on", "tourniquet applied"),
+            )
+        if a.kind is ActionKind.TOURNIQUET_OFF and st.tourniquet_on:
+            dur = t - st.tourniquet_since_s
+            return replace(st, tourniquet_on=False), (
+                Event(
+                    t,
+                    "tourniquet_off",
+                    f"tourniquet released after {dur:.0f} s",
+                    values=(("duration_s", dur),),
+                ),
+            )
+        if a.kind is ActionKind.FINISH and not st.finished:
+            events: list[Event] = []
+            if st.tourniquet_on:
+                dur = t - st.tourniquet_since_s
+                events.append(
+                    Event(
+                        t,
+                        "tourniquet_off",
+                        f"tourniquet released after {dur:.0f} s",
+                        values=(("duration_s", dur),),
+                    )
+                )
+            if not st.completed:
+                events.append(Event(t, "incomplete", "finished before blood was drawn", True))
+            events.append(Event(t, "finish", "session finished"))
+            return replace(st, finished=True, tourniquet_on=False), tuple(events)
+        return st, ()
+
+    def _sample(
+        self, st: VenipunctureState, s: Sample
+    ) -> tuple[VenipunctureState, tuple[Event, ...]]:
+        if not s.tracked or st.finished:
+            return st, ()
+        t, p = s.t_s, s.tip_mm
+        events: list[Event] = []
+        tol = self.tol
+        if (
+            st.tourniquet_on
+            and not st.tourniquet_warned
+            and t - st.tourniquet_since_s > tol.tourniquet_max_s
+        ):
+            events.append(
+                Event(
+                    t,
+                    "tourniquet_too_long",
+                    f"tourniquet on for over {tol.tourniquet_max_s:.0f} s",
+                    True,
+                    (("limit_s", tol.tourniquet_max_s),),
+                )
+            )
+            st = replace(st, tourniquet_warned=True)
+        depth = self.skin.depth_mm(p)
+        prev = st.last_tip
+        if st.position == APPROACH:
+            if depth >= 0.0 and prev is not None and self.skin.depth_mm(prev) < 0.0:
+                st = self._puncture(st, s, prev, events)
+            else:
+                return replace(st, last_tip=p), tuple(events)
+        elif depth < -tol.exit_margin_mm:
+            st = self._withdraw(st, s, events)
+        else:
+            st = self._advance(st, s, prev, events)
+        return replace(st, last_tip=p), tuple(events)
+
+    def _puncture(
+        self, st: VenipunctureState, s: Sample, prev: Vec3, events: list[Event]
+    ) -> VenipunctureState:
+        t, tol = s.t_s, self.tol
+        hit = self.skin.intersect_segment(prev, s.tip_mm) or s.tip_mm
+        n = self.skin.normal_at(hit)
+        angle = math.degrees(math.asin(max(-1.0, min(1.0, -g.dot(s.axis, n)))))
+        roll = g.signed_roll_deg(s.normal, n, s.axis)
+        offset = hit[2] - self.vein_z
+        attempt = st.attempts + 1
+        events.append(
+            Event(
+                t,
+                "skin_puncture",
+                f"skin punctured at {angle:.0f} deg (attempt {attempt})",
+                values=(
+                    ("attempt", float(attempt)),
+                    ("angle_deg", angle),
+                    ("roll_deg", roll),
+                    ("offset_mm", offset),
+                    ("x_mm", hit[0]),
+                    ("y_mm", hit[1]),
+                    ("z_mm", hit[2]),
+                ),
+            )
+        )
+        if st.failed_attempts >= tol.max_attempts:
+            events.append(
+                Event(
+                    t,
+                    "attempts_exceeded",
+                    f"more than {tol.max_attempts} failed attempts: stop and escalate",
+                    True,
+                    (("attempt", float(attempt)),),
+                )
+            )
+        if not tol.angle_min_deg <= angle <= tol.angle_max_deg:
+            word = "too steep" if angle > tol.angle_max_deg else "too shallow"
+            events.append(
+                Event(
+                    t,
+                    "angle_out_of_range",
+                    f"insertion angle {angle:.0f} deg {word} "
+                    f"(target {tol.angle_min_deg:g}-{tol.angle_max_deg:g})",
+                    True,
+                    (("angle_deg", angle),),
+                )
+            )
+        if abs(roll) > tol.bevel_roll_tol_deg:
+            events.append(
+                Event(
+                    t,
+                    "bevel_down",
+                    f"bevel rolled {roll:.0f} deg from up",
+                    True,
+                    (("roll_deg", roll),),
+                )
+            )
+        if not st.tourniquet_on:
+            events.append(Event(t, "no_tourniquet", "punctured without a tourniquet", True))
+        st = replace(
+            st,
+            position=IN_SKIN,
+            attempts=attempt,
+            flashback=False,
+            back_wall=False,
+            missed=False,
+            ref_axis=s.axis,
+            lumen_since_s=None,
+        )
+        return self._advance(st, s, hit, events)
+
+    def _advance(
+        self, st: VenipunctureState, s: Sample, prev: Vec3 | None, events: list[Event]
+    ) -> VenipunctureState:
+        t, p = s.t_s, s.tip_mm
+        if st.ref_axis is not None:
+            turn = g.angle_between_deg(st.ref_axis, s.axis)
+            if turn > self.tol.redirect_deg:
+                events.append(
+                    Event(
+                        t,
+                        "redirection",
+                        f"needle redirected by {turn:.0f} deg",
+                        values=(("angle_deg", turn),),
+                    )
+                )
+                st = replace(st, ref_axis=s.axis)
+        lumen = self.in_lumen(p)
+        passed = prev is not None and not lumen and self.crosses_lumen(prev, p)
+        position = st.position
+        if (lumen or passed) and not st.flashback:
+            events.append(
+                Event(
+                    t,
+                    "flashback",
+                    "flashback: the needle is in the vein",
+                    values=(("depth_mm", self.skin.depth_mm(p)),),
+                )
+            )
+            st = replace(st, flashback=True)
+        if lumen:
+            position = IN_VEIN
+            since = st.lumen_since_s if st.lumen_since_s is not None else t
+            if not st.drawn and t - since >= self.tol.draw_hold_s and not st.back_wall:
+                events.append(
+                    Event(t, "blood_drawn", "blood drawn: release the tourniquet, then withdraw")
+                )
+                st = replace(st, drawn=True)
+            st = replace(st, lumen_since_s=since)
+        else:
+            st = replace(st, lumen_since_s=None)
+            if self.beyond_vein(p) and (st.position == IN_VEIN or passed):
+                position = THROUGH_WALL
+                if not st.back_wall:
+                    events.append(
+                        Event(
+                            t,
+                            "back_wall",
+                            "back wall of the vein pierced: stop and withdraw",
+                            True,
+                            (("depth_mm", self.skin.depth_mm(p)),),
+                        )
+                    )
+                    st = replace(st, back_wall=True)
+            elif position != THROUGH_WALL or not self.beyond_vein(p):
+                position = IN_SKIN
+            if position == IN_SKIN and not st.flashback and not st.missed and self.beyond_vein(p):
+                events.append(
+                    Event(
+                        t,
+                        "missed_vein",
+                        "needle passed the vein without entering",
+                        True,
+                        (("depth_mm", self.skin.depth_mm(p)),),
+                    )
+                )
+                st = replace(st, missed=True)
+        return replace(st, position=position) if position != st.position else st
+
+    def _withdraw(self, st: VenipunctureState, s: Sample, events: list[Event]) -> VenipunctureState:
+        t = s.t_s
+        success = st.drawn and not st.back_wall
+        events.append(
+            Event(
+                t,
+                "withdrawal",
+                "needle withdrawn",
+                values=(("attempt", float(st.attempts)), ("success", 1.0 if success else 0.0)),
+            )
+        )
+        if success and st.tourniquet_on:
+            events.append(
+                Event(
+                    t,
+                    "tourniquet_on_at_withdrawal",
+                    "needle withdrawn with the tourniquet still on",
+                    True,
+                )
+            )
+        failed = st.failed_attempts + (0 if success else 1)
+        if success:
+            events.append(Event(t, "completed", "venipuncture completed"))
+        return replace(
+            st,
+            position=APPROACH,
+            failed_attempts=failed,
+            completed=success,
+            drawn=success,
+            ref_axis=None,
+            lumen_since_s=None,
+            flashback=False,
+        )

@@ -1,0 +1,1 @@
+"""Live feedback: cue rules with priorities and hysteresis over the live view."""

@@ -1,0 +1,331 @@
+"""Task-independent motion metrics: timing, economy, smoothness and tremor.
+
+All functions are pure. Positions are arrays of shape ``(n, 3)`` in mm, times of shape
+``(n,)`` in s, strictly increasing. Tracking gaps are never bridged: the trajectory is split
+into :func:`segments` first, and every metric is computed within segments.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import signal
+
+FloatArray = NDArray[np.float64]
+
+TREMOR_BAND_HZ = (4.0, 12.0)
+MOVEMENT_SPEED_MM_S = 50.0
+MOVEMENT_RELEASE_MM_S = 40.0
+MOVEMENT_MIN_S = 0.2
+IDLE_SPEED_MM_S = 5.0
+IDLE_MIN_S = 0.5
+MAX_GAP_S = 0.25
+
+
+def segments(
+    t_s: FloatArray, tracked: NDArray[np.bool_], max_gap_s: float = MAX_GAP_S
+) -> list[slice]:
+    """Runs of tracked samples with no time gap longer than ``max_gap_s``.
+
+    Parameters
+    ----------
+    t_s : (n,) float array
+        Sample times, s.
+    tracked : (n,) bool array
+        Whether each sample was tracked.
+
+    Returns
+    -------
+    list of slice
+        Each slice selects one run of at least 2 samples.
+    """
+    n = len(t_s)
+    out: list[slice] = []
+    start = None
+    for i in range(n):
+        if not tracked[i]:
+            if start is not None and i - start >= 2:
+                out.append(slice(start, i))
+            start = None
+            continue
+        if start is None:
+            start = i
+        elif t_s[i] - t_s[i - 1] > max_gap_s:
+            if i - start >= 2:
+                out.append(slice(start, i))
+            start = i
+    if start is not None and n - start >= 2:
+        out.append(slice(start, n))
+    return out
+
+
+def path_length_mm(pos_mm: FloatArray) -> float:
+    """Length of the polyline through ``pos_mm`` (shape (n, 3)), mm."""
+    if len(pos_mm) < 2:
+        return 0.0
+    return float(np.sum(np.linalg.norm(np.diff(pos_mm, axis=0), axis=1)))
+
+
+def resample(t_s: FloatArray, pos_mm: FloatArray, rate_hz: float) -> FloatArray:
+    """Positions linearly resampled on a uniform grid from ``t_s[0]`` at ``rate_hz``.
+
+    Returns an array of shape (m, 3). Only meant within a segment (no long gaps).
+    """
+    grid = np.arange(t_s[0], t_s[-1] + 1e-9, 1.0 / rate_hz)
+    return np.column_stack([np.interp(grid, t_s, pos_mm[:, k]) for k in range(pos_mm.shape[1])])
+
+
+def nominal_rate_hz(t_s: FloatArray) -> float:
+    """Median sampling rate of a time vector, Hz."""
+    dt = np.diff(t_s)
+    dt = dt[dt > 0]
+    return float(1.0 / np.median(dt)) if len(dt) else 0.0
+
+
+def speed_mm_s(pos_mm: FloatArray, rate_hz: float) -> FloatArray:
+    """Tip speed of uniformly sampled positions (n, 3), mm/s, shape (n,)."""
+    if len(pos_mm) < 2:
+        return np.zeros(len(pos_mm))
+    vel = np.gradient(pos_mm, 1.0 / rate_hz, axis=0)
+    return np.asarray(np.linalg.norm(vel, axis=1), dtype=np.float64)
+
+
+def smooth_speed_mm_s(pos_mm: FloatArray, rate_hz: float, cutoff_hz: float = 6.0) -> FloatArray:
+    """Speed after a zero-phase 2nd-order low-pass at ``cutoff_hz`` (for movement counts)."""
+    if len(pos_mm) < 16 or cutoff_hz >= rate_hz / 2:
+        return speed_mm_s(pos_mm, rate_hz)
+    sos = signal.butter(2, cutoff_hz, fs=rate_hz, output="sos")
+    filt = signal.sosfiltfilt(sos, pos_mm, axis=0)
+    return speed_mm_s(filt, rate_hz)
+
+
+def movement_count(
+    speed: FloatArray,
+    rate_hz: float,
+    threshold_mm_s: float = MOVEMENT_SPEED_MM_S,
+    release_mm_s: float = MOVEMENT_RELEASE_MM_S,
+    min_duration_s: float = MOVEMENT_MIN_S,
+) -> int:
+    """Number of movements: speed above ``threshold`` for at least ``min_duration_s``.
+
+    A movement starts when the speed rises above ``threshold_mm_s`` and ends when it falls
+    below ``release_mm_s`` (hysteresis), as in PerkTutor.
+    """
+    count = 0
+    moving = False
+    start = 0
+    for i, v in enumerate(speed):
+        if not moving and v > threshold_mm_s:
+            moving, start = True, i
+        elif moving and v < release_mm_s:
+            moving = False
+            if (i - start) / rate_hz >= min_duration_s:
+                count += 1
+    if moving and (len(speed) - start) / rate_hz >= min_duration_s:
+        count += 1
+    return count
+
+
+def idle_time_s(
+    speed: FloatArray,
+    rate_hz: float,
+    below_mm_s: float = IDLE_SPEED_MM_S,
+    min_s: float = IDLE_MIN_S,
+) -> float:
+    """Total time in runs of speed below ``below_mm_s`` lasting at least ``min_s``, s."""
+    slow = np.concatenate([[False], speed < below_mm_s, [False]])
+    edges = np.flatnonzero(np.diff(slow.astype(np.int8)))
+    runs = (edges[1::2] - edges[::2]) / rate_hz
+    return float(np.sum(runs[runs >= min_s]))
+
+
+def sparc(
+    speed: FloatArray, rate_hz: float, padlevel: int = 4, fc_hz: float = 10.0, amp_th: float = 0.05
+) -> float:
+    """Spectral arc length of a speed profile (Balasubramanian et al. 2012, 2015).
+
+    Parameters
+    ----------
+    speed : (n,) float array
+        Speed profile, any unit (the measure is dimensionless).
+    rate_hz : float
+        Sampling rate, Hz.
+
+    Returns
+    -------
+    float
+        SPARC, negative; closer to 0 is smoother. NaN for a profile that never moves.
+    """
+    if len(speed) < 2 or not np.any(speed):
+        return math.nan
+    nfft = int(2 ** (math.ceil(math.log2(len(speed))) + padlevel))
+    f = np.arange(0, rate_hz, rate_hz / nfft)
+    mag = np.abs(np.fft.fft(speed, nfft))
+    mag = mag / np.max(mag)
+    keep = f <= fc_hz
+    f_sel, m_sel = f[keep], mag[keep]
+    above = np.flatnonzero(m_sel >= amp_th)
+    f_sel = f_sel[above[0] : above[-1] + 1]
+    m_sel = m_sel[above[0] : above[-1] + 1]
+    if len(f_sel) < 2:
+        return 0.0
+    df = np.diff(f_sel) / (f_sel[-1] - f_sel[0])
+    return float(-np.sum(np.sqrt(df**2 + np.diff(m_sel) ** 2)))
+
+
+def ldlj(speed: FloatArray, rate_hz: float) -> float:
+    """Log dimensionless jerk of a speed profile (Hogan & Sternad 2009).
+
+    Uses the ``T^3 / v_peak^2`` normalisation, as the published reference code.
+    Negative; closer to 0 is smoother. NaN for a profile that never moves.
+    """
+    if len(speed) < 3 or not np.any(speed):
+        return math.nan
+    dt = 1.0 / rate_hz
+    duration = len(speed) * dt
+    jerk = np.diff(speed, 2) / dt**2
+    dj = duration**3 / np.max(np.abs(speed)) ** 2 * np.sum(jerk**2) * dt
+    if dj <= 0.0:
+        return 0.0
+    return float(-math.log(dj))
+
+
+@dataclass(frozen=True, slots=True)
+class Tremor:
+    """Tremor estimate: RMS amplitude (mm) in the band and its peak frequency (Hz)."""
+
+    rms_mm: float
+    peak_hz: float
+
+
+def tremor(
+    pos_mm: FloatArray,
+    rate_hz: float,
+    band_hz: tuple[float, float] = TREMOR_BAND_HZ,
+    noise_floor_mm: float = 0.0,
+) -> Tremor:
+    """Tremor of a uniformly sampled trajectory: 4-12 Hz band RMS and peak frequency.
+
+    Parameters
+    ----------
+    pos_mm : (n, 3) float array
+        Raw tip positions, mm, uniformly sampled.
+    rate_hz : float
+        Sampling rate, Hz; the band's upper edge is clipped below Nyquist.
+    noise_floor_mm : float
+        RMS of the tracker's own jitter in the same band (from a still-hand calibration);
+        subtracted in quadrature so that camera noise is not reported as tremor.
+
+    Returns
+    -------
+    Tremor
+        NaN values when the trajectory is shorter than 1 s.
+    """
+    n = len(pos_mm)
+    if n < max(16, int(rate_hz)):
+        return Tremor(math.nan, math.nan)
+    lo, hi = band_hz
+    hi = min(hi, 0.95 * rate_hz / 2)
+    sos = signal.butter(4, (lo, hi), btype="bandpass", fs=rate_hz, output="sos")
+    filt = signal.sosfiltfilt(sos, pos_mm - pos_mm.mean(axis=0), axis=0)
+    rms = float(np.sqrt(np.mean(np.sum(filt**2, axis=1))))
+    excess = math.sqrt(max(rms * rms - noise_floor_mm * noise_floor_mm, 0.0))
+    nper = min(n, int(4 * rate_hz))
+    f, psd = signal.welch(pos_mm, fs=rate_hz, nperseg=nper, axis=0, detrend="linear")
+    total = psd.sum(axis=1)
+    band = (f >= lo) & (f <= hi)
+    peak = float(f[band][np.argmax(total[band])]) if np.any(band) else math.nan
+    return Tremor(excess, peak)
+
+
+@dataclass(frozen=True, slots=True)
+class MotionMetrics:
+    """Task-independent metrics of one trajectory (see :mod:`sim.metrics.catalog`)."""
+
+    total_time_s: float
+    idle_time_s: float
+    untracked_time_s: float
+    path_length_mm: float
+    movements: int
+    sparc: float
+    ldlj: float
+    tremor_rms_mm: float
+    tremor_peak_hz: float
+
+    def as_dict(self) -> dict[str, float]:
+        return {k: float(getattr(self, k)) for k in self.__dataclass_fields__}
+
+
+def _weighted(values: list[tuple[float, float]]) -> float:
+    good = [(v, w) for v, w in values if not math.isnan(v)]
+    if not good:
+        return math.nan
+    return sum(v * w for v, w in good) / sum(w for _, w in good)
+
+
+def motion_metrics(
+    t_s: FloatArray,
+    pos_mm: FloatArray,
+    tracked: NDArray[np.bool_] | None = None,
+    noise_floor_mm: float = 0.0,
+    rate_hz: float | None = None,
+) -> MotionMetrics:
+    """All task-independent metrics of a trajectory.
+
+    Parameters
+    ----------
+    t_s : (n,) float array
+        Sample times, s, increasing.
+    pos_mm : (n, 3) float array
+        Raw tip positions, mm.
+    tracked : (n,) bool array, optional
+        False where the tracker lost the hand; those samples are excluded.
+    noise_floor_mm : float
+        Tracker noise floor in the tremor band, mm RMS.
+    rate_hz : float, optional
+        Rate to resample segments to; defaults to the median rate of ``t_s``.
+    """
+    t_s = np.asarray(t_s, dtype=np.float64)
+    pos_mm = np.asarray(pos_mm, dtype=np.float64).reshape(-1, 3)
+    n = len(t_s)
+    if tracked is None:
+        tracked = np.ones(n, dtype=bool)
+    total = float(t_s[-1] - t_s[0]) if n > 1 else 0.0
+    rate = rate_hz or nominal_rate_hz(t_s) or 60.0
+    segs = segments(t_s, tracked)
+    covered = sum(float(t_s[s.stop - 1] - t_s[s.start]) for s in segs)
+    path = idle = 0.0
+    moves = 0
+    sparcs: list[tuple[float, float]] = []
+    ldljs: list[tuple[float, float]] = []
+    tremor_sq: list[tuple[float, float]] = []
+    peaks: list[tuple[float, float]] = []
+    for s in segs:
+        t, p = t_s[s], pos_mm[s]
+        dur = float(t[-1] - t[0])
+        path += path_length_mm(p)
+        u = resample(t, p, rate)
+        v = speed_mm_s(u, rate)
+        vs = smooth_speed_mm_s(u, rate)
+        moves += movement_count(vs, rate)
+        idle += idle_time_s(vs, rate)
+        sparcs.append((sparc(v, rate), dur))
+        ldljs.append((ldlj(v, rate), dur))
+        tr = tremor(u, rate, noise_floor_mm=noise_floor_mm)
+        tremor_sq.append((tr.rms_mm**2, dur))
+        peaks.append((tr.peak_hz, dur))
+    tremor_ms = _weighted(tremor_sq)
+    return MotionMetrics(
+        total_time_s=total,
+        idle_time_s=idle,
+        untracked_time_s=max(total - covered, 0.0),
+        path_length_mm=path,
+        movements=moves,
+        sparc=_weighted(sparcs),
+        ldlj=_weighted(ldljs),
+        tremor_rms_mm=math.sqrt(tremor_ms) if not math.isnan(tremor_ms) else math.nan,
+        tremor_peak_hz=_weighted(peaks),
+    )

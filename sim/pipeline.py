@@ -1,0 +1,185 @@
+"""The one-way pipeline: items -> task -> live view -> cues; samples + events -> score.
+
+Pure and deterministic: the app, replay, re-scoring and tests all push items through this
+same class, so a recording re-scores to exactly what the trainee saw.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.core import geometry as g
+from sim.core.records import Cue, Event, Item, Sample
+from sim.core.scenario import Scenario
+from sim.core.tasks import make_task
+from sim.core.tasks.suturing import SuturingTask
+from sim.core.tasks.venipuncture import APPROACH, IN_VEIN, THROUGH_WALL, VenipunctureTask
+from sim.feedback.cues import CueEngine, LiveView
+from sim.metrics.motion import MAX_GAP_S, motion_metrics
+from sim.metrics.precision import suturing_precision, venipuncture_precision
+from sim.metrics.scoring import ScoreResult, score
+from sim.metrics.streaming import StreamingSpeed, StreamingTremor
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """What one item produced: task events, cue changes and the live view (samples only)."""
+
+    events: tuple[Event, ...]
+    cues: tuple[Cue, ...]
+    view: LiveView | None
+
+
+class Pipeline:
+    """Runs a scenario's task, live estimators and cue rules over a stream of items.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario being practised.
+    noise_floor_mm : float
+        Tracker noise floor in the tremor band (mm RMS), from calibration; 0 for mouse and
+        scripted input.
+    """
+
+    def __init__(self, scenario: Scenario, noise_floor_mm: float = 0.0) -> None:
+        self.scenario = scenario
+        self.noise_floor_mm = noise_floor_mm
+        self.task = make_task(scenario)
+        self.state = self.task.initial()
+        fb = scenario.feedback
+        self._tremor = StreamingTremor(scenario.sample_rate_hz, fb.tremor_window_s, noise_floor_mm)
+        self._speed = StreamingSpeed()
+        self.cues_engine = CueEngine(scenario)
+        self.samples: list[Sample] = []
+        self.events: list[Event] = []
+        self.cues: list[Cue] = []
+        self.view: LiveView | None = None
+        self._phase_time: dict[str, float] = {}
+        self._last_t: float | None = None
+        self._last_tracked_t: float | None = None
+        self._tourniquet_on_s: float | None = None
+
+    @property
+    def phase(self) -> str:
+        return self.task.phase(self.state)
+
+    @property
+    def finished(self) -> bool:
+        return bool(getattr(self.state, "finished", False))
+
+    def feed(self, item: Item) -> Step:
+        """Consume one sample or action."""
+        self.state, events = self.task.step(self.state, item)
+        if events:
+            self.events.extend(events)
+            for e in events:
+                if e.kind == "tourniquet_on":
+                    self._tourniquet_on_s = e.t_s
+                elif e.kind == "tourniquet_off":
+                    self._tourniquet_on_s = None
+        if not isinstance(item, Sample):
+            return Step(events, (), None)
+        s = item
+        if self._last_t is not None and s.t_s > self._last_t:
+            ph = self.task.phase(self.state)
+            self._phase_time[ph] = self._phase_time.get(ph, 0.0) + (s.t_s - self._last_t)
+        self._last_t = s.t_s
+        self.samples.append(s)
+        view = self._view(s)
+        self.view = view
+        cues = self.cues_engine.update(view)
+        if cues:
+            self.cues.extend(cues)
+        return Step(events, tuple(cues), view)
+
+    def feed_all(self, items: Iterable[Item]) -> None:
+        for item in items:
+            self.feed(item)
+
+    def _view(self, s: Sample) -> LiveView:
+        if s.tracked:
+            if self._last_tracked_t is not None and s.t_s - self._last_tracked_t > MAX_GAP_S:
+                self._tremor.reset()
+                self._speed.reset()
+            self._last_tracked_t = s.t_s
+            tremor = self._tremor.update(s.tip_mm)
+            speed = self._speed.update(s.t_s, s.tip_mm)
+        else:
+            tremor, speed = 0.0, 0.0
+        ph = self.task.phase(self.state)
+        tq = s.t_s - self._tourniquet_on_s if self._tourniquet_on_s is not None else 0.0
+        task = self.task
+        if isinstance(task, VenipunctureTask):
+            m = task.measure(s)
+            st = self.state
+            inserted = st.position != APPROACH  # the task's view, with its exit margin
+            offset = s.tip_mm[2] - task.vein_z if inserted else m.offset_mm
+            return LiveView(
+                s.t_s,
+                ph,
+                s.tracked,
+                speed,
+                tremor,
+                m.angle_deg,
+                m.roll_deg,
+                offset,
+                m.depth_mm,
+                m.distance_to_skin_mm,
+                inserted,
+                0.0,
+                tq,
+                st.position == IN_VEIN,
+                st.position == THROUGH_WALL,
+                st.drawn,
+            )
+        assert isinstance(task, SuturingTask)
+        p, ax = s.tip_mm, s.axis
+        depth = -p[1]
+        angle = g.angle_to_plane_deg(ax, (0.0, 1.0, 0.0))
+        st = self.state
+        inserted = st.entry is not None  # the task's view, with its exit margin
+        if inserted:
+            dist, bite = 0.0, abs(p[2])
+        elif ax[1] < -1e-9:
+            f = p[1] / -ax[1]
+            dist, bite = f, abs(p[2] + ax[2] * f)
+        else:
+            dist, bite = math.inf, abs(p[2])
+        dev = task.arc_deviation_mm(st.entry, p) if st.entry is not None and depth > 0 else 0.0
+        return LiveView(
+            s.t_s, ph, s.tracked, speed, tremor, angle, 0.0, bite, depth, dist, inserted, dev, tq
+        )
+
+    def close_cues(self) -> list[Cue]:
+        """End all active cues (at the time of the last sample)."""
+        t = self._last_t if self._last_t is not None else 0.0
+        ended = self.cues_engine.close(t)
+        self.cues.extend(ended)
+        return ended
+
+    def metric_values(self) -> dict[str, float]:
+        """Every metric of the session so far, by name."""
+        values: dict[str, float] = {}
+        n = len(self.samples)
+        if n >= 2:
+            t = np.fromiter((s.t_s for s in self.samples), dtype=np.float64, count=n)
+            pos = np.array([s.tip_mm for s in self.samples], dtype=np.float64)
+            tr = np.fromiter((s.tracked for s in self.samples), dtype=bool, count=n)
+            mm = motion_metrics(t, pos, tr, self.noise_floor_mm, self.scenario.sample_rate_hz)
+            values.update(mm.as_dict())
+        total = values.get("total_time_s", 0.0)
+        if self.scenario.task == "venipuncture":
+            values.update(venipuncture_precision(self.scenario, self.events))
+        else:
+            values.update(suturing_precision(self.scenario, self.events, total))
+        return values
+
+    def result(self) -> ScoreResult:
+        """Score the session as it stands."""
+        phases = tuple(sorted(self._phase_time.items()))
+        return score(self.scenario, self.metric_values(), self.events, phases)

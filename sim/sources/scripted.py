@@ -1,0 +1,267 @@
+"""Scripted trainees: realistic synthetic trajectories at three skill levels.
+
+Movements between waypoints follow minimum-jerk profiles; tremor is a sum of sinusoids of
+chosen RMS amplitude and frequency; errors (angle, bevel, aim, bite, dragging the needle,
+hesitation) are drawn from skill-dependent distributions with a seed, so the same seed
+always gives the same trajectory.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.core import geometry as g
+from sim.core.records import Action, ActionKind, Item, Sample, Vec3
+from sim.core.scenario import Scenario
+
+SKILLS = ("expert", "intermediate", "novice")
+
+
+@dataclass(frozen=True, slots=True)
+class Skill:
+    """How a scripted trainee performs. Angles in degrees, distances in mm."""
+
+    angle_deg: tuple[float, float]  # mean, sd of the insertion angle
+    roll_sd_deg: float
+    aim_sd_mm: float
+    tremor_rms_mm: float
+    tremor_hz: float
+    speed_mm_s: float  # insertion / needle-passage speed
+    hesitation_s: float  # pause before each critical move
+    overshoot_mm: float  # how far past the target the needle is pushed
+    bite_sd_mm: float
+    perp_sd_deg: float
+    drag: float  # 0 follows the needle's arc, 1 pushes it straight
+    spacing_sd_mm: float
+
+
+SKILL_LEVELS = {
+    "expert": Skill((22.0, 2.0), 4.0, 0.2, 0.06, 9.0, 4.0, 0.3, 0.0, 0.15, 3.0, 0.05, 0.3),
+    "intermediate": Skill((29.0, 3.0), 12.0, 0.8, 0.3, 8.5, 7.0, 1.5, 0.5, 0.5, 8.0, 0.3, 1.2),
+    "novice": Skill((40.0, 4.0), 25.0, 1.6, 0.8, 7.5, 12.0, 3.0, 3.0, 1.2, 18.0, 0.75, 2.5),
+}
+
+
+class Script:
+    """Builds a trajectory piece by piece at a fixed rate."""
+
+    def __init__(self, rate_hz: float, skill: Skill, rng: np.random.Generator) -> None:
+        self.rate = rate_hz
+        self.skill = skill
+        self.rng = rng
+        self.t = 0.0
+        self.items: list[Item] = []
+        self.pos: Vec3 = (0.0, 0.0, 0.0)
+        self.axis: Vec3 = (1.0, 0.0, 0.0)
+        self.normal: Vec3 = (0.0, 1.0, 0.0)
+        self._poses: list[tuple[float, Vec3, Vec3, Vec3]] = []
+
+    def place(self, pos: Vec3, axis: Vec3, normal: Vec3) -> None:
+        self.pos, self.axis, self.normal = pos, axis, normal
+
+    def action(self, kind: ActionKind) -> None:
+        self.items.append(Action(round(self.t, 6), kind))
+
+    def _emit(self, pos: Vec3, axis: Vec3, normal: Vec3) -> None:
+        self._poses.append((self.t, pos, axis, normal))
+        self.items.append(Sample(self.t, pos, axis, normal))  # tremor added in finish()
+        self.t = round(self.t + 1.0 / self.rate, 9)
+        self.pos, self.axis, self.normal = pos, axis, normal
+
+    def hold(self, seconds: float) -> None:
+        for _ in range(max(1, int(round(seconds * self.rate)))):
+            self._emit(self.pos, self.axis, self.normal)
+
+    def move(
+        self,
+        pos: Vec3,
+        axis: Vec3 | None = None,
+        normal: Vec3 | None = None,
+        duration_s: float | None = None,
+        speed_mm_s: float = 60.0,
+    ) -> None:
+        """Minimum-jerk move to ``pos`` (orientation interpolated alongside)."""
+        a0, n0 = self.axis, self.normal
+        a1, n1 = axis or a0, normal or n0
+        p0 = self.pos
+        dist = g.norm(g.sub(pos, p0))
+        dur = duration_s if duration_s is not None else max(0.3, 1.875 * dist / speed_mm_s)
+        steps = max(1, int(round(dur * self.rate)))
+        for i in range(1, steps + 1):
+            tau = i / steps
+            f = 10 * tau**3 - 15 * tau**4 + 6 * tau**5
+            ax = g.unit(g.lerp(a0, a1, f))
+            nm = g.lerp(n0, n1, f)
+            nm = g.unit(g.sub(nm, g.scale(ax, g.dot(nm, ax))))
+            self._emit(g.lerp(p0, pos, f), ax, nm)
+
+    def path(self, poses: list[tuple[Vec3, Vec3, Vec3]], speed_mm_s: float) -> None:
+        """Follow a dense list of poses at roughly constant speed."""
+        for pos, ax, nm in poses:
+            step = g.norm(g.sub(pos, self.pos))
+            reps = max(1, int(round(step / speed_mm_s * self.rate)))
+            for r in range(1, reps + 1):
+                self._emit(g.lerp(self.pos, pos, r / reps) if reps > 1 else pos, ax, nm)
+
+    def finish(self) -> list[Item]:
+        """Add tremor to every sample and end with a finish action."""
+        sk = self.skill
+        n = len(self._poses)
+        t = np.array([p[0] for p in self._poses])
+        amp = sk.tremor_rms_mm * math.sqrt(2.0 / 3.0)  # per axis, so that 3-D RMS matches
+        freq = sk.tremor_hz + self.rng.normal(0, 0.2, 3)
+        phase = self.rng.uniform(0, 2 * math.pi, 3)
+        trem = amp * np.sin(2 * math.pi * freq[None, :] * t[:, None] + phase[None, :])
+        out: list[Item] = []
+        k = 0
+        for item in self.items:
+            if isinstance(item, Sample):
+                d = trem[k]
+                p = item.tip_mm
+                out.append(
+                    Sample(
+                        item.t_s,
+                        (p[0] + float(d[0]), p[1] + float(d[1]), p[2] + float(d[2])),
+                        item.axis,
+                        item.normal,
+                    )
+                )
+                k += 1
+            else:
+                out.append(item)
+        assert k == n
+        out.append(Action(round(self.t, 6), ActionKind.FINISH))
+        return out
+
+
+def venipuncture_items(scenario: Scenario, skill: Skill, rng: np.random.Generator) -> list[Item]:
+    """A scripted venipuncture: tourniquet, puncture, (retry), draw, release, withdraw."""
+    geo, tol = scenario.venipuncture
+    s = Script(scenario.sample_rate_hz, skill, rng)
+    home = (-60.0, 45.0, 40.0)
+    s.place(home, *g.pose_from_angles(0.0, 10.0, 0.0))
+    s.hold(0.5)
+    s.action(ActionKind.TOURNIQUET_ON)
+    s.hold(1.0 + skill.hesitation_s)
+    vein_r = geo.vein_diameter_mm / 2
+    attempts = 0
+    while True:
+        attempts += 1
+        angle = float(rng.normal(*skill.angle_deg))
+        roll = float(rng.normal(0, skill.roll_sd_deg))
+        aim_z = geo.vein_lateral_mm + float(rng.normal(0, skill.aim_sd_mm))
+        if attempts > 1:  # a second try is aimed more carefully
+            angle = min(angle, tol.angle_max_deg - 2)
+            aim_z = geo.vein_lateral_mm + 0.3 * (aim_z - geo.vein_lateral_mm)
+        axis, normal = g.pose_from_angles(0.0, angle, roll)
+        depth_here = geo.vein_depth_mm - (geo.arm_radius_mm - math.hypot(geo.arm_radius_mm, aim_z))
+        along = depth_here / math.sin(math.radians(angle))
+        puncture_x = -along * math.cos(math.radians(angle))
+        surf_y = math.sqrt(geo.arm_radius_mm**2 - aim_z**2) - geo.arm_radius_mm
+        puncture = (puncture_x, surf_y, aim_z)
+        before = g.sub(puncture, g.scale(axis, 8.0))
+        s.move(g.add(before, (0.0, 10.0, 0.0)), axis, normal, speed_mm_s=80.0)
+        s.move(before, speed_mm_s=20.0)
+        s.hold(skill.hesitation_s + 0.2)
+        overshoot = skill.overshoot_mm * float(rng.uniform(0.6, 1.4))
+        target = g.add(puncture, g.scale(axis, along + overshoot))
+        s.move(target, speed_mm_s=skill.speed_mm_s)
+        missed = abs(aim_z - geo.vein_lateral_mm) > vein_r
+        if overshoot > 0 and not missed:  # notices (no blood or pain) and backs up
+            s.hold(0.3 + skill.hesitation_s)
+            s.move(g.add(puncture, g.scale(axis, along)), speed_mm_s=skill.speed_mm_s)
+        if not missed or attempts >= 2:
+            break
+        s.hold(skill.hesitation_s)
+        s.move(g.sub(puncture, g.scale(axis, 12.0)), speed_mm_s=15.0)
+    s.hold(tol.draw_hold_s + 0.5 + skill.hesitation_s)
+    s.action(ActionKind.TOURNIQUET_OFF)
+    s.hold(0.5)
+    s.move(g.sub(puncture, g.scale(axis, 15.0)), speed_mm_s=8.0)
+    s.move(home, *g.pose_from_angles(0.0, 10.0, 0.0), speed_mm_s=80.0)
+    s.hold(0.5)
+    return s.finish()
+
+
+def _arc_poses(
+    x: float, bite_mm: float, tilt_deg: float, r: float, drag: float, n: int = 60
+) -> list[tuple[Vec3, Vec3, Vec3]]:
+    """Poses of a curved needle entering at ``z = -bite_mm`` and rotating about its centre.
+
+    The needle enters ``tilt_deg`` away from perpendicular and turns about the centre of its
+    arc until the tip comes back out of the skin on the far side of the wound. With
+    ``drag`` 0 the tip follows its own arc; towards 1 the trainee pushes the needle along a
+    flatter path without rotating it, which tears tissue.
+    """
+    d = math.radians(tilt_deg)
+    cz, cy = -bite_mm + r * math.cos(d), r * math.sin(d)
+    a0, a1 = math.pi + d, 2 * math.pi - d
+    entry_axis = (0.0, -math.cos(d), math.sin(d))
+    out = []
+    for i in range(n + 1):
+        a = a0 + (a1 - a0) * i / n
+        py, pz = cy + r * math.sin(a), cz + r * math.cos(a)
+        tangent = (0.0, math.cos(a), -math.sin(a))
+        centre_dir = (0.0, -math.sin(a), -math.cos(a))
+        ax = g.unit(g.lerp(tangent, entry_axis, drag))
+        nm = g.sub(centre_dir, g.scale(ax, g.dot(centre_dir, ax)))
+        nm = g.unit(nm) if g.norm(nm) > 1e-9 else centre_dir
+        out.append(((x, min(py, 0.0) * (1.0 - drag) + max(py, 0.0), pz), ax, nm))
+    return out
+
+
+def suturing_items(scenario: Scenario, skill: Skill, rng: np.random.Generator) -> list[Item]:
+    """Scripted simple interrupted stitches at the scenario's planned positions."""
+    geo, tol = scenario.suturing
+    s = Script(scenario.sample_rate_hz, skill, rng)
+    r = geo.needle_radius_mm
+    home = (-30.0, 30.0, -25.0)
+    s.place(home, (0.0, -1.0, 0.0), (0.0, 0.0, 1.0))
+    s.hold(0.5)
+    for x_plan in geo.planned_stitch_x_mm:
+        x = x_plan + float(rng.normal(0, skill.spacing_sd_mm))
+        b_in = max(0.8, tol.bite_target_mm + float(rng.normal(0, skill.bite_sd_mm)))
+        tilt = float(rng.normal(0, skill.perp_sd_deg))
+        poses = _arc_poses(x, b_in, tilt, r, skill.drag)
+        p_in, ax_in, nm_in = poses[0]
+        above = g.sub(p_in, g.scale(ax_in, 6.0))
+        s.move(g.add(above, (0.0, 6.0, 0.0)), ax_in, nm_in, speed_mm_s=60.0)
+        s.move(above, speed_mm_s=20.0)
+        s.hold(skill.hesitation_s + 0.2)
+        s.move(p_in, speed_mm_s=skill.speed_mm_s)
+        s.path(poses[1:], skill.speed_mm_s)
+        p_out, ax_out, nm_out = poses[-1]
+        s.move(g.add(p_out, g.scale(ax_out, 6.0)), speed_mm_s=skill.speed_mm_s)
+        s.hold(0.3 + skill.hesitation_s)  # regrasp, pull the thread through
+        s.move(g.add(s.pos, (0.0, 15.0, 10.0)), speed_mm_s=50.0)
+        s.hold(1.5 + skill.hesitation_s)  # tie the knot
+    s.move(home, speed_mm_s=60.0)
+    s.hold(0.5)
+    return s.finish()
+
+
+def scripted_items(scenario: Scenario, skill: str, seed: int = 0) -> list[Item]:
+    """The items of a scripted session: ``skill`` is expert, intermediate or novice."""
+    if skill not in SKILL_LEVELS:
+        raise ValueError(f"unknown skill '{skill}' (expected one of: {', '.join(SKILLS)})")
+    rng = np.random.default_rng(seed)
+    level = SKILL_LEVELS[skill]
+    if scenario.task == "venipuncture":
+        return venipuncture_items(scenario, level, rng)
+    return suturing_items(scenario, level, rng)
+
+
+class ScriptedSource:
+    """A scripted trainee as a source (an iterable of items)."""
+
+    input_kind = "scripted"
+
+    def __init__(self, scenario: Scenario, skill: str, seed: int = 0) -> None:
+        self.items = scripted_items(scenario, skill, seed)
+
+    def __iter__(self) -> Iterator[Item]:
+        return iter(self.items)

@@ -1,0 +1,1 @@
+"""Persistence: the recording format and (later) the session store."""
