@@ -133,7 +133,7 @@ class Event:
             kind=str(data["kind"]),
             message=str(data["message"]),
             error=bool(data.get("error", False)),
-            values=tuple((str(k), float(v)) for k, v in values.items()),
+            values=tuple((str(k), math.nan if v is None else float(v)) for k, v in values.items()),
         )
 
 

@@ -234,8 +234,8 @@ def suturing_items(scenario: Scenario, skill: Skill, rng: np.random.Generator) -
         s.hold(skill.hesitation_s + 0.2)
         s.move(p_in, speed_mm_s=skill.speed_mm_s)
         s.path(poses[1:], skill.speed_mm_s)
-        p_out, ax_out, nm_out = poses[-1]
-        s.move(g.add(p_out, g.scale(ax_out, 6.0)), speed_mm_s=skill.speed_mm_s)
+        p_out = poses[-1][0]
+        s.move(g.add(p_out, (0.0, 6.0, 0.0)), speed_mm_s=skill.speed_mm_s)  # pull out
         s.hold(0.3 + skill.hesitation_s)  # regrasp, pull the thread through
         s.move(g.add(s.pos, (0.0, 15.0, 10.0)), speed_mm_s=50.0)
         s.hold(1.5 + skill.hesitation_s)  # tie the knot

@@ -32,7 +32,7 @@ class Entry:
 class SuturingState:
     """Everything that changes during a suturing session."""
 
-    last_tip: Vec3 | None = None
+    last: Sample | None = None
     entry: Entry | None = None
     max_depth_mm: float = 0.0
     max_arc_dev_mm: float = 0.0
@@ -91,31 +91,40 @@ class SuturingTask:
     def _sample(self, st: SuturingState, s: Sample) -> tuple[SuturingState, tuple[Event, ...]]:
         if not s.tracked or st.finished:
             return st, ()
-        p, prev = s.tip_mm, st.last_tip
+        prev = st.last
         if prev is None:
-            return replace(st, last_tip=p), ()
+            return replace(st, last=s), ()
+        p, q = s.tip_mm, prev.tip_mm
         events: list[Event] = []
         if st.entry is None:
-            if p[1] < 0.0 <= prev[1]:
-                hit = g.plane_crossing(prev, p) or p
+            if p[1] < 0.0 <= q[1]:
+                hit, axis, normal = _crossing(prev, s)
                 if self.on_pad(hit):
-                    st = self._enter(st, s, hit, events)
-        elif p[1] > self.tol.exit_margin_mm and st.exit_point is not None:
-            st = self._exit(st, s.t_s, st.exit_point, st.exit_axis, events)
+                    st = self._enter(st, s.t_s, hit, axis, normal, events)
         elif p[1] >= 0.0:
-            if prev[1] < 0.0:  # crossed the skin upwards: where it will have come out
-                st = replace(st, exit_point=g.plane_crossing(prev, p) or p, exit_axis=s.axis)
+            if q[1] < 0.0:  # crossed the skin upwards: where it will have come out
+                hit, axis, _ = _crossing(prev, s)
+                st = replace(st, exit_point=hit, exit_axis=axis)
+            if p[1] > self.tol.exit_margin_mm and st.exit_point is not None:
+                st = self._exit(st, s.t_s, st.exit_point, st.exit_axis, events)
         else:
             if st.exit_point is not None:  # went back in before clearing the skin
                 st = replace(st, exit_point=None)
             st = self._pass(st, s, events)
-        return replace(st, last_tip=p), tuple(events)
+        return replace(st, last=s), tuple(events)
 
-    def _enter(self, st: SuturingState, s: Sample, hit: Vec3, events: list[Event]) -> SuturingState:
-        t = s.t_s
-        angle = g.angle_to_plane_deg(s.axis, (0.0, 1.0, 0.0))
+    def _enter(
+        self,
+        st: SuturingState,
+        t: float,
+        hit: Vec3,
+        axis: Vec3,
+        normal: Vec3,
+        events: list[Event],
+    ) -> SuturingState:
+        angle = g.angle_to_plane_deg(axis, (0.0, 1.0, 0.0))
         bite = abs(hit[2])
-        centre = g.add(hit, g.scale(s.normal, self.geo.needle_radius_mm))
+        centre = g.add(hit, g.scale(normal, self.geo.needle_radius_mm))
         entry = Entry(
             t,
             hit,
@@ -123,7 +132,7 @@ class SuturingTask:
             bite,
             angle,
             centre,
-            g.unit(g.cross(s.axis, s.normal)),
+            g.unit(g.cross(axis, normal)),
         )
         n = len(st.stitch_x_mm) + 1
         events.append(
@@ -286,3 +295,12 @@ class SuturingTask:
             )
         )
         return replace(st, entry=None, exit_point=None, stitch_x_mm=st.stitch_x_mm + (x,))
+
+
+def _crossing(a: Sample, b: Sample) -> tuple[Vec3, Vec3, Vec3]:
+    """Where and with which orientation the tip crossed ``y = 0`` between two samples."""
+    f = a.tip_mm[1] / (a.tip_mm[1] - b.tip_mm[1])
+    axis = g.unit(g.lerp(a.axis, b.axis, f))
+    normal = g.lerp(a.normal, b.normal, f)
+    normal = g.unit(g.sub(normal, g.scale(axis, g.dot(normal, axis))))
+    return g.lerp(a.tip_mm, b.tip_mm, f), axis, normal

@@ -322,7 +322,7 @@ class VenipunctureTask:
                     st = replace(st, back_wall=True)
             elif position != THROUGH_WALL or not self.beyond_vein(p):
                 position = IN_SKIN
-            if position == IN_SKIN and not st.flashback and not st.missed and self.beyond_vein(p):
+            if position == IN_SKIN and not st.flashback and not st.missed and p[1] < self.vein_y:
                 events.append(
                     Event(
                         t,

@@ -1,0 +1,201 @@
+"""The venipuncture state machine on hand-built trajectories with known geometry."""
+
+from __future__ import annotations
+
+import pytest
+
+from sim.core import geometry as g
+from sim.core.records import Action, ActionKind, Event, Item, Sample
+from sim.core.tasks import make_task
+
+RATE = 60.0
+
+
+class Traj:
+    """Builds a needle trajectory sample by sample at 60 Hz."""
+
+    def __init__(self) -> None:
+        self.t = 0.0
+        self.items: list[Item] = []
+
+    def act(self, kind: ActionKind) -> Traj:
+        self.items.append(Action(self.t, kind))
+        return self
+
+    def line(self, a, b, axis, normal, speed_mm_s=5.0, tracked=True) -> Traj:
+        n = max(1, int(g.norm(g.sub(b, a)) / speed_mm_s * RATE))
+        for i in range(n + 1):
+            self.items.append(Sample(self.t, g.lerp(a, b, i / n), axis, normal, 1.0, tracked))
+            self.t += 1 / RATE
+        return self
+
+    def hold(self, p, axis, normal, seconds) -> Traj:
+        for _ in range(int(seconds * RATE)):
+            self.items.append(Sample(self.t, p, axis, normal))
+            self.t += 1 / RATE
+        return self
+
+
+def run(scenario, items):
+    task = make_task(scenario)
+    state = task.initial()
+    events: list[Event] = []
+    for it in items:
+        state, ev = task.step(state, it)
+        events.extend(ev)
+    return state, events
+
+
+def kinds(events):
+    return [e.kind for e in events]
+
+
+def stick(scenario, angle=20.0, roll=0.0, aim_z=0.0, extra_mm=0.0, tourniquet=True, hold_s=4.0):
+    """Puncture at (x0, skin, aim_z) and advance to the vein centre depth (+ extra_mm)."""
+    geo, _ = scenario.venipuncture
+    axis, normal = g.pose_from_angles(0.0, angle, roll)
+    surf_y = (geo.arm_radius_mm**2 - aim_z**2) ** 0.5 - geo.arm_radius_mm
+    puncture = (-5.0, surf_y, aim_z)
+    along = (geo.vein_depth_mm + surf_y) / -axis[1]
+    start = g.sub(puncture, g.scale(axis, 10.0))
+    target = g.add(puncture, g.scale(axis, along + extra_mm))
+    tr = Traj()
+    if tourniquet:
+        tr.act(ActionKind.TOURNIQUET_ON)
+    tr.line(start, target, axis, normal).hold(target, axis, normal, hold_s)
+    return tr, puncture, target, axis, normal
+
+
+def test_puncture_at_known_point_and_angle(veni):
+    tr, puncture, *_ = stick(veni, angle=20.0, roll=10.0)
+    _, events = run(veni, tr.items)
+    p = next(e for e in events if e.kind == "skin_puncture")
+    assert (p.value("x_mm"), p.value("y_mm"), p.value("z_mm")) == pytest.approx(puncture, abs=1e-9)
+    assert p.value("angle_deg") == pytest.approx(20.0, abs=1e-9)
+    assert p.value("roll_deg") == pytest.approx(10.0, abs=1e-9)
+    assert p.value("offset_mm") == pytest.approx(0.0, abs=1e-9)
+
+
+def test_clean_venipuncture_completes_without_errors(veni):
+    tr, puncture, target, axis, normal = stick(veni)
+    tr.act(ActionKind.TOURNIQUET_OFF)
+    tr.line(target, g.sub(puncture, g.scale(axis, 10.0)), axis, normal, speed_mm_s=8.0)
+    tr.act(ActionKind.FINISH)
+    state, events = run(veni, tr.items)
+    assert kinds(events) == [
+        "tourniquet_on", "skin_puncture", "flashback", "blood_drawn", "tourniquet_off",
+        "withdrawal", "completed", "finish",
+    ]
+    assert not any(e.error for e in events)
+    assert state.completed
+    flash = next(e for e in events if e.kind == "flashback")
+    drawn = next(e for e in events if e.kind == "blood_drawn")
+    assert drawn.t_s - flash.t_s == pytest.approx(veni.venipuncture[1].draw_hold_s, abs=0.05)
+
+
+def test_steep_deep_stick_pierces_back_wall(veni):
+    tr, *_ = stick(veni, angle=45.0, extra_mm=4.0)
+    state, events = run(veni, tr.items)
+    k = kinds(events)
+    assert "angle_out_of_range" in k
+    assert k.index("flashback") < k.index("back_wall")
+    assert state.back_wall
+    assert "blood_drawn" not in k  # no draw once the vein is blown
+
+
+def test_one_sample_jump_through_the_vein_is_caught(veni):
+    geo, _ = veni.venipuncture
+    axis, normal = g.pose_from_angles(0.0, 89.0, 0.0)
+    tr = Traj().act(ActionKind.TOURNIQUET_ON)
+    tr.items.append(Sample(0.0, (0.0, 0.5, 0.0), axis, normal))
+    tr.items.append(Sample(0.02, (0.0, -2.0, 0.0), axis, normal))
+    tr.items.append(Sample(0.04, (0.0, -geo.vein_depth_mm - 4.0, 0.0), axis, normal))
+    _, events = run(veni, tr.items)
+    assert {"flashback", "back_wall"} <= set(kinds(events))
+
+
+def test_lateral_aim_misses_the_vein(veni):
+    tr, *_ = stick(veni, aim_z=4.0, extra_mm=3.0)
+    _, events = run(veni, tr.items)
+    assert "missed_vein" in kinds(events)
+    assert "flashback" not in kinds(events)
+    assert next(e for e in events if e.kind == "skin_puncture").value("offset_mm") == 4.0
+
+
+def test_bevel_down_and_no_tourniquet_are_errors(veni):
+    tr, *_ = stick(veni, roll=150.0, tourniquet=False)
+    _, events = run(veni, tr.items)
+    assert {"bevel_down", "no_tourniquet"} <= {e.kind for e in events if e.error}
+
+
+def test_failed_attempts_beyond_limit_are_flagged(veni):
+    _, tol = veni.venipuncture
+    items: list[Item] = []
+    t = 0.0
+    for _ in range(tol.max_attempts + 1):
+        tr, puncture, target, axis, normal = stick(veni, aim_z=4.0, hold_s=0.2, tourniquet=False)
+        tr.line(target, g.sub(puncture, g.scale(axis, 10.0)), axis, normal, speed_mm_s=20.0)
+        for it in tr.items:
+            items.append(
+                Sample(it.t_s + t, it.tip_mm, it.axis, it.normal) if isinstance(it, Sample) else it
+            )
+        t = items[-1].t_s + 0.1
+    _, events = run(veni, items)
+    punct = [e for e in events if e.kind == "skin_puncture"]
+    assert len(punct) == tol.max_attempts + 1
+    exceeded = [e for e in events if e.kind == "attempts_exceeded"]
+    assert len(exceeded) == 1 and exceeded[0].t_s == punct[-1].t_s
+
+
+def test_tourniquet_left_on_too_long(veni):
+    _, tol = veni.venipuncture
+    axis, normal = g.pose_from_angles(0.0, 20.0, 0.0)
+    tr = Traj().act(ActionKind.TOURNIQUET_ON).hold((0, 20, 0), axis, normal, tol.tourniquet_max_s + 2)
+    _, events = run(veni, tr.items)
+    late = [e for e in events if e.kind == "tourniquet_too_long"]
+    assert len(late) == 1
+    assert late[0].t_s == pytest.approx(tol.tourniquet_max_s, abs=0.05)
+
+
+def test_redirection_while_inserted_is_counted(veni):
+    tr, puncture, target, axis, normal = stick(veni, extra_mm=-1.5, hold_s=0.2)
+    axis2, normal2 = g.pose_from_angles(12.0, 20.0, 0.0)
+    tr.hold(target, axis2, normal2, 0.2)
+    _, events = run(veni, tr.items)
+    red = [e for e in events if e.kind == "redirection"]
+    assert len(red) == 1
+    assert red[0].value("angle_deg") == pytest.approx(g.angle_between_deg(axis, axis2))
+
+
+def test_withdrawing_with_tourniquet_on_is_an_error(veni):
+    tr, puncture, target, axis, normal = stick(veni)
+    tr.line(target, g.sub(puncture, g.scale(axis, 10.0)), axis, normal, speed_mm_s=8.0)
+    _, events = run(veni, tr.items)
+    assert "tourniquet_on_at_withdrawal" in kinds(events)
+    assert "completed" in kinds(events)
+
+
+def test_jitter_at_the_skin_is_not_a_withdrawal(veni):
+    """Tracker noise that lifts the tip 0.5 mm out of the skin keeps the attempt going."""
+    axis, normal = g.pose_from_angles(0.0, 20.0, 0.0)
+    tr = Traj().act(ActionKind.TOURNIQUET_ON)
+    tr.line((-10, 3, 0), (-3, -0.3, 0), axis, normal)
+    tr.line((-3, -0.3, 0), (-3, 0.5, 0), axis, normal)
+    tr.line((-3, 0.5, 0), (-3, -0.3, 0), axis, normal)
+    _, events = run(veni, tr.items)
+    assert kinds(events).count("skin_puncture") == 1
+    assert "withdrawal" not in kinds(events)
+
+
+def test_untracked_samples_and_finish(veni):
+    axis, normal = g.pose_from_angles(0.0, 20.0, 0.0)
+    tr = Traj().line((-10, 3, 0), (0, -3, 0), axis, normal, tracked=False)
+    tr.act(ActionKind.FINISH)
+    state, events = run(veni, tr.items)
+    assert kinds(events) == ["incomplete", "finish"]
+    assert state.finished
+
+
+def test_same_items_same_events(veni):
+    tr, *_ = stick(veni, angle=35.0, extra_mm=3.0)
+    assert run(veni, tr.items)[1] == run(veni, tr.items)[1]
