@@ -1,0 +1,1 @@
+"""The lab layer: the session store (SQLite or PostgreSQL), sync, and lab commands."""

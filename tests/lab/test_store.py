@@ -1,0 +1,188 @@
+"""The session store on SQLite and on a real PostgreSQL server; offline-first sync."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, insert
+
+from sim.lab import store as st
+from sim.lab.store import Lab, Store, StoreError, mask_url, session_from_recording
+from sim.storage.recording import load_recording
+
+from .conftest import PG_PASSWORD, PgServer
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'db' / 'sessions.sqlite'}"
+    return str(request.getfixturevalue("pg_url"))
+
+
+def test_session_round_trip(db_url: str, recordings: dict[str, Path]) -> None:
+    rec = load_recording(recordings["nov1"])
+    assert rec.result is not None
+    with Store(db_url) as s:
+        assert s.add(session_from_recording(recordings["nov1"], display_name="Ann"))
+        (row,) = s.find()
+        assert row.trainee_id == "t-002" and row.display_name == "Ann"
+        assert row.station_id == "s2" and row.scenario == "venipuncture"
+        assert row.scenario_hash == rec.header["scenario_hash"]
+        assert row.input_kind == rec.header["input"]
+        assert row.score == pytest.approx(rec.result["score"])
+        assert row.passed is rec.result["passed"] and row.complete
+        assert row.critical_errors == tuple(e["kind"] for e in rec.result["critical_errors"])
+        assert row.critical_errors  # the novice pierced the back wall
+        assert row.duration_s == pytest.approx(rec.items[-1].t_s)
+        assert (row.ended_utc - row.started_utc).total_seconds() == round(row.duration_s)
+        want = {k: m["value"] for k, m in rec.result["metrics"].items()}
+        assert {m.name: m.value for m in row.metrics} == pytest.approx(want, nan_ok=True)
+        assert s.recording_bytes(row.id) == recordings["nov1"].read_bytes()
+        assert s.result(row.id)["score"] == row.score
+
+
+def test_same_session_is_stored_once(db_url: str, recordings: dict[str, Path]) -> None:
+    with Store(db_url) as s:
+        assert s.add(session_from_recording(recordings["exp1"]))
+        assert not s.add(session_from_recording(recordings["exp1"], trainee="someone-else"))
+        s.add(session_from_recording(recordings["sut1"]))
+        assert s.count() == 2
+        assert [r.scenario for r in s.find(trainee="t-001", scenario="suturing")] == ["suturing"]
+
+
+def test_schema_is_upgraded_in_place(
+    db_url: str, tmp_path: Path, recordings: dict[str, Path]
+) -> None:
+    old = session_from_recording(recordings["exp1"])
+    (tmp_path / "db").mkdir(exist_ok=True)
+    eng_ = create_engine(st.parse_url(db_url))  # a database as procsim schema 1 left it
+    with eng_.begin() as conn:
+        st.upgrade(conn, target=1)
+        row = {k: v for k, v in old.row.items() if k != "notes"}
+        row["stored_utc"] = row["started_utc"]
+        conn.execute(insert(st.Table("sessions", st.MetaData(), *st._session_cols(1))), row)
+    eng_.dispose()
+    with Store(db_url) as s:
+        assert s.upgraded_from == 1
+        with s.engine.connect() as conn:
+            assert st.schema_version(conn) == st.SCHEMA_VERSION
+        assert [r.id for r in s.find()] == [old.id]
+        assert s.set_notes(old.id, "re-check the angle")
+        assert s.find()[0].notes == "re-check the angle"
+    with Store(db_url) as s:  # opening again is a no-op
+        assert s.upgraded_from == st.SCHEMA_VERSION
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 's.sqlite'}"
+    with Store(url) as s, s.engine.begin() as conn:
+        conn.execute(st.update(st.schema_table).values(version=99))
+    with pytest.raises(StoreError, match="schema version 99"):
+        Store(url)
+
+
+def test_interrupted_recording_is_stored_rescored(
+    tmp_path: Path, recordings: dict[str, Path]
+) -> None:
+    lines = recordings["exp1"].read_text().splitlines()
+    cut = tmp_path / "cut.jsonl"
+    cut.write_text("\n".join(lines[: len(lines) // 2]) + "\n" + lines[len(lines) // 2][:10])
+    with Store(f"sqlite:///{tmp_path / 's.sqlite'}") as s:
+        s.add(session_from_recording(cut))
+        (row,) = s.find()
+    from sim.storage.session import rescore
+
+    again = rescore(cut).result
+    assert not row.complete
+    assert (row.score, row.passed) == (again.score, again.passed)
+    assert row.metrics and row.duration_s < load_recording(recordings["exp1"]).items[-1].t_s
+
+
+def test_password_is_masked() -> None:
+    url = "postgresql://lab:hunter2@db.example:5432/procsim?sslmode=require"
+    assert "hunter2" not in mask_url(url) and "***" in mask_url(url)
+    assert "hunter2" not in mask_url("postgresql://lab@db/x?password=hunter2")
+
+
+def test_unreachable_server_error_hides_password(pg_server: PgServer) -> None:
+    url = pg_server.url.replace(str(pg_server.port), "1")  # nothing listens on port 1
+    with pytest.raises(st.StoreUnavailable) as exc:
+        Store(url)
+    assert PG_PASSWORD not in str(exc.value) and "***" in str(exc.value)
+    wrong = pg_server.url.replace(PG_PASSWORD, "not-the-password")
+    with pytest.raises(StoreError) as exc2:
+        Store(wrong)
+    assert "not-the-password" not in str(exc2.value) and "authentication" in str(exc2.value)
+
+
+def test_outage_loses_and_duplicates_nothing(
+    pg_server: PgServer, pg_url: str, tmp_path: Path, recordings: dict[str, Path]
+) -> None:
+    local = f"sqlite:///{tmp_path / 'station.sqlite'}"
+    pg_server.stop()
+    try:
+        with Lab(local, pg_url) as lab:
+            for key in ("exp1", "exp2", "nov1"):
+                new, rep = lab.record(session_from_recording(recordings[key]))
+                assert new and rep is not None and rep.error is not None
+                assert PG_PASSWORD not in rep.error
+            assert len(lab.local.pending()) == 3 and lab.local.count() == 3
+    finally:
+        pg_server.start()
+    with Lab(local, pg_url) as lab:
+        # the server comes back: the station pushes the 3 sessions, and a 4th made now
+        _, rep = lab.record(session_from_recording(recordings["sut1"]))
+        assert rep is not None and (rep.pushed, rep.pending, rep.error) == (4, 0, None)
+        assert lab.sync().pushed == 0
+    with Store(pg_url) as remote:
+        ids = sorted(r.id for r in remote.find())
+        assert len(ids) == 4 and len(set(ids)) == 4
+        with Store(local) as loc:
+            assert sorted(loc.ids()) == ids
+
+
+def test_server_dropping_mid_sync(
+    pg_server: PgServer,
+    pg_url: str,
+    tmp_path: Path,
+    recordings: dict[str, Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    local = f"sqlite:///{tmp_path / 'station.sqlite'}"
+    keys = ["exp1", "exp2", "nov1", "sut1"]
+    with Lab(local, pg_url) as lab:
+        for key in keys:
+            lab.record(session_from_recording(recordings[key]), sync=False)
+        real_add = Store.add
+        calls = []
+
+        def add_then_crash(self: Store, session: st.NewSession) -> bool:
+            calls.append(session.id)
+            if len(calls) == 3:  # the server goes away during the third push
+                pg_server.stop("immediate")
+            return real_add(self, session)
+
+        monkeypatch.setattr(Store, "add", add_then_crash)
+        try:
+            rep = lab.sync()
+        finally:
+            monkeypatch.setattr(Store, "add", real_add)
+            pg_server.start()
+        assert rep.pushed == 2 and rep.pending == 2 and rep.error
+        # and a push that committed but whose outbox entry survived (a crash right then)
+        lab.local.queue(calls[0])
+        rep = lab.sync()
+        assert (rep.pushed, rep.already, rep.pending) == (2, 1, 0)
+    with Store(pg_url) as remote:
+        assert remote.count() == 4
+        stored = {r.id: r for r in remote.find()}
+        for key in keys:
+            sid = session_from_recording(recordings[key]).id
+            assert gzip.decompress(remote.export(sid).row["recording_gz"]) == (
+                recordings[key].read_bytes()
+            )
+            assert json.loads(remote.export(sid).row["result_json"])["score"] == (stored[sid].score)
