@@ -103,6 +103,7 @@ class FeedbackSpec:
     angle_hysteresis_deg: float = field(metadata=_rng(0, 20))
     offset_hysteresis_mm: float = field(metadata=_rng(0, 10))
     min_show_s: float = field(metadata=_rng(0, 10))
+    release_s: float = field(metadata=_rng(0, 10))
 
 
 @dataclass(frozen=True, slots=True)

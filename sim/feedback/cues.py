@@ -1,8 +1,10 @@
 """Cue rules and the engine that turns the live view into cues that never flicker.
 
 A cue appears on the very sample where its ``on`` condition becomes true. It stays while its
-``hold`` condition (the same test with a hysteresis margin) is true, and for at least
-``min_show_s`` after it appeared. The banner shows the active cue of highest priority.
+``hold`` condition (the same test with a hysteresis margin) is true, for at least
+``min_show_s`` after it appeared, and until ``hold`` has been false for ``release_s``
+(so a single noisy sample does not end it). The banner shows the active cue of highest
+priority.
 """
 
 from __future__ import annotations
@@ -277,7 +279,9 @@ class CueEngine:
     def __init__(self, scenario: Scenario) -> None:
         self.rules = rules_for(scenario)
         self.min_show_s = scenario.feedback.min_show_s
+        self.release_s = scenario.feedback.release_s
         self._since: dict[str, float] = {}
+        self._off_since: dict[str, float] = {}
         self._cues: dict[str, Cue] = {}
         self._last_view: LiveView | None = None
 
@@ -288,9 +292,14 @@ class CueEngine:
         for rule in self.rules:
             name = rule.name
             if name in since:
-                if rule.hold(v) or v.t_s - since[name] < self.min_show_s:
+                if rule.hold(v):
+                    self._off_since.pop(name, None)
+                    continue
+                off = self._off_since.setdefault(name, v.t_s)
+                if v.t_s - since[name] < self.min_show_s or v.t_s - off < self.release_s:
                     continue
                 del since[name]
+                del self._off_since[name]
                 old = self._cues.pop(name)
                 changes.append(Cue(v.t_s, name, old.message, rule.severity, rule.priority, False))
             elif rule.on(v):
@@ -324,4 +333,5 @@ class CueEngine:
         ]
         self._cues.clear()
         self._since.clear()
+        self._off_since.clear()
         return out

@@ -89,8 +89,12 @@ def test_needle_through_the_pad_is_caught(sut):
 
 def test_exit_on_the_same_side_is_missed_wound(sut):
     a, n = (0.0, -1.0, 0.0), (0.0, 0.0, 1.0)
-    items = [Sample(0, (0, 2, -4), a, n), Sample(0.1, (0, -2, -4), a, n),
-             Sample(0.2, (0, -2, -2), a, n), Sample(0.3, (0, 3, -2), (0, 1, 0), n)]
+    items = [
+        Sample(0, (0, 2, -4), a, n),
+        Sample(0.1, (0, -2, -4), a, n),
+        Sample(0.2, (0, -2, -2), a, n),
+        Sample(0.3, (0, 3, -2), (0, 1, 0), n),
+    ]
     _, events = run(sut, items)
     assert [e.kind for e in events] == ["needle_entry", "needle_exit", "missed_wound"]
 

@@ -83,8 +83,14 @@ def test_clean_venipuncture_completes_without_errors(veni):
     tr.act(ActionKind.FINISH)
     state, events = run(veni, tr.items)
     assert kinds(events) == [
-        "tourniquet_on", "skin_puncture", "flashback", "blood_drawn", "tourniquet_off",
-        "withdrawal", "completed", "finish",
+        "tourniquet_on",
+        "skin_puncture",
+        "flashback",
+        "blood_drawn",
+        "tourniquet_off",
+        "withdrawal",
+        "completed",
+        "finish",
     ]
     assert not any(e.error for e in events)
     assert state.completed
@@ -150,7 +156,11 @@ def test_failed_attempts_beyond_limit_are_flagged(veni):
 def test_tourniquet_left_on_too_long(veni):
     _, tol = veni.venipuncture
     axis, normal = g.pose_from_angles(0.0, 20.0, 0.0)
-    tr = Traj().act(ActionKind.TOURNIQUET_ON).hold((0, 20, 0), axis, normal, tol.tourniquet_max_s + 2)
+    tr = (
+        Traj()
+        .act(ActionKind.TOURNIQUET_ON)
+        .hold((0, 20, 0), axis, normal, tol.tourniquet_max_s + 2)
+    )
     _, events = run(veni, tr.items)
     late = [e for e in events if e.kind == "tourniquet_too_long"]
     assert len(late) == 1

@@ -1,0 +1,103 @@
+"""The procsim command as a user runs it (in a subprocess)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def procsim(*args, cwd=REPO):
+    return subprocess.run(
+        [sys.executable, "-m", "sim", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_help_for_every_command():
+    top = procsim("--help")
+    assert top.returncode == 0
+    commands = ["scenarios", "simulate", "score", "motion"]
+    for c in commands:
+        assert c in top.stdout
+        r = procsim(c, "--help")
+        assert r.returncode == 0 and "usage: procsim " + c in r.stdout
+
+
+def test_scenarios_list_and_check(tmp_path):
+    r = procsim("scenarios")
+    assert r.returncode == 0
+    assert "venipuncture" in r.stdout and "suturing" in r.stdout
+    ok = procsim("scenarios", "check", REPO / "scenarios" / "suturing.toml")
+    assert ok.returncode == 0 and ": ok (suturing" in ok.stdout
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        (REPO / "scenarios" / "suturing.toml")
+        .read_text()
+        .replace("bite_target_mm = 4.0", "bite_target_mm = []")
+    )
+    r = procsim("scenarios", "check", bad)
+    assert r.returncode == 2
+    assert r.stderr.strip() == (
+        f"procsim: error: {bad}: key 'tolerances.bite_target_mm': expected a number, got []"
+    )
+    assert "Traceback" not in r.stderr
+
+
+def test_simulate_then_score_json(tmp_path):
+    out = tmp_path / "n.jsonl"
+    r = procsim("simulate", "venipuncture", "--skill", "novice", "--seed", "2", "-o", out)
+    assert r.returncode == 0, r.stderr
+    assert "FAIL" in r.stdout
+    again = procsim("simulate", "venipuncture", "-o", out)
+    assert again.returncode == 2 and "already exists" in again.stderr
+    s = procsim("score", "--json", out)
+    assert s.returncode == 0, s.stderr
+    data = json.loads(s.stdout)
+    assert data["scenario"] == "venipuncture" and data["passed"] is False
+    assert data["matches_recording"] is True
+    assert any(e["kind"] == "back_wall" for e in data["critical_errors"])
+    m = data["metrics"]["angle_error_deg"]
+    assert set(m) >= {"value", "unit", "points"} and m["unit"] == "deg"
+    human = procsim("score", out)
+    assert "CRITICAL" in human.stdout and "work on:" in human.stdout
+
+
+def test_score_errors_are_one_line(tmp_path):
+    junk = tmp_path / "junk.jsonl"
+    junk.write_text("hello\nworld\n")
+    r = procsim("score", junk)
+    assert r.returncode == 2
+    assert r.stderr.count("\n") == 1 and str(junk) in r.stderr
+    r = procsim("simulate", "appendectomy", "-o", tmp_path / "x.jsonl")
+    assert r.returncode == 2 and "unknown scenario 'appendectomy'" in r.stderr
+
+
+def test_motion_on_a_csv_from_another_tracker(tmp_path):
+    fs = 100.0
+    t = np.arange(0, 6, 1 / fs)
+    x = 50 * (1 - np.cos(np.pi * t / 6)) + 0.4 * np.sqrt(2) * np.sin(2 * np.pi * 9 * t)
+    csv = tmp_path / "traj.csv"
+    lines = ["t_s,x_mm,y_mm,z_mm,extra"] + [f"{a},{b},0,0,q" for a, b in zip(t, x)]
+    csv.write_text("\n".join(lines) + "\n")
+    r = procsim("motion", "--json", csv)
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert abs(data["tremor_rms_mm"] - 0.4) < 0.04
+    assert abs(data["tremor_peak_hz"] - 9.0) <= 0.5
+    assert abs(data["total_time_s"] - t[-1]) < 1e-9
+    bad = tmp_path / "bad.csv"
+    bad.write_text("t_s,x_mm,y_mm,z_mm\n0,1,2,3\n0.1,1,two,3\n")
+    r = procsim("motion", bad)
+    assert r.returncode == 2
+    assert f"{bad}: line 3: column y_mm: expected a number, got 'two'" in r.stderr
+    r = procsim("motion", tmp_path / "none.csv")
+    assert r.returncode == 2 and "cannot read" in r.stderr

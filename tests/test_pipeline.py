@@ -1,0 +1,128 @@
+"""Scripted trainees through the whole pipeline: skill ordering, critical errors, determinism."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from sim.core import geometry as g
+from sim.core.records import Action, ActionKind, Sample
+from sim.pipeline import Pipeline
+from sim.sources.scripted import scripted_items
+
+SEEDS = range(4)
+
+
+def run(scenario, items, noise_floor_mm=0.0):
+    p = Pipeline(scenario, noise_floor_mm)
+    p.feed_all(items)
+    p.close_cues()
+    return p, p.result()
+
+
+@pytest.mark.parametrize("sid", ["venipuncture", "suturing"])
+def test_experts_pass_and_outscore_intermediates_who_outscore_novices(sid, request):
+    scenario = request.getfixturevalue("veni" if sid == "venipuncture" else "sut")
+    scores = {}
+    for skill in ("expert", "intermediate", "novice"):
+        results = [run(scenario, scripted_items(scenario, skill, s))[1] for s in SEEDS]
+        scores[skill] = [r.score for r in results]
+        if skill == "expert":
+            assert all(r.passed for r in results)
+        if skill == "novice":
+            assert not any(r.passed for r in results)
+    for a, b in zip(scores["expert"], scores["intermediate"]):
+        assert a > b
+    for a, b in zip(scores["intermediate"], scores["novice"]):
+        assert a > b
+
+
+def test_same_seed_same_everything_different_seed_differs(veni):
+    a, ra = run(veni, scripted_items(veni, "novice", 5))
+    b, rb = run(veni, scripted_items(veni, "novice", 5))
+    assert a.events == b.events and a.cues == b.cues and ra == rb
+    c, rc = run(veni, scripted_items(veni, "novice", 6))
+    assert rc.score != ra.score
+
+
+def test_novice_tremor_is_recovered_from_the_whole_session(veni):
+    from sim.sources.scripted import SKILL_LEVELS
+
+    _, r = run(veni, scripted_items(veni, "novice", 0))
+    sk = SKILL_LEVELS["novice"]
+    assert r.metric("tremor_rms_mm").value == pytest.approx(sk.tremor_rms_mm, rel=0.1)
+    assert abs(r.metric("tremor_peak_hz").value - sk.tremor_hz) <= 0.5
+    # a measured camera noise floor is taken off
+    _, r2 = run(veni, scripted_items(veni, "novice", 0), noise_floor_mm=0.5)
+    assert r2.metric("tremor_rms_mm").value == pytest.approx(
+        (r.metric("tremor_rms_mm").value ** 2 - 0.25) ** 0.5, rel=1e-6
+    )
+
+
+def _stick(scenario, t0, angle, extra_mm, aim_z=0.0, withdraw=True):
+    geo, _ = scenario.venipuncture
+    axis, normal = g.pose_from_angles(0.0, angle, 0.0)
+    surf_y = (geo.arm_radius_mm**2 - aim_z**2) ** 0.5 - geo.arm_radius_mm
+    puncture = (-5.0, surf_y, aim_z)
+    along = (geo.vein_depth_mm + surf_y) / -axis[1] + extra_mm
+    out = []
+    t = t0
+    path = [g.add(puncture, g.scale(axis, d / 10)) for d in range(-100, int(along * 10))]
+    if withdraw:
+        path += path[::-1]
+    for p in path:
+        out.append(Sample(t, p, axis, normal))
+        t += 1 / 60
+    return out, t
+
+
+def test_back_wall_fails_a_session_that_otherwise_scores_well(veni):
+    items = [Action(0.0, ActionKind.TOURNIQUET_ON)]
+    stick, t = _stick(veni, 0.1, 25.0, 6.0)
+    items += stick + [Action(t, ActionKind.TOURNIQUET_OFF), Action(t, ActionKind.FINISH)]
+    _, r = run(veni, items)
+    assert [e.kind for e in r.critical_errors] == ["back_wall"]
+    assert not r.passed
+
+
+def test_no_tourniquet_and_too_many_attempts_are_critical(veni):
+    items = []
+    t = 0.0
+    for _ in range(veni.venipuncture[1].max_attempts + 1):
+        stick, t = _stick(veni, t, 20.0, 2.0, aim_z=4.0)  # misses laterally each time
+        items += stick
+    items.append(Action(t, ActionKind.FINISH))
+    _, r = run(veni, items)
+    crit = {e.kind for e in r.critical_errors}
+    assert {"no_tourniquet", "attempts_exceeded"} <= crit
+    assert not r.passed
+    assert r.metric("attempts").value == veni.venipuncture[1].max_attempts + 1
+
+
+def test_through_the_pad_is_critical_in_suturing(sut):
+    from tests.core.tasks.test_suturing import stitch_samples
+
+    geo, _ = sut.suturing
+    r_big = geo.pad_thickness_mm + 2
+    items = stitch_samples(0.0, r_big, 0.0, r_big)
+    items.append(Action(items[-1].t_s, ActionKind.FINISH))
+    _, r = run(sut, items)
+    assert "through_pad" in [e.kind for e in r.critical_errors]
+    assert not r.passed
+
+
+def test_core_imports_no_window_camera_or_gl_code():
+    code = (
+        "import sys\n"
+        "import sim.core.records, sim.core.scenario, sim.core.geometry, sim.core.tasks\n"
+        "import sim.core.tasks.venipuncture, sim.core.tasks.suturing\n"
+        "import sim.metrics.motion, sim.metrics.scoring, sim.metrics.streaming\n"
+        "import sim.metrics.precision, sim.feedback.cues, sim.pipeline\n"
+        "import sim.storage.recording, sim.storage.session, sim.sources.scripted\n"
+        "bad = [m for m in ('pygame', 'OpenGL', 'cv2', 'mediapipe') if m in sys.modules]\n"
+        "print(','.join(bad))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
