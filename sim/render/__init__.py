@@ -1,0 +1,10 @@
+"""Rendering: the 3-D scenes, the coaching HUD and the side view, with OpenGL 3.3.
+
+- :mod:`sim.render.scene`: what a frame shows, cameras, the side-view section (pure data).
+- :mod:`sim.render.meshes`: procedural meshes as numpy arrays (pure).
+- :mod:`sim.render.overlay`, :mod:`sim.render.hud`: 2-D HUD geometry (pure).
+- :mod:`sim.render.gl`, :mod:`sim.render.renderer`: the OpenGL side.
+- :mod:`sim.render.offscreen`: hidden contexts and pictures of recordings.
+
+Only ``gl``, ``renderer`` and ``offscreen`` import OpenGL.
+"""

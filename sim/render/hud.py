@@ -1,0 +1,306 @@
+"""The coaching HUD as 2-D geometry (no OpenGL): cue banner, timer and phase, angle gauge,
+tremor meter and the live side view, plus the help overlay.
+
+Everything is laid out for a 1280x720 screen and scaled with the screen height. The
+functions only read the :class:`~sim.render.scene.Frame`; they append triangles to a
+:class:`~sim.render.overlay.Batch2D`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from sim.core.records import Severity
+from sim.core.scenario import VenipunctureGeometry
+from sim.render.overlay import RGBA, Batch2D
+from sim.render.scene import DrawOptions, Frame, SideSection, side_section
+
+SEVERITY_RGBA: dict[Severity, RGBA] = {
+    Severity.INFO: (0.13, 0.58, 0.28, 0.92),
+    Severity.WARNING: (0.96, 0.62, 0.08, 0.95),
+    Severity.DANGER: (0.86, 0.13, 0.13, 0.95),
+}
+WHITE: RGBA = (1.0, 1.0, 1.0, 1.0)
+DARK: RGBA = (0.08, 0.08, 0.1, 1.0)
+PANEL: RGBA = (0.06, 0.07, 0.09, 0.72)
+MUTED: RGBA = (0.75, 0.78, 0.82, 1.0)
+GOOD: RGBA = (0.25, 0.80, 0.40, 1.0)
+WARN: RGBA = (0.98, 0.70, 0.15, 1.0)
+BAD: RGBA = (0.95, 0.25, 0.22, 1.0)
+NEEDLE_SIDE: RGBA = (0.20, 0.92, 1.0, 1.0)
+"""Colour of the needle in the side view (tests look for it)."""
+
+
+def side_view_rect(size: tuple[int, int]) -> tuple[float, float, float, float]:
+    """(x, y, w, h) of the side view's drawing area, pixels."""
+    w, h = size
+    s = h / 720.0
+    pw, ph = 420 * s, 250 * s
+    return (w - pw - 16 * s, h - ph - 16 * s, pw, ph)
+
+
+def banner_rect(size: tuple[int, int]) -> tuple[float, float, float, float]:
+    """(x, y, w, h) of the cue banner, pixels."""
+    w, h = size
+    s = h / 720.0
+    bw = min(w - 40 * s, 760 * s)
+    return ((w - bw) / 2, 14 * s, bw, 46 * s)
+
+
+def fmt_time(t_s: float) -> str:
+    t = max(t_s, 0.0)
+    return f"{int(t // 60)}:{t % 60:04.1f}"
+
+
+def draw_hud(batch: Batch2D, frame: Frame, options: DrawOptions, size: tuple[int, int]) -> None:
+    """Banner, timer and phase, gauges and side view of ``frame`` (per ``options``)."""
+    w, h = size
+    s = h / 720.0
+    sc = frame.scenario
+    # timer and phase, top left
+    batch.rect(12 * s, 12 * s, 270 * s, 92 * s, PANEL)
+    batch.text(options.title or sc.title, 22 * s, 18 * s, 14, MUTED)
+    batch.text(fmt_time(frame.t_s), 22 * s, 38 * s, 30, WHITE)
+    batch.text(frame.phase or "-", 22 * s, 76 * s, 17, (0.6, 0.85, 1.0, 1.0))
+    if options.exam:
+        batch.text("EXAM", 270 * s, 40 * s, 17, WARN, anchor="right")
+    # the banner
+    if not options.exam and frame.banner is not None:
+        bx, by, bw, bh = banner_rect(size)
+        col = SEVERITY_RGBA[frame.banner.severity]
+        batch.rect(bx, by, bw, bh, col)
+        fg = DARK if frame.banner.severity is Severity.WARNING else WHITE
+        ts = 22
+        lh = batch.line_height(ts)
+        batch.text(frame.banner.message, bx + bw / 2, by + (bh - lh) / 2, ts, fg, anchor="centre")
+    # gauges, bottom left: dial on the left, readouts on the right
+    gx, gy = 16 * s, h - 196 * s
+    batch.rect(gx, gy, 350 * s, 180 * s, PANEL)
+    _angle_gauge(batch, frame, options, gx + 18 * s, gy + 164 * s, 140 * s)
+    col_x = gx + 190 * s
+    _readouts(batch, frame, options, col_x, gy + 10 * s, s)
+    if not options.exam:
+        draw_side_view(batch, frame, size)
+    if options.message:
+        batch.rect(0, h - 40 * s, w, 40 * s, (0.25, 0.15, 0.0, 0.85))
+        batch.text(options.message, w / 2, h - 32 * s, 17, WARN, anchor="centre")
+    else:
+        batch.text("F1 / H: controls", w / 2, h - 26 * s, 14, MUTED, anchor="centre")
+
+
+def _target_band(frame: Frame) -> tuple[float, float]:
+    sc = frame.scenario
+    if isinstance(sc.geometry, VenipunctureGeometry):
+        tol = sc.venipuncture[1]
+        return tol.angle_min_deg, tol.angle_max_deg
+    return 90.0 - sc.suturing[1].perpendicular_tol_deg, 90.0
+
+
+def _angle_gauge(
+    batch: Batch2D, frame: Frame, options: DrawOptions, cx: float, cy: float, r: float
+) -> None:
+    """A quarter dial, 0 (horizontal) to 90 deg (vertical), with the target band."""
+    batch.arc(cx, cy, r * 0.74, r, 0, 90, (0.25, 0.27, 0.3, 1.0), 30)
+    lo, hi = _target_band(frame)
+    if not options.exam:
+        batch.arc(cx, cy, r * 0.74, r, lo, hi, (0.18, 0.62, 0.32, 1.0), 12)
+    for tick in range(0, 91, 15):
+        c, sn = math.cos(math.radians(tick)), -math.sin(math.radians(tick))
+        batch.line(cx + c * r * 0.93, cy + sn * r * 0.93, cx + c * r, cy + sn * r, 2, MUTED)
+    v = frame.view
+    if v is None:
+        return
+    a = max(0.0, min(90.0, v.angle_deg))
+    ok = lo <= v.angle_deg <= hi
+    col = GOOD if ok or options.exam else WARN
+    c, sn = math.cos(math.radians(a)), -math.sin(math.radians(a))
+    batch.line(cx, cy, cx + c * r * 1.04, cy + sn * r * 1.04, 4, col)
+
+
+def _readouts(
+    batch: Batch2D, frame: Frame, options: DrawOptions, x: float, y: float, s: float
+) -> None:
+    """Angle, bevel, tremor meter, speed, depth and tourniquet time (one column)."""
+    sc = frame.scenario
+    v = frame.view
+    lo, hi = _target_band(frame)
+    if v is None:
+        batch.text("angle -", x, y, 17, MUTED)
+    else:
+        ok = lo <= v.angle_deg <= hi
+        batch.text(f"angle {v.angle_deg:.0f}°", x, y, 22, GOOD if ok or options.exam else WARN)
+    yy = y + 30 * s
+    venous = isinstance(sc.geometry, VenipunctureGeometry)
+    if v is not None and venous:
+        tol = sc.venipuncture[1].bevel_roll_tol_deg
+        rc = GOOD if abs(v.roll_deg) <= tol or options.exam else WARN
+        batch.text(f"bevel {v.roll_deg:+.0f}° from up", x, yy, 14, rc)
+    elif v is not None and v.arc_deviation_mm > 0:
+        batch.text(f"off curve {v.arc_deviation_mm:.1f} mm", x, yy, 14, MUTED)
+    yy += 22 * s
+    _tremor_meter(batch, frame, options, x, yy, 140 * s, s)
+    yy += 62 * s
+    if v is not None:
+        depth = f"depth {v.depth_mm:.1f} mm" if v.inserted else "above the skin"
+        batch.text(depth, x, yy, 14, MUTED)
+    yy += 20 * s
+    if venous:
+        on = bool(getattr(frame.state, "tourniquet_on", False))
+        t = v.tourniquet_s if v is not None else 0.0
+        txt = f"tourniquet {t:.0f} s" if on else "tourniquet off"
+        tmax = sc.venipuncture[1].tourniquet_max_s
+        col = BAD if on and t > tmax else (GOOD if on else MUTED)
+        batch.text(txt, x, yy, 14, col)
+    else:
+        done = len(getattr(frame.state, "stitch_x_mm", ()))
+        need = sc.suturing[1].stitches_required
+        batch.text(f"stitches {done}/{need}", x, yy, 14, MUTED)
+
+
+def _tremor_meter(
+    batch: Batch2D, frame: Frame, options: DrawOptions, x: float, y: float, w: float, s: float
+) -> None:
+    fb = frame.scenario.feedback
+    v = frame.view
+    tremor = v.tremor_mm if v is not None else 0.0
+    full = max(fb.steady_tremor_mm * 2.0, 0.1)
+    batch.text(f"tremor {tremor:.2f} mm", x, y, 14, MUTED)
+    by = y + 20 * s
+    bh = 12 * s
+    batch.rect(x, by, w, bh, (0.25, 0.27, 0.3, 1.0))
+    frac = min(tremor / full, 1.0)
+    col = (
+        GOOD if tremor <= fb.steady_release_mm else (WARN if tremor <= fb.steady_tremor_mm else BAD)
+    )
+    batch.rect(x, by, w * frac, bh, col)
+    if not options.exam:
+        tx = x + w * fb.steady_tremor_mm / full
+        batch.rect(tx - 1, by - 3 * s, 2 * s, bh + 6 * s, WHITE)
+    speed = v.speed_mm_s if v is not None else 0.0
+    batch.text(f"speed {speed:.0f} mm/s", x, by + 18 * s, 14, MUTED)
+
+
+# --- side view --------------------------------------------------------------------------
+def _clip_segment(
+    p0: tuple[float, float], p1: tuple[float, float], box: tuple[float, float, float, float]
+) -> tuple[tuple[float, float], tuple[float, float]] | None:
+    """Liang-Barsky clipping of a segment to (x0, y0, x1, y1)."""
+    x0, y0, x1, y1 = box
+    dx, dy = p1[0] - p0[0], p1[1] - p0[1]
+    t0, t1 = 0.0, 1.0
+    for p, q in ((-dx, p0[0] - x0), (dx, x1 - p0[0]), (-dy, p0[1] - y0), (dy, y1 - p0[1])):
+        if p == 0:
+            if q < 0:
+                return None
+            continue
+        t = q / p
+        if p < 0:
+            t0 = max(t0, t)
+        else:
+            t1 = min(t1, t)
+        if t0 > t1:
+            return None
+    return (p0[0] + t0 * dx, p0[1] + t0 * dy), (p0[0] + t1 * dx, p0[1] + t1 * dy)
+
+
+def draw_side_view(batch: Batch2D, frame: Frame, size: tuple[int, int]) -> None:
+    """The live cross-section through the skin at the needle (bottom right)."""
+    x, y, w, h = side_view_rect(size)
+    s = size[1] / 720.0
+    batch.rect(x - 6 * s, y - 30 * s, w + 12 * s, h + 36 * s, PANEL)
+    sec = side_section(frame)
+    if sec is None:
+        batch.text("side view", x, y - 26 * s, 14, MUTED)
+        return
+    title = f"side view  angle {sec.angle_deg:.0f}°  depth {sec.depth_mm:.1f} mm"
+    batch.text(title, x, y - 26 * s, 14, WHITE)
+    batch.rect(x, y, w, h, (0.55, 0.68, 0.80, 1.0))  # air
+    _draw_section(batch, sec, frame, (x, y, w, h))
+
+
+def section_mapping(
+    sec: SideSection, rect: tuple[float, float, float, float]
+) -> tuple[float, float, float, float]:
+    """(scale px/mm, centre x px, centre y px, ...) mapping section mm to panel pixels.
+
+    Returns ``(k, ox, oy, 0)``: pixel = ``(ox + (u - cu) * k, oy - (v - cv) * k)`` with
+    ``(cu, cv) = sec.centre``. Equal scale on both axes, so angles are true.
+    """
+    x, y, w, h = rect
+    k = w / (2 * sec.half_width_mm)
+    return k, x + w / 2, y + h / 2, 0.0
+
+
+def _draw_section(
+    batch: Batch2D, sec: SideSection, frame: Frame, rect: tuple[float, float, float, float]
+) -> None:
+    x, y, w, h = rect
+    k, ox, oy, _ = section_mapping(sec, rect)
+    cu, cv = sec.centre
+
+    def px(u: float, v: float) -> tuple[float, float]:
+        return (ox + (u - cu) * k, oy - (v - cv) * k)
+
+    def clampy(py: float) -> float:
+        return min(max(py, y), y + h)
+
+    u_lo, u_hi = cu - sec.half_width_mm, cu + sec.half_width_mm
+    skin = sec.skin
+    us = np.linspace(u_lo, u_hi, 41)
+    vs = np.interp(us, skin[:, 0], skin[:, 1])
+    top = [(ox + (u - cu) * k, clampy(oy - (v - cv) * k)) for u, v in zip(us, vs, strict=True)]
+    dermis = [(px_, clampy(py + 1.6 * k)) for px_, py in top]
+    bottom = [(px_, clampy(oy - (sec.tissue_bottom_v - cv) * k)) for px_, _ in top]
+    batch.polygon_strip(dermis, bottom, (0.93, 0.76, 0.62, 1.0))  # subcutaneous tissue
+    batch.polygon_strip(top, dermis, (0.80, 0.55, 0.45, 1.0))  # skin
+    if len(sec.vein):
+        sel = sec.vein[(sec.vein[:, 0] >= u_lo) & (sec.vein[:, 0] <= u_hi)]
+        if len(sel) >= 2:
+            vt = [(ox + (u - cu) * k, clampy(oy - (hi - cv) * k)) for u, _, hi in sel]
+            vb = [(ox + (u - cu) * k, clampy(oy - (lo - cv) * k)) for u, lo, _ in sel]
+            batch.polygon_strip(vt, vb, (0.30, 0.25, 0.55, 1.0))
+    elif isinstance(frame.scenario.geometry, VenipunctureGeometry):
+        batch.text(
+            f"vein {sec.vein_miss_mm:.1f} mm to the side", x + 8, y + h - 24, 14, (0.3, 0.2, 0.5, 1)
+        )
+    if sec.wound_u is not None:
+        wx = ox + (sec.wound_u - cu) * k
+        wy = oy - (0 - cv) * k
+        batch.tri(
+            ((wx - 0.8 * k, wy), (wx, wy + 3.0 * k), (wx + 0.8 * k, wy)), (0.45, 0.08, 0.08, 1)
+        )
+        for tu in sec.targets_u:
+            tx = ox + (tu - cu) * k
+            batch.rect(tx - 2, wy - 9, 4, 9, GOOD)
+    box = (x, y, x + w, y + h)
+    pts = [px(float(u), float(v)) for u, v in sec.needle]
+    for a, b in zip(pts[:-1], pts[1:], strict=True):
+        seg = _clip_segment(a, b, box)
+        if seg is not None:
+            batch.line(seg[0][0], seg[0][1], seg[1][0], seg[1][1], max(3.0, 0.6 * k), NEEDLE_SIDE)
+    tx, ty = px(*sec.tip)
+    if x <= tx <= x + w and y <= ty <= y + h:
+        batch.rect(tx - 3, ty - 3, 6, 6, (1.0, 1.0, 1.0, 1.0))
+    batch.frame(x, y, w, h, 1.5, (0.0, 0.0, 0.0, 0.6))
+    # scale bar: 5 mm
+    batch.rect(x + w - 8 - 5 * k, y + 8, 5 * k, 3, DARK)
+    batch.text("5 mm", x + w - 8, y + 14, 14, DARK, anchor="right")
+
+
+def draw_help(batch: Batch2D, lines: tuple[tuple[str, str], ...], size: tuple[int, int]) -> None:
+    """The controls overlay (F1 / H)."""
+    w, h = size
+    s = h / 720.0
+    pw, ph = 640 * s, (90 + 28 * len(lines)) * s
+    px, py = (w - pw) / 2, (h - ph) / 2
+    batch.rect(px, py, pw, ph, (0.04, 0.05, 0.07, 0.92))
+    batch.frame(px, py, pw, ph, 2, (0.5, 0.7, 1.0, 1.0))
+    batch.text("Controls", px + pw / 2, py + 16 * s, 22, WHITE, anchor="centre")
+    yy = py + 60 * s
+    for keys, what in lines:
+        batch.text(keys, px + 24 * s, yy, 17, (0.6, 0.85, 1.0, 1.0))
+        batch.text(what, px + 250 * s, yy, 17, WHITE)
+        yy += 28 * s
+    batch.text("F1 / H to close", px + pw / 2, py + ph - 28 * s, 14, MUTED, anchor="centre")

@@ -1,0 +1,375 @@
+"""Procedural meshes as numpy arrays (no OpenGL): forearm, vein tint, skin pad, instruments.
+
+Every mesh is a :class:`MeshData`: interleaved float32 vertices with columns
+``(x, y, z, nx, ny, nz, r, g, b, aux)`` (positions in mm, unit normals, linear RGB in 0-1,
+``aux`` a 0-1 weight the shader uses to mix in a highlight colour: the vein under the skin,
+blood in the needle hub) and uint32 triangle indices.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.core.records import Vec3
+from sim.core.scenario import SuturingGeometry, VenipunctureGeometry
+from sim.render.scene import curved_needle_points
+
+STRIDE = 10
+"""Floats per vertex."""
+
+SKIN = (0.86, 0.64, 0.52)
+SKIN_SIDE = (0.93, 0.82, 0.55)  # subcutaneous fat on the cut sides of the pad
+VEIN = (0.36, 0.42, 0.62)
+STEEL = (0.78, 0.80, 0.84)
+TABLE = (0.30, 0.45, 0.42)
+TOURNIQUET = (0.25, 0.35, 0.80)
+HAEMATOMA = (0.38, 0.16, 0.32)
+THREAD = (0.45, 0.22, 0.70)
+WOUND = (0.55, 0.12, 0.12)
+TARGET = (0.10, 0.75, 0.30)
+BLOOD = (0.62, 0.02, 0.04)
+
+
+@dataclass(frozen=True)
+class MeshData:
+    """Triangles ready for upload.
+
+    Attributes
+    ----------
+    vertices : ndarray, shape (N, 10), float32
+        ``x y z nx ny nz r g b aux`` per vertex.
+    indices : ndarray, shape (M,), uint32
+        Three per triangle, counter-clockwise seen from outside.
+    """
+
+    vertices: np.ndarray
+    indices: np.ndarray
+
+    @property
+    def triangles(self) -> int:
+        return len(self.indices) // 3
+
+
+def _pack(
+    pos: np.ndarray, nrm: np.ndarray, color: Sequence[float] | np.ndarray, aux: float | np.ndarray
+) -> np.ndarray:
+    n = len(pos)
+    v = np.empty((n, STRIDE), np.float32)
+    v[:, 0:3] = pos
+    v[:, 3:6] = nrm
+    v[:, 6:9] = np.broadcast_to(np.asarray(color, np.float32), (n, 3))
+    v[:, 9] = aux
+    return v
+
+
+def merge(meshes: Sequence[MeshData]) -> MeshData:
+    """One mesh made of several (one draw call instead of many)."""
+    verts, idx, base = [], [], 0
+    for m in meshes:
+        verts.append(m.vertices)
+        idx.append(m.indices + base)
+        base += len(m.vertices)
+    return MeshData(np.concatenate(verts), np.concatenate(idx).astype(np.uint32))
+
+
+def transformed(mesh: MeshData, matrix: np.ndarray) -> MeshData:
+    """``mesh`` moved by a rigid 4x4 ``matrix`` (rotation + translation)."""
+    v = mesh.vertices.copy()
+    r, t = matrix[:3, :3], matrix[:3, 3]
+    v[:, 0:3] = v[:, 0:3] @ r.T + t
+    v[:, 3:6] = v[:, 3:6] @ r.T
+    return MeshData(v, mesh.indices)
+
+
+def grid_indices(rows: int, cols: int, wrap: bool = False) -> np.ndarray:
+    """Triangles of a (rows x cols) vertex grid, optionally wrapping the columns."""
+    i, j = np.meshgrid(np.arange(rows - 1), np.arange(cols if wrap else cols - 1), indexing="ij")
+    a = i * cols + j
+    b = i * cols + (j + 1) % cols
+    c = (i + 1) * cols + j
+    d = (i + 1) * cols + (j + 1) % cols
+    return np.stack([a, b, c, b, d, c], axis=-1).reshape(-1).astype(np.uint32)
+
+
+def tube(
+    path: np.ndarray,
+    radius: float | np.ndarray,
+    color: Sequence[float],
+    sides: int = 12,
+    aux: float = 0.0,
+    caps: bool = True,
+) -> MeshData:
+    """A tube along a polyline.
+
+    Parameters
+    ----------
+    path : ndarray, shape (K, 3)
+        Centre line, mm (K >= 2).
+    radius : float or ndarray of shape (K,)
+        Radius at each point, mm.
+    """
+    path = np.asarray(path, np.float64)
+    k = len(path)
+    rad = np.broadcast_to(np.asarray(radius, np.float64), (k,))
+    tang = np.gradient(path, axis=0)
+    tang /= np.linalg.norm(tang, axis=1, keepdims=True) + 1e-12
+    ref = np.array([0.0, 1.0, 0.0]) if abs(tang[0, 1]) < 0.9 else np.array([1.0, 0.0, 0.0])
+    frames_n = np.empty_like(path)
+    n = np.cross(np.cross(tang[0], ref), tang[0])
+    for i in range(k):  # parallel transport so the tube does not twist
+        n = n - tang[i] * np.dot(n, tang[i])
+        n /= np.linalg.norm(n) + 1e-12
+        frames_n[i] = n
+    frames_b = np.cross(tang, frames_n)
+    ang = np.linspace(0, 2 * np.pi, sides, endpoint=False)
+    dirs = (
+        np.cos(ang)[None, :, None] * frames_n[:, None, :]
+        + np.sin(ang)[None, :, None] * frames_b[:, None, :]
+    )
+    pos = path[:, None, :] + rad[:, None, None] * dirs
+    parts = [
+        MeshData(
+            _pack(pos.reshape(-1, 3), dirs.reshape(-1, 3), color, aux), grid_indices(k, sides, True)
+        )
+    ]
+    if caps:
+        for end, sign in ((0, -1.0), (k - 1, 1.0)):
+            ring = pos[end]
+            centre = path[end][None, :]
+            cp = np.concatenate([centre, ring])
+            cn = np.broadcast_to(sign * tang[end], cp.shape)
+            j = np.arange(sides)
+            tri = np.stack([np.zeros(sides, int), 1 + j, 1 + (j + 1) % sides], axis=1)
+            if sign < 0:
+                tri = tri[:, [0, 2, 1]]
+            parts.append(MeshData(_pack(cp, cn, color, aux), tri.reshape(-1).astype(np.uint32)))
+    return merge(parts)
+
+
+def box(
+    lo: Vec3, hi: Vec3, color: Sequence[float], top_color: Sequence[float] | None = None
+) -> MeshData:
+    """An axis-aligned box from corner ``lo`` to corner ``hi`` (mm), flat-shaded."""
+    x0, y0, z0 = lo
+    x1, y1, z1 = hi
+    faces = [
+        ((0, 1, 0), [(x0, y1, z1), (x1, y1, z1), (x1, y1, z0), (x0, y1, z0)], top_color or color),
+        ((0, -1, 0), [(x0, y0, z0), (x1, y0, z0), (x1, y0, z1), (x0, y0, z1)], color),
+        ((0, 0, 1), [(x0, y0, z1), (x1, y0, z1), (x1, y1, z1), (x0, y1, z1)], color),
+        ((0, 0, -1), [(x1, y0, z0), (x0, y0, z0), (x0, y1, z0), (x1, y1, z0)], color),
+        ((1, 0, 0), [(x1, y0, z1), (x1, y0, z0), (x1, y1, z0), (x1, y1, z1)], color),
+        ((-1, 0, 0), [(x0, y0, z0), (x0, y0, z1), (x0, y1, z1), (x0, y1, z0)], color),
+    ]
+    parts = []
+    for nrm, quad, col in faces:
+        p = np.array(quad, np.float64)
+        parts.append(
+            MeshData(
+                _pack(p, np.broadcast_to(np.array(nrm, float), p.shape), col, 0.0),
+                np.array([0, 1, 2, 0, 2, 3], np.uint32),
+            )
+        )
+    return merge(parts)
+
+
+def ellipsoid(centre: Vec3, radii: Vec3, color: Sequence[float], n: int = 16) -> MeshData:
+    """An ellipsoid (mm), smooth-shaded."""
+    th = np.linspace(0, np.pi, n)
+    ph = np.linspace(0, 2 * np.pi, 2 * n, endpoint=False)
+    st, ct = np.sin(th)[:, None], np.cos(th)[:, None]
+    unit = np.stack([st * np.cos(ph), np.broadcast_to(ct, (n, 2 * n)), st * np.sin(ph)], axis=-1)
+    r = np.array(radii)
+    pos = unit * r + np.array(centre)
+    nrm = unit / r
+    nrm /= np.linalg.norm(nrm, axis=-1, keepdims=True) + 1e-12
+    return MeshData(
+        _pack(pos.reshape(-1, 3), nrm.reshape(-1, 3), color, 0.0), grid_indices(n, 2 * n, True)
+    )
+
+
+def disc_y(centre: Vec3, radius: float, color: Sequence[float], sides: int = 16) -> MeshData:
+    """A flat disc facing +y (mm)."""
+    a = np.linspace(0, 2 * np.pi, sides, endpoint=False)
+    ring = np.stack([radius * np.cos(a), np.zeros(sides), radius * np.sin(a)], axis=1)
+    pos = np.concatenate([[[0.0, 0.0, 0.0]], ring]) + np.array(centre)
+    j = np.arange(sides)
+    tri = np.stack([np.zeros(sides, int), 1 + (j + 1) % sides, 1 + j], axis=1)
+    return MeshData(
+        _pack(pos, np.broadcast_to([0.0, 1.0, 0.0], pos.shape), color, 0.0),
+        tri.reshape(-1).astype(np.uint32),
+    )
+
+
+# --- venipuncture -----------------------------------------------------------------------
+def forearm(geo: VenipunctureGeometry, around: int = 160, along: int = 121) -> MeshData:
+    """The forearm skin: the task's cylinder, with ``aux`` = how much vein shows through.
+
+    The vein weight falls off with the lateral distance from the vein (a soft edge twice the
+    vein radius) and with depth, and fades out at the vein's ends.
+    """
+    r = geo.arm_radius_mm
+    half = geo.arm_length_mm / 2
+    xs = np.linspace(-half, half, along)
+    a = np.linspace(0, 2 * np.pi, around, endpoint=False)
+    nrm = np.stack([np.zeros_like(a), np.cos(a), np.sin(a)], axis=1)  # angle 0 = top
+    pos = np.empty((along, around, 3))
+    pos[:, :, 0] = xs[:, None]
+    pos[:, :, 1] = -r + r * nrm[None, :, 1]
+    pos[:, :, 2] = r * nrm[None, :, 2]
+    # vein: lateral distance along the surface from the vein's line
+    vr = geo.vein_diameter_mm / 2
+    lat = np.abs(pos[:, :, 2] - geo.vein_lateral_mm)
+    top = pos[:, :, 1] > -r * 0.6
+    w = np.clip(1.0 - (lat - vr * 0.6) / (vr * 1.4), 0.0, 1.0) * top
+    ends = np.clip((geo.vein_length_mm / 2 - np.abs(xs)) / 10.0, 0.0, 1.0)[:, None]
+    depth_fade = float(np.clip(1.2 - geo.vein_depth_mm / 8.0, 0.25, 1.0))
+    w = w * ends * depth_fade
+    # a faint tapering toward the wrist (+x) looks more like a forearm; keep the skin exact
+    col = np.broadcast_to(np.array(SKIN), (along, around, 3)).copy()
+    col *= (0.97 + 0.03 * np.cos(a))[None, :, None]
+    v = np.empty((along * around, STRIDE), np.float32)
+    v[:, 0:3] = pos.reshape(-1, 3)
+    v[:, 3:6] = np.broadcast_to(nrm, (along, around, 3)).reshape(-1, 3)
+    v[:, 6:9] = col.reshape(-1, 3)
+    v[:, 9] = w.reshape(-1)
+    skin = MeshData(v, grid_indices(along, around, True))
+    # rounded ends (elbow side and wrist side)
+    caps = [ellipsoid((sx * half, -r, 0.0), (r * 0.35, r, r), SKIN, 24) for sx in (-1, 1)]
+    return merge([skin, *caps])
+
+
+def table(y: float, size: float = 900.0) -> MeshData:
+    """A draped table top at height ``y`` (mm)."""
+    return box((-size / 2, y - 10, -size / 3), (size / 2, y, size / 3), TABLE)
+
+
+def tourniquet(geo: VenipunctureGeometry) -> MeshData:
+    """A rubber band round the arm at ``tourniquet_x_mm``."""
+    r = geo.arm_radius_mm
+    a = np.linspace(0, 2 * np.pi, 64)
+    ring = np.stack(
+        [np.full_like(a, geo.tourniquet_x_mm), -r + (r + 1.2) * np.cos(a), (r + 1.2) * np.sin(a)],
+        axis=1,
+    )
+    band = tube(ring, 1.6, TOURNIQUET, sides=10, caps=False)
+    ring2 = ring.copy()
+    ring2[:, 0] += 18.0
+    band2 = tube(ring2, 1.6, TOURNIQUET, sides=10, caps=False)
+    kz = r * 0.35
+    ky = math.sqrt(r * r - kz * kz) - r + 1.5
+    knot = ellipsoid((geo.tourniquet_x_mm + 9, ky, kz), (12.0, 2.5, 6.0), TOURNIQUET)
+    return merge([band, band2, knot])
+
+
+def syringe(needle_length_mm: float) -> MeshData:
+    """Needle, hub (``aux`` 1 on the flashback chamber) and holder in the needle's local frame.
+
+    Local frame (see :func:`sim.render.scene.needle_frame`): tip at the origin, ``+x``
+    towards the tip, ``+y`` the bevel side. An orange fin on the hub marks the bevel side so
+    the trainee sees the roll.
+    """
+    L = needle_length_mm
+    bevel = 1.8
+    shaft = tube(np.array([[-L, 0, 0], [-bevel, 0, 0]]), 0.45, STEEL, sides=10)
+    # bevel: the last part of the shaft cut at an angle, open towards +y
+    tip_pts = np.array([[-bevel, 0, 0], [-bevel * 0.5, -0.1, 0], [0.0, -0.42, 0]])
+    tip = tube(tip_pts, np.array([0.45, 0.3, 0.05]), STEEL, sides=10)
+    bevel_face = box((-bevel, 0.25, -0.3), (-0.1, 0.3, 0.3), (0.95, 0.55, 0.10))
+    hub = tube(np.array([[-L - 14, 0, 0], [-L - 2, 0, 0]]), 3.0, (0.35, 0.78, 0.45), sides=16)
+    chamber = tube(
+        np.array([[-L - 13, 0, 0], [-L - 3, 0, 0]]), 3.2, (0.85, 0.92, 0.88), sides=16, aux=1.0
+    )
+    cone = tube(
+        np.array([[-L - 2, 0, 0], [-L, 0, 0]]), np.array([2.0, 0.8]), (0.35, 0.78, 0.45), sides=12
+    )
+    fin = box((-L - 12, 3.0, -0.6), (-L - 4, 6.5, 0.6), (0.98, 0.50, 0.05))
+    holder = tube(np.array([[-L - 78, 0, 0], [-L - 14, 0, 0]]), 7.5, (0.92, 0.93, 0.95), sides=24)
+    flange = tube(np.array([[-L - 80, 0, 0], [-L - 77, 0, 0]]), 12.0, (0.92, 0.93, 0.95), sides=24)
+    return merge([shaft, tip, bevel_face, hub, chamber, cone, fin, holder, flange])
+
+
+def haematoma(site: Vec3, geo: VenipunctureGeometry) -> MeshData:
+    """A bruise-coloured swelling at a puncture site."""
+    x, _, z = site
+    y = math.sqrt(max(geo.arm_radius_mm**2 - z * z, 0.0)) - geo.arm_radius_mm
+    return ellipsoid((x + 4.0, y - 0.8, z), (9.0, 2.4, 7.0), HAEMATOMA, 20)
+
+
+# --- suturing ---------------------------------------------------------------------------
+def skin_pad(geo: SuturingGeometry) -> MeshData:
+    """The pad (top at y = 0) with the wound drawn as a dark gap along x at z = 0."""
+    hl, hw, t = geo.pad_length_mm / 2, geo.pad_width_mm / 2, geo.pad_thickness_mm
+    pad = box((-hl, -t, -hw), (hl, 0.0, hw), SKIN_SIDE, top_color=SKIN)
+    wl = geo.wound_length_mm / 2
+    xs = np.linspace(-wl, wl, 41)
+    width = 0.9 * np.sqrt(np.clip(1 - (xs / wl) ** 2, 0, 1)) + 0.05  # tapers at the ends
+    pos = np.concatenate(
+        [
+            np.stack([xs, np.full_like(xs, 0.04), -width], 1),
+            np.stack([xs, np.full_like(xs, 0.04), width], 1),
+        ]
+    )
+    n = len(xs)
+    i = np.arange(n - 1)
+    tri = np.stack([i, i + n, i + 1, i + 1, i + n, i + n + 1], 1).reshape(-1).astype(np.uint32)
+    wound = MeshData(_pack(pos, np.broadcast_to([0.0, 1.0, 0.0], pos.shape), WOUND, 0.0), tri)
+    return merge([table(-t - 0.1), pad, wound])
+
+
+def targets(geo: SuturingGeometry, bite_mm: float) -> MeshData:
+    """Entry and exit marks of the planned stitches."""
+    marks = [
+        disc_y((x, 0.06, side * bite_mm), 0.7, TARGET)
+        for x in geo.planned_stitch_x_mm
+        for side in (-1.0, 1.0)
+    ]
+    return merge(marks)
+
+
+def needle_driver(geo: SuturingGeometry) -> MeshData:
+    """Curved needle (3/8 circle), needle driver and thread in the needle's local frame.
+
+    The driver grasps the needle at the junction of its proximal and middle thirds.
+    """
+    r = geo.needle_radius_mm
+    arc = curved_needle_points(r, 135.0, 40)
+    radius = np.linspace(0.05, 0.3, 40)
+    radius[6:] = 0.3
+    needle = tube(arc, radius, STEEL, sides=8)
+    grasp = curved_needle_points(r, 90.0, 2)[-1]
+    out = grasp - np.array([0.0, r, 0.0])
+    out /= np.linalg.norm(out)
+    d = np.array([0.0, 0.0, 1.0]) * 0.75 + out * 0.66
+    d /= np.linalg.norm(d)
+    jaw = tube(
+        np.array([grasp, grasp + d * 14.0]), np.array([0.9, 1.4]), (0.55, 0.57, 0.62), sides=10
+    )
+    shank = tube(np.array([grasp + d * 14.0, grasp + d * 70.0]), 1.8, (0.60, 0.62, 0.68), sides=12)
+    ring = grasp + d * 72.0
+    rings = tube(
+        np.array([ring + np.array([0, 0, 0]), ring + out * 8.0]), 4.0, (0.60, 0.62, 0.68), sides=12
+    )
+    swage = arc[-1]
+    tang = arc[-1] - arc[-2]
+    tang /= np.linalg.norm(tang)
+    s = np.linspace(0, 1, 16)[:, None]
+    thread_path = swage + tang * 30.0 * s + out * 12.0 * s**2 + np.array([0, 0, -8.0]) * s**2
+    thread = tube(thread_path, 0.22, THREAD, sides=6, caps=False)
+    return merge([needle, jaw, shank, rings, thread])
+
+
+def stitches(placed: Sequence[tuple[Vec3, Vec3]]) -> MeshData | None:
+    """The stitches already placed: a loop of thread over the wound and a knot each."""
+    parts = []
+    for entry, exit_ in placed:
+        a, b = np.array(entry), np.array(exit_)
+        s = np.linspace(0, 1, 20)[:, None]
+        path = a + (b - a) * s + np.array([0.0, 1.0, 0.0]) * (1.2 * np.sin(np.pi * s))
+        parts.append(tube(path, 0.22, THREAD, sides=6))
+        knot = a + (b - a) * 0.3 + np.array([0.0, 1.0, 0.0])
+        parts.append(ellipsoid(tuple(knot), (0.8, 0.6, 0.8), THREAD, 8))
+    return merge(parts) if parts else None

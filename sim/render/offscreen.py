@@ -1,0 +1,98 @@
+"""Offscreen rendering: a hidden GL 3.3 context, and pictures of a recording at a moment.
+
+``render_recording(path, at_s)`` replays the recording's items up to ``at_s`` through the
+real pipeline (so the HUD shows exactly what the trainee saw then) and draws the frame
+offscreen into a numpy image. ``procsim render`` is a thin wrapper around it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from sim.errors import UserError
+from sim.render.scene import DrawOptions, Frame, OrbitCamera, frame_from_pipeline
+
+
+def offscreen_context(size: tuple[int, int] = (64, 64)) -> None:
+    """Create a hidden window with an OpenGL 3.3 core context (made current).
+
+    Without a display on Linux it chooses SDL's offscreen driver with EGL first (see
+    :func:`sim.render.gl.use_offscreen_if_headless`). Raises :class:`UserError` when no
+    context can be had.
+    """
+    from sim.render.gl import use_offscreen_if_headless
+
+    use_offscreen_if_headless()
+    from sim.render.gl import open_window
+
+    open_window(size, "procsim render", hidden=True)
+
+
+def frame_at(path: str | Path, at_s: float) -> Frame:
+    """The frame of a recording at time ``at_s`` (s): items up to then through a pipeline.
+
+    Raises
+    ------
+    RecordingError
+        The recording cannot be read.
+    UserError
+        ``at_s`` is negative.
+    """
+    from sim.pipeline import Pipeline
+    from sim.storage.recording import RecordingSource, load_recording
+
+    if at_s < 0:
+        raise UserError(f"--at {at_s:g}: expected a time of 0 s or more")
+    rec = load_recording(path)
+    pipeline = Pipeline(rec.scenario(), noise_floor_mm=rec.noise_floor_mm)
+    for item in RecordingSource(rec):
+        if item.t_s > at_s:
+            break
+        pipeline.feed(item)
+    return frame_from_pipeline(pipeline, t_s=at_s)
+
+
+def render_frame(
+    frame: Frame,
+    size: tuple[int, int] = (1280, 720),
+    options: DrawOptions | None = None,
+    camera: OrbitCamera | None = None,
+) -> np.ndarray:
+    """Draw one frame offscreen (creating the context if needed).
+
+    Returns
+    -------
+    ndarray, shape (height, width, 3), uint8
+        RGB image, top row first.
+    """
+    import pygame
+
+    from sim.render.renderer import Renderer
+
+    if not pygame.display.get_init() or pygame.display.get_surface() is None:
+        offscreen_context()
+    renderer = Renderer(size)
+    return renderer.render_image(frame, options, camera)
+
+
+def render_recording(
+    path: str | Path,
+    at_s: float,
+    size: tuple[int, int] = (1280, 720),
+    options: DrawOptions | None = None,
+) -> np.ndarray:
+    """The scene and HUD of a recording at ``at_s`` seconds, shape (h, w, 3) uint8."""
+    return render_frame(frame_at(path, at_s), size, options)
+
+
+def save_png(image: np.ndarray, path: str | Path) -> None:
+    """Write an (h, w, 3) uint8 RGB image as PNG."""
+    import pygame
+
+    surf = pygame.image.frombuffer(np.ascontiguousarray(image).tobytes(), image.shape[1::-1], "RGB")
+    try:
+        pygame.image.save(surf, str(path))
+    except pygame.error as exc:
+        raise UserError(f"{path}: cannot write the image ({exc})") from None

@@ -1,0 +1,328 @@
+"""The renderer: draws a :class:`~sim.render.scene.Frame` (3-D scene + HUD) with OpenGL 3.3.
+
+Usage (a GL 3.3 context must be current, e.g. from :func:`sim.render.gl.open_window` or
+:func:`sim.render.offscreen.offscreen_context`)::
+
+    renderer = Renderer((1280, 720))
+    renderer.draw(frame, DrawOptions(), camera)      # into the bound framebuffer
+    image = renderer.render_image(frame, options)   # offscreen, (720, 1280, 3) uint8
+
+The renderer reads the frame and never changes it (nor the pipeline it came from). Static
+meshes are uploaded once per scenario; each frame sets a few uniforms per object and draws
+the whole HUD in one call from a stream buffer. Screens (start, results) draw their own
+2-D batches with :meth:`Renderer.new_batch` and :meth:`Renderer.draw_batch`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from OpenGL import GL
+
+from sim.core.records import Vec3
+from sim.core.scenario import Scenario, VenipunctureGeometry
+from sim.render import gl as glu
+from sim.render import meshes as mz
+from sim.render.hud import draw_help, draw_hud
+from sim.render.overlay import Batch2D, GlyphAtlas
+from sim.render.scene import (
+    DrawOptions,
+    Frame,
+    OrbitCamera,
+    default_camera,
+    haematoma_site,
+    needle_frame,
+    ortho_pixels,
+    stitch_positions,
+)
+
+MESH_VS = """
+#version 330 core
+layout(location = 0) in vec3 a_pos;
+layout(location = 1) in vec3 a_nrm;
+layout(location = 2) in vec3 a_col;
+layout(location = 3) in float a_aux;
+uniform mat4 u_mvp;
+uniform mat4 u_model;
+out vec3 v_pos;
+out vec3 v_nrm;
+out vec3 v_col;
+out float v_aux;
+void main() {
+    vec4 wp = u_model * vec4(a_pos, 1.0);
+    v_pos = wp.xyz;
+    v_nrm = mat3(u_model) * a_nrm;
+    v_col = a_col;
+    v_aux = a_aux;
+    gl_Position = u_mvp * vec4(a_pos, 1.0);
+}
+"""
+
+MESH_FS = """
+#version 330 core
+in vec3 v_pos;
+in vec3 v_nrm;
+in vec3 v_col;
+in float v_aux;
+uniform vec3 u_light;
+uniform vec3 u_eye;
+uniform vec3 u_hl_color;
+uniform float u_hl;
+out vec4 frag;
+void main() {
+    vec3 n = normalize(v_nrm);
+    if (!gl_FrontFacing) n = -n;
+    vec3 base = mix(v_col, u_hl_color, clamp(v_aux * u_hl, 0.0, 1.0));
+    vec3 l = normalize(u_light);
+    float wrap = max((dot(n, l) + 0.25) / 1.25, 0.0);
+    float fill = max(dot(n, normalize(vec3(-0.5, 0.2, 0.8))), 0.0) * 0.18;
+    vec3 h = normalize(l + normalize(u_eye - v_pos));
+    float spec = pow(max(dot(n, h), 0.0), 40.0) * 0.22;
+    frag = vec4(base * (0.30 + 0.62 * wrap + fill) + vec3(spec), 1.0);
+}
+"""
+
+UI_VS = """
+#version 330 core
+layout(location = 0) in vec2 a_pos;
+layout(location = 1) in vec2 a_uv;
+layout(location = 2) in vec4 a_col;
+uniform mat4 u_proj;
+out vec2 v_uv;
+out vec4 v_col;
+void main() {
+    v_uv = a_uv;
+    v_col = a_col;
+    gl_Position = u_proj * vec4(a_pos, 0.0, 1.0);
+}
+"""
+
+UI_FS = """
+#version 330 core
+in vec2 v_uv;
+in vec4 v_col;
+uniform sampler2D u_tex;
+out vec4 frag;
+void main() {
+    frag = vec4(v_col.rgb, v_col.a * texture(u_tex, v_uv).r);
+}
+"""
+
+BACKGROUND = (0.17, 0.19, 0.23)
+LIGHT: Vec3 = (0.35, 0.85, 0.45)
+
+
+class _SceneMeshes:
+    """GPU meshes of one scenario (uploaded once)."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        geo = scenario.geometry
+        self.venipuncture = isinstance(geo, VenipunctureGeometry)
+        self.extra: dict[object, glu.GpuMesh | None] = {}
+        if isinstance(geo, VenipunctureGeometry):
+            self.body = glu.GpuMesh(mz.merge([mz.forearm(geo), mz.table(-2 * geo.arm_radius_mm)]))
+            self.tourniquet: glu.GpuMesh | None = glu.GpuMesh(mz.tourniquet(geo))
+            self.instrument = glu.GpuMesh(mz.syringe(geo.needle_length_mm))
+            self.targets: glu.GpuMesh | None = None
+        else:
+            self.body = glu.GpuMesh(mz.skin_pad(geo))
+            self.tourniquet = None
+            self.instrument = glu.GpuMesh(mz.needle_driver(geo))
+            tol = scenario.suturing[1]
+            self.targets = glu.GpuMesh(mz.targets(geo, tol.bite_target_mm))
+        self.geo = geo
+
+    def cached(self, key: object, build: object) -> glu.GpuMesh | None:
+        """A dynamic mesh (haematoma, stitches) rebuilt only when ``key`` changes."""
+        if key not in self.extra:
+            data = build() if callable(build) else None
+            self.extra[key] = glu.GpuMesh(data) if data is not None else None
+        return self.extra[key]
+
+
+class Renderer:
+    """Draws frames of any scenario into the current framebuffer or an offscreen one.
+
+    Parameters
+    ----------
+    size : tuple of int
+        (width, height) of the target in pixels.
+
+    Notes
+    -----
+    Needs a current OpenGL 3.3 core context. One renderer serves any number of scenarios
+    (meshes are cached per scenario content hash).
+    """
+
+    def __init__(self, size: tuple[int, int]) -> None:
+        glu.check_version()
+        self.size = size
+        self.mesh_prog = glu.compile_program(MESH_VS, MESH_FS)
+        self.ui_prog = glu.compile_program(UI_VS, UI_FS)
+        u = self._uniforms(self.mesh_prog, "u_mvp u_model u_light u_eye u_hl_color u_hl")
+        self._u_mvp, self._u_model = u["u_mvp"], u["u_model"]
+        self._u_light, self._u_eye = u["u_light"], u["u_eye"]
+        self._u_hl_color, self._u_hl = u["u_hl_color"], u["u_hl"]
+        ui = self._uniforms(self.ui_prog, "u_proj u_tex")
+        self._u_proj = ui["u_proj"]
+        self.atlas = GlyphAtlas()
+        self.atlas_tex = glu.upload_texture_alpha(self.atlas.image)
+        GL.glUseProgram(self.ui_prog)
+        GL.glUniform1i(ui["u_tex"], 0)
+        self.stream = glu.StreamBuffer()
+        self._scenes: dict[str, _SceneMeshes] = {}
+        self._fbo: glu.Framebuffer | None = None
+        self._identity = np.eye(4, dtype=np.float32)
+        self.last_batch: Batch2D | None = None
+
+    @staticmethod
+    def _uniforms(prog: int, names: str) -> dict[str, int]:
+        return {n: GL.glGetUniformLocation(prog, n) for n in names.split()}
+
+    def resize(self, size: tuple[int, int]) -> None:
+        self.size = size
+
+    def scene(self, scenario: Scenario) -> _SceneMeshes:
+        key = scenario.content_hash
+        if key not in self._scenes:
+            self._scenes[key] = _SceneMeshes(scenario)
+        return self._scenes[key]
+
+    # --- 3-D ------------------------------------------------------------------------------
+    def draw(
+        self, frame: Frame, options: DrawOptions | None = None, camera: OrbitCamera | None = None
+    ) -> None:
+        """Clear and draw ``frame`` (scene, then HUD) into the bound framebuffer.
+
+        Parameters
+        ----------
+        frame : Frame
+            What to draw (read only).
+        options : DrawOptions, optional
+            Exam mode, HUD, help overlay, message line.
+        camera : OrbitCamera, optional
+            Defaults to :func:`~sim.render.scene.default_camera` of the scenario.
+        """
+        options = options or DrawOptions()
+        camera = camera or default_camera(frame.scenario)
+        w, h = self.size
+        GL.glViewport(0, 0, w, h)
+        GL.glClearColor(*BACKGROUND, 1.0)
+        GL.glClear(GL.GL_COLOR_BUFFER_BIT | GL.GL_DEPTH_BUFFER_BIT)
+        GL.glEnable(GL.GL_DEPTH_TEST)
+        GL.glDisable(GL.GL_BLEND)
+        GL.glEnable(GL.GL_CULL_FACE)
+        self._draw_scene(frame, options, camera)
+        GL.glDisable(GL.GL_CULL_FACE)
+        batch = self.new_batch()
+        if options.hud:
+            draw_hud(batch, frame, options, self.size)
+        if options.help:
+            draw_help(batch, options.help_lines, self.size)
+        self.draw_batch(batch)
+        self.last_batch = batch
+
+    def _draw_scene(self, frame: Frame, options: DrawOptions, camera: OrbitCamera) -> None:
+        sm = self.scene(frame.scenario)
+        vp = camera.view_projection(self.size)
+        GL.glUseProgram(self.mesh_prog)
+        GL.glUniform3f(self._u_light, *LIGHT)
+        GL.glUniform3f(self._u_eye, *camera.eye())
+        st = frame.state
+        ident = self._identity
+        # the body: forearm (vein shows through, more with the tourniquet on) or skin pad
+        tq_on = bool(getattr(st, "tourniquet_on", False))
+        self._draw(
+            sm.body, vp, ident, mz.VEIN, (0.85 if tq_on else 0.6) if sm.venipuncture else 0.0
+        )
+        if sm.venipuncture:
+            if tq_on and sm.tourniquet is not None:
+                self._draw(sm.tourniquet, vp, ident)
+            site = haematoma_site(frame.events)
+            if site is not None or bool(getattr(st, "back_wall", False)):
+                geo = sm.geo
+                assert isinstance(geo, VenipunctureGeometry)
+                where = site or (0.0, 0.0, geo.vein_lateral_mm)
+                mesh = sm.cached(("haematoma", where), lambda: mz.haematoma(where, geo))
+                if mesh is not None:
+                    self._draw(mesh, vp, ident)
+        else:
+            if (
+                sm.targets is not None
+                and not options.exam
+                and getattr(sm.geo, "show_targets", False)
+            ):
+                self._draw(sm.targets, vp, ident)
+            placed = stitch_positions(frame.events)
+            if placed:
+                key = ("stitches", tuple(placed))
+                mesh = sm.cached(key, lambda: mz.stitches(placed))
+                if mesh is not None:
+                    self._draw(mesh, vp, ident)
+        if frame.sample is not None:
+            model = needle_frame(frame.sample)
+            flash = bool(getattr(st, "flashback", False)) or bool(getattr(st, "drawn", False))
+            self._draw(sm.instrument, vp @ model, model, mz.BLOOD, 1.0 if flash else 0.0)
+
+    def _draw(
+        self,
+        mesh: glu.GpuMesh,
+        mvp: np.ndarray,
+        model: np.ndarray,
+        hl_color: tuple[float, float, float] = (0.0, 0.0, 0.0),
+        hl: float = 0.0,
+    ) -> None:
+        GL.glUniformMatrix4fv(self._u_mvp, 1, GL.GL_TRUE, mvp)
+        GL.glUniformMatrix4fv(self._u_model, 1, GL.GL_TRUE, model)
+        GL.glUniform3f(self._u_hl_color, *hl_color)
+        GL.glUniform1f(self._u_hl, hl)
+        mesh.draw()
+
+    # --- 2-D ------------------------------------------------------------------------------
+    def new_batch(self) -> Batch2D:
+        """An empty 2-D batch scaled for the current size."""
+        return Batch2D(self.atlas)
+
+    def draw_batch(self, batch: Batch2D) -> None:
+        """Draw a 2-D batch over whatever is in the framebuffer (one draw call)."""
+        verts = batch.vertices()
+        if not len(verts):
+            return
+        GL.glDisable(GL.GL_DEPTH_TEST)
+        GL.glEnable(GL.GL_BLEND)
+        GL.glBlendFunc(GL.GL_SRC_ALPHA, GL.GL_ONE_MINUS_SRC_ALPHA)
+        GL.glUseProgram(self.ui_prog)
+        GL.glUniformMatrix4fv(self._u_proj, 1, GL.GL_TRUE, ortho_pixels(*self.size))
+        GL.glActiveTexture(GL.GL_TEXTURE0)
+        GL.glBindTexture(GL.GL_TEXTURE_2D, self.atlas_tex)
+        self.stream.draw(verts)
+        GL.glDisable(GL.GL_BLEND)
+
+    def clear(self, rgb: tuple[float, float, float] = BACKGROUND) -> None:
+        GL.glViewport(0, 0, *self.size)
+        GL.glClearColor(*rgb, 1.0)
+        GL.glClear(GL.GL_COLOR_BUFFER_BIT | GL.GL_DEPTH_BUFFER_BIT)
+
+    # --- offscreen ------------------------------------------------------------------------
+    def render_image(
+        self, frame: Frame, options: DrawOptions | None = None, camera: OrbitCamera | None = None
+    ) -> np.ndarray:
+        """Draw ``frame`` into an offscreen framebuffer and read it back.
+
+        Returns
+        -------
+        ndarray, shape (height, width, 3), uint8
+            RGB, top row first.
+        """
+        if self._fbo is None or self._fbo.size != self.size:
+            if self._fbo is not None:
+                self._fbo.delete()
+            self._fbo = glu.Framebuffer(self.size)
+        self._fbo.bind()
+        self.draw(frame, options, camera)
+        image = glu.read_pixels(self.size)
+        glu.bind_default_framebuffer(self.size)
+        return image
+
+    def capture(self) -> np.ndarray:
+        """The bound framebuffer as (height, width, 3) uint8 RGB, top row first."""
+        return glu.read_pixels(self.size)
