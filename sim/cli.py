@@ -211,7 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Modules of the adapter layers (app, tracking, lab) that add subcommands: each has a
 # ``register(subparsers)`` function. Imported only when the parser is built.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("sim.tracking.commands",)
 
 
 def _extra_commands() -> list[Callable[[Any], None]]:
