@@ -196,6 +196,15 @@ def ldlj(speed: FloatArray, rate_hz: float) -> float:
     return float(-math.log(dj))
 
 
+def _detrend_linear(seg: FloatArray) -> FloatArray:
+    """Least-squares line removed along the last axis; the same result as
+    ``scipy.signal.detrend(type="linear")``, vectorised over all Welch segments at once."""
+    n = seg.shape[-1]
+    tc = np.arange(n) - (n - 1) / 2.0
+    slope = (seg @ tc) / (tc @ tc)
+    return np.asarray(seg - seg.mean(axis=-1, keepdims=True) - slope[..., None] * tc)
+
+
 @dataclass(frozen=True, slots=True)
 class Tremor:
     """Tremor estimate: RMS amplitude (mm) in the band and its peak frequency (Hz)."""
@@ -239,7 +248,7 @@ def tremor(
     # rectangular band, so a tremor near the band's edges is not attenuated the way a
     # band-pass filter would attenuate it, and slow voluntary motion hardly leaks in.
     nper = min(n, int(4 * rate_hz))
-    f, psd = signal.welch(pos_mm, fs=rate_hz, nperseg=nper, axis=0, detrend="linear")
+    f, psd = signal.welch(pos_mm, fs=rate_hz, nperseg=nper, axis=0, detrend=_detrend_linear)
     total = psd.sum(axis=1)
     band = (f >= lo) & (f <= hi)
     if not np.any(band):

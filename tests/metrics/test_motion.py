@@ -156,3 +156,12 @@ def test_noise_raises_tremor_and_lowers_smoothness(noise, seed):
     assert noisy.tremor_rms_mm > clean.tremor_rms_mm
     assert noisy.ldlj < clean.ldlj
     assert noisy.path_length_mm >= clean.path_length_mm
+
+
+def test_vectorised_detrend_matches_scipy():
+    from scipy import signal
+
+    seg = np.random.default_rng(0).standard_normal((7, 3, 240)).cumsum(axis=-1)
+    np.testing.assert_allclose(
+        m._detrend_linear(seg), signal.detrend(seg, axis=-1, type="linear"), atol=1e-9
+    )
