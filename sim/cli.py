@@ -49,7 +49,19 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     from sim.storage.session import run_session
 
     scenario = find_scenario(args.scenario)
-    source = ScriptedSource(scenario, args.skill, args.seed)
+    overrides = {
+        k: v
+        for k, v in (
+            ("tremor_rms_mm", args.tremor_mm),
+            ("tremor_hz", args.tremor_hz),
+            ("angle_deg", args.angle),
+        )
+        if v is not None
+    }
+    for name, v in overrides.items():
+        if v < 0 or (name == "tremor_hz" and not 0 < v < scenario.sample_rate_hz / 2):
+            raise UserError(f"--{name.replace('_', '-')}: {v:g} is out of range")
+    source = ScriptedSource(scenario, args.skill, args.seed, **overrides)
     out = Path(args.output)
     if out.exists() and not args.force:
         raise UserError(f"{out}: already exists (use --force to overwrite)")
@@ -62,7 +74,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         out,
         trainee=args.trainee,
         input_kind="scripted",
-        meta={"skill": args.skill, "seed": args.seed},
+        meta={"skill": args.skill, "seed": args.seed, **overrides},
     )
     print(
         f"{out}: {scenario.id} {args.skill} seed {args.seed}: score {result.score:.1f} "
@@ -171,6 +183,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario", help="scenario id (see `procsim scenarios`) or .toml path")
     p.add_argument("--skill", choices=["expert", "intermediate", "novice"], default="expert")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument(
+        "--tremor-mm",
+        type=float,
+        metavar="MM",
+        help="tremor RMS amplitude, mm (default: the skill level's)",
+    )
+    p.add_argument(
+        "--tremor-hz",
+        type=float,
+        metavar="HZ",
+        help="tremor frequency, Hz (default: the skill level's)",
+    )
+    p.add_argument(
+        "--angle",
+        type=float,
+        metavar="DEG",
+        help="mean insertion angle, venipuncture (default: the skill level's)",
+    )
     p.add_argument("--trainee", default="scripted", help="trainee id stored in the recording")
     p.add_argument("-o", "--output", required=True, help="recording file to write (.jsonl)")
     p.add_argument("--force", action="store_true", help="overwrite an existing file")
@@ -211,7 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Modules of the adapter layers (app, tracking, lab) that add subcommands: each has a
 # ``register(subparsers)`` function. Imported only when the parser is built.
-COMMAND_MODULES: tuple[str, ...] = ("sim.tracking.commands",)
+COMMAND_MODULES: tuple[str, ...] = ("sim.tracking.commands", "sim.lab.commands", "sim.app.commands")
 
 
 def _extra_commands() -> list[Callable[[Any], None]]:

@@ -101,3 +101,14 @@ def test_motion_on_a_csv_from_another_tracker(tmp_path):
     assert f"{bad}: line 3: column y_mm: expected a number, got 'two'" in r.stderr
     r = procsim("motion", tmp_path / "none.csv")
     assert r.returncode == 2 and "cannot read" in r.stderr
+
+
+def test_simulate_with_chosen_tremor_is_measured_back(tmp_path):
+    out = tmp_path / "t.jsonl"
+    r = procsim("simulate", "suturing", "--tremor-mm", "0.5", "--tremor-hz", "10", "-o", out)
+    assert r.returncode == 0, r.stderr
+    data = json.loads(procsim("score", "--json", out).stdout)
+    assert abs(data["metrics"]["tremor_rms_mm"]["value"] - 0.5) < 0.05
+    assert abs(data["metrics"]["tremor_peak_hz"]["value"] - 10.0) <= 0.5
+    bad = procsim("simulate", "suturing", "--tremor-hz", "45", "-o", tmp_path / "b.jsonl")
+    assert bad.returncode == 2 and "--tremor-hz: 45 is out of range" in bad.stderr

@@ -18,15 +18,16 @@ from sim.metrics.motion import TREMOR_BAND_HZ
 class StreamingTremor:
     """Tremor RMS (mm) over a sliding window: band-pass 4-12 Hz, then windowed RMS.
 
-    A 4th-order Butterworth band-pass (two biquads) per axis, designed for the nominal
-    ``rate_hz``; the mean square of the filtered 3-D signal over the last ``window_s``.
+    An 8th-order Butterworth band-pass (four biquads) per axis, designed for the nominal
+    ``rate_hz`` and steep enough that slow voluntary motion stays out of the band; then
+    the mean square of the filtered 3-D signal over the last ``window_s``.
     The tracker's noise floor (mm RMS) is subtracted in quadrature. Call :meth:`reset`
     after a tracking gap: the filter never bridges one.
     """
 
     def __init__(self, rate_hz: float, window_s: float = 1.5, noise_floor_mm: float = 0.0):
         hi = min(TREMOR_BAND_HZ[1], 0.95 * rate_hz / 2)
-        sos = signal.butter(2, (TREMOR_BAND_HZ[0], hi), btype="bandpass", fs=rate_hz, output="sos")
+        sos = signal.butter(4, (TREMOR_BAND_HZ[0], hi), btype="bandpass", fs=rate_hz, output="sos")
         self._sos = [tuple(float(c) for c in row) for row in sos]
         self._n = max(2, int(round(window_s * rate_hz)))
         self._floor_sq = noise_floor_mm * noise_floor_mm

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -244,12 +244,30 @@ def suturing_items(scenario: Scenario, skill: Skill, rng: np.random.Generator) -
     return s.finish()
 
 
-def scripted_items(scenario: Scenario, skill: str, seed: int = 0) -> list[Item]:
-    """The items of a scripted session: ``skill`` is expert, intermediate or novice."""
+def scripted_items(
+    scenario: Scenario,
+    skill: str,
+    seed: int = 0,
+    *,
+    tremor_rms_mm: float | None = None,
+    tremor_hz: float | None = None,
+    angle_deg: float | None = None,
+) -> list[Item]:
+    """The items of a scripted session: ``skill`` is expert, intermediate or novice.
+
+    ``tremor_rms_mm``, ``tremor_hz`` and ``angle_deg`` (mean insertion angle, venipuncture)
+    override the skill level's values.
+    """
     if skill not in SKILL_LEVELS:
         raise ValueError(f"unknown skill '{skill}' (expected one of: {', '.join(SKILLS)})")
     rng = np.random.default_rng(seed)
     level = SKILL_LEVELS[skill]
+    if tremor_rms_mm is not None:
+        level = replace(level, tremor_rms_mm=tremor_rms_mm)
+    if tremor_hz is not None:
+        level = replace(level, tremor_hz=tremor_hz)
+    if angle_deg is not None:
+        level = replace(level, angle_deg=(angle_deg, level.angle_deg[1]))
     if scenario.task == "venipuncture":
         return venipuncture_items(scenario, level, rng)
     return suturing_items(scenario, level, rng)
@@ -260,8 +278,8 @@ class ScriptedSource:
 
     input_kind = "scripted"
 
-    def __init__(self, scenario: Scenario, skill: str, seed: int = 0) -> None:
-        self.items = scripted_items(scenario, skill, seed)
+    def __init__(self, scenario: Scenario, skill: str, seed: int = 0, **overrides: float) -> None:
+        self.items = scripted_items(scenario, skill, seed, **overrides)
 
     def __iter__(self) -> Iterator[Item]:
         return iter(self.items)

@@ -28,6 +28,7 @@ class VenipunctureState:
     tourniquet_warned: bool = False
     attempts: int = 0
     failed_attempts: int = 0
+    escalated: bool = False
     flashback: bool = False
     back_wall: bool = False
     missed: bool = False
@@ -221,12 +222,14 @@ class VenipunctureTask:
                 ),
             )
         )
-        if st.failed_attempts >= tol.max_attempts:
+        escalated = st.escalated
+        if st.failed_attempts >= tol.max_attempts and not escalated:
+            escalated = True
             events.append(
                 Event(
                     t,
                     "attempts_exceeded",
-                    f"more than {tol.max_attempts} failed attempts: stop and escalate",
+                    f"another attempt after {st.failed_attempts} failed ones: stop and escalate",
                     True,
                     (("attempt", float(attempt)),),
                 )
@@ -259,6 +262,7 @@ class VenipunctureTask:
             st,
             position=IN_SKIN,
             attempts=attempt,
+            escalated=escalated,
             flashback=False,
             back_wall=False,
             missed=False,
