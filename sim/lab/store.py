@@ -333,7 +333,7 @@ class NewSession:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
 def _parse_time(s: object) -> dt.datetime | None:
@@ -574,7 +574,7 @@ class Store:
             conds.append(sessions.c.scenario == scenario)
         if ids is not None:
             conds.append(sessions.c.id.in_(list(ids)))
-        q = select(*cols).order_by(sessions.c.started_utc, sessions.c.id)
+        q = select(*cols).order_by(sessions.c.started_utc, sessions.c.stored_utc, sessions.c.id)
         if conds:
             q = q.where(and_(*conds))
         with self._begin() as conn:

@@ -1,0 +1,267 @@
+"""Lab subcommands: ``sessions list/export/import/sync`` and ``report``.
+
+Registered in :data:`sim.cli.COMMAND_MODULES`. Every command that touches the session store
+takes ``--db URL`` (else ``$PROCSIM_DB_URL``, else the station config's ``database``, else
+this machine's SQLite store) and ``--config FILE``. A URL is only ever printed masked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from sim.errors import UserError
+
+
+def _add_db_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--db",
+        metavar="URL",
+        help="session database (sqlite:///FILE or postgresql://USER@HOST/DB); default: "
+        "$PROCSIM_DB_URL, the station config, or this machine's own store",
+    )
+    p.add_argument("--config", metavar="FILE", help="station config file (TOML; see docs/store.md)")
+
+
+def _lab(args: argparse.Namespace) -> Any:
+    from sim.lab.config import load_config, local_url, resolve_db_url
+    from sim.lab.store import Lab
+
+    cfg = load_config(getattr(args, "config", None))
+    return Lab(local_url(), resolve_db_url(getattr(args, "db", None), cfg)), cfg
+
+
+def _reading_store(args: argparse.Namespace) -> Any:
+    """The store to read from: the chosen database, or this machine's copy (with a warning)
+    when the lab server cannot be reached."""
+    from sim.lab.store import StoreUnavailable
+
+    lab, _cfg = _lab(args)
+    if lab.remote_url is None:
+        return lab.local
+    try:
+        store = lab.open_remote()
+    except StoreUnavailable as exc:
+        print(
+            f"procsim: warning: lab database unreachable ({exc}); "
+            "showing this station's own sessions",
+            file=sys.stderr,
+        )
+        return lab.local
+    lab.close()
+    return store
+
+
+# --- sessions ---------------------------------------------------------------------------------
+def _cmd_list(args: argparse.Namespace) -> int:
+    store = _reading_store(args)
+    try:
+        rows = store.find(trainee=args.trainee, scenario=args.scenario)
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps([r.as_dict() for r in rows], indent=2, allow_nan=False))
+        return 0
+    if not rows:
+        print(f"no sessions in {store.display_url}")
+        return 0
+    print(
+        f"{'started (UTC)':16s}  {'trainee':14s} {'scenario':14s} {'station':10s} "
+        f"{'input':9s} {'score':>5s}  result  id"
+    )
+    for r in rows:
+        flag = "PASS" if r.passed else "FAIL"
+        if not r.complete:
+            flag += "*"
+        print(
+            f"{r.started_utc:%Y-%m-%d %H:%M}  {r.trainee_id[:14]:14s} {r.scenario[:14]:14s} "
+            f"{(r.station_id or '-')[:10]:10s} {r.input_kind[:9]:9s} {r.score:5.1f}  "
+            f"{flag:6s}  {r.id}"
+        )
+    if any(not r.complete for r in rows):
+        print("* interrupted session")
+    return 0
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(v: object) -> object:
+    """A CSV cell; text that a spreadsheet would run as a formula is prefixed with '."""
+    if isinstance(v, str) and v.startswith(_FORMULA_START):
+        return "'" + v
+    return v
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    store = _reading_store(args)
+    try:
+        rows = store.find(trainee=args.trainee, scenario=args.scenario)
+    finally:
+        store.close()
+    names = sorted({m.name for r in rows for m in r.metrics})
+    fixed = [
+        "id",
+        "trainee_id",
+        "display_name",
+        "station_id",
+        "scenario",
+        "scenario_hash",
+        "input_kind",
+        "started_utc",
+        "ended_utc",
+        "duration_s",
+        "score",
+        "passed",
+        "complete",
+        "critical_errors",
+        "notes",
+    ]
+    out = Path(args.csv)
+    try:
+        f = open(out, "w", newline="", encoding="utf-8")  # noqa: SIM115
+    except OSError as exc:
+        raise UserError(f"{out}: cannot write ({exc.strerror})") from None
+    with f:
+        w = csv.writer(f)
+        w.writerow(fixed + names)
+        for r in rows:
+            d = r.as_dict()
+            d["critical_errors"] = ";".join(r.critical_errors)
+            vals = {m.name: m.value for m in r.metrics}
+            w.writerow(
+                [_cell(d[k]) if d[k] is not None else "" for k in fixed]
+                + ["" if vals.get(n) is None else vals[n] for n in names]
+            )
+    print(f"{out}: {len(rows)} sessions, {len(names)} metrics")
+    return 0
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from sim.lab.store import session_from_recording
+
+    lab, _cfg = _lab(args)
+    with lab:
+        new = 0
+        for f in args.recordings:
+            s = session_from_recording(
+                f,
+                trainee=args.trainee,
+                display_name=args.name,
+                station=args.station,
+                notes=args.note,
+            )
+            added, _ = lab.record(s, sync=False)
+            row = s.row
+            verdict = "PASS" if row["passed"] else "FAIL"
+            state = "stored" if added else "already stored"
+            print(
+                f"{f}: {state} {s.id} ({row['trainee_id']}, {row['scenario']}, "
+                f"score {row['score']:.1f} {verdict})"
+            )
+            new += added
+        if lab.remote_url is not None:
+            rep = lab.sync()
+            print(f"sync to {lab.remote_display}: {rep.line()}")
+        print(f"{new} new of {len(args.recordings)} in {lab.local.display_url}")
+    return 0
+
+
+def _cmd_sync(args: argparse.Namespace) -> int:
+    lab, _cfg = _lab(args)
+    with lab:
+        if lab.remote_url is None:
+            print(f"no lab database configured: sessions stay in {lab.local.display_url}")
+            return 0
+        rep = lab.sync()
+        print(f"sync to {lab.remote_display}: {rep.line()}")
+    return 1 if rep.error else 0
+
+
+def _cmd_sessions(args: argparse.Namespace) -> int:
+    handler = {
+        "list": _cmd_list,
+        "export": _cmd_export,
+        "import": _cmd_import,
+        "sync": _cmd_sync,
+    }[args.action]
+    return handler(args)
+
+
+# --- report -----------------------------------------------------------------------------------
+def _write(out: str, text: str) -> None:
+    p = Path(out)
+    try:
+        p.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"{p}: cannot write ({exc.strerror})") from None
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    if bool(args.recording) == bool(args.trainee):
+        raise UserError("report: give either a RECORDING or --trainee ID")
+    if args.recording:
+        from sim.report.session import session_report
+
+        _write(args.output, session_report(args.recording))
+        print(f"{args.output}: report of {args.recording}")
+        return 0
+    from sim.report.trainee import trainee_report
+
+    store = _reading_store(args)
+    try:
+        text = trainee_report(store, args.trainee)
+    finally:
+        store.close()
+    _write(args.output, text)
+    print(f"{args.output}: progress report of {args.trainee}")
+    return 0
+
+
+def register(sub: Any) -> None:
+    """Add the lab subcommands to ``procsim``'s subparsers."""
+    p = sub.add_parser(
+        "sessions",
+        help="the session store: list, export, import, sync",
+        description="Stored sessions. list: print them (--json for JSON); export: write a "
+        "CSV for the cohort; import: store recordings made elsewhere; sync: push this "
+        "station's sessions to the lab database now.",
+    )
+    sp = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    q = sp.add_parser("list", help="list stored sessions")
+    q.add_argument("--trainee", metavar="ID", help="only this trainee")
+    q.add_argument("--scenario", metavar="S", help="only this scenario")
+    q.add_argument("--json", action="store_true", help="print JSON")
+    _add_db_args(q)
+    q = sp.add_parser("export", help="write the sessions as CSV")
+    q.add_argument("--csv", required=True, metavar="FILE", help="CSV file to write")
+    q.add_argument("--trainee", metavar="ID", help="only this trainee")
+    q.add_argument("--scenario", metavar="S", help="only this scenario")
+    _add_db_args(q)
+    q = sp.add_parser("import", help="store recordings made elsewhere")
+    q.add_argument("recordings", nargs="+", metavar="RECORDING", help="recording files")
+    q.add_argument("--trainee", metavar="ID", help="trainee id (default: the recording's)")
+    q.add_argument("--name", metavar="NAME", help="trainee's display name (optional)")
+    q.add_argument("--station", metavar="ID", help="station id (default: the recording's)")
+    q.add_argument("--note", metavar="TEXT", help="instructor note stored with the sessions")
+    _add_db_args(q)
+    q = sp.add_parser("sync", help="push this station's sessions to the lab database now")
+    _add_db_args(q)
+    p.set_defaults(func=_cmd_sessions)
+
+    p = sub.add_parser(
+        "report",
+        help="HTML report of a session, or of a trainee's progress",
+        description="One self-contained HTML file: a session's score, metrics, plots, "
+        "timeline and advice (RECORDING), or a trainee's learning curves, proficiency "
+        "sign-off and standing in the cohort (--trainee ID, from the session store).",
+    )
+    p.add_argument("recording", nargs="?", metavar="RECORDING", help="recording file")
+    p.add_argument("--trainee", metavar="ID", help="progress report of this trainee")
+    p.add_argument("-o", "--output", required=True, metavar="FILE.html", help="file to write")
+    _add_db_args(p)
+    p.set_defaults(func=_cmd_report)

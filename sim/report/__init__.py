@@ -1,0 +1,1 @@
+"""HTML reports with embedded plots: one session, or a trainee's progress."""

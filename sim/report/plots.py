@@ -1,0 +1,269 @@
+"""Plots for the reports, drawn with matplotlib's Agg canvas into PNG bytes.
+
+No pyplot and no global backend switch: each plot builds its own ``Figure`` and renders it
+with ``FigureCanvasAgg``, so reports can be made inside a running app or a batch job.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sim.core.records import Cue, Event
+from sim.metrics.motion import TREMOR_BAND_HZ, nominal_rate_hz, resample, segments
+
+FloatArray = NDArray[np.float64]
+
+DPI = 100
+COLORS = {"event": "#1f77b4", "error": "#d62728", "cue": "#ff7f0e", "pass": "#2ca02c"}
+
+
+def _figure(w: float = 8.0, h: float = 3.0) -> Any:
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(w, h), dpi=DPI, layout="constrained")
+
+
+def to_png(fig: Any) -> bytes:
+    """Render a matplotlib figure to PNG bytes."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI)
+    return buf.getvalue()
+
+
+@dataclass(frozen=True)
+class Motion:
+    """Tracked motion of a session, in uniformly resampled runs.
+
+    Attributes
+    ----------
+    runs : list of (t, pos, speed)
+        Per tracked run: times (m,) s, positions (m, 3) mm, speed (m,) mm/s.
+    rate_hz : float
+        The resampling rate.
+    """
+
+    runs: list[tuple[FloatArray, FloatArray, FloatArray]]
+    rate_hz: float
+
+
+def motion_runs(t_s: FloatArray, pos_mm: FloatArray, tracked: NDArray[np.bool_]) -> Motion:
+    """Split a trajectory into tracked runs, resampled uniformly, with their speed.
+
+    Parameters
+    ----------
+    t_s : (n,) float array
+        Sample times, s.
+    pos_mm : (n, 3) float array
+        Tip positions, mm.
+    tracked : (n,) bool array
+        Whether each sample was tracked.
+    """
+    rate = nominal_rate_hz(t_s) if len(t_s) > 1 else 0.0
+    runs = []
+    if rate > 0:
+        from sim.metrics.motion import smooth_speed_mm_s
+
+        for sl in segments(t_s, tracked):
+            t, p = t_s[sl], pos_mm[sl]
+            pr = resample(t, p, rate)
+            tr = t[0] + np.arange(len(pr)) / rate
+            runs.append((tr, pr, smooth_speed_mm_s(pr, rate)))
+    return Motion(runs, rate)
+
+
+def _mark_events(ax: Any, events: Sequence[Event]) -> None:
+    for e in events:
+        if e.kind in ("finish",):
+            continue
+        ax.axvline(e.t_s, color=COLORS["error" if e.error else "event"], lw=0.8, alpha=0.6)
+
+
+def path_plot(pos_mm: FloatArray, events: Sequence[Event], task: str) -> bytes:
+    """Instrument path seen from above (x-z) and from the side (x-y), events marked.
+
+    Parameters
+    ----------
+    pos_mm : (n, 3) float array
+        Tip positions of the tracked samples, mm (scene frame: x along the arm / wound,
+        y up, z towards the viewer).
+    """
+    fig = _figure(8.0, 3.4)
+    top, side = fig.subplots(1, 2)
+    for ax, k, label in ((top, 2, "z (mm, towards you)"), (side, 1, "y (mm, up)")):
+        if len(pos_mm):
+            ax.plot(pos_mm[:, 0], pos_mm[:, k], lw=0.8, color="#444444")
+            ax.plot(pos_mm[0, 0], pos_mm[0, k], "o", color=COLORS["pass"], ms=5, label="start")
+            ax.plot(pos_mm[-1, 0], pos_mm[-1, k], "s", color="black", ms=5, label="end")
+        for e in events:
+            x, yv = e.value("x_mm"), e.value("y_mm" if k == 1 else "z_mm")
+            if not (math.isnan(x) or math.isnan(yv)):
+                ax.plot(x, yv, "x", color=COLORS["error" if e.error else "event"], ms=7)
+        ax.set_xlabel("x (mm, along the " + ("arm)" if task == "venipuncture" else "wound)"))
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+    side.axhline(0.0, color="#b5651d", lw=1.0, label="skin")
+    top.set_title("from above")
+    side.set_title("from the side")
+    side.legend(loc="best", fontsize=8)
+    return to_png(fig)
+
+
+def speed_plot(motion: Motion, events: Sequence[Event], cues: Sequence[Cue]) -> bytes:
+    """Tip speed over time, with events (lines) and the cues shown (shaded spans)."""
+    fig = _figure()
+    ax = fig.subplots()
+    for t, _p, v in motion.runs:
+        ax.plot(t, v, lw=0.8, color="#333333")
+    for start, end, _cue in cue_spans(cues):
+        ax.axvspan(start, end, color=COLORS["cue"], alpha=0.12, lw=0)
+    _mark_events(ax, events)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("speed (mm/s)")
+    ax.set_title("speed profile (lines: events, red = errors; shaded: a cue was shown)")
+    ax.grid(alpha=0.3)
+    ax.set_ylim(bottom=0)
+    return to_png(fig)
+
+
+def tremor_spectrum(motion: Motion) -> tuple[FloatArray, FloatArray]:
+    """Power spectral density of the tip position (sum over x, y, z), Welch's method, on the
+    longest tracked run.
+
+    Returns
+    -------
+    (f, psd) : (k,) float arrays
+        Frequencies, Hz; PSD, mm^2/Hz. Empty when no run is longer than 1 s.
+    """
+    from scipy import signal
+
+    if not motion.runs:
+        return np.zeros(0), np.zeros(0)
+    _t, p, _v = max(motion.runs, key=lambda r: len(r[0]))
+    rate = motion.rate_hz
+    if len(p) < max(16, int(rate)):
+        return np.zeros(0), np.zeros(0)
+    nper = min(len(p), int(4 * rate))
+    f, psd = signal.welch(p, fs=rate, nperseg=nper, axis=0, detrend="linear")
+    return np.asarray(f, dtype=np.float64), np.asarray(psd.sum(axis=1), dtype=np.float64)
+
+
+def tremor_plot(motion: Motion, tremor_rms_mm: float | None) -> bytes:
+    """Tremor spectrum with the tremor band shaded."""
+    fig = _figure()
+    ax = fig.subplots()
+    f, psd = tremor_spectrum(motion)
+    lo, hi = TREMOR_BAND_HZ
+    ax.axvspan(lo, hi, color=COLORS["cue"], alpha=0.2, lw=0, label=f"tremor band {lo:g}-{hi:g} Hz")
+    if len(f):
+        keep = f > 0
+        ax.semilogy(f[keep], np.maximum(psd[keep], 1e-12), color="#333333", lw=0.9)
+        ax.set_xlim(0, f[-1])
+    else:
+        ax.text(
+            0.5,
+            0.5,
+            "too little tracked motion for a spectrum",
+            ha="center",
+            transform=ax.transAxes,
+        )
+    rms = "not measured" if tremor_rms_mm is None else f"{tremor_rms_mm:.2f} mm RMS in the band"
+    ax.set_title(f"tremor spectrum ({rms})")
+    ax.set_xlabel("frequency (Hz)")
+    ax.set_ylabel("power (mm$^2$/Hz)")
+    ax.legend(loc="upper right", fontsize=8)
+    ax.grid(alpha=0.3, which="both")
+    return to_png(fig)
+
+
+def cue_spans(cues: Sequence[Cue]) -> list[tuple[float, float, Cue]]:
+    """(start, end, starting cue) for each cue shown; a cue never ended ends at the last
+    cue time."""
+    open_: dict[str, Cue] = {}
+    out = []
+    last = max((c.t_s for c in cues), default=0.0)
+    for c in cues:
+        if c.active:
+            open_.setdefault(c.rule, c)
+        elif c.rule in open_:
+            s = open_.pop(c.rule)
+            out.append((s.t_s, c.t_s, s))
+    out.extend((s.t_s, last, s) for s in open_.values())
+    return sorted(out, key=lambda x: (x[0], x[2].rule))
+
+
+def timeline_plot(events: Sequence[Event], cues: Sequence[Cue], duration_s: float) -> bytes:
+    """Event timeline (top row) above one row per cue rule showing when it was shown."""
+    spans = cue_spans(cues)
+    rules = sorted(
+        {s[2].rule for s in spans}, key=lambda r: min(x[0] for x in spans if x[2].rule == r)
+    )
+    fig = _figure(8.0, 1.2 + 0.3 * (len(rules) + 1))
+    ax = fig.subplots()
+    sev = {"danger": COLORS["error"], "warning": COLORS["cue"], "info": COLORS["pass"]}
+    for start, end, c in spans:
+        y = 1 + rules.index(c.rule)
+        ax.barh(
+            y,
+            max(end - start, duration_s / 400),
+            left=start,
+            height=0.6,
+            color=sev.get(c.severity.value, "#888888"),
+        )
+    for e in events:
+        ax.plot(e.t_s, 0, "v" if e.error else "o", color=COLORS["error" if e.error else "event"])
+    ax.set_yticks(range(len(rules) + 1), ["events", *rules])
+    ax.invert_yaxis()
+    ax.set_xlim(0, max(duration_s, 1e-3))
+    ax.set_xlabel("time (s)")
+    ax.grid(alpha=0.3, axis="x")
+    ax.set_title("events (red: errors) and the cues shown")
+    return to_png(fig)
+
+
+def learning_curve_plot(
+    scores: Sequence[float], passed: Sequence[bool], pass_score: float | None, title: str
+) -> bytes:
+    """Score of each session in order, passes in green, with the pass line."""
+    fig = _figure(8.0, 2.8)
+    ax = fig.subplots()
+    x = np.arange(1, len(scores) + 1)
+    ax.plot(x, scores, color="#888888", lw=1)
+    ax.scatter(x, scores, c=[COLORS["pass"] if p else COLORS["error"] for p in passed], zorder=3)
+    if pass_score is not None:
+        ax.axhline(pass_score, color="#333333", ls="--", lw=1, label=f"pass {pass_score:g}")
+        ax.legend(loc="lower right", fontsize=8)
+    ax.set_ylim(0, 100)
+    ax.set_xlabel("session")
+    ax.set_ylabel("score")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    if len(x) <= 20:
+        ax.set_xticks(x)
+    return to_png(fig)
+
+
+def cohort_plot(values: Sequence[float], mine: float, title: str) -> bytes:
+    """Histogram of the cohort's per-trainee scores with this trainee's marked."""
+    fig = _figure(8.0, 2.6)
+    ax = fig.subplots()
+    ax.hist(list(values), bins=np.linspace(0, 100, 21), color="#9ecae1", edgecolor="white")
+    ax.axvline(mine, color=COLORS["error"], lw=2, label="this trainee")
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("mean score of the last sessions")
+    ax.set_ylabel("trainees")
+    from matplotlib.ticker import MaxNLocator
+
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_title(title)
+    ax.legend(loc="upper left", fontsize=8)
+    return to_png(fig)

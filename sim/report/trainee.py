@@ -1,0 +1,147 @@
+"""A trainee's progress: ``procsim report --trainee ID -o FILE.html``.
+
+Per scenario: the learning curve (score of every session in order), the sessions, the
+proficiency sign-off status under the scenario's own rule, and where the trainee stands
+against the cohort (every trainee in the same store who practised the scenario).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Sequence
+
+from sim.errors import UserError
+from sim.lab.proficiency import Proficiency, proficiency
+from sim.lab.store import SessionRow, Store
+from sim.report import plots
+from sim.report.html import esc, img, page, table, td, verdict
+
+COHORT_LAST_N = 5
+"""A trainee's standing is the mean score of their last this many sessions."""
+
+
+def _rule(store: Store, rows: Sequence[SessionRow]) -> tuple[int, int, float | None]:
+    """(consecutive, further, pass score) of the scenario the latest session was made with;
+    2, 10 and unknown if it cannot be read."""
+    from sim.core.scenario import ScenarioError, find_scenario, parse_scenario
+
+    latest = rows[-1]
+    try:
+        head = store.recording_header(latest.id)
+        text = str(head.get("scenario_toml") or "")
+        sc = (
+            parse_scenario(text.encode("utf-8"), f"session {latest.id}")
+            if text
+            else find_scenario(latest.scenario)
+        )
+    except (ScenarioError, UserError, ValueError):
+        return 2, 10, None
+    return (
+        sc.proficiency.consecutive_passes,
+        sc.proficiency.further_passes,
+        sc.scoring.pass_score,
+    )
+
+
+def standing(rows: Sequence[SessionRow], last_n: int = COHORT_LAST_N) -> dict[str, float]:
+    """Per trainee, the mean score of their last ``last_n`` sessions (rows oldest first)."""
+    by: dict[str, list[float]] = defaultdict(list)
+    for r in rows:
+        by[r.trainee_id].append(r.score)
+    return {k: statistics.fmean(v[-last_n:]) for k, v in by.items()}
+
+
+def percentile_rank(values: Sequence[float], mine: float) -> float:
+    """Percentage of ``values`` strictly below ``mine`` plus half of those equal to it."""
+    if not values:
+        return 0.0
+    below = sum(v < mine for v in values)
+    equal = sum(v == mine for v in values)
+    return 100.0 * (below + 0.5 * equal) / len(values)
+
+
+def _scenario_section(store: Store, trainee: str, scenario: str, rows: list[SessionRow]) -> str:
+    consecutive, further, pass_score = _rule(store, rows)
+    prof: Proficiency = proficiency([r.passed for r in rows], consecutive, further)
+    cohort_rows = store.find(scenario=scenario)
+    stand = standing(cohort_rows)
+    mine = stand.get(trainee, statistics.fmean(r.score for r in rows))
+    others = list(stand.values())
+    signed = sum(
+        proficiency(
+            [r.passed for r in cohort_rows if r.trainee_id == t], consecutive, further
+        ).signed_off
+        for t in stand
+    )
+    parts = [f"<h2>{esc(scenario)}</h2>"]
+    status_cls = "pass" if prof.signed_off else "meta"
+    parts.append(
+        f'<p class="proficiency">Proficiency (rule: {consecutive} consecutive passes, then '
+        f'{further} more): <span class="{status_cls}">{esc(prof.line())}</span></p>'
+    )
+    best = max(r.score for r in rows)
+    parts.append(
+        f"<p>{len(rows)} sessions, {sum(r.passed for r in rows)} passed; best score "
+        f"{best:.1f}; mean of the last {min(COHORT_LAST_N, len(rows))}: {mine:.1f}.</p>"
+    )
+    parts.append(
+        img(
+            plots.learning_curve_plot(
+                [r.score for r in rows],
+                [r.passed for r in rows],
+                pass_score,
+                f"learning curve: {scenario}",
+            ),
+            f"learning curve {scenario}",
+        )
+    )
+    pr = percentile_rank(others, mine)
+    parts.append(
+        f'<p class="cohort">Against the cohort ({len(others)} trainees, {signed} signed off): '
+        f"above {pr:.0f}% of trainees (median {statistics.median(others):.1f}).</p>"
+    )
+    parts.append(img(plots.cohort_plot(others, mine, f"cohort: {scenario}"), "cohort"))
+    session_rows = []
+    for i, r in enumerate(rows, start=1):
+        session_rows.append(
+            [
+                td(str(i), numeric=True),
+                td(r.started_utc.strftime("%Y-%m-%d %H:%M")),
+                td(r.station_id or "-"),
+                td(r.input_kind),
+                td(f"{r.score:.1f}", numeric=True),
+                td(verdict(r.passed), raw=True),
+                td(", ".join(r.critical_errors) or "-"),
+                td(r.notes or ""),
+            ]
+        )
+    parts.append(
+        table(
+            ["#", "started (UTC)", "station", "input", "score", "", "critical errors", "notes"],
+            session_rows,
+            cls="sessions",
+        )
+    )
+    return "\n".join(parts)
+
+
+def trainee_report(store: Store, trainee: str) -> str:
+    """The HTML progress report of one trainee (self-contained, images embedded)."""
+    rows = store.find(trainee=trainee)
+    if not rows:
+        raise UserError(f"no sessions of trainee {trainee!r} in {store.display_url}")
+    names = [r.display_name for r in rows if r.display_name]
+    name = names[-1] if names else None
+    by: dict[str, list[SessionRow]] = defaultdict(list)
+    for r in rows:
+        by[r.scenario].append(r)
+    who = esc(trainee) + (f" ({esc(name)})" if name else "")
+    parts = [
+        f'<h1>Progress of <span class="trainee">{who}</span></h1>',
+        f'<p class="meta">{len(rows)} sessions from {rows[0].started_utc:%Y-%m-%d} to '
+        f"{rows[-1].started_utc:%Y-%m-%d}</p>",
+    ]
+    for scenario in sorted(by):
+        parts.append(_scenario_section(store, trainee, scenario, by[scenario]))
+    return page(f"procsim progress: {trainee}", "\n".join(parts))
