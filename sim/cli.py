@@ -96,6 +96,8 @@ def print_result(name: str, result: Any) -> None:
         f"{name}: {result.scenario}  score {result.score:.1f}/100  "
         f"{'PASS' if result.passed else 'FAIL'} (pass at {result.pass_score:g})"
     )
+    if result.phases_s:
+        print("  phases: " + ", ".join(f"{name} {sec:.1f} s" for name, sec in result.phases_s))
     for e in result.critical_errors:
         print(f"  CRITICAL  {e.message}")
     for e in result.errors:

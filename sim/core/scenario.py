@@ -55,6 +55,7 @@ class VenipunctureTolerances:
     angle_max_deg: float = field(metadata=_rng(0, 90))
     bevel_roll_tol_deg: float = field(metadata=_rng(0, 180))
     tourniquet_max_s: float = field(metadata=_rng(1, 600))
+    tourniquet_rest_s: float = field(metadata=_rng(0, 3600))
     max_attempts: int = field(metadata=_rng(1, 10))
     redirect_deg: float = field(metadata=_rng(0.5, 90))
     draw_hold_s: float = field(metadata=_rng(0, 60))

@@ -35,6 +35,7 @@ VENIPUNCTURE_ERRORS = (
     "bevel_down",
     "no_tourniquet",
     "tourniquet_too_long",
+    "tourniquet_reapplied_early",
     "tourniquet_on_at_withdrawal",
     "attempts_exceeded",
     "incomplete",

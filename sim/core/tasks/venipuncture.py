@@ -26,6 +26,7 @@ class VenipunctureState:
     tourniquet_on: bool = False
     tourniquet_since_s: float = 0.0
     tourniquet_warned: bool = False
+    tourniquet_off_s: float = -math.inf
     attempts: int = 0
     failed_attempts: int = 0
     escalated: bool = False
@@ -129,12 +130,25 @@ class VenipunctureTask:
     ) -> tuple[VenipunctureState, tuple[Event, ...]]:
         t = a.t_s
         if a.kind is ActionKind.TOURNIQUET_ON and not st.tourniquet_on:
-            return replace(st, tourniquet_on=True, tourniquet_since_s=t, tourniquet_warned=False), (
-                Event(t, "tourniquet_on", "tourniquet applied"),
-            )
+            on = Event(t, "tourniquet_on", "tourniquet applied")
+            rest = t - st.tourniquet_off_s
+            events_on: tuple[Event, ...] = (on,)
+            if rest < self.tol.tourniquet_rest_s:
+                events_on += (
+                    Event(
+                        t,
+                        "tourniquet_reapplied_early",
+                        f"tourniquet re-applied after {rest:.0f} s "
+                        f"(wait {self.tol.tourniquet_rest_s:g} s)",
+                        True,
+                        (("rest_s", rest),),
+                    ),
+                )
+            st = replace(st, tourniquet_on=True, tourniquet_since_s=t, tourniquet_warned=False)
+            return st, events_on
         if a.kind is ActionKind.TOURNIQUET_OFF and st.tourniquet_on:
             dur = t - st.tourniquet_since_s
-            return replace(st, tourniquet_on=False), (
+            return replace(st, tourniquet_on=False, tourniquet_off_s=t), (
                 Event(
                     t,
                     "tourniquet_off",

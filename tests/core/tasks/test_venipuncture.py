@@ -209,3 +209,21 @@ def test_untracked_samples_and_finish(veni):
 def test_same_items_same_events(veni):
     tr, *_ = stick(veni, angle=35.0, extra_mm=3.0)
     assert run(veni, tr.items)[1] == run(veni, tr.items)[1]
+
+
+def test_tourniquet_reapplied_before_the_rest_period(veni):
+    _, tol = veni.venipuncture
+    items = [
+        Action(0.0, ActionKind.TOURNIQUET_ON),
+        Action(30.0, ActionKind.TOURNIQUET_OFF),
+        Action(30.0 + tol.tourniquet_rest_s - 1, ActionKind.TOURNIQUET_ON),
+        Action(200.0, ActionKind.TOURNIQUET_OFF),
+        Action(200.0 + tol.tourniquet_rest_s + 1, ActionKind.TOURNIQUET_ON),
+    ]
+    _, events = run(veni, items)
+    early = [e for e in events if e.kind == "tourniquet_reapplied_early"]
+    assert len(early) == 1 and early[0].t_s == 30.0 + tol.tourniquet_rest_s - 1
+    assert [e.value("duration_s") for e in events if e.kind == "tourniquet_off"] == [
+        30.0,
+        200.0 - (30.0 + tol.tourniquet_rest_s - 1),
+    ]
