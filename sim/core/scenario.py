@@ -55,11 +55,13 @@ class VenipunctureTolerances:
     angle_max_deg: float = field(metadata=_rng(0, 90))
     bevel_roll_tol_deg: float = field(metadata=_rng(0, 180))
     tourniquet_max_s: float = field(metadata=_rng(1, 600))
-    tourniquet_rest_s: float = field(metadata=_rng(0, 3600))
     max_attempts: int = field(metadata=_rng(1, 10))
     redirect_deg: float = field(metadata=_rng(0.5, 90))
     draw_hold_s: float = field(metadata=_rng(0, 60))
     exit_margin_mm: float = field(metadata=_rng(0, 10))
+    # Keys added after schema 1 was first written have defaults, so that scenarios embedded
+    # in older recordings still load.
+    tourniquet_rest_s: float = field(default=120.0, metadata=_rng(0, 3600))
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,6 +253,8 @@ class _Reader:
                 continue
             key = prefix + f.name
             if f.name not in data:
+                if f.default is not dataclasses.MISSING:
+                    continue
                 raise ScenarioError(f"{self.path}: key '{key}': missing")
             kwargs[f.name] = self.value(key, data[f.name], hints[f.name], f.metadata)
         return kwargs
