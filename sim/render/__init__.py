@@ -8,3 +8,7 @@
 
 Only ``gl``, ``renderer`` and ``offscreen`` import OpenGL.
 """
+
+import os as _os
+
+_os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")

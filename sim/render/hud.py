@@ -61,7 +61,7 @@ def draw_hud(batch: Batch2D, frame: Frame, options: DrawOptions, size: tuple[int
     sc = frame.scenario
     # timer and phase, top left
     batch.rect(12 * s, 12 * s, 270 * s, 92 * s, PANEL)
-    batch.text(options.title or sc.title, 22 * s, 18 * s, 14, MUTED)
+    batch.text(batch.fit(options.title or sc.title, 14, 250 * s), 22 * s, 18 * s, 14, MUTED)
     batch.text(fmt_time(frame.t_s), 22 * s, 38 * s, 30, WHITE)
     batch.text(frame.phase or "-", 22 * s, 76 * s, 17, (0.6, 0.85, 1.0, 1.0))
     if options.exam:
@@ -74,7 +74,8 @@ def draw_hud(batch: Batch2D, frame: Frame, options: DrawOptions, size: tuple[int
         fg = DARK if frame.banner.severity is Severity.WARNING else WHITE
         ts = 22
         lh = batch.line_height(ts)
-        batch.text(frame.banner.message, bx + bw / 2, by + (bh - lh) / 2, ts, fg, anchor="centre")
+        msg = batch.fit(frame.banner.message, ts, bw - 20 * s)
+        batch.text(msg, bx + bw / 2, by + (bh - lh) / 2, ts, fg, anchor="centre")
     # gauges, bottom left: dial on the left, readouts on the right
     gx, gy = 16 * s, h - 196 * s
     batch.rect(gx, gy, 350 * s, 180 * s, PANEL)

@@ -245,3 +245,26 @@ class Batch2D:
     def text_width(self, text: str, size: int) -> float:
         size = self.atlas.nearest_size(size * self.scale)
         return self.atlas.text_width(text, size)
+
+    def wrap(self, text: str, size: int, max_width: float) -> list[str]:
+        """``text`` broken into lines no wider than ``max_width`` pixels (at word breaks)."""
+        lines: list[str] = []
+        cur = ""
+        for word in text.split():
+            trial = f"{cur} {word}" if cur else word
+            if cur and self.text_width(trial, size) > max_width:
+                lines.append(cur)
+                cur = word
+            else:
+                cur = trial
+        if cur:
+            lines.append(cur)
+        return lines
+
+    def fit(self, text: str, size: int, max_width: float) -> str:
+        """``text`` shortened with an ellipsis to fit ``max_width`` pixels."""
+        if self.text_width(text, size) <= max_width:
+            return text
+        while text and self.text_width(text + "…", size) > max_width:
+            text = text[:-1]
+        return text + "…"

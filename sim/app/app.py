@@ -1,0 +1,646 @@
+"""The practice app: one pygame window (OpenGL 3.3) and its screens.
+
+:class:`App` owns the window, the renderer and the current screen; :meth:`App.frame` runs one
+iteration (events, update, draw, flip), so tests can drive the real app frame by frame with
+injected pygame events and a stepped clock. Screens:
+
+- :class:`StartScreen`: pick the scenario and input, type a trainee id, exam mode.
+- :class:`PracticeScreen`: the session: polls the live source, feeds a
+  :class:`~sim.storage.session.SessionRecorder`, draws the scene and the coaching HUD.
+- :class:`ResultsScreen`: score, pass/fail, critical errors, every metric, what to work on,
+  and where the recording is.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Protocol
+
+import pygame
+
+from sim.app.inputs import input_kinds, make_source
+from sim.app.paths import new_recording_path
+from sim.app.sound import Sounds
+from sim.core.records import Action, ActionKind
+from sim.core.scenario import Scenario, ScenarioError, load_scenario, scenario_paths
+from sim.metrics.scoring import ScoreResult
+from sim.pipeline import Pipeline
+from sim.render import gl as glu
+from sim.render.hud import BAD, GOOD, MUTED, PANEL, WARN, WHITE
+from sim.render.overlay import RGBA, Batch2D
+from sim.render.renderer import Renderer
+from sim.render.scene import DrawOptions, default_camera, frame_from_pipeline
+from sim.sources import LiveSource
+from sim.storage.session import SessionRecorder
+
+ACCENT: RGBA = (0.45, 0.72, 1.0, 1.0)
+
+COMMON_HELP = (
+    ("T", "tourniquet on / off"),
+    ("Enter", "finish and see the score"),
+    ("middle-drag, Shift+drag, arrows", "orbit the camera"),
+    ("Ctrl+wheel, + / -", "zoom (C: reset the view)"),
+    ("Esc", "stop (the recording is kept, marked incomplete)"),
+    ("F1 / H", "show or hide this help"),
+)
+HELP_VENIPUNCTURE = (
+    ("move the mouse", "aim the needle at a point on the skin"),
+    ("wheel, left-drag, W / S", "advance / withdraw along the needle"),
+    ("right-drag up-down, Q / E", "insertion angle (shallower / steeper)"),
+    ("right-drag sideways, A / D", "roll the bevel (orange fin = bevel side)"),
+    *COMMON_HELP,
+)
+HELP_SUTURING = (
+    ("move the mouse", "choose the entry point (the needle crosses the wound)"),
+    ("wheel, left-drag, W / S", "lower the needle, then turn it along its curve"),
+    ("right-drag up-down, Q / E", "tilt the needle away from perpendicular"),
+    ("turn past the exit", "the needle is pulled through and reloaded"),
+    *COMMON_HELP[1:],
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a practice session is started with."""
+
+    scenario: Scenario
+    input_spec: str = "mouse"
+    trainee: str = "anonymous"
+    exam: bool = False
+
+
+class Screen(Protocol):
+    def handle(self, event: Any) -> None: ...
+
+    def update(self) -> None: ...
+
+    def draw(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class App:
+    """The window and the screen loop.
+
+    Parameters
+    ----------
+    size : tuple of int
+        Window size, pixels.
+    settings : Settings, optional
+        Start a practice session right away; otherwise the start screen shows.
+    trainee, input_spec, exam
+        Defaults for the start screen.
+    clock : callable
+        Monotonic seconds; tests pass a stepped clock (and ``realtime=False``).
+    realtime : bool
+        Pace frames with ``pygame.time.Clock`` (60 fps at most).
+    sound : bool
+        Play short sounds for critical events (silent without a device anyway).
+    hidden : bool
+        Hidden window (tests, benchmarks).
+    """
+
+    def __init__(
+        self,
+        size: tuple[int, int] = (1280, 720),
+        settings: Settings | None = None,
+        *,
+        trainee: str = "anonymous",
+        input_spec: str = "mouse",
+        exam: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+        realtime: bool = True,
+        sound: bool = True,
+        hidden: bool = False,
+    ) -> None:
+        glu.open_window(size, "procsim", hidden=hidden)
+        pygame.font.init()
+        pygame.key.set_repeat()
+        self.size = size
+        self.renderer = Renderer(size)
+        self.clock = clock
+        self.realtime = realtime
+        self.sounds = Sounds(sound)
+        self._pacer = pygame.time.Clock()
+        self.running = True
+        self.recordings: list[Path] = []
+        self.defaults = Settings(_first_scenario(settings), input_spec, trainee, exam)
+        self.screen: Screen
+        if settings is not None:
+            self.screen = PracticeScreen(self, settings)
+        else:
+            self.screen = StartScreen(self, self.defaults)
+
+    # --- transitions ----------------------------------------------------------------------
+    def show_start(self, settings: Settings | None = None) -> None:
+        self.screen = StartScreen(self, settings or self.defaults)
+
+    def start_practice(self, settings: Settings) -> None:
+        self.defaults = settings
+        self.screen = PracticeScreen(self, settings)
+
+    def show_results(
+        self, settings: Settings, result: ScoreResult, path: Path, complete: bool
+    ) -> None:
+        self.screen = ResultsScreen(self, settings, result, path, complete)
+
+    def quit(self) -> None:
+        self.screen.close()
+        self.running = False
+
+    # --- loop -----------------------------------------------------------------------------
+    def frame(self) -> None:
+        """One iteration: handle events, update the screen, draw it, show it."""
+        for event in pygame.event.get():
+            if event.type == pygame.QUIT:
+                self.quit()
+                return
+            self.screen.handle(event)
+            if not self.running:
+                return
+        self.screen.update()
+        if not self.running:
+            return
+        self.screen.draw()
+        pygame.display.flip()
+        if self.realtime:
+            self._pacer.tick(60)
+
+    def run(self) -> int:
+        """Run until the window is closed; returns the exit status."""
+        try:
+            while self.running:
+                self.frame()
+        except KeyboardInterrupt:
+            self.quit()
+        finally:
+            self.screen.close()
+        return 0
+
+
+def _first_scenario(settings: Settings | None) -> Scenario:
+    if settings is not None:
+        return settings.scenario
+    for p in scenario_paths():
+        try:
+            return load_scenario(p)
+        except ScenarioError:
+            continue
+    raise ScenarioError("no valid scenario found in the scenarios folder")
+
+
+# --- start screen -------------------------------------------------------------------------
+class _Clickable:
+    """Rectangles drawn this frame that react to a click."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[tuple[float, float, float, float], Callable[[], None]]] = []
+
+    def add(self, rect: tuple[float, float, float, float], action: Callable[[], None]) -> None:
+        self.items.append((rect, action))
+
+    def click(self, pos: tuple[int, int]) -> bool:
+        for (x, y, w, h), action in self.items:
+            if x <= pos[0] <= x + w and y <= pos[1] <= y + h:
+                action()
+                return True
+        return False
+
+
+class StartScreen:
+    """Choose a scenario (Up/Down or click), an input (Left/Right), type a trainee id,
+    toggle exam mode (F2), Enter to start, Esc to quit."""
+
+    def __init__(self, app: App, defaults: Settings) -> None:
+        self.app = app
+        self.scenarios: list[Scenario] = []
+        for p in scenario_paths():
+            try:
+                self.scenarios.append(load_scenario(p))
+            except ScenarioError:
+                continue
+        ids = [s.id for s in self.scenarios]
+        self.index = ids.index(defaults.scenario.id) if defaults.scenario.id in ids else 0
+        self.inputs = input_kinds()
+        kind = defaults.input_spec.split(":", 1)[0]
+        self.input_index = self.inputs.index(kind) if kind in self.inputs else 0
+        self.input_spec = defaults.input_spec
+        self.trainee = defaults.trainee if defaults.trainee != "anonymous" else ""
+        self.exam = defaults.exam
+        self.clicks = _Clickable()
+        pygame.key.start_text_input()
+
+    def settings(self) -> Settings:
+        kind = self.inputs[self.input_index]
+        spec = self.input_spec if self.input_spec.split(":", 1)[0] == kind else kind
+        return Settings(
+            self.scenarios[self.index], spec, self.trainee.strip() or "anonymous", self.exam
+        )
+
+    def start(self) -> None:
+        if self.scenarios:
+            self.app.start_practice(self.settings())
+
+    def handle(self, event: Any) -> None:
+        if event.type == pygame.KEYDOWN:
+            k = event.key
+            if k == pygame.K_ESCAPE:
+                self.app.quit()
+            elif k in (pygame.K_RETURN, pygame.K_KP_ENTER):
+                self.start()
+            elif k == pygame.K_UP:
+                self.index = (self.index - 1) % max(len(self.scenarios), 1)
+            elif k == pygame.K_DOWN:
+                self.index = (self.index + 1) % max(len(self.scenarios), 1)
+            elif k == pygame.K_LEFT:
+                self.input_index = (self.input_index - 1) % len(self.inputs)
+            elif k == pygame.K_RIGHT:
+                self.input_index = (self.input_index + 1) % len(self.inputs)
+            elif k == pygame.K_F2:
+                self.exam = not self.exam
+            elif k == pygame.K_BACKSPACE:
+                self.trainee = self.trainee[:-1]
+        elif event.type == pygame.TEXTINPUT:
+            if len(self.trainee) < 32 and event.text.isprintable():
+                self.trainee += event.text
+        elif event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
+            self.clicks.click(event.pos)
+
+    def update(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def draw(self) -> None:
+        r = self.app.renderer
+        r.clear((0.10, 0.12, 0.16))
+        b = r.new_batch()
+        w, h = r.size
+        s = h / 720.0
+        self.clicks = _Clickable()
+        b.text("procsim", w / 2, 40 * s, 56, WHITE, anchor="centre")
+        b.text(
+            "practise venipuncture and suturing with live coaching",
+            w / 2,
+            110 * s,
+            17,
+            MUTED,
+            anchor="centre",
+        )
+        x0, y = w / 2 - 380 * s, 170 * s
+        b.text("Scenario  (Up / Down)", x0, y, 17, ACCENT)
+        y += 32 * s
+        for i, sc in enumerate(self.scenarios):
+            rect = (x0, y, 760 * s, 54 * s)
+            sel = i == self.index
+            b.rect(*rect, (0.20, 0.30, 0.45, 1.0) if sel else PANEL)
+            b.text(sc.title, x0 + 14 * s, y + 6 * s, 22, WHITE)
+            b.text(b.fit(sc.description, 14, 730 * s), x0 + 14 * s, y + 32 * s, 14, MUTED)
+            self.clicks.add(rect, functools.partial(setattr, self, "index", i))
+            y += 62 * s
+        y += 14 * s
+        b.text("Input  (Left / Right)", x0, y, 17, ACCENT)
+        xx = x0 + 220 * s
+        for i, kind in enumerate(self.inputs):
+            tw = b.text_width(kind, 17) + 28 * s
+            rect = (xx, y - 4 * s, tw, 30 * s)
+            b.rect(*rect, (0.20, 0.30, 0.45, 1.0) if i == self.input_index else PANEL)
+            b.text(kind, xx + 14 * s, y, 17, WHITE)
+            self.clicks.add(rect, functools.partial(setattr, self, "input_index", i))
+            xx += tw + 10 * s
+        y += 50 * s
+        b.text("Trainee id  (type)", x0, y, 17, ACCENT)
+        field = (x0 + 220 * s, y - 4 * s, 320 * s, 30 * s)
+        b.rect(*field, (0.05, 0.06, 0.08, 1.0))
+        b.frame(*field, 1.5, ACCENT)
+        cursor = "_" if int(time.monotonic() * 2) % 2 == 0 else " "
+        b.text((self.trainee or "") + cursor, field[0] + 10 * s, y, 17, WHITE)
+        y += 50 * s
+        box = (x0, y - 2 * s, 22 * s, 22 * s)
+        b.frame(*box, 2, ACCENT)
+        if self.exam:
+            b.rect(box[0] + 5 * s, box[1] + 5 * s, 12 * s, 12 * s, ACCENT)
+        b.text("Exam mode (F2): no cues or guides, only the result", x0 + 34 * s, y, 17, WHITE)
+        self.clicks.add(
+            (x0, y - 4 * s, 600 * s, 28 * s), lambda: setattr(self, "exam", not self.exam)
+        )
+        y += 60 * s
+        start = (w / 2 - 120 * s, y, 240 * s, 50 * s)
+        b.rect(*start, (0.16, 0.55, 0.30, 1.0))
+        b.text("Start  (Enter)", w / 2, y + 12 * s, 22, WHITE, anchor="centre")
+        self.clicks.add(start, self.start)
+        b.text("Esc: quit", w / 2, h - 34 * s, 14, MUTED, anchor="centre")
+        r.draw_batch(b)
+
+
+# --- practice screen ----------------------------------------------------------------------
+class PracticeScreen:
+    """A session: live source -> recorder (pipeline) -> scene and HUD."""
+
+    def __init__(self, app: App, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+        sc = settings.scenario
+        self.camera = default_camera(sc)
+        self.pipeline = Pipeline(sc)
+        self.source = self._make_source(settings.input_spec)
+        self.path = new_recording_path(sc.id, settings.trainee)
+        self.recorder = SessionRecorder(
+            self.pipeline,
+            self.path,
+            trainee=settings.trainee,
+            input_kind=self.source.input_kind,
+            meta={"exam": settings.exam, "input_spec": settings.input_spec},
+        )
+        app.recordings.append(self.path)
+        self.help = False
+        self.help_lines = HELP_SUTURING if sc.task == "suturing" else HELP_VENIPUNCTURE
+        self.t0 = app.clock()
+        self.source.start(self.t0)
+        self._orbit = False
+        self.done = False
+        pygame.key.stop_text_input()
+
+    def _make_source(self, spec: str) -> LiveSource:
+        return make_source(
+            spec,
+            self.settings.scenario,
+            camera=lambda: self.camera,
+            size=lambda: self.app.renderer.size,
+            clock=self.app.clock,
+        )
+
+    def now(self) -> float:
+        return self.app.clock() - self.t0
+
+    def _action(self, kind: ActionKind) -> None:
+        self._feed_source()  # samples up to now first, so items stay in time order
+        self._feed(Action(round(self.now(), 6), kind))
+
+    def _feed(self, item: Any) -> None:
+        step = self.recorder.feed(item)
+        if step.events and not self.settings.exam:
+            for e in step.events:
+                self.app.sounds.play(e.kind)
+
+    def _feed_source(self) -> None:
+        for item in self.source.poll():
+            self._feed(item)
+            if self.pipeline.finished:
+                break
+
+    def handle(self, event: Any) -> None:
+        et = event.type
+        if et == pygame.KEYDOWN:
+            k = event.key
+            if k in (pygame.K_F1, pygame.K_h):
+                self.help = not self.help
+                return
+            if k == pygame.K_ESCAPE:
+                self.finish(complete=False)
+                return
+            if k in (pygame.K_RETURN, pygame.K_KP_ENTER):
+                self._action(ActionKind.FINISH)
+                return
+            if k == pygame.K_t and self.settings.scenario.task == "venipuncture":
+                on = bool(getattr(self.pipeline.state, "tourniquet_on", False))
+                self._action(ActionKind.TOURNIQUET_OFF if on else ActionKind.TOURNIQUET_ON)
+                return
+            if k == pygame.K_m and self.source.error is not None:
+                self.source.close()
+                self.source = self._make_source("mouse")
+                self.source.start(self.t0)
+                return
+            if self._camera_key(k):
+                return
+        handler = getattr(self.source, "handle_event", None)
+        if handler is not None and handler(event):
+            return
+        self._camera_event(event)
+
+    def _camera_key(self, k: int) -> bool:
+        cam = self.camera
+        if k == pygame.K_LEFT:
+            cam.orbit(-10, 0)
+        elif k == pygame.K_RIGHT:
+            cam.orbit(10, 0)
+        elif k == pygame.K_UP:
+            cam.orbit(0, 5)
+        elif k == pygame.K_DOWN:
+            cam.orbit(0, -5)
+        elif k in (pygame.K_PLUS, pygame.K_EQUALS, pygame.K_KP_PLUS):
+            cam.zoom(0.9)
+        elif k in (pygame.K_MINUS, pygame.K_KP_MINUS):
+            cam.zoom(1.1)
+        elif k == pygame.K_c:
+            self.camera = default_camera(self.settings.scenario)
+        else:
+            return False
+        return True
+
+    def _camera_event(self, event: Any) -> None:
+        et = event.type
+        if et == pygame.MOUSEBUTTONDOWN and event.button in (1, 2):
+            self._orbit = True
+        elif et == pygame.MOUSEBUTTONUP and event.button in (1, 2):
+            self._orbit = False
+        elif et == pygame.MOUSEMOTION and self._orbit:
+            self.camera.orbit(-event.rel[0] * 0.3, event.rel[1] * 0.3)
+        elif et == pygame.MOUSEWHEEL:
+            self.camera.zoom(0.9**event.y)
+
+    def update(self) -> None:
+        if self.done:
+            return
+        self._feed_source()
+        if self.pipeline.finished:
+            self.finish(complete=True)
+
+    def finish(self, complete: bool) -> None:
+        """End the session: score, write the result, show the results screen."""
+        if self.done:
+            return
+        self.done = True
+        self.source.close()
+        result = self.recorder.finish(complete=complete)
+        self.app.show_results(self.settings, result, self.path, complete)
+
+    def close(self) -> None:
+        """The window was closed: keep the recording, marked incomplete."""
+        if not self.done:
+            self.done = True
+            self.source.close()
+            self.recorder.finish(complete=False)
+            print(f"procsim: session interrupted; recording kept (incomplete): {self.path}")
+
+    def options(self) -> DrawOptions:
+        err = self.source.error
+        msg = f"{err}: press M to continue with the mouse" if err else None
+        return DrawOptions(
+            exam=self.settings.exam,
+            hud=True,
+            help=self.help,
+            help_lines=self.help_lines,
+            message=msg,
+            title=f"{self.settings.scenario.title}  ·  {self.settings.trainee}",
+        )
+
+    def draw(self) -> None:
+        frame = frame_from_pipeline(self.pipeline, t_s=self.now())
+        self.app.renderer.draw(frame, self.options(), self.camera)
+
+
+# --- results screen -----------------------------------------------------------------------
+def _fmt(v: float) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "-"
+    return f"{v:.3g}" if abs(v) < 100 else f"{v:.0f}"
+
+
+class ResultsScreen:
+    """Score, pass/fail, critical errors, every metric, advice; R retry, Enter start screen."""
+
+    def __init__(
+        self, app: App, settings: Settings, result: ScoreResult, path: Path, complete: bool
+    ) -> None:
+        self.app = app
+        self.settings = settings
+        self.result = result
+        self.path = path
+        self.complete = complete
+        self.clicks = _Clickable()
+
+    def retry(self) -> None:
+        self.app.start_practice(self.settings)
+
+    def back(self) -> None:
+        self.app.show_start(replace(self.settings))
+
+    def handle(self, event: Any) -> None:
+        if event.type == pygame.KEYDOWN:
+            if event.key == pygame.K_r:
+                self.retry()
+            elif event.key in (
+                pygame.K_RETURN,
+                pygame.K_KP_ENTER,
+                pygame.K_ESCAPE,
+                pygame.K_BACKSPACE,
+            ):
+                self.back()
+            elif event.key == pygame.K_q:
+                self.app.quit()
+        elif event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
+            self.clicks.click(event.pos)
+
+    def update(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def draw(self) -> None:
+        r = self.app.renderer
+        r.clear((0.10, 0.12, 0.16))
+        b = r.new_batch()
+        draw_results(b, self.result, self.path, self.complete, r.size, self.settings.exam)
+        w, h = r.size
+        s = h / 720.0
+        self.clicks = _Clickable()
+        for i, (label, act) in enumerate(
+            (("Retry (R)", self.retry), ("Start screen (Enter)", self.back))
+        ):
+            rect = (w - 560 * s + i * 270 * s, h - 66 * s, 250 * s, 44 * s)
+            b.rect(*rect, (0.16, 0.45, 0.70, 1.0) if i == 0 else (0.25, 0.28, 0.34, 1.0))
+            b.text(label, rect[0] + rect[2] / 2, rect[1] + 11 * s, 17, WHITE, anchor="centre")
+            self.clicks.add(rect, act)
+        r.draw_batch(b)
+
+
+def draw_results(
+    b: Batch2D,
+    result: ScoreResult,
+    path: Path | str,
+    complete: bool,
+    size: tuple[int, int],
+    exam: bool = False,
+) -> None:
+    """The results page: score, pass/fail, critical errors, metrics, advice, recording path."""
+    w, h = size
+    s = h / 720.0
+    x0 = 40 * s
+    verdict = "PASS" if result.passed else "FAIL"
+    col = GOOD if result.passed else BAD
+    b.text(f"{result.score:.0f}", x0, 24 * s, 56, WHITE)
+    b.text("/ 100", x0 + b.text_width(f"{result.score:.0f}", 56) + 10 * s, 50 * s, 22, MUTED)
+    b.rect(x0 + 200 * s, 30 * s, 130 * s, 50 * s, col)
+    b.text(verdict, x0 + 265 * s, 40 * s, 30, WHITE, anchor="centre")
+    b.text(
+        f"pass at {result.pass_score:g}" + ("  ·  exam" if exam else ""),
+        x0 + 350 * s,
+        46 * s,
+        17,
+        MUTED,
+    )
+    if not complete:
+        b.text(
+            "session stopped before the end (recorded as incomplete)",
+            x0 + 350 * s,
+            70 * s,
+            14,
+            WARN,
+        )
+    tx = w - 620 * s  # metric table on the right
+    col_w = tx - x0 - 30 * s
+    y = 100 * s
+    for e in result.critical_errors[:3]:
+        for line in b.wrap(f"CRITICAL  {e.message}", 17, col_w):
+            b.text(line, x0, y, 17, BAD)
+            y += 24 * s
+    for e in result.errors[:4]:
+        b.text(b.fit(f"error  {e.message}", 14, col_w), x0, y, 14, WARN)
+        y += 20 * s
+    y += 10 * s
+    b.text("Work on first", x0, y, 22, (0.45, 0.72, 1.0, 1.0))
+    y += 32 * s
+    for a in result.advice:
+        for i, line in enumerate(b.wrap(a, 17, col_w - 20 * s)):
+            b.text(("·  " if i == 0 else "   ") + line, x0, y, 17, WHITE)
+            y += 24 * s
+        y += 6 * s
+    ty = 100 * s
+    b.rect(
+        tx - 12 * s,
+        ty - 10 * s,
+        w - tx - 20 * s,
+        24 * s * (len(result.metrics) + 1) + 20 * s,
+        PANEL,
+    )
+    cols = (tx, tx + 290 * s, tx + 370 * s, tx + 470 * s, tx + 540 * s)
+    for text, cx, anchor in (
+        ("metric", cols[0], "left"),
+        ("value", cols[1] + 60 * s, "right"),
+        ("unit", cols[2], "left"),
+        ("points", cols[3] + 50 * s, "right"),
+        ("weight", cols[4] + 50 * s, "right"),
+    ):
+        b.text(text, cx, ty, 14, MUTED, anchor=anchor)
+    ty += 24 * s
+    for m in result.metrics:
+        scored = m.points is not None
+        fg = WHITE if scored else MUTED
+        b.text(m.name, cols[0], ty, 14, fg)
+        b.text(_fmt(m.value), cols[1] + 60 * s, ty, 14, fg, anchor="right")
+        b.text(m.unit, cols[2], ty, 14, fg)
+        if scored:
+            pc = GOOD if (m.points or 0) >= 70 else (WARN if (m.points or 0) >= 40 else BAD)
+            b.text(f"{m.points:.0f}", cols[3] + 50 * s, ty, 14, pc, anchor="right")
+            b.text(f"{m.weight:g}", cols[4] + 50 * s, ty, 14, fg, anchor="right")
+        ty += 24 * s
+    b.text("Recording saved to:", x0, h - 100 * s, 14, MUTED)
+    b.text(str(path), x0, h - 80 * s, 14, WHITE)

@@ -1,0 +1,106 @@
+"""The ``procsim practice`` and ``procsim render`` subcommands."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+from typing import Any
+
+from sim.errors import UserError
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """``"1280x720"`` -> (1280, 720); :class:`UserError` otherwise."""
+    m = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", text)
+    if not m:
+        raise UserError(f"--size '{text}': expected WIDTHxHEIGHT, e.g. 1280x720")
+    w, h = int(m.group(1)), int(m.group(2))
+    if not (64 <= w <= 8192 and 64 <= h <= 8192):
+        raise UserError(f"--size '{text}': width and height must be between 64 and 8192")
+    return w, h
+
+
+def _cmd_practice(args: argparse.Namespace) -> int:
+    from sim.app.inputs import check_spec
+    from sim.core.scenario import find_scenario
+
+    size = parse_size(args.size)
+    check_spec(args.input)
+    scenario = find_scenario(args.scenario) if args.scenario else None
+    from sim.app.app import App, Settings
+
+    settings = (
+        Settings(scenario, args.input, args.trainee, args.exam) if scenario is not None else None
+    )
+    app = App(
+        size,
+        settings,
+        trainee=args.trainee,
+        input_spec=args.input,
+        exam=args.exam,
+        sound=not args.no_sound,
+    )
+    status = app.run()
+    for p in app.recordings:
+        print(f"recording: {p}")
+    return status
+
+
+def _cmd_render(args: argparse.Namespace) -> int:
+    size = parse_size(args.size)
+    out = Path(args.output)
+    if out.suffix.lower() != ".png":
+        raise UserError(f"{out}: expected a .png output file")
+    if not out.parent.exists():
+        raise UserError(f"{out.parent}: no such folder for the output")
+    from sim.render.offscreen import frame_at
+
+    frame = frame_at(args.recording, args.at)  # reads and checks the recording first
+    from sim.render.offscreen import render_frame, save_png
+    from sim.render.scene import DrawOptions
+
+    image = render_frame(frame, size, DrawOptions(exam=args.exam, hud=not args.no_hud))
+    save_png(image, out)
+    print(f"{out}: {frame.scenario.id} at {args.at:g} s ({size[0]}x{size[1]})")
+    return 0
+
+
+def register(sub: Any) -> None:
+    """Add ``practice`` and ``render`` to the ``procsim`` subparsers."""
+    p = sub.add_parser(
+        "practice",
+        help="open the practice window (3-D scene, live coaching, results)",
+        description="Practise a scenario with the mouse (or another input) and live "
+        "coaching; every session is recorded under the per-user data folder "
+        "($PROCSIM_DATA_DIR, else $XDG_DATA_HOME/procsim or ~/.local/share/procsim). "
+        "Without SCENARIO a start screen lets you choose. Controls: docs/controls.md "
+        "(F1 in the window).",
+    )
+    p.add_argument(
+        "scenario", nargs="?", help="scenario id (see `procsim scenarios`) or .toml path"
+    )
+    p.add_argument("--input", default="mouse", help="input device (default: mouse)")
+    p.add_argument("--trainee", default="anonymous", help="trainee id stored in the recording")
+    p.add_argument(
+        "--exam", action="store_true", help="exam mode: no cues or guides, only the result"
+    )
+    p.add_argument("--size", default="1280x720", help="window size WxH (default 1280x720)")
+    p.add_argument("--no-sound", action="store_true", help="no sounds for critical events")
+    p.set_defaults(func=_cmd_practice)
+
+    p = sub.add_parser(
+        "render",
+        help="render a recording's scene and HUD at a moment to a PNG (offscreen)",
+        description="Replay a recording up to --at seconds through the pipeline and draw "
+        "the scene and HUD as the trainee saw them, offscreen, into a PNG.",
+    )
+    p.add_argument("recording", help="recording file (.jsonl)")
+    p.add_argument(
+        "--at", type=float, required=True, metavar="SECONDS", help="time in the session, s"
+    )
+    p.add_argument("-o", "--output", required=True, help="PNG file to write")
+    p.add_argument("--size", default="1280x720", help="image size WxH (default 1280x720)")
+    p.add_argument("--exam", action="store_true", help="draw as in exam mode (no cues, no guides)")
+    p.add_argument("--no-hud", action="store_true", help="the 3-D scene only")
+    p.set_defaults(func=_cmd_render)

@@ -1,0 +1,67 @@
+"""The one factory from an ``--input`` choice to a live source.
+
+``make_source("mouse", scenario, ...)`` gives a :class:`~sim.app.mouse.MouseSource`. Other
+input kinds (webcam, video) register a builder in :data:`BUILDERS` under their prefix; the
+spec after a colon is passed on (``webcam:1``, ``video:clip.mp4``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from sim.core.scenario import Scenario
+from sim.errors import UserError
+from sim.render.scene import OrbitCamera
+from sim.sources import LiveSource
+
+Builder = Callable[..., LiveSource]
+
+
+def _mouse(
+    spec: str,
+    scenario: Scenario,
+    *,
+    camera: Callable[[], OrbitCamera],
+    size: Callable[[], tuple[int, int]],
+    clock: Callable[[], float] = time.monotonic,
+    **_: Any,
+) -> LiveSource:
+    from sim.app.mouse import MouseSource
+
+    return MouseSource(scenario, camera, size, clock)
+
+
+BUILDERS: dict[str, Builder] = {"mouse": _mouse}
+"""Input kind (the part of the spec before any ':') -> builder(spec, scenario, **context)."""
+
+
+def input_kinds() -> list[str]:
+    """The input kinds the start screen offers."""
+    return list(BUILDERS)
+
+
+def check_spec(spec: str) -> str:
+    """The input kind of ``spec``; :class:`UserError` if unknown."""
+    kind = spec.split(":", 1)[0]
+    if kind not in BUILDERS:
+        raise UserError(f"unknown input '{spec}' (expected one of: {', '.join(BUILDERS)})")
+    return kind
+
+
+def make_source(spec: str, scenario: Scenario, **context: Any) -> LiveSource:
+    """A live source for ``spec`` (``"mouse"``...).
+
+    Parameters
+    ----------
+    spec : str
+        Input choice, e.g. ``"mouse"``.
+    scenario : Scenario
+        The scenario being practised.
+    **context
+        What builders may need: ``camera`` (callable returning the current
+        :class:`OrbitCamera`), ``size`` (callable returning the window size), ``clock``
+        (monotonic seconds).
+    """
+    return BUILDERS[check_spec(spec)](spec, scenario, **context)

@@ -1,0 +1,324 @@
+"""Mouse (and keyboard) control of the needle, as a live source of samples.
+
+The trainee points at the skin with the cursor; the needle follows, aimed at that point.
+Advancing (wheel, left-drag, W/S) pushes the needle along its axis (venipuncture) or turns
+it along its curve (suturing); right-drag or Q/E changes the angle, A/D rolls the bevel. See
+``docs/controls.md``.
+
+Samples come at the scenario's sample rate whatever the frame rate: :meth:`MouseSource.poll`
+emits one sample per tick elapsed since the last call, with the controls eased towards the
+mouse over a short time constant (a real hand does not teleport, and a steady rate keeps the
+tremor and smoothness metrics meaningful).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sim.core import geometry as g
+from sim.core.records import Item, Sample, Vec3
+from sim.core.scenario import Scenario, SuturingGeometry, VenipunctureGeometry
+from sim.render.scene import OrbitCamera
+
+EASE_S = 0.06
+"""Time constant with which the needle follows the controls, s."""
+ADVANCE_KEY_MM_S = 6.0
+ANGLE_KEY_DEG_S = 25.0
+ROLL_KEY_DEG_S = 60.0
+WHEEL_MM = 0.5
+DRAG_MM_PER_PX = 0.05
+DRAG_DEG_PER_PX = 0.25
+HOVER_MM = 10.0
+MAX_CATCH_UP_S = 0.5
+
+
+@dataclass(frozen=True)
+class Controls:
+    """The needle's control parameters.
+
+    Attributes
+    ----------
+    aim : tuple of 3 float
+        Point on the skin the needle is aimed at, mm.
+    advance_mm : float
+        Venipuncture: tip position along the needle from the aim point (negative above the
+        skin). Suturing: below 0, height above the entry pose; above 0, arc length turned
+        along the needle's curve.
+    angle_deg : float
+        Venipuncture: pitch into the skin. Suturing: tilt away from perpendicular.
+    roll_deg : float
+        Bevel roll (venipuncture).
+    yaw_deg : float
+        Heading in the skin plane (venipuncture).
+    """
+
+    aim: Vec3
+    advance_mm: float
+    angle_deg: float
+    roll_deg: float = 0.0
+    yaw_deg: float = 0.0
+
+
+def _ease(a: float, b: float, f: float) -> float:
+    return a + (b - a) * f
+
+
+class MouseSource:
+    """A :class:`~sim.sources.LiveSource` driven by pygame mouse and keyboard events.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        Venipuncture or suturing.
+    camera : callable returning OrbitCamera
+        The camera the trainee currently sees (for pointing at the skin).
+    size : callable returning (int, int)
+        The window size, pixels.
+    clock : callable returning float
+        Monotonic seconds (``time.monotonic``; tests pass a stepped clock).
+    """
+
+    input_kind = "mouse"
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        camera: Callable[[], OrbitCamera],
+        size: Callable[[], tuple[int, int]],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.scenario = scenario
+        self.error: str | None = None
+        self._camera = camera
+        self._size = size
+        self._clock = clock
+        self._rate = scenario.sample_rate_hz
+        geo = scenario.geometry
+        self.suturing = isinstance(geo, SuturingGeometry)
+        if isinstance(geo, VenipunctureGeometry):
+            self._skin: g.Cylinder | None = g.Cylinder(geo.arm_radius_mm)
+            start = Controls((-12.0, 0.0, geo.vein_lateral_mm + 6.0), -HOVER_MM, 20.0)
+            self._max_advance = geo.needle_length_mm - 3.0
+        else:
+            self._skin = None
+            tol = scenario.suturing[1]
+            start = Controls((-20.0, 0.0, -tol.bite_target_mm), -HOVER_MM, 0.0)
+            self._radius = geo.needle_radius_mm
+            self._max_advance = 0.0  # set per pose (depends on the tilt)
+        self.target = start
+        self.current = start
+        self._held: set[str] = set()
+        self._drag: str | None = None
+        self._t0: float | None = None
+        self._next_tick = 0
+        self._glide: tuple[float, Sample, float] | None = None  # (start t, from, duration)
+        self._last_sample: Sample | None = None
+
+    # --- LiveSource -----------------------------------------------------------------------
+    def start(self, t0_monotonic_s: float) -> None:
+        self._t0 = t0_monotonic_s
+        self._next_tick = 0
+
+    def close(self) -> None:
+        self._held.clear()
+
+    def poll(self) -> list[Item]:
+        """One sample per tick of the scenario's rate elapsed since the last call."""
+        if self._t0 is None:
+            self.start(self._clock())
+        assert self._t0 is not None
+        now = self._clock() - self._t0
+        dt = 1.0 / self._rate
+        last_due = int(math.floor(now * self._rate + 1e-9))
+        if (last_due - self._next_tick) * dt > MAX_CATCH_UP_S:  # the app stalled: skip
+            self._next_tick = last_due - int(MAX_CATCH_UP_S * self._rate)
+        out: list[Item] = []
+        f = 1.0 - math.exp(-dt / EASE_S)
+        while self._next_tick <= last_due:
+            t = round(self._next_tick * dt, 9)
+            self._apply_held(dt)
+            self._step(f)
+            out.append(self._sample(t))
+            self._next_tick += 1
+        return out
+
+    # --- events ---------------------------------------------------------------------------
+    def handle_event(self, event: Any) -> bool:
+        """Use a pygame event if it is a needle control; True when consumed."""
+        import pygame
+
+        et = event.type
+        if et == pygame.MOUSEMOTION:
+            if self._drag == "advance":
+                self._add_advance(-event.rel[1] * DRAG_MM_PER_PX)
+            elif self._drag == "angle":
+                self._add_angle(-event.rel[1] * DRAG_DEG_PER_PX)
+                self._add_roll(event.rel[0] * DRAG_DEG_PER_PX * 2)
+            else:
+                self.point_at(event.pos)
+            return True
+        if et == pygame.MOUSEBUTTONDOWN and event.button in (1, 3):
+            mods = pygame.key.get_mods()
+            if event.button == 1 and mods & (pygame.KMOD_SHIFT | pygame.KMOD_ALT):
+                return False  # camera orbit
+            self._drag = "advance" if event.button == 1 else "angle"
+            return True
+        if et == pygame.MOUSEBUTTONUP and event.button in (1, 3):
+            was = self._drag is not None
+            self._drag = None
+            return was
+        if et == pygame.MOUSEWHEEL:
+            if pygame.key.get_mods() & pygame.KMOD_CTRL:
+                return False  # camera zoom
+            self._add_advance(event.y * WHEEL_MM)
+            return True
+        if et in (pygame.KEYDOWN, pygame.KEYUP):
+            name = {
+                pygame.K_w: "advance+",
+                pygame.K_s: "advance-",
+                pygame.K_e: "angle+",
+                pygame.K_q: "angle-",
+                pygame.K_d: "roll+",
+                pygame.K_a: "roll-",
+            }.get(event.key)
+            if name is None:
+                return False
+            if et == pygame.KEYDOWN:
+                self._held.add(name)
+            else:
+                self._held.discard(name)
+            return True
+        return False
+
+    def point_at(self, pos: tuple[float, float]) -> None:
+        """Aim the needle at the skin under pixel ``pos`` (ignored while it is in the skin)."""
+        if self._inserted():
+            return
+        origin, direction = self._camera().ray(pos[0], pos[1], self._size())
+        hit: Vec3 | None
+        if self._skin is not None:
+            hit = self._skin.intersect_ray(origin, direction)
+            if hit is not None and hit[1] < -self._skin.radius_mm * 0.6:
+                hit = None  # the far side of the arm
+        else:
+            far = g.add(origin, g.scale(direction, 5000.0))
+            hit = g.plane_crossing(origin, far)
+            if hit is not None:
+                geo = self.scenario.geometry
+                assert isinstance(geo, SuturingGeometry)
+                hl, hw = geo.pad_length_mm / 2, geo.pad_width_mm / 2
+                hit = (max(-hl, min(hl, hit[0])), 0.0, max(-hw, min(hw, hit[2])))
+        if hit is not None:
+            self.target = replace(self.target, aim=hit)
+
+    # --- control changes ------------------------------------------------------------------
+    def _inserted(self) -> bool:
+        return self.target.advance_mm > -1.5 or self.current.advance_mm > -1.5
+
+    def _add_advance(self, d: float) -> None:
+        lo = -40.0
+        hi = self._max_advance if not self.suturing else self._suture_max()
+        a = max(lo, min(hi, self.target.advance_mm + d))
+        self.target = replace(self.target, advance_mm=a)
+
+    def _add_angle(self, d: float) -> None:
+        if self.suturing:
+            a = max(-40.0, min(40.0, self.target.angle_deg + d))
+        else:
+            a = max(0.0, min(80.0, self.target.angle_deg + d))
+        self.target = replace(self.target, angle_deg=a)
+
+    def _add_roll(self, d: float) -> None:
+        if self.suturing:
+            return
+        r = (self.target.roll_deg + d + 180.0) % 360.0 - 180.0
+        self.target = replace(self.target, roll_deg=r)
+
+    def _apply_held(self, dt: float) -> None:
+        h = self._held
+        if not h:
+            return
+        if "advance+" in h:
+            self._add_advance(ADVANCE_KEY_MM_S * dt)
+        if "advance-" in h:
+            self._add_advance(-ADVANCE_KEY_MM_S * dt)
+        if "angle+" in h:
+            self._add_angle(ANGLE_KEY_DEG_S * dt)
+        if "angle-" in h:
+            self._add_angle(-ANGLE_KEY_DEG_S * dt)
+        if "roll+" in h:
+            self._add_roll(ROLL_KEY_DEG_S * dt)
+        if "roll-" in h:
+            self._add_roll(-ROLL_KEY_DEG_S * dt)
+
+    def _step(self, f: float) -> None:
+        c, t = self.current, self.target
+        roll = c.roll_deg + ((t.roll_deg - c.roll_deg + 180.0) % 360.0 - 180.0) * f
+        self.current = Controls(
+            (
+                _ease(c.aim[0], t.aim[0], f),
+                _ease(c.aim[1], t.aim[1], f),
+                _ease(c.aim[2], t.aim[2], f),
+            ),
+            _ease(c.advance_mm, t.advance_mm, f),
+            _ease(c.angle_deg, t.angle_deg, f),
+            roll,
+            _ease(c.yaw_deg, t.yaw_deg, f),
+        )
+
+    # --- poses ----------------------------------------------------------------------------
+    def _sample(self, t: float) -> Sample:
+        pose = self.pose(self.current)
+        s = Sample(t, pose[0], pose[1], pose[2])
+        if self._glide is not None:
+            t_start, frm, dur = self._glide
+            k = (t - t_start) / dur
+            if k >= 1.0:
+                self._glide = None
+            else:
+                k = k * k * (3 - 2 * k)
+                ax = g.unit(g.lerp(frm.axis, s.axis, k))
+                nm = g.lerp(frm.normal, s.normal, k)
+                nm = g.sub(nm, g.scale(ax, g.dot(nm, ax)))
+                nm = g.unit(nm) if g.norm(nm) > 1e-9 else s.normal
+                s = Sample(t, g.lerp(frm.tip_mm, s.tip_mm, k), ax, nm)
+        if self.suturing and self.current.advance_mm >= self._suture_max() - 0.05:
+            self._reload(s)
+        self._last_sample = s
+        return s
+
+    def pose(self, c: Controls) -> tuple[Vec3, Vec3, Vec3]:
+        """(tip, axis, normal) of the needle for control values ``c``."""
+        if not self.suturing:
+            axis, normal = g.pose_from_angles(c.yaw_deg, c.angle_deg, c.roll_deg)
+            return g.add(c.aim, g.scale(axis, c.advance_mm)), axis, normal
+        r = self._radius
+        d = math.radians(c.angle_deg)
+        side = 1.0 if c.aim[2] <= 0.0 else -1.0  # which way the needle crosses the wound
+        lift = max(-c.advance_mm, 0.0)
+        cy = r * math.sin(d) + lift
+        cz = c.aim[2] + side * r * math.cos(d)
+        a = math.pi + d + max(c.advance_mm, 0.0) / r
+        tip = (c.aim[0], cy + r * math.sin(a), cz + side * r * math.cos(a))
+        axis = (0.0, math.cos(a), -side * math.sin(a))
+        normal = (0.0, -math.sin(a), -side * math.cos(a))
+        return tip, axis, normal
+
+    def _suture_max(self) -> float:
+        """Arc length at which the tip has come 2.5 mm out of the skin past the wound."""
+        r = self._radius
+        d = math.radians(self.target.angle_deg)
+        s = max(-1.0, min(1.0, 2.5 / r - math.sin(d)))
+        a_end = 2 * math.pi + math.asin(s)
+        return (a_end - (math.pi + d)) * r
+
+    def _reload(self, s: Sample) -> None:
+        """The needle is through: pull it out and hold it ready above the next entry point."""
+        nxt = replace(self.target, advance_mm=-HOVER_MM)
+        self.target = nxt
+        self.current = replace(self.current, advance_mm=-HOVER_MM, aim=nxt.aim)
+        self._glide = (s.t_s, s, 0.5)

@@ -1,0 +1,69 @@
+"""Drive the real practice app with injected pygame events and a stepped clock."""
+
+from __future__ import annotations
+
+import pygame
+
+from sim.core.scenario import find_scenario
+from sim.core.tasks.venipuncture import VenipunctureTask
+
+RATE = 60.0
+
+
+class SteppedClock:
+    """A monotonic clock that advances only when told (one frame = 1/60 s)."""
+
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+class Driver:
+    """Posts events to the app and runs its frames with a stepped clock."""
+
+    def __init__(self, scenario: str | None, size: tuple[int, int] = (960, 540), exam: bool = False) -> None:
+        from sim.app.app import App, Settings
+
+        self.clock = SteppedClock()
+        settings = Settings(find_scenario(scenario), "mouse", "e2e-test", exam) if scenario else None
+        self.app = App(size, settings, trainee="e2e-test", clock=self.clock, realtime=False, sound=True, hidden=True)
+        self.size = size
+
+    @property
+    def screen(self):  # noqa: ANN201
+        return self.app.screen
+
+    def frames(self, n: int) -> None:
+        for _ in range(n):
+            self.clock.t += 1.0 / RATE
+            self.app.frame()
+
+    def seconds(self, s: float) -> None:
+        self.frames(int(round(s * RATE)))
+
+    def key(self, key: int, hold_s: float | None = None) -> None:
+        pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=key, mod=0, unicode="", scancode=0))
+        if hold_s is None:
+            pygame.event.post(pygame.event.Event(pygame.KEYUP, key=key, mod=0, unicode="", scancode=0))
+            self.frames(1)
+            return
+        self.seconds(hold_s)
+        pygame.event.post(pygame.event.Event(pygame.KEYUP, key=key, mod=0, unicode="", scancode=0))
+        self.frames(1)
+
+    def move_to(self, pos: tuple[float, float]) -> None:
+        pygame.event.post(
+            pygame.event.Event(pygame.MOUSEMOTION, pos=(int(round(pos[0])), int(round(pos[1]))), rel=(0, 0), buttons=(0, 0, 0))
+        )
+        self.frames(1)
+
+    def text(self, s: str) -> None:
+        pygame.event.post(pygame.event.Event(pygame.TEXTINPUT, text=s))
+        self.frames(1)
+
+    def point_at(self, p: tuple[float, float, float]) -> None:
+        """Move the cursor onto the pixel where scene point ``p`` (mm) is drawn."""
+        cam = self.screen.camera
+        self.move_to(cam.project(p, self.app.renderer.size))
