@@ -218,7 +218,7 @@ def default_camera(scenario: Scenario) -> OrbitCamera:
     """A view that shows the whole working area of the scenario."""
     if isinstance(scenario.geometry, VenipunctureGeometry):
         return OrbitCamera(target=(-5.0, -8.0, 0.0), yaw_deg=-18.0, pitch_deg=38.0, distance_mm=230)
-    return OrbitCamera(target=(0.0, -2.0, 0.0), yaw_deg=-12.0, pitch_deg=55.0, distance_mm=150)
+    return OrbitCamera(target=(0.0, -1.0, 0.0), yaw_deg=-15.0, pitch_deg=50.0, distance_mm=105)
 
 
 def needle_frame(sample: Sample) -> Mat4:
@@ -377,7 +377,7 @@ def _suturing_section(frame: Frame, s: Sample, geo: SuturingGeometry, half: floa
     needle = pts[:, [2, 1]].astype(np.float64)
     us = np.array([-geo.pad_width_mm / 2, geo.pad_width_mm / 2])
     ax = g.unit(s.axis)
-    angle = math.degrees(math.atan2(-ax[1], abs(ax[2]) if abs(ax[2]) > 1e-9 else 1e-9))
+    angle = g.angle_to_plane_deg(ax, (0.0, 1.0, 0.0))  # as the live view reports it
     targets = (-tol.bite_target_mm, tol.bite_target_mm) if geo.show_targets else ()
     return SideSection(
         skin=np.stack([us, np.zeros(2)], axis=1),

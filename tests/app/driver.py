@@ -5,7 +5,6 @@ from __future__ import annotations
 import pygame
 
 from sim.core.scenario import find_scenario
-from sim.core.tasks.venipuncture import VenipunctureTask
 
 RATE = 60.0
 
@@ -23,12 +22,24 @@ class SteppedClock:
 class Driver:
     """Posts events to the app and runs its frames with a stepped clock."""
 
-    def __init__(self, scenario: str | None, size: tuple[int, int] = (960, 540), exam: bool = False) -> None:
+    def __init__(
+        self, scenario: str | None, size: tuple[int, int] = (960, 540), exam: bool = False
+    ) -> None:
         from sim.app.app import App, Settings
 
         self.clock = SteppedClock()
-        settings = Settings(find_scenario(scenario), "mouse", "e2e-test", exam) if scenario else None
-        self.app = App(size, settings, trainee="e2e-test", clock=self.clock, realtime=False, sound=True, hidden=True)
+        settings = (
+            Settings(find_scenario(scenario), "mouse", "e2e-test", exam) if scenario else None
+        )
+        self.app = App(
+            size,
+            settings,
+            trainee="e2e-test",
+            clock=self.clock,
+            realtime=False,
+            sound=True,
+            hidden=True,
+        )
         self.size = size
 
     @property
@@ -44,9 +55,13 @@ class Driver:
         self.frames(int(round(s * RATE)))
 
     def key(self, key: int, hold_s: float | None = None) -> None:
-        pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=key, mod=0, unicode="", scancode=0))
+        pygame.event.post(
+            pygame.event.Event(pygame.KEYDOWN, key=key, mod=0, unicode="", scancode=0)
+        )
         if hold_s is None:
-            pygame.event.post(pygame.event.Event(pygame.KEYUP, key=key, mod=0, unicode="", scancode=0))
+            pygame.event.post(
+                pygame.event.Event(pygame.KEYUP, key=key, mod=0, unicode="", scancode=0)
+            )
             self.frames(1)
             return
         self.seconds(hold_s)
@@ -55,7 +70,12 @@ class Driver:
 
     def move_to(self, pos: tuple[float, float]) -> None:
         pygame.event.post(
-            pygame.event.Event(pygame.MOUSEMOTION, pos=(int(round(pos[0])), int(round(pos[1]))), rel=(0, 0), buttons=(0, 0, 0))
+            pygame.event.Event(
+                pygame.MOUSEMOTION,
+                pos=(int(round(pos[0])), int(round(pos[1]))),
+                rel=(0, 0),
+                buttons=(0, 0, 0),
+            )
         )
         self.frames(1)
 

@@ -1,0 +1,147 @@
+"""End to end: the real app driven with injected pygame events (stepped clock), from the
+start screen through a venipuncture attempt and through suturing stitches to the results
+screen, and recordings that re-score to what the trainee was shown."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pygame = pytest.importorskip("pygame")
+
+sys.path.insert(0, str(Path(__file__).parent))
+from driver import Driver  # noqa: E402
+
+from sim.storage.recording import load_recording  # noqa: E402
+from sim.storage.session import rescore  # noqa: E402
+
+
+@pytest.fixture()
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("PROCSIM_DATA_DIR", str(tmp_path / "data"))
+    return tmp_path / "data"
+
+
+@pytest.fixture()
+def quit_display() -> Iterator[None]:
+    yield
+    pygame.display.quit()
+
+
+def _surface_y(d: Driver, z: float) -> float:
+    r = d.screen.settings.scenario.geometry.arm_radius_mm
+    return float((r * r - z * z) ** 0.5 - r)
+
+
+def test_venipuncture_from_start_screen_to_results(data_dir: Path, quit_display: None) -> None:
+    from sim.app.app import PracticeScreen, ResultsScreen, StartScreen
+
+    d = Driver(None)
+    assert isinstance(d.screen, StartScreen)
+    for _ in "e2e-test":  # the id the driver started with
+        d.key(pygame.K_BACKSPACE)
+    d.text("trainee-7")
+    while d.screen.settings().scenario.id != "venipuncture":
+        d.key(pygame.K_DOWN)
+    d.key(pygame.K_RETURN)
+    assert isinstance(d.screen, PracticeScreen)
+    d.frames(5)
+    d.key(pygame.K_h)  # help overlay on and off again
+    assert d.screen.help
+    d.key(pygame.K_F1)
+    d.key(pygame.K_t)  # tourniquet on
+    assert d.screen.pipeline.state.tourniquet_on
+    geo = d.screen.settings.scenario.geometry
+    d.point_at((-14.0, _surface_y(d, geo.vein_lateral_mm), geo.vein_lateral_mm))
+    d.seconds(0.5)
+    d.key(pygame.K_w, hold_s=(10.0 + 11.7) / 6.0)  # advance into the vein at 20 deg
+    d.seconds(3.5)  # hold in the lumen until blood is drawn
+    kinds = [e.kind for e in d.screen.pipeline.events]
+    assert "flashback" in kinds and "blood_drawn" in kinds
+    d.key(pygame.K_t)  # tourniquet off
+    d.key(pygame.K_s, hold_s=3.0)  # withdraw
+    d.seconds(0.3)
+    assert "completed" in [e.kind for e in d.screen.pipeline.events]
+    d.key(pygame.K_RETURN)  # finish
+    d.frames(2)
+    assert isinstance(d.screen, ResultsScreen)
+    result = d.screen.result
+    assert result.passed and result.score > 70
+    assert not result.critical_errors
+    path = d.screen.path
+    assert path.parent == data_dir / "recordings" and "trainee-7" in path.name
+    rec = load_recording(path)
+    assert rec.complete and rec.header["trainee"] == "trainee-7" and rec.header["input"] == "mouse"
+    again = rescore(path)
+    assert again.matches
+    assert json.dumps(again.result.as_dict(), sort_keys=True, default=str) == json.dumps(
+        result.as_dict(), sort_keys=True, default=str
+    )
+    # the results screen shows the score in the pass colour; R retries the same scenario
+    img = d.app.renderer.capture()
+    s = img.shape[0] / 720
+    box = img[int(35 * s) : int(75 * s), int(245 * s) : int(365 * s)].reshape(-1, 3).mean(axis=0)
+    assert box[1] > box[0] + 50 and box[1] > box[2] + 50, box
+    d.key(pygame.K_r)
+    assert isinstance(d.screen, PracticeScreen)
+    assert d.screen.settings.scenario.id == "venipuncture"
+
+
+def test_suturing_stitch_to_results(data_dir: Path, quit_display: None) -> None:
+    from sim.app.app import ResultsScreen
+
+    d = Driver("suturing")
+    sc = d.screen.settings.scenario
+    bite = sc.suturing[1].bite_target_mm
+    x = sc.geometry.planned_stitch_x_mm[0]
+    d.frames(3)
+    d.point_at((x, 0.0, -bite))
+    d.seconds(0.5)
+    d.key(pygame.K_w, hold_s=4.6)  # lower the needle and turn it along its curve
+    d.seconds(1.0)
+    done = [e for e in d.screen.pipeline.events if e.kind == "stitch_completed"]
+    assert len(done) == 1
+    assert abs(done[0].value("entry_bite_mm") - bite) < 0.5
+    assert abs(done[0].value("exit_bite_mm") - bite) < 0.5
+    d.key(pygame.K_RETURN)
+    d.frames(2)
+    assert isinstance(d.screen, ResultsScreen)
+    result = d.screen.result
+    assert result.metric("stitches").value == 1
+    assert any("1 of 3" in e.message for e in result.errors)  # incomplete, and said so
+    assert rescore(d.screen.path).matches
+
+
+def test_closing_the_window_keeps_an_incomplete_recording(
+    data_dir: Path, quit_display: None
+) -> None:
+    d = Driver("venipuncture")
+    d.key(pygame.K_t)
+    d.seconds(1.0)
+    path = d.screen.path
+    pygame.event.post(pygame.event.Event(pygame.QUIT))
+    d.frames(1)
+    assert not d.app.running
+    rec = load_recording(path)
+    assert not rec.complete
+    assert rec.result is not None and len(rec.samples) >= 55
+    assert rescore(path).matches
+
+
+def test_exam_mode_hides_the_banner(data_dir: Path, quit_display: None) -> None:
+    from sim.render.hud import banner_rect
+
+    d = Driver("venipuncture", exam=True)
+    d.frames(2)
+    d.key(pygame.K_e, hold_s=1.5)  # steep: the core raises "too steep"...
+    d.point_at((-14.0, 0.0, 0.0))
+    d.seconds(0.5)
+    assert d.screen.pipeline.cues_engine.banner() is not None
+    img = d.app.renderer.capture()
+    x, y, w, h = banner_rect(d.app.renderer.size)
+    c = img[int(y + 4) : int(y + h - 4), int(x + 4) : int(x + 40)].reshape(-1, 3).mean(axis=0)
+    assert not (c[0] > 200 and c[2] < 80), c  # ...but an exam shows no banner
