@@ -33,7 +33,15 @@ def _mouse(
     return MouseSource(scenario, camera, size, clock)
 
 
-BUILDERS: dict[str, Builder] = {"mouse": _mouse}
+def _camera(spec: str, scenario: Scenario, **_: Any) -> LiveSource:
+    # Webcam or video hand tracking (sim.sources.camera). A device that cannot be opened
+    # gives a source whose ``error`` says why, so the app offers the mouse.
+    from sim.sources.camera import open_live_source
+
+    return open_live_source(spec)
+
+
+BUILDERS: dict[str, Builder] = {"mouse": _mouse, "webcam": _camera, "video": _camera}
 """Input kind (the part of the spec before any ':') -> builder(spec, scenario, **context)."""
 
 

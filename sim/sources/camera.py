@@ -472,8 +472,42 @@ def _to_rgb(frame: np.ndarray, mirror: bool, cv2: Any) -> np.ndarray:
     return np.asarray(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
 
 
-def make_camera_source(
+class UnavailableSource:
+    """Stands in for a camera or video that could not be opened: no items, and ``error``
+    says why, so the app shows the message and offers the mouse instead of crashing."""
+
+    def __init__(self, input_kind: str, error: str) -> None:
+        self.input_kind = input_kind
+        self.error: str | None = error
+
+    def start(self, t0_monotonic_s: float) -> None:
+        pass
+
+    def poll(self) -> list[Item]:
+        return []
+
+    def close(self) -> None:
+        pass
+
+    def latest_frame(self) -> FrameView | None:
+        return None
+
+    def display_sample(self) -> Sample | None:
+        return None
+
+
+def open_live_source(
     spec: str, config: TrackerConfig | None = None, **kwargs: Any
-) -> CameraSource:
-    """The source for ``--input webcam``, ``webcam:N`` or ``video:PATH`` (not started)."""
-    return CameraSource(spec, config, **kwargs)
+) -> CameraSource | UnavailableSource:
+    """The live source for ``--input webcam``, ``webcam:N`` or ``video:PATH`` (not started).
+
+    Never raises for bad input: a malformed ``spec`` (e.g. ``video`` without a path) or a
+    device that cannot be opened (no camera, camera in use, missing or unreadable video)
+    gives an :class:`UnavailableSource` whose ``error`` holds the one-line reason, so the
+    app shows it and offers the mouse.
+    """
+    kind = "video" if spec.startswith("video") else "webcam"
+    try:
+        return CameraSource(parse_input_spec(spec), config, **kwargs)
+    except UserError as exc:
+        return UnavailableSource(kind, str(exc))

@@ -258,3 +258,15 @@ def test_real_video_in_real_time() -> None:
     assert all(b > a for a, b in zip(t, t[1:])) and 0.0 <= t[0] < 1.0
     view = src.latest_frame()
     assert view is not None and view.rgb.shape == (360, 640, 3) and view.landmarks is not None
+
+
+def test_open_live_source_never_raises_for_a_missing_device() -> None:
+    from sim.sources.camera import open_live_source
+
+    src = open_live_source("video:/nonexistent/clip.mp4")
+    src.start(0.0)
+    assert src.poll() == [] and src.error is not None and "no such video file" in src.error
+    assert src.input_kind == "video" and src.latest_frame() is None
+    src.close()
+    bare = open_live_source("video")  # chosen on the start screen without a file
+    assert bare.error is not None and "video:PATH" in bare.error
