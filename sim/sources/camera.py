@@ -22,7 +22,7 @@ import queue
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -88,6 +88,19 @@ def _cv2() -> Any:
     return cv2
 
 
+def _quietly(fn: Callable[[], Any], cv2: Any) -> Any:
+    """Run ``fn`` with OpenCV's own logging silenced (a missing camera is our one-line
+    message, not backend warnings)."""
+    if not hasattr(cv2, "setLogLevel"):  # pragma: no cover - depends on the OpenCV build
+        return fn()
+    level = cv2.getLogLevel()
+    cv2.setLogLevel(0)  # silent
+    try:
+        return fn()
+    finally:
+        cv2.setLogLevel(level)
+
+
 class CvCapture:
     """An OpenCV ``VideoCapture`` opened on a webcam or a video file.
 
@@ -108,7 +121,7 @@ class CvCapture:
             cap = cv2.VideoCapture(str(p))
             what = f"{p}: not a readable video"
         else:
-            cap = cv2.VideoCapture(spec.device)
+            cap = _quietly(lambda: cv2.VideoCapture(spec.device), cv2)
             what = (
                 f"camera {spec.device} cannot be opened (no camera, or in use by another program)"
             )
