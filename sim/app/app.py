@@ -351,11 +351,15 @@ class PracticeScreen:
         self.pipeline = Pipeline(sc)
         self.source = self._make_source(settings.input_spec)
         self.path = new_recording_path(sc.id, settings.trainee)
+        # a tracked source says how its poses were derived (stored in the header)
+        header_of = getattr(self.source, "calibration_header", None)
+        calibration = header_of(self.pipeline.noise_floor_mm) if callable(header_of) else None
         self.recorder = SessionRecorder(
             self.pipeline,
             self.path,
             trainee=settings.trainee,
             input_kind=self.source.input_kind,
+            calibration=calibration,
             meta={"exam": settings.exam, "input_spec": settings.input_spec},
         )
         app.recordings.append(self.path)
@@ -493,6 +497,12 @@ class PracticeScreen:
 
     def draw(self) -> None:
         frame = frame_from_pipeline(self.pipeline, t_s=self.now())
+        # a tracked source may offer a smoothed pose for the on-screen instrument only
+        # (the pipeline and the metrics keep the raw samples)
+        display = getattr(self.source, "display_sample", None)
+        shown = display() if callable(display) else None
+        if shown is not None:
+            frame = replace(frame, sample=shown)
         self.app.renderer.draw(frame, self.options(), self.camera)
 
 

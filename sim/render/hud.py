@@ -244,23 +244,24 @@ def _draw_section(
     def px(u: float, v: float) -> tuple[float, float]:
         return (ox + (u - cu) * k, oy - (v - cv) * k)
 
-    def clampy(py: float) -> float:
-        return min(max(py, y), y + h)
-
     u_lo, u_hi = cu - sec.half_width_mm, cu + sec.half_width_mm
     skin = sec.skin
     us = np.linspace(u_lo, u_hi, 41)
     vs = np.interp(us, skin[:, 0], skin[:, 1])
-    top = [(ox + (u - cu) * k, clampy(oy - (v - cv) * k)) for u, v in zip(us, vs, strict=True)]
-    dermis = [(px_, clampy(py + 1.6 * k)) for px_, py in top]
-    bottom = [(px_, clampy(oy - (sec.tissue_bottom_v - cv) * k)) for px_, _ in top]
+    xs = ox + (us - cu) * k
+    top_y = oy - (vs - cv) * k
+    top = np.stack([xs, np.clip(top_y, y, y + h)], axis=1)
+    dermis = np.stack([xs, np.clip(top_y + 1.6 * k, y, y + h)], axis=1)
+    bottom_y = np.full_like(xs, min(max(oy - (sec.tissue_bottom_v - cv) * k, y), y + h))
+    bottom = np.stack([xs, bottom_y], axis=1)
     batch.polygon_strip(dermis, bottom, (0.93, 0.76, 0.62, 1.0))  # subcutaneous tissue
     batch.polygon_strip(top, dermis, (0.80, 0.55, 0.45, 1.0))  # skin
     if len(sec.vein):
         sel = sec.vein[(sec.vein[:, 0] >= u_lo) & (sec.vein[:, 0] <= u_hi)]
         if len(sel) >= 2:
-            vt = [(ox + (u - cu) * k, clampy(oy - (hi - cv) * k)) for u, _, hi in sel]
-            vb = [(ox + (u - cu) * k, clampy(oy - (lo - cv) * k)) for u, lo, _ in sel]
+            vx = ox + (sel[:, 0] - cu) * k
+            vt = np.stack([vx, np.clip(oy - (sel[:, 2] - cv) * k, y, y + h)], axis=1)
+            vb = np.stack([vx, np.clip(oy - (sel[:, 1] - cv) * k, y, y + h)], axis=1)
             batch.polygon_strip(vt, vb, (0.30, 0.25, 0.55, 1.0))
     elif isinstance(frame.scenario.geometry, VenipunctureGeometry):
         batch.text(

@@ -205,11 +205,11 @@ def disc_y(centre: Vec3, radius: float, color: Sequence[float], sides: int = 16)
 
 
 # --- venipuncture -----------------------------------------------------------------------
-def forearm(geo: VenipunctureGeometry, around: int = 160, along: int = 121) -> MeshData:
-    """The forearm skin: the task's cylinder, with ``aux`` = how much vein shows through.
+def forearm(geo: VenipunctureGeometry, around: int = 96, along: int = 9) -> MeshData:
+    """The forearm skin: exactly the task's cylinder, with rounded ends.
 
-    The vein weight falls off with the lateral distance from the vein (a soft edge twice the
-    vein radius) and with depth, and fades out at the vein's ends.
+    The vein showing through the skin is shaded per pixel (see
+    :func:`vein_tint_params` and the renderer's fragment shader), so the mesh stays coarse.
     """
     r = geo.arm_radius_mm
     half = geo.arm_length_mm / 2
@@ -220,26 +220,29 @@ def forearm(geo: VenipunctureGeometry, around: int = 160, along: int = 121) -> M
     pos[:, :, 0] = xs[:, None]
     pos[:, :, 1] = -r + r * nrm[None, :, 1]
     pos[:, :, 2] = r * nrm[None, :, 2]
-    # vein: lateral distance along the surface from the vein's line
-    vr = geo.vein_diameter_mm / 2
-    lat = np.abs(pos[:, :, 2] - geo.vein_lateral_mm)
-    top = pos[:, :, 1] > -r * 0.6
-    w = np.clip(1.0 - (lat - vr * 0.6) / (vr * 1.4), 0.0, 1.0) * top
-    ends = np.clip((geo.vein_length_mm / 2 - np.abs(xs)) / 10.0, 0.0, 1.0)[:, None]
-    depth_fade = float(np.clip(1.2 - geo.vein_depth_mm / 8.0, 0.25, 1.0))
-    w = w * ends * depth_fade
-    # a faint tapering toward the wrist (+x) looks more like a forearm; keep the skin exact
     col = np.broadcast_to(np.array(SKIN), (along, around, 3)).copy()
     col *= (0.97 + 0.03 * np.cos(a))[None, :, None]
     v = np.empty((along * around, STRIDE), np.float32)
     v[:, 0:3] = pos.reshape(-1, 3)
     v[:, 3:6] = np.broadcast_to(nrm, (along, around, 3)).reshape(-1, 3)
     v[:, 6:9] = col.reshape(-1, 3)
-    v[:, 9] = w.reshape(-1)
+    v[:, 9] = 0.0
     skin = MeshData(v, grid_indices(along, around, True))
-    # rounded ends (elbow side and wrist side)
-    caps = [ellipsoid((sx * half, -r, 0.0), (r * 0.35, r, r), SKIN, 24) for sx in (-1, 1)]
+    caps = [ellipsoid((sx * half, -r, 0.0), (r * 0.35, r, r), SKIN, 14) for sx in (-1, 1)]
     return merge([skin, *caps])
+
+
+def vein_tint_params(geo: VenipunctureGeometry) -> tuple[float, float, float, float, float]:
+    """Where the vein shows through the skin: (lateral z, radius, half length, visibility,
+    lowest y) in mm; visibility 0-1 fades with the vein's depth."""
+    visibility = float(np.clip(1.2 - geo.vein_depth_mm / 8.0, 0.25, 1.0))
+    return (
+        geo.vein_lateral_mm,
+        geo.vein_diameter_mm / 2,
+        geo.vein_length_mm / 2,
+        visibility,
+        -geo.arm_radius_mm * 0.6,
+    )
 
 
 def table(y: float, size: float = 900.0) -> MeshData:
@@ -250,18 +253,18 @@ def table(y: float, size: float = 900.0) -> MeshData:
 def tourniquet(geo: VenipunctureGeometry) -> MeshData:
     """A rubber band round the arm at ``tourniquet_x_mm``."""
     r = geo.arm_radius_mm
-    a = np.linspace(0, 2 * np.pi, 64)
+    a = np.linspace(0, 2 * np.pi, 48)
     ring = np.stack(
         [np.full_like(a, geo.tourniquet_x_mm), -r + (r + 1.2) * np.cos(a), (r + 1.2) * np.sin(a)],
         axis=1,
     )
-    band = tube(ring, 1.6, TOURNIQUET, sides=10, caps=False)
+    band = tube(ring, 1.6, TOURNIQUET, sides=6, caps=False)
     ring2 = ring.copy()
     ring2[:, 0] += 18.0
-    band2 = tube(ring2, 1.6, TOURNIQUET, sides=10, caps=False)
+    band2 = tube(ring2, 1.6, TOURNIQUET, sides=6, caps=False)
     kz = r * 0.35
     ky = math.sqrt(r * r - kz * kz) - r + 1.5
-    knot = ellipsoid((geo.tourniquet_x_mm + 9, ky, kz), (12.0, 2.5, 6.0), TOURNIQUET)
+    knot = ellipsoid((geo.tourniquet_x_mm + 9, ky, kz), (12.0, 2.5, 6.0), TOURNIQUET, 10)
     return merge([band, band2, knot])
 
 
@@ -330,36 +333,42 @@ def targets(geo: SuturingGeometry, bite_mm: float) -> MeshData:
     return merge(marks)
 
 
-def needle_driver(geo: SuturingGeometry) -> MeshData:
-    """Curved needle (3/8 circle), needle driver and thread in the needle's local frame.
+GRASP_DEG = 90.0
+"""Where the driver holds the needle: 90 of its 135 degrees from the tip (the junction of
+the proximal and middle thirds)."""
 
-    The driver grasps the needle at the junction of its proximal and middle thirds.
-    """
+
+def curved_needle(geo: SuturingGeometry) -> MeshData:
+    """Curved needle (3/8 circle) with its thread, in the needle's local frame."""
     r = geo.needle_radius_mm
     arc = curved_needle_points(r, 135.0, 40)
-    radius = np.linspace(0.05, 0.3, 40)
-    radius[6:] = 0.3
+    radius = np.linspace(0.05, 0.42, 40)
+    radius[6:] = 0.42
     needle = tube(arc, radius, STEEL, sides=8)
-    grasp = curved_needle_points(r, 90.0, 2)[-1]
-    out = grasp - np.array([0.0, r, 0.0])
-    out /= np.linalg.norm(out)
-    d = np.array([0.0, 0.0, 1.0]) * 0.75 + out * 0.66
-    d /= np.linalg.norm(d)
-    jaw = tube(
-        np.array([grasp, grasp + d * 14.0]), np.array([0.9, 1.4]), (0.55, 0.57, 0.62), sides=10
-    )
-    shank = tube(np.array([grasp + d * 14.0, grasp + d * 70.0]), 1.8, (0.60, 0.62, 0.68), sides=12)
-    ring = grasp + d * 72.0
-    rings = tube(
-        np.array([ring + np.array([0, 0, 0]), ring + out * 8.0]), 4.0, (0.60, 0.62, 0.68), sides=12
-    )
     swage = arc[-1]
     tang = arc[-1] - arc[-2]
     tang /= np.linalg.norm(tang)
+    out = swage - np.array([0.0, r, 0.0])
+    out /= np.linalg.norm(out)
     s = np.linspace(0, 1, 16)[:, None]
     thread_path = swage + tang * 30.0 * s + out * 12.0 * s**2 + np.array([0, 0, -8.0]) * s**2
     thread = tube(thread_path, 0.22, THREAD, sides=6, caps=False)
-    return merge([needle, jaw, shank, rings, thread])
+    return merge([needle, thread])
+
+
+def grasp_point(geo: SuturingGeometry) -> np.ndarray:
+    """Where the driver's jaws hold the needle, in the needle's local frame, mm."""
+    return curved_needle_points(geo.needle_radius_mm, GRASP_DEG, 2)[-1]
+
+
+def needle_driver() -> MeshData:
+    """The needle driver in its own frame: jaws at the origin, handle along ``+x``, finger
+    rings towards ``+y``."""
+    grey = (0.58, 0.60, 0.66)
+    jaw = tube(np.array([[1.0, 0, 0], [14.0, 0, 0]]), np.array([0.6, 1.3]), grey, sides=10)
+    shank = tube(np.array([[14.0, 0, 0], [75.0, 0, 0]]), 1.8, grey, sides=10)
+    rings = tube(np.array([[75.0, 0, 0], [80.0, 8.0, 0]]), 4.0, grey, sides=10)
+    return merge([jaw, shank, rings])
 
 
 def stitches(placed: Sequence[tuple[Vec3, Vec3]]) -> MeshData | None:

@@ -181,12 +181,26 @@ class Batch2D:
             self.line(x0, y0, x1, y1, width, rgba)
 
     def polygon_strip(
-        self, top: Sequence[tuple[float, float]], bottom: Sequence[tuple[float, float]], rgba: RGBA
+        self,
+        top: Sequence[tuple[float, float]] | np.ndarray,
+        bottom: Sequence[tuple[float, float]] | np.ndarray,
+        rgba: RGBA,
     ) -> None:
-        """The area between two polylines of equal length (a filled band)."""
-        for i in range(len(top) - 1):
-            a, b, c, d = top[i], top[i + 1], bottom[i], bottom[i + 1]
-            self.tri((a, c, b, b, c, d), rgba)
+        """The area between two polylines of equal length (a filled band), shape (n, 2) each."""
+        t = np.asarray(top, np.float32)
+        btm = np.asarray(bottom, np.float32)
+        n = len(t) - 1
+        if n < 1:
+            return
+        q = np.empty((n, 6, 2), np.float32)
+        q[:, 0], q[:, 1], q[:, 2] = t[:-1], btm[:-1], t[1:]
+        q[:, 3], q[:, 4], q[:, 5] = t[1:], btm[:-1], btm[1:]
+        out = np.empty((n * 6, 8), np.float32)
+        out[:, 0:2] = q.reshape(-1, 2)
+        out[:, 2], out[:, 3] = self._wu, self._wv
+        out[:, 4:8] = rgba
+        self._flush()
+        self._chunks.append(out)
 
     def arc(
         self,
@@ -201,12 +215,10 @@ class Batch2D:
     ) -> None:
         """A ring sector between radii r0 < r1 from angle a0 to a1 (degrees, counter-clockwise
         on screen from +x)."""
-        outer, inner = [], []
-        for i in range(n + 1):
-            a = math.radians(a0_deg + (a1_deg - a0_deg) * i / n)
-            c, s = math.cos(a), -math.sin(a)
-            outer.append((cx + r1 * c, cy + r1 * s))
-            inner.append((cx + r0 * c, cy + r0 * s))
+        a = np.radians(np.linspace(a0_deg, a1_deg, n + 1))
+        c, sn = np.cos(a), -np.sin(a)
+        outer = np.stack([cx + r1 * c, cy + r1 * sn], axis=1)
+        inner = np.stack([cx + r0 * c, cy + r0 * sn], axis=1)
         self.polygon_strip(outer, inner, rgba)
 
     def text(

@@ -67,11 +67,20 @@ uniform vec3 u_light;
 uniform vec3 u_eye;
 uniform vec3 u_hl_color;
 uniform float u_hl;
+uniform vec4 u_vein;       // lateral z, radius, half length, strength (0: no vein)
+uniform float u_vein_top;  // the vein shows only above this y
 out vec4 frag;
+const vec3 VEIN = vec3(0.36, 0.42, 0.62);
 void main() {
     vec3 n = normalize(v_nrm);
     if (!gl_FrontFacing) n = -n;
     vec3 base = mix(v_col, u_hl_color, clamp(v_aux * u_hl, 0.0, 1.0));
+    if (u_vein.w > 0.0) {
+        float lat = abs(v_pos.z - u_vein.x);
+        float w = clamp(1.0 - (lat - 0.6 * u_vein.y) / (1.4 * u_vein.y), 0.0, 1.0);
+        w *= clamp((u_vein.z - abs(v_pos.x)) / 10.0, 0.0, 1.0) * step(u_vein_top, v_pos.y);
+        base = mix(base, VEIN, w * u_vein.w);
+    }
     vec3 l = normalize(u_light);
     float wrap = max((dot(n, l) + 0.25) / 1.25, 0.0);
     float fill = max(dot(n, normalize(vec3(-0.5, 0.2, 0.8))), 0.0) * 0.18;
@@ -111,6 +120,27 @@ BACKGROUND = (0.17, 0.19, 0.23)
 LIGHT: Vec3 = (0.35, 0.85, 0.45)
 
 
+def driver_frame(needle_model: np.ndarray, grasp_local: np.ndarray) -> np.ndarray:
+    """Model matrix of the needle driver holding the needle at ``grasp_local``.
+
+    The jaws close on the needle at 90 degrees to its plane; the handle rises from there
+    towards the viewer's right, as a right-handed trainee holds it.
+    """
+    m = needle_model.astype(np.float64)
+    origin = m[:3, :3] @ grasp_local + m[:3, 3]
+    across = m[:3, 2]  # the needle plane's normal
+    if across @ np.array([1.0, 0.0, 0.35]) < 0:
+        across = -across
+    handle = across + np.array([0.0, 0.9, 0.0])
+    handle /= np.linalg.norm(handle)
+    side = np.cross(handle, np.array([0.0, 1.0, 0.0]))
+    side = side / (np.linalg.norm(side) + 1e-12)
+    up = np.cross(side, handle)
+    out = np.eye(4, dtype=np.float32)
+    out[:3, 0], out[:3, 1], out[:3, 2], out[:3, 3] = handle, up, side, origin
+    return out
+
+
 class _SceneMeshes:
     """GPU meshes of one scenario (uploaded once)."""
 
@@ -122,11 +152,15 @@ class _SceneMeshes:
             self.body = glu.GpuMesh(mz.merge([mz.forearm(geo), mz.table(-2 * geo.arm_radius_mm)]))
             self.tourniquet: glu.GpuMesh | None = glu.GpuMesh(mz.tourniquet(geo))
             self.instrument = glu.GpuMesh(mz.syringe(geo.needle_length_mm))
+            self.driver: glu.GpuMesh | None = None
+            self.grasp = np.zeros(3)
             self.targets: glu.GpuMesh | None = None
         else:
             self.body = glu.GpuMesh(mz.skin_pad(geo))
             self.tourniquet = None
-            self.instrument = glu.GpuMesh(mz.needle_driver(geo))
+            self.instrument = glu.GpuMesh(mz.curved_needle(geo))
+            self.driver = glu.GpuMesh(mz.needle_driver())
+            self.grasp = mz.grasp_point(geo)
             tol = scenario.suturing[1]
             self.targets = glu.GpuMesh(mz.targets(geo, tol.bite_target_mm))
         self.geo = geo
@@ -158,7 +192,10 @@ class Renderer:
         self.size = size
         self.mesh_prog = glu.compile_program(MESH_VS, MESH_FS)
         self.ui_prog = glu.compile_program(UI_VS, UI_FS)
-        u = self._uniforms(self.mesh_prog, "u_mvp u_model u_light u_eye u_hl_color u_hl")
+        u = self._uniforms(
+            self.mesh_prog, "u_mvp u_model u_light u_eye u_hl_color u_hl u_vein u_vein_top"
+        )
+        self._u_vein, self._u_vein_top = u["u_vein"], u["u_vein_top"]
         self._u_mvp, self._u_model = u["u_mvp"], u["u_model"]
         self._u_light, self._u_eye = u["u_light"], u["u_eye"]
         self._u_hl_color, self._u_hl = u["u_hl_color"], u["u_hl"]
@@ -231,9 +268,12 @@ class Renderer:
         ident = self._identity
         # the body: forearm (vein shows through, more with the tourniquet on) or skin pad
         tq_on = bool(getattr(st, "tourniquet_on", False))
-        self._draw(
-            sm.body, vp, ident, mz.VEIN, (0.85 if tq_on else 0.6) if sm.venipuncture else 0.0
-        )
+        if isinstance(sm.geo, VenipunctureGeometry):
+            vz, vr, vhalf, vis, vtop = mz.vein_tint_params(sm.geo)
+            GL.glUniform4f(self._u_vein, vz, vr, vhalf, vis * (0.85 if tq_on else 0.6))
+            GL.glUniform1f(self._u_vein_top, vtop)
+        self._draw(sm.body, vp, ident)
+        GL.glUniform4f(self._u_vein, 0.0, 1.0, 0.0, 0.0)
         if sm.venipuncture:
             if tq_on and sm.tourniquet is not None:
                 self._draw(sm.tourniquet, vp, ident)
@@ -262,6 +302,9 @@ class Renderer:
             model = needle_frame(frame.sample)
             flash = bool(getattr(st, "flashback", False)) or bool(getattr(st, "drawn", False))
             self._draw(sm.instrument, vp @ model, model, mz.BLOOD, 1.0 if flash else 0.0)
+            if sm.driver is not None:
+                held = driver_frame(model, sm.grasp)
+                self._draw(sm.driver, vp @ held, held)
 
     def _draw(
         self,
