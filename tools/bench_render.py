@@ -86,10 +86,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from sim.app.commands import parse_size
     from sim.errors import UserError
-    from sim.render.gl import open_window, use_offscreen_if_headless
+    from sim.render.offscreen import use_offscreen_if_headless
 
     size = parse_size(args.size)
     use_offscreen_if_headless()
+    from sim.render.gl import open_window
+
     try:
         open_window(size, "procsim bench", hidden=True)
     except UserError as exc:

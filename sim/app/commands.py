@@ -48,6 +48,9 @@ def _cmd_practice(args: argparse.Namespace) -> int:
 
 
 def _cmd_render(args: argparse.Namespace) -> int:
+    from sim.render.offscreen import use_offscreen_if_headless
+
+    use_offscreen_if_headless()  # before pygame or OpenGL start
     size = parse_size(args.size)
     out = Path(args.output)
     if out.suffix.lower() != ".png":

@@ -9,8 +9,6 @@ called where a check is wanted.
 from __future__ import annotations
 
 import ctypes
-import os
-import sys
 
 import OpenGL
 
@@ -26,20 +24,6 @@ HEADLESS_HINT = (
     "set SDL_VIDEODRIVER=offscreen PYOPENGL_PLATFORM=egl SDL_AUDIODRIVER=dummy to render "
     "without a display (Mesa/EGL)"
 )
-
-
-def use_offscreen_if_headless() -> None:
-    """Choose SDL's offscreen driver and EGL when there is no display (Linux, no X/Wayland).
-
-    Must run before pygame's display starts; PyOpenGL's platform is read at import time, so
-    this only helps when ``PYOPENGL_PLATFORM`` is already set or OpenGL was not imported yet.
-    """
-    if sys.platform.startswith("linux") and not (
-        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
-    ):
-        os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
-        os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
-        os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 
 
 def open_window(size: tuple[int, int], title: str = "procsim", hidden: bool = False) -> object:

@@ -7,6 +7,8 @@ offscreen into a numpy image. ``procsim render`` is a thin wrapper around it.
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,15 +17,26 @@ from sim.errors import UserError
 from sim.render.scene import DrawOptions, Frame, OrbitCamera, frame_from_pipeline
 
 
+def use_offscreen_if_headless() -> None:
+    """Choose SDL's offscreen driver and EGL when there is no display (Linux, no X/Wayland).
+
+    Must run before pygame's display starts and before OpenGL is first imported (PyOpenGL
+    reads ``PYOPENGL_PLATFORM`` at import time); this module imports neither.
+    """
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
+        os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
+        os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
+        os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+
+
 def offscreen_context(size: tuple[int, int] = (64, 64)) -> None:
     """Create a hidden window with an OpenGL 3.3 core context (made current).
 
     Without a display on Linux it chooses SDL's offscreen driver with EGL first (see
-    :func:`sim.render.gl.use_offscreen_if_headless`). Raises :class:`UserError` when no
-    context can be had.
+    :func:`use_offscreen_if_headless`). Raises :class:`UserError` when no context can be had.
     """
-    from sim.render.gl import use_offscreen_if_headless
-
     use_offscreen_if_headless()
     from sim.render.gl import open_window
 
@@ -67,12 +80,13 @@ def render_frame(
     ndarray, shape (height, width, 3), uint8
         RGB image, top row first.
     """
+    use_offscreen_if_headless()
     import pygame
-
-    from sim.render.renderer import Renderer
 
     if not pygame.display.get_init() or pygame.display.get_surface() is None:
         offscreen_context()
+    from sim.render.renderer import Renderer
+
     renderer = Renderer(size)
     return renderer.render_image(frame, options, camera)
 

@@ -1,0 +1,71 @@
+"""Mouse control geometry: the poses it produces follow the core's conventions, so what the
+trainee does with the mouse is measured the way the task model expects."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from sim.app.mouse import Controls, MouseSource
+from sim.core import geometry as g
+from sim.core.scenario import find_scenario
+from sim.core.tasks.venipuncture import VenipunctureTask
+from sim.render.scene import default_camera
+
+
+def make(scenario_id: str) -> MouseSource:
+    sc = find_scenario(scenario_id)
+    cam = default_camera(sc)
+    clock = iter(i / 60.0 for i in range(10**6))
+    return MouseSource(sc, lambda: cam, lambda: (1280, 720), clock=lambda: next(clock))
+
+
+@pytest.mark.parametrize("angle", [10.0, 20.0, 35.0])
+def test_venipuncture_angle_and_bevel_are_what_the_task_measures(angle: float) -> None:
+    m = make("venipuncture")
+    task = VenipunctureTask(m.scenario)
+    tip, axis, normal = m.pose(Controls((0.0, 0.0, 0.0), -5.0, angle, 0.0))
+    from sim.core.records import Sample
+
+    meas = task.measure(Sample(0.0, tip, axis, normal))
+    assert meas.angle_deg == pytest.approx(angle, abs=1e-6)
+    assert meas.roll_deg == pytest.approx(0.0, abs=1e-6)  # bevel up
+    assert meas.distance_to_skin_mm == pytest.approx(5.0, abs=1e-6)
+
+
+def test_pointing_at_the_skin_aims_the_needle_there() -> None:
+    m = make("venipuncture")
+    cam = default_camera(m.scenario)
+    target = (-10.0, 0.0, 0.0)
+    m.point_at(cam.project(target, (1280, 720)))
+    assert g.norm(g.sub(m.target.aim, target)) < 0.3
+
+
+def test_suturing_needle_turns_along_its_own_curve() -> None:
+    m = make("suturing")
+    geo, tol = m.scenario.suturing
+    r = geo.needle_radius_mm
+    aim = (0.0, 0.0, -tol.bite_target_mm)
+    tip0, axis0, normal0 = m.pose(Controls(aim, 0.0, 0.0))
+    assert g.norm(g.sub(tip0, aim)) < 1e-9  # the tip touches the entry point
+    assert axis0 == pytest.approx((0.0, -1.0, 0.0), abs=1e-9)  # perpendicular entry
+    centre = g.add(tip0, g.scale(normal0, r))  # Sample.normal points to the arc centre
+    for arc_mm in (2.0, 6.0, 10.0):
+        tip, axis, normal = m.pose(Controls(aim, arc_mm, 0.0))
+        assert g.norm(g.sub(tip, centre)) == pytest.approx(r, abs=1e-9)
+        assert g.add(tip, g.scale(normal, r)) == pytest.approx(centre, abs=1e-9)
+    tip, _, _ = m.pose(Controls(aim, math.pi * r, 0.0))  # half a turn: out across the wound
+    assert tip[2] == pytest.approx(tol.bite_target_mm, abs=1e-9) and abs(tip[1]) < 1e-9
+
+
+def test_samples_come_at_the_scenario_rate() -> None:
+    m = make("venipuncture")
+    m.start(0.0)
+    items = []
+    for _ in range(30):
+        items += m.poll()
+    times = [s.t_s for s in items]
+    assert times == sorted(times)
+    steps = {round(b - a, 6) for a, b in zip(times[:-1], times[1:])}
+    assert steps == {round(1 / m.scenario.sample_rate_hz, 6)}
