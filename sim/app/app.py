@@ -605,7 +605,7 @@ def draw_results(
             14,
             WARN,
         )
-    tx = w - 620 * s  # metric table on the right
+    tx = w - 650 * s  # metric table on the right
     col_w = tx - x0 - 30 * s
     y = 100 * s
     for e in result.critical_errors[:3]:

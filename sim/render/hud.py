@@ -295,7 +295,7 @@ def draw_help(batch: Batch2D, lines: tuple[tuple[str, str], ...], size: tuple[in
     """The controls overlay (F1 / H)."""
     w, h = size
     s = h / 720.0
-    pw, ph = 640 * s, (90 + 28 * len(lines)) * s
+    pw, ph = 860 * s, (90 + 28 * len(lines)) * s
     px, py = (w - pw) / 2, (h - ph) / 2
     batch.rect(px, py, pw, ph, (0.04, 0.05, 0.07, 0.92))
     batch.frame(px, py, pw, ph, 2, (0.5, 0.7, 1.0, 1.0))
@@ -303,6 +303,6 @@ def draw_help(batch: Batch2D, lines: tuple[tuple[str, str], ...], size: tuple[in
     yy = py + 60 * s
     for keys, what in lines:
         batch.text(keys, px + 24 * s, yy, 17, (0.6, 0.85, 1.0, 1.0))
-        batch.text(what, px + 250 * s, yy, 17, WHITE)
+        batch.text(what, px + 330 * s, yy, 17, WHITE)
         yy += 28 * s
     batch.text("F1 / H to close", px + pw / 2, py + ph - 28 * s, 14, MUTED, anchor="centre")

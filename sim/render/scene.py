@@ -391,7 +391,8 @@ def _suturing_section(frame: Frame, s: Sample, geo: SuturingGeometry, half: floa
         angle_deg=angle,
         depth_mm=-tip[1],
         half_width_mm=half,
-        centre=(0.0, -geo.pad_thickness_mm / 2 + 1.0),
+        # keep the tip in view while it approaches from above
+        centre=(0.0, max(-geo.pad_thickness_mm / 2 + 1.0, min(tip[1] - 0.6 * half + 2.0, 8.0))),
     )
 
 

@@ -23,13 +23,17 @@ class Driver:
     """Posts events to the app and runs its frames with a stepped clock."""
 
     def __init__(
-        self, scenario: str | None, size: tuple[int, int] = (960, 540), exam: bool = False
+        self,
+        scenario: str | None,
+        size: tuple[int, int] = (960, 540),
+        exam: bool = False,
+        input_spec: str = "mouse",
     ) -> None:
         from sim.app.app import App, Settings
 
         self.clock = SteppedClock()
         settings = (
-            Settings(find_scenario(scenario), "mouse", "e2e-test", exam) if scenario else None
+            Settings(find_scenario(scenario), input_spec, "e2e-test", exam) if scenario else None
         )
         self.app = App(
             size,

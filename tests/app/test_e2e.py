@@ -145,3 +145,24 @@ def test_exam_mode_hides_the_banner(data_dir: Path, quit_display: None) -> None:
     x, y, w, h = banner_rect(d.app.renderer.size)
     c = img[int(y + 4) : int(y + h - 4), int(x + 4) : int(x + 40)].reshape(-1, 3).mean(axis=0)
     assert not (c[0] > 200 and c[2] < 80), c  # ...but an exam shows no banner
+
+
+def test_failed_input_is_shown_and_the_mouse_offered(
+    data_dir: Path, quit_display: None, tmp_path: Path
+) -> None:
+    from sim.app.mouse import MouseSource
+
+    d = Driver("venipuncture", input_spec=f"video:{tmp_path / 'missing.mp4'}")
+    d.frames(3)
+    assert d.screen.source.error and "missing.mp4" in d.screen.source.error
+    img = d.app.renderer.capture().astype(int)
+    strip = img[-30:-8, :, :].reshape(-1, 3)
+    amber_text = (strip[:, 0] > 200) & (strip[:, 1] > 130) & (strip[:, 2] < 90)
+    assert amber_text.sum() > 200  # the message line at the bottom
+    d.key(pygame.K_m)
+    assert isinstance(d.screen.source, MouseSource)
+    d.key(pygame.K_t)
+    d.point_at((-14.0, 0.0, 0.0))
+    d.seconds(0.5)
+    assert len(d.screen.pipeline.samples) > 20  # the session goes on with the mouse
+    assert d.screen.options().message is None
