@@ -222,6 +222,73 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- replay, video, station ------------------------------------------------------------------
+def _size(text: str) -> tuple[int, int]:
+    from sim.app.commands import parse_size
+
+    return parse_size(text)
+
+
+def _cmd_replay(args: argparse.Namespace) -> int:
+    from sim.replay.timeline import Timeline
+
+    size = _size(args.size)
+    tl = Timeline(args.recording)  # reads and checks the files before any window opens
+    ghost = Timeline(args.ghost) if args.ghost else None
+    if ghost is not None and ghost.header.get("scenario") != tl.header.get("scenario"):
+        raise UserError(
+            f"{args.ghost}: a recording of {ghost.header.get('scenario')!r}, not "
+            f"{tl.header.get('scenario')!r}: cannot be the ghost"
+        )
+    tl.scenario()
+    from sim.app.replay import ReplayWindow
+
+    win = ReplayWindow(tl, ghost, size, start_s=args.at, speed=args.speed)
+    return win.run()
+
+
+def _cmd_export_video(args: argparse.Namespace) -> int:
+    from sim.replay.video import export_video
+
+    n = export_video(
+        args.recording,
+        args.output,
+        fps=args.fps,
+        size=_size(args.size),
+        speed=args.speed,
+        ghost=args.ghost,
+        exam=args.exam,
+        progress=not args.quiet,
+    )
+    print(f"{args.output}: {n} frames at {args.fps:g} fps")
+    return 0
+
+
+def _cmd_station(args: argparse.Namespace) -> int:
+    from sim.lab.config import load_config, local_url, resolve_db_url
+    from sim.lab.store import Lab
+
+    cfg = load_config(args.config)
+    size = _size(args.size)
+    for sid in (cfg.assigned_scenario, *cfg.scenarios):
+        if sid:
+            from sim.core.scenario import find_scenario
+
+            find_scenario(sid)  # an unknown scenario in the config: one line, exit 2
+    lab = Lab(local_url(), resolve_db_url(args.db, cfg))
+    target = lab.remote_display or lab.local.display_url
+    print(f"station {cfg.station_id}: sessions go to {target}")
+    from sim.app.station import StationApp
+
+    app = StationApp(cfg, lab, size, sound=not args.no_sound)
+    try:
+        status = app.run()
+    finally:
+        lab.close()
+    print(f"station {cfg.station_id}: {len(app.stored)} sessions stored")
+    return status
+
+
 def register(sub: Any) -> None:
     """Add the lab subcommands to ``procsim``'s subparsers."""
     p = sub.add_parser(
@@ -265,3 +332,49 @@ def register(sub: Any) -> None:
     p.add_argument("-o", "--output", required=True, metavar="FILE.html", help="file to write")
     _add_db_args(p)
     p.set_defaults(func=_cmd_report)
+
+    p = sub.add_parser(
+        "replay",
+        help="replay a recording in the 3-D scene (timeline, speed, ghost)",
+        description="Open the 3-D scene driven by a recording, with the coaching HUD as "
+        "the trainee saw it: play/pause (Space), speed 0.25x-4x (Up/Down), frame steps "
+        "(Left/Right), a timeline to scrub with event and cue markers, speed and tremor "
+        "plots, free camera (drag, wheel). F1 in the window lists the keys.",
+    )
+    p.add_argument("recording", help="recording file (.jsonl)")
+    p.add_argument("--ghost", metavar="REFERENCE", help="expert recording drawn translucent")
+    p.add_argument("--at", type=float, metavar="SECONDS", help="start at this time")
+    p.add_argument("--speed", type=float, default=1.0, help="playback speed (0.25 to 4)")
+    p.add_argument("--size", default="1280x720", help="scene size WxH (default 1280x720)")
+    p.set_defaults(func=_cmd_replay)
+
+    p = sub.add_parser(
+        "export-video",
+        help="render a replay offscreen into an MP4",
+        description="Render the replay (scene, coaching HUD, timeline panel, optional "
+        "ghost) offscreen, frame by frame, into an MP4 (MPEG-4, mp4v), with a progress "
+        "bar on stderr. No display needed.",
+    )
+    p.add_argument("recording", help="recording file (.jsonl)")
+    p.add_argument("-o", "--output", required=True, metavar="FILE.mp4", help="video to write")
+    p.add_argument("--ghost", metavar="REFERENCE", help="expert recording drawn translucent")
+    p.add_argument("--fps", type=float, default=30.0, help="frames per second (default 30)")
+    p.add_argument("--speed", type=float, default=1.0, help="playback speed (0.25 to 4)")
+    p.add_argument("--size", default="1280x720", help="scene size WxH (default 1280x720)")
+    p.add_argument("--exam", action="store_true", help="draw as in exam mode")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_export_video)
+
+    p = sub.add_parser(
+        "station",
+        help="run as a shared skills-lab station",
+        description="The practice app as a skills-lab station: a trainee enters their id, "
+        "practises the assigned or an allowed scenario, sees the results, and the station "
+        "clears for the next trainee. Sessions are stored locally and synced to the lab "
+        "database. The config file (TOML, see docs/store.md) names the station, the "
+        "database, allowed scenarios and inputs, and exam mode.",
+    )
+    p.add_argument("--size", default="1280x720", help="window size WxH (default 1280x720)")
+    p.add_argument("--no-sound", action="store_true", help="no sounds for critical events")
+    _add_db_args(p)
+    p.set_defaults(func=_cmd_station)

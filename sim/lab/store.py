@@ -770,6 +770,7 @@ class Lab:
     """
 
     def __init__(self, local_url: str, remote_url: str | None = None) -> None:
+        self.local_url = local_url
         self.local = Store(local_url)
         same = remote_url is None or mask_url(parse_url(remote_url)) == self.local.display_url
         self.remote_url = None if same else remote_url

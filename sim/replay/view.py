@@ -1,0 +1,168 @@
+"""Drawing a replay with OpenGL: the scene and coaching HUD as the trainee saw them, a
+translucent ghost instrument from a reference recording, and the replay panel on top.
+
+Used by the replay window (:mod:`sim.app.replay`) and by the video export
+(:mod:`sim.replay.video`); both need a current OpenGL 3.3 context.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+from OpenGL import GL
+
+from sim.core.records import Sample
+from sim.render.hud import draw_help, draw_hud
+from sim.render.renderer import Renderer, driver_frame
+from sim.render.scene import DrawOptions, Frame, OrbitCamera, default_camera, needle_frame
+from sim.replay.panel import PanelModel, draw_panel, panel_height
+from sim.replay.timeline import Derived, GhostAlignment, Timeline, phase_starts
+
+GHOST_ALPHA = 0.38
+
+
+def full_size(size: tuple[int, int]) -> tuple[tuple[int, int], int]:
+    """(window size, panel height) for a scene of ``size``: the panel strip goes above the
+    scene, and both dimensions are even (video codecs want that)."""
+    ph = panel_height(size)
+    ph += (size[1] + ph) % 2
+    return (size[0] + size[0] % 2, size[1] + ph), ph
+
+
+class ReplayView:
+    """One recording (and optionally a ghost) ready to be drawn at any time.
+
+    Parameters
+    ----------
+    timeline : Timeline
+        The recording to replay.
+    size : (width, height)
+        The scene's size in pixels; the panel adds :func:`panel_height` rows above it
+        (``full_size``).
+    ghost : Timeline, optional
+        A reference (expert) recording of the same scenario, drawn as a translucent
+        instrument aligned at the start of each phase.
+    """
+
+    def __init__(
+        self, timeline: Timeline, size: tuple[int, int], ghost: Timeline | None = None
+    ) -> None:
+        self.tl = timeline
+        self.size = size
+        self.full_size, self.panel_h = full_size(size)
+        self.scenario = timeline.scenario()
+        self.derived = Derived(timeline)
+        self.model = PanelModel(timeline)
+        self.camera: OrbitCamera = default_camera(self.scenario)
+        self.renderer = Renderer(size)
+        self.ghost = ghost
+        self.ghost_name = Path(ghost.path).name if ghost is not None else None
+        self.align: GhostAlignment | None = None
+        if ghost is not None:
+            self.align = GhostAlignment(phase_starts(timeline), phase_starts(ghost), ghost.end_s)
+        self._ghost_u: dict[str, int] = {}
+
+    def reset_camera(self) -> None:
+        self.camera = default_camera(self.scenario)
+
+    def frame_at(self, t_s: float) -> Frame:
+        """What the trainee saw at ``t_s``: the recorded pose, the re-derived state."""
+        rec = self.tl.state_at(t_s)
+        d = self.derived.at(t_s)
+        return Frame(
+            scenario=self.scenario,
+            sample=rec.sample,
+            view=d.view,
+            state=d.task_state,
+            banner=d.banner,
+            events=d.events,
+            t_s=t_s,
+            phase=d.phase,
+        )
+
+    def ghost_sample(self, t_s: float) -> Sample | None:
+        """The ghost's pose at the trainee's ``t_s`` (None: no ghost, or not in this phase)."""
+        if self.ghost is None or self.align is None:
+            return None
+        gt = self.align.ghost_time(t_s)
+        return None if gt is None else self.ghost.state_at(gt).sample
+
+    def draw(
+        self,
+        t_s: float,
+        *,
+        speed: float = 1.0,
+        playing: bool = False,
+        options: DrawOptions | None = None,
+        show_ghost: bool = True,
+    ) -> Frame:
+        """Draw everything at ``t_s`` into the bound framebuffer of ``full_size``; returns
+        the frame drawn."""
+        options = options or DrawOptions()
+        frame = self.frame_at(t_s)
+        w, h = self.size
+        r = self.renderer
+        r.resize(self.size)
+        GL.glViewport(0, 0, *self.full_size)
+        r.draw(frame, replace(options, hud=False, help=False), self.camera)
+        if show_ghost:
+            g = self.ghost_sample(t_s)
+            if g is not None:
+                self._draw_ghost(g)
+        batch = r.new_batch()
+        if options.hud:
+            draw_hud(batch, frame, options, self.size)
+        if options.help:
+            draw_help(batch, options.help_lines, self.size)
+        r.draw_batch(batch)
+        # the panel: a strip above the scene (GL rows h .. h + panel)
+        fw = self.full_size[0]
+        GL.glViewport(0, h, fw, self.panel_h)
+        r.resize((fw, self.panel_h))
+        pb = r.new_batch()
+        title = f"{self.tl.header.get('trainee', '')} - {self.scenario.id}"
+        draw_panel(
+            pb,
+            self.model,
+            (fw, self.panel_h),
+            t_s,
+            speed=speed,
+            playing=playing,
+            title=title,
+            ghost=self.ghost_name if show_ghost else None,
+        )
+        r.draw_batch(pb)
+        r.resize(self.size)
+        GL.glViewport(0, 0, w, h)
+        return frame
+
+    def _draw_ghost(self, sample: Sample) -> None:
+        """The ghost's instrument, translucent (constant-alpha blending, no depth writes)."""
+        r = self.renderer
+        sm = r.scene(self.scenario)
+        prog = r.mesh_prog
+        GL.glUseProgram(prog)
+        if not self._ghost_u:
+            self._ghost_u = {
+                n: GL.glGetUniformLocation(prog, n) for n in ("u_mvp", "u_model", "u_hl")
+            }
+        u = self._ghost_u
+        vp = self.camera.view_projection(self.size)
+        GL.glEnable(GL.GL_DEPTH_TEST)
+        GL.glDepthMask(GL.GL_FALSE)
+        GL.glEnable(GL.GL_BLEND)
+        GL.glBlendColor(0.0, 0.0, 0.0, GHOST_ALPHA)
+        GL.glBlendFunc(GL.GL_CONSTANT_ALPHA, GL.GL_ONE_MINUS_CONSTANT_ALPHA)
+        GL.glUniform1f(u["u_hl"], 0.0)
+        model = needle_frame(sample)
+        parts = [(sm.instrument, model)]
+        if sm.driver is not None:
+            parts.append((sm.driver, driver_frame(model, sm.grasp)))
+        for mesh, m in parts:
+            GL.glUniformMatrix4fv(u["u_mvp"], 1, GL.GL_TRUE, np.ascontiguousarray(vp @ m))
+            GL.glUniformMatrix4fv(u["u_model"], 1, GL.GL_TRUE, np.ascontiguousarray(m))
+            mesh.draw()
+        GL.glDepthMask(GL.GL_TRUE)
+        GL.glDisable(GL.GL_BLEND)
