@@ -369,6 +369,7 @@ class PracticeScreen:
         self.source.start(self.t0)
         self._orbit = False
         self.done = False
+        self._pip: tuple[float, Any] | None = None  # (frame time, image) of the camera view
         pygame.key.stop_text_input()
 
     def _make_source(self, spec: str) -> LiveSource:
@@ -504,6 +505,24 @@ class PracticeScreen:
         if shown is not None:
             frame = replace(frame, sample=shown)
         self.app.renderer.draw(frame, self.options(), self.camera)
+        self._draw_camera_view()
+
+    def _draw_camera_view(self) -> None:
+        """Picture-in-picture of a camera source's newest frame (top right), if it has one."""
+        latest = getattr(self.source, "latest_frame", None)
+        fv = latest() if callable(latest) else None
+        if fv is None:
+            return
+        r = self.app.renderer
+        w, h = r.size
+        s = h / 720.0
+        if self._pip is None or self._pip[0] != fv.t_s:
+            from sim.tracking.overlay import camera_view
+
+            image = camera_view(fv.rgb, fv.landmarks, fv.others, width=int(240 * s))
+            self._pip = (fv.t_s, image)
+        image = self._pip[1]
+        r.draw_image(image, w - image.shape[1] - 16 * s, 14 * s)
 
 
 # --- results screen -----------------------------------------------------------------------

@@ -254,8 +254,11 @@ def _draw_section(
     dermis = np.stack([xs, np.clip(top_y + 1.6 * k, y, y + h)], axis=1)
     bottom_y = np.full_like(xs, min(max(oy - (sec.tissue_bottom_v - cv) * k, y), y + h))
     bottom = np.stack([xs, bottom_y], axis=1)
-    batch.polygon_strip(dermis, bottom, (0.93, 0.76, 0.62, 1.0))  # subcutaneous tissue
-    batch.polygon_strip(top, dermis, (0.80, 0.55, 0.45, 1.0))  # skin
+    if not sec.over_tissue:
+        batch.text("the needle is beside the arm", x + 8, y + h - 24, 14, DARK)
+    else:
+        batch.polygon_strip(dermis, bottom, (0.93, 0.76, 0.62, 1.0))  # subcutaneous tissue
+        batch.polygon_strip(top, dermis, (0.80, 0.55, 0.45, 1.0))  # skin
     if len(sec.vein):
         sel = sec.vein[(sec.vein[:, 0] >= u_lo) & (sec.vein[:, 0] <= u_hi)]
         if len(sel) >= 2:
@@ -263,7 +266,7 @@ def _draw_section(
             vt = np.stack([vx, np.clip(oy - (sel[:, 2] - cv) * k, y, y + h)], axis=1)
             vb = np.stack([vx, np.clip(oy - (sel[:, 1] - cv) * k, y, y + h)], axis=1)
             batch.polygon_strip(vt, vb, (0.30, 0.25, 0.55, 1.0))
-    elif isinstance(frame.scenario.geometry, VenipunctureGeometry):
+    elif isinstance(frame.scenario.geometry, VenipunctureGeometry) and sec.over_tissue:
         batch.text(
             f"vein {sec.vein_miss_mm:.1f} mm to the side", x + 8, y + h - 24, 14, (0.3, 0.2, 0.5, 1)
         )

@@ -116,6 +116,17 @@ void main() {
 }
 """
 
+IMAGE_FS = """
+#version 330 core
+in vec2 v_uv;
+in vec4 v_col;
+uniform sampler2D u_tex;
+out vec4 frag;
+void main() {
+    frag = vec4(texture(u_tex, v_uv).rgb, 1.0);
+}
+"""
+
 BACKGROUND = (0.17, 0.19, 0.23)
 LIGHT: Vec3 = (0.35, 0.85, 0.45)
 
@@ -206,6 +217,12 @@ class Renderer:
         GL.glUseProgram(self.ui_prog)
         GL.glUniform1i(ui["u_tex"], 0)
         self.stream = glu.StreamBuffer()
+        self.image_prog = glu.compile_program(UI_VS, IMAGE_FS)
+        self._u_img_proj = GL.glGetUniformLocation(self.image_prog, "u_proj")
+        GL.glUseProgram(self.image_prog)
+        GL.glUniform1i(GL.glGetUniformLocation(self.image_prog, "u_tex"), 0)
+        self._image_tex: int | None = None
+        self._image_shape: tuple[int, ...] = ()
         self._scenes: dict[str, _SceneMeshes] = {}
         self._fbo: glu.Framebuffer | None = None
         self._identity = np.eye(4, dtype=np.float32)
@@ -339,6 +356,53 @@ class Renderer:
         GL.glBindTexture(GL.GL_TEXTURE_2D, self.atlas_tex)
         self.stream.draw(verts)
         GL.glDisable(GL.GL_BLEND)
+
+    def draw_image(self, rgb: np.ndarray, x: float, y: float) -> None:
+        """Draw an RGB image at pixel ``(x, y)`` (its top left), at its own size.
+
+        Parameters
+        ----------
+        rgb : ndarray, shape (h, w, 3), uint8
+            Top row first (e.g. a camera frame for the picture-in-picture view). Uploaded
+            into one reused texture (``glTexSubImage2D`` while the size stays the same).
+        """
+        img = np.ascontiguousarray(rgb, np.uint8)
+        h, w = img.shape[:2]
+        GL.glActiveTexture(GL.GL_TEXTURE0)
+        GL.glPixelStorei(GL.GL_UNPACK_ALIGNMENT, 1)
+        if self._image_tex is None or self._image_shape != img.shape:
+            if self._image_tex is None:
+                self._image_tex = int(GL.glGenTextures(1))
+            GL.glBindTexture(GL.GL_TEXTURE_2D, self._image_tex)
+            GL.glTexImage2D(
+                GL.GL_TEXTURE_2D, 0, GL.GL_RGB8, w, h, 0, GL.GL_RGB, GL.GL_UNSIGNED_BYTE, img
+            )
+            GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MIN_FILTER, GL.GL_LINEAR)
+            GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MAG_FILTER, GL.GL_LINEAR)
+            GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_WRAP_S, GL.GL_CLAMP_TO_EDGE)
+            GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_WRAP_T, GL.GL_CLAMP_TO_EDGE)
+            self._image_shape = img.shape
+        else:
+            GL.glBindTexture(GL.GL_TEXTURE_2D, self._image_tex)
+            GL.glTexSubImage2D(GL.GL_TEXTURE_2D, 0, 0, 0, w, h, GL.GL_RGB, GL.GL_UNSIGNED_BYTE, img)
+        quad = np.array(
+            [
+                (x, y, 0, 0),
+                (x, y + h, 0, 1),
+                (x + w, y, 1, 0),
+                (x + w, y, 1, 0),
+                (x, y + h, 0, 1),
+                (x + w, y + h, 1, 1),
+            ],
+            np.float32,
+        )
+        verts = np.zeros((6, 8), np.float32)
+        verts[:, :4] = quad
+        verts[:, 4:] = 1.0
+        GL.glDisable(GL.GL_DEPTH_TEST)
+        GL.glUseProgram(self.image_prog)
+        GL.glUniformMatrix4fv(self._u_img_proj, 1, GL.GL_TRUE, ortho_pixels(*self.size))
+        self.stream.draw(verts)
 
     def clear(self, rgb: tuple[float, float, float] = BACKGROUND) -> None:
         GL.glViewport(0, 0, *self.size)

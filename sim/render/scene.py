@@ -277,6 +277,8 @@ class SideSection:
         Half the width of the window, mm (the height follows from the panel's aspect).
     centre : tuple of 2 float
         Window centre (u, v), mm.
+    over_tissue : bool
+        False when the section plane misses the arm (the needle is beside it).
     """
 
     skin: np.ndarray
@@ -291,6 +293,7 @@ class SideSection:
     depth_mm: float
     half_width_mm: float
     centre: tuple[float, float]
+    over_tissue: bool = True
 
 
 def curved_needle_points(radius_mm: float, sweep_deg: float = 135.0, n: int = 24) -> np.ndarray:
@@ -352,7 +355,8 @@ def _venipuncture_section(
     rel = pts - np.array(tip)
     needle = np.stack([rel @ np.array(h), pts[:, 1]], axis=1)
     angle = math.degrees(math.atan2(-ax[1], g.dot(ax, h)))
-    cv = float(np.interp(cu, us, surf)) - 3.0
+    over = bool(np.any(np.abs(zs) < r_arm * 0.9))
+    cv = float(np.interp(cu, us, surf)) - 3.0 if over else float(tip[1])
     return SideSection(
         skin=np.stack([us, surf], axis=1),
         tissue_bottom_v=-r_arm,
@@ -366,6 +370,7 @@ def _venipuncture_section(
         depth_mm=depth,
         half_width_mm=half,
         centre=(cu, cv),
+        over_tissue=over,
     )
 
 
