@@ -249,3 +249,20 @@ def test_placed_stitch_stays_visible(renderer, sut) -> None:  # noqa: ANN001
     img = renderer.render_image(frame_with(sut, events=ev), NO_HUD)
     c = pixel(img, at)
     assert c[2] > c[1] + 30 and c[0] > c[1], c  # violet thread
+
+
+def test_draw_image_puts_a_camera_frame_on_screen(renderer, veni) -> None:  # noqa: ANN001
+    """The picture-in-picture path: an RGB frame drawn over the scene at its pixel spot."""
+    from sim.render import gl as glu
+
+    rng = np.random.default_rng(3)
+    image = rng.integers(0, 256, size=(60, 80, 3), dtype=np.uint8)
+    image[:, :40] = (250, 20, 20)
+    fbo = glu.Framebuffer(SIZE)
+    fbo.bind()
+    renderer.draw(frame_with(veni), NO_HUD)
+    renderer.draw_image(image, 500, 20)
+    got = glu.read_pixels(SIZE)
+    glu.bind_default_framebuffer(SIZE)
+    fbo.delete()
+    assert np.abs(got[20:80, 500:580].astype(int) - image.astype(int)).max() <= 1
