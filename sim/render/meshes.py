@@ -320,7 +320,7 @@ def skin_pad(geo: SuturingGeometry) -> MeshData:
     i = np.arange(n - 1)
     tri = np.stack([i, i + n, i + 1, i + 1, i + n, i + n + 1], 1).reshape(-1).astype(np.uint32)
     wound = MeshData(_pack(pos, np.broadcast_to([0.0, 1.0, 0.0], pos.shape), WOUND, 0.0), tri)
-    return merge([table(-t - 0.1), pad, wound])
+    return merge([pad, wound, table(-t - 0.1)])  # near first: early depth test
 
 
 def targets(geo: SuturingGeometry, bite_mm: float) -> MeshData:

@@ -283,6 +283,15 @@ class Renderer:
         GL.glUniform3f(self._u_eye, *camera.eye())
         st = frame.state
         ident = self._identity
+        # the instrument first: it is nearest, so the depth test spares the pixels behind it
+        GL.glUniform4f(self._u_vein, 0.0, 1.0, 0.0, 0.0)
+        if frame.sample is not None:
+            model = needle_frame(frame.sample)
+            flash = bool(getattr(st, "flashback", False)) or bool(getattr(st, "drawn", False))
+            self._draw(sm.instrument, vp @ model, model, mz.BLOOD, 1.0 if flash else 0.0)
+            if sm.driver is not None:
+                held = driver_frame(model, sm.grasp)
+                self._draw(sm.driver, vp @ held, held)
         # the body: forearm (vein shows through, more with the tourniquet on) or skin pad
         tq_on = bool(getattr(st, "tourniquet_on", False))
         if isinstance(sm.geo, VenipunctureGeometry):
@@ -315,13 +324,6 @@ class Renderer:
                 mesh = sm.cached(key, lambda: mz.stitches(placed))
                 if mesh is not None:
                     self._draw(mesh, vp, ident)
-        if frame.sample is not None:
-            model = needle_frame(frame.sample)
-            flash = bool(getattr(st, "flashback", False)) or bool(getattr(st, "drawn", False))
-            self._draw(sm.instrument, vp @ model, model, mz.BLOOD, 1.0 if flash else 0.0)
-            if sm.driver is not None:
-                held = driver_frame(model, sm.grasp)
-                self._draw(sm.driver, vp @ held, held)
 
     def _draw(
         self,
