@@ -264,12 +264,20 @@ def _cmd_export_video(args: argparse.Namespace) -> int:
     return 0
 
 
+def _has_display() -> bool:
+    import os
+
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")) and (
+        os.environ.get("SDL_VIDEODRIVER", "") not in ("offscreen", "dummy")
+    )
+
+
 def _cmd_station(args: argparse.Namespace) -> int:
     from sim.lab.config import load_config, local_url, resolve_db_url
     from sim.lab.store import Lab
 
     cfg = load_config(args.config)
-    size = _size(args.size)
+    size = _size(args.size) if args.size else (1280, 720)
     for sid in (cfg.assigned_scenario, *cfg.scenarios):
         if sid:
             from sim.core.scenario import find_scenario
@@ -278,9 +286,22 @@ def _cmd_station(args: argparse.Namespace) -> int:
     lab = Lab(local_url(), resolve_db_url(args.db, cfg))
     target = lab.remote_display or lab.local.display_url
     print(f"station {cfg.station_id}: sessions go to {target}")
+    fullscreen = args.size is None and _has_display()
+    if fullscreen:
+        import pygame
+
+        pygame.display.init()
+        size = tuple(pygame.display.get_desktop_sizes()[0])  # type: ignore[assignment]
     from sim.app.station import StationApp
 
     app = StationApp(cfg, lab, size, sound=not args.no_sound)
+    if fullscreen:
+        import contextlib
+
+        import pygame
+
+        with contextlib.suppress(pygame.error):  # else: a window of the desktop's size
+            pygame.display.toggle_fullscreen()
     try:
         status = app.run()
     finally:
@@ -374,7 +395,10 @@ def register(sub: Any) -> None:
         "database. The config file (TOML, see docs/store.md) names the station, the "
         "database, allowed scenarios and inputs, and exam mode.",
     )
-    p.add_argument("--size", default="1280x720", help="window size WxH (default 1280x720)")
+    p.add_argument(
+        "--size",
+        help="window size WxH (default: full screen on a display, else 1280x720)",
+    )
     p.add_argument("--no-sound", action="store_true", help="no sounds for critical events")
     _add_db_args(p)
     p.set_defaults(func=_cmd_station)
