@@ -5,7 +5,6 @@ screen, and recordings that re-score to what the trainee was shown."""
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,11 +12,9 @@ import pytest
 
 pygame = pytest.importorskip("pygame")
 
-sys.path.insert(0, str(Path(__file__).parent))
-from driver import Driver  # noqa: E402
-
 from sim.storage.recording import load_recording  # noqa: E402
 from sim.storage.session import rescore  # noqa: E402
+from tests.app.driver import Driver  # noqa: E402
 
 
 @pytest.fixture()

@@ -17,7 +17,6 @@ pygame = pytest.importorskip("pygame")
 
 from sim.core import geometry as g  # noqa: E402
 from sim.core.records import Cue, Event, Sample, Severity  # noqa: E402
-from sim.core.scenario import find_scenario  # noqa: E402
 from sim.pipeline import Pipeline  # noqa: E402
 from sim.render.hud import banner_rect, side_view_rect  # noqa: E402
 from sim.render.scene import DrawOptions, Frame, default_camera, frame_from_pipeline  # noqa: E402
@@ -38,16 +37,6 @@ def renderer() -> Iterator[object]:
         pytest.skip(str(exc))
     yield Renderer(SIZE)
     pygame.display.quit()
-
-
-@pytest.fixture(scope="module")
-def veni():  # noqa: ANN201
-    return find_scenario("venipuncture")
-
-
-@pytest.fixture(scope="module")
-def sut():  # noqa: ANN201
-    return find_scenario("suturing")
 
 
 def pixel(img: np.ndarray, p: tuple[float, float]) -> np.ndarray:
