@@ -174,6 +174,7 @@ class ReplayWindow:
             playing=self.clock.playing,
             options=options,
             show_ghost=self.ghost_on,
+            exact=False,
         )
         pygame.display.flip()
         # between frames, push the first pass of the pipeline on so that far seeks get fast

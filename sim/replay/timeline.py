@@ -518,6 +518,12 @@ class Derived:
                 break
         return pos
 
+    def ready(self, t_s: float) -> bool:
+        """Whether :meth:`at` answers for ``t_s`` within one checkpoint interval of work
+        (the first pass has got that far, or the cursor is just before it)."""
+        target = int(np.searchsorted(self.tl.item_t, t_s, side="right"))
+        return target <= self._events_pos + self.every or 0 <= target - self._pos <= self.every
+
     @property
     def complete(self) -> bool:
         """Whether the pipeline has been through the whole recording once."""

@@ -67,9 +67,23 @@ class ReplayView:
     def reset_camera(self) -> None:
         self.camera = default_camera(self.scenario)
 
-    def frame_at(self, t_s: float) -> Frame:
-        """What the trainee saw at ``t_s``: the recorded pose, the re-derived state."""
+    def frame_at(self, t_s: float, exact: bool = True) -> Frame:
+        """What the trainee saw at ``t_s``: the recorded pose, the re-derived state.
+
+        With ``exact`` False (the window), a time the pipeline has not reached yet gives the
+        recorded state only (pose, events, the recorded banner; no live view) instead of
+        waiting for the first pass to get there.
+        """
         rec = self.tl.state_at(t_s)
+        if not exact and not self.derived.ready(t_s):
+            return Frame(
+                scenario=self.scenario,
+                sample=rec.sample,
+                banner=rec.banner,
+                events=rec.events,
+                t_s=t_s,
+                phase="(replaying...)",
+            )
         d = self.derived.at(t_s)
         return Frame(
             scenario=self.scenario,
@@ -97,11 +111,12 @@ class ReplayView:
         playing: bool = False,
         options: DrawOptions | None = None,
         show_ghost: bool = True,
+        exact: bool = True,
     ) -> Frame:
         """Draw everything at ``t_s`` into the bound framebuffer of ``full_size``; returns
-        the frame drawn."""
+        the frame drawn (see :meth:`frame_at` for ``exact``)."""
         options = options or DrawOptions()
-        frame = self.frame_at(t_s)
+        frame = self.frame_at(t_s, exact)
         w, h = self.size
         r = self.renderer
         r.resize(self.size)

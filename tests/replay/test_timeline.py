@@ -98,8 +98,10 @@ def test_derived_state_equals_a_fresh_run_whatever_the_seek_order(recorded: Path
 def test_warm_up_in_slices_gives_the_same_checkpoints(recorded: Path) -> None:
     tl = Timeline(recorded)
     d = Derived(tl, checkpoint_every=50)
+    assert not d.ready(tl.end_s) and d.ready(tl.start_s)
     while not d.warm(0.0005):
         pass
+    assert d.ready(tl.end_s)
     want = Derived(tl, checkpoint_every=50).at(tl.end_s)
     got = d.at(tl.end_s)
     assert (got.view, got.phase, got.banner, got.events) == (

@@ -70,6 +70,12 @@ def test_replay_window_plays_seeks_and_draws_the_ghost(
         Timeline(novice), Timeline(expert), (640, 360), clock=clock, realtime=False, hidden=True
     )
     tl = win.tl
+    _post_key(pygame.K_END)  # straight to the end: the recorded pose shows at once
+    win.frame()
+    assert win.clock.t_s == tl.end_s and not win.view.derived.complete
+    shown = win.view.frame_at(tl.end_s, exact=False)
+    assert shown.sample == tl.state_at(tl.end_s).sample and shown.view is None
+    _post_key(pygame.K_HOME)
     win.frame()
     assert not win.clock.playing and win.clock.t_s == tl.start_s
     _post_key(pygame.K_SPACE)
