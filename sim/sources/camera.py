@@ -318,9 +318,9 @@ class CameraSource:
         """True when the worker has stopped and every Sample has been polled."""
         return self._done.is_set() and self._out.empty()
 
-    def items(self, timeout_s: float = 30.0) -> Iterator[Sample]:
-        """Every Sample, blocking until the source ends (for offline use; call
-        :meth:`start` first). Stops early if no Sample came for ``timeout_s``."""
+    def items(self) -> Iterator[Sample]:
+        """Every Sample, blocking until the source ends (offline use; call :meth:`start`
+        first)."""
         while True:
             try:
                 yield self._out.get(timeout=0.05)
