@@ -189,3 +189,23 @@ def test_ghost_aligned_at_each_phase(tmp_path: Path) -> None:
         starts = [t for p, t in theirs if p == phase]
         assert g is None if not starts else g in starts
     assert isinstance(expert.state_at(align.ghost_time(novice.end_s) or 0.0).sample, Sample)
+
+
+def test_tracked_recording_with_raw_landmarks(tmp_path: Path) -> None:
+    """Webcam recordings carry the raw landmarks with every sample: replayed exactly too."""
+    import dataclasses
+
+    sc = find_scenario("venipuncture")
+    items = []
+    for k, it in enumerate(ScriptedSource(sc, "intermediate", 2)):
+        if isinstance(it, Sample):
+            it = dataclasses.replace(it, raw=(0.5, k * 1e-3, -2.0), tracked=k % 50 != 0)
+        items.append(it)
+    path = tmp_path / "webcam.jsonl"
+    run_session(Pipeline(sc), items, path, trainee="t", input_kind="webcam")
+    tl, rec = Timeline(path), load_recording(path)
+    assert list(tl.items_from(0)) == rec.items
+    assert tl.state_at(tl.end_s / 2).sample.raw is not None
+    assert np.array_equal(tl.tracked, [s.tracked for s in rec.samples])
+    d = Derived(tl, checkpoint_every=200)
+    assert list(d.at(tl.end_s).events) == rec.events
