@@ -335,7 +335,14 @@ class StartScreen:
         b.rect(*start, (0.16, 0.55, 0.30, 1.0))
         b.text("Start  (Enter)", w / 2, y + 12 * s, 22, WHITE, anchor="centre")
         self.clicks.add(start, self.start)
-        b.text("Esc: quit", w / 2, h - 34 * s, 14, MUTED, anchor="centre")
+        b.text(
+            "In the practice window F1 or H shows the controls  ·  Esc: quit",
+            w / 2,
+            h - 34 * s,
+            14,
+            MUTED,
+            anchor="centre",
+        )
         r.draw_batch(b)
 
 
