@@ -76,11 +76,15 @@ def to_iso(landmarks: FloatArray, aspect: float) -> FloatArray:
     return p
 
 
+_SEG_A = np.array([i for i, _ in PALM_SEGMENTS])
+_SEG_B = np.array([j for _, j in PALM_SEGMENTS])
+_PALM = np.array([WRIST, INDEX_MCP, MIDDLE_MCP, PINKY_MCP])
+
+
 def hand_size(iso: FloatArray) -> float:
     """Mean length of the palm segments (:data:`PALM_SEGMENTS`) of isotropic landmarks."""
-    a = np.array([i for i, _ in PALM_SEGMENTS])
-    b = np.array([j for _, j in PALM_SEGMENTS])
-    return float(np.mean(np.linalg.norm(iso[a] - iso[b], axis=1)))
+    d = iso[_SEG_A] - iso[_SEG_B]
+    return float(np.sqrt((d * d).sum(axis=1)).mean())
 
 
 def grip_ratio(iso: FloatArray) -> float:
@@ -92,4 +96,4 @@ def grip_ratio(iso: FloatArray) -> float:
 
 def palm_centre(iso: FloatArray) -> FloatArray:
     """Centre of the palm (mean of wrist and the index, middle and little knuckles), (3,)."""
-    return np.asarray(iso[[WRIST, INDEX_MCP, MIDDLE_MCP, PINKY_MCP]].mean(axis=0))
+    return np.asarray(iso[_PALM].mean(axis=0))

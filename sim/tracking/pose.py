@@ -30,7 +30,6 @@ from sim.tracking.hand import (
     THUMB_TIP,
     WRIST,
     FloatArray,
-    grip_ratio,
     hand_size,
     palm_centre,
     to_iso,
@@ -162,13 +161,21 @@ def scene_points(landmarks: FloatArray, aspect: float, ws: Workspace) -> tuple[F
     return pts, size
 
 
-def _unit(v: FloatArray) -> FloatArray | None:
-    n = float(np.linalg.norm(v))
-    return v / n if n > 1e-9 else None
+def _unit(v: Vec3) -> Vec3 | None:
+    n = math.sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2])
+    return (v[0] / n, v[1] / n, v[2] / n) if n > 1e-9 else None
 
 
-def _vec(v: FloatArray) -> Vec3:
-    return (float(v[0]), float(v[1]), float(v[2]))
+def _sub(a: Vec3, b: Vec3) -> Vec3:
+    return (a[0] - b[0], a[1] - b[1], a[2] - b[2])
+
+
+def _cross(a: Vec3, b: Vec3) -> Vec3:
+    return (a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0])
+
+
+def _dot(a: Vec3, b: Vec3) -> float:
+    return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
 
 
 def hand_pose(
@@ -200,31 +207,44 @@ def hand_pose(
         None for a degenerate hand (all landmarks on a point or a line).
     """
     pts, size = scene_points(landmarks, aspect, ws)
-    tip = 0.5 * (pts[THUMB_TIP] + pts[INDEX_TIP])
-    palm_dir = _unit(pts[MIDDLE_MCP] - pts[WRIST])
-    finger_dir = _unit(tip - pts[INDEX_MCP])
+    # A few 3-vectors: plain float arithmetic is several times faster than numpy here.
+    wrist, thumb, index_mcp, index_tip, middle_mcp, pinky_mcp = (
+        (p[0], p[1], p[2])
+        for p in pts[[WRIST, THUMB_TIP, INDEX_MCP, INDEX_TIP, MIDDLE_MCP, PINKY_MCP]].tolist()
+    )
+    tip = (
+        0.5 * (thumb[0] + index_tip[0]),
+        0.5 * (thumb[1] + index_tip[1]),
+        0.5 * (thumb[2] + index_tip[2]),
+    )
+    palm_dir = _unit(_sub(middle_mcp, wrist))
     if palm_dir is None:
         return None
-    axis = _unit(palm_dir + finger_dir) if finger_dir is not None else palm_dir
-    if axis is None:
-        axis = palm_dir
-    back = np.cross(pts[PINKY_MCP] - pts[WRIST], pts[INDEX_MCP] - pts[WRIST])
+    finger_dir = _unit(_sub(tip, index_mcp))
+    axis = palm_dir
+    if finger_dir is not None:
+        f, p = finger_dir, palm_dir
+        axis = _unit((p[0] + f[0], p[1] + f[1], p[2] + f[2])) or palm_dir
+    back = _cross(_sub(pinky_mcp, wrist), _sub(index_mcp, wrist))
     if hand == "left":
-        back = -back
-    normal = _unit(back - np.dot(back, axis) * axis)
+        back = (-back[0], -back[1], -back[2])
+    d = _dot(back, axis)
+    normal = _unit((back[0] - d * axis[0], back[1] - d * axis[1], back[2] - d * axis[2]))
     if normal is None:
         return None
     if roll_offset_deg:
         r = math.radians(roll_offset_deg)
-        normal = normal * math.cos(r) + np.cross(axis, normal) * math.sin(r)
-    return HandPose(
-        _vec(tip),
-        _vec(axis),
-        _vec(normal),
-        grip_ratio(to_iso(landmarks, aspect)),
-        size,
-        pts,
-    )
+        c, sn = math.cos(r), math.sin(r)
+        an = _cross(axis, normal)
+        normal = (
+            normal[0] * c + an[0] * sn,
+            normal[1] * c + an[1] * sn,
+            normal[2] * c + an[2] * sn,
+        )
+    # Grip from image distances (the scene scale is uniform, so the ratio is the same).
+    span = math.dist(middle_mcp, wrist)
+    ratio = math.dist(thumb, index_tip) / span if span > 1e-9 else math.inf
+    return HandPose(tip, axis, normal, ratio, size, pts)
 
 
 class GripHysteresis:

@@ -96,7 +96,7 @@ class FrameResult:
 def raw_landmarks(landmarks: FloatArray) -> tuple[float, ...]:
     """The 63 numbers stored in :attr:`Sample.raw` (x, y, z interleaved, rounded)."""
     flat = np.round(np.asarray(landmarks, dtype=np.float64).reshape(-1), RAW_DECIMALS)
-    return tuple(float(v) for v in flat)
+    return tuple(flat.tolist())
 
 
 def landmarks_from_raw(raw: Sequence[float]) -> FloatArray:
