@@ -36,6 +36,9 @@ from sim.tracking.hand import FloatArray, HandObservation
 from sim.tracking.pose import Workspace
 from sim.tracking.tracker import Detector, HandTracker, TrackerConfig
 
+_BATCH_S = 0.02
+"""Offline, the capture thread and the consumer wake every this often, not every frame."""
+
 
 @dataclass(frozen=True, slots=True)
 class InputSpec:
@@ -258,7 +261,7 @@ class CameraSource:
         self._detector: Detector = detector
         self.image_size = self._grabber.size
         self.tracker = HandTracker(self.config, self.image_size, workspace, roll_offset_deg)
-        self._frames: queue.Queue[_Frame | _End] = queue.Queue(maxsize=1 if realtime else 8)
+        self._frames: queue.Queue[_Frame | _End] = queue.Queue(maxsize=1 if realtime else 16)
         self._out: queue.Queue[Sample] = queue.Queue()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -322,15 +325,17 @@ class CameraSource:
         """Every Sample, blocking until the source ends (offline use; call :meth:`start`
         first)."""
         while True:
-            try:
-                yield self._out.get(timeout=0.05)
+            got = self.poll()
+            yield from got  # type: ignore[misc]
+            if got:
                 continue
-            except queue.Empty:
-                pass
             if self._done.is_set() and self._out.empty():
                 return
             if not any(th.is_alive() for th in self._threads) and self._out.empty():
                 return
+            # Collect in batches: waking for every frame would take the GIL from
+            # MediaPipe's callbacks once a frame and slow the tracker by several percent.
+            time.sleep(_BATCH_S)
 
     def latest_frame(self) -> FrameView | None:
         """The newest tracked frame with its landmarks (None before the first)."""
@@ -372,6 +377,13 @@ class CameraSource:
                 self.frames_dropped += 1
             return
         while not self._stop.is_set():
+            # Offline: refill the queue in batches once it has drained to half, rather
+            # than waking for every frame the tracker takes (see items()).
+            if isinstance(item, _Frame) and self._frames.full():
+                while self._frames.qsize() > self._frames.maxsize // 2:
+                    if self._stop.is_set():
+                        return
+                    time.sleep(_BATCH_S)
             try:
                 self._frames.put(item, timeout=0.05)
                 return
