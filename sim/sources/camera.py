@@ -270,6 +270,7 @@ class CameraSource:
         self._smoother = PoseSmoother()
         self._display: Sample | None = None
         self._done = threading.Event()
+        self._closed = False
         self.latencies_s: deque[float] = deque(maxlen=100_000)
         """Capture-to-Sample latency of each tracked frame, s (newest last)."""
         self.frames_read = 0
@@ -304,6 +305,9 @@ class CameraSource:
 
     def close(self) -> None:
         """Stop the threads and release the camera and the tracker (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
         self._stop.set()
         for th in self._threads:
             th.join(timeout=5.0)

@@ -54,6 +54,8 @@ class MediaPipeHands:
 
     def detect(self, rgb: np.ndarray) -> list[HandObservation]:
         """Every hand in ``rgb`` ((h, w, 3) uint8 RGB, C-contiguous)."""
+        if self._hands is None:
+            raise RuntimeError("the hand detector is closed")
         res = self._hands.process(rgb)
         if not res.multi_hand_landmarks:
             return []
@@ -73,4 +75,7 @@ class MediaPipeHands:
         return out
 
     def close(self) -> None:
-        self._hands.close()
+        """Release MediaPipe's graph (idempotent)."""
+        if self._hands is not None:
+            self._hands.close()
+            self._hands = None

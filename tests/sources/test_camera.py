@@ -270,3 +270,16 @@ def test_open_live_source_never_raises_for_a_missing_device() -> None:
     src.close()
     bare = open_live_source("video")  # chosen on the start screen without a file
     assert bare.error is not None and "video:PATH" in bare.error
+
+
+def test_close_twice_and_before_start() -> None:
+    class Strict(FakeDetector):  # like MediaPipe: closing twice is an error
+        def close(self) -> None:
+            assert not self.closed, "closed twice"
+            self.closed = True
+
+    d = Strict()
+    src = CameraSource("video:f.mp4", grabber=FakeGrabber(3), detector=d)
+    src.close()
+    src.close()
+    assert d.closed and src.finished and src.poll() == []
