@@ -427,8 +427,10 @@ class CameraSource:
                     play0, ts0 = now, ts
                 if self.realtime:
                     due = play0 + (ts - ts0)
+                    # One sleep to the frame's time (every wake-up costs the tracker
+                    # a GIL hand-off); at most 0.1 s so that close() is prompt.
                     while not self._stop.is_set() and time.monotonic() < due:
-                        time.sleep(min(0.01, max(due - time.monotonic(), 0.0)))
+                        time.sleep(min(0.1, max(due - time.monotonic(), 0.0)))
                     t_cap = due
                     t_s = due - self._t0
                 else:
