@@ -141,7 +141,10 @@ class CvCapture:
         if first is None:
             cap.release()
             raise UserError(what if self.is_video else f"camera {spec.device} gives no frames")
-        self._pending: tuple[np.ndarray, float | None] | None = (first, ts)
+        # A video replays its first frame; a camera's would be stale by start().
+        self._pending: tuple[np.ndarray, float | None] | None = (
+            (first, ts) if self.is_video else None
+        )
         self.size = (int(first.shape[1]), int(first.shape[0]))
 
     def read(self) -> tuple[np.ndarray | None, float | None]:
