@@ -7,6 +7,7 @@ same class, so a recording re-scores to exactly what the trainee saw.
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -44,15 +45,24 @@ class Pipeline:
     noise_floor_mm : float
         Tracker noise floor in the tremor band (mm RMS), from calibration; 0 for mouse and
         scripted input.
+
+    Notes
+    -----
+    Every rate comes from the samples themselves, never from a nominal setting: a 25 fps
+    camera and a 60 Hz mouse both get a tremor band of 4-12 Hz at their own rate. The live
+    tremor filter is designed once the first ``RATE_PROBE`` intervals have been seen (the
+    median interval), so the same samples always give the same live values.
     """
+
+    RATE_PROBE = 8
 
     def __init__(self, scenario: Scenario, noise_floor_mm: float = 0.0) -> None:
         self.scenario = scenario
         self.noise_floor_mm = noise_floor_mm
         self.task = make_task(scenario)
         self.state = self.task.initial()
-        fb = scenario.feedback
-        self._tremor = StreamingTremor(scenario.sample_rate_hz, fb.tremor_window_s, noise_floor_mm)
+        self._tremor: StreamingTremor | None = None
+        self._intervals: list[float] = []
         self._speed = StreamingSpeed()
         self.cues_engine = CueEngine(scenario)
         self.samples: list[Sample] = []
@@ -103,11 +113,21 @@ class Pipeline:
 
     def _view(self, s: Sample) -> LiveView:
         if s.tracked:
-            if self._last_tracked_t is not None and s.t_s - self._last_tracked_t > MAX_GAP_S:
-                self._tremor.reset()
+            last = self._last_tracked_t
+            if last is not None and s.t_s - last > MAX_GAP_S:
+                if self._tremor is not None:
+                    self._tremor.reset()
                 self._speed.reset()
+            elif last is not None and self._tremor is None and s.t_s > last:
+                self._intervals.append(s.t_s - last)
+                if len(self._intervals) == self.RATE_PROBE:
+                    self._tremor = StreamingTremor(
+                        1.0 / statistics.median(self._intervals),
+                        self.scenario.feedback.tremor_window_s,
+                        self.noise_floor_mm,
+                    )
             self._last_tracked_t = s.t_s
-            tremor = self._tremor.update(s.tip_mm)
+            tremor = self._tremor.update(s.tip_mm) if self._tremor is not None else 0.0
             speed = self._speed.update(s.t_s, s.tip_mm)
         else:
             tremor, speed = 0.0, 0.0
@@ -170,7 +190,7 @@ class Pipeline:
             t = np.fromiter((s.t_s for s in self.samples), dtype=np.float64, count=n)
             pos = np.array([s.tip_mm for s in self.samples], dtype=np.float64)
             tr = np.fromiter((s.tracked for s in self.samples), dtype=bool, count=n)
-            mm = motion_metrics(t, pos, tr, self.noise_floor_mm, self.scenario.sample_rate_hz)
+            mm = motion_metrics(t, pos, tr, self.noise_floor_mm)  # at the samples' own rate
             values.update(mm.as_dict())
         total = values.get("total_time_s", 0.0)
         if self.scenario.task == "venipuncture":

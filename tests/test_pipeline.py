@@ -126,3 +126,20 @@ def test_core_imports_no_window_camera_or_gl_code():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_a_25_fps_camera_gets_its_tremor_measured_at_its_own_rate(sut):
+    """Webcam-rate samples: final and live tremor both see the true 4-12 Hz band."""
+    import math
+
+    fs, rms, hz = 25.0, 1.0, 10.0
+    p = Pipeline(sut)
+    amp = rms * math.sqrt(2.0)
+    for i in range(int(8 * fs)):
+        t = i / fs
+        p.feed(Sample(t, (amp * math.sin(2 * math.pi * hz * t), 20.0, 0.0)))
+    r = p.result()
+    assert r.metric("tremor_rms_mm").value == pytest.approx(rms, rel=0.1)
+    assert abs(r.metric("tremor_peak_hz").value - hz) <= 0.5
+    assert p.view is not None and p.view.tremor_mm == pytest.approx(rms, rel=0.2)
+    assert "hold_steady" in [c.rule for c in p.cues]

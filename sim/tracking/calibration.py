@@ -45,9 +45,8 @@ def noise_floor_mm(t_s: FloatArray, tip_mm: FloatArray, rate_hz: float | None = 
     tip_mm : (n, 3) float array
         Raw tip positions, mm.
     rate_hz : float, optional
-        Rate to resample to before filtering. Pass the rate the tremor metric uses (the
-        scenario's ``sample_rate_hz``), so that floor and metric are measured alike;
-        default: the stretch's own median rate.
+        Rate to resample to before filtering; default, and what the tremor metric uses: the
+        stretch's own median rate, so that floor and metric are measured alike.
 
     Returns
     -------
@@ -193,7 +192,7 @@ def calibrate_hold(
     hand : {"right", "left"}
         The driving hand.
     rate_hz : float, optional
-        Rate of the tremor metric (scenario ``sample_rate_hz``), see :func:`noise_floor_mm`.
+        Rate to measure the floor at; default the samples' own, see :func:`noise_floor_mm`.
     """
     t = np.asarray(t_s, dtype=np.float64)
     lm = np.asarray(landmarks, dtype=np.float64)
@@ -244,7 +243,7 @@ class CalibrationSession:
     max_motion_mm : float
         How far the tip may wander from where the hold started (in ``base``'s mm).
     rate_hz : float, optional
-        Rate of the tremor metric (scenario ``sample_rate_hz``).
+        Rate to measure the floor at; default the samples' own.
     """
 
     def __init__(

@@ -149,7 +149,6 @@ def run_track(
             tracker.aspect,
             tracker.workspace,
             config.dominant,
-            scenario.sample_rate_hz,
         )
         if math.isnan(cal.noise_floor_mm):
             raise UserError(f"{video}: calibration hold too short (needs at least 1 s)")
