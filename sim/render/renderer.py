@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from OpenGL import GL
 
-from sim.core.records import Vec3
+from sim.core.records import Sample, Vec3
 from sim.core.scenario import Scenario, VenipunctureGeometry
 from sim.render import gl as glu
 from sim.render import meshes as mz
@@ -324,6 +324,55 @@ class Renderer:
                 mesh = sm.cached(key, lambda: mz.stitches(placed))
                 if mesh is not None:
                     self._draw(mesh, vp, ident)
+
+    def draw_instrument(
+        self,
+        scenario: Scenario,
+        sample: Sample,
+        camera: OrbitCamera | None = None,
+        alpha: float = 1.0,
+    ) -> None:
+        """Draw one more instrument (needle or syringe, and the needle driver when the
+        scenario has one) at ``sample``'s pose over what is already in the framebuffer.
+
+        Used for the expert ghost in a replay. Below ``alpha`` 1 it is drawn translucent:
+        constant-alpha blending and no depth writes, so it neither hides nor is hidden by
+        the trainee's own instrument, but the scene's surfaces still occlude it.
+
+        Parameters
+        ----------
+        scenario : Scenario
+            The scenario being drawn (selects the meshes).
+        sample : Sample
+            The instrument's pose (read only).
+        camera : OrbitCamera, optional
+            The camera the scene was drawn with; defaults to
+            :func:`~sim.render.scene.default_camera` of the scenario.
+        alpha : float
+            Opacity, 0-1.
+        """
+        sm = self.scene(scenario)
+        camera = camera or default_camera(scenario)
+        vp = camera.view_projection(self.size)
+        GL.glUseProgram(self.mesh_prog)
+        GL.glUniform3f(self._u_light, *LIGHT)
+        GL.glUniform3f(self._u_eye, *camera.eye())
+        GL.glUniform4f(self._u_vein, 0.0, 1.0, 0.0, 0.0)
+        GL.glEnable(GL.GL_DEPTH_TEST)
+        translucent = alpha < 1.0
+        if translucent:
+            GL.glDepthMask(GL.GL_FALSE)
+            GL.glEnable(GL.GL_BLEND)
+            GL.glBlendColor(0.0, 0.0, 0.0, max(float(alpha), 0.0))
+            GL.glBlendFunc(GL.GL_CONSTANT_ALPHA, GL.GL_ONE_MINUS_CONSTANT_ALPHA)
+        model = needle_frame(sample)
+        self._draw(sm.instrument, vp @ model, model)
+        if sm.driver is not None:
+            held = driver_frame(model, sm.grasp)
+            self._draw(sm.driver, vp @ held, held)
+        if translucent:
+            GL.glDepthMask(GL.GL_TRUE)
+            GL.glDisable(GL.GL_BLEND)
 
     def _draw(
         self,

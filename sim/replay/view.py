@@ -10,13 +10,12 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 from OpenGL import GL
 
 from sim.core.records import Sample
 from sim.render.hud import draw_help, draw_hud
-from sim.render.renderer import Renderer, driver_frame
-from sim.render.scene import DrawOptions, Frame, OrbitCamera, default_camera, needle_frame
+from sim.render.renderer import Renderer
+from sim.render.scene import DrawOptions, Frame, OrbitCamera, default_camera
 from sim.replay.panel import PanelModel, draw_panel, panel_height
 from sim.replay.timeline import Derived, GhostAlignment, Timeline, phase_starts
 
@@ -62,7 +61,6 @@ class ReplayView:
         self.align: GhostAlignment | None = None
         if ghost is not None:
             self.align = GhostAlignment(phase_starts(timeline), phase_starts(ghost), ghost.end_s)
-        self._ghost_u: dict[str, int] = {}
 
     def reset_camera(self) -> None:
         self.camera = default_camera(self.scenario)
@@ -155,29 +153,4 @@ class ReplayView:
 
     def _draw_ghost(self, sample: Sample) -> None:
         """The ghost's instrument, translucent (constant-alpha blending, no depth writes)."""
-        r = self.renderer
-        sm = r.scene(self.scenario)
-        prog = r.mesh_prog
-        GL.glUseProgram(prog)
-        if not self._ghost_u:
-            self._ghost_u = {
-                n: GL.glGetUniformLocation(prog, n) for n in ("u_mvp", "u_model", "u_hl")
-            }
-        u = self._ghost_u
-        vp = self.camera.view_projection(self.size)
-        GL.glEnable(GL.GL_DEPTH_TEST)
-        GL.glDepthMask(GL.GL_FALSE)
-        GL.glEnable(GL.GL_BLEND)
-        GL.glBlendColor(0.0, 0.0, 0.0, GHOST_ALPHA)
-        GL.glBlendFunc(GL.GL_CONSTANT_ALPHA, GL.GL_ONE_MINUS_CONSTANT_ALPHA)
-        GL.glUniform1f(u["u_hl"], 0.0)
-        model = needle_frame(sample)
-        parts = [(sm.instrument, model)]
-        if sm.driver is not None:
-            parts.append((sm.driver, driver_frame(model, sm.grasp)))
-        for mesh, m in parts:
-            GL.glUniformMatrix4fv(u["u_mvp"], 1, GL.GL_TRUE, np.ascontiguousarray(vp @ m))
-            GL.glUniformMatrix4fv(u["u_model"], 1, GL.GL_TRUE, np.ascontiguousarray(m))
-            mesh.draw()
-        GL.glDepthMask(GL.GL_TRUE)
-        GL.glDisable(GL.GL_BLEND)
+        self.renderer.draw_instrument(self.scenario, sample, self.camera, GHOST_ALPHA)
