@@ -43,24 +43,19 @@ def segments(
     list of slice
         Each slice selects one run of at least 2 samples.
     """
-    n = len(t_s)
-    out: list[slice] = []
-    start = None
-    for i in range(n):
-        if not tracked[i]:
-            if start is not None and i - start >= 2:
-                out.append(slice(start, i))
-            start = None
-            continue
-        if start is None:
-            start = i
-        elif t_s[i] - t_s[i - 1] > max_gap_s:
-            if i - start >= 2:
-                out.append(slice(start, i))
-            start = i
-    if start is not None and n - start >= 2:
-        out.append(slice(start, n))
-    return out
+    t = np.asarray(t_s, dtype=np.float64)
+    tr = np.asarray(tracked, dtype=bool)
+    n = len(t)
+    if n == 0:
+        return []
+    broken = np.diff(t) > max_gap_s
+    opens = np.ones(n, dtype=bool)  # a run may start here: first sample, or after a break
+    opens[1:] = ~tr[:-1] | broken
+    closes = np.ones(n, dtype=bool)  # a run may end here: last sample, or before a break
+    closes[:-1] = ~tr[1:] | broken
+    starts = np.flatnonzero(tr & opens)
+    ends = np.flatnonzero(tr & closes) + 1
+    return [slice(int(a), int(b)) for a, b in zip(starts, ends) if b - a >= 2]
 
 
 def path_length_mm(pos_mm: FloatArray) -> float:
@@ -115,19 +110,18 @@ def movement_count(
     A movement starts when the speed rises above ``threshold_mm_s`` and ends when it falls
     below ``release_mm_s`` (hysteresis), as in PerkTutor.
     """
-    count = 0
-    moving = False
-    start = 0
-    for i, v in enumerate(speed):
-        if not moving and v > threshold_mm_s:
-            moving, start = True, i
-        elif moving and v < release_mm_s:
-            moving = False
-            if (i - start) / rate_hz >= min_duration_s:
-                count += 1
-    if moving and (len(speed) - start) / rate_hz >= min_duration_s:
-        count += 1
-    return count
+    v = np.asarray(speed, dtype=np.float64)
+    if len(v) == 0:
+        return 0
+    # Hysteresis without a Python loop: each sample takes the state of the last threshold
+    # crossing at or before it (+1 above ``threshold``, -1 below ``release``).
+    mark = np.where(v > threshold_mm_s, 1, np.where(v < release_mm_s, -1, 0))
+    idx = np.where(mark != 0, np.arange(len(v)), 0)
+    np.maximum.accumulate(idx, out=idx)
+    moving = (mark[idx] == 1).astype(np.int8)
+    edges = np.diff(np.concatenate(([0], moving, [0])))
+    durations = (np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)) / rate_hz
+    return int(np.sum(durations >= min_duration_s))
 
 
 def idle_time_s(

@@ -165,3 +165,24 @@ def test_vectorised_detrend_matches_scipy():
     np.testing.assert_allclose(
         m._detrend_linear(seg), signal.detrend(seg, axis=-1, type="linear"), atol=1e-9
     )
+
+
+def _movement_count_loop(speed, rate_hz, thr=50.0, rel=40.0, min_s=0.2):
+    """The PerkTutor rule written as the plain loop it is, to check the vectorised one."""
+    count, moving, start = 0, False, 0
+    for i, v in enumerate(speed):
+        if not moving and v > thr:
+            moving, start = True, i
+        elif moving and v < rel:
+            moving = False
+            count += (i - start) / rate_hz >= min_s
+    if moving and (len(speed) - start) / rate_hz >= min_s:
+        count += 1
+    return count
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.floats(0, 120), min_size=0, max_size=300))
+def test_vectorised_movement_count_matches_the_rule(speeds):
+    v = np.repeat(np.array(speeds, dtype=float), 3)  # runs of equal speeds, as in real data
+    assert m.movement_count(v, 30.0) == _movement_count_loop(v, 30.0)
