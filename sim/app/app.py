@@ -4,7 +4,10 @@
 iteration (events, update, draw, flip), so tests can drive the real app frame by frame with
 injected pygame events and a stepped clock. Screens:
 
-- :class:`StartScreen`: pick the scenario and input, type a trainee id, exam mode.
+- :class:`StartScreen`: pick the scenario, input and dominant hand, type a trainee id,
+  exam mode.
+- :class:`CalibrationScreen`: for a tracked input (webcam, video), the guided still-hand
+  hold before the session (tracker noise floor and workspace mapping); skippable.
 - :class:`PracticeScreen`: the session: polls the live source, feeds a
   :class:`~sim.storage.session.SessionRecorder`, draws the scene and the coaching HUD.
 - :class:`ResultsScreen`: score, pass/fail, critical errors, every metric, what to work on,
@@ -16,14 +19,15 @@ from __future__ import annotations
 import functools
 import math
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pygame
 
-from sim.app.inputs import input_kinds, make_source
+from sim.app.inputs import HANDS, input_kinds, make_source
 from sim.app.paths import new_recording_path
 from sim.app.sound import Sounds
 from sim.core.records import Action, ActionKind
@@ -37,6 +41,9 @@ from sim.render.renderer import Renderer
 from sim.render.scene import DrawOptions, default_camera, frame_from_pipeline
 from sim.sources import LiveSource
 from sim.storage.session import SessionRecorder
+
+if TYPE_CHECKING:
+    from sim.tracking.calibration import CalibrationResult
 
 ACCENT: RGBA = (0.45, 0.72, 1.0, 1.0)
 
@@ -72,6 +79,8 @@ class Settings:
     input_spec: str = "mouse"
     trainee: str = "anonymous"
     exam: bool = False
+    hand: str = "right"
+    """The trainee's dominant hand (the one a tracked input follows): right or left."""
 
 
 class Screen(Protocol):
@@ -93,7 +102,7 @@ class App:
         Window size, pixels.
     settings : Settings, optional
         Start a practice session right away; otherwise the start screen shows.
-    trainee, input_spec, exam
+    trainee, input_spec, exam, hand
         Defaults for the start screen.
     clock : callable
         Monotonic seconds; tests pass a stepped clock (and ``realtime=False``).
@@ -113,6 +122,7 @@ class App:
         trainee: str = "anonymous",
         input_spec: str = "mouse",
         exam: bool = False,
+        hand: str = "right",
         clock: Callable[[], float] = time.monotonic,
         realtime: bool = True,
         sound: bool = True,
@@ -129,20 +139,54 @@ class App:
         self._pacer = pygame.time.Clock()
         self.running = True
         self.recordings: list[Path] = []
-        self.defaults = Settings(_first_scenario(settings), input_spec, trainee, exam)
-        self.screen: Screen
+        self.defaults = Settings(_first_scenario(settings), input_spec, trainee, exam, hand)
+        self.screen: Screen = StartScreen(self, self.defaults)
         if settings is not None:
-            self.screen = PracticeScreen(self, settings)
-        else:
-            self.screen = StartScreen(self, self.defaults)
+            App.start_practice(self, settings)
 
     # --- transitions ----------------------------------------------------------------------
     def show_start(self, settings: Settings | None = None) -> None:
         self.screen = StartScreen(self, settings or self.defaults)
 
+    def station_id(self) -> str:
+        """The station id stored in recordings ("" outside station mode)."""
+        return ""
+
     def start_practice(self, settings: Settings) -> None:
+        """Start a session with ``settings``: a tracked input (one with a tracker to
+        calibrate) goes through the :class:`CalibrationScreen` first; the mouse, or an
+        input that failed to open (the practice screen shows why and offers the mouse),
+        starts the :class:`PracticeScreen` at once."""
         self.defaults = settings
-        self.screen = PracticeScreen(self, settings)
+        if settings.input_spec.split(":", 1)[0] == "mouse":
+            self.screen = PracticeScreen(self, settings)
+            return
+        sc = settings.scenario
+        source = make_source(
+            settings.input_spec,
+            sc,
+            camera=functools.partial(default_camera, sc),
+            size=lambda: self.renderer.size,
+            clock=self.clock,
+            hand=settings.hand,
+        )
+        if callable(getattr(source, "apply_calibration", None)):
+            self.screen = CalibrationScreen(self, settings, source)
+        else:
+            self.screen = PracticeScreen(self, settings, source=source)
+
+    def begin_session(
+        self,
+        settings: Settings,
+        source: LiveSource | None = None,
+        calibration: CalibrationResult | None = None,
+        source_t0: float | None = None,
+    ) -> None:
+        """The practice screen with an already running (and maybe calibrated) source; see
+        :class:`PracticeScreen`."""
+        self.screen = PracticeScreen(
+            self, settings, source=source, calibration=calibration, source_t0=source_t0
+        )
 
     def show_results(
         self, settings: Settings, result: ScoreResult, path: Path, complete: bool
@@ -214,7 +258,7 @@ class _Clickable:
 
 class StartScreen:
     """Choose a scenario (Up/Down or click), an input (Left/Right), type a trainee id,
-    toggle exam mode (F2), Enter to start, Esc to quit."""
+    toggle exam mode (F2) and the dominant hand (F3), Enter to start, Esc to quit."""
 
     def __init__(self, app: App, defaults: Settings) -> None:
         self.app = app
@@ -232,6 +276,7 @@ class StartScreen:
         self.input_spec = defaults.input_spec
         self.trainee = defaults.trainee if defaults.trainee != "anonymous" else ""
         self.exam = defaults.exam
+        self.hand = defaults.hand if defaults.hand in HANDS else "right"
         self.clicks = _Clickable()
         pygame.key.start_text_input()
 
@@ -239,8 +284,15 @@ class StartScreen:
         kind = self.inputs[self.input_index]
         spec = self.input_spec if self.input_spec.split(":", 1)[0] == kind else kind
         return Settings(
-            self.scenarios[self.index], spec, self.trainee.strip() or "anonymous", self.exam
+            self.scenarios[self.index],
+            spec,
+            self.trainee.strip() or "anonymous",
+            self.exam,
+            self.hand,
         )
+
+    def toggle_hand(self) -> None:
+        self.hand = "left" if self.hand == "right" else "right"
 
     def start(self) -> None:
         if self.scenarios:
@@ -263,6 +315,8 @@ class StartScreen:
                 self.input_index = (self.input_index + 1) % len(self.inputs)
             elif k == pygame.K_F2:
                 self.exam = not self.exam
+            elif k == pygame.K_F3:
+                self.toggle_hand()
             elif k == pygame.K_BACKSPACE:
                 self.trainee = self.trainee[:-1]
         elif event.type == pygame.TEXTINPUT:
@@ -330,7 +384,18 @@ class StartScreen:
         self.clicks.add(
             (x0, y - 4 * s, 600 * s, 28 * s), lambda: setattr(self, "exam", not self.exam)
         )
-        y += 60 * s
+        y += 40 * s
+        b.text("Dominant hand  (F3)", x0, y, 17, ACCENT)
+        xx = x0 + 220 * s
+        for hand in HANDS:
+            tw = b.text_width(hand, 17) + 28 * s
+            rect = (xx, y - 4 * s, tw, 30 * s)
+            b.rect(*rect, (0.20, 0.30, 0.45, 1.0) if hand == self.hand else PANEL)
+            b.text(hand, xx + 14 * s, y, 17, WHITE)
+            self.clicks.add(rect, functools.partial(setattr, self, "hand", hand))
+            xx += tw + 10 * s
+        b.text("(the hand a webcam follows)", xx + 6 * s, y + 2 * s, 14, MUTED)
+        y += 50 * s
         start = (w / 2 - 120 * s, y, 240 * s, 50 * s)
         b.rect(*start, (0.16, 0.55, 0.30, 1.0))
         b.text("Start  (Enter)", w / 2, y + 12 * s, 22, WHITE, anchor="centre")
@@ -346,38 +411,260 @@ class StartScreen:
         r.draw_batch(b)
 
 
+# --- calibration screen -------------------------------------------------------------------
+CALIBRATION_DONE_S = 1.0
+"""How long the calibration screen shows its result before the session starts, s."""
+
+
+class CalibrationScreen:
+    """The guided calibration of a tracked input, before the session (nothing is recorded
+    yet).
+
+    The camera view fills most of the window; every polled Sample goes to a
+    :class:`~sim.tracking.calibration.CalibrationSession`, whose instruction and progress
+    are shown with a progress bar. When the still hold is done the calibrated workspace
+    and roll offset are applied to the source and, after :data:`CALIBRATION_DONE_S`, the
+    session starts with the measured noise floor. Keys: S skips the calibration (noise
+    floor 0, marked "skipped" in the recording), M continues with the mouse, Esc goes
+    back to the start screen. A camera that fails is shown with the offer of the mouse.
+
+    Parameters
+    ----------
+    app : App
+        The window.
+    settings : Settings
+        The session to start afterwards.
+    source : LiveSource
+        A tracked source (with ``tracker``, ``config``, ``apply_calibration`` and
+        ``calibration_header``), not started yet.
+    """
+
+    def __init__(self, app: App, settings: Settings, source: Any) -> None:
+        from sim.tracking.calibration import CalibrationSession
+
+        self.app = app
+        self.settings = settings
+        self.source = source
+        self.session = CalibrationSession(
+            source.tracker.aspect,
+            source.tracker.workspace,
+            source.config.dominant,
+            rate_hz=settings.scenario.sample_rate_hz,
+        )
+        self.status = self.session.status
+        self.result: CalibrationResult | None = None
+        self.tracked = False  # the newest Sample had the hand
+        self.done = False
+        self._done_at: float | None = None
+        self._view: tuple[float, Any] | None = None  # (frame time, camera view image)
+        pygame.key.stop_text_input()
+        self.t0 = app.clock()
+        source.start(self.t0)
+
+    def handle(self, event: Any) -> None:
+        if event.type != pygame.KEYDOWN or self.done:
+            return
+        if event.key == pygame.K_ESCAPE:
+            self._leave()
+            self.app.show_start(self.settings)
+        elif event.key == pygame.K_s and self.source.error is None:
+            self._start_session(None)
+        elif event.key == pygame.K_m:
+            self._leave()
+            self.app.begin_session(replace(self.settings, input_spec="mouse"))
+
+    def update(self) -> None:
+        if self.done:
+            return
+        if self.result is None:
+            for item in self.source.poll():
+                if isinstance(item, Action):
+                    continue
+                self.tracked = bool(item.tracked)
+                self.status = self.session.update(item)
+                if self.session.result is not None:
+                    self.result = self.session.result
+                    # poses from the next frame on are in the calibrated workspace
+                    self.source.apply_calibration(
+                        self.result.workspace, self.result.roll_offset_deg
+                    )
+                    self._done_at = self.app.clock()
+                    break
+        elif self._done_at is not None and self.app.clock() - self._done_at >= CALIBRATION_DONE_S:
+            self._start_session(self.result)
+
+    def _start_session(self, result: CalibrationResult | None) -> None:
+        self.done = True
+        self.app.begin_session(self.settings, self.source, result, source_t0=self.t0)
+
+    def _leave(self) -> None:
+        self.done = True
+        self.source.close()
+
+    def close(self) -> None:
+        """The window was closed: nothing was recorded yet; release the camera."""
+        if not self.done:
+            self._leave()
+
+    def draw(self) -> None:
+        r = self.app.renderer
+        r.clear((0.10, 0.12, 0.16))
+        w, h = r.size
+        s = h / 720.0
+        b = r.new_batch()
+        b.text(
+            f"Calibration  ·  {self.settings.scenario.title}  ·  {self.settings.hand} hand",
+            w / 2,
+            14 * s,
+            22,
+            WHITE,
+            anchor="centre",
+        )
+        # the camera view, as large as fits between the title and the instructions
+        view_w, view_h = int(w * 0.62), int(h - 230 * s)
+        vx, vy = (w - view_w) / 2, 50 * s
+        fv = self.source.latest_frame()
+        if fv is not None:
+            fh, fw = fv.rgb.shape[:2]
+            width = max(64, min(view_w, int(view_h * fw / fh)))
+            if self._view is None or self._view[0] != fv.t_s or self._view[1].shape[1] != width:
+                from sim.tracking.overlay import camera_view
+
+                self._view = (fv.t_s, camera_view(fv.rgb, fv.landmarks, fv.others, width=width))
+        else:
+            b.rect(vx, vy, view_w, view_h, PANEL)
+            b.text("starting the camera...", w / 2, vy + view_h / 2, 17, MUTED, anchor="centre")
+        y = 50 * s + view_h + 14 * s
+        err = self.source.error
+        if err:
+            for line in b.wrap(err, 17, w - 80 * s):
+                b.text(line, w / 2, y, 17, WARN, anchor="centre")
+                y += 24 * s
+            b.text(
+                "M: continue with the mouse  ·  Esc: back to the start screen",
+                w / 2,
+                y + 6 * s,
+                17,
+                WHITE,
+                anchor="centre",
+            )
+        else:
+            col = GOOD if self.result is not None else WHITE
+            b.text(b.fit(self.status.message, 22, w - 80 * s), w / 2, y, 22, col, anchor="centre")
+            y += 36 * s
+            bar = (w / 2 - 300 * s, y, 600 * s, 16 * s)
+            b.rect(*bar, PANEL)
+            b.rect(bar[0], bar[1], bar[2] * min(max(self.status.progress, 0.0), 1.0), bar[3], col)
+            b.frame(*bar, 1.5, ACCENT)
+            y += 28 * s
+            if fv is not None and not self.tracked and self.result is None:
+                b.text("hand not visible", w / 2, y, 17, BAD, anchor="centre")
+        b.text(
+            "Hold the needle still, bevel up, where you want to work: this measures the "
+            "camera's jitter (not counted as tremor) and sets your working space.",
+            w / 2,
+            h - 62 * s,
+            14,
+            MUTED,
+            anchor="centre",
+        )
+        b.text(
+            "S: skip calibration  ·  M: use the mouse  ·  Esc: back",
+            w / 2,
+            h - 36 * s,
+            14,
+            MUTED,
+            anchor="centre",
+        )
+        r.draw_batch(b)
+        if self._view is not None and fv is not None:
+            image = self._view[1]
+            r.draw_image(image, (w - image.shape[1]) / 2, vy)
+
+
 # --- practice screen ----------------------------------------------------------------------
 class PracticeScreen:
-    """A session: live source -> recorder (pipeline) -> scene and HUD."""
+    """A session: live source -> recorder (pipeline) -> scene and HUD.
 
-    def __init__(self, app: App, settings: Settings) -> None:
+    Parameters
+    ----------
+    app : App
+        The window.
+    settings : Settings
+        Scenario, input, trainee, exam mode, dominant hand.
+    source : LiveSource, optional
+        A source already opened (and, with ``source_t0``, already running: the
+        calibration screen hands its camera over); default: a new one for
+        ``settings.input_spec``.
+    calibration : CalibrationResult, optional
+        The calibration applied to a tracked ``source``: its noise floor goes to the
+        pipeline (tremor metric) and the recording header. A tracked source without one
+        was not calibrated (noise floor 0, header ``calibration.status`` "skipped").
+    source_t0 : float, optional
+        The ``app.clock()`` time a running ``source`` was started with. Its sample times
+        are shifted to this session's start, and samples from before it are dropped.
+    """
+
+    def __init__(
+        self,
+        app: App,
+        settings: Settings,
+        *,
+        source: LiveSource | None = None,
+        calibration: CalibrationResult | None = None,
+        source_t0: float | None = None,
+    ) -> None:
         self.app = app
         self.settings = settings
         sc = settings.scenario
         self.camera = default_camera(sc)
-        self.pipeline = Pipeline(sc)
-        self.source = self._make_source(settings.input_spec)
+        floor = calibration.noise_floor_mm if calibration is not None else 0.0
+        self.pipeline = Pipeline(sc, noise_floor_mm=floor)
+        self.source = source if source is not None else self._make_source(settings.input_spec)
         self.path = new_recording_path(sc.id, settings.trainee)
-        # a tracked source says how its poses were derived (stored in the header)
-        header_of = getattr(self.source, "calibration_header", None)
-        calibration = header_of(self.pipeline.noise_floor_mm) if callable(header_of) else None
+        self.session_id = str(uuid.uuid4())
         self.recorder = SessionRecorder(
             self.pipeline,
             self.path,
             trainee=settings.trainee,
+            station=app.station_id(),
             input_kind=self.source.input_kind,
-            calibration=calibration,
-            meta={"exam": settings.exam, "input_spec": settings.input_spec},
+            calibration=self._calibration_header(calibration),
+            meta={
+                "session_id": self.session_id,
+                "exam": settings.exam,
+                "input_spec": settings.input_spec,
+                "hand": settings.hand,
+            },
         )
         app.recordings.append(self.path)
         self.help = False
         self.help_lines = HELP_SUTURING if sc.task == "suturing" else HELP_VENIPUNCTURE
         self.t0 = app.clock()
-        self.source.start(self.t0)
+        # sample times of a source started earlier (calibration) minus this: session time
+        self._offset = 0.0
+        if source is not None and source_t0 is not None:
+            self._offset = self.t0 - source_t0
+        else:
+            self.source.start(self.t0)
         self._orbit = False
         self.done = False
         self._pip: tuple[float, Any] | None = None  # (frame time, image) of the camera view
         pygame.key.stop_text_input()
+
+    def _calibration_header(self, calibration: CalibrationResult | None) -> dict[str, Any] | None:
+        """The header's ``calibration`` block: how a tracked source derived its poses, and
+        whether it was calibrated (None for an untracked source such as the mouse)."""
+        header_of = getattr(self.source, "calibration_header", None)
+        if not callable(header_of):
+            return None
+        if calibration is None:
+            return {**header_of(0.0), "status": "skipped"}
+        return {
+            **calibration.as_header(),
+            **header_of(calibration.noise_floor_mm),
+            "status": "calibrated",
+        }
 
     def _make_source(self, spec: str) -> LiveSource:
         return make_source(
@@ -386,6 +673,7 @@ class PracticeScreen:
             camera=lambda: self.camera,
             size=lambda: self.app.renderer.size,
             clock=self.app.clock,
+            hand=self.settings.hand,
         )
 
     def now(self) -> float:
@@ -403,6 +691,11 @@ class PracticeScreen:
 
     def _feed_source(self) -> None:
         for item in self.source.poll():
+            if self._offset:
+                t = round(item.t_s - self._offset, 6)
+                if t < 0.0:
+                    continue  # captured before the session started (during calibration)
+                item = replace(item, t_s=t)
             self._feed(item)
             if self.pipeline.finished:
                 break
@@ -428,6 +721,7 @@ class PracticeScreen:
                 self.source.close()
                 self.source = self._make_source("mouse")
                 self.source.start(self.t0)
+                self._offset = 0.0
                 return
             if self._camera_key(k):
                 return

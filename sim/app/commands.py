@@ -22,16 +22,19 @@ def parse_size(text: str) -> tuple[int, int]:
 
 
 def _cmd_practice(args: argparse.Namespace) -> int:
-    from sim.app.inputs import check_spec
+    from sim.app.inputs import check_hand, check_spec
     from sim.core.scenario import find_scenario
 
     size = parse_size(args.size)
     check_spec(args.input)
+    hand = check_hand(args.hand)
     scenario = find_scenario(args.scenario) if args.scenario else None
     from sim.app.app import App, Settings
 
     settings = (
-        Settings(scenario, args.input, args.trainee, args.exam) if scenario is not None else None
+        Settings(scenario, args.input, args.trainee, args.exam, hand)
+        if scenario is not None
+        else None
     )
     app = App(
         size,
@@ -39,6 +42,7 @@ def _cmd_practice(args: argparse.Namespace) -> int:
         trainee=args.trainee,
         input_spec=args.input,
         exam=args.exam,
+        hand=hand,
         sound=not args.no_sound,
     )
     status = app.run()
@@ -85,6 +89,12 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--input", default="mouse", help="input device (default: mouse)")
     p.add_argument("--trainee", default="anonymous", help="trainee id stored in the recording")
+    p.add_argument(
+        "--hand",
+        default="right",
+        metavar="left|right",
+        help="dominant hand, the one a webcam or video input follows (default: right)",
+    )
     p.add_argument(
         "--exam", action="store_true", help="exam mode: no cues or guides, only the result"
     )

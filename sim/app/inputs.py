@@ -33,12 +33,14 @@ def _mouse(
     return MouseSource(scenario, camera, size, clock)
 
 
-def _camera(spec: str, scenario: Scenario, **_: Any) -> LiveSource:
-    # Webcam or video hand tracking (sim.sources.camera). A device that cannot be opened
-    # gives a source whose ``error`` says why, so the app offers the mouse.
+def _camera(spec: str, scenario: Scenario, *, hand: str = "right", **_: Any) -> LiveSource:
+    # Webcam or video hand tracking (sim.sources.camera), following the dominant hand. A
+    # device that cannot be opened gives a source whose ``error`` says why, so the app
+    # offers the mouse.
     from sim.sources.camera import open_live_source
+    from sim.tracking.tracker import TrackerConfig
 
-    return open_live_source(spec)
+    return open_live_source(spec, TrackerConfig(dominant=check_hand(hand)))
 
 
 BUILDERS: dict[str, Builder] = {"mouse": _mouse, "webcam": _camera, "video": _camera}
@@ -58,6 +60,17 @@ def check_spec(spec: str) -> str:
     return kind
 
 
+HANDS = ("right", "left")
+"""The dominant-hand choices (the hand a tracked input follows)."""
+
+
+def check_hand(hand: str) -> str:
+    """``hand`` if it is ``right`` or ``left``; :class:`UserError` otherwise."""
+    if hand not in HANDS:
+        raise UserError(f"unknown hand '{hand}' (expected right or left)")
+    return hand
+
+
 def make_source(spec: str, scenario: Scenario, **context: Any) -> LiveSource:
     """A live source for ``spec`` (``"mouse"``...).
 
@@ -70,6 +83,7 @@ def make_source(spec: str, scenario: Scenario, **context: Any) -> LiveSource:
     **context
         What builders may need: ``camera`` (callable returning the current
         :class:`OrbitCamera`), ``size`` (callable returning the window size), ``clock``
-        (monotonic seconds).
+        (monotonic seconds), ``hand`` (the dominant hand a tracked input follows:
+        ``"right"``, the default, or ``"left"``).
     """
     return BUILDERS[check_spec(spec)](spec, scenario, **context)

@@ -86,6 +86,10 @@ class StationApp(App):
         self.screen = screen
         self._results_since = None
 
+    def station_id(self) -> str:
+        """This station's id (stored in every recording's header)."""
+        return self.config.station_id
+
     def start_practice(self, settings: Settings) -> None:
         if isinstance(self.screen, ResultsScreen) and self.config.exam_mode:
             self.show_start()  # an exam is one attempt: no retry

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 import pygame
 
 from sim.core.scenario import find_scenario
@@ -28,17 +31,23 @@ class Driver:
         size: tuple[int, int] = (960, 540),
         exam: bool = False,
         input_spec: str = "mouse",
+        clock: Callable[[], float] | None = None,
+        hand: str = "right",
     ) -> None:
         from sim.app.app import App, Settings
 
-        self.clock = SteppedClock()
+        self.clock = clock or SteppedClock()  # real time (time.monotonic) for a camera
         settings = (
-            Settings(find_scenario(scenario), input_spec, "e2e-test", exam) if scenario else None
+            Settings(find_scenario(scenario), input_spec, "e2e-test", exam, hand)
+            if scenario
+            else None
         )
         self.app = App(
             size,
             settings,
             trainee="e2e-test",
+            input_spec=input_spec,
+            hand=hand,
             clock=self.clock,
             realtime=False,
             sound=True,
@@ -52,7 +61,10 @@ class Driver:
 
     def frames(self, n: int) -> None:
         for _ in range(n):
-            self.clock.t += 1.0 / RATE
+            if isinstance(self.clock, SteppedClock):
+                self.clock.t += 1.0 / RATE
+            else:  # a real clock: let the camera's threads run
+                time.sleep(1.0 / RATE)
             self.app.frame()
 
     def seconds(self, s: float) -> None:

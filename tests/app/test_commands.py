@@ -137,3 +137,7 @@ def test_render_needs_no_display_settings(recording: Path, tmp_path: Path) -> No
     )
     assert r.returncode == 0, r.stderr
     assert out.stat().st_size > 1000
+
+
+def test_unknown_hand() -> None:
+    one_clear_line(procsim("practice", "venipuncture", "--hand", "middle"), "unknown hand")

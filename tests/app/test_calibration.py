@@ -1,0 +1,210 @@
+"""The guided calibration of a tracked input in the real app: a video of a still real hand
+(a photo with fresh camera noise in every frame) played as the camera, driven through the
+calibration screen into the session; skipping it, leaving it, and a camera that fails."""
+
+from __future__ import annotations
+
+import math
+import statistics
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pygame = pytest.importorskip("pygame")
+
+from sim.storage.recording import load_recording  # noqa: E402
+from sim.tracking.pose import DEFAULT_CENTRE_MM, Workspace  # noqa: E402
+from tests.app.driver import Driver  # noqa: E402
+from tests.tracking.conftest import STILL_PHOTO, need_file, need_mediapipe  # noqa: E402
+
+FPS = 25.0
+
+
+def still_hand_video(path: Path, seconds: float, seed: int = 1) -> Path:
+    """A video of a still hand: the real photo with fresh pixel noise in every frame."""
+    import cv2
+
+    img = cv2.imread(str(need_file(STILL_PHOTO)))
+    img = cv2.resize(img, (480, round(480 * img.shape[0] / img.shape[1]) // 2 * 2))
+    base = img.astype(np.int16)
+    rng = np.random.default_rng(seed)
+    out = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), FPS, img.shape[1::-1])
+    try:
+        for _ in range(round(seconds * FPS)):
+            noise = rng.integers(-6, 7, size=base.shape, dtype=np.int16)
+            out.write(np.clip(base + noise, 0, 255).astype(np.uint8))
+    finally:
+        out.release()
+    return path
+
+
+@pytest.fixture(scope="module")
+def hold_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """8 s: the 5 s calibration hold, and a little of the session after it."""
+    need_mediapipe()
+    return still_hand_video(tmp_path_factory.mktemp("video") / "hold.mp4", 8.0)
+
+
+@pytest.fixture(scope="module")
+def short_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """1.5 s: the video ends (the camera fails) before the hold is done."""
+    need_mediapipe()
+    return still_hand_video(tmp_path_factory.mktemp("video") / "short.mp4", 1.5, seed=2)
+
+
+@pytest.fixture()
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("PROCSIM_DATA_DIR", str(tmp_path / "data"))
+    return tmp_path / "data"
+
+
+@pytest.fixture()
+def quit_display() -> Iterator[None]:
+    yield
+    pygame.display.quit()
+
+
+def run_until(d: Driver, done: object, limit_s: float = 30.0) -> None:
+    """Run real-time frames until ``done()`` (a generous limit only against hanging)."""
+    end = time.monotonic() + limit_s
+    while not done():  # type: ignore[operator]
+        assert time.monotonic() < end, "gave up waiting"
+        d.frames(1)
+
+
+def recordings(data_dir: Path) -> list[Path]:
+    return sorted((data_dir / "recordings").glob("*.jsonl"))
+
+
+def test_calibration_measures_the_noise_floor_and_maps_the_workspace(
+    hold_video: Path, data_dir: Path, quit_display: None
+) -> None:
+    from sim.app.app import CalibrationScreen, PracticeScreen, ResultsScreen
+
+    d = Driver("venipuncture", input_spec=f"video:{hold_video}", clock=time.monotonic)
+    cal = d.screen
+    assert isinstance(cal, CalibrationScreen)
+    source = cal.source
+    seen: list[tuple[float, str]] = []
+
+    def holding() -> bool:
+        seen.append((cal.status.progress, cal.status.message))
+        return 0.3 < cal.status.progress < 0.9
+
+    run_until(d, holding)
+    assert "Hold still" in seen[-1][1]
+    assert not recordings(data_dir)  # nothing is recorded during calibration
+    # the camera view fills much of the window (not the flat background)
+    img = d.app.renderer.capture().astype(int)
+    h, w = img.shape[:2]
+    bg = np.array([0.10, 0.12, 0.16]) * 255
+    centre = img[h // 4 : h // 2, w // 3 : 2 * w // 3]
+    assert (np.abs(centre - bg).sum(axis=2) > 30).mean() > 0.9
+    run_until(d, lambda: isinstance(d.screen, PracticeScreen))
+    assert cal.result is not None
+    practice = d.screen
+    assert practice.source is source  # the calibrated camera goes on into the session
+    floor = practice.pipeline.noise_floor_mm
+    assert floor == cal.result.noise_floor_mm
+    assert 0.02 < floor < 3.0  # tracker jitter: a fraction of a millimetre
+    run_until(d, lambda: len(practice.pipeline.samples) >= 10)
+    d.key(pygame.K_ESCAPE)
+    assert isinstance(d.screen, ResultsScreen)
+    rec = load_recording(practice.path)
+    header = rec.header
+    c = header["calibration"]
+    assert c["status"] == "calibrated"
+    assert c["noise_floor_mm"] == floor and rec.noise_floor_mm == floor
+    assert c["workspace"] == cal.result.workspace.as_dict() != Workspace().as_dict()
+    assert c["hold_s"] >= 5.0 and c["image_size"][0] == 480
+    assert header["input"] == "video" and header["meta"]["hand"] == "right"
+    # session time starts at the session, not at the calibration
+    samples = rec.samples
+    assert len(samples) >= 10 and 0.0 <= samples[0].t_s < 1.0
+    assert all(b.t_s > a.t_s for a, b in zip(samples, samples[1:]))
+    # the held hand now puts the needle at the working point, 20 mm above the task site
+    tips = [s.tip_mm for s in samples if s.tracked]
+    assert len(tips) >= 0.8 * len(samples)
+    median = [statistics.median(p[i] for p in tips) for i in range(3)]
+    assert math.dist(median, DEFAULT_CENTRE_MM) < 10.0, median
+
+
+def test_skipping_calibration_records_no_noise_floor(
+    hold_video: Path, data_dir: Path, quit_display: None
+) -> None:
+    from sim.app.app import CalibrationScreen, PracticeScreen
+
+    d = Driver("venipuncture", input_spec=f"video:{hold_video}", clock=time.monotonic)
+    assert isinstance(d.screen, CalibrationScreen)
+    run_until(d, lambda: d.screen.status.progress > 0.0)
+    d.key(pygame.K_s)
+    practice = d.screen
+    assert isinstance(practice, PracticeScreen)
+    assert practice.pipeline.noise_floor_mm == 0.0
+    run_until(d, lambda: len(practice.pipeline.samples) >= 3)
+    d.key(pygame.K_ESCAPE)
+    c = load_recording(practice.path).header["calibration"]
+    assert c["status"] == "skipped" and c["noise_floor_mm"] == 0.0
+    assert c["workspace"] == Workspace().as_dict()  # the uncalibrated mapping
+
+
+def test_escape_goes_back_and_m_switches_to_the_mouse(
+    hold_video: Path, data_dir: Path, quit_display: None
+) -> None:
+    from sim.app.app import CalibrationScreen, PracticeScreen, StartScreen
+    from sim.app.mouse import MouseSource
+
+    d = Driver(None, input_spec=f"video:{hold_video}", clock=time.monotonic)
+    assert isinstance(d.screen, StartScreen)
+    d.key(pygame.K_F3)  # the dominant hand: left
+    assert d.screen.settings().hand == "left"
+    d.key(pygame.K_RETURN)
+    cal = d.screen
+    assert isinstance(cal, CalibrationScreen)
+    assert cal.source.config.dominant == "left"  # the tracker follows the left hand
+    d.key(pygame.K_ESCAPE)
+    assert isinstance(d.screen, StartScreen)
+    cal.source.poll()
+    assert cal.source.finished  # the camera is released
+    assert d.screen.settings().hand == "left"  # the start screen keeps the choice
+    d.key(pygame.K_RETURN)
+    assert isinstance(d.screen, CalibrationScreen)
+    d.key(pygame.K_m)
+    assert isinstance(d.screen, PracticeScreen)
+    assert isinstance(d.screen.source, MouseSource)
+    d.frames(3)
+    d.key(pygame.K_ESCAPE)
+    (path,) = recordings(data_dir)  # one session, recorded with the mouse
+    header = load_recording(path).header
+    assert header["input"] == "mouse" and header["calibration"] == {"noise_floor_mm": 0.0}
+
+
+def test_a_camera_failing_during_calibration_is_shown_and_the_mouse_offered(
+    short_video: Path, data_dir: Path, quit_display: None
+) -> None:
+    from sim.app.app import CalibrationScreen, PracticeScreen
+    from sim.app.mouse import MouseSource
+
+    d = Driver("venipuncture", input_spec=f"video:{short_video}", clock=time.monotonic)
+    cal = d.screen
+    assert isinstance(cal, CalibrationScreen)
+    run_until(d, lambda: cal.source.error is not None)
+    d.frames(1)
+    assert "video ended" in cal.source.error and cal.result is None
+    img = d.app.renderer.capture().astype(int)
+    h = img.shape[0]
+    band = img[int(h * 0.6) :, :, :].reshape(-1, 3)
+    amber = (band[:, 0] > 200) & (band[:, 1] > 130) & (band[:, 2] < 90)
+    assert amber.sum() > 200  # the error line under the camera view
+    d.key(pygame.K_s)  # nothing to skip to: the camera is gone
+    assert d.screen is cal
+    d.key(pygame.K_m)
+    assert isinstance(d.screen, PracticeScreen)
+    assert isinstance(d.screen.source, MouseSource)
+    d.key(pygame.K_t)
+    d.point_at((-14.0, 0.0, 0.0))
+    d.seconds(0.3)
+    assert len(d.screen.pipeline.samples) > 5  # the session goes on with the mouse
