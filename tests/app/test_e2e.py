@@ -5,6 +5,7 @@ screen, and recordings that re-score to what the trainee was shown."""
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -45,7 +46,8 @@ def test_venipuncture_from_start_screen_to_results(data_dir: Path, quit_display:
     while d.screen.settings().scenario.id != "venipuncture":
         d.key(pygame.K_DOWN)
     d.key(pygame.K_RETURN)
-    assert isinstance(d.screen, PracticeScreen)
+    practice = d.screen
+    assert isinstance(practice, PracticeScreen)
     d.frames(5)
     d.key(pygame.K_h)  # help overlay on and off again
     assert d.screen.help
@@ -73,6 +75,10 @@ def test_venipuncture_from_start_screen_to_results(data_dir: Path, quit_display:
     assert path.parent == data_dir / "recordings" and "trainee-7" in path.name
     rec = load_recording(path)
     assert rec.complete and rec.header["trainee"] == "trainee-7" and rec.header["input"] == "mouse"
+    # a session id of its own (the session store keys the session by it); not a station
+    assert rec.header["meta"]["session_id"] == str(uuid.UUID(practice.session_id))
+    assert rec.header["station"] == ""
+    assert rec.header["calibration"] == {"noise_floor_mm": 0.0}  # the mouse needs none
     again = rescore(path)
     assert again.matches
     assert json.dumps(again.result.as_dict(), sort_keys=True, default=str) == json.dumps(

@@ -12,6 +12,7 @@ pygame = pytest.importorskip("pygame")
 
 from sim.lab.config import StationConfig, load_config  # noqa: E402
 from sim.lab.store import Lab, Store  # noqa: E402
+from sim.storage.recording import load_recording  # noqa: E402
 
 
 class Stepped:
@@ -71,12 +72,17 @@ def test_a_trainee_turn(data_dir: Path, tmp_path: Path, quit_display: None) -> N
         assert app.screen is start
         _type(app, "t-<b>9</b>", clock)
         _key(app, pygame.K_RETURN, clock)
-        assert isinstance(app.screen, PracticeScreen)
+        practice = app.screen
+        assert isinstance(practice, PracticeScreen)
         _frames(app, clock, 30)
         _key(app, pygame.K_RETURN, clock)  # finish at once
         _frames(app, clock, 2)
         assert isinstance(app.screen, ResultsScreen)
-        assert len(app.stored) == 1
+        # the recording says where and which session it was; the store keys it by that id
+        header = load_recording(practice.path).header
+        assert header["station"] == "lab-3"
+        assert header["meta"]["session_id"] == practice.session_id
+        assert app.stored == [practice.session_id]
         assert app._sync_thread is not None
         app._sync_thread.join(timeout=30)
         assert app.last_sync is not None and app.last_sync.pushed == 1
@@ -91,6 +97,7 @@ def test_a_trainee_turn(data_dir: Path, tmp_path: Path, quit_display: None) -> N
     for url in (local, remote):
         with Store(url) as s:
             (row,) = s.find()
+            assert row.id == practice.session_id
             assert row.trainee_id == "t-<b>9</b>" and row.station_id == "lab-3"
             assert row.scenario == "venipuncture" and row.input_kind == "mouse"
 

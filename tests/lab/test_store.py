@@ -186,3 +186,14 @@ def test_server_dropping_mid_sync(
                 recordings[key].read_bytes()
             )
             assert json.loads(remote.export(sid).row["result_json"])["score"] == (stored[sid].score)
+
+
+def test_session_id_prefers_the_app_s_header_id(recordings: dict[str, Path]) -> None:
+    data = recordings["exp1"].read_bytes()
+    derived = st.session_id_for({"meta": {}}, data)  # an old recording: from its bytes
+    assert derived == st.session_id_for({}, data) == session_from_recording(recordings["exp1"]).id
+    assert derived != st.session_id_for({}, recordings["exp2"].read_bytes())
+    app_id = "0b7c61a4-5e43-4f7e-9d1c-2a6f0e1d9b3c"
+    assert st.session_id_for({"meta": {"session_id": app_id}}, data) == app_id
+    assert st.session_id_for({"session_id": app_id.upper()}, data) == app_id
+    assert st.session_id_for({"meta": {"session_id": "not-a-uuid"}}, data) == derived
