@@ -23,12 +23,15 @@ from tests.tracking.conftest import STILL_PHOTO, need_file, need_mediapipe  # no
 FPS = 25.0
 
 
-def still_hand_video(path: Path, seconds: float, seed: int = 1) -> Path:
-    """A video of a still hand: the real photo with fresh pixel noise in every frame."""
+def still_hand_video(path: Path, seconds: float, seed: int = 1, hand: bool = True) -> Path:
+    """A video of a still hand: the real photo with fresh pixel noise in every frame
+    (``hand`` False: only the photo's background colour, no hand)."""
     import cv2
 
     img = cv2.imread(str(need_file(STILL_PHOTO)))
     img = cv2.resize(img, (480, round(480 * img.shape[0] / img.shape[1]) // 2 * 2))
+    if not hand:
+        img[:] = img[5, 5]
     base = img.astype(np.int16)
     rng = np.random.default_rng(seed)
     out = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), FPS, img.shape[1::-1])
@@ -208,3 +211,24 @@ def test_a_camera_failing_during_calibration_is_shown_and_the_mouse_offered(
     d.point_at((-14.0, 0.0, 0.0))
     d.seconds(0.3)
     assert len(d.screen.pipeline.samples) > 5  # the session goes on with the mouse
+
+
+def test_no_hand_in_view_says_so_and_does_not_start(
+    tmp_path: Path, data_dir: Path, quit_display: None
+) -> None:
+    from sim.app.app import CalibrationScreen
+
+    need_mediapipe()
+    video = still_hand_video(tmp_path / "empty.mp4", 1.2, seed=3, hand=False)
+    d = Driver("venipuncture", input_spec=f"video:{video}", clock=time.monotonic)
+    cal = d.screen
+    assert isinstance(cal, CalibrationScreen)
+    run_until(d, lambda: cal.source.latest_frame() is not None)
+    d.frames(3)
+    assert cal.status.progress == 0.0 and "Show your hand" in cal.status.message
+    img = d.app.renderer.capture().astype(int).reshape(-1, 3)
+    red = (img[:, 0] > 200) & (img[:, 1] < 90) & (img[:, 2] < 90)
+    assert red.sum() > 500  # the red frame and "hand not visible"
+    run_until(d, lambda: cal.source.error is not None)  # the video ends: still no session
+    d.frames(2)
+    assert d.screen is cal and not recordings(data_dir)
