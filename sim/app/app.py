@@ -43,7 +43,7 @@ from sim.sources import LiveSource
 from sim.storage.session import SessionRecorder
 
 if TYPE_CHECKING:
-    from sim.tracking.calibration import CalibrationResult
+    from sim.tracking.calibration import CalibrationResult, CalibrationSession
 
 ACCENT: RGBA = (0.45, 0.72, 1.0, 1.0)
 
@@ -440,17 +440,10 @@ class CalibrationScreen:
     """
 
     def __init__(self, app: App, settings: Settings, source: Any) -> None:
-        from sim.tracking.calibration import CalibrationSession
-
         self.app = app
         self.settings = settings
         self.source = source
-        self.session = CalibrationSession(
-            source.tracker.aspect,
-            source.tracker.workspace,
-            source.config.dominant,
-            rate_hz=settings.scenario.sample_rate_hz,
-        )
+        self.session = self._new_session()
         self.status = self.session.status
         self.result: CalibrationResult | None = None
         self.tracked = False  # the newest Sample had the hand
@@ -460,6 +453,17 @@ class CalibrationScreen:
         pygame.key.stop_text_input()
         self.t0 = app.clock()
         source.start(self.t0)
+
+    def _new_session(self) -> CalibrationSession:
+        from sim.tracking.calibration import CalibrationSession
+
+        src = self.source
+        return CalibrationSession(
+            src.tracker.aspect,
+            src.tracker.workspace,
+            src.config.dominant,
+            rate_hz=self.settings.scenario.sample_rate_hz,
+        )
 
     def handle(self, event: Any) -> None:
         if event.type != pygame.KEYDOWN or self.done:
@@ -482,14 +486,21 @@ class CalibrationScreen:
                     continue
                 self.tracked = bool(item.tracked)
                 self.status = self.session.update(item)
-                if self.session.result is not None:
-                    self.result = self.session.result
-                    # poses from the next frame on are in the calibrated workspace
-                    self.source.apply_calibration(
-                        self.result.workspace, self.result.roll_offset_deg
+                result = self.session.result
+                if result is None:
+                    continue
+                if not math.isfinite(result.noise_floor_mm):
+                    # no usable tip positions in the hold: hold again
+                    self.session = self._new_session()
+                    self.status = replace(
+                        self.session.status, message="Hand not measured: hold still again"
                     )
-                    self._done_at = self.app.clock()
-                    break
+                    continue
+                self.result = result
+                # poses from the next frame on are in the calibrated workspace
+                self.source.apply_calibration(result.workspace, result.roll_offset_deg)
+                self._done_at = self.app.clock()
+                break
         elif self._done_at is not None and self.app.clock() - self._done_at >= CALIBRATION_DONE_S:
             self._start_session(self.result)
 
