@@ -458,12 +458,8 @@ class CalibrationScreen:
         from sim.tracking.calibration import CalibrationSession
 
         src = self.source
-        return CalibrationSession(
-            src.tracker.aspect,
-            src.tracker.workspace,
-            src.config.dominant,
-            rate_hz=self.settings.scenario.sample_rate_hz,
-        )
+        # the floor at the camera's own rate, as the tremor metric measures the session
+        return CalibrationSession(src.tracker.aspect, src.tracker.workspace, src.config.dominant)
 
     def handle(self, event: Any) -> None:
         if event.type != pygame.KEYDOWN or self.done:
