@@ -3,7 +3,6 @@
 - :mod:`sim.app.app`: the window, the screen loop and the screens (start, practice, results).
 - :mod:`sim.app.mouse`: mouse and keyboard control of the needle (a live source).
 - :mod:`sim.app.inputs`: the one place that turns an ``--input`` choice into a live source.
-- :mod:`sim.app.paths`: the per-user data folder.
 - :mod:`sim.app.sound`: short sounds for critical events (silent without a sound device).
 - :mod:`sim.app.commands`: the ``practice`` and ``render`` subcommands.
 

@@ -28,11 +28,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 import pygame
 
 from sim.app.inputs import HANDS, input_kinds, make_source
-from sim.app.paths import new_recording_path
 from sim.app.sound import Sounds
 from sim.core.records import Action, ActionKind
 from sim.core.scenario import Scenario, ScenarioError, load_scenario, scenario_paths
 from sim.metrics.scoring import ScoreResult
+from sim.paths import new_recording_path
 from sim.pipeline import Pipeline
 from sim.render import gl as glu
 from sim.render.hud import BAD, GOOD, MUTED, PANEL, WARN, WHITE

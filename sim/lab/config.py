@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sim.errors import UserError
-from sim.lab.paths import data_dir
+from sim.paths import data_dir
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -1,4 +1,4 @@
-"""Where procsim keeps a user's data (recordings, the session store)."""
+"""Where procsim keeps a user's data (recordings, the session store), for every layer."""
 
 from __future__ import annotations
 
