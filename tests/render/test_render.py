@@ -7,7 +7,6 @@ tools/test.sh sets), closed at the end so other modules can make their own.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from dataclasses import replace
 
 import numpy as np
@@ -23,20 +22,6 @@ from sim.render.scene import DrawOptions, Frame, default_camera, frame_from_pipe
 
 SIZE = (640, 360)
 NO_HUD = DrawOptions(hud=False)
-
-
-@pytest.fixture(scope="module")
-def renderer() -> Iterator[object]:
-    from sim.errors import UserError
-    from sim.render.offscreen import offscreen_context
-    from sim.render.renderer import Renderer
-
-    try:
-        offscreen_context(SIZE)
-    except UserError as exc:  # pragma: no cover - machines without OpenGL 3.3
-        pytest.skip(str(exc))
-    yield Renderer(SIZE)
-    pygame.display.quit()
 
 
 def pixel(img: np.ndarray, p: tuple[float, float]) -> np.ndarray:

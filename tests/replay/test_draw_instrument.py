@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -18,20 +17,6 @@ from sim.render.scene import DrawOptions, default_camera, frame_from_pipeline  #
 
 SIZE = (640, 360)
 NO_HUD = DrawOptions(hud=False)
-
-
-@pytest.fixture(scope="module")
-def renderer() -> Iterator[Any]:
-    from sim.errors import UserError
-    from sim.render.offscreen import offscreen_context
-    from sim.render.renderer import Renderer
-
-    try:
-        offscreen_context(SIZE)
-    except UserError as exc:  # pragma: no cover - machines without OpenGL 3.3
-        pytest.skip(str(exc))
-    yield Renderer(SIZE)
-    pygame.display.quit()
 
 
 @pytest.mark.parametrize("scenario", ["veni", "sut"])
