@@ -36,6 +36,10 @@ def open_window(size: tuple[int, int], title: str = "procsim", hidden: bool = Fa
     """
     import pygame
 
+    if pygame.display.get_init() and pygame.display.get_surface() is not None:
+        # A window is already open (e.g. an offscreen one from an earlier render): start
+        # afresh, as an offscreen EGL surface would otherwise keep its old size.
+        pygame.display.quit()
     try:
         pygame.display.init()
     except pygame.error as exc:
