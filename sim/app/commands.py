@@ -24,7 +24,9 @@ def parse_size(text: str) -> tuple[int, int]:
 def _cmd_practice(args: argparse.Namespace) -> int:
     from sim.app.inputs import check_hand, check_spec
     from sim.core.scenario import find_scenario
+    from sim.render.offscreen import require_display
 
+    require_display("procsim practice")  # before pygame or OpenGL start
     size = parse_size(args.size)
     check_spec(args.input)
     hand = check_hand(args.hand)

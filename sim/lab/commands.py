@@ -230,8 +230,10 @@ def _size(text: str) -> tuple[int, int]:
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
+    from sim.render.offscreen import require_display
     from sim.replay.timeline import Timeline
 
+    require_display("procsim replay")  # before pygame or OpenGL start
     size = _size(args.size)
     tl = Timeline(args.recording)  # reads and checks the files before any window opens
     ghost = Timeline(args.ghost) if args.ghost else None
@@ -275,7 +277,9 @@ def _has_display() -> bool:
 def _cmd_station(args: argparse.Namespace) -> int:
     from sim.lab.config import load_config, local_url, resolve_db_url
     from sim.lab.store import Lab
+    from sim.render.offscreen import require_display
 
+    require_display("procsim station")  # before pygame or OpenGL start
     cfg = load_config(args.config)
     size = _size(args.size) if args.size else (1280, 720)
     for sid in (cfg.assigned_scenario, *cfg.scenarios):

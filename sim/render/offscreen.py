@@ -31,6 +31,30 @@ def use_offscreen_if_headless() -> None:
         os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 
 
+def require_display(command: str) -> None:
+    """Before an interactive window opens: fail with one line on a machine without a display.
+
+    On Linux with neither X (``DISPLAY``) nor Wayland (``WAYLAND_DISPLAY``) there is nowhere
+    to show a window, unless the user chose an SDL video driver (``offscreen`` for tests and
+    automation; then OpenGL must go through EGL, which this sets up). Must run before pygame
+    or OpenGL start.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return
+    driver = os.environ.get("SDL_VIDEODRIVER", "")
+    if not driver:
+        raise UserError(
+            f"no display: {command} opens a window and needs a desktop session (neither "
+            "DISPLAY nor WAYLAND_DISPLAY is set); to run it without one, set "
+            "SDL_VIDEODRIVER=offscreen PYOPENGL_PLATFORM=egl SDL_AUDIODRIVER=dummy"
+        )
+    if driver == "offscreen":
+        os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
+        os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+
+
 def offscreen_context(size: tuple[int, int] = (64, 64)) -> None:
     """Create a hidden window with an OpenGL 3.3 core context (made current).
 

@@ -141,3 +141,24 @@ def test_render_needs_no_display_settings(recording: Path, tmp_path: Path) -> No
 
 def test_unknown_hand() -> None:
     one_clear_line(procsim("practice", "venipuncture", "--hand", "middle"), "unknown hand")
+
+
+@pytest.mark.parametrize("command", ["practice", "replay", "station"])
+def test_a_window_on_a_machine_without_a_display_is_one_line(command: str, recording: Path) -> None:
+    """No X, no Wayland, no SDL driver chosen: say so and how to run headless."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("display detection is for Linux")
+    env = {
+        k: v for k, v in os.environ.items() if k not in (*OFFSCREEN, "DISPLAY", "WAYLAND_DISPLAY")
+    }
+    env["PYGAME_HIDE_SUPPORT_PROMPT"] = "1"
+    args = [command, str(recording)] if command == "replay" else [command]
+    r = subprocess.run(
+        [sys.executable, "-m", "sim", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    one_clear_line(r, "no display", "SDL_VIDEODRIVER=offscreen")
