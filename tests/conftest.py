@@ -40,3 +40,23 @@ def renderer(request: pytest.FixtureRequest) -> Iterator[Any]:
         pytest.skip(str(exc))
     yield Renderer(size)
     pygame.display.quit()
+
+
+@pytest.fixture()
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty per-user data folder, and no database URL or station config from the
+    environment."""
+    d = tmp_path / "data"
+    monkeypatch.setenv("PROCSIM_DATA_DIR", str(d))
+    monkeypatch.delenv("PROCSIM_DB_URL", raising=False)
+    monkeypatch.delenv("PROCSIM_STATION_CONFIG", raising=False)
+    return d
+
+
+@pytest.fixture()
+def quit_display() -> Iterator[None]:
+    """Close the pygame display after a test that opened a window."""
+    yield
+    import pygame
+
+    pygame.display.quit()

@@ -7,7 +7,6 @@ from __future__ import annotations
 import math
 import statistics
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -56,18 +55,6 @@ def short_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """1.5 s: the video ends (the camera fails) before the hold is done."""
     need_mediapipe()
     return still_hand_video(tmp_path_factory.mktemp("video") / "short.mp4", 1.5, seed=2)
-
-
-@pytest.fixture()
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("PROCSIM_DATA_DIR", str(tmp_path / "data"))
-    return tmp_path / "data"
-
-
-@pytest.fixture()
-def quit_display() -> Iterator[None]:
-    yield
-    pygame.display.quit()
 
 
 def run_until(d: Driver, done: object, limit_s: float = 30.0) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,18 +15,6 @@ pygame = pytest.importorskip("pygame")
 from sim.storage.recording import load_recording  # noqa: E402
 from sim.storage.session import rescore  # noqa: E402
 from tests.app.driver import Driver  # noqa: E402
-
-
-@pytest.fixture()
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("PROCSIM_DATA_DIR", str(tmp_path / "data"))
-    return tmp_path / "data"
-
-
-@pytest.fixture()
-def quit_display() -> Iterator[None]:
-    yield
-    pygame.display.quit()
 
 
 def _surface_y(d: Driver, z: float) -> float:

@@ -48,16 +48,6 @@ def recordings(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     }
 
 
-@pytest.fixture()
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty per-user data folder, and no database URL from the environment."""
-    d = tmp_path / "data"
-    monkeypatch.setenv("PROCSIM_DATA_DIR", str(d))
-    monkeypatch.delenv("PROCSIM_DB_URL", raising=False)
-    monkeypatch.delenv("PROCSIM_STATION_CONFIG", raising=False)
-    return d
-
-
 def _pg_bin(name: str) -> str | None:
     found = shutil.which(name)
     if found:

@@ -3,7 +3,6 @@ the station cleared for the next trainee."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,12 +20,6 @@ class Stepped:
 
     def __call__(self) -> float:
         return self.t
-
-
-@pytest.fixture()
-def quit_display() -> Iterator[None]:
-    yield
-    pygame.display.quit()
 
 
 def _key(app: object, key: int, clock: Stepped) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -29,12 +28,6 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         run_session(Pipeline(sc), ScriptedSource(sc, skill, 5), p, trainee=f"t-{skill}")
         out.append(p)
     return out[0], out[1]
-
-
-@pytest.fixture()
-def quit_display() -> Iterator[None]:
-    yield
-    pygame.display.quit()
 
 
 class Stepped:
