@@ -13,7 +13,8 @@ costs the app. All figures come from one run on the same video.
    for ``poll()``; and capture-to-poll, as seen by the app loop of part 3.
 3. App frame rate with tracking running (the live source on the video played in real time,
    polled every frame, Samples fed to the pipeline and recorder, the picture-in-picture
-   image built for each new camera frame) against without (the same loop fed by a scripted
+   image built for each new camera frame and drawn every frame, as the practice screen
+   does) against without (the same loop fed by a scripted
    source at the video's rate), paced at 60 fps like the app. Two per-frame workloads:
    a fixed slice of Python CPU work (``--workload-ms``, default 5 ms: the app's own
    per-frame Python cost, which is what it spends where a GPU draws), and the real
@@ -117,11 +118,14 @@ class CpuWork:
             x += (i % 7) * 0.5
         return x
 
-    def __call__(self, pipeline: Any, t_s: float) -> None:
+    def __call__(self, pipeline: Any, t_s: float, pip: np.ndarray | None) -> None:
         self._spin(self.n)
 
 
-def make_renderer(size: tuple[int, int], scenario: Any) -> Callable[[Any, float], None] | None:
+Draw = Callable[[Any, float, "np.ndarray | None"], None]
+
+
+def make_renderer(size: tuple[int, int], scenario: Any) -> Draw | None:
     """The app's per-frame drawing (scene + HUD, offscreen), or None without OpenGL."""
     try:
         import pygame
@@ -139,8 +143,11 @@ def make_renderer(size: tuple[int, int], scenario: Any) -> Callable[[Any, float]
     camera = default_camera(scenario)
     options = DrawOptions()
 
-    def draw(pipeline: Any, t_s: float) -> None:
+    def draw(pipeline: Any, t_s: float, pip: np.ndarray | None) -> None:
         renderer.draw(frame_from_pipeline(pipeline, t_s=t_s), options, camera)
+        if pip is not None:  # top right, as the practice screen places it
+            s = size[1] / 720.0
+            renderer.draw_image(pip, size[0] - pip.shape[1] - 16 * s, 14 * s)
         GL.glFinish()
         pygame.display.flip()
 
@@ -149,12 +156,13 @@ def make_renderer(size: tuple[int, int], scenario: Any) -> Callable[[Any, float]
 
 def app_loop(
     seconds: float,
-    draw: Callable[[Any, float], None],
+    draw: Draw,
     scenario: Any,
     video: Path | None,
     config: Any,
     rate_hz: float,
     app_fps: float = 60.0,
+    pip_scale: float = 1.0,
 ) -> dict[str, float]:
     """Run the app's frame loop for ``seconds``; with ``video`` the live camera source
     feeds it, else a scripted source at ``rate_hz``. Returns fps and latencies."""
@@ -180,9 +188,11 @@ def app_loop(
     frames = 0
     poll_lat: list[float] = []
     last_view: FrameView | None = None
+    pip: np.ndarray | None = None
+    pip_width = int(240 * pip_scale)  # the practice screen's picture-in-picture width
     k = 0
     for _ in range(5):  # warm up the drawing
-        draw(pipeline, 0.0)
+        draw(pipeline, 0.0, None)
     t0 = time.monotonic()
     if src is not None:
         src.start(t0)
@@ -206,14 +216,14 @@ def app_loop(
                 poll_lat.append(now - (t0 + s.t_s))
             view = src.latest_frame()
             if view is not None and view is not last_view:
-                camera_view(view.rgb, view.landmarks, view.others, width=320)
+                pip = camera_view(view.rgb, view.landmarks, view.others, width=pip_width)
                 last_view = view
             src.display_sample()
         else:
             while k < len(scripted) and scripted[k].t_s <= t:
                 rec.feed(scripted[k])
                 k += 1
-        draw(pipeline, t)
+        draw(pipeline, t, pip)
         frames += 1
     elapsed = time.monotonic() - t0
     out = {"fps": frames / elapsed, "samples": float(len(pipeline.samples))}
@@ -290,18 +300,18 @@ def main(argv: list[str] | None = None) -> int:
     rate = float(cap.get(cv2.CAP_PROP_FPS)) or 30.0
     cap.release()
     seconds = min(args.app_seconds, len(frames) / rate - 0.5)
-    workloads: list[tuple[str, Callable[[Any, float], None]]] = [
+    w, h = (int(v) for v in args.size.lower().split("x"))
+    workloads: list[tuple[str, Draw]] = [
         (f"cpu {args.workload_ms:g} ms/frame", CpuWork(args.workload_ms))
     ]
     if not args.no_renderer:
-        w, h = (int(v) for v in args.size.lower().split("x"))
         draw = make_renderer((w, h), scenario)
         if draw is not None:
             workloads.append((f"renderer {w}x{h} (llvmpipe)", draw))
     res["app"] = []
     for name, work in workloads:
-        without = app_loop(seconds, work, scenario, None, config, rate, args.app_fps)
-        with_tr = app_loop(seconds, work, scenario, video, config, rate, args.app_fps)
+        without = app_loop(seconds, work, scenario, None, config, rate, args.app_fps, h / 720)
+        with_tr = app_loop(seconds, work, scenario, video, config, rate, args.app_fps, h / 720)
         res["app"].append(
             {
                 "workload": name,

@@ -4,7 +4,8 @@
 ``pygame.font``, into one greyscale image (uploaded once as a texture). :class:`Batch2D`
 collects rectangles, lines, arcs and text as triangles in pixel coordinates (origin top left)
 with texture coordinates and colours, in painting order; the renderer draws a whole batch in
-one call. A white texel in the atlas lets solid shapes and text share the shader.
+one call. Solid shapes carry the texture coordinates :data:`SOLID_UV`, which tell the shader
+to skip the atlas (full coverage), so solid shapes and text share one shader and one call.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ import numpy as np
 RGBA = tuple[float, float, float, float]
 CHARS = "".join(chr(c) for c in range(32, 127)) + "°±·…–—×"
 SIZES = (14, 17, 22, 30, 56)
+#: Texture coordinates of solid shapes: outside the atlas, the UI shader reads no texel
+#: there (full coverage), which spares the software rasteriser a texture fetch per pixel.
+SOLID_UV = (-1.0, -1.0)
 """Font sizes in pixels (at a HUD scale of 1)."""
 
 
@@ -37,7 +41,7 @@ class GlyphAtlas:
     Attributes
     ----------
     image : ndarray, shape (H, W), uint8
-        Coverage (alpha) of every glyph; the top-left 2x2 pixels are white.
+        Coverage (alpha) of every glyph.
     glyphs : dict
         ``(size, char) -> Glyph`` (texture coordinates in 0-1, pixel size = advance x line
         height).
@@ -55,7 +59,7 @@ class GlyphAtlas:
                 surf = font.render(ch, True, (255, 255, 255))
                 alpha = pygame.surfarray.array_alpha(surf).T  # (h, w)
                 rows.append((size, surf.get_width(), alpha, ch))
-        x, y, line_h = 4, 0, 0
+        x, y, line_h = 0, 0, 0
         placed = []
         for size, w, alpha, ch in rows:
             h = alpha.shape[0]
@@ -66,7 +70,6 @@ class GlyphAtlas:
             line_h = max(line_h, h)
         height = 1 << math.ceil(math.log2(y + line_h + 1))
         img = np.zeros((height, width), np.uint8)
-        img[0:2, 0:2] = 255
         self.glyphs: dict[tuple[int, str], Glyph] = {}
         self.line_height: dict[int, int] = {}
         for size, ch, gx, gy, w, h, alpha in placed:
@@ -76,7 +79,6 @@ class GlyphAtlas:
             )
             self.line_height[size] = h
         self.image = img
-        self.white_uv = (1.0 / width, 1.0 / height)
         self._layout_cache: dict[tuple[str, int], tuple[np.ndarray, float]] = {}
 
     def nearest_size(self, px: float) -> int:
@@ -126,7 +128,7 @@ class Batch2D:
         self.scale = scale
         self._chunks: list[np.ndarray] = []
         self._pending: list[float] = []
-        self._wu, self._wv = atlas.white_uv
+        self._wu, self._wv = SOLID_UV
 
     # shapes go into a flat float list (cheap appends); text comes as arrays
     def _flush(self) -> None:

@@ -43,14 +43,22 @@ layout(location = 2) in vec3 a_col;
 layout(location = 3) in float a_aux;
 uniform mat4 u_mvp;
 uniform mat4 u_model;
+uniform vec3 u_light;
+uniform vec3 u_eye;
 out vec3 v_pos;
-out vec3 v_nrm;
+out vec2 v_shade;  // diffuse factor, specular
 out vec3 v_col;
 out float v_aux;
 void main() {
     vec4 wp = u_model * vec4(a_pos, 1.0);
     v_pos = wp.xyz;
-    v_nrm = mat3(u_model) * a_nrm;
+    vec3 n = normalize(mat3(u_model) * a_nrm);
+    vec3 l = normalize(u_light);
+    vec3 e = normalize(u_eye - wp.xyz);
+    float wrap = max((dot(n, l) + 0.25) / 1.25, 0.0);
+    float fill = max(dot(n, normalize(vec3(-0.5, 0.2, 0.8))), 0.0) * 0.18;
+    float spec = pow(max(dot(n, normalize(l + e)), 0.0), 40.0) * 0.22;
+    v_shade = vec2(0.30 + 0.62 * wrap + fill, spec);
     v_col = a_col;
     v_aux = a_aux;
     gl_Position = u_mvp * vec4(a_pos, 1.0);
@@ -60,11 +68,9 @@ void main() {
 MESH_FS = """
 #version 330 core
 in vec3 v_pos;
-in vec3 v_nrm;
+in vec2 v_shade;
 in vec3 v_col;
 in float v_aux;
-uniform vec3 u_light;
-uniform vec3 u_eye;
 uniform vec3 u_hl_color;
 uniform float u_hl;
 uniform vec4 u_vein;       // lateral z, radius, half length, strength (0: no vein)
@@ -72,8 +78,6 @@ uniform float u_vein_top;  // the vein shows only above this y
 out vec4 frag;
 const vec3 VEIN = vec3(0.36, 0.42, 0.62);
 void main() {
-    vec3 n = normalize(v_nrm);
-    if (!gl_FrontFacing) n = -n;
     vec3 base = mix(v_col, u_hl_color, clamp(v_aux * u_hl, 0.0, 1.0));
     if (u_vein.w > 0.0) {
         float lat = abs(v_pos.z - u_vein.x);
@@ -81,12 +85,7 @@ void main() {
         w *= clamp((u_vein.z - abs(v_pos.x)) / 10.0, 0.0, 1.0) * step(u_vein_top, v_pos.y);
         base = mix(base, VEIN, w * u_vein.w);
     }
-    vec3 l = normalize(u_light);
-    float wrap = max((dot(n, l) + 0.25) / 1.25, 0.0);
-    float fill = max(dot(n, normalize(vec3(-0.5, 0.2, 0.8))), 0.0) * 0.18;
-    vec3 h = normalize(l + normalize(u_eye - v_pos));
-    float spec = pow(max(dot(n, h), 0.0), 40.0) * 0.22;
-    frag = vec4(base * (0.30 + 0.62 * wrap + fill) + vec3(spec), 1.0);
+    frag = vec4(base * v_shade.x + vec3(v_shade.y), 1.0);
 }
 """
 
@@ -112,7 +111,8 @@ in vec4 v_col;
 uniform sampler2D u_tex;
 out vec4 frag;
 void main() {
-    frag = vec4(v_col.rgb, v_col.a * texture(u_tex, v_uv).r);
+    float cover = v_uv.x < 0.0 ? 1.0 : texture(u_tex, v_uv).r;  // solid shapes: u < 0
+    frag = vec4(v_col.rgb, v_col.a * cover);
 }
 """
 
@@ -223,6 +223,7 @@ class Renderer:
         GL.glUniform1i(GL.glGetUniformLocation(self.image_prog, "u_tex"), 0)
         self._image_tex: int | None = None
         self._image_shape: tuple[int, ...] = ()
+        self._image_src: np.ndarray | None = None  # the array now in the texture
         self._scenes: dict[str, _SceneMeshes] = {}
         self._fbo: glu.Framebuffer | None = None
         self._identity = np.eye(4, dtype=np.float32)
@@ -359,6 +360,7 @@ class Renderer:
         GL.glUniform3f(self._u_eye, *camera.eye())
         GL.glUniform4f(self._u_vein, 0.0, 1.0, 0.0, 0.0)
         GL.glEnable(GL.GL_DEPTH_TEST)
+        GL.glEnable(GL.GL_CULL_FACE)  # lit per vertex: only front faces are shaded right
         translucent = alpha < 1.0
         if translucent:
             GL.glDepthMask(GL.GL_FALSE)
@@ -370,6 +372,7 @@ class Renderer:
         if sm.driver is not None:
             held = driver_frame(model, sm.grasp)
             self._draw(sm.driver, vp @ held, held)
+        GL.glDisable(GL.GL_CULL_FACE)
         if translucent:
             GL.glDepthMask(GL.GL_TRUE)
             GL.glDisable(GL.GL_BLEND)
@@ -415,27 +418,16 @@ class Renderer:
         ----------
         rgb : ndarray, shape (h, w, 3), uint8
             Top row first (e.g. a camera frame for the picture-in-picture view). Uploaded
-            into one reused texture (``glTexSubImage2D`` while the size stays the same).
+            into one reused texture only when a different array comes than last time, so a
+            camera view redrawn every frame costs one upload per camera frame; pass a new
+            array for new content (an array changed in place is not uploaded again).
         """
-        img = np.ascontiguousarray(rgb, np.uint8)
-        h, w = img.shape[:2]
         GL.glActiveTexture(GL.GL_TEXTURE0)
-        GL.glPixelStorei(GL.GL_UNPACK_ALIGNMENT, 1)
-        if self._image_tex is None or self._image_shape != img.shape:
-            if self._image_tex is None:
-                self._image_tex = int(GL.glGenTextures(1))
-            GL.glBindTexture(GL.GL_TEXTURE_2D, self._image_tex)
-            GL.glTexImage2D(
-                GL.GL_TEXTURE_2D, 0, GL.GL_RGB8, w, h, 0, GL.GL_RGB, GL.GL_UNSIGNED_BYTE, img
-            )
-            GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MIN_FILTER, GL.GL_LINEAR)
-            GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MAG_FILTER, GL.GL_LINEAR)
-            GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_WRAP_S, GL.GL_CLAMP_TO_EDGE)
-            GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_WRAP_T, GL.GL_CLAMP_TO_EDGE)
-            self._image_shape = img.shape
+        if self._image_tex is None or rgb is not self._image_src:
+            self._upload_image(rgb)
         else:
             GL.glBindTexture(GL.GL_TEXTURE_2D, self._image_tex)
-            GL.glTexSubImage2D(GL.GL_TEXTURE_2D, 0, 0, 0, w, h, GL.GL_RGB, GL.GL_UNSIGNED_BYTE, img)
+        h, w = self._image_shape[:2]
         quad = np.array(
             [
                 (x, y, 0, 0),
@@ -454,6 +446,27 @@ class Renderer:
         GL.glUseProgram(self.image_prog)
         GL.glUniformMatrix4fv(self._u_img_proj, 1, GL.GL_TRUE, ortho_pixels(*self.size))
         self.stream.draw(verts)
+
+    def _upload_image(self, rgb: np.ndarray) -> None:
+        img = np.ascontiguousarray(rgb, np.uint8)
+        h, w = img.shape[:2]
+        GL.glPixelStorei(GL.GL_UNPACK_ALIGNMENT, 1)
+        if self._image_tex is None or self._image_shape != img.shape:
+            if self._image_tex is None:
+                self._image_tex = int(GL.glGenTextures(1))
+            GL.glBindTexture(GL.GL_TEXTURE_2D, self._image_tex)
+            GL.glTexImage2D(
+                GL.GL_TEXTURE_2D, 0, GL.GL_RGB8, w, h, 0, GL.GL_RGB, GL.GL_UNSIGNED_BYTE, img
+            )
+            GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MIN_FILTER, GL.GL_LINEAR)
+            GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MAG_FILTER, GL.GL_LINEAR)
+            GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_WRAP_S, GL.GL_CLAMP_TO_EDGE)
+            GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_WRAP_T, GL.GL_CLAMP_TO_EDGE)
+            self._image_shape = img.shape
+        else:
+            GL.glBindTexture(GL.GL_TEXTURE_2D, self._image_tex)
+            GL.glTexSubImage2D(GL.GL_TEXTURE_2D, 0, 0, 0, w, h, GL.GL_RGB, GL.GL_UNSIGNED_BYTE, img)
+        self._image_src = rgb
 
     def clear(self, rgb: tuple[float, float, float] = BACKGROUND) -> None:
         GL.glViewport(0, 0, *self.size)

@@ -237,6 +237,16 @@ def test_draw_image_puts_a_camera_frame_on_screen(renderer, veni) -> None:  # no
     renderer.draw(frame_with(veni), NO_HUD)
     renderer.draw_image(image, 500, 20)
     got = glu.read_pixels(SIZE)
+    # the next frame: the same camera view is drawn again (no new upload), then a new one
+    renderer.draw(frame_with(veni), NO_HUD)
+    renderer.draw_image(image, 500, 20)
+    again = glu.read_pixels(SIZE)
+    newer = image[::-1].copy()
+    renderer.draw(frame_with(veni), NO_HUD)
+    renderer.draw_image(newer, 500, 20)
+    after = glu.read_pixels(SIZE)
     glu.bind_default_framebuffer(SIZE)
     fbo.delete()
     assert np.abs(got[20:80, 500:580].astype(int) - image.astype(int)).max() <= 1
+    assert np.abs(again[20:80, 500:580].astype(int) - image.astype(int)).max() <= 1
+    assert np.abs(after[20:80, 500:580].astype(int) - newer.astype(int)).max() <= 1
