@@ -25,6 +25,7 @@ SEVERITY_RGBA: dict[Severity, RGBA] = {
 WHITE: RGBA = (1.0, 1.0, 1.0, 1.0)
 DARK: RGBA = (0.08, 0.08, 0.1, 1.0)
 PANEL: RGBA = (0.06, 0.07, 0.09, 0.72)
+AIR: RGBA = (0.55, 0.68, 0.80, 1.0)  # the side view above the skin
 MUTED: RGBA = (0.75, 0.78, 0.82, 1.0)
 GOOD: RGBA = (0.25, 0.80, 0.40, 1.0)
 WARN: RGBA = (0.98, 0.70, 0.15, 1.0)
@@ -210,14 +211,19 @@ def draw_side_view(batch: Batch2D, frame: Frame, size: tuple[int, int]) -> None:
     """The live cross-section through the skin at the needle (bottom right)."""
     x, y, w, h = side_view_rect(size)
     s = size[1] / 720.0
-    batch.rect(x - 6 * s, y - 30 * s, w + 12 * s, h + 36 * s, PANEL)
     sec = side_section(frame)
     if sec is None:
+        batch.rect(x - 6 * s, y - 30 * s, w + 12 * s, h + 36 * s, PANEL)
         batch.text("side view", x, y - 26 * s, 14, MUTED)
         return
+    # the panel only round the drawing area, which is painted opaque: on a software
+    # renderer every pixel painted twice costs frame time
+    batch.rect(x - 6 * s, y - 30 * s, w + 12 * s, 30 * s, PANEL)
+    batch.rect(x - 6 * s, y, 6 * s, h, PANEL)
+    batch.rect(x + w, y, 6 * s, h, PANEL)
+    batch.rect(x - 6 * s, y + h, w + 12 * s, 6 * s, PANEL)
     title = f"side view  angle {sec.angle_deg:.0f}°  depth {sec.depth_mm:.1f} mm"
     batch.text(title, x, y - 26 * s, 14, WHITE)
-    batch.rect(x, y, w, h, (0.55, 0.68, 0.80, 1.0))  # air
     _draw_section(batch, sec, frame, (x, y, w, h))
 
 
@@ -255,8 +261,11 @@ def _draw_section(
     bottom_y = np.full_like(xs, min(max(oy - (sec.tissue_bottom_v - cv) * k, y), y + h))
     bottom = np.stack([xs, bottom_y], axis=1)
     if not sec.over_tissue:
+        batch.rect(x, y, w, h, AIR)
         batch.text("the needle is beside the arm", x + 8, y + h - 24, 14, DARK)
-    else:
+    else:  # air above the skin and below the tissue, the layers between (no overdraw)
+        batch.polygon_strip(np.stack([xs, np.full_like(xs, y)], axis=1), top, AIR)
+        batch.polygon_strip(bottom, np.stack([xs, np.full_like(xs, y + h)], axis=1), AIR)
         batch.polygon_strip(dermis, bottom, (0.93, 0.76, 0.62, 1.0))  # subcutaneous tissue
         batch.polygon_strip(top, dermis, (0.80, 0.55, 0.45, 1.0))  # skin
     if len(sec.vein):
