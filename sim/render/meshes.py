@@ -208,8 +208,9 @@ def disc_y(centre: Vec3, radius: float, color: Sequence[float], sides: int = 16)
 def forearm(geo: VenipunctureGeometry, around: int = 96, along: int = 9) -> MeshData:
     """The forearm skin: exactly the task's cylinder, with rounded ends.
 
-    The vein showing through the skin is shaded per pixel (see
-    :func:`vein_tint_params` and the renderer's fragment shader), so the mesh stays coarse.
+    The vein showing through the skin is tinted per pixel (see :func:`vein_tint_params`
+    and the renderer's fragment shader), so the mesh stays coarse; lighting is per vertex,
+    and a cylinder's normals do not change along its length.
     """
     r = geo.arm_radius_mm
     half = geo.arm_length_mm / 2
