@@ -19,10 +19,10 @@ import numpy as np
 RGBA = tuple[float, float, float, float]
 CHARS = "".join(chr(c) for c in range(32, 127)) + "°±·…–—×"
 SIZES = (14, 17, 22, 30, 56)
+"""Font sizes in pixels (at a HUD scale of 1)."""
 #: Texture coordinates of solid shapes: outside the atlas, the UI shader reads no texel
 #: there (full coverage), which spares the software rasteriser a texture fetch per pixel.
 SOLID_UV = (-1.0, -1.0)
-"""Font sizes in pixels (at a HUD scale of 1)."""
 
 
 @dataclass(frozen=True)
