@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sim.errors import read_bytes
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10
@@ -390,13 +392,7 @@ def _cross_check(r: _Reader, geometry: object, tolerances: object, fb: FeedbackS
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate one scenario file."""
     p = Path(path)
-    try:
-        text = p.read_bytes()
-    except FileNotFoundError:
-        raise ScenarioError(f"{p}: no such scenario file") from None
-    except OSError as exc:
-        raise ScenarioError(f"{p}: cannot read ({exc.strerror})") from None
-    return parse_scenario(text, str(p))
+    return parse_scenario(read_bytes(p, "scenario file", ScenarioError), str(p))
 
 
 def scenario_paths(directory: Path = SCENARIO_DIR) -> list[Path]:

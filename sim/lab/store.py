@@ -49,8 +49,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import URL, Connection, Engine, create_engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
-from sim.errors import UserError
-from sim.storage.recording import FORMAT, Recording, RecordingError, _clean, load_recording
+from sim.errors import UserError, read_bytes
+from sim.storage.recording import FORMAT, Recording, RecordingError, _clean, parse_recording
 
 SCHEMA_VERSION = 2
 """Version of the schema this procsim writes (see :data:`MIGRATIONS`)."""
@@ -372,13 +372,8 @@ def session_from_recording(
     recording without one is re-scored.
     """
     p = Path(path)
-    try:
-        data = p.read_bytes()
-    except FileNotFoundError:
-        raise RecordingError(f"{p}: no such recording") from None
-    except OSError as exc:
-        raise RecordingError(f"{p}: cannot read ({exc.strerror})") from None
-    rec = load_recording(p)
+    data = read_bytes(p, "recording", RecordingError)
+    rec = parse_recording(data, p)
     return _session_from(rec, data, trainee, display_name, station, notes)
 
 

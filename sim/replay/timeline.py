@@ -28,6 +28,7 @@ from numpy.typing import NDArray
 
 from sim.core.records import Cue, Event, Item, Sample
 from sim.core.scenario import Scenario, ScenarioError, parse_scenario
+from sim.errors import read_bytes
 from sim.feedback.cues import LiveView
 from sim.pipeline import Pipeline
 from sim.storage.recording import (
@@ -136,12 +137,7 @@ class Timeline:
     def __init__(self, path: str | Path) -> None:
         p = Path(path)
         self.path = str(p)
-        try:
-            data = p.read_bytes()
-        except FileNotFoundError:
-            raise RecordingError(f"{p}: no such recording") from None
-        except OSError as exc:
-            raise RecordingError(f"{p}: cannot read ({exc.strerror})") from None
+        data = read_bytes(p, "recording", RecordingError)
         lines = data.split(b"\n")
         self.truncated = False
         if lines and lines[-1]:  # no newline at the end: maybe torn by a crash

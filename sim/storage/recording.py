@@ -19,6 +19,7 @@ from typing import IO, Any
 from sim import __version__
 from sim.core.records import Action, ActionKind, Cue, Event, Item, Sample
 from sim.core.scenario import Scenario, ScenarioError, parse_scenario
+from sim.errors import read_bytes
 
 FORMAT = "procsim-recording"
 FORMAT_VERSION = 1
@@ -218,17 +219,10 @@ class Recording:
             raise RecordingError(str(exc)) from None
 
 
-def iter_records(path: str | Path) -> Iterator[tuple[int, dict[str, Any] | None]]:
-    """(line number, record) for each line; record None for a torn last line."""
-    p = Path(path)
-    try:
-        f = open(p, encoding="utf-8")  # noqa: SIM115
-    except FileNotFoundError:
-        raise RecordingError(f"{p}: no such recording") from None
-    except OSError as exc:
-        raise RecordingError(f"{p}: cannot read ({exc.strerror})") from None
-    with f:
-        lines = f.read().split("\n")
+def _records(data: bytes, p: str) -> Iterator[tuple[int, dict[str, Any] | None]]:
+    """(line number, record) for each line of ``data`` (the file ``p``); record None for a
+    torn last line. Any newline convention is accepted, as text-mode reading would."""
+    lines = data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n").split("\n")
     last = len(lines)
     for no, line in enumerate(lines, start=1):
         if not line:
@@ -246,9 +240,18 @@ def iter_records(path: str | Path) -> Iterator[tuple[int, dict[str, Any] | None]
 
 
 def load_recording(path: str | Path) -> Recording:
-    """Read a recording; raises :class:`RecordingError` with a one-line message."""
+    """Read and parse a recording file (see :func:`parse_recording`)."""
+    p = Path(path)
+    return parse_recording(read_bytes(p, "recording", RecordingError), p)
+
+
+def parse_recording(data: bytes, path: str | Path) -> Recording:
+    """Parse the bytes ``data`` of the recording file ``path`` (named in messages).
+
+    Raises :class:`RecordingError` with a one-line message naming the file and line.
+    """
     p = str(path)
-    recs = iter_records(path)
+    recs = _records(data, p)
     try:
         _, header = next(recs)
     except StopIteration:
