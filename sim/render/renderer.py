@@ -258,6 +258,14 @@ class Renderer:
             Defaults to :func:`~sim.render.scene.default_camera` of the scenario.
         """
         options = options or DrawOptions()
+        self.draw_scene(frame, options, camera)
+        self.draw_overlay(frame, options)
+
+    def draw_scene(
+        self, frame: Frame, options: DrawOptions | None = None, camera: OrbitCamera | None = None
+    ) -> None:
+        """Clear and draw the 3-D scene of ``frame`` only (see :meth:`draw`)."""
+        options = options or DrawOptions()
         camera = camera or default_camera(frame.scenario)
         w, h = self.size
         GL.glViewport(0, 0, w, h)
@@ -268,6 +276,9 @@ class Renderer:
         GL.glEnable(GL.GL_CULL_FACE)
         self._draw_scene(frame, options, camera)
         GL.glDisable(GL.GL_CULL_FACE)
+
+    def draw_overlay(self, frame: Frame, options: DrawOptions) -> None:
+        """The HUD and help overlay of ``frame`` (per ``options``) over what is drawn."""
         batch = self.new_batch()
         if options.hud:
             draw_hud(batch, frame, options, self.size)

@@ -7,13 +7,11 @@ Used by the replay window (:mod:`sim.app.replay`) and by the video export
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 from OpenGL import GL
 
 from sim.core.records import Sample
-from sim.render.hud import draw_help, draw_hud
 from sim.render.renderer import Renderer
 from sim.render.scene import DrawOptions, Frame, OrbitCamera, default_camera
 from sim.replay.panel import PanelModel, draw_panel, panel_height
@@ -118,18 +116,12 @@ class ReplayView:
         w, h = self.size
         r = self.renderer
         r.resize(self.size)
-        GL.glViewport(0, 0, *self.full_size)
-        r.draw(frame, replace(options, hud=False, help=False), self.camera)
+        r.draw_scene(frame, options, self.camera)
         if show_ghost:
             g = self.ghost_sample(t_s)
             if g is not None:
                 self._draw_ghost(g)
-        batch = r.new_batch()
-        if options.hud:
-            draw_hud(batch, frame, options, self.size)
-        if options.help:
-            draw_help(batch, options.help_lines, self.size)
-        r.draw_batch(batch)
+        r.draw_overlay(frame, options)
         # the panel: a strip above the scene (GL rows h .. h + panel)
         fw = self.full_size[0]
         GL.glViewport(0, h, fw, self.panel_h)
