@@ -32,9 +32,8 @@ from sim.errors import read_bytes
 from sim.feedback.cues import LiveView
 from sim.pipeline import Pipeline
 from sim.storage.recording import (
-    FORMAT,
-    FORMAT_VERSION,
     RecordingError,
+    check_header,
     load_recording,
     parse_item,
 )
@@ -153,14 +152,7 @@ class Timeline:
             header = json.loads(lines[0])
         except (json.JSONDecodeError, UnicodeDecodeError):
             header = None
-        if not isinstance(header, dict) or header.get("format") != FORMAT:
-            raise RecordingError(f"{p}: line 1: expected a procsim recording header")
-        version = header.get("format_version")
-        if not isinstance(version, int) or version > FORMAT_VERSION:
-            raise RecordingError(
-                f"{p}: format_version {version!r} is not supported (expected <= {FORMAT_VERSION})"
-            )
-        self.header: dict[str, Any] = header
+        self.header: dict[str, Any] = check_header(header, str(p))
         self._lines: list[bytes] = []  # sample lines, as written
         self._items: list[int | dict[str, Any]] = []  # sample index, or an action record
         self.events: list[Event] = []

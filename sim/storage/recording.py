@@ -239,6 +239,23 @@ def _records(data: bytes, p: str) -> Iterator[tuple[int, dict[str, Any] | None]]
         yield no, rec
 
 
+def check_header(header: object, p: str) -> dict[str, Any]:
+    """``header`` (line 1 of the recording ``p``, parsed) if it is a header this version
+    reads, else :class:`RecordingError` saying what is wrong."""
+    if (
+        not isinstance(header, dict)
+        or header.get("type") != "header"
+        or header.get("format") != FORMAT
+    ):
+        raise RecordingError(f"{p}: line 1: expected a procsim recording header")
+    version = header.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise RecordingError(
+            f"{p}: format_version {version!r} is not supported (expected <= {FORMAT_VERSION})"
+        )
+    return header
+
+
 def load_recording(path: str | Path) -> Recording:
     """Read and parse a recording file (see :func:`parse_recording`)."""
     p = Path(path)
@@ -258,14 +275,7 @@ def parse_recording(data: bytes, path: str | Path) -> Recording:
         raise RecordingError(f"{p}: empty file (expected a procsim recording)") from None
     except UnicodeDecodeError:
         raise RecordingError(f"{p}: not a procsim recording (binary data)") from None
-    if header is None or header.get("type") != "header" or header.get("format") != FORMAT:
-        raise RecordingError(f"{p}: line 1: expected a procsim recording header")
-    version = header.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
-        raise RecordingError(
-            f"{p}: format_version {version!r} is not supported (expected <= {FORMAT_VERSION})"
-        )
-    rec = Recording(p, header)
+    rec = Recording(p, check_header(header, p))
     try:
         for no, r in recs:
             if r is None:
