@@ -12,9 +12,12 @@ import csv
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sim.errors import UserError
+
+if TYPE_CHECKING:
+    from sim.lab.store import SessionRow
 
 
 def _add_db_args(p: argparse.ArgumentParser) -> None:
@@ -57,17 +60,22 @@ def _reading_store(args: argparse.Namespace) -> Any:
 
 
 # --- sessions ---------------------------------------------------------------------------------
-def _cmd_list(args: argparse.Namespace) -> int:
+def _find_sessions(args: argparse.Namespace) -> tuple[list[SessionRow], str]:
+    """The stored sessions ``--trainee`` and ``--scenario`` select, and where they came from."""
     store = _reading_store(args)
     try:
-        rows = store.find(trainee=args.trainee, scenario=args.scenario)
+        return store.find(trainee=args.trainee, scenario=args.scenario), store.display_url
     finally:
         store.close()
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    rows, where = _find_sessions(args)
     if args.json:
         print(json.dumps([r.as_dict() for r in rows], indent=2, allow_nan=False))
         return 0
     if not rows:
-        print(f"no sessions in {store.display_url}")
+        print(f"no sessions in {where}")
         return 0
     print(
         f"{'started (UTC)':16s}  {'trainee':14s} {'scenario':14s} {'station':10s} "
@@ -98,11 +106,7 @@ def _cell(v: object) -> object:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    store = _reading_store(args)
-    try:
-        rows = store.find(trainee=args.trainee, scenario=args.scenario)
-    finally:
-        store.close()
+    rows, _ = _find_sessions(args)
     names = sorted({m.name for r in rows for m in r.metrics})
     fixed = [
         "id",
