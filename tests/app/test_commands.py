@@ -15,8 +15,17 @@ ROOT = Path(__file__).resolve().parents[2]
 OFFSCREEN = {"SDL_VIDEODRIVER": "offscreen", "PYOPENGL_PLATFORM": "egl", "SDL_AUDIODRIVER": "dummy"}
 
 
-def procsim(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    full = {**os.environ, **OFFSCREEN, "PYGAME_HIDE_SUPPORT_PROMPT": "1", **(env or {})}
+def procsim(
+    *args: str, env: dict[str, str] | None = None, headless: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m sim ARGS``: offscreen, or with ``headless`` as on a Linux machine with
+    no display and no SDL driver chosen."""
+    if headless:
+        drop = (*OFFSCREEN, "DISPLAY", "WAYLAND_DISPLAY")
+        base = {k: v for k, v in os.environ.items() if k not in drop}
+    else:
+        base = {**os.environ, **OFFSCREEN}
+    full = {**base, "PYGAME_HIDE_SUPPORT_PROMPT": "1", **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "sim", *args],
         capture_output=True,
@@ -110,30 +119,9 @@ def test_render_needs_no_display_settings(recording: Path, tmp_path: Path) -> No
     """On a headless Linux machine `procsim render` picks offscreen EGL by itself."""
     if not sys.platform.startswith("linux"):
         pytest.skip("headless selection is for Linux")
-    env = {
-        k: v for k, v in os.environ.items() if k not in (*OFFSCREEN, "DISPLAY", "WAYLAND_DISPLAY")
-    }
-    env["PYGAME_HIDE_SUPPORT_PROMPT"] = "1"
     out = tmp_path / "h.png"
-    r = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sim",
-            "render",
-            str(recording),
-            "--at",
-            "2",
-            "-o",
-            str(out),
-            "--size",
-            "320x180",
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=120,
+    r = procsim(
+        "render", str(recording), "--at", "2", "-o", str(out), "--size", "320x180", headless=True
     )
     assert r.returncode == 0, r.stderr
     assert out.stat().st_size > 1000
@@ -148,17 +136,6 @@ def test_a_window_on_a_machine_without_a_display_is_one_line(command: str, recor
     """No X, no Wayland, no SDL driver chosen: say so and how to run headless."""
     if not sys.platform.startswith("linux"):
         pytest.skip("display detection is for Linux")
-    env = {
-        k: v for k, v in os.environ.items() if k not in (*OFFSCREEN, "DISPLAY", "WAYLAND_DISPLAY")
-    }
-    env["PYGAME_HIDE_SUPPORT_PROMPT"] = "1"
     args = [command, str(recording)] if command == "replay" else [command]
-    r = subprocess.run(
-        [sys.executable, "-m", "sim", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    r = procsim(*args, headless=True)
     one_clear_line(r, "no display", "SDL_VIDEODRIVER=offscreen")
