@@ -67,13 +67,12 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         raise UserError(f"{out}: already exists (use --force to overwrite)")
     if out.exists():
         out.unlink()
-    pipeline = Pipeline(scenario)
+    pipeline = Pipeline(scenario, input_kind="scripted")
     result = run_session(
         pipeline,
         source,
         out,
         trainee=args.trainee,
-        input_kind="scripted",
         meta={"skill": args.skill, "seed": args.seed, **overrides},
     )
     print(

@@ -20,6 +20,7 @@ from sim.core.tasks import make_task
 from sim.core.tasks.suturing import SuturingTask
 from sim.core.tasks.venipuncture import APPROACH, IN_VEIN, THROUGH_WALL, VenipunctureTask
 from sim.feedback.cues import CueEngine, LiveView
+from sim.metrics.catalog import HAND, can_measure
 from sim.metrics.motion import MAX_GAP_S, motion_metrics
 from sim.metrics.precision import suturing_precision, venipuncture_precision
 from sim.metrics.scoring import ScoreResult, score
@@ -45,6 +46,9 @@ class Pipeline:
     noise_floor_mm : float
         Tracker noise floor in the tremor band (mm RMS), from calibration; 0 for mouse and
         scripted input.
+    input_kind : str
+        What drives the instrument ("mouse", "webcam", "video", "scripted"): decides which
+        metrics can be measured (see :mod:`sim.metrics.catalog`) and which anchors apply.
 
     Notes
     -----
@@ -52,13 +56,26 @@ class Pipeline:
     camera and a 60 Hz mouse both get a tremor band of 4-12 Hz at their own rate. The live
     tremor filter is designed once the first ``RATE_PROBE`` intervals have been seen (the
     median interval), so the same samples always give the same live values.
+
+    The session's clock (``started_s`` to ``completed_s``) starts when the trainee first
+    acts (an action, or the tip moving ``START_MOVE_MM`` from where it was first seen) and
+    stops when the task is complete: time spent before starting or after completing is
+    not the trainee's, and the motion metrics see only the samples in between.
     """
 
     RATE_PROBE = 8
+    START_MOVE_MM = 2.0  # our choice: more than a tracker's jitter at rest, less than a step
 
-    def __init__(self, scenario: Scenario, noise_floor_mm: float = 0.0) -> None:
+    def __init__(
+        self, scenario: Scenario, noise_floor_mm: float = 0.0, input_kind: str = "scripted"
+    ) -> None:
         self.scenario = scenario
         self.noise_floor_mm = noise_floor_mm
+        self.input_kind = input_kind
+        self._hand_measured = can_measure(HAND, input_kind)
+        self.started_s: float | None = None
+        self.completed_s: float | None = None
+        self._first_tip: tuple[float, float, float] | None = None
         self.task = make_task(scenario)
         self.state = self.task.initial()
         self._tremor: StreamingTremor | None = None
@@ -82,9 +99,17 @@ class Pipeline:
     def finished(self) -> bool:
         return bool(getattr(self.state, "finished", False))
 
+    @property
+    def complete(self) -> bool:
+        """Whether the procedure has been carried out to its end (the score contract)."""
+        return self.completed_s is not None
+
     def feed(self, item: Item) -> Step:
         """Consume one sample or action."""
+        self._clock(item)
         self.state, events = self.task.step(self.state, item)
+        if self.completed_s is None and self.task.is_complete(self.state):
+            self.completed_s = item.t_s
         if events:
             self.events.extend(events)
             for e in events:
@@ -95,7 +120,12 @@ class Pipeline:
         if not isinstance(item, Sample):
             return Step(events, (), None)
         s = item
-        if self._last_t is not None and s.t_s > self._last_t:
+        if (
+            self._last_t is not None
+            and s.t_s > self._last_t
+            and self.started_s is not None
+            and (self.completed_s is None or s.t_s <= self.completed_s)
+        ):
             ph = self.task.phase(self.state)
             self._phase_time[ph] = self._phase_time.get(ph, 0.0) + (s.t_s - self._last_t)
         self._last_t = s.t_s
@@ -106,6 +136,26 @@ class Pipeline:
         if cues:
             self.cues.extend(cues)
         return Step(events, tuple(cues), view)
+
+    def clock_s(self, t_s: float) -> float:
+        """The session's clock at recording time ``t_s``: 0 until the trainee first moves or
+        acts, then running, and stopped at completion."""
+        if self.started_s is None:
+            return 0.0
+        end = self.completed_s if self.completed_s is not None else t_s
+        return max(min(t_s, end) - self.started_s, 0.0)
+
+    def _clock(self, item: Item) -> None:
+        """Start the session's clock on the trainee's first action or move."""
+        if self.started_s is not None:
+            return
+        if not isinstance(item, Sample):
+            self.started_s = item.t_s
+        elif item.tracked:
+            if self._first_tip is None:
+                self._first_tip = item.tip_mm
+            elif g.norm(g.sub(item.tip_mm, self._first_tip)) >= self.START_MOVE_MM:
+                self.started_s = item.t_s
 
     def feed_all(self, items: Iterable[Item]) -> None:
         for item in items:
@@ -128,6 +178,8 @@ class Pipeline:
                     )
             self._last_tracked_t = s.t_s
             tremor = self._tremor.update(s.tip_mm) if self._tremor is not None else 0.0
+            if not self._hand_measured:
+                tremor = math.nan  # an eased pointer's jitter is the filter's, not the hand's
             speed = self._speed.update(s.t_s, s.tip_mm)
         else:
             tremor, speed = 0.0, 0.0
@@ -182,16 +234,30 @@ class Pipeline:
         self.cues.extend(ended)
         return ended
 
+    @property
+    def empty(self) -> bool:
+        """No tracked sample at all: nothing the trainee did was measured."""
+        return not any(s.tracked for s in self.samples)
+
     def metric_values(self) -> dict[str, float]:
-        """Every metric of the session so far, by name."""
+        """Every metric of the session so far, by name (motion over the session's clock)."""
         values: dict[str, float] = {}
-        n = len(self.samples)
+        start = self.started_s
+        end = self.completed_s if self.completed_s is not None else self._last_t
+        timed = (
+            [s for s in self.samples if start <= s.t_s <= end]
+            if start is not None and end is not None
+            else []
+        )
+        n = len(timed)
         if n >= 2:
-            t = np.fromiter((s.t_s for s in self.samples), dtype=np.float64, count=n)
-            pos = np.array([s.tip_mm for s in self.samples], dtype=np.float64)
-            tr = np.fromiter((s.tracked for s in self.samples), dtype=bool, count=n)
+            t = np.fromiter((s.t_s for s in timed), dtype=np.float64, count=n)
+            pos = np.array([s.tip_mm for s in timed], dtype=np.float64)
+            tr = np.fromiter((s.tracked for s in timed), dtype=bool, count=n)
             mm = motion_metrics(t, pos, tr, self.noise_floor_mm)  # at the samples' own rate
             values.update(mm.as_dict())
+        if start is not None and end is not None:
+            values["total_time_s"] = max(end - start, 0.0)
         total = values.get("total_time_s", 0.0)
         if self.scenario.task == "venipuncture":
             values.update(venipuncture_precision(self.scenario, self.events))
@@ -201,5 +267,13 @@ class Pipeline:
 
     def result(self) -> ScoreResult:
         """Score the session as it stands."""
-        phases = tuple(sorted(self._phase_time.items()))
-        return score(self.scenario, self.metric_values(), self.events, phases)
+        phases = tuple(self._phase_time.items())  # in the order the procedure went through them
+        return score(
+            self.scenario,
+            self.metric_values(),
+            self.events,
+            phases,
+            complete=self.complete,
+            empty=self.empty,
+            input_kind=self.input_kind,
+        )

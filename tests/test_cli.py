@@ -66,7 +66,8 @@ def test_simulate_then_score_json(tmp_path):
     assert data["matches_recording"] is True
     assert any(e["kind"] == "back_wall" for e in data["critical_errors"])
     m = data["metrics"]["angle_error_deg"]
-    assert set(m) >= {"value", "unit", "points"} and m["unit"] == "deg"
+    assert set(m) >= {"value", "unit", "points"} and m["unit"] == "°"
+    assert data["complete"] is False  # the novice pierced the back wall and stopped
     human = procsim("score", out)
     assert "CRITICAL" in human.stdout and "work on:" in human.stdout
 

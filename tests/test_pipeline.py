@@ -133,9 +133,10 @@ def test_a_25_fps_camera_gets_its_tremor_measured_at_its_own_rate(sut):
     import math
 
     fs, rms, hz = 25.0, 1.0, 10.0
-    p = Pipeline(sut)
+    p = Pipeline(sut, input_kind="webcam")
     amp = rms * math.sqrt(2.0)
-    for i in range(int(8 * fs)):
+    p.feed(Sample(0.0, (0.0, 30.0, 0.0)))  # the hand comes into place: the session starts
+    for i in range(1, int(8 * fs)):
         t = i / fs
         p.feed(Sample(t, (amp * math.sin(2 * math.pi * hz * t), 20.0, 0.0)))
     r = p.result()

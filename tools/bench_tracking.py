@@ -237,7 +237,7 @@ def app_loop(
         out["poll_latency_p95_ms"] = 1e3 * poll_lat[int(0.95 * (len(poll_lat) - 1))]
         out["frames_dropped"] = float(src.frames_dropped)
         out["frames_read"] = float(src.frames_read)
-    rec.finish(complete=False)
+    rec.finish()
     tmp.cleanup()
     return out
 

@@ -188,10 +188,8 @@ class App:
             self, settings, source=source, calibration=calibration, source_t0=source_t0
         )
 
-    def show_results(
-        self, settings: Settings, result: ScoreResult, path: Path, complete: bool
-    ) -> None:
-        self.screen = ResultsScreen(self, settings, result, path, complete)
+    def show_results(self, settings: Settings, result: ScoreResult, path: Path) -> None:
+        self.screen = ResultsScreen(self, settings, result, path)
 
     def quit(self) -> None:
         self.screen.close()
@@ -626,8 +624,8 @@ class PracticeScreen:
         sc = settings.scenario
         self.camera = default_camera(sc)
         floor = calibration.noise_floor_mm if calibration is not None else 0.0
-        self.pipeline = Pipeline(sc, noise_floor_mm=floor)
         self.source = source if source is not None else self._make_source(settings.input_spec)
+        self.pipeline = Pipeline(sc, floor, self.source.input_kind)
         self.path = new_recording_path(sc.id, settings.trainee)
         self.session_id = str(uuid.uuid4())
         self.recorder = SessionRecorder(
@@ -635,7 +633,6 @@ class PracticeScreen:
             self.path,
             trainee=settings.trainee,
             station=app.station_id(),
-            input_kind=self.source.input_kind,
             calibration=self._calibration_header(calibration),
             meta={
                 "session_id": self.session_id,
@@ -646,6 +643,8 @@ class PracticeScreen:
         )
         app.recordings.append(self.path)
         self.help = False
+        self._help_since: float | None = None  # app clock when help opened (session paused)
+        self._paused_s = 0.0
         self.help_lines = HELP_SUTURING if sc.task == "suturing" else HELP_VENIPUNCTURE
         self.t0 = app.clock()
         # sample times of a source started earlier (calibration) minus this: session time
@@ -684,7 +683,25 @@ class PracticeScreen:
         )
 
     def now(self) -> float:
-        return self.app.clock() - self.t0
+        """Session time, s: the app clock since the start, less the time help was open."""
+        paused = self._paused_s
+        if self._help_since is not None:
+            paused += self.app.clock() - self._help_since
+        return self.app.clock() - self.t0 - paused
+
+    def toggle_help(self) -> None:
+        """Open or close the help; while it is open the session is paused: the clock stops
+        and the instrument's motion is not recorded."""
+        if not self.help:
+            self._feed_source()  # up to now first
+            self._help_since = self.app.clock()
+        elif self._help_since is not None:
+            self.source.poll()  # motion made while reading the help is not the session's
+            gap = self.app.clock() - self._help_since
+            self._paused_s += gap
+            self._offset += gap
+            self._help_since = None
+        self.help = not self.help
 
     def _action(self, kind: ActionKind) -> None:
         self._feed_source()  # samples up to now first, so items stay in time order
@@ -712,10 +729,14 @@ class PracticeScreen:
         if et == pygame.KEYDOWN:
             k = event.key
             if k in (pygame.K_F1, pygame.K_h):
-                self.help = not self.help
+                self.toggle_help()
                 return
+            if self.help:
+                if k == pygame.K_ESCAPE:
+                    self.toggle_help()
+                return  # paused: nothing else acts while the help is open
             if k == pygame.K_ESCAPE:
-                self.finish(complete=False)
+                self.finish()
                 return
             if k in (pygame.K_RETURN, pygame.K_KP_ENTER):
                 self._action(ActionKind.FINISH)
@@ -732,6 +753,8 @@ class PracticeScreen:
                 return
             if self._camera_key(k):
                 return
+        if self.help:
+            return  # paused
         handler = getattr(self.source, "handle_event", None)
         if handler is not None and handler(event):
             return
@@ -769,28 +792,29 @@ class PracticeScreen:
             self.camera.zoom(0.9**event.y)
 
     def update(self) -> None:
-        if self.done:
+        if self.done or self.help:
             return
         self._feed_source()
-        if self.pipeline.finished:
-            self.finish(complete=True)
+        if self.pipeline.finished or self.pipeline.complete:
+            self.finish()
 
-    def finish(self, complete: bool) -> None:
+    def finish(self) -> None:
         """End the session: score, write the result, show the results screen."""
         if self.done:
             return
         self.done = True
         self.source.close()
-        result = self.recorder.finish(complete=complete)
-        self.app.show_results(self.settings, result, self.path, complete)
+        result = self.recorder.finish()
+        self.app.show_results(self.settings, result, self.path)
 
     def close(self) -> None:
         """The window was closed: keep the recording, marked incomplete."""
         if not self.done:
             self.done = True
             self.source.close()
-            self.recorder.finish(complete=False)
-            print(f"procsim: session interrupted; recording kept (incomplete): {self.path}")
+            result = self.recorder.finish()
+            state = "complete" if result.complete else "incomplete"
+            print(f"procsim: session interrupted; recording kept ({state}): {self.path}")
 
     def options(self) -> DrawOptions:
         err = self.source.error
@@ -834,23 +858,14 @@ class PracticeScreen:
 
 
 # --- results screen -----------------------------------------------------------------------
-def _fmt(v: float) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "-"
-    return f"{v:.3g}" if abs(v) < 100 else f"{v:.0f}"
-
-
 class ResultsScreen:
     """Score, pass/fail, critical errors, every metric, advice; R retry, Enter start screen."""
 
-    def __init__(
-        self, app: App, settings: Settings, result: ScoreResult, path: Path, complete: bool
-    ) -> None:
+    def __init__(self, app: App, settings: Settings, result: ScoreResult, path: Path) -> None:
         self.app = app
         self.settings = settings
         self.result = result
         self.path = path
-        self.complete = complete
         self.clicks = _Clickable()
 
     def retry(self) -> None:
@@ -885,7 +900,7 @@ class ResultsScreen:
         r = self.app.renderer
         r.clear((0.10, 0.12, 0.16))
         b = r.new_batch()
-        draw_results(b, self.result, self.path, self.complete, r.size, self.settings.exam)
+        draw_results(b, self.result, self.path, r.size, self.settings.exam)
         w, h = r.size
         s = h / 720.0
         self.clicks = _Clickable()
@@ -903,35 +918,39 @@ def draw_results(
     b: Batch2D,
     result: ScoreResult,
     path: Path | str,
-    complete: bool,
     size: tuple[int, int],
     exam: bool = False,
 ) -> None:
-    """The results page: score, pass/fail, critical errors, metrics, advice, recording path."""
+    """The results page: score and verdict, why (critical errors, errors, advice), every
+    metric with its label, value, points and weight, and where the recording went.
+
+    An incomplete or empty session says so plainly instead of a verdict; in exam mode the
+    metric table carries no judgement colours.
+    """
     w, h = size
     s = h / 720.0
     x0 = 40 * s
-    verdict = "PASS" if result.passed else "FAIL"
-    col = GOOD if result.passed else BAD
+    verdict = result.verdict
+    col = {"PASS": GOOD, "FAIL": BAD}.get(verdict, WARN)
     b.text(f"{result.score:.0f}", x0, 24 * s, 56, WHITE)
     b.text("/ 100", x0 + b.text_width(f"{result.score:.0f}", 56) + 10 * s, 50 * s, 22, MUTED)
-    b.rect(x0 + 200 * s, 30 * s, 130 * s, 50 * s, col)
-    b.text(verdict, x0 + 265 * s, 40 * s, 30, WHITE, anchor="centre")
+    b.rect(x0 + 200 * s, 30 * s, 170 * s, 50 * s, col)
+    b.text(verdict, x0 + 285 * s, 42 * s, 26 if len(verdict) > 4 else 30, WHITE, anchor="centre")
     b.text(
         f"pass at {result.pass_score:g}" + ("  ·  exam" if exam else ""),
-        x0 + 350 * s,
-        46 * s,
+        x0 + 390 * s,
+        40 * s,
         17,
         MUTED,
     )
-    if not complete:
-        b.text(
-            "session stopped before the end (recorded as incomplete)",
-            x0 + 350 * s,
-            70 * s,
-            14,
-            WARN,
-        )
+    if result.empty:
+        note = "empty: no motion was recorded, nothing scored"
+    elif not result.complete:
+        note = "incomplete: not scored for sign-off"
+    else:
+        note = ""
+    if note:
+        b.text(note, x0 + 390 * s, 64 * s, 17, WARN)
     tx = w - 650 * s  # metric table on the right
     col_w = tx - x0 - 30 * s
     y = 100 * s
@@ -943,41 +962,51 @@ def draw_results(
         b.text(b.fit(f"error  {e.message}", 14, col_w), x0, y, 14, WARN)
         y += 20 * s
     y += 10 * s
-    b.text("Work on first", x0, y, 22, (0.45, 0.72, 1.0, 1.0))
+    b.text("Work on first", x0, y, 22, ACCENT)
     y += 32 * s
     for a in result.advice:
         for i, line in enumerate(b.wrap(a, 17, col_w - 20 * s)):
             b.text(("·  " if i == 0 else "   ") + line, x0, y, 17, WHITE)
             y += 24 * s
         y += 6 * s
-    ty = 100 * s
-    b.rect(
-        tx - 12 * s,
-        ty - 10 * s,
-        w - tx - 20 * s,
-        24 * s * (len(result.metrics) + 1) + 20 * s,
-        PANEL,
-    )
-    cols = (tx, tx + 290 * s, tx + 370 * s, tx + 470 * s, tx + 540 * s)
+    if result.phases_s:
+        y += 6 * s
+        phases = "  ·  ".join(f"{name} {sec:.0f} s" for name, sec in result.phases_s)
+        for line in b.wrap("Phases: " + phases, 14, col_w):
+            b.text(line, x0, y, 14, MUTED)
+            y += 20 * s
+    _draw_metric_table(b, result, tx, 100 * s, w - tx - 20 * s, s, exam)
+    b.text("Recording saved to:", x0, h - 100 * s, 14, MUTED)
+    b.text(b.fit(str(path), 14, w - 620 * s), x0, h - 80 * s, 14, WHITE)
+
+
+def _draw_metric_table(
+    b: Batch2D, result: ScoreResult, tx: float, ty: float, width: float, s: float, exam: bool
+) -> None:
+    """Label, value with unit, points and weight of every metric; a metric that earned
+    nothing says why ("not done", "not measured with the mouse")."""
+    rows = len(result.metrics) + 1
+    b.rect(tx - 12 * s, ty - 10 * s, width, 22 * s * rows + 20 * s, PANEL)
+    cols = (tx, tx + 350 * s, tx + 470 * s, tx + 560 * s)
     for text, cx, anchor in (
         ("metric", cols[0], "left"),
-        ("value", cols[1] + 60 * s, "right"),
-        ("unit", cols[2], "left"),
-        ("points", cols[3] + 50 * s, "right"),
-        ("weight", cols[4] + 50 * s, "right"),
+        ("value", cols[1], "right"),
+        ("points", cols[2], "right"),
+        ("weight", cols[3], "right"),
     ):
         b.text(text, cx, ty, 14, MUTED, anchor=anchor)
-    ty += 24 * s
+    ty += 22 * s
     for m in result.metrics:
-        scored = m.points is not None
-        fg = WHITE if scored else MUTED
-        b.text(m.name, cols[0], ty, 14, fg)
-        b.text(_fmt(m.value), cols[1] + 60 * s, ty, 14, fg, anchor="right")
-        b.text(m.unit, cols[2], ty, 14, fg)
-        if scored:
-            pc = GOOD if (m.points or 0) >= 70 else (WARN if (m.points or 0) >= 40 else BAD)
-            b.text(f"{m.points:.0f}", cols[3] + 50 * s, ty, 14, pc, anchor="right")
-            b.text(f"{m.weight:g}", cols[4] + 50 * s, ty, 14, fg, anchor="right")
-        ty += 24 * s
-    b.text("Recording saved to:", x0, h - 100 * s, 14, MUTED)
-    b.text(str(path), x0, h - 80 * s, 14, WHITE)
+        weighted = m.points is not None
+        fg = WHITE if weighted else MUTED
+        b.text(b.fit(m.label, 14, 220 * s), cols[0], ty, 14, fg)
+        if m.status in ("not done", "not measured"):
+            b.text(m.note, cols[1], ty, 14, MUTED, anchor="right")
+        else:
+            b.text(m.shown, cols[1], ty, 14, fg, anchor="right")
+        if weighted:
+            p = m.points or 0.0
+            pc = WHITE if exam else (GOOD if p >= 70 else (WARN if p >= 40 else BAD))
+            b.text(f"{p:.0f}", cols[2], ty, 14, pc, anchor="right")
+            b.text(f"{m.weight:g}", cols[3], ty, 14, fg, anchor="right")
+        ty += 22 * s

@@ -100,11 +100,9 @@ class StationApp(App):
             settings = replace(settings, exam=True)
         super().start_practice(settings)
 
-    def show_results(
-        self, settings: Settings, result: ScoreResult, path: Path, complete: bool
-    ) -> None:
+    def show_results(self, settings: Settings, result: ScoreResult, path: Path) -> None:
         self._store(path)
-        super().show_results(settings, result, path, complete)
+        super().show_results(settings, result, path)
         self._results_since = self.clock()
 
     def quit(self) -> None:

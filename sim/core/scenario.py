@@ -129,7 +129,7 @@ class ScoringSpec:
     critical_errors: tuple[str, ...]
     anchors: tuple[MetricAnchor, ...]
 
-    def anchor(self, name: str) -> MetricAnchor | None:
+    def anchor(self, name: str, input_kind: str | None = None) -> MetricAnchor | None:
         for a in self.anchors:
             if a.name == name:
                 return a

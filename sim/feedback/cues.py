@@ -29,7 +29,8 @@ class LiveView:
     tracked : bool
         Whether the hand was tracked on this sample.
     speed_mm_s, tremor_mm : float
-        Smoothed tip speed (mm/s) and windowed tremor RMS (mm).
+        Smoothed tip speed (mm/s) and windowed tremor RMS (mm; NaN for an input that cannot
+        measure tremor, such as the mouse).
     angle_deg : float
         Needle angle to the skin (venipuncture: insertion angle; suturing: 90 is
         perpendicular).

@@ -1,61 +1,265 @@
-"""Every metric the scorer knows: name, unit and a one-line description."""
+"""The metric catalogue: every metric's name, label, unit, rounding and what can measure it.
+
+This is the one place that says how a metric is called and shown. The results screen, the
+HUD, reports, CSV exports and the command line all take labels, units and rounding from
+here, so the same number reads the same everywhere.
+
+What an input can measure
+-------------------------
+Each input kind has capabilities (:data:`INPUT_CAPABILITIES`): every input measures the
+instrument's **position**; only a tracked **hand** (webcam, video, a scripted hand model, any
+future tracker) measures the hand's own tremor and smoothness. The mouse pointer is eased
+(filtered) on its way to the instrument, so its tremor and smoothness describe the filter,
+not the trainee: those metrics are "not measured with the mouse" and carry no weight there.
+An input kind not listed is assumed to be a hand tracker.
+"""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+
+POSITION = "position"
+HAND = "hand"
+
+#: What each input kind can measure. Unknown kinds (future trackers) get :data:`HAND_INPUT`.
+HAND_INPUT = frozenset({POSITION, HAND})
+INPUT_CAPABILITIES: dict[str, frozenset[str]] = {
+    "mouse": frozenset({POSITION}),
+    "webcam": HAND_INPUT,
+    "video": HAND_INPUT,
+    "scripted": HAND_INPUT,
+}
+
+#: How each input kind is named in "not measured with the ..." (default: the kind itself).
+INPUT_WORDS = {"mouse": "the mouse", "scripted": "the scripted trainee"}
+
+
+def can_measure(needs: str, input_kind: str) -> bool:
+    """Whether an input of ``input_kind`` can measure a metric that needs ``needs``."""
+    return needs in INPUT_CAPABILITIES.get(input_kind, HAND_INPUT)
 
 
 @dataclass(frozen=True, slots=True)
 class MetricInfo:
+    """One metric as the trainee sees it.
+
+    Attributes
+    ----------
+    name : str
+        Identifier (recordings, scenario anchors, JSON).
+    label : str
+        What a trainee reads ("Insertion angle error").
+    unit : str
+        Unit as shown after the value ("mm", "s", "°", "Hz"; "" for counts and scores).
+    description : str
+        One line on what it measures and how.
+    decimals : int
+        Digits after the point when shown.
+    needs : str
+        The input capability required to measure it (:data:`POSITION` or :data:`HAND`).
+    whole_session : bool
+        Measured over the whole procedure (time, path, smoothness...): only meaningful when
+        the procedure was carried out to its end, so an incomplete session earns no points
+        for it (doing less must not score better).
+    """
+
     name: str
+    label: str
     unit: str
     description: str
+    decimals: int = 1
+    needs: str = POSITION
+    whole_session: bool = False
+
+    @property
+    def heading(self) -> str:
+        """Label with its unit, for table and CSV headings: "Path length (mm)"."""
+        return f"{self.label} ({self.unit})" if self.unit else self.label
 
 
 MOTION = (
-    MetricInfo("total_time_s", "s", "time from first to last sample"),
-    MetricInfo("idle_time_s", "s", "time with the tip slower than 5 mm/s for over 0.5 s"),
-    MetricInfo("untracked_time_s", "s", "time the tracker lost the hand"),
-    MetricInfo("path_length_mm", "mm", "distance travelled by the tip (economy of motion)"),
-    MetricInfo("movements", "count", "movements: speed above 50 mm/s held for 0.2 s or more"),
-    MetricInfo("sparc", "", "spectral arc length of the speed profile (closer to 0: smoother)"),
-    MetricInfo("ldlj", "", "log dimensionless jerk (closer to 0: smoother)"),
-    MetricInfo("tremor_rms_mm", "mm", "RMS tip motion in the 4-12 Hz band above the noise floor"),
-    MetricInfo("tremor_peak_hz", "Hz", "frequency of the tremor peak in the 4-12 Hz band"),
+    MetricInfo(
+        "total_time_s",
+        "Total time",
+        "s",
+        "from the first move or action to completion",
+        0,
+        whole_session=True,
+    ),
+    MetricInfo(
+        "idle_time_s",
+        "Idle time",
+        "s",
+        "time with the tip slower than 5 mm/s for over 0.5 s",
+        0,
+        whole_session=True,
+    ),
+    MetricInfo("untracked_time_s", "Hand not tracked", "s", "time the tracker lost the hand", 0),
+    MetricInfo(
+        "path_length_mm",
+        "Path length",
+        "mm",
+        "distance travelled by the tip (economy of motion)",
+        0,
+        whole_session=True,
+    ),
+    MetricInfo(
+        "movements",
+        "Movements",
+        "",
+        "speed above 50 mm/s held for 0.2 s or more",
+        0,
+        whole_session=True,
+    ),
+    MetricInfo(
+        "sparc",
+        "Smoothness (SPARC)",
+        "",
+        "spectral arc length of the speed profile (closer to 0: smoother)",
+        2,
+        HAND,
+        True,
+    ),
+    MetricInfo(
+        "ldlj",
+        "Smoothness (LDLJ)",
+        "",
+        "log dimensionless jerk (closer to 0: smoother)",
+        2,
+        HAND,
+        True,
+    ),
+    MetricInfo(
+        "tremor_rms_mm",
+        "Tremor",
+        "mm",
+        "RMS tip motion in the 4-12 Hz band above the tracker's noise floor",
+        2,
+        HAND,
+    ),
+    MetricInfo(
+        "tremor_peak_hz",
+        "Tremor peak",
+        "Hz",
+        "frequency of a real peak in the 4-12 Hz band "
+        "(none when the band holds no peak above its floor)",
+        1,
+        HAND,
+    ),
 )
 
 VENIPUNCTURE = (
-    MetricInfo("angle_error_deg", "deg", "insertion angle outside the target range, mean"),
-    MetricInfo("bevel_roll_error_deg", "deg", "bevel roll away from bevel-up, mean"),
-    MetricInfo("puncture_offset_mm", "mm", "puncture point off the vein centreline, mean"),
-    MetricInfo("attempts", "count", "skin punctures"),
-    MetricInfo("redirections", "count", "needle redirections while inserted"),
-    MetricInfo("tourniquet_time_s", "s", "longest time the tourniquet stayed on"),
+    MetricInfo(
+        "insertion_angle_deg", "Insertion angle", "°", "angle to the skin at puncture, mean", 0
+    ),
+    MetricInfo(
+        "angle_error_deg",
+        "Insertion angle error",
+        "°",
+        "how far the insertion angle was outside the target range, mean",
+        0,
+    ),
+    MetricInfo(
+        "bevel_roll_error_deg",
+        "Bevel roll",
+        "°",
+        "bevel roll away from bevel-up at puncture, mean",
+        0,
+    ),
+    MetricInfo(
+        "puncture_offset_mm",
+        "Puncture off the vein",
+        "mm",
+        "puncture point off the vein centreline, mean",
+        1,
+    ),
+    MetricInfo("attempts", "Attempts", "", "skin punctures", 0),
+    MetricInfo("redirections", "Redirections", "", "needle redirections while inserted", 0),
+    MetricInfo(
+        "tourniquet_time_s", "Tourniquet time", "s", "longest time the tourniquet stayed on", 0
+    ),
 )
 
 SUTURING = (
-    MetricInfo("stitches", "count", "stitches completed"),
-    MetricInfo("bite_error_mm", "mm", "entry and exit bites away from the target bite, mean"),
-    MetricInfo("symmetry_mm", "mm", "difference between entry and exit bite, mean"),
-    MetricInfo("perpendicularity_error_deg", "deg", "entry and exit angle away from 90, mean"),
-    MetricInfo("arc_deviation_mm", "mm", "largest distance of the tip from its arc, mean"),
-    MetricInfo("spacing_error_mm", "mm", "stitch spacing away from the target, mean"),
-    MetricInfo("spacing_sd_mm", "mm", "standard deviation of stitch spacing (uniformity)"),
-    MetricInfo("alignment_error_deg", "deg", "stitch direction away from perpendicular, mean"),
-    MetricInfo("time_per_stitch_s", "s", "total time divided by stitches completed"),
+    MetricInfo("stitches", "Stitches", "", "stitches completed", 0),
+    MetricInfo(
+        "bite_error_mm",
+        "Bite error",
+        "mm",
+        "entry and exit bites away from the target bite, mean",
+        1,
+    ),
+    MetricInfo(
+        "symmetry_mm", "Bite asymmetry", "mm", "difference between entry and exit bite, mean", 1
+    ),
+    MetricInfo(
+        "perpendicularity_error_deg",
+        "Entry angle error",
+        "°",
+        "entry and exit angle away from 90°, mean",
+        0,
+    ),
+    MetricInfo(
+        "arc_deviation_mm",
+        "Off the needle's arc",
+        "mm",
+        "largest distance of the tip from its arc in tissue (dragging instead of rotating), mean",
+        1,
+    ),
+    MetricInfo(
+        "spacing_error_mm", "Spacing error", "mm", "stitch spacing away from the target, mean", 1
+    ),
+    MetricInfo(
+        "spacing_sd_mm", "Spacing unevenness", "mm", "standard deviation of stitch spacing", 1
+    ),
+    MetricInfo(
+        "alignment_error_deg",
+        "Stitch alignment error",
+        "°",
+        "stitch direction away from perpendicular to the wound, mean",
+        0,
+    ),
+    MetricInfo(
+        "time_per_stitch_s",
+        "Time per stitch",
+        "s",
+        "total time divided by stitches completed",
+        0,
+        whole_session=True,
+    ),
 )
 
 _BY_TASK = {"venipuncture": MOTION + VENIPUNCTURE, "suturing": MOTION + SUTURING}
+_ALL = {m.name: m for infos in _BY_TASK.values() for m in infos}
 
 
 def metrics_for_task(task: str) -> dict[str, MetricInfo]:
-    """Metrics available for a task, by name."""
+    """Metrics available for a task, by name, in the order they are shown."""
     return {m.name: m for m in _BY_TASK.get(task, MOTION)}
 
 
+def info(name: str) -> MetricInfo:
+    """The catalogue entry of a metric; an unknown name gets a plain entry of its own."""
+    found = _ALL.get(name)
+    return found if found is not None else MetricInfo(name, name.replace("_", " "), "", "")
+
+
 def unit_of(name: str) -> str:
-    for infos in _BY_TASK.values():
-        for m in infos:
-            if m.name == name:
-                return m.unit
-    return ""
+    return info(name).unit
+
+
+def format_value(name: str, value: float | None, unit: bool = True) -> str:
+    """A metric value rounded and worded the one way every view shows it.
+
+    ``None`` or NaN read "-"; units follow the number ("58°", "3.2 mm", "41 s").
+    """
+    if value is None or not math.isfinite(value):
+        return "-"
+    mi = info(name)
+    text = f"{value:.{mi.decimals}f}"
+    if text.startswith("-") and float(text) == 0.0:
+        text = text[1:]
+    if not unit or not mi.unit:
+        return text
+    return f"{text}{mi.unit}" if mi.unit == "°" else f"{text} {mi.unit}"

@@ -231,7 +231,8 @@ def tremor(
     Returns
     -------
     Tremor
-        NaN values when the trajectory is shorter than 1 s.
+        NaN values when the trajectory is shorter than 1 s; a NaN ``peak_hz`` when the band
+        holds no real peak (see :func:`_band_peak_hz`).
     """
     n = len(pos_mm)
     if n < max(16, int(rate_hz)):
@@ -249,8 +250,29 @@ def tremor(
         return Tremor(math.nan, math.nan)
     rms = math.sqrt(float(total[band].sum() * (f[1] - f[0])))
     excess = math.sqrt(max(rms * rms - noise_floor_mm * noise_floor_mm, 0.0))
-    peak = float(f[band][np.argmax(total[band])])
-    return Tremor(excess, peak)
+    return Tremor(excess, _band_peak_hz(f, total, band) if excess > 0.0 else math.nan)
+
+
+PEAK_PROMINENCE = 2.0
+
+
+def _band_peak_hz(f: FloatArray, psd: FloatArray, band: NDArray[np.bool_]) -> float:
+    """Frequency of a real spectral peak in the band, or NaN when there is none.
+
+    A real peak is a local maximum of the whole spectrum (higher than both neighbours, so
+    the falling tail of slow voluntary motion, whose maximum sits on the band's lower edge,
+    is not one) that stands at least ``PEAK_PROMINENCE`` times above the band's median
+    power (so flat noise, whose maximum is anywhere, is not one either).
+    """
+    idx = np.flatnonzero(band)
+    i = int(idx[np.argmax(psd[idx])])
+    if i == 0 or i == len(psd) - 1:
+        return math.nan
+    if not (psd[i] > psd[i - 1] and psd[i] > psd[i + 1]):
+        return math.nan
+    if psd[i] < PEAK_PROMINENCE * float(np.median(psd[idx])):
+        return math.nan
+    return float(f[i])
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,17 @@
-"""Turn metric values into points, a weighted score, pass/fail and advice."""
+"""Turn metric values into points, a weighted score, pass/fail and advice.
+
+The score contract
+------------------
+- A session is ``complete`` only when the procedure was carried out to its end (the task
+  model says when: :meth:`is_complete` of the task). An incomplete session never passes and
+  is not counted for sign-off, learning curves or cohort standing.
+- A step that never happened earns no points: a metric whose value is NaN ("not done")
+  earns 0 with its full weight. Whole-session metrics (time, path length, smoothness...)
+  earn 0 in an incomplete session, since doing less must not score better.
+- A metric the input cannot measure (tremor and smoothness with the eased mouse pointer,
+  see :mod:`sim.metrics.catalog`) is "not measured": no points, no weight.
+- A session with no samples at all is ``empty``: every metric not done, score 0.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +21,24 @@ from dataclasses import dataclass
 
 from sim.core.records import Event
 from sim.core.scenario import Scenario
-from sim.metrics.catalog import metrics_for_task
+from sim.metrics.catalog import INPUT_WORDS, can_measure, format_value, info, metrics_for_task
+
+SCORED, NOT_DONE, INCOMPLETE, NOT_MEASURED, INFO = (
+    "scored",
+    "not done",
+    "incomplete",
+    "not measured",
+    "info",
+)
 
 
 @dataclass(frozen=True, slots=True)
 class MetricResult:
-    """One metric in a result. ``points`` is None for metrics that are not scored."""
+    """One metric in a result.
+
+    ``points`` is None for metrics that carry no weight (``status`` "info" or "not
+    measured"); ``status`` says why a metric earned what it did (see the module notes).
+    """
 
     name: str
     value: float
@@ -23,10 +48,19 @@ class MetricResult:
     weight: float = 0.0
     expert: float | None = None
     novice: float | None = None
+    label: str = ""
+    status: str = INFO
+    note: str = ""
+
+    @property
+    def shown(self) -> str:
+        """The value as every view shows it ("58°", "3.2 mm"; "-" when there is none)."""
+        return format_value(self.name, self.value)
 
     def as_dict(self) -> dict[str, object]:
         return {
             "name": self.name,
+            "label": self.label,
             "value": None if math.isnan(self.value) else self.value,
             "unit": self.unit,
             "description": self.description,
@@ -34,12 +68,18 @@ class MetricResult:
             "weight": self.weight,
             "expert": self.expert,
             "novice": self.novice,
+            "status": self.status,
+            "note": self.note,
         }
 
 
 @dataclass(frozen=True, slots=True)
 class ScoreResult:
-    """The outcome of a session: why the trainee got their score."""
+    """The outcome of a session: why the trainee got their score.
+
+    ``complete`` is False when the procedure was not carried out to its end; ``empty`` when
+    not a single sample was recorded. Neither ever passes.
+    """
 
     scenario: str
     scenario_hash: str
@@ -51,6 +91,18 @@ class ScoreResult:
     metrics: tuple[MetricResult, ...]
     phases_s: tuple[tuple[str, float], ...]
     advice: tuple[str, ...]
+    complete: bool = False
+    empty: bool = False
+    input_kind: str = "scripted"
+
+    @property
+    def verdict(self) -> str:
+        """ "PASS", "FAIL", "INCOMPLETE" or "EMPTY"."""
+        if self.empty:
+            return "EMPTY"
+        if not self.complete:
+            return "INCOMPLETE"
+        return "PASS" if self.passed else "FAIL"
 
     def metric(self, name: str) -> MetricResult:
         for m in self.metrics:
@@ -64,6 +116,9 @@ class ScoreResult:
             "scenario_hash": self.scenario_hash,
             "score": self.score,
             "passed": self.passed,
+            "complete": self.complete,
+            "empty": self.empty,
+            "input_kind": self.input_kind,
             "pass_score": self.pass_score,
             "critical_errors": [e.as_dict() for e in self.critical_errors],
             "errors": [e.as_dict() for e in self.errors],
@@ -89,30 +144,69 @@ def score(
     values: Mapping[str, float],
     events: Sequence[Event],
     phases_s: Sequence[tuple[str, float]] = (),
+    *,
+    complete: bool = False,
+    empty: bool = False,
+    input_kind: str = "scripted",
 ) -> ScoreResult:
-    """Score metric values against the scenario's anchors and thresholds."""
-    info = metrics_for_task(scenario.task)
+    """Score metric values against the scenario's anchors and thresholds.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        Anchors, weights, pass score and critical errors.
+    values : mapping of str to float
+        Metric values by name (NaN: not done).
+    events : sequence of Event
+        The task's events (errors and critical errors are taken from them).
+    phases_s : sequence of (str, float)
+        Time spent in each phase, s, in procedure order.
+    complete : bool
+        Whether the procedure was carried out to its end.
+    empty : bool
+        No sample was recorded at all: nothing is scored.
+    input_kind : str
+        The input the session was made with ("mouse", "webcam"...): decides which metrics
+        can be measured and which anchors apply.
+    """
+    complete = complete and not empty
     results = []
     total_w = total_p = 0.0
-    for name, mi in info.items():
-        v = float(values.get(name, math.nan))
-        a = scenario.scoring.anchor(name)
-        if a is None:
-            results.append(MetricResult(name, v, mi.unit, mi.description))
+    for name, mi in metrics_for_task(scenario.task).items():
+        v = math.nan if empty else float(values.get(name, math.nan))
+        a = scenario.scoring.anchor(name, input_kind)
+        if not can_measure(mi.needs, input_kind):
+            who = INPUT_WORDS.get(input_kind, f"the {input_kind}")
+            results.append(
+                MetricResult(
+                    name, math.nan, mi.unit, mi.description, None, 0.0,
+                    a.expert if a else None, a.novice if a else None,
+                    mi.label, NOT_MEASURED, f"not measured with {who}",
+                )
+            )  # fmt: skip
             continue
-        p = points(v, a.expert, a.novice)
+        if a is None:
+            results.append(MetricResult(name, v, mi.unit, mi.description, label=mi.label))
+            continue
+        if math.isnan(v):
+            p, status, note = 0.0, NOT_DONE, "not done"
+        elif mi.whole_session and not complete:
+            p, status, note = 0.0, INCOMPLETE, "no points: the procedure was not completed"
+        else:
+            p, status, note = points(v, a.expert, a.novice), SCORED, ""
         total_w += a.weight
         total_p += a.weight * p
         results.append(
             MetricResult(
-                name, v, mi.unit, mi.description, round(p, 2), a.weight, a.expert, a.novice
+                name, v, mi.unit, mi.description, round(p, 2), a.weight, a.expert, a.novice,
+                mi.label, status, note,
             )
-        )
-    total = round(total_p / total_w, 2) if total_w else 0.0
+        )  # fmt: skip
+    total = round(total_p / total_w, 2) if total_w and not empty else 0.0
     crit_kinds = set(scenario.scoring.critical_errors)
     crit = tuple(e for e in events if e.error and e.kind in crit_kinds)
     errors = tuple(e for e in events if e.error and e.kind not in crit_kinds)
-    passed = total >= scenario.scoring.pass_score and not crit
+    passed = complete and total >= scenario.scoring.pass_score and not crit
     return ScoreResult(
         scenario.id,
         scenario.content_hash,
@@ -123,17 +217,48 @@ def score(
         errors,
         tuple(results),
         tuple(phases_s),
-        _advice(results, crit),
+        _advice(scenario, results, values, crit, complete, empty),
+        complete,
+        empty,
+        input_kind,
     )
 
 
-def _fmt(v: float) -> str:
-    return f"{v:.2f}" if abs(v) < 10 else f"{v:.0f}"
+def _target(scenario: Scenario, m: MetricResult, values: Mapping[str, float]) -> str:
+    """What the trainee did and what to aim for, in the catalogue's words and rounding."""
+    if m.name == "angle_error_deg":
+        _, tol = scenario.venipuncture
+        shown = format_value("insertion_angle_deg", values.get("insertion_angle_deg"))
+        return f"{info('insertion_angle_deg').label}: {shown} (target {tol.angle_min_deg:g}-{tol.angle_max_deg:g}°)"  # noqa: E501
+    if m.name == "bite_error_mm":
+        _, stol = scenario.suturing
+        return (
+            f"{m.label}: {m.shown} (bites of {stol.bite_target_mm:g} mm, "
+            f"within {stol.bite_tol_mm:g} mm)"
+        )
+    assert m.expert is not None
+    return f"{m.label}: {m.shown} (an expert: {format_value(m.name, m.expert)})"
 
 
-def _advice(results: Sequence[MetricResult], crit: Sequence[Event]) -> tuple[str, ...]:
-    """Up to three things to work on first: critical errors, then the most points lost."""
-    out = [f"{e.message} (critical)" for e in dict((e.kind, e) for e in crit).values()]
+def _advice(
+    scenario: Scenario,
+    results: Sequence[MetricResult],
+    values: Mapping[str, float],
+    crit: Sequence[Event],
+    complete: bool,
+    empty: bool,
+) -> tuple[str, ...]:
+    """Up to three things to work on first: the session's status, critical errors, then the
+    metrics that lost the most weighted points, each with its value and target."""
+    if empty:
+        return ("No motion was recorded: nothing to score.",)
+    out = []
+    if not complete:
+        out.append(
+            "Incomplete: the procedure was not carried out to its end, so this session is "
+            "not scored for sign-off."
+        )
+    out += [f"{e.message} (critical)" for e in dict((e.kind, e) for e in crit).values()]
     lost = sorted(
         (m for m in results if m.points is not None and m.points < 90),
         key=lambda m: -(m.weight * (100.0 - (m.points or 0.0))),
@@ -141,12 +266,10 @@ def _advice(results: Sequence[MetricResult], crit: Sequence[Event]) -> tuple[str
     for m in lost:
         if len(out) >= 3:
             break
-        assert m.expert is not None
-        if math.isnan(m.value):
-            out.append(f"{m.description}: not measured this time")
+        if m.status == INCOMPLETE:
+            continue  # said once above
+        if m.status == NOT_DONE:
+            out.append(f"{m.label}: not done")
         else:
-            unit = f" {m.unit}" if m.unit and m.unit != "count" else ""
-            out.append(
-                f"{m.description}: {_fmt(m.value)}{unit}, an expert gets {_fmt(m.expert)}{unit}"
-            )
+            out.append(_target(scenario, m, values))
     return tuple(out[:3])

@@ -14,6 +14,7 @@ import numpy as np
 
 from sim.core.records import Severity
 from sim.core.scenario import VenipunctureGeometry
+from sim.metrics.catalog import HAND, INPUT_WORDS, can_measure, format_value
 from sim.render.overlay import RGBA, Batch2D
 from sim.render.scene import DrawOptions, Frame, SideSection, side_section
 
@@ -115,10 +116,16 @@ def _angle_gauge(
     if v is None:
         return
     a = max(0.0, min(90.0, v.angle_deg))
-    ok = lo <= v.angle_deg <= hi
-    col = GOOD if ok or options.exam else WARN
+    col = _judged(lo <= v.angle_deg <= hi, options)
     c, sn = math.cos(math.radians(a)), -math.sin(math.radians(a))
     batch.line(cx, cy, cx + c * r * 1.04, cy + sn * r * 1.04, 4, col)
+
+
+def _judged(ok: bool, options: DrawOptions) -> RGBA:
+    """Green when within target, amber when not; neutral in exam mode (no judgement)."""
+    if options.exam:
+        return WHITE
+    return GOOD if ok else WARN
 
 
 def _readouts(
@@ -132,12 +139,13 @@ def _readouts(
         batch.text("angle -", x, y, 17, MUTED)
     else:
         ok = lo <= v.angle_deg <= hi
-        batch.text(f"angle {v.angle_deg:.0f}°", x, y, 22, GOOD if ok or options.exam else WARN)
+        shown = format_value("insertion_angle_deg", v.angle_deg)
+        batch.text(f"angle {shown}", x, y, 22, _judged(ok, options))
     yy = y + 30 * s
     venous = isinstance(sc.geometry, VenipunctureGeometry)
     if v is not None and venous:
         tol = sc.venipuncture[1].bevel_roll_tol_deg
-        rc = GOOD if abs(v.roll_deg) <= tol or options.exam else WARN
+        rc = _judged(abs(v.roll_deg) <= tol, options)
         batch.text(f"bevel {v.roll_deg:+.0f}° from up", x, yy, 14, rc)
     elif v is not None and v.arc_deviation_mm > 0:
         batch.text(f"off curve {v.arc_deviation_mm:.1f} mm", x, yy, 14, MUTED)
@@ -154,7 +162,7 @@ def _readouts(
         txt = f"tourniquet {t:.0f} s" if on else "tourniquet off"
         tmax = sc.venipuncture[1].tourniquet_max_s
         col = BAD if on and t > tmax else (GOOD if on else MUTED)
-        batch.text(txt, x, yy, 14, col)
+        batch.text(txt, x, yy, 14, WHITE if options.exam and on else col)
     else:
         done = len(getattr(frame.state, "stitch_x_mm", ()))
         need = sc.suturing[1].stitches_required
@@ -166,20 +174,28 @@ def _tremor_meter(
 ) -> None:
     fb = frame.scenario.feedback
     v = frame.view
-    tremor = v.tremor_mm if v is not None else 0.0
-    full = max(fb.steady_tremor_mm * 2.0, 0.1)
-    batch.text(f"tremor {tremor:.2f} mm", x, y, 14, MUTED)
     by = y + 20 * s
     bh = 12 * s
-    batch.rect(x, by, w, bh, (0.25, 0.27, 0.3, 1.0))
-    frac = min(tremor / full, 1.0)
-    col = (
-        GOOD if tremor <= fb.steady_release_mm else (WARN if tremor <= fb.steady_tremor_mm else BAD)
-    )
-    batch.rect(x, by, w * frac, bh, col)
-    if not options.exam:
-        tx = x + w * fb.steady_tremor_mm / full
-        batch.rect(tx - 1, by - 3 * s, 2 * s, bh + 6 * s, WHITE)
+    if not can_measure(HAND, frame.input_kind):
+        who = INPUT_WORDS.get(frame.input_kind, frame.input_kind)
+        batch.text("tremor: not measured", x, y, 14, MUTED)
+        batch.text(batch.fit(f"with {who}", 14, w), x, by - 4 * s, 14, MUTED)
+    else:
+        tremor = v.tremor_mm if v is not None else 0.0
+        full = max(fb.steady_tremor_mm * 2.0, 0.1)
+        batch.text(f"tremor {format_value('tremor_rms_mm', tremor)}", x, y, 14, MUTED)
+        batch.rect(x, by, w, bh, (0.25, 0.27, 0.3, 1.0))
+        frac = min(tremor / full, 1.0)
+        if options.exam:
+            col = WHITE
+        elif tremor <= fb.steady_release_mm:
+            col = GOOD
+        else:
+            col = WARN if tremor <= fb.steady_tremor_mm else BAD
+        batch.rect(x, by, w * frac, bh, col)
+        if not options.exam:
+            tx = x + w * fb.steady_tremor_mm / full
+            batch.rect(tx - 1, by - 3 * s, 2 * s, bh + 6 * s, WHITE)
     speed = v.speed_mm_s if v is not None else 0.0
     batch.text(f"speed {speed:.0f} mm/s", x, by + 18 * s, 14, MUTED)
 
@@ -222,7 +238,8 @@ def draw_side_view(batch: Batch2D, frame: Frame, size: tuple[int, int]) -> None:
     batch.rect(x - 6 * s, y, 6 * s, h, PANEL)
     batch.rect(x + w, y, 6 * s, h, PANEL)
     batch.rect(x - 6 * s, y + h, w + 12 * s, 6 * s, PANEL)
-    title = f"side view  angle {sec.angle_deg:.0f}°  depth {sec.depth_mm:.1f} mm"
+    angle = format_value("insertion_angle_deg", sec.angle_deg)
+    title = f"side view  angle {angle}  depth {sec.depth_mm:.1f} mm"
     batch.text(title, x, y - 26 * s, 14, WHITE)
     _draw_section(batch, sec, frame, (x, y, w, h))
 

@@ -83,7 +83,7 @@ def frame_at(path: str | Path, at_s: float) -> Frame:
     if at_s < 0:
         raise UserError(f"--at {at_s:g}: expected a time of 0 s or more")
     rec = load_recording(path)
-    pipeline = Pipeline(rec.scenario(), noise_floor_mm=rec.noise_floor_mm)
+    pipeline = Pipeline(rec.scenario(), rec.noise_floor_mm, rec.input_kind)
     for item in RecordingSource(rec):
         if item.t_s > at_s:
             break

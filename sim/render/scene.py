@@ -56,9 +56,12 @@ class Frame:
     events : sequence of Event
         Every task event so far, oldest first (stitches placed, haematoma...).
     t_s : float
-        Session time shown by the timer, s.
+        Session time shown by the timer, s: from the trainee's first move or action to
+        completion (see :class:`sim.pipeline.Pipeline`).
     phase : str
         Task phase shown in the HUD.
+    input_kind : str
+        What drives the instrument; the HUD shows tremor only for inputs that measure it.
     """
 
     scenario: Scenario
@@ -69,6 +72,7 @@ class Frame:
     events: Sequence[Event] = ()
     t_s: float = 0.0
     phase: str = ""
+    input_kind: str = "scripted"
 
 
 @dataclass(frozen=True)
@@ -108,7 +112,8 @@ def frame_from_pipeline(pipeline: Any, t_s: float | None = None) -> Frame:
     pipeline : Pipeline
         The pipeline; its latest sample, view, state, banner cue and events are used.
     t_s : float, optional
-        Timer value, s (defaults to the latest sample's time).
+        The moment drawn, s of recording time (defaults to the latest sample's time); the
+        timer shows the session's clock at that moment (``Pipeline.clock_s``).
     """
     sample = pipeline.samples[-1] if pipeline.samples else None
     t = t_s if t_s is not None else (sample.t_s if sample is not None else 0.0)
@@ -119,8 +124,9 @@ def frame_from_pipeline(pipeline: Any, t_s: float | None = None) -> Frame:
         state=pipeline.state,
         banner=pipeline.cues_engine.banner(),
         events=tuple(pipeline.events),
-        t_s=t,
+        t_s=pipeline.clock_s(t),
         phase=pipeline.phase,
+        input_kind=pipeline.input_kind,
     )
 
 

@@ -307,6 +307,11 @@ class Timeline:
         cal = self.header.get("calibration") or {}
         return float(cal.get("noise_floor_mm", 0.0) or 0.0)
 
+    @property
+    def input_kind(self) -> str:
+        """What drove the instrument ("mouse", "webcam", "video", "scripted")."""
+        return str(self.header.get("input") or "mouse")
+
     def scenario(self) -> Scenario:
         """The scenario the recording was made with (its text travels in the header)."""
         if self._scenario is None:
@@ -431,6 +436,8 @@ class Timeline:
         dt = np.diff(self.t)
         rate = 1.0 / float(np.median(dt[dt > 0])) if np.any(dt > 0) else 60.0
         hi = min(TREMOR_BAND_HZ[1], 0.95 * rate / 2)
+        if hi <= TREMOR_BAND_HZ[0]:  # sampled too slowly for the band: not measurable
+            return np.full(len(self.t), np.nan)
         sos = signal.butter(2, (TREMOR_BAND_HZ[0], hi), btype="bandpass", fs=rate, output="sos")
         filt = signal.sosfilt(sos, self.pos - self.pos[0], axis=0)
         sq = np.sum(filt**2, axis=1)
@@ -459,7 +466,7 @@ class Derived:
         self.tl = timeline
         self.every = max(1, int(checkpoint_every))
         scenario = timeline.scenario()
-        self._fresh = Pipeline(scenario, noise_floor_mm=timeline.noise_floor_mm)
+        self._fresh = Pipeline(scenario, timeline.noise_floor_mm, timeline.input_kind)
         # checkpoints[k]: the pipeline after items[: k * every]
         self._checkpoints: list[Pipeline] = [self._snapshot(self._fresh)]
         self._cursor = self._snapshot(self._fresh)

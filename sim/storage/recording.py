@@ -206,6 +206,11 @@ class Recording:
     def noise_floor_mm(self) -> float:
         return float(self.header.get("calibration", {}).get("noise_floor_mm", 0.0) or 0.0)
 
+    @property
+    def input_kind(self) -> str:
+        """What drove the instrument ("mouse", "webcam", "video", "scripted")."""
+        return str(self.header.get("input") or "mouse")
+
     def scenario(self) -> Scenario:
         """The scenario the recording was made with (from the text stored in the header)."""
         text = self.header.get("scenario_toml") or ""

@@ -25,7 +25,8 @@ class SessionRecorder:
     """Feeds a pipeline and appends everything to a recording as it happens.
 
     A crash loses at most the writer's flush interval; :meth:`finish` writes the result and
-    the end record (``complete`` False for an interrupted session, which is still scored).
+    the end record. The header's input kind is the pipeline's (``input_kind``, if given,
+    must agree with it).
     """
 
     def __init__(
@@ -35,10 +36,14 @@ class SessionRecorder:
         *,
         trainee: str = "anonymous",
         station: str = "",
-        input_kind: str = "mouse",
+        input_kind: str | None = None,
         calibration: dict[str, Any] | None = None,
         meta: dict[str, Any] | None = None,
     ) -> None:
+        if input_kind is not None and input_kind != pipeline.input_kind:
+            raise ValueError(
+                f"input_kind {input_kind!r} differs from the pipeline's {pipeline.input_kind!r}"
+            )
         self.pipeline = pipeline
         cal = dict(calibration or {})
         cal.setdefault("noise_floor_mm", pipeline.noise_floor_mm)
@@ -46,7 +51,7 @@ class SessionRecorder:
             pipeline.scenario,
             trainee=trainee,
             station=station,
-            input_kind=input_kind,
+            input_kind=pipeline.input_kind,
             calibration=cal,
             meta=meta,
         )
@@ -61,14 +66,15 @@ class SessionRecorder:
         self.writer.cues(step.cues)
         return step
 
-    def finish(self, complete: bool = True) -> ScoreResult:
-        """Close active cues, score, write the result and end the recording."""
+    def finish(self) -> ScoreResult:
+        """Close active cues, score, write the result and end the recording (its ``end``
+        record says whether the procedure was complete)."""
         if self.result is not None:
             return self.result
         self.writer.cues(self.pipeline.close_cues())
         self.result = self.pipeline.result()
         self.writer.result(self.result.as_dict())
-        self.writer.close(complete=complete)
+        self.writer.close(complete=self.result.complete)
         return self.result
 
 
@@ -81,9 +87,9 @@ def run_session(
         for item in source:
             rec.feed(item)
     except BaseException:
-        rec.finish(complete=False)
+        rec.finish()
         raise
-    return rec.finish(complete=True)
+    return rec.finish()
 
 
 @dataclass(frozen=True)
@@ -106,7 +112,7 @@ def rescore(path: str | Path | Recording) -> Rescore:
     """Re-run a recording's items through a fresh pipeline with its own scenario."""
     rec = path if isinstance(path, Recording) else load_recording(path)
     scenario = rec.scenario()
-    pipeline = Pipeline(scenario, noise_floor_mm=rec.noise_floor_mm)
+    pipeline = Pipeline(scenario, rec.noise_floor_mm, rec.input_kind)
     pipeline.feed_all(RecordingSource(rec))
     pipeline.close_cues()
     result = pipeline.result()

@@ -171,7 +171,7 @@ def run_track(
     if out.exists():
         out.unlink()
     rec = SessionRecorder(
-        Pipeline(scenario, noise_floor_mm=floor),
+        Pipeline(scenario, noise_floor_mm=floor, input_kind="video"),
         out,
         trainee=trainee,
         input_kind="video",
@@ -184,9 +184,9 @@ def run_track(
         if samples:
             rec.feed(Action(samples[-1].t_s, ActionKind.FINISH))
     except BaseException:
-        rec.finish(complete=False)
+        rec.finish()
         raise
-    result = rec.finish(complete=True)
+    result = rec.finish()
     with_hand = sum(1 for s in samples if s.tracked)
     return TrackReport(
         str(video),

@@ -34,7 +34,7 @@ def test_session_round_trip(db_url: str, recordings: dict[str, Path]) -> None:
         assert row.scenario_hash == rec.header["scenario_hash"]
         assert row.input_kind == rec.header["input"]
         assert row.score == pytest.approx(rec.result["score"])
-        assert row.passed is rec.result["passed"] and row.complete
+        assert row.passed is rec.result["passed"] and row.complete is rec.complete
         assert row.critical_errors == tuple(e["kind"] for e in rec.result["critical_errors"])
         assert row.critical_errors  # the novice pierced the back wall
         assert row.duration_s == pytest.approx(rec.items[-1].t_s)

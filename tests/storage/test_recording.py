@@ -34,17 +34,18 @@ def test_round_trip_keeps_everything(tmp_path, veni):
         Sample(0.2, (1.1, 2.0, 3.0), (1.0, 0.0, 0.0), (0.0, 1.0, 0.0), 0.5, False, None),
     ]
     result = run_session(
-        Pipeline(veni, noise_floor_mm=0.25),
+        Pipeline(veni, noise_floor_mm=0.25, input_kind="webcam"),
         items,
         path,
         trainee="t-17",
         station="lab-2",
-        input_kind="webcam",
         calibration={"noise_floor_mm": 0.25, "scale_mm_per_px": 0.3},
     )
     rec = load_recording(path)
     assert rec.items == items
-    assert rec.complete and not rec.truncated
+    assert not rec.truncated
+    assert rec.complete is False and rec.result is not None  # two samples complete nothing
+    assert result.complete is False and rec.result["complete"] is False
     h = rec.header
     assert h["format_version"] == FORMAT_VERSION
     assert (h["scenario"], h["trainee"], h["station"], h["input"]) == (

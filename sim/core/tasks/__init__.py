@@ -27,6 +27,9 @@ class Task(Protocol):
     def phase(self, state: Any) -> str:
         """Name of the current phase, for the HUD and per-phase timing."""
 
+    def is_complete(self, state: Any) -> bool:
+        """Whether the procedure has been carried out to its end (the score contract)."""
+
 
 VENIPUNCTURE_ERRORS = (
     "back_wall",

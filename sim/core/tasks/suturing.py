@@ -53,6 +53,10 @@ class SuturingTask:
     def initial(self) -> SuturingState:
         return SuturingState()
 
+    def is_complete(self, state: SuturingState) -> bool:
+        """Every planned stitch placed."""
+        return len(state.stitch_x_mm) >= self.tol.stitches_required
+
     def phase(self, state: SuturingState) -> str:
         if state.finished:
             return "done"

@@ -68,6 +68,10 @@ class VenipunctureTask:
     def initial(self) -> VenipunctureState:
         return VenipunctureState()
 
+    def is_complete(self, state: VenipunctureState) -> bool:
+        """Blood drawn and the needle withdrawn, or the attempt limit reached."""
+        return state.completed or state.failed_attempts >= self.tol.max_attempts
+
     def phase(self, state: VenipunctureState) -> str:
         if state.completed or state.finished:
             return "done"
