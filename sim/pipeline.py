@@ -107,6 +107,8 @@ class Pipeline:
     def feed(self, item: Item) -> Step:
         """Consume one sample or action."""
         self._clock(item)
+        was = self.task.phase(self.state)  # the time up to this item was spent in it
+        was_complete = self.completed_s is not None
         self.state, events = self.task.step(self.state, item)
         if self.completed_s is None and self.task.is_complete(self.state):
             self.completed_s = item.t_s
@@ -124,10 +126,9 @@ class Pipeline:
             self._last_t is not None
             and s.t_s > self._last_t
             and self.started_s is not None
-            and (self.completed_s is None or s.t_s <= self.completed_s)
+            and not was_complete
         ):
-            ph = self.task.phase(self.state)
-            self._phase_time[ph] = self._phase_time.get(ph, 0.0) + (s.t_s - self._last_t)
+            self._phase_time[was] = self._phase_time.get(was, 0.0) + (s.t_s - self._last_t)
         self._last_t = s.t_s
         self.samples.append(s)
         view = self._view(s)

@@ -253,26 +253,32 @@ def tremor(
     return Tremor(excess, _band_peak_hz(f, total, band) if excess > 0.0 else math.nan)
 
 
-PEAK_PROMINENCE = 2.0
+PEAK_PROMINENCE = 3.0
+PEAK_SMOOTH_HZ = 1.0
 
 
 def _band_peak_hz(f: FloatArray, psd: FloatArray, band: NDArray[np.bool_]) -> float:
     """Frequency of a real spectral peak in the band, or NaN when there is none.
 
-    A real peak is a local maximum of the whole spectrum (higher than both neighbours, so
-    the falling tail of slow voluntary motion, whose maximum sits on the band's lower edge,
-    is not one) that stands at least ``PEAK_PROMINENCE`` times above the band's median
-    power (so flat noise, whose maximum is anywhere, is not one either).
+    The spectrum is first averaged over ``PEAK_SMOOTH_HZ`` (the ripple of a falling
+    spectrum, such as the window leakage of slow voluntary motion, averages out; a tremor
+    peak does not). A real peak is a local maximum of that smoothed spectrum inside the band
+    (so the falling tail of slow motion, whose maximum sits on the band's lower edge, is not
+    one) standing at least ``PEAK_PROMINENCE`` times above the band's median (so flat
+    noise, whose maximum is anywhere, is not one either). Its frequency is that of the
+    highest raw bin within half the smoothing width.
     """
+    df = float(f[1] - f[0])
+    k = max(1, int(round(PEAK_SMOOTH_HZ / df)) | 1)  # odd width in bins
+    smooth = np.convolve(psd, np.ones(k) / k, mode="same")
     idx = np.flatnonzero(band)
-    i = int(idx[np.argmax(psd[idx])])
-    if i == 0 or i == len(psd) - 1:
+    i = int(idx[np.argmax(smooth[idx])])
+    if i == 0 or i == len(psd) - 1 or not (smooth[i] > smooth[i - 1] and smooth[i] > smooth[i + 1]):
         return math.nan
-    if not (psd[i] > psd[i - 1] and psd[i] > psd[i + 1]):
+    if smooth[i] < PEAK_PROMINENCE * float(np.median(smooth[idx])):
         return math.nan
-    if psd[i] < PEAK_PROMINENCE * float(np.median(psd[idx])):
-        return math.nan
-    return float(f[i])
+    near = np.flatnonzero(np.abs(f - f[i]) <= PEAK_SMOOTH_HZ / 2 + 1e-9)
+    return float(f[near[np.argmax(psd[near])]])
 
 
 @dataclass(frozen=True, slots=True)
