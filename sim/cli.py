@@ -114,24 +114,23 @@ def _cmd_score(args: argparse.Namespace) -> int:
     from sim.storage.session import rescore
 
     out = []
-    mismatches = 0
+    differs = 0
     for f in args.files:
         r = rescore(f)
         if args.json:
             d = r.result.as_dict()
             d["file"] = f
             d["matches_recording"] = r.matches
+            d["recorded"] = None if r.recorded is None else r.recorded.as_dict()
+            d["today"] = r.today.as_dict()
             out.append(d)
         else:
             print_result(f, r.result)
-            if r.recording.result is None:
-                print("  (recording has no stored result: session was interrupted)")
-            elif not r.matches:
-                print("  WARNING: re-scoring differs from the recorded result")
-        mismatches += 0 if r.matches or r.recording.result is None else 1
+            print(f"  {r.line()}")
+        differs += r.differs
     if args.json:
         print(json.dumps(out if len(out) > 1 else out[0], indent=2, allow_nan=False, default=str))
-    return 1 if mismatches else 0
+    return 1 if differs else 0
 
 
 # --- motion ------------------------------------------------------------------------------
@@ -209,10 +208,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "score",
-        help="re-score recordings",
-        description="Re-run recordings through the task, metrics and cue "
-        "rules and print the result; exit status 1 if a re-score differs from "
-        "what was recorded.",
+        help="re-score recordings (recorded score against today's)",
+        description="Re-run recordings through today's task, metrics and cue rules, print "
+        "the result and the score recorded in the file next to today's (e.g. 'recorded "
+        "63.2 PASS by 0.1.0; today 40.1 FAIL incomplete by 0.2.0 (rules changed since)'). "
+        "--json gives both as 'recorded' and 'today' (score, passed, complete, empty, "
+        "app_version). To store today's score, write a re-scored recording with "
+        "`procsim rescore`.",
+        epilog="exit status: 0 every re-score matches its recording (or the recording has "
+        "no result: an interrupted session); 1 at least one differs from what was "
+        "recorded; 2 a file cannot be read.",
     )
     p.add_argument("files", nargs="+", metavar="FILE", help="recording files")
     p.add_argument("--json", action="store_true", help="print JSON")
@@ -242,7 +247,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Modules of the adapter layers (app, tracking, lab) that add subcommands: each has a
 # ``register(subparsers)`` function. Imported only when the parser is built.
-COMMAND_MODULES: tuple[str, ...] = ("sim.tracking.commands", "sim.lab.commands", "sim.app.commands")
+COMMAND_MODULES: tuple[str, ...] = (
+    "sim.storage.commands",
+    "sim.tracking.commands",
+    "sim.lab.commands",
+    "sim.app.commands",
+)
 
 
 def _extra_commands() -> list[Callable[[Any], None]]:

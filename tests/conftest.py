@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -60,3 +61,36 @@ def quit_display() -> Iterator[None]:
     import pygame
 
     pygame.display.quit()
+
+
+def as_old_recording(
+    src: Path,
+    dst: Path,
+    *,
+    score: float | None = None,
+    passed: bool | None = None,
+    app_version: str = "0.0.9",
+    drop_events: tuple[str, ...] = (),
+) -> Path:
+    """A copy of the recording ``src`` as an older procsim would have written it: its result
+    without ``complete``/``empty`` (written before the score contract), the ``score`` and
+    ``passed`` the old rules gave (default: unchanged), ``app_version``, and without the
+    events of the kinds ``drop_events``."""
+    out = []
+    for line in src.read_text("utf-8").splitlines():
+        rec = json.loads(line)
+        if rec["type"] == "header":
+            rec["app_version"] = app_version
+        elif rec["type"] == "event" and rec["kind"] in drop_events:
+            continue
+        elif rec["type"] == "result":
+            rec.pop("complete", None)
+            rec.pop("empty", None)
+            rec.pop("input_kind", None)
+            if score is not None:
+                rec["score"] = score
+            if passed is not None:
+                rec["passed"] = passed
+        out.append(json.dumps(rec, separators=(",", ":")))
+    dst.write_text("\n".join(out) + "\n", "utf-8")
+    return dst

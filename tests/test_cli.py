@@ -25,7 +25,7 @@ def procsim(*args, cwd=REPO):
 def test_help_for_every_command():
     top = procsim("--help")
     assert top.returncode == 0
-    commands = ["scenarios", "simulate", "score", "motion"]
+    commands = ["scenarios", "simulate", "score", "rescore", "motion"]
     for c in commands:
         assert c in top.stdout
         r = procsim(c, "--help")
@@ -113,3 +113,50 @@ def test_simulate_with_chosen_tremor_is_measured_back(tmp_path):
     assert abs(data["metrics"]["tremor_peak_hz"]["value"] - 10.0) <= 0.5
     bad = procsim("simulate", "suturing", "--tremor-hz", "45", "-o", tmp_path / "b.jsonl")
     assert bad.returncode == 2 and "--tremor-hz: 45 is out of range" in bad.stderr
+
+
+def test_score_tells_the_recorded_score_from_today_s_and_rescore_writes_it(tmp_path, capsys):
+    from sim.cli import main
+    from tests.conftest import as_old_recording
+
+    def run(*args):
+        status = main([str(a) for a in args])
+        out = capsys.readouterr()
+        return status, out.out, out.err
+
+    made = tmp_path / "made.jsonl"
+    assert run("simulate", "suturing", "--seed", "3", "-o", made)[0] == 0
+    old = as_old_recording(made, tmp_path / "old.jsonl", score=63.2, app_version="0.0.9")
+    status, out, _ = run("score", old)
+    assert status == 1  # a recorded score that today's rules do not give
+    today = json.loads(run("score", "--json", made)[1])["score"]
+    line = f"suturing  recorded 63.2 PASS by 0.0.9; today {today:.1f} PASS"
+    assert line in out and "(rules changed since)" in out
+    data = json.loads(run("score", "--json", old)[1])
+    assert data["recorded"] == {
+        "score": 63.2,
+        "passed": True,
+        "complete": True,  # all planned stitches placed
+        "empty": False,
+        "app_version": "0.0.9",
+    }
+    assert data["today"]["score"] == today and data["today"]["complete"] is True
+    assert data["matches_recording"] is False
+
+    new = tmp_path / "new.jsonl"
+    status, out, _ = run("rescore", old, "-o", new)
+    assert status == 0 and line in out
+    status, out, _ = run("score", new)
+    assert status == 0 and "today the same" in out
+    for dst in (old, new):  # never over the input, nor over another file
+        status, _, err = run("rescore", old, "-o", dst)
+        assert status == 2 and err.count("\n") == 1
+    junk = tmp_path / "junk.jsonl"
+    junk.write_text("not a recording\n")
+    status, _, err = run("rescore", junk, "-o", tmp_path / "x.jsonl")
+    assert status == 2 and err.count("\n") == 1 and str(junk) in err
+    assert not (tmp_path / "x.jsonl").exists()
+    # and as a user runs it: the exit statuses are documented, bad input is one line
+    assert "exit status" in procsim("score", "--help").stdout
+    r = procsim("rescore", junk, "-o", tmp_path / "x.jsonl")
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr

@@ -79,19 +79,20 @@ def _cmd_list(args: argparse.Namespace) -> int:
         return 0
     print(
         f"{'started (UTC)':16s}  {'trainee':14s} {'scenario':14s} {'station':10s} "
-        f"{'input':9s} {'score':>5s}  result  id"
+        f"{'input':9s} {'score':>5s}  result  {'status':10s}  id"
     )
     for r in rows:
         flag = "PASS" if r.passed else "FAIL"
-        if not r.complete:
-            flag += "*"
         print(
             f"{r.started_utc:%Y-%m-%d %H:%M}  {r.trainee_id[:14]:14s} {r.scenario[:14]:14s} "
             f"{(r.station_id or '-')[:10]:10s} {r.input_kind[:9]:9s} {r.score:5.1f}  "
-            f"{flag:6s}  {r.id}"
+            f"{flag:6s}  {r.status or 'complete':10s}  {r.id}"
         )
-    if any(not r.complete for r in rows):
-        print("* interrupted session")
+    if any(not r.counts for r in rows):
+        print(
+            "incomplete: the procedure was not carried out to its end; empty: no samples. "
+            "Neither counts for the learning curve or sign-off."
+        )
     return 0
 
 
@@ -122,6 +123,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
         "score",
         "passed",
         "complete",
+        "empty",
         "critical_errors",
         "notes",
     ]
@@ -145,12 +147,19 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _outcome(row: Any) -> str:
+    """``score 63.2 PASS`` (+ ``incomplete``/``empty``) of a stored or new session."""
+    get = row.get if isinstance(row, dict) else (lambda k: getattr(row, k))
+    state = " empty" if get("empty") else ("" if get("complete") else " incomplete")
+    return f"score {get('score'):.1f} {'PASS' if get('passed') else 'FAIL'}{state}"
+
+
 def _cmd_import(args: argparse.Namespace) -> int:
     from sim.lab.store import session_from_recording
 
     lab, _cfg = _lab(args)
     with lab:
-        new = 0
+        new = replaced = refused = 0
         for f in args.recordings:
             s = session_from_recording(
                 f,
@@ -159,20 +168,33 @@ def _cmd_import(args: argparse.Namespace) -> int:
                 station=args.station,
                 notes=args.note,
             )
-            added, _ = lab.record(s, sync=False)
             row = s.row
-            verdict = "PASS" if row["passed"] else "FAIL"
-            state = "stored" if added else "already stored"
-            print(
-                f"{f}: {state} {s.id} ({row['trainee_id']}, {row['scenario']}, "
-                f"score {row['score']:.1f} {verdict})"
-            )
+            have = lab.local.recording_sha256(s.id)
+            what = f"{s.id} ({row['trainee_id']}, {row['scenario']}, {_outcome(row)})"
+            if have is not None and have != row["recording_sha256"] and not args.replace:
+                old = lab.local.get(s.id)
+                print(
+                    f"{f}: not stored: session {s.id} is already stored with another "
+                    f"recording ({_outcome(old)}); this file would give {_outcome(row)}. "
+                    "Use --replace to store it in its place."
+                )
+                refused += 1
+                continue
+            if args.replace and have is not None:
+                old = lab.local.get(s.id)
+                lab.record(s, sync=False, replace=True)
+                print(f"{f}: replaced {s.id}: {_outcome(old)} -> {_outcome(row)}")
+                replaced += 1
+                continue
+            added, _ = lab.record(s, sync=False, replace=args.replace)
+            print(f"{f}: {'stored' if added else 'already stored'} {what}")
             new += added
         if lab.remote_url is not None:
             rep = lab.sync()
             print(f"sync to {lab.remote_display}: {rep.line()}")
-        print(f"{new} new of {len(args.recordings)} in {lab.local.display_url}")
-    return 0
+        more = f" ({replaced} replaced, {refused} refused)" if replaced or refused else ""
+        print(f"{new} new of {len(args.recordings)} in {lab.local.display_url}{more}")
+    return 1 if refused else 0
 
 
 def _cmd_sync(args: argparse.Namespace) -> int:
@@ -338,12 +360,27 @@ def register(sub: Any) -> None:
     q.add_argument("--trainee", metavar="ID", help="only this trainee")
     q.add_argument("--scenario", metavar="S", help="only this scenario")
     _add_db_args(q)
-    q = sp.add_parser("import", help="store recordings made elsewhere")
+    q = sp.add_parser(
+        "import",
+        help="store recordings made elsewhere",
+        description="Store recording files. A file whose session is already stored with "
+        "the same bytes is skipped; one whose session id is stored with another recording "
+        "(a re-scored copy) is refused unless --replace is given.",
+        epilog="exit status: 0 every file stored or already stored; 1 at least one refused "
+        "(session id stored with another recording); 2 a file cannot be read.",
+    )
     q.add_argument("recordings", nargs="+", metavar="RECORDING", help="recording files")
     q.add_argument("--trainee", metavar="ID", help="trainee id (default: the recording's)")
     q.add_argument("--name", metavar="NAME", help="trainee's display name (optional)")
     q.add_argument("--station", metavar="ID", help="station id (default: the recording's)")
     q.add_argument("--note", metavar="TEXT", help="instructor note stored with the sessions")
+    q.add_argument(
+        "--replace",
+        action="store_true",
+        help="store a recording in place of a stored session with the same id (a re-score "
+        "made by `procsim rescore`), here and on the lab database; without it such a "
+        "recording is refused",
+    )
     _add_db_args(q)
     q = sp.add_parser("sync", help="push this station's sessions to the lab database now")
     _add_db_args(q)

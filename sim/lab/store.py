@@ -18,7 +18,6 @@ import gzip
 import hashlib
 import json
 import math
-import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -50,13 +49,17 @@ from sqlalchemy.engine import URL, Connection, Engine, create_engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from sim.errors import UserError, read_bytes
-from sim.storage.recording import FORMAT, Recording, RecordingError, _clean, parse_recording
+from sim.storage.recording import (
+    FORMAT,
+    Recording,
+    RecordingError,
+    _clean,
+    parse_recording,
+    session_id_for,
+)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """Version of the schema this procsim writes (see :data:`MIGRATIONS`)."""
-
-SESSION_NAMESPACE = uuid.UUID("6f1d3c1e-6a53-4c0e-9d0b-7b1f0c6a2f11")
-"""Namespace of the UUIDs derived from a recording's bytes (stable across stations)."""
 
 CONNECT_TIMEOUT_S = 5
 
@@ -164,6 +167,8 @@ def _session_cols(version: int) -> list[Column[Any]]:
     ]
     if version >= 2:
         cols.append(Column("notes", Text))
+    if version >= 3:
+        cols.append(Column("empty", Boolean, nullable=False, server_default=text("false")))
     return cols
 
 
@@ -185,18 +190,21 @@ def _metric_cols() -> list[Column[Any]]:
     ]
 
 
-def _outbox_cols() -> list[Column[Any]]:
-    return [
+def _outbox_cols(version: int) -> list[Column[Any]]:
+    cols: list[Column[Any]] = [
         Column("session_id", String(36), primary_key=True),
         Column("queued_utc", DateTime, nullable=False),
         Column("attempts", Integer, nullable=False),
         Column("last_error", Text),
     ]
+    if version >= 3:
+        cols.append(Column("replace_remote", Boolean, nullable=False, server_default=text("false")))
+    return cols
 
 
 sessions = Table("sessions", metadata, *_session_cols(SCHEMA_VERSION))
 session_metrics = Table("session_metrics", metadata, *_metric_cols())
-outbox = Table("outbox", metadata, *_outbox_cols())
+outbox = Table("outbox", metadata, *_outbox_cols(SCHEMA_VERSION))
 """The local sync outbox: sessions still to be pushed to the lab server."""
 
 
@@ -205,7 +213,7 @@ def _migrate_1(conn: Connection) -> None:
     m = MetaData()
     Table("sessions", m, *_session_cols(1))
     Table("session_metrics", m, *_metric_cols())
-    Table("outbox", m, *_outbox_cols())
+    Table("outbox", m, *_outbox_cols(1))
     m.create_all(conn)
     conn.execute(text("CREATE INDEX ix_sessions_trainee ON sessions (trainee_id)"))
 
@@ -216,7 +224,39 @@ def _migrate_2(conn: Connection) -> None:
     Index("ix_sessions_scenario_started", sessions.c.scenario, sessions.c.started_utc).create(conn)
 
 
-MIGRATIONS = {1: _migrate_1, 2: _migrate_2}
+def _migrate_3(conn: Connection) -> None:
+    """Schema 3: the score contract. ``sessions.empty`` (no samples) is added, and
+    ``sessions.complete``, which meant "the recording was closed normally", now means "the
+    procedure was carried out to its end": it is derived again from each stored recording
+    (:func:`sim.storage.session.recorded_outcome`). ``outbox.replace_remote`` marks a session to
+    push in place of the server's copy (``sessions import --replace``)."""
+    conn.execute(text("ALTER TABLE sessions ADD COLUMN empty BOOLEAN NOT NULL DEFAULT false"))
+    conn.execute(
+        text("ALTER TABLE outbox ADD COLUMN replace_remote BOOLEAN NOT NULL DEFAULT false")
+    )
+    t = Table("sessions", MetaData(), *_session_cols(3))
+    ids = [str(r[0]) for r in conn.execute(select(t.c.id))]
+    for sid in ids:
+        data = conn.execute(select(t.c.recording_gz).where(t.c.id == sid)).scalar()
+        complete, empty = _stored_outcome(bytes(data or b""), sid)
+        conn.execute(update(t).where(t.c.id == sid).values(complete=complete, empty=empty))
+
+
+def _stored_outcome(gz: bytes, sid: str) -> tuple[bool, bool]:
+    """(complete, empty) of a stored recording; not complete when it cannot be judged."""
+    from sim.storage.session import recorded_outcome
+
+    try:
+        rec = parse_recording(gzip.decompress(gz), f"session {sid}")
+    except (RecordingError, OSError, EOFError):
+        return False, False
+    out = recorded_outcome(rec)
+    if out is None:  # stored without a result: the session was interrupted
+        return False, not rec.samples
+    return out.complete, out.empty
+
+
+MIGRATIONS = {1: _migrate_1, 2: _migrate_2, 3: _migrate_3}
 """Upgrade steps: ``MIGRATIONS[v]`` takes a database from version ``v - 1`` to ``v``."""
 
 
@@ -285,6 +325,18 @@ class SessionRow:
     critical_errors: tuple[str, ...]
     notes: str | None
     metrics: tuple[MetricValue, ...] = ()
+    empty: bool = False
+
+    @property
+    def counts(self) -> bool:
+        """Whether the session counts for the learning curve, cohort standing and sign-off
+        (complete and not empty); the others are listed, marked :attr:`status`."""
+        return self.complete and not self.empty
+
+    @property
+    def status(self) -> str:
+        """ "empty", "incomplete", or "" for a session that counts."""
+        return "empty" if self.empty else ("" if self.complete else "incomplete")
 
     def metric(self, name: str) -> MetricValue | None:
         for m in self.metrics:
@@ -308,6 +360,7 @@ class SessionRow:
             "score": self.score,
             "passed": self.passed,
             "complete": self.complete,
+            "empty": self.empty,
             "critical_errors": list(self.critical_errors),
             "notes": self.notes,
             "metrics": {
@@ -345,19 +398,6 @@ def _parse_time(s: object) -> dt.datetime | None:
         return None
 
 
-def session_id_for(header: Mapping[str, Any], data: bytes) -> str:
-    """The session's UUID: the one the app put in the header, else derived from the
-    recording's bytes (so importing the same file twice, anywhere, gives the same id)."""
-    meta = header.get("meta") if isinstance(header.get("meta"), dict) else {}
-    for cand in (header.get("session_id"), (meta or {}).get("session_id")):
-        if isinstance(cand, str):
-            try:
-                return str(uuid.UUID(cand))
-            except ValueError:
-                pass
-    return str(uuid.uuid5(SESSION_NAMESPACE, hashlib.sha256(data).hexdigest()))
-
-
 def session_from_recording(
     path: str | Path,
     *,
@@ -369,7 +409,9 @@ def session_from_recording(
     """Build the stored form of a recording file (finished or interrupted).
 
     The score is the one stored in the recording (what the trainee saw); an interrupted
-    recording without one is re-scored.
+    recording without one is re-scored. ``complete`` and ``empty`` are the result's, or
+    derived for a recording made before results carried them
+    (:func:`sim.storage.session.recorded_outcome`).
     """
     p = Path(path)
     data = read_bytes(p, "recording", RecordingError)
@@ -385,13 +427,19 @@ def _session_from(
     station: str | None,
     notes: str | None,
 ) -> NewSession:
-    h = rec.header
-    if rec.result is not None:
-        result: dict[str, Any] = {k: v for k, v in rec.result.items() if k != "type"}
-    else:
-        from sim.storage.session import rescore
+    from sim.storage.session import recorded_outcome, rescore
 
-        result = _clean(rescore(rec).result.as_dict())
+    h = rec.header
+    outcome = recorded_outcome(rec)
+    if rec.result is not None and outcome is not None:
+        result: dict[str, Any] = {k: v for k, v in rec.result.items() if k != "type"}
+        complete, empty = outcome.complete, outcome.empty
+    else:
+        again = rescore(rec)
+        result = _clean(again.result.as_dict())
+        # interrupted: complete only if the procedure was done before the recording stopped
+        complete = again.today.complete and rec.complete
+        empty = again.today.empty
     meta = h.get("meta") if isinstance(h.get("meta"), dict) else {}
     started = _parse_time(h.get("created_utc")) or _now()
     duration = rec.items[-1].t_s if rec.items else 0.0
@@ -413,7 +461,8 @@ def _session_from(
         "duration_s": float(duration),
         "score": float(result.get("score", 0.0)),
         "passed": bool(result.get("passed", False)),
-        "complete": bool(rec.complete),
+        "complete": bool(complete),
+        "empty": bool(empty),
         "critical_errors": json.dumps(crit),
         "result_json": json.dumps(result, allow_nan=False, sort_keys=True),
         "recording_gz": gzip.compress(data, compresslevel=6, mtime=0),
@@ -536,6 +585,40 @@ class Store:
             conn.execute(insert(session_metrics), [dict(m) for m in session.metrics])
         return True
 
+    def replace(self, session: NewSession) -> SessionRow | None:
+        """Store a session in place of the one stored with its id, in one transaction (a
+        re-scored recording: ``sessions import --replace``). The instructor's notes and the
+        display name stay unless the new session brings its own.
+
+        Returns
+        -------
+        SessionRow or None
+            The session that was replaced (None: there was none, it was simply stored).
+        """
+        old = self.get(session.id)
+        row = dict(session.row)
+        row.setdefault("stored_utc", _now())
+        if old is not None:
+            if row.get("notes") is None:
+                row["notes"] = old.notes
+            if row.get("display_name") is None:
+                row["display_name"] = old.display_name
+        with self._begin() as conn:
+            conn.execute(delete(session_metrics).where(session_metrics.c.session_id == session.id))
+            conn.execute(delete(sessions).where(sessions.c.id == session.id))
+            conn.execute(insert(sessions).values(**row))
+            if session.metrics:
+                conn.execute(insert(session_metrics), [dict(m) for m in session.metrics])
+        return old
+
+    def recording_sha256(self, session_id: str) -> str | None:
+        """SHA-256 of the stored recording of a session; None if there is no such session."""
+        with self._begin() as conn:
+            v = conn.execute(
+                select(sessions.c.recording_sha256).where(sessions.c.id == session_id)
+            ).scalar()
+        return None if v is None else str(v)
+
     def set_notes(self, session_id: str, notes: str | None) -> bool:
         """Set a session's instructor notes; False if there is no such session."""
         with self._begin() as conn:
@@ -643,8 +726,9 @@ class Store:
         return NewSession(r, tuple(dict(m._mapping) for m in mets))
 
     # -- the outbox (used by a station's local store) --
-    def queue(self, session_id: str) -> None:
-        """Mark a session to be pushed to the lab server."""
+    def queue(self, session_id: str, *, replace: bool = False) -> None:
+        """Mark a session to be pushed to the lab server (``replace``: in place of the
+        server's copy, see :meth:`replace`)."""
         with self._begin() as conn:
             _insert_ignore(
                 conn,
@@ -652,6 +736,20 @@ class Store:
                 {"session_id": session_id, "queued_utc": _now(), "attempts": 0},
                 "session_id",
             )
+            if replace:
+                conn.execute(
+                    update(outbox)
+                    .where(outbox.c.session_id == session_id)
+                    .values(replace_remote=True)
+                )
+
+    def replacing(self, session_id: str) -> bool:
+        """Whether a queued session is to replace the server's copy."""
+        with self._begin() as conn:
+            v = conn.execute(
+                select(outbox.c.replace_remote).where(outbox.c.session_id == session_id)
+            ).scalar()
+        return bool(v)
 
     def pending(self) -> list[str]:
         """Ids of the sessions not yet pushed, oldest first."""
@@ -733,6 +831,7 @@ def _row(r: Mapping[str, Any], metrics: tuple[MetricValue, ...]) -> SessionRow:
         critical_errors=crit,
         notes=r.get("notes"),
         metrics=metrics,
+        empty=bool(r.get("empty")),
     )
 
 
@@ -746,9 +845,15 @@ class SyncReport:
     already: int
     pending: int
     error: str | None = None
+    conflicts: int = 0
 
     def line(self) -> str:
         base = f"{self.pushed} pushed, {self.already} already there, {self.pending} waiting"
+        if self.conflicts:
+            base += (
+                f"; {self.conflicts} held back: the server has a different recording with "
+                "the same session id (import the file with --replace to overwrite it)"
+            )
         return base + (f" ({self.error})" if self.error else "")
 
 
@@ -780,8 +885,13 @@ class Lab:
     def __exit__(self, *_: object) -> None:
         self.close()
 
-    def record(self, session: NewSession, *, sync: bool = True) -> tuple[bool, SyncReport | None]:
+    def record(
+        self, session: NewSession, *, sync: bool = True, replace: bool = False
+    ) -> tuple[bool, SyncReport | None]:
         """Store a session locally, queue it for the lab server and try to push it.
+
+        ``replace`` stores it in place of a session with the same id, here and on the
+        server (a re-scored recording); without it a stored session is never touched.
 
         Returns
         -------
@@ -789,10 +899,10 @@ class Lab:
             Whether the session was new locally; the sync attempt (None without a server or
             with ``sync=False``).
         """
-        new = self.local.add(session)
+        new = self.local.replace(session) is None if replace else self.local.add(session)
         if self.remote_url is None:
             return new, None
-        self.local.queue(session.id)
+        self.local.queue(session.id, replace=replace)
         return new, (self.sync() if sync else None)
 
     def open_remote(self) -> Store:
@@ -805,25 +915,42 @@ class Lab:
         """Push every queued session to the lab server; safe to repeat and to interrupt.
 
         Each session goes in its own transaction as an insert-if-absent keyed by its UUID,
-        and leaves the outbox only after that transaction committed. A session whose commit
+        and leaves the outbox only after that transaction committed. A session the server
+        holds with a different recording stays queued and is counted in ``conflicts``,
+        unless it was queued to replace the server's copy. A session whose commit
         reached the server but whose outbox entry survived (a drop at that very moment) is
         found already there on the next sync: nothing is lost or duplicated.
         """
         todo = self.local.pending()
         if self.remote_url is None or not todo:
             return SyncReport(0, 0, len(todo))
-        pushed = already = 0
+        pushed = already = conflicts = 0
         try:
             remote = Store(self.remote_url)
         except StoreError as exc:
             return SyncReport(0, 0, len(todo), str(exc))
         try:
             for sid in todo:
+                session = self.local.export(sid)
                 try:
-                    added = remote.add(self.local.export(sid))
+                    if self.local.replacing(sid):
+                        remote.replace(session)
+                        added = True
+                    else:
+                        added = remote.add(session)
+                        if (
+                            not added
+                            and remote.recording_sha256(sid) != (session.row["recording_sha256"])
+                        ):
+                            # same id, other recording: never overwritten without --replace
+                            self.local.note_attempt(sid, "server has a different recording")
+                            conflicts += 1
+                            continue
                 except StoreError as exc:
                     self.local.note_attempt(sid, str(exc))
-                    return SyncReport(pushed, already, len(self.local.pending()), str(exc))
+                    return SyncReport(
+                        pushed, already, len(self.local.pending()), str(exc), conflicts
+                    )
                 self.local.dequeue(sid)
                 if added:
                     pushed += 1
@@ -831,4 +958,4 @@ class Lab:
                     already += 1
         finally:
             remote.close()
-        return SyncReport(pushed, already, len(self.local.pending()))
+        return SyncReport(pushed, already, len(self.local.pending()), None, conflicts)

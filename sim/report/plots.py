@@ -231,12 +231,22 @@ def timeline_plot(events: Sequence[Event], cues: Sequence[Cue], duration_s: floa
 
 
 def learning_curve_plot(
-    scores: Sequence[float], passed: Sequence[bool], pass_score: float | None, title: str
+    scores: Sequence[float],
+    passed: Sequence[bool],
+    pass_score: float | None,
+    title: str,
+    session_no: Sequence[int] | None = None,
+    n_sessions: int | None = None,
 ) -> bytes:
-    """Score of each session in order, passes in green, with the pass line."""
+    """Score of each session in order, passes in green, with the pass line.
+
+    ``session_no`` places each score at its session's number (default 1, 2, ...), so that
+    sessions left off the curve (incomplete, empty) leave a gap where they were; the axis
+    runs to ``n_sessions`` (default: the last number).
+    """
     fig = _figure(8.0, 2.8)
     ax = fig.subplots()
-    x = np.arange(1, len(scores) + 1)
+    x = np.asarray(session_no) if session_no is not None else np.arange(1, len(scores) + 1)
     ax.plot(x, scores, color="#888888", lw=1)
     ax.scatter(x, scores, c=[COLORS["pass"] if p else COLORS["error"] for p in passed], zorder=3)
     if pass_score is not None:
@@ -247,8 +257,10 @@ def learning_curve_plot(
     ax.set_ylabel("score")
     ax.set_title(title)
     ax.grid(alpha=0.3)
-    if len(x) <= 20:
-        ax.set_xticks(x)
+    last = n_sessions if n_sessions is not None else (int(x[-1]) if len(x) else 1)
+    ax.set_xlim(0.5, last + 0.5)
+    if last <= 20:
+        ax.set_xticks(np.arange(1, last + 1))
     return to_png(fig)
 
 

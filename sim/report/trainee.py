@@ -3,6 +3,10 @@
 Per scenario: the learning curve (score of every session in order), the sessions, the
 proficiency sign-off status under the scenario's own rule, and where the trainee stands
 against the cohort (every trainee in the same store who practised the scenario).
+
+Only sessions that count (complete and not empty, :attr:`SessionRow.counts`) enter the
+curve, the sign-off and the cohort standing; the others are listed, marked "incomplete" or
+"empty".
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 
 from sim.errors import UserError
 from sim.lab.proficiency import Proficiency, proficiency
@@ -45,10 +50,12 @@ def _rule(store: Store, rows: Sequence[SessionRow]) -> tuple[int, int, float | N
 
 
 def standing(rows: Sequence[SessionRow], last_n: int = COHORT_LAST_N) -> dict[str, float]:
-    """Per trainee, the mean score of their last ``last_n`` sessions (rows oldest first)."""
+    """Per trainee, the mean score of their last ``last_n`` sessions that count (rows oldest
+    first); a trainee without one has no standing."""
     by: dict[str, list[float]] = defaultdict(list)
     for r in rows:
-        by[r.trainee_id].append(r.score)
+        if r.counts:
+            by[r.trainee_id].append(r.score)
     return {k: statistics.fmean(v[-last_n:]) for k, v in by.items()}
 
 
@@ -61,17 +68,36 @@ def percentile_rank(values: Sequence[float], mine: float) -> float:
     return 100.0 * (below + 0.5 * equal) / len(values)
 
 
+def signed_off(rows: Sequence[SessionRow], consecutive: int, further: int) -> Proficiency:
+    """The sign-off rule applied to the sessions of one trainee and scenario that count
+    (oldest first); incomplete and empty sessions neither pass nor break a run. Session
+    numbers in the answer are positions in ``rows`` (as the report's table numbers them)."""
+    number = [i for i, r in enumerate(rows, start=1) if r.counts]
+    p = proficiency([r.passed for r in rows if r.counts], consecutive, further)
+    return replace(
+        p,
+        streak_at=None if p.streak_at is None else number[p.streak_at - 1],
+        signed_off_at=None if p.signed_off_at is None else number[p.signed_off_at - 1],
+    )
+
+
+def _status_cell(r: SessionRow) -> str:
+    if r.counts:
+        return td(verdict(r.passed), raw=True)
+    return td(f'<span class="meta">{esc(r.status)}: not scored for sign-off</span>', raw=True)
+
+
 def _scenario_section(store: Store, trainee: str, scenario: str, rows: list[SessionRow]) -> str:
     consecutive, further, pass_score = _rule(store, rows)
-    prof: Proficiency = proficiency([r.passed for r in rows], consecutive, further)
+    counted = [(i, r) for i, r in enumerate(rows, start=1) if r.counts]
+    left_out = [(i, r) for i, r in enumerate(rows, start=1) if not r.counts]
+    prof = signed_off(rows, consecutive, further)
     cohort_rows = store.find(scenario=scenario)
     stand = standing(cohort_rows)
-    mine = stand.get(trainee, statistics.fmean(r.score for r in rows))
+    mine = stand.get(trainee)
     others = list(stand.values())
     signed = sum(
-        proficiency(
-            [r.passed for r in cohort_rows if r.trainee_id == t], consecutive, further
-        ).signed_off
+        signed_off([r for r in cohort_rows if r.trainee_id == t], consecutive, further).signed_off
         for t in stand
     )
     parts = [f"<h2>{esc(scenario)}</h2>"]
@@ -80,28 +106,47 @@ def _scenario_section(store: Store, trainee: str, scenario: str, rows: list[Sess
         f'<p class="proficiency">Proficiency (rule: {consecutive} consecutive passes, then '
         f'{further} more): <span class="{status_cls}">{esc(prof.line())}</span></p>'
     )
-    best = max(r.score for r in rows)
-    parts.append(
-        f"<p>{len(rows)} sessions, {sum(r.passed for r in rows)} passed; best score "
-        f"{best:.1f}; mean of the last {min(COHORT_LAST_N, len(rows))}: {mine:.1f}.</p>"
-    )
-    parts.append(
-        img(
-            plots.learning_curve_plot(
-                [r.score for r in rows],
-                [r.passed for r in rows],
-                pass_score,
-                f"learning curve: {scenario}",
-            ),
-            f"learning curve {scenario}",
+    summary = f"{len(rows)} sessions"
+    if left_out:
+        n_empty = sum(r.empty for _, r in left_out)
+        kinds = [
+            f"{len(left_out) - n_empty} incomplete" if len(left_out) > n_empty else "",
+            f"{n_empty} empty" if n_empty else "",
+        ]
+        summary += (
+            f" ({', '.join(k for k in kinds if k)}: listed below, left out of the curve, "
+            "the sign-off and the cohort standing)"
         )
-    )
-    pr = percentile_rank(others, mine)
-    parts.append(
-        f'<p class="cohort">Against the cohort ({len(others)} trainees, {signed} signed off): '
-        f"above {pr:.0f}% of trainees (median {statistics.median(others):.1f}).</p>"
-    )
-    parts.append(img(plots.cohort_plot(others, mine, f"cohort: {scenario}"), "cohort"))
+    if counted:
+        summary += (
+            f"; of the {len(counted)} that count, {sum(r.passed for _, r in counted)} passed; "
+            f"best score {max(r.score for _, r in counted):.1f}; mean of the last "
+            f"{min(COHORT_LAST_N, len(counted))}: {mine:.1f}."
+        )
+    else:
+        summary += "; none complete yet, so no learning curve or standing."
+    parts.append(f'<p class="summary">{esc(summary)}</p>')
+    if counted:
+        parts.append(
+            img(
+                plots.learning_curve_plot(
+                    [r.score for _, r in counted],
+                    [r.passed for _, r in counted],
+                    pass_score,
+                    f"learning curve: {scenario} (complete sessions)",
+                    session_no=[i for i, _ in counted],
+                    n_sessions=len(rows),
+                ),
+                f"learning curve {scenario}",
+            )
+        )
+    if mine is not None:
+        pr = percentile_rank(others, mine)
+        parts.append(
+            f'<p class="cohort">Against the cohort ({len(others)} trainees, {signed} signed '
+            f"off): above {pr:.0f}% of trainees (median {statistics.median(others):.1f}).</p>"
+        )
+        parts.append(img(plots.cohort_plot(others, mine, f"cohort: {scenario}"), "cohort"))
     session_rows = []
     for i, r in enumerate(rows, start=1):
         session_rows.append(
@@ -110,8 +155,8 @@ def _scenario_section(store: Store, trainee: str, scenario: str, rows: list[Sess
                 td(r.started_utc.strftime("%Y-%m-%d %H:%M")),
                 td(r.station_id or "-"),
                 td(r.input_kind),
-                td(f"{r.score:.1f}", numeric=True),
-                td(verdict(r.passed), raw=True),
+                td("-" if r.empty else f"{r.score:.1f}", numeric=True),
+                _status_cell(r),
                 td(", ".join(r.critical_errors) or "-"),
                 td(r.notes or ""),
             ]

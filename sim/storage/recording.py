@@ -7,11 +7,13 @@ most that much; a reader ignores a torn last line.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
 import time
-from collections.abc import Iterator, Sequence
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -57,6 +59,23 @@ def make_header(
         "calibration": calibration or {"noise_floor_mm": 0.0},
         "meta": meta or {},
     }
+
+
+SESSION_NAMESPACE = uuid.UUID("6f1d3c1e-6a53-4c0e-9d0b-7b1f0c6a2f11")
+"""Namespace of the UUIDs derived from a recording's bytes (stable across stations)."""
+
+
+def session_id_for(header: Mapping[str, Any], data: bytes) -> str:
+    """The session's UUID: the one the app put in the header, else derived from the
+    recording's bytes (so importing the same file twice, anywhere, gives the same id)."""
+    meta = header.get("meta") if isinstance(header.get("meta"), dict) else {}
+    for cand in (header.get("session_id"), (meta or {}).get("session_id")):
+        if isinstance(cand, str):
+            try:
+                return str(uuid.UUID(cand))
+            except ValueError:
+                pass
+    return str(uuid.uuid5(SESSION_NAMESPACE, hashlib.sha256(data).hexdigest()))
 
 
 def _num(v: float) -> float | None:

@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sim import __version__
 from sim.core.records import Cue, Event, Item
+from sim.core.scenario import Scenario, ScenarioError, SuturingTolerances
+from sim.errors import read_bytes
 from sim.metrics.scoring import ScoreResult
 from sim.pipeline import Pipeline, Step
 from sim.storage.recording import (
     Recording,
+    RecordingError,
     RecordingSource,
     RecordingWriter,
     _clean,
     load_recording,
     make_header,
+    parse_recording,
+    session_id_for,
 )
 
 
@@ -92,31 +100,143 @@ def run_session(
     return rec.finish()
 
 
+COMPLETION_EVENT = {"venipuncture": "completed"}
+"""Per task, the event that marks the procedure carried out to its end (suturing instead
+counts ``stitch_completed`` events against ``stitches_required``)."""
+
+
+def complete_from_events(scenario: Scenario | None, events: Sequence[Event]) -> bool:
+    """Whether ``events`` show the procedure carried out to its end: venipuncture, a
+    ``completed`` event; suturing, as many ``stitch_completed`` events as the scenario's
+    planned stitches. False when unsure (no scenario, a task this does not know).
+
+    This is how a recording made before results carried ``complete`` is judged.
+    """
+    if scenario is None:
+        return False
+    kinds = [e.kind for e in events]
+    if isinstance(scenario.tolerances, SuturingTolerances):
+        return kinds.count("stitch_completed") >= scenario.tolerances.stitches_required
+    want = COMPLETION_EVENT.get(scenario.task)
+    return want is not None and want in kinds
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a score said about a session: score, pass, complete, empty, and which procsim
+    version computed it."""
+
+    score: float
+    passed: bool
+    complete: bool
+    empty: bool
+    app_version: str
+
+    @property
+    def counts(self) -> bool:
+        """Whether the session counts for the learning curve and sign-off."""
+        return self.complete and not self.empty
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "score": self.score,
+            "passed": self.passed,
+            "complete": self.complete,
+            "empty": self.empty,
+            "app_version": self.app_version,
+        }
+
+    def line(self) -> str:
+        """``63.2 PASS`` with ``incomplete`` or ``empty`` when so."""
+        state = " empty" if self.empty else ("" if self.complete else " incomplete")
+        return f"{self.score:.1f} {'PASS' if self.passed else 'FAIL'}{state}"
+
+
+def _scenario_or_none(rec: Recording) -> Scenario | None:
+    try:
+        return rec.scenario()
+    except (RecordingError, ScenarioError):
+        return None
+
+
+def recorded_outcome(rec: Recording) -> Outcome | None:
+    """The outcome stored in a recording's ``result`` (None without one).
+
+    A result written before the score contract lacks ``complete`` and ``empty``: then the
+    session is complete only if the recording was closed normally (its ``end`` record says
+    ``complete``) and its events hold the task's completion (:func:`complete_from_events`);
+    empty when it holds no samples.
+    """
+    r = rec.result
+    if r is None:
+        return None
+    complete = r.get("complete")
+    if not isinstance(complete, bool):
+        complete = rec.complete and complete_from_events(_scenario_or_none(rec), rec.events)
+    empty = r.get("empty")
+    if not isinstance(empty, bool):
+        empty = not rec.samples
+    score = r.get("score")
+    return Outcome(
+        score=float(score) if isinstance(score, (int, float)) else 0.0,
+        passed=bool(r.get("passed")),
+        complete=complete,
+        empty=empty,
+        app_version=str(rec.header.get("app_version") or "unknown"),
+    )
+
+
+def today_outcome(result: ScoreResult) -> Outcome:
+    """The outcome of a score computed now by this procsim."""
+    return Outcome(result.score, result.passed, result.complete, result.empty, __version__)
+
+
+def pipeline_for(rec: Recording) -> Pipeline:
+    """A fresh pipeline for re-running ``rec``: its own scenario, noise floor and input."""
+    return Pipeline(rec.scenario(), rec.noise_floor_mm, rec.input_kind)
+
+
 @dataclass(frozen=True)
 class Rescore:
-    """A recording re-run through the pipeline; ``matches`` compares it with the stored
-    events, cues and result."""
+    """A recording re-run through today's pipeline; ``matches`` compares it with the stored
+    events, cues and result; ``recorded`` and ``today`` are the two outcomes side by side
+    (``recorded`` None for a recording without a result: an interrupted session)."""
 
     recording: Recording
     result: ScoreResult
     events: list[Event]
     cues: list[Cue]
     matches: bool
+    recorded: Outcome | None
+    today: Outcome
+
+    @property
+    def differs(self) -> bool:
+        """True when the recording has a result and today's re-score is not the same."""
+        return self.recorded is not None and not self.matches
+
+    def line(self) -> str:
+        """``venipuncture  recorded 63.2 PASS by 0.1.0; today 40.1 FAIL (rules changed
+        since)``: the recorded score against today's."""
+        name = self.result.scenario
+        if self.recorded is None:
+            return f"{name}  no recorded score (interrupted); today {self.today.line()}"
+        rec = f"{name}  recorded {self.recorded.line()} by {self.recorded.app_version}"
+        if self.matches:
+            return f"{rec}; today the same"
+        if self.recorded.app_version != self.today.app_version:
+            why = "rules changed since"
+        else:
+            why = "same version: the recording was edited, or is not reproducible"
+        return f"{rec}; today {self.today.line()} by {self.today.app_version} ({why})"
 
 
 def _canon(obj: Any) -> str:
     return json.dumps(_clean(obj), sort_keys=True, allow_nan=False)
 
 
-def rescore(path: str | Path | Recording) -> Rescore:
-    """Re-run a recording's items through a fresh pipeline with its own scenario."""
-    rec = path if isinstance(path, Recording) else load_recording(path)
-    scenario = rec.scenario()
-    pipeline = Pipeline(scenario, rec.noise_floor_mm, rec.input_kind)
-    pipeline.feed_all(RecordingSource(rec))
-    pipeline.close_cues()
-    result = pipeline.result()
-    same = (
+def _same(pipeline: Pipeline, result: ScoreResult, rec: Recording) -> bool:
+    return (
         _canon([e.as_dict() for e in pipeline.events]) == _canon([e.as_dict() for e in rec.events])
         and _canon([c.as_dict() for c in pipeline.cues]) == _canon([c.as_dict() for c in rec.cues])
         and (
@@ -125,4 +245,86 @@ def rescore(path: str | Path | Recording) -> Rescore:
             == _canon({k: v for k, v in rec.result.items() if k != "type"})
         )
     )
-    return Rescore(rec, result, pipeline.events, pipeline.cues, same)
+
+
+def rescore(path: str | Path | Recording) -> Rescore:
+    """Re-run a recording's items through a fresh pipeline with its own scenario."""
+    rec = path if isinstance(path, Recording) else load_recording(path)
+    pipeline = pipeline_for(rec)
+    pipeline.feed_all(RecordingSource(rec))
+    pipeline.close_cues()
+    result = pipeline.result()
+    return Rescore(
+        rec,
+        result,
+        pipeline.events,
+        pipeline.cues,
+        _same(pipeline, result, rec),
+        recorded_outcome(rec),
+        today_outcome(result),
+    )
+
+
+def write_rescored(source: str | Path, output: str | Path) -> Rescore:
+    """Write a new recording from the samples and actions of ``source``, with today's
+    events, cues and result.
+
+    The header is kept (trainee, station, calibration, scenario text, the time the session
+    was made) and ``meta.session_id`` is the original's session id (the one the store keys
+    it by, also for a recording that had none written); ``app_version`` becomes this
+    procsim's, and ``meta.rescored_from`` names the source: its file name, SHA-256 and the
+    version that recorded it. The end record keeps the source's (an interrupted session
+    stays interrupted).
+
+    Raises
+    ------
+    RecordingError
+        When ``source`` cannot be read, ``output`` is ``source`` or already exists.
+    """
+    src, out = Path(source), Path(output)
+    data = read_bytes(src, "recording", RecordingError)
+    rec = parse_recording(data, src)
+    if out.exists() and out.resolve() == src.resolve():
+        raise RecordingError(f"{out}: is the recording being re-scored (write a new file)")
+    if out.exists():
+        raise RecordingError(f"{out}: already exists (remove it or choose another -o)")
+    header = dict(rec.header)
+    meta = dict(header.get("meta") or {}) if isinstance(header.get("meta"), dict) else {}
+    meta["rescored_from"] = {
+        "file": src.name,
+        "recording_sha256": hashlib.sha256(data).hexdigest(),
+        "app_version": str(rec.header.get("app_version") or "unknown"),
+        "rescored_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    # the original's session id, so that the store knows the re-score as the same session
+    meta["session_id"] = session_id_for(rec.header, data)
+    header["meta"] = meta
+    header["app_version"] = __version__
+    pipeline = pipeline_for(rec)
+    try:
+        writer = RecordingWriter(out, header)
+    except OSError as exc:
+        raise RecordingError(f"{out}: cannot write ({exc.strerror})") from None
+    try:
+        for item in rec.items:
+            step = pipeline.feed(item)
+            writer.item(item)
+            writer.events(step.events)
+            writer.cues(step.cues)
+        writer.cues(pipeline.close_cues())
+        result = pipeline.result()
+        writer.result(result.as_dict())
+        writer.close(complete=rec.complete)
+    except BaseException:
+        writer.close(complete=False)
+        out.unlink(missing_ok=True)  # no half-written re-score left behind
+        raise
+    return Rescore(
+        rec,
+        result,
+        pipeline.events,
+        pipeline.cues,
+        _same(pipeline, result, rec),
+        recorded_outcome(rec),
+        today_outcome(result),
+    )

@@ -101,3 +101,68 @@ def test_window_commands_check_their_input_first(
     cfg.write_text('[station]\nid = "s"\nassigned_scenario = "appendectomy"\n')
     assert main(["station", "--config", str(cfg)]) == 2
     assert "appendectomy" in capsys.readouterr().err
+
+
+def test_import_of_a_rescored_file_replaces_nothing_silently(
+    data_dir: Path, recordings: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.conftest import as_old_recording
+
+    old = as_old_recording(recordings["exp1"], tmp_path / "old.jsonl", score=41.0, passed=False)
+    new = tmp_path / "new.jsonl"
+    assert main(["rescore", str(old), "-o", str(new)]) == 0
+    assert main(["sessions", "import", str(old), "--note", "angle drifts"]) == 0
+    capsys.readouterr()
+
+    assert main(["sessions", "import", str(new)]) == 1
+    out = capsys.readouterr().out
+    assert "not stored: session" in out and "already stored with another recording" in out
+    assert "score 41.0 FAIL" in out and "Use --replace" in out
+    assert "0 new of 1" in out and "1 refused" in out
+    assert main(["sessions", "list", "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["score"] == 41.0  # the stored session is untouched
+
+    assert main(["sessions", "import", str(new), "--replace"]) == 0
+    out = capsys.readouterr().out
+    assert f"replaced {row['id']}: score 41.0 FAIL -> score " in out and "1 replaced" in out
+    assert main(["sessions", "list", "--json"]) == 0
+    (again,) = json.loads(capsys.readouterr().out)
+    assert again["id"] == row["id"] and again["score"] > 41.0 and again["passed"]
+    assert again["notes"] == "angle drifts"  # the instructor's note stays
+
+
+def test_list_and_export_mark_incomplete_and_empty_sessions(
+    data_dir: Path,
+    recordings: dict[str, Path],
+    veni: object,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from sim.core.records import Action, ActionKind
+    from sim.pipeline import Pipeline
+    from sim.storage.session import run_session
+
+    empty = tmp_path / "empty.jsonl"  # camera failed, then Esc: no samples at all
+    run_session(Pipeline(veni), [Action(0.0, ActionKind.FINISH)], empty, trainee="t-002")  # type: ignore[arg-type]
+    files = [str(recordings["exp1"]), str(recordings["nov1"]), str(empty)]
+    assert main(["sessions", "import", *files]) == 0
+    capsys.readouterr()
+    assert main(["sessions", "list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "status" in lines[0]
+    status = {ln.split()[2]: ln for ln in lines[1:4]}
+    assert "complete" in status["t-001"]
+    t2 = [ln for ln in lines[1:4] if "t-002" in ln]
+    assert sorted("incomplete" in ln for ln in t2) == [False, True]
+    assert sorted(" empty " in ln for ln in t2) == [False, True]
+    assert "Neither counts for the learning curve or sign-off" in lines[-1]
+    out = tmp_path / "all.csv"
+    assert main(["sessions", "export", "--csv", str(out)]) == 0
+    with out.open() as f:
+        table = list(csv.DictReader(f))
+    assert sorted((r["complete"], r["empty"]) for r in table) == [
+        ("False", "False"),
+        ("False", "True"),
+        ("True", "False"),
+    ]

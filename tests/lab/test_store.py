@@ -34,7 +34,9 @@ def test_session_round_trip(db_url: str, recordings: dict[str, Path]) -> None:
         assert row.scenario_hash == rec.header["scenario_hash"]
         assert row.input_kind == rec.header["input"]
         assert row.score == pytest.approx(rec.result["score"])
-        assert row.passed is rec.result["passed"] and row.complete is rec.complete
+        assert row.passed is rec.result["passed"]
+        # the novice stopped before blood was drawn: stored, but not complete
+        assert not row.complete and not row.empty and not row.counts
         assert row.critical_errors == tuple(e["kind"] for e in rec.result["critical_errors"])
         assert row.critical_errors  # the novice pierced the back wall
         assert row.duration_s == pytest.approx(rec.items[-1].t_s)
@@ -58,23 +60,32 @@ def test_schema_is_upgraded_in_place(
     db_url: str, tmp_path: Path, recordings: dict[str, Path]
 ) -> None:
     old = session_from_recording(recordings["exp1"])
+    aborted = session_from_recording(recordings["nov1"])  # stopped before blood was drawn
     (tmp_path / "db").mkdir(exist_ok=True)
     eng_ = create_engine(st.parse_url(db_url))  # a database as procsim schema 1 left it
     with eng_.begin() as conn:
         st.upgrade(conn, target=1)
-        row = {k: v for k, v in old.row.items() if k != "notes"}
-        row["stored_utc"] = row["started_utc"]
-        conn.execute(insert(st.Table("sessions", st.MetaData(), *st._session_cols(1))), row)
+        for s_ in (old, aborted):
+            row = {k: v for k, v in s_.row.items() if k not in ("notes", "empty")}
+            row["stored_utc"] = row["started_utc"]
+            row["complete"] = True  # schema 1: "the recording was closed normally"
+            conn.execute(insert(st.Table("sessions", st.MetaData(), *st._session_cols(1))), row)
     eng_.dispose()
     with Store(db_url) as s:
         assert s.upgraded_from == 1
         with s.engine.connect() as conn:
             assert st.schema_version(conn) == st.SCHEMA_VERSION
-        assert [r.id for r in s.find()] == [old.id]
+        assert sorted(r.id for r in s.find()) == sorted([old.id, aborted.id])
+        # schema 3: complete re-derived from the stored recordings; neither is empty
+        got = {r.id: (r.complete, r.empty) for r in s.find()}
+        assert got == {old.id: (True, False), aborted.id: (False, False)}
+        s.queue(old.id, replace=True)  # the outbox gained its column too
+        assert s.replacing(old.id) and s.pending() == [old.id]
         assert s.set_notes(old.id, "re-check the angle")
         assert s.find()[0].notes == "re-check the angle"
     with Store(db_url) as s:  # opening again is a no-op
         assert s.upgraded_from == st.SCHEMA_VERSION
+        assert {r.id: r.notes for r in s.find()}[old.id] == "re-check the angle"
 
 
 def test_newer_schema_is_refused(tmp_path: Path) -> None:
@@ -197,3 +208,32 @@ def test_session_id_prefers_the_app_s_header_id(recordings: dict[str, Path]) -> 
     assert st.session_id_for({"meta": {"session_id": app_id}}, data) == app_id
     assert st.session_id_for({"session_id": app_id.upper()}, data) == app_id
     assert st.session_id_for({"meta": {"session_id": "not-a-uuid"}}, data) == derived
+
+
+def test_rescored_recording_never_silently_replaces_the_server_s_copy(
+    pg_url: str, tmp_path: Path, recordings: dict[str, Path]
+) -> None:
+    from sim.storage.session import write_rescored
+    from tests.conftest import as_old_recording
+
+    old = as_old_recording(recordings["exp2"], tmp_path / "old.jsonl", score=41.0, passed=False)
+    new = tmp_path / "new.jsonl"
+    write_rescored(old, new)
+    first, second = session_from_recording(old), session_from_recording(new)
+    assert first.id == second.id and first.row["score"] == 41.0 != second.row["score"]
+    with Lab(f"sqlite:///{tmp_path / 'a.sqlite'}", pg_url) as a:
+        _, rep = a.record(first)
+        assert rep is not None and rep.pushed == 1
+    # another station imports the re-score: it is new there, but the server has the id
+    with Lab(f"sqlite:///{tmp_path / 'b.sqlite'}", pg_url) as b:
+        _, rep = b.record(second)
+        assert rep is not None and (rep.pushed, rep.conflicts, rep.pending) == (0, 1, 1)
+        assert "--replace" in rep.line()
+        with Store(pg_url) as remote:
+            assert [r.score for r in remote.find()] == [41.0]  # untouched
+        _, rep = b.record(second, replace=True)  # the instructor says so
+        assert rep is not None and (rep.pushed, rep.conflicts, rep.pending) == (1, 0, 0)
+    with Store(pg_url) as remote:
+        (row,) = remote.find()
+        assert row.score == second.row["score"] and row.complete
+        assert remote.recording_bytes(row.id) == new.read_bytes()

@@ -90,8 +90,11 @@ def test_trainee_report(
     assert len(widths) == 2 and all(w > 300 for w in widths)  # learning curve, cohort
     _not_blank(page.image)
     dom = page.dom
-    # novice fail, then three expert passes: the 2-in-a-row streak at session 3, one more
+    # the novice stopped before blood was drawn (session 1: listed, marked, not counted),
+    # then three expert passes: the 2-in-a-row streak at session 3, one more
     assert "2 consecutive passes reached (session 3); 1 of 10 further passes" in dom
+    assert "4 sessions (1 incomplete: listed below, left out of the curve" in dom
+    assert dom.count("incomplete: not scored for sign-off") == 1
     assert "Against the cohort (2 trainees" in dom
     sessions = re.search(r'<table class="sessions">(.*?)</table>', dom, re.S)
     assert sessions is not None and sessions.group(1).count("<tr>") == 5

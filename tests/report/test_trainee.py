@@ -1,0 +1,81 @@
+"""The trainee report leaves incomplete and empty sessions out of the learning curve, the
+sign-off and the cohort standing, and lists them, marked."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sim.core.records import Action, ActionKind
+from sim.core.scenario import Scenario
+from sim.lab.store import Store, session_from_recording
+from sim.pipeline import Pipeline
+from sim.report import plots, trainee
+from sim.sources.scripted import ScriptedSource
+from sim.storage.session import run_session
+from tests.conftest import as_old_recording
+
+
+def _session(path: Path, sc: Scenario, skill: str, seed: int, who: str) -> Path:
+    run_session(Pipeline(sc), ScriptedSource(sc, skill, seed), path, trainee=who)
+    return path
+
+
+def test_incomplete_and_empty_sessions_are_listed_but_not_counted(
+    tmp_path: Path, veni: Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a = _session(tmp_path / "a.jsonl", veni, "expert", 1, "t-1")
+    # the old rules passed a session abandoned before blood was drawn
+    abandoned = as_old_recording(
+        a, tmp_path / "b.jsonl", score=88.0, passed=True, drop_events=("completed",)
+    )
+    empty = tmp_path / "c.jsonl"
+    run_session(Pipeline(veni), [Action(0.0, ActionKind.FINISH)], empty, trainee="t-1")
+    d = _session(tmp_path / "d.jsonl", veni, "expert", 2, "t-1")
+    # another trainee with nothing complete has no standing in the cohort
+    other = as_old_recording(
+        _session(tmp_path / "o.jsonl", veni, "expert", 3, "t-2"),
+        tmp_path / "o-old.jsonl",
+        drop_events=("completed",),
+    )
+    curves: list[dict[str, Any]] = []
+    real = plots.learning_curve_plot
+
+    def spy(scores: Any, passed: Any, pass_score: Any, title: str, **kw: Any) -> bytes:
+        curves.append({"scores": list(scores), **kw})
+        return real(scores, passed, pass_score, title, **kw)
+
+    monkeypatch.setattr(plots, "learning_curve_plot", spy)
+    with Store(f"sqlite:///{tmp_path / 's.sqlite'}") as s:
+        for f in (a, abandoned, empty, d, other):
+            s.add(session_from_recording(f))
+        rows = s.find(trainee="t-1")
+        assert [(r.complete, r.empty) for r in rows] == [
+            (True, False),
+            (False, False),
+            (False, True),
+            (True, False),
+        ]
+        page = trainee.trainee_report(s, "t-1")
+        # two passes in a row among the sessions that count: sessions 1 and 4. Counting the
+        # abandoned "pass" would have reached the streak at session 2.
+        assert trainee.signed_off(rows, 2, 10).streak_at == 4
+        assert "2 consecutive passes reached (session 4)" in page
+        assert curves == [
+            {"scores": [rows[0].score, rows[3].score], "session_no": [1, 4], "n_sessions": 4}
+        ]
+        assert "4 sessions (1 incomplete, 1 empty: listed below, left out of the curve" in page
+        table = re.search(r'<table class="sessions">(.*?)</table>', page, re.S)
+        assert table is not None and table.group(1).count("<tr>") == 1 + 4  # header, sessions
+        assert "incomplete: not scored for sign-off" in table.group(1)
+        assert "empty: not scored for sign-off" in table.group(1)
+        assert "Against the cohort (1 trainees" in page  # t-2 has no complete session
+        assert trainee.standing(s.find(scenario="venipuncture")) == {
+            "t-1": pytest.approx((rows[0].score + rows[3].score) / 2)
+        }
+        only_incomplete = trainee.trainee_report(s, "t-2")
+        assert "none complete yet, so no learning curve or standing" in only_incomplete
+        assert "<img" not in only_incomplete
