@@ -140,6 +140,10 @@ def _cmd_motion(args: argparse.Namespace) -> int:
     from sim.metrics.motion import motion_metrics
     from sim.metrics.trajectory_csv import read_trajectory_csv
 
+    if not (math.isfinite(args.noise_floor) and 0.0 <= args.noise_floor <= 100.0):
+        raise UserError(
+            f"--noise-floor: expected a number of mm from 0 to 100, got {args.noise_floor:g}"
+        )
     t, pos = read_trajectory_csv(args.csv)
     mm = motion_metrics(t, pos, noise_floor_mm=args.noise_floor)
     from sim.metrics.catalog import MOTION
@@ -147,7 +151,9 @@ def _cmd_motion(args: argparse.Namespace) -> int:
     if args.json:
         print(
             json.dumps(
-                {k: (None if math.isnan(v) else v) for k, v in mm.as_dict().items()}, indent=2
+                {k: (v if math.isfinite(v) else None) for k, v in mm.as_dict().items()},
+                indent=2,
+                allow_nan=False,
             )
         )
         return 0
@@ -223,7 +229,10 @@ def build_parser() -> argparse.ArgumentParser:
         "motion",
         help="motion metrics of any trajectory CSV",
         description="Task-independent metrics (time, path length, movements, "
-        "SPARC, LDLJ, tremor) of a CSV with columns t_s, x_mm, y_mm, z_mm.",
+        "SPARC, LDLJ, tremor) of a UTF-8 CSV with a header row naming the columns t_s, "
+        "x_mm, y_mm, z_mm (extra columns are ignored). Every value must be a finite number "
+        "(times within 1e10 s, positions within 1e6 mm) and the times must increase; "
+        "a bad file gets one line naming the line (exit status 2).",
     )
     p.add_argument("csv", help="trajectory CSV file")
     p.add_argument(

@@ -100,7 +100,7 @@ def test_motion_on_a_csv_from_another_tracker(tmp_path):
     assert r.returncode == 2
     assert f"{bad}: line 3: column y_mm: expected a number, got 'two'" in r.stderr
     r = procsim("motion", tmp_path / "none.csv")
-    assert r.returncode == 2 and "cannot read" in r.stderr
+    assert r.returncode == 2 and "no such trajectory CSV" in r.stderr
 
 
 def test_simulate_with_chosen_tremor_is_measured_back(tmp_path):

@@ -22,13 +22,20 @@ class StreamingTremor:
     ``rate_hz`` and steep enough that slow voluntary motion stays out of the band; then
     the mean square of the filtered 3-D signal over the last ``window_s``.
     The tracker's noise floor (mm RMS) is subtracted in quadrature. Call :meth:`reset`
-    after a tracking gap: the filter never bridges one.
+    after a tracking gap: the filter never bridges one. A rate too low to hold the band
+    (under about 8.4 Hz: the band's lower edge at 95 % of Nyquist) measures nothing and
+    reports 0 (``measurable`` is False).
     """
 
     def __init__(self, rate_hz: float, window_s: float = 1.5, noise_floor_mm: float = 0.0):
         hi = min(TREMOR_BAND_HZ[1], 0.95 * rate_hz / 2)
-        sos = signal.butter(4, (TREMOR_BAND_HZ[0], hi), btype="bandpass", fs=rate_hz, output="sos")
-        self._sos = [tuple(float(c) for c in row) for row in sos]
+        self.measurable = hi > TREMOR_BAND_HZ[0]
+        self._sos: list[tuple[float, ...]] = []
+        if self.measurable:
+            sos = signal.butter(
+                4, (TREMOR_BAND_HZ[0], hi), btype="bandpass", fs=rate_hz, output="sos"
+            )
+            self._sos = [tuple(float(c) for c in row) for row in sos]
         self._n = max(2, int(round(window_s * rate_hz)))
         self._floor_sq = noise_floor_mm * noise_floor_mm
         self._warmup = int(0.5 * rate_hz)
@@ -43,6 +50,8 @@ class StreamingTremor:
 
     def update(self, p: Vec3) -> float:
         """Add one position (mm); return the current tremor RMS estimate (mm)."""
+        if not self.measurable:
+            return 0.0
         if self._origin is None:
             self._origin = p
         o = self._origin
