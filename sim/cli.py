@@ -58,9 +58,17 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         )
         if v is not None
     }
+    # Flag and range of each override (our choice): a tremor up to 10 mm RMS below the
+    # Nyquist frequency, an angle of 0-90 deg.
+    ranges = {
+        "tremor_rms_mm": ("--tremor-mm", 0.0, 10.0),
+        "tremor_hz": ("--tremor-hz", 0.0, scenario.sample_rate_hz / 2),
+        "angle_deg": ("--angle", 0.0, 90.0),
+    }
     for name, v in overrides.items():
-        if v < 0 or (name == "tremor_hz" and not 0 < v < scenario.sample_rate_hz / 2):
-            raise UserError(f"--{name.replace('_', '-')}: {v:g} is out of range")
+        flag, lo, hi = ranges[name]
+        if not (math.isfinite(v) and lo <= v <= hi) or (name == "tremor_hz" and v in (lo, hi)):
+            raise UserError(f"{flag}: {v:g} is out of range (expected {lo:g} to {hi:g})")
     source = ScriptedSource(scenario, args.skill, args.seed, **overrides)
     out = Path(args.output)
     if out.exists() and not args.force:

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -112,3 +113,16 @@ def test_simulate_with_chosen_tremor_is_measured_back(tmp_path):
     assert abs(data["metrics"]["tremor_peak_hz"]["value"] - 10.0) <= 0.5
     bad = procsim("simulate", "suturing", "--tremor-hz", "45", "-o", tmp_path / "b.jsonl")
     assert bad.returncode == 2 and "--tremor-hz: 45 is out of range" in bad.stderr
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"),
+    [("--tremor-mm", "nan"), ("--tremor-mm", "inf"), ("--angle", "nan"), ("--angle", "1e308")],
+)
+def test_simulate_refuses_numbers_that_are_not_finite_or_out_of_range(tmp_path, flag, value):
+    from tests.mutations import run_cli
+
+    out = tmp_path / "x.jsonl"
+    rc, _, err = run_cli(["simulate", "venipuncture", flag, value, "-o", str(out)])
+    assert rc == 2 and err.startswith(f"procsim: error: {flag}: ") and "out of range" in err
+    assert err.count("\n") == 1 and not out.exists()

@@ -272,3 +272,37 @@ def test_fuzz_scenarios_check_gives_one_line_or_a_finite_scenario(veni: bytes, s
         else:
             assert rc == 0 and err == "" and out.startswith(f"{p}: ok"), (rc, err)
             _assert_all_finite(parse_scenario(data, str(p)))
+
+
+def _range_rows() -> list[str]:
+    """One row of the ranges table in docs/scenarios.md per section, from the code."""
+    import dataclasses
+
+    from sim.core import scenario as s
+
+    sections = [
+        (s.VenipunctureGeometry, "[geometry] venipuncture"),
+        (s.VenipunctureTolerances, "[tolerances] venipuncture"),
+        (s.SuturingGeometry, "[geometry] suturing"),
+        (s.SuturingTolerances, "[tolerances] suturing"),
+        (s.FeedbackSpec, "[feedback]"),
+        (s.ScoringSpec, "[scoring]"),
+        (s.MetricAnchor, "[scoring.metrics.NAME]"),
+        (s.ProficiencySpec, "[proficiency]"),
+    ]
+    rows = []
+    for cls, name in sections:
+        ranges = [
+            f"`{f.name}` {'above ' if f.metadata.get('above') else ''}"
+            f"{f.metadata['min']:g} to {f.metadata['max']:g}"
+            for f in dataclasses.fields(cls)
+            if f.metadata.get("min") is not None
+        ]
+        rows.append(f"| {name} | {', '.join(ranges)} |")
+    return rows
+
+
+def test_docs_state_the_range_of_every_number():
+    docs = (SCENARIO_DIR.parent / "docs" / "scenarios.md").read_text()
+    for row in _range_rows():
+        assert row in docs, row
