@@ -58,9 +58,17 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         )
         if v is not None
     }
+    # Flag and range of each override (our choice): a tremor up to 10 mm RMS below the
+    # Nyquist frequency, an angle of 0-90 deg.
+    ranges = {
+        "tremor_rms_mm": ("--tremor-mm", 0.0, 10.0),
+        "tremor_hz": ("--tremor-hz", 0.0, scenario.sample_rate_hz / 2),
+        "angle_deg": ("--angle", 0.0, 90.0),
+    }
     for name, v in overrides.items():
-        if v < 0 or (name == "tremor_hz" and not 0 < v < scenario.sample_rate_hz / 2):
-            raise UserError(f"--{name.replace('_', '-')}: {v:g} is out of range")
+        flag, lo, hi = ranges[name]
+        if not (math.isfinite(v) and lo <= v <= hi) or (name == "tremor_hz" and v in (lo, hi)):
+            raise UserError(f"{flag}: {v:g} is out of range (expected {lo:g} to {hi:g})")
     source = ScriptedSource(scenario, args.skill, args.seed, **overrides)
     out = Path(args.output)
     if out.exists() and not args.force:
@@ -138,6 +146,10 @@ def _cmd_motion(args: argparse.Namespace) -> int:
     from sim.metrics.motion import motion_metrics
     from sim.metrics.trajectory_csv import read_trajectory_csv
 
+    if not (math.isfinite(args.noise_floor) and 0.0 <= args.noise_floor <= 100.0):
+        raise UserError(
+            f"--noise-floor: expected a number of mm from 0 to 100, got {args.noise_floor:g}"
+        )
     t, pos = read_trajectory_csv(args.csv)
     mm = motion_metrics(t, pos, noise_floor_mm=args.noise_floor)
     from sim.metrics.catalog import MOTION
@@ -145,7 +157,9 @@ def _cmd_motion(args: argparse.Namespace) -> int:
     if args.json:
         print(
             json.dumps(
-                {k: (None if math.isnan(v) else v) for k, v in mm.as_dict().items()}, indent=2
+                {k: (v if math.isfinite(v) else None) for k, v in mm.as_dict().items()},
+                indent=2,
+                allow_nan=False,
             )
         )
         return 0
@@ -227,7 +241,10 @@ def build_parser() -> argparse.ArgumentParser:
         "motion",
         help="motion metrics of any trajectory CSV",
         description="Task-independent metrics (time, path length, movements, "
-        "SPARC, LDLJ, tremor) of a CSV with columns t_s, x_mm, y_mm, z_mm.",
+        "SPARC, LDLJ, tremor) of a UTF-8 CSV with a header row naming the columns t_s, "
+        "x_mm, y_mm, z_mm (extra columns are ignored). Every value must be a finite number "
+        "(times within 1e10 s, positions within 1e6 mm) and the times must increase; "
+        "a bad file gets one line naming the line (exit status 2).",
     )
     p.add_argument("csv", help="trajectory CSV file")
     p.add_argument(

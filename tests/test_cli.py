@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -101,7 +102,7 @@ def test_motion_on_a_csv_from_another_tracker(tmp_path):
     assert r.returncode == 2
     assert f"{bad}: line 3: column y_mm: expected a number, got 'two'" in r.stderr
     r = procsim("motion", tmp_path / "none.csv")
-    assert r.returncode == 2 and "cannot read" in r.stderr
+    assert r.returncode == 2 and "no such trajectory CSV" in r.stderr
 
 
 def test_simulate_with_chosen_tremor_is_measured_back(tmp_path):
@@ -160,3 +161,16 @@ def test_score_tells_the_recorded_score_from_today_s_and_rescore_writes_it(tmp_p
     assert "exit status" in procsim("score", "--help").stdout
     r = procsim("rescore", junk, "-o", tmp_path / "x.jsonl")
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"),
+    [("--tremor-mm", "nan"), ("--tremor-mm", "inf"), ("--angle", "nan"), ("--angle", "1e308")],
+)
+def test_simulate_refuses_numbers_that_are_not_finite_or_out_of_range(tmp_path, flag, value):
+    from tests.mutations import run_cli
+
+    out = tmp_path / "x.jsonl"
+    rc, _, err = run_cli(["simulate", "venipuncture", flag, value, "-o", str(out)])
+    assert rc == 2 and err.startswith(f"procsim: error: {flag}: ") and "out of range" in err
+    assert err.count("\n") == 1 and not out.exists()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import math
 import sys
 import typing
 from dataclasses import dataclass, field
@@ -26,13 +27,37 @@ SCHEMA_VERSION = 1
 TASKS = ("venipuncture", "suturing")
 SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 
+INPUT_KINDS = ("mouse", "webcam", "video", "scripted", "recording")
+"""The input kinds a session can come from (the ``input_kind`` of every source); a scenario
+may give scoring anchors per input kind (``[scoring.metrics.NAME.webcam]``)."""
+
+MAX_FILE_BYTES = 65_536
+"""Largest scenario file read (our choice: the shipped ones are under 3 kB). A recording
+carries its scenario's text in its header line, so this also bounds that line."""
+MAX_LINE_CHARS = 4_096
+"""Longest line of a scenario file (our choice: the longest shipped line is under 200)."""
+MAX_STITCHES = 50
+"""Most stitches a suturing scenario may plan (our choice)."""
+ANCHOR_LIMIT = 1e6
+"""Largest magnitude of an expert or novice anchor value (our choice: every metric's real
+values are far smaller, and points computed from such anchors stay finite)."""
+
 
 class ScenarioError(ValueError):
     """A scenario file is missing, unreadable or invalid (one-line message)."""
 
 
-def _rng(lo: float | None = None, hi: float | None = None) -> dict[str, float | None]:
-    return {"min": lo, "max": hi}
+def _short(value: object, limit: int = 40) -> str:
+    """``repr(value)``, cut to ``limit`` characters so an error stays one short line."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _rng(
+    lo: float | None = None, hi: float | None = None, *, above: bool = False
+) -> dict[str, Any]:
+    """Field metadata: the documented range ``lo``-``hi`` (``above``: strictly above ``lo``)."""
+    return {"min": lo, "max": hi, "above": above}
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +116,7 @@ class SuturingTolerances:
     perpendicular_tol_deg: float = field(metadata=_rng(0, 90))
     alignment_tol_deg: float = field(metadata=_rng(0, 90))
     arc_deviation_max_mm: float = field(metadata=_rng(0.1, 20))
-    stitches_required: int = field(metadata=_rng(1, 50))
+    stitches_required: int = field(metadata=_rng(1, MAX_STITCHES))
     exit_margin_mm: float = field(metadata=_rng(0, 10))
 
 
@@ -116,9 +141,11 @@ class MetricAnchor:
     """Scoring anchor of one metric: value of a typical expert and novice, and weight."""
 
     name: str
-    expert: float
-    novice: float
-    weight: float = field(metadata=_rng(0, 100))
+    expert: float = field(metadata=_rng(-ANCHOR_LIMIT, ANCHOR_LIMIT))
+    novice: float = field(metadata=_rng(-ANCHOR_LIMIT, ANCHOR_LIMIT))
+    weight: float = field(metadata=_rng(0, 100, above=True))
+    input_kind: str | None = None
+    """None for the base anchor; else the input kind this (merged) anchor applies to."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,8 +155,29 @@ class ScoringSpec:
     pass_score: float = field(metadata=_rng(0, 100))
     critical_errors: tuple[str, ...]
     anchors: tuple[MetricAnchor, ...]
+    input_anchors: tuple[MetricAnchor, ...] = ()
+    """Anchors for one input kind, already merged with the base anchor of their metric."""
 
     def anchor(self, name: str, input_kind: str | None = None) -> MetricAnchor | None:
+        """The anchor of metric ``name`` for a session from ``input_kind``.
+
+        Parameters
+        ----------
+        name : str
+            Metric name.
+        input_kind : str, optional
+            One of :data:`INPUT_KINDS`. Where the scenario gives ``[scoring.metrics.NAME.KIND]``
+            its keys override the base anchor's; otherwise (or with None) the base anchor.
+
+        Returns
+        -------
+        MetricAnchor or None
+            None when the metric is not scored.
+        """
+        if input_kind is not None:
+            for a in self.input_anchors:
+                if a.name == name and a.input_kind == input_kind:
+                    return a
         for a in self.anchors:
             if a.name == name:
                 return a
@@ -184,7 +232,7 @@ class _Reader:
         self.path = path
 
     def fail(self, key: str, expected: str, got: object = dataclasses.MISSING) -> ScenarioError:
-        got_text = "" if got is dataclasses.MISSING else f", got {got!r}"
+        got_text = "" if got is dataclasses.MISSING else f", got {_short(got)}"
         return ScenarioError(f"{self.path}: key '{key}': expected {expected}{got_text}")
 
     def table(self, data: dict[str, Any], key: str) -> dict[str, Any]:
@@ -196,33 +244,41 @@ class _Reader:
         return value
 
     def value(self, key: str, raw: object, kind: Any, meta: Any) -> Any:
-        if kind is float:
-            if isinstance(raw, bool) or not isinstance(raw, (int, float)):
-                raise self.fail(key, "a number", raw)
-            result: Any = float(raw)
-        elif kind is int:
-            if isinstance(raw, bool) or not isinstance(raw, int):
-                raise self.fail(key, "an integer", raw)
-            result = raw
-        elif kind is bool:
+        lo, hi = meta.get("min"), meta.get("max")
+        if kind is float or kind is int:
+            integer = kind is int
+            what = "an integer" if integer else "a number"
+            if isinstance(raw, bool) or not isinstance(raw, int if integer else (int, float)):
+                raise self.fail(key, what, raw)
+            span = ""
+            if lo is not None and hi is not None:
+                span = f" {'above' if meta.get('above') else 'between'} {lo:g} and "
+                span += f"{'at most ' if meta.get('above') else ''}{hi:g}"
+            try:
+                result: Any = raw if integer else float(raw)
+            except OverflowError:  # an integer beyond the float range
+                raise self.fail(key, "a finite number" + span, raw) from None
+            if not math.isfinite(result):
+                raise self.fail(key, "a finite number" + span, raw)
+            if (lo is not None and (result <= lo if meta.get("above") else result < lo)) or (
+                hi is not None and result > hi
+            ):
+                raise self.fail(key, "a value" + span, raw)
+            return result
+        if kind is bool:
             if not isinstance(raw, bool):
                 raise self.fail(key, "true or false", raw)
             return raw
-        elif kind is str:
+        if kind is str:
             if not isinstance(raw, str) or not raw:
                 raise self.fail(key, "a non-empty string", raw)
             return raw
-        elif typing.get_origin(kind) is tuple:
+        if typing.get_origin(kind) is tuple:
             inner = typing.get_args(kind)[0]
             if not isinstance(raw, list):
                 raise self.fail(key, "a list", raw)
-            return tuple(self.value(f"{key}[{i}]", v, inner, {}) for i, v in enumerate(raw))
-        else:  # pragma: no cover - programming error
-            raise TypeError(kind)
-        lo, hi = meta.get("min"), meta.get("max")
-        if (lo is not None and result < lo) or (hi is not None and result > hi):
-            raise self.fail(key, f"a value between {lo:g} and {hi:g}", raw)
-        return result
+            return tuple(self.value(f"{key}[{i}]", v, inner, meta) for i, v in enumerate(raw))
+        raise TypeError(kind)  # pragma: no cover - programming error
 
     def build(
         self,
@@ -272,12 +328,30 @@ def parse_scenario(text: bytes, path: str) -> Scenario:
     """Parse and validate scenario file contents; ``path`` is used in error messages."""
     from sim.metrics.catalog import metrics_for_task
 
+    if len(text) > MAX_FILE_BYTES:
+        raise ScenarioError(
+            f"{path}: file of {len(text)} bytes is too large (expected at most "
+            f"{MAX_FILE_BYTES} bytes of TOML)"
+        )
     try:
-        data = tomllib.loads(text.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ScenarioError(f"{path}: not UTF-8 text (expected a TOML scenario file)") from None
+        decoded = text.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = text[: exc.start].count(b"\n") + 1
+        raise ScenarioError(
+            f"{path}: line {line}: not UTF-8 text (expected a TOML scenario file)"
+        ) from None
+    for no, line_text in enumerate(decoded.splitlines(), start=1):
+        if len(line_text) > MAX_LINE_CHARS:
+            raise ScenarioError(
+                f"{path}: line {no}: {len(line_text)} characters long (expected at most "
+                f"{MAX_LINE_CHARS})"
+            )
+    try:
+        data = tomllib.loads(decoded)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{path}: invalid TOML ({exc})") from None
+    except RecursionError:
+        raise ScenarioError(f"{path}: invalid TOML (nested too deeply)") from None
     r = _Reader(path)
     top = {
         "schema_version": int,
@@ -313,7 +387,8 @@ def parse_scenario(text: bytes, path: str) -> Scenario:
     score_kwargs = r.build(ScoringSpec, sc, "scoring.", skip=("anchors",), extra=("metrics",))
     known = metrics_for_task(vals["task"])
     metric_tables = r.table(sc, "scoring.metrics")
-    anchors = []
+    anchors: list[MetricAnchor] = []
+    input_anchors: list[MetricAnchor] = []
     for name, table in metric_tables.items():
         key = f"scoring.metrics.{name}"
         if name not in known:
@@ -323,10 +398,21 @@ def parse_scenario(text: bytes, path: str) -> Scenario:
             )
         if not isinstance(table, dict):
             raise r.fail(key, "a table with expert, novice and weight", table)
-        kw = r.build(MetricAnchor, table, key + ".", skip=("name",))
-        if kw["expert"] == kw["novice"]:
-            raise r.fail(key + ".novice", "a value different from expert", table["novice"])
-        anchors.append(MetricAnchor(name=name, **kw))
+        base, overrides = _split_anchor_table(r, key, table)
+        kw = r.build(MetricAnchor, base, key + ".", skip=("name", "input_kind"))
+        anchor = _checked_anchor(r, key, MetricAnchor(name=name, **kw), base)
+        anchors.append(anchor)
+        for input_kind, sub in overrides.items():
+            sub_key = f"{key}.{input_kind}"
+            new = _anchor_overrides(r, sub_key, sub)
+            merged = MetricAnchor(
+                name=name,
+                expert=new.get("expert", anchor.expert),
+                novice=new.get("novice", anchor.novice),
+                weight=new.get("weight", anchor.weight),
+                input_kind=input_kind,
+            )
+            input_anchors.append(_checked_anchor(r, sub_key, merged, sub))
     if not anchors:
         raise ScenarioError(f"{path}: key 'scoring.metrics': expected at least one metric")
     from sim.core.tasks import error_kinds_for_task
@@ -337,7 +423,9 @@ def parse_scenario(text: bytes, path: str) -> Scenario:
             raise r.fail(
                 f"scoring.critical_errors[{i}]", "one of " + ", ".join(sorted(errors)), name
             )
-    scoring = ScoringSpec(anchors=tuple(anchors), **score_kwargs)
+    scoring = ScoringSpec(
+        anchors=tuple(anchors), input_anchors=tuple(input_anchors), **score_kwargs
+    )
     _cross_check(r, geometry, tolerances, feedback)
     return Scenario(
         geometry=geometry,
@@ -349,6 +437,57 @@ def parse_scenario(text: bytes, path: str) -> Scenario:
         content_hash=hashlib.sha256(text).hexdigest(),
         **vals,
     )
+
+
+_ANCHOR_KEYS = ("expert", "novice", "weight")
+
+
+def _split_anchor_table(
+    r: _Reader, key: str, table: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """The base keys of a metric's table, and its per-input-kind sub-tables."""
+    base: dict[str, Any] = {}
+    overrides: dict[str, dict[str, Any]] = {}
+    for k, v in table.items():
+        if k in INPUT_KINDS:
+            if not isinstance(v, dict):
+                raise r.fail(f"{key}.{k}", "a table of anchors for that input kind", v)
+            overrides[k] = v
+        elif k in _ANCHOR_KEYS:
+            base[k] = v
+        else:
+            raise ScenarioError(
+                f"{r.path}: key '{key}.{k}': unknown (expected one of: "
+                f"{', '.join(_ANCHOR_KEYS)}, or an input kind: {', '.join(INPUT_KINDS)})"
+            )
+    return base, overrides
+
+
+def _anchor_overrides(r: _Reader, key: str, sub: dict[str, Any]) -> dict[str, float]:
+    """The keys a per-input-kind anchor table overrides, each checked like the base's."""
+    meta = {f.name: f.metadata for f in dataclasses.fields(MetricAnchor)}
+    out = {}
+    for k, v in sub.items():
+        if k not in _ANCHOR_KEYS:
+            raise ScenarioError(
+                f"{r.path}: key '{key}.{k}': unknown (expected one of: {', '.join(_ANCHOR_KEYS)})"
+            )
+        out[k] = r.value(f"{key}.{k}", v, float, meta[k])
+    return out
+
+
+def _checked_anchor(
+    r: _Reader, key: str, anchor: MetricAnchor, table: dict[str, Any]
+) -> MetricAnchor:
+    """``anchor`` if its expert and novice values differ (points run between them)."""
+    if anchor.expert == anchor.novice:
+        bad = "novice" if "novice" in table else "expert"
+        raise r.fail(
+            f"{key}.{bad}",
+            f"a value different from {'expert' if bad == 'novice' else 'novice'}",
+            getattr(anchor, bad),
+        )
+    return anchor
 
 
 def _cross_check(r: _Reader, geometry: object, tolerances: object, fb: FeedbackSpec) -> None:
@@ -370,13 +509,41 @@ def _cross_check(r: _Reader, geometry: object, tolerances: object, fb: FeedbackS
             f"a depth greater than half the vein diameter ({geometry.vein_diameter_mm / 2:g})",
             geometry.vein_depth_mm,
         )
+    if isinstance(geometry, VenipunctureGeometry) and (
+        geometry.vein_depth_mm + geometry.vein_diameter_mm / 2 >= geometry.arm_radius_mm
+    ):
+        raise r.fail(
+            "geometry.vein_depth_mm",
+            f"a depth that keeps the vein inside the arm (radius {geometry.arm_radius_mm:g})",
+            geometry.vein_depth_mm,
+        )
     if isinstance(geometry, SuturingGeometry):
         half = geometry.wound_length_mm / 2
-        for i, x in enumerate(geometry.planned_stitch_x_mm):
+        planned = geometry.planned_stitch_x_mm
+        if not 1 <= len(planned) <= MAX_STITCHES:
+            raise ScenarioError(
+                f"{r.path}: key 'geometry.planned_stitch_x_mm': expected 1 to {MAX_STITCHES} "
+                f"positions, got {len(planned)}"
+            )
+        for i, x in enumerate(planned):
             if abs(x) > half:
                 raise r.fail(
                     f"geometry.planned_stitch_x_mm[{i}]", f"a position within +-{half:g} mm", x
                 )
+            if i and x <= planned[i - 1]:
+                raise r.fail(
+                    f"geometry.planned_stitch_x_mm[{i}]",
+                    f"positions that increase (after {planned[i - 1]:g})",
+                    x,
+                )
+    if isinstance(geometry, SuturingGeometry) and isinstance(tolerances, SuturingTolerances):
+        n = len(geometry.planned_stitch_x_mm)
+        if tolerances.stitches_required > n:
+            raise r.fail(
+                "tolerances.stitches_required",
+                f"at most the number of planned stitches ({n})",
+                tolerances.stitches_required,
+            )
     if fb.steady_release_mm > fb.steady_tremor_mm:
         raise r.fail(
             "feedback.steady_release_mm", "a value at most steady_tremor_mm", fb.steady_release_mm

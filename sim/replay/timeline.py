@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import re
 import time
 from bisect import bisect_right
 from collections.abc import Iterator, Sequence
@@ -32,10 +33,20 @@ from sim.errors import read_bytes
 from sim.feedback.cues import LiveView
 from sim.pipeline import Pipeline
 from sim.storage.recording import (
+    MAX_LINE_BYTES,
+    MAX_POSITION_MM,
+    MAX_TIME_S,
+    UNIT_TOL,
     RecordingError,
     check_header,
+    check_result,
+    is_torn,
     load_recording,
+    loads,
+    parse_cue,
+    parse_event,
     parse_item,
+    split_lines,
 )
 
 FloatArray = NDArray[np.float64]
@@ -102,6 +113,38 @@ _SAMPLE_PREFIX = b'{"type":"s","t":'
 # of a number or a separator becomes a space, leaving 12 comma-separated numbers.
 _NUMBERS_ONLY = bytes.maketrans(b'"pangk:[]}', b" " * 10)
 _COLUMNS = 12
+_NUM = rb"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"
+_VEC = rb"\[" + _NUM + rb"," + _NUM + rb"," + _NUM + rb"\]"
+_LINE = (
+    rb'\{"type":"s","t":'
+    + _NUM
+    + rb',"p":'
+    + _VEC
+    + rb',"a":'
+    + _VEC
+    + rb',"n":'
+    + _VEC
+    + rb',"g":'
+    + _NUM
+    + rb',"k":[01]\}'
+)
+_STANDARD_LINES = re.compile(rb"(?:" + _LINE + rb"\n)*" + _LINE)
+"""Sample lines exactly in the writer's layout (one per line), numbers as JSON writes them."""
+
+
+def _columns_ok(cols: FloatArray) -> bool:
+    """Whether sample columns hold what :func:`~sim.storage.recording.parse_item` accepts."""
+    if not np.all(np.isfinite(cols)):
+        return False
+    ax_len = np.linalg.norm(cols[:, 4:7], axis=1)
+    nm_len = np.linalg.norm(cols[:, 7:10], axis=1)
+    return bool(
+        np.all(np.abs(cols[:, 0]) <= MAX_TIME_S)
+        and np.all(np.abs(cols[:, 1:4]) <= MAX_POSITION_MM)
+        and np.all(np.abs(ax_len - 1.0) <= UNIT_TOL)
+        and np.all(np.abs(nm_len - 1.0) <= UNIT_TOL)
+        and np.all((cols[:, 10] >= 0.0) & (cols[:, 10] <= 1.0))
+    )
 
 
 def _fail_like_core(path: str) -> None:
@@ -113,10 +156,11 @@ def _fail_like_core(path: str) -> None:
 class Timeline:
     """A recording opened for replay.
 
-    Opening indexes the file: sample times, the order of samples and actions, events and
-    cues. The per-sample arrays (``pos``, ``axis``, ``normal``, ``grip``, ``tracked``) are
-    parsed on first use, all at once, and a single sample (:meth:`sample`) is parsed from its
-    own line, so that opening and seeking never wait for the whole file's numbers.
+    Opening indexes the file (the order of samples and actions, events and cues) and parses
+    the per-sample arrays (``t``, ``pos``, ``axis``, ``normal``, ``grip``, ``tracked``) all
+    at once, checking every number as the core reader does, so that a bad recording is
+    refused with the core reader's one line before any window opens. A single sample
+    (:meth:`sample`) is parsed from its own line.
 
     Attributes
     ----------
@@ -137,21 +181,22 @@ class Timeline:
         p = Path(path)
         self.path = str(p)
         data = read_bytes(p, "recording", RecordingError)
-        lines = data.split(b"\n")
+        lines = split_lines(data)
+        if any(len(ln) > MAX_LINE_BYTES for ln in lines):
+            _fail_like_core(self.path)
         self.truncated = False
-        if lines and lines[-1]:  # no newline at the end: maybe torn by a crash
-            try:
-                json.loads(lines[-1])
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                lines.pop()
-                self.truncated = True
+        if lines and lines[-1] and is_torn(lines[-1]):  # no newline at the end: a crash
+            lines.pop()
+            self.truncated = True
         lines = [ln for ln in lines if ln]
-        if not lines:
-            raise RecordingError(f"{p}: empty file (expected a procsim recording)")
+        if not lines:  # empty, or nothing but a torn header
+            _fail_like_core(self.path)
         try:
-            header = json.loads(lines[0])
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            header = None
+            header = loads(lines[0])
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            _fail_like_core(self.path)
+        if not isinstance(header, dict) or "type" not in header:
+            _fail_like_core(self.path)
         self.header: dict[str, Any] = check_header(header, str(p))
         self._lines: list[bytes] = []  # sample lines, as written
         self._items: list[int | dict[str, Any]] = []  # sample index, or an action record
@@ -161,81 +206,66 @@ class Timeline:
         self.complete = False
         prefix = _SAMPLE_PREFIX
         self._standard = True  # every sample line in the writer's own layout
+        action_t = -math.inf
         try:
             for ln in lines[1:]:
                 if ln.startswith(prefix) and ln.endswith(b"}"):
                     self._items.append(len(self._lines))
                     self._lines.append(ln)
                     continue
-                r = json.loads(ln)
+                r = loads(ln)
                 kind = r["type"]
                 if kind == "s":  # a sample written some other way: keep it exact
                     self._standard = False
                     self._items.append(len(self._lines))
                     self._lines.append(ln)
                 elif kind == "action":
+                    a = parse_item(r)
+                    if a.t_s < action_t:
+                        raise ValueError("actions out of order")
+                    action_t = a.t_s
                     self._items.append(r)
                 elif kind == "event":
-                    self.events.append(Event.from_dict(r))
+                    self.events.append(parse_event(r))
                 elif kind == "cue":
-                    self.cues.append(Cue.from_dict(r))
+                    self.cues.append(parse_cue(r))
                 elif kind == "result":
-                    self.result = r
+                    self.result = check_result(r)
                 elif kind == "end":
                     self.complete = bool(r.get("complete"))
-        except (json.JSONDecodeError, UnicodeDecodeError, KeyError, ValueError, TypeError):
+        except (UnicodeDecodeError, RecursionError, KeyError, ValueError, TypeError):
             _fail_like_core(self.path)
         if not self._lines:
             raise RecordingError(f"{p}: the recording has no samples to replay")
-        self.t = self._times()
+        # Every sample's numbers, parsed and checked now, so that a bad number is reported
+        # (by line) before any window opens rather than in the middle of a replay.
+        self._arrays: tuple[FloatArray, ...] | None = None
+        self._has_raw = any(b'"raw"' in ln for ln in self._lines)
+        self.t = self._arr(0)
         if np.any(np.diff(self.t) < 0):
-            raise RecordingError(f"{p}: sample times go backwards: cannot replay")
+            _fail_like_core(self.path)
         self.item_t = np.array(
             [self.t[x] if isinstance(x, int) else float(x["t"]) for x in self._items],
             dtype=np.float64,
         )
         self.event_t = np.array([e.t_s for e in self.events], dtype=np.float64)
         self.cue_t = np.array([c.t_s for c in self.cues], dtype=np.float64)
-        self._arrays: tuple[FloatArray, ...] | None = None
         self._lists: tuple[list[Any], ...] | None = None
-        self._has_raw = any(b'"raw"' in ln for ln in self._lines)
         self._scenario: Scenario | None = None
 
-    def _times(self) -> FloatArray:
-        """Sample times: the number after the prefix of each line, parsed in one call."""
-        k = len(_SAMPLE_PREFIX)
-        if self._standard:
-            try:
-                heads = b",".join(ln[k : ln.index(b",", k)] for ln in self._lines)
-                t = np.array(heads.split(b","), dtype=np.float64)
-                if len(t) == len(self._lines):
-                    return t
-            except ValueError:
-                pass
-        try:
-            return np.array([float(json.loads(ln)["t"]) for ln in self._lines])
-        except (json.JSONDecodeError, KeyError, ValueError, TypeError):
-            _fail_like_core(self.path)
-            raise
-
     def _parse_arrays(self) -> tuple[FloatArray, ...]:
-        """(t, pos, axis, normal, grip, tracked) of every sample: a fast path for the
-        writer's own layout, checked against the JSON parser, else line by line."""
+        """(t, pos, axis, normal, grip, tracked) of every sample, checked as the core reader
+        checks them: a fast path for the writer's own layout (every sample line matches
+        :data:`_STANDARD_LINES`, so its numbers are exactly JSON's), else line by line."""
         n = len(self._lines)
         cols: FloatArray | None = None
-        if self._standard and not self._has_raw:
+        if self._standard and _STANDARD_LINES.fullmatch(b"\n".join(self._lines)):
             body = b",".join(ln[len(_SAMPLE_PREFIX) :] for ln in self._lines)
-            try:
-                flat = np.array(body.translate(_NUMBERS_ONLY).split(b","), dtype=np.float64)
-            except ValueError:
-                flat = np.zeros(0)
-            if flat.size == n * _COLUMNS:
-                cols = flat.reshape(n, _COLUMNS)
-                for i in {0, n // 2, n - 1}:  # the layout really is the writer's
-                    if not np.array_equal(cols[i], self._row(i)):
-                        cols = None
-                        break
-        if cols is None:
+            flat = np.array(body.translate(_NUMBERS_ONLY).split(b","), dtype=np.float64)
+            cols = flat.reshape(n, _COLUMNS)
+            if not _columns_ok(cols):
+                _fail_like_core(self.path)
+        else:
             cols = np.array([self._row(i) for i in range(n)], dtype=np.float64).reshape(n, _COLUMNS)
         return (
             cols[:, 0].copy(),

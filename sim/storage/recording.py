@@ -19,13 +19,29 @@ from pathlib import Path
 from typing import IO, Any
 
 from sim import __version__
-from sim.core.records import Action, ActionKind, Cue, Event, Item, Sample
+from sim.core.records import Action, ActionKind, Cue, Event, Item, Sample, Vec3
 from sim.core.scenario import Scenario, ScenarioError, parse_scenario
 from sim.errors import read_bytes
 
 FORMAT = "procsim-recording"
 FORMAT_VERSION = 1
 FLUSH_S = 0.25
+
+MAX_LINE_BYTES = 1_048_576
+"""Longest line a reader accepts (1 MiB). The longest real lines are the header, which
+carries the scenario's text (at most 64 KiB, at most three times that once JSON-escaped),
+and samples with 63 raw tracker numbers (under 2 kB)."""
+MAX_POSITION_MM = 1e6
+"""Largest magnitude of a recorded coordinate (our choice: 1 km, far beyond any tracker)."""
+MAX_TIME_S = 1e7
+"""Largest magnitude of a recorded time (our choice: about 115 days)."""
+MAX_RAW = 1e6
+"""Largest magnitude of a raw tracker number (our choice)."""
+MAX_NOISE_FLOOR_MM = 100.0
+"""Largest calibration noise floor a header may carry (our choice)."""
+UNIT_TOL = 0.01
+"""How far from 1 the length of a recorded direction may be (the writers store unit
+vectors, up to rounding)."""
 
 
 class RecordingError(ValueError):
@@ -100,26 +116,112 @@ def item_record(item: Item) -> dict[str, Any]:
     return rec
 
 
-def _vec(v: Any) -> tuple[float, float, float]:
+def _number(rec: dict[str, Any], key: str, lo: float, hi: float) -> float:
+    """``rec[key]`` if it is a finite number in ``lo``-``hi``, else ValueError saying so."""
+    return _check_number(rec[key], f"'{key}'", lo, hi)
+
+
+def _check_number(v: object, what: str, lo: float, hi: float) -> float:
+    expected = f"{what}: expected a finite number between {lo:g} and {hi:g}"
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise ValueError(f"{expected}, got {_short(v)}")
+    try:
+        f = float(v)
+    except OverflowError:
+        raise ValueError(f"{expected}, got {_short(v)}") from None
+    if not (math.isfinite(f) and lo <= f <= hi):
+        raise ValueError(f"{expected}, got {_short(v)}")
+    return f
+
+
+def _short(v: object, limit: int = 40) -> str:
+    text = repr(v)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _vec(rec: dict[str, Any], key: str, limit: float, unit: bool = False) -> Vec3:
+    v = rec[key]
     if not isinstance(v, list) or len(v) != 3:
-        raise ValueError("expected a list of 3 numbers")
-    return (float(v[0]), float(v[1]), float(v[2]))
+        raise ValueError(f"'{key}': expected a list of 3 numbers, got {_short(v)}")
+    x, y, z = (_check_number(c, f"'{key}'", -limit, limit) for c in v)
+    if unit and abs(math.sqrt(x * x + y * y + z * z) - 1.0) > UNIT_TOL:
+        raise ValueError(f"'{key}': expected a unit vector, got {_short(v)}")
+    return (x, y, z)
 
 
 def parse_item(rec: dict[str, Any]) -> Item:
-    """Inverse of :func:`item_record`."""
+    """Inverse of :func:`item_record`; ValueError (or KeyError for a missing key) when a
+    number is not finite or outside its range."""
+    t = _number(rec, "t", -MAX_TIME_S, MAX_TIME_S)
     if rec["type"] == "action":
-        return Action(float(rec["t"]), ActionKind(rec["kind"]))
+        return Action(t, ActionKind(rec["kind"]))
     raw = rec.get("raw")
+    if raw is not None and not isinstance(raw, list):
+        raise ValueError(f"'raw': expected a list of numbers, got {_short(raw)}")
+    tracked = rec["k"]
+    if tracked not in (0, 1) or isinstance(tracked, float):
+        raise ValueError(f"'k': expected 0 or 1, got {_short(tracked)}")
     return Sample(
-        t_s=float(rec["t"]),
-        tip_mm=_vec(rec["p"]),
-        axis=_vec(rec["a"]),
-        normal=_vec(rec["n"]),
-        grip=float(rec["g"]),
-        tracked=bool(rec["k"]),
-        raw=tuple(float(x) for x in raw) if raw is not None else None,
+        t_s=t,
+        tip_mm=_vec(rec, "p", MAX_POSITION_MM),
+        axis=_vec(rec, "a", 1.0 + UNIT_TOL, unit=True),
+        normal=_vec(rec, "n", 1.0 + UNIT_TOL, unit=True),
+        grip=_number(rec, "g", 0.0, 1.0),
+        tracked=bool(tracked),
+        raw=tuple(_check_number(x, "'raw'", -MAX_RAW, MAX_RAW) for x in raw)
+        if raw is not None
+        else None,
     )
+
+
+def _finite_json(obj: Any, what: str) -> None:
+    """ValueError if any number in the parsed JSON ``obj`` is infinite (a number too large
+    for a float, such as 1e400, parses as infinity) or an integer beyond 2**53."""
+    if isinstance(obj, float):
+        if not math.isfinite(obj):
+            raise ValueError(f"{what}: a number out of range")
+    elif isinstance(obj, int) and not isinstance(obj, bool):
+        if abs(obj) > 2**53:
+            raise ValueError(f"{what}: an integer out of range")
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            _finite_json(v, f"'{k}'")
+    elif isinstance(obj, list):
+        for v in obj:
+            _finite_json(v, what)
+
+
+def parse_event(rec: dict[str, Any]) -> Event:
+    """An event record read back (its values are numbers, or null for "not measured")."""
+    _finite_json(rec, "event")
+    _number(rec, "t_s", -MAX_TIME_S, MAX_TIME_S)
+    values = rec.get("values")
+    if values is not None and not isinstance(values, dict):
+        raise ValueError(f"'values': expected an object, got {_short(values)}")
+    for k, v in (values or {}).items():
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
+            raise ValueError(f"'values.{k}': expected a number or null, got {_short(v)}")
+    return Event.from_dict(rec)
+
+
+def parse_cue(rec: dict[str, Any]) -> Cue:
+    """A cue record read back."""
+    _finite_json(rec, "cue")
+    _number(rec, "t_s", -MAX_TIME_S, MAX_TIME_S)
+    if isinstance(rec["priority"], bool) or not isinstance(rec["priority"], int):
+        raise ValueError(f"'priority': expected an integer, got {_short(rec['priority'])}")
+    return Cue.from_dict(rec)
+
+
+def check_result(rec: dict[str, Any]) -> dict[str, Any]:
+    """A result record, if its numbers are finite and its score and pass mark are 0-100."""
+    _finite_json(rec, "result")
+    for key in ("score", "pass_score"):
+        if key in rec:
+            _number(rec, key, 0.0, 100.0)
+    if not isinstance(rec.get("metrics", {}), dict):
+        raise ValueError(f"'metrics': expected an object, got {_short(rec['metrics'])}")
+    return rec
 
 
 class RecordingWriter:
@@ -243,21 +345,58 @@ class Recording:
             raise RecordingError(str(exc)) from None
 
 
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a number this format allows")
+
+
+def loads(line: bytes | str) -> Any:
+    """One JSON value; NaN and Infinity (not JSON, though Python writes them) are refused."""
+    return json.loads(line, parse_constant=_reject_constant)
+
+
+def is_torn(line: bytes) -> bool:
+    """Whether ``line`` (the text after a file's last newline) is a record cut short: text
+    that does not parse as JSON at all (a complete line with a bad number is not torn)."""
+    try:
+        json.loads(line)
+    except (UnicodeDecodeError, RecursionError, json.JSONDecodeError):
+        return True
+    except ValueError:  # an integer of thousands of digits: complete, but refused later
+        return False
+    return False
+
+
+def split_lines(data: bytes) -> list[bytes]:
+    """The lines of a recording's bytes; any newline convention is accepted, as text-mode
+    reading would. The last element is the text after the last newline (a torn line)."""
+    return data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+
+
 def _records(data: bytes, p: str) -> Iterator[tuple[int, dict[str, Any] | None]]:
     """(line number, record) for each line of ``data`` (the file ``p``); record None for a
-    torn last line. Any newline convention is accepted, as text-mode reading would."""
-    lines = data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    torn last line."""
+    lines = split_lines(data)
     last = len(lines)
     for no, line in enumerate(lines, start=1):
         if not line:
             continue
+        if len(line) > MAX_LINE_BYTES:
+            raise RecordingError(
+                f"{p}: line {no}: {len(line)} bytes long (expected at most {MAX_LINE_BYTES})"
+            )
+        if no == last and is_torn(line):  # no newline after it: torn by a crash
+            yield no, None
+            return
         try:
-            rec = json.loads(line)
-        except json.JSONDecodeError:
-            if no == last:  # no newline after it: torn by a crash
-                yield no, None
-                return
+            rec = loads(line.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+            if isinstance(exc, UnicodeDecodeError):
+                raise RecordingError(
+                    f"{p}: line {no}: not UTF-8 text (not a procsim recording)"
+                ) from None
             raise RecordingError(f"{p}: line {no}: not valid JSON (corrupt recording)") from None
+        except ValueError as exc:  # NaN or Infinity, or an integer of thousands of digits
+            raise RecordingError(f"{p}: line {no}: not valid JSON ({exc})") from None
         if not isinstance(rec, dict) or "type" not in rec:
             raise RecordingError(f"{p}: line {no}: expected a JSON object with a 'type'")
         yield no, rec
@@ -273,10 +412,22 @@ def check_header(header: object, p: str) -> dict[str, Any]:
     ):
         raise RecordingError(f"{p}: line 1: expected a procsim recording header")
     version = header.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    if not isinstance(version, int) or isinstance(version, bool) or version > FORMAT_VERSION:
         raise RecordingError(
-            f"{p}: format_version {version!r} is not supported (expected <= {FORMAT_VERSION})"
+            f"{p}: format_version {_short(version)} is not supported (expected <= {FORMAT_VERSION})"
         )
+    for key in ("scenario", "scenario_toml", "input", "trainee", "station"):
+        if not isinstance(header.get(key, ""), str):
+            raise RecordingError(f"{p}: line 1: '{key}': expected a string")
+    cal = header.get("calibration", {})
+    if cal is not None and not isinstance(cal, dict):
+        raise RecordingError(f"{p}: line 1: 'calibration': expected an object")
+    floor = (cal or {}).get("noise_floor_mm")
+    if floor is not None:
+        try:
+            _check_number(floor, "'calibration.noise_floor_mm'", 0.0, MAX_NOISE_FLOOR_MM)
+        except ValueError as exc:
+            raise RecordingError(f"{p}: line 1: {exc}") from None
     return header
 
 
@@ -297,30 +448,36 @@ def parse_recording(data: bytes, path: str | Path) -> Recording:
         _, header = next(recs)
     except StopIteration:
         raise RecordingError(f"{p}: empty file (expected a procsim recording)") from None
-    except UnicodeDecodeError:
-        raise RecordingError(f"{p}: not a procsim recording (binary data)") from None
     rec = Recording(p, check_header(header, p))
-    try:
-        for no, r in recs:
-            if r is None:
-                rec.truncated = True
-                break
-            kind = r["type"]
-            try:
-                if kind in ("s", "action"):
-                    rec.items.append(parse_item(r))
-                elif kind == "event":
-                    rec.events.append(Event.from_dict(r))
-                elif kind == "cue":
-                    rec.cues.append(Cue.from_dict(r))
-                elif kind == "result":
-                    rec.result = r
-                elif kind == "end":
-                    rec.complete = bool(r.get("complete"))
-            except (KeyError, ValueError, TypeError) as exc:
-                raise RecordingError(f"{p}: line {no}: bad '{kind}' record ({exc})") from None
-    except UnicodeDecodeError:
-        raise RecordingError(f"{p}: not a procsim recording (binary data)") from None
+    last_t = {"s": -math.inf, "action": -math.inf}
+    for no, r in recs:
+        if r is None:
+            rec.truncated = True
+            break
+        kind = r["type"]
+        try:
+            if kind in ("s", "action"):
+                item = parse_item(r)
+                if item.t_s < last_t[kind]:
+                    raise ValueError(
+                        f"'t': expected a time at or after the previous "
+                        f"{'sample' if kind == 's' else 'action'}'s ({last_t[kind]:g}), "
+                        f"got {item.t_s:g}"
+                    )
+                last_t[kind] = item.t_s
+                rec.items.append(item)
+            elif kind == "event":
+                rec.events.append(parse_event(r))
+            elif kind == "cue":
+                rec.cues.append(parse_cue(r))
+            elif kind == "result":
+                rec.result = check_result(r)
+            elif kind == "end":
+                rec.complete = bool(r.get("complete"))
+        except (KeyError, ValueError, TypeError) as exc:
+            why = f"no {exc}" if isinstance(exc, KeyError) else str(exc)
+            why = why if len(why) <= 200 else why[:197] + "..."
+            raise RecordingError(f"{p}: line {no}: bad '{kind}' record ({why})") from None
     return rec
 
 

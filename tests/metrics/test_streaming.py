@@ -34,3 +34,13 @@ def test_speed_estimate():
     for i in range(120):
         v = sp.update(i / 60, (i * 10 / 60, 0.0, 0.0))  # 10 mm/s
     assert v == pytest.approx(10.0, rel=1e-6)
+
+
+def test_live_tremor_at_a_rate_too_low_for_the_band_measures_nothing():
+    # 7.5 Hz (a slow webcam, or a thinned recording): the 4-12 Hz band is above Nyquist.
+    st = StreamingTremor(7.5)
+    assert not st.measurable
+    t = [i / 7.5 for i in range(40)]
+    values = [st.update((0.5 * math.sin(2 * math.pi * 3 * ti), 0.0, 0.0)) for ti in t]
+    assert all(math.isnan(v) for v in values)  # not measured, rather than a 0 it did not see
+    assert StreamingTremor(60.0).measurable
