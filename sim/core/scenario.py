@@ -64,6 +64,7 @@ class VenipunctureTolerances:
     # Keys added after schema 1 was first written have defaults, so that scenarios embedded
     # in older recordings still load.
     tourniquet_rest_s: float = field(default=120.0, metadata=_rng(0, 3600))
+    probe_mm: float = field(default=2.0, metadata=_rng(0.1, 20))
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,9 +330,9 @@ def parse_scenario(text: bytes, path: str) -> Scenario:
         anchors.append(MetricAnchor(name=name, **kw))
     if not anchors:
         raise ScenarioError(f"{path}: key 'scoring.metrics': expected at least one metric")
-    from sim.core.tasks import error_kinds_for_task
+    from sim.core.tasks import known_error_kinds
 
-    errors = error_kinds_for_task(vals["task"])
+    errors = known_error_kinds(vals["task"])
     for i, name in enumerate(score_kwargs["critical_errors"]):
         if name not in errors:
             raise r.fail(
