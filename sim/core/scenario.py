@@ -64,7 +64,7 @@ class VenipunctureTolerances:
     # Keys added after schema 1 was first written have defaults, so that scenarios embedded
     # in older recordings still load.
     tourniquet_rest_s: float = field(default=120.0, metadata=_rng(0, 3600))
-    probe_mm: float = field(default=2.0, metadata=_rng(0.1, 20))
+    probe_mm: float = field(default=3.0, metadata=_rng(0.1, 20))
 
 
 @dataclass(frozen=True, slots=True)

@@ -149,11 +149,15 @@ def venipuncture_items(
     skill: Skill,
     rng: np.random.Generator,
     errors: Collection[str] = (),
+    habits: np.random.Generator | None = None,
 ) -> list[Item]:
     """A scripted venipuncture: tourniquet, puncture, (retry), draw, release, withdraw.
 
     ``errors`` are error kinds to make on purpose (first attempt), besides the skill's own.
+    ``habits`` draws whether the trainee probes (default ``rng``; a generator of its own
+    leaves the rest of a seed's trajectory as it was before probing was scripted).
     """
+    habits = habits if habits is not None else rng
     geo, tol = scenario.venipuncture
     s = Script(scenario.sample_rate_hz, skill, rng)
     home = (-60.0, 45.0, 40.0)
@@ -180,7 +184,7 @@ def venipuncture_items(
         angle = float(rng.normal(*skill.angle_deg))
         roll = float(rng.normal(0, skill.roll_sd_deg))
         aim_z = geo.vein_lateral_mm + float(rng.normal(0, skill.aim_sd_mm))
-        probe = float(rng.random()) < skill.probe_p
+        probe = float(habits.random()) < skill.probe_p
         if attempts == 1:
             if "angle_out_of_range" in errors:
                 angle = tol.angle_max_deg + 10.0
@@ -205,7 +209,7 @@ def venipuncture_items(
         if probe:  # halfway in, slides the needle sideways looking for the vein, and back
             half = g.add(puncture, g.scale(axis, along / 2))
             s.move(half, speed_mm_s=skill.speed_mm_s)
-            side = tol.probe_mm + float(rng.uniform(0.5, 2.0))
+            side = tol.probe_mm + float(habits.uniform(0.5, 2.0))
             s.move(g.add(half, (0.0, 0.0, side)), speed_mm_s=skill.speed_mm_s)
             s.move(half, speed_mm_s=skill.speed_mm_s)
         overshoot = skill.overshoot_mm * float(rng.uniform(0.6, 1.4))
@@ -382,7 +386,8 @@ def scripted_items(
     if angle_deg is not None:
         level = replace(level, angle_deg=(angle_deg, level.angle_deg[1]))
     if scenario.task == "venipuncture":
-        return venipuncture_items(scenario, level, rng, errors)
+        habits = np.random.default_rng([seed, 1])
+        return venipuncture_items(scenario, level, rng, errors, habits)
     return suturing_items(scenario, level, rng, errors)
 
 
