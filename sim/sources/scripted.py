@@ -216,6 +216,8 @@ def venipuncture_items(
         through = attempts == 1 and "back_wall" in errors
         if through:
             overshoot = 2 * vein_r + 2.0
+        elif "back_wall" in errors:  # the stick after a blown vein is a careful one
+            overshoot = 0.0
         target = g.add(puncture, g.scale(axis, along + overshoot))
         s.move(target, speed_mm_s=skill.speed_mm_s)
         missed = abs(aim_z - geo.vein_lateral_mm) > vein_r
