@@ -263,3 +263,15 @@ def test_an_abandoned_stick_is_not_complete(veni):
     state, events = run(veni, tr.items)
     assert not make_task(veni).is_complete(state)
     assert kinds(events)[-3:] == ["incomplete", "tourniquet_off", "finish"]
+
+
+def test_withdrawing_to_just_under_the_skin_then_redirecting_is_not_probing(veni):
+    _, tol = veni.venipuncture
+    tr, puncture, target, axis, normal = stick(veni, hold_s=0.2)
+    shallow = g.add(puncture, g.scale(axis, 0.5 * tol.exit_margin_mm))  # just under the skin
+    tr.line(target, shallow, axis, normal, speed_mm_s=5.0)
+    aside = g.add(shallow, (0.0, 0.0, tol.probe_mm + 1.0))
+    tr.line(shallow, aside, axis, normal, speed_mm_s=2.0)  # re-aim from just under the skin
+    tr.line(aside, g.add(aside, g.scale(axis, 6.0)), axis, normal)  # and advance again
+    _, events = run(veni, tr.items)
+    assert "probing" not in kinds(events)
