@@ -69,7 +69,17 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         flag, lo, hi = ranges[name]
         if not (math.isfinite(v) and lo <= v <= hi) or (name == "tremor_hz" and v in (lo, hi)):
             raise UserError(f"{flag}: {v:g} is out of range (expected {lo:g} to {hi:g})")
-    source = ScriptedSource(scenario, args.skill, args.seed, **overrides)
+    from sim.core.tasks import error_kinds_for_task
+
+    errors = list(dict.fromkeys(args.error or ()))
+    known = error_kinds_for_task(scenario.task)
+    for kind in errors:
+        if kind not in known:
+            raise UserError(
+                f"--error {kind}: not an error of {scenario.task} "
+                f"(expected one of: {', '.join(known)})"
+            )
+    source = ScriptedSource(scenario, args.skill, args.seed, errors, **overrides)
     out = Path(args.output)
     if out.exists() and not args.force:
         raise UserError(f"{out}: already exists (use --force to overwrite)")
@@ -81,7 +91,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         source,
         out,
         trainee=args.trainee,
-        meta={"skill": args.skill, "seed": args.seed, **overrides},
+        meta={"skill": args.skill, "seed": args.seed, **overrides, "errors": errors},
     )
     print(
         f"{out}: {scenario.id} {args.skill} seed {args.seed}: score {result.score:.1f} "
@@ -188,11 +198,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", nargs="?", help="scenario file to check")
     p.set_defaults(func=_cmd_scenarios)
 
+    from sim.core.tasks import error_kinds_for_task
+
+    kinds = {task: error_kinds_for_task(task) for task in ("venipuncture", "suturing")}
     p = sub.add_parser(
         "simulate",
         help="write a recording of a scripted trainee",
         description="Run a scripted trainee of a given skill through a "
-        "scenario and write the recording.",
+        "scenario and write the recording. Error kinds for --error: "
+        + "; ".join(f"{task}: {', '.join(k)}" for task, k in kinds.items())
+        + ".",
     )
     p.add_argument("scenario", help="scenario id (see `procsim scenarios`) or .toml path")
     p.add_argument("--skill", choices=["expert", "intermediate", "novice"], default="expert")
@@ -214,6 +229,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         metavar="DEG",
         help="mean insertion angle, venipuncture (default: the skill level's)",
+    )
+    p.add_argument(
+        "--error",
+        action="append",
+        metavar="KIND",
+        choices=sorted({k for ks in kinds.values() for k in ks}),
+        help="make this error on purpose (repeatable; the kinds of each task are listed above)",
     )
     p.add_argument("--trainee", default="scripted", help="trainee id stored in the recording")
     p.add_argument("-o", "--output", required=True, help="recording file to write (.jsonl)")

@@ -46,3 +46,13 @@ def new_recording_path(scenario_id: str, trainee: str, when: float | None = None
         path = folder / f"{stem}-{n}.jsonl"
         n += 1
     return path
+
+
+def recordings_of(trainee: str) -> list[Path]:
+    """The recordings under :func:`recordings_dir` named for ``trainee`` (by file name, as
+    :func:`new_recording_path` names them; cheap: nothing is opened)."""
+    folder = recordings_dir()
+    if not folder.is_dir():
+        return []
+    pattern = re.compile(r"_" + re.escape(_slug(trainee)) + r"(-\d+)?\.jsonl$")
+    return sorted(p for p in folder.glob("*.jsonl") if pattern.search(p.name))

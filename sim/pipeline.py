@@ -209,6 +209,7 @@ class Pipeline:
                 st.position == IN_VEIN,
                 st.position == THROUGH_WALL,
                 st.drawn,
+                task.probe_mm(st, s),
             )
         assert isinstance(task, SuturingTask)
         p, ax = s.tip_mm, s.axis

@@ -174,3 +174,23 @@ def test_simulate_refuses_numbers_that_are_not_finite_or_out_of_range(tmp_path, 
     rc, _, err = run_cli(["simulate", "venipuncture", flag, value, "-o", str(out)])
     assert rc == 2 and err.startswith(f"procsim: error: {flag}: ") and "out of range" in err
     assert err.count("\n") == 1 and not out.exists()
+
+
+def test_simulate_provokes_the_error_asked_for_and_help_lists_the_kinds(tmp_path):
+    from sim.core.tasks import error_kinds_for_task
+
+    helptext = procsim("simulate", "--help").stdout
+    for task in ("venipuncture", "suturing"):
+        for kind in error_kinds_for_task(task):
+            assert kind in helptext
+    out = tmp_path / "err.jsonl"
+    r = procsim(
+        "simulate", "suturing", "--error", "stitch_crossing", "--error", "tissue_drag", "-o", out
+    )
+    assert r.returncode == 0, r.stderr
+    s = json.loads(procsim("score", "--json", out).stdout)
+    kinds = {e["kind"] for e in s["errors"] + s["critical_errors"]}
+    assert {"stitch_crossing", "tissue_drag"} <= kinds and not s["passed"]
+    bad = procsim("simulate", "suturing", "--error", "probing", "-o", tmp_path / "b.jsonl")
+    assert bad.returncode == 2 and "not an error of suturing" in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1

@@ -87,18 +87,20 @@ def test_back_wall_fails_a_session_that_otherwise_scores_well(veni):
     assert not r.passed
 
 
-def test_no_tourniquet_and_too_many_attempts_are_critical(veni):
+def test_no_tourniquet_is_critical_and_the_attempt_limit_ends_the_session(veni):
     items = []
     t = 0.0
     for _ in range(veni.venipuncture[1].max_attempts + 1):
         stick, t = _stick(veni, t, 20.0, 2.0, aim_z=4.0)  # misses laterally each time
         items += stick
     items.append(Action(t, ActionKind.FINISH))
-    _, r = run(veni, items)
+    p, r = run(veni, items)
     crit = {e.kind for e in r.critical_errors}
-    assert {"no_tourniquet", "attempts_exceeded"} <= crit
+    assert "no_tourniquet" in crit
     assert not r.passed
-    assert r.metric("attempts").value == veni.venipuncture[1].max_attempts + 1
+    assert p.finished and p.task.is_complete(p.state)  # stopped and escalated: ended
+    assert r.metric("attempts").value == veni.venipuncture[1].max_attempts
+    assert any(e.kind == "attempt_limit" and "escalate" in e.message for e in p.events)
 
 
 def test_through_the_pad_is_critical_in_suturing(sut):

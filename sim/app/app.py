@@ -32,7 +32,7 @@ from sim.app.sound import Sounds
 from sim.core.records import Action, ActionKind
 from sim.core.scenario import Scenario, ScenarioError, load_scenario, scenario_paths
 from sim.metrics.scoring import ScoreResult
-from sim.paths import new_recording_path
+from sim.paths import new_recording_path, recordings_of
 from sim.pipeline import Pipeline
 from sim.render import gl as glu
 from sim.render.hud import BAD, GOOD, MUTED, PANEL, WARN, WHITE
@@ -60,14 +60,25 @@ HELP_VENIPUNCTURE = (
     ("wheel, left-drag, W / S", "advance / withdraw along the needle"),
     ("right-drag up-down, Q / E", "insertion angle (shallower / steeper)"),
     ("right-drag sideways, A / D", "roll the bevel (orange fin = bevel side)"),
+    ("mouse moved with the needle in", "slides it sideways in the tissue: probing"),
     *COMMON_HELP,
 )
 HELP_SUTURING = (
-    ("move the mouse", "choose the entry point (the needle crosses the wound)"),
-    ("wheel, left-drag, W / S", "lower the needle, then turn it along its curve"),
-    ("right-drag up-down, Q / E", "tilt the needle away from perpendicular"),
+    ("move the mouse", "hand: place the needle over the entry point"),
+    ("left-drag up-down, R / F", "hand: raise / lower the needle"),
+    ("wheel, W / S", "wrist: rotate the needle about its curve"),
+    ("right-drag up-down, Q / E", "pitch the needle about its tip (entry angle)"),
+    ("in the tissue", "rotate, do not push: hand moves drag tissue"),
     ("turn past the exit", "the needle is pulled through and reloaded"),
     *COMMON_HELP[1:],
+)
+HINT_VENIPUNCTURE = (
+    "First time? Point at the vein, T tourniquet, wheel or W to advance; keep the mouse "
+    "still in the skin. F1: all controls"
+)
+HINT_SUTURING = (
+    "First time? Point at the entry, F lowers the needle to the skin, then the wheel "
+    "rotates it through. F1: all controls"
 )
 
 
@@ -646,6 +657,11 @@ class PracticeScreen:
         self._help_since: float | None = None  # app clock when help opened (session paused)
         self._paused_s = 0.0
         self.help_lines = HELP_SUTURING if sc.task == "suturing" else HELP_VENIPUNCTURE
+        # a short hint of the controls in the trainee's first session, until the first action
+        first = not any(p != self.path for p in recordings_of(settings.trainee))
+        self.hint: str | None = None
+        if first and self.source.input_kind == "mouse":
+            self.hint = HINT_SUTURING if sc.task == "suturing" else HINT_VENIPUNCTURE
         self.t0 = app.clock()
         # sample times of a source started earlier (calibration) minus this: session time
         self._offset = 0.0
@@ -726,6 +742,8 @@ class PracticeScreen:
 
     def handle(self, event: Any) -> None:
         et = event.type
+        if et in (pygame.KEYDOWN, pygame.MOUSEBUTTONDOWN, pygame.MOUSEWHEEL):
+            self.hint = None  # the first action: the trainee has started
         if et == pygame.KEYDOWN:
             k = event.key
             if k in (pygame.K_F1, pygame.K_h):
@@ -818,7 +836,7 @@ class PracticeScreen:
 
     def options(self) -> DrawOptions:
         err = self.source.error
-        msg = f"{err}: press M to continue with the mouse" if err else None
+        msg = f"{err}: press M to continue with the mouse" if err else self.hint
         return DrawOptions(
             exam=self.settings.exam,
             hud=True,

@@ -1,14 +1,21 @@
 """Mouse (and keyboard) control of the needle, as a live source of samples.
 
-The trainee points at the skin with the cursor; the needle follows, aimed at that point.
-Advancing (wheel, left-drag, W/S) pushes the needle along its axis (venipuncture) or turns
-it along its curve (suturing); right-drag or Q/E changes the angle, A/D rolls the bevel. See
-``docs/controls.md``.
+The controls separate what the hand does from what the wrist does, so that technique shows
+in the measurements (see ``docs/controls.md``):
+
+- Venipuncture (straight needle): the cursor aims the needle at a point on the skin;
+  advancing (wheel, left-drag, W/S) pushes it along its own axis; right-drag or Q/E
+  changes the angle, A/D rolls the bevel. Moving the mouse while the needle is in the skin
+  slides the whole needle sideways through the tissue: that is probing.
+- Suturing (curved needle): the cursor and left-drag (or R/F) move the hand, translating
+  the needle; the wheel (or W/S) turns the wrist, rotating the needle about the centre of
+  its arc; right-drag or Q/E pitches it about its tip (the entry angle is the trainee's).
+  Rotating drives the tip along its own curve; pushing or sliding the hand in tissue moves
+  it off the curve (tissue drag).
 
 Samples come at the scenario's sample rate whatever the frame rate: :meth:`MouseSource.poll`
 emits one sample per tick elapsed since the last call, with the controls eased towards the
-mouse over a short time constant (a real hand does not teleport, and a steady rate keeps the
-tremor and smoothness metrics meaningful).
+mouse over a short time constant (a real hand does not teleport).
 """
 
 from __future__ import annotations
@@ -34,6 +41,12 @@ DRAG_MM_PER_PX = 0.05
 DRAG_DEG_PER_PX = 0.25
 HOVER_MM = 10.0
 MAX_CATCH_UP_S = 0.5
+HAND_KEY_MM_S = 4.0
+"""Suturing: speed of the hand up or down with R / F, mm/s."""
+TURN_REST_DEG = 180.0
+"""Suturing: the wrist's rest position, the needle's tip pointing straight down."""
+OUT_MM = 2.5
+"""Suturing: a tip this far out of the skin past the wound is through: reload."""
 
 
 @dataclass(frozen=True)
@@ -43,13 +56,14 @@ class Controls:
     Attributes
     ----------
     aim : tuple of 3 float
-        Point on the skin the needle is aimed at, mm.
+        Venipuncture: point on the skin the needle is aimed at, mm. Suturing: the centre of
+        the needle's arc (where the hand holds it), mm.
     advance_mm : float
         Venipuncture: tip position along the needle from the aim point (negative above the
-        skin). Suturing: below 0, height above the entry pose; above 0, arc length turned
-        along the needle's curve.
+        skin). Suturing: unused (0).
     angle_deg : float
-        Venipuncture: pitch into the skin. Suturing: tilt away from perpendicular.
+        Venipuncture: pitch into the skin. Suturing: the wrist's turn, the tip's position on
+        the arc: 180 points the tip straight down, more turns it on towards the wound.
     roll_deg : float
         Bevel roll (venipuncture).
     yaw_deg : float
@@ -106,9 +120,12 @@ class MouseSource:
         else:
             self._skin = None
             tol = scenario.suturing[1]
-            start = Controls((-20.0, 0.0, -tol.bite_target_mm), -HOVER_MM, 0.0)
             self._radius = geo.needle_radius_mm
-            self._max_advance = 0.0  # set per pose (depends on the tilt)
+            self._side = 1.0  # which way the needle crosses the wound (+z)
+            self._max_advance = 0.0
+            start = self._hover_at((-20.0, 0.0, -tol.bite_target_mm), HOVER_MM, TURN_REST_DEG)
+        self._went_in = False
+        self._last_hit: Vec3 | None = None
         self.target = start
         self.current = start
         self._held: set[str] = set()
@@ -154,7 +171,10 @@ class MouseSource:
         et = event.type
         if et == pygame.MOUSEMOTION:
             if self._drag == "advance":
-                self._add_advance(-event.rel[1] * DRAG_MM_PER_PX)
+                if self.suturing:
+                    self._add_height(-event.rel[1] * DRAG_MM_PER_PX)
+                else:
+                    self._add_advance(-event.rel[1] * DRAG_MM_PER_PX)
             elif self._drag == "angle":
                 self._add_angle(-event.rel[1] * DRAG_DEG_PER_PX)
                 self._add_roll(event.rel[0] * DRAG_DEG_PER_PX * 2)
@@ -174,17 +194,23 @@ class MouseSource:
         if et == pygame.MOUSEWHEEL:
             if pygame.key.get_mods() & pygame.KMOD_CTRL:
                 return False  # camera zoom
-            self._add_advance(event.y * WHEEL_MM)
+            if self.suturing:
+                self._add_turn(event.y * WHEEL_MM)
+            else:
+                self._add_advance(event.y * WHEEL_MM)
             return True
         if et in (pygame.KEYDOWN, pygame.KEYUP):
-            name = {
+            keys = {
                 pygame.K_w: "advance+",
                 pygame.K_s: "advance-",
                 pygame.K_e: "angle+",
                 pygame.K_q: "angle-",
                 pygame.K_d: "roll+",
                 pygame.K_a: "roll-",
-            }.get(event.key)
+            }
+            if self.suturing:
+                keys.update({pygame.K_r: "height+", pygame.K_f: "height-"})
+            name = keys.get(event.key)
             if name is None:
                 return False
             if et == pygame.KEYDOWN:
@@ -195,9 +221,8 @@ class MouseSource:
         return False
 
     def point_at(self, pos: tuple[float, float]) -> None:
-        """Aim the needle at the skin under pixel ``pos`` (ignored while it is in the skin)."""
-        if self._inserted():
-            return
+        """The cursor at pixel ``pos``: aim at the skin there, or, with the needle in the
+        tissue, slide the hand (and the needle with it) as far as the cursor moved."""
         origin, direction = self._camera().ray(pos[0], pos[1], self._size())
         hit: Vec3 | None
         if self._skin is not None:
@@ -212,25 +237,54 @@ class MouseSource:
                 assert isinstance(geo, SuturingGeometry)
                 hl, hw = geo.pad_length_mm / 2, geo.pad_width_mm / 2
                 hit = (max(-hl, min(hl, hit[0])), 0.0, max(-hw, min(hw, hit[2])))
-        if hit is not None:
+        if hit is None:
+            return
+        last, self._last_hit = self._last_hit, hit
+        if not self.suturing:
+            # out of the skin this aims; in it, it slides the needle sideways (probing)
             self.target = replace(self.target, aim=hit)
+            return
+        if self._inserted():
+            if last is not None:  # the hand moves the needle across the tissue
+                d = (hit[0] - last[0], 0.0, hit[2] - last[2])
+                self.target = replace(self.target, aim=g.add(self.target.aim, d))
+            return
+        tip_y = self.pose(self.target)[0][1]
+        self._side = 1.0 if hit[2] <= 0.0 else -1.0
+        self.target = self._hover_at(hit, max(tip_y, 0.0), self.target.angle_deg)
 
     # --- control changes ------------------------------------------------------------------
     def _inserted(self) -> bool:
+        if self.suturing:
+            return min(self.pose(self.target)[0][1], self.pose(self.current)[0][1]) < 0.0
         return self.target.advance_mm > -1.5 or self.current.advance_mm > -1.5
 
     def _add_advance(self, d: float) -> None:
-        lo = -40.0
-        hi = self._max_advance if not self.suturing else self._suture_max()
-        a = max(lo, min(hi, self.target.advance_mm + d))
+        a = max(-40.0, min(self._max_advance, self.target.advance_mm + d))
         self.target = replace(self.target, advance_mm=a)
 
     def _add_angle(self, d: float) -> None:
-        if self.suturing:
-            a = max(-40.0, min(40.0, self.target.angle_deg + d))
-        else:
-            a = max(0.0, min(80.0, self.target.angle_deg + d))
+        if self.suturing:  # pitch about the tip: the centre swings round it
+            tip = self.pose(self.target)[0]
+            turn = max(90.0, min(450.0, self.target.angle_deg + d))
+            centre = g.sub(tip, self._tip_offset(turn))
+            self.target = replace(self.target, aim=centre, angle_deg=turn)
+            return
+        a = max(0.0, min(80.0, self.target.angle_deg + d))
         self.target = replace(self.target, angle_deg=a)
+
+    def _add_turn(self, arc_mm: float) -> None:
+        """Suturing: the wrist turns the needle about its arc's centre by ``arc_mm`` of arc."""
+        turn = self.target.angle_deg + math.degrees(arc_mm / self._radius)
+        self.target = replace(self.target, angle_deg=max(90.0, min(450.0, turn)))
+
+    def _add_height(self, d: float) -> None:
+        """Suturing: the hand moves the whole needle up (``d`` > 0) or down, mm."""
+        geo = self.scenario.geometry
+        assert isinstance(geo, SuturingGeometry)
+        c = self.target.aim
+        y = max(-geo.pad_thickness_mm - self._radius, min(40.0, c[1] + d))
+        self.target = replace(self.target, aim=(c[0], y, c[2]))
 
     def _add_roll(self, d: float) -> None:
         if self.suturing:
@@ -242,10 +296,15 @@ class MouseSource:
         h = self._held
         if not h:
             return
+        advance = self._add_turn if self.suturing else self._add_advance
         if "advance+" in h:
-            self._add_advance(ADVANCE_KEY_MM_S * dt)
+            advance(ADVANCE_KEY_MM_S * dt)
         if "advance-" in h:
-            self._add_advance(-ADVANCE_KEY_MM_S * dt)
+            advance(-ADVANCE_KEY_MM_S * dt)
+        if "height+" in h:
+            self._add_height(HAND_KEY_MM_S * dt)
+        if "height-" in h:
+            self._add_height(-HAND_KEY_MM_S * dt)
         if "angle+" in h:
             self._add_angle(ANGLE_KEY_DEG_S * dt)
         if "angle-" in h:
@@ -286,39 +345,46 @@ class MouseSource:
                 nm = g.sub(nm, g.scale(ax, g.dot(nm, ax)))
                 nm = g.unit(nm) if g.norm(nm) > 1e-9 else s.normal
                 s = Sample(t, g.lerp(frm.tip_mm, s.tip_mm, k), ax, nm)
-        if self.suturing and self.current.advance_mm >= self._suture_max() - 0.05:
-            self._reload(s)
+        if self.suturing:
+            y, z = s.tip_mm[1], s.tip_mm[2]
+            if y < 0.0:
+                self._went_in = True
+            elif self._went_in and y > OUT_MM and z * self._side > 0.0:
+                self._reload(s)
         self._last_sample = s
         return s
+
+    def _tip_offset(self, turn_deg: float) -> Vec3:
+        """Suturing: the tip relative to the arc's centre at wrist turn ``turn_deg``."""
+        a = math.radians(turn_deg)
+        r = self._radius
+        return (0.0, r * math.sin(a), self._side * r * math.cos(a))
+
+    def _hover_at(self, point: Vec3, height_mm: float, turn_deg: float) -> Controls:
+        """Suturing: controls holding the tip ``height_mm`` above ``point``."""
+        tip = (point[0], point[1] + height_mm, point[2])
+        return Controls(g.sub(tip, self._tip_offset(turn_deg)), 0.0, turn_deg)
 
     def pose(self, c: Controls) -> tuple[Vec3, Vec3, Vec3]:
         """(tip, axis, normal) of the needle for control values ``c``."""
         if not self.suturing:
             axis, normal = g.pose_from_angles(c.yaw_deg, c.angle_deg, c.roll_deg)
             return g.add(c.aim, g.scale(axis, c.advance_mm)), axis, normal
-        r = self._radius
-        d = math.radians(c.angle_deg)
-        side = 1.0 if c.aim[2] <= 0.0 else -1.0  # which way the needle crosses the wound
-        lift = max(-c.advance_mm, 0.0)
-        cy = r * math.sin(d) + lift
-        cz = c.aim[2] + side * r * math.cos(d)
-        a = math.pi + d + max(c.advance_mm, 0.0) / r
-        tip = (c.aim[0], cy + r * math.sin(a), cz + side * r * math.cos(a))
+        a = math.radians(c.angle_deg)
+        side = self._side
+        tip = g.add(c.aim, self._tip_offset(c.angle_deg))
         axis = (0.0, math.cos(a), -side * math.sin(a))
         normal = (0.0, -math.sin(a), -side * math.cos(a))
         return tip, axis, normal
 
-    def _suture_max(self) -> float:
-        """Arc length at which the tip has come 2.5 mm out of the skin past the wound."""
-        r = self._radius
-        d = math.radians(self.target.angle_deg)
-        s = max(-1.0, min(1.0, 2.5 / r - math.sin(d)))
-        a_end = 2 * math.pi + math.asin(s)
-        return (a_end - (math.pi + d)) * r
-
     def _reload(self, s: Sample) -> None:
-        """The needle is through: pull it out and hold it ready above the next entry point."""
-        nxt = replace(self.target, advance_mm=-HOVER_MM)
+        """The needle is through: pull it out and hold it ready above the cursor, wrist at
+        rest, for the next stitch."""
+        self._went_in = False
+        point = self._last_hit if self._last_hit is not None else s.tip_mm
+        point = (point[0], 0.0, point[2])
+        self._side = 1.0 if point[2] <= 0.0 else -1.0
+        nxt = self._hover_at(point, HOVER_MM, TURN_REST_DEG)
         self.target = nxt
-        self.current = replace(self.current, advance_mm=-HOVER_MM, aim=nxt.aim)
+        self.current = nxt
         self._glide = (s.t_s, s, 0.5)

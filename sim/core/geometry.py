@@ -177,3 +177,20 @@ def distance_to_circle(p: Vec3, centre: Vec3, plane_normal: Vec3, radius_mm: flo
     h = dot(d, plane_normal)
     in_plane = sub(d, scale(plane_normal, h))
     return math.hypot(h, norm(in_plane) - radius_mm)
+
+
+def distance_point_to_line(p: Vec3, origin: Vec3, direction: Vec3) -> float:
+    """Distance of ``p`` from the line through ``origin`` along unit ``direction``, mm."""
+    v = sub(p, origin)
+    return norm(sub(v, scale(direction, dot(v, direction))))
+
+
+def segments_cross_xz(a0: Vec3, a1: Vec3, b0: Vec3, b1: Vec3) -> bool:
+    """Whether segments ``a0-a1`` and ``b0-b1``, seen from above (x-z plane), intersect."""
+
+    def orient(p: Vec3, q: Vec3, r: Vec3) -> float:
+        return (q[0] - p[0]) * (r[2] - p[2]) - (q[2] - p[2]) * (r[0] - p[0])
+
+    d1, d2 = orient(b0, b1, a0), orient(b0, b1, a1)
+    d3, d4 = orient(a0, a1, b0), orient(a0, a1, b1)
+    return d1 * d2 < 0.0 and d3 * d4 < 0.0

@@ -89,6 +89,7 @@ class VenipunctureTolerances:
     # Keys added after schema 1 was first written have defaults, so that scenarios embedded
     # in older recordings still load.
     tourniquet_rest_s: float = field(default=120.0, metadata=_rng(0, 3600))
+    probe_mm: float = field(default=3.0, metadata=_rng(0.1, 20))
 
 
 @dataclass(frozen=True, slots=True)
@@ -415,9 +416,9 @@ def parse_scenario(text: bytes, path: str) -> Scenario:
             input_anchors.append(_checked_anchor(r, sub_key, merged, sub))
     if not anchors:
         raise ScenarioError(f"{path}: key 'scoring.metrics': expected at least one metric")
-    from sim.core.tasks import error_kinds_for_task
+    from sim.core.tasks import known_error_kinds
 
-    errors = error_kinds_for_task(vals["task"])
+    errors = known_error_kinds(vals["task"])
     for i, name in enumerate(score_kwargs["critical_errors"]):
         if name not in errors:
             raise r.fail(

@@ -52,6 +52,9 @@ class LiveView:
         Time the tourniquet has been on, 0 when off.
     in_vein, through_wall, drawn : bool
         Venipuncture state flags.
+    probe_mm : float
+        Venipuncture: how far the shaft has moved sideways from where it went in, mm (0
+        out of the skin).
     """
 
     t_s: float
@@ -70,6 +73,7 @@ class LiveView:
     in_vein: bool = False
     through_wall: bool = False
     drawn: bool = False
+    probe_mm: float = 0.0
 
 
 Cond = Callable[[LiveView], bool]
@@ -112,6 +116,14 @@ def _venipuncture_rules(sc: Scenario) -> list[Rule]:
             lambda v: v.through_wall,
             lambda v: v.through_wall,
             lambda v: "through the back wall: stop and withdraw",
+        ),
+        Rule(
+            "probing",
+            90,
+            Severity.DANGER,
+            lambda v: v.inserted and v.probe_mm > tol.probe_mm,
+            lambda v: v.inserted and v.probe_mm > tol.probe_mm * 0.5,
+            lambda v: "probing: withdraw to just under the skin before redirecting",
         ),
         Rule(
             "tourniquet_too_long",

@@ -49,9 +49,10 @@ def test_venipuncture_from_start_screen_to_results(data_dir: Path, quit_display:
     kinds = [e.kind for e in d.screen.pipeline.events]
     assert "flashback" in kinds and "blood_drawn" in kinds
     d.key(pygame.K_t)  # tourniquet off
+    pipeline = d.screen.pipeline
     d.key(pygame.K_s, hold_s=3.0)  # withdraw: the procedure is complete and ends itself
     d.frames(2)
-    assert "completed" in [e.kind for e in practice.pipeline.events]
+    assert "completed" in [e.kind for e in pipeline.events]
     assert isinstance(d.screen, ResultsScreen)
     result = d.screen.result
     assert result.complete and result.passed and result.score > 70
@@ -89,7 +90,9 @@ def test_suturing_stitch_to_results(data_dir: Path, quit_display: None) -> None:
     d.frames(3)
     d.point_at((x, 0.0, -bite))
     d.seconds(0.5)
-    d.key(pygame.K_w, hold_s=4.6)  # lower the needle and turn it along its curve
+    d.key(pygame.K_f, hold_s=9.8 / 4.0)  # lower the hand until the tip touches the skin
+    d.seconds(0.3)
+    d.key(pygame.K_w, hold_s=2.4)  # turn the wrist: the needle follows its curve through
     d.seconds(1.0)
     done = [e for e in d.screen.pipeline.events if e.kind == "stitch_completed"]
     assert len(done) == 1
@@ -153,4 +156,22 @@ def test_failed_input_is_shown_and_the_mouse_offered(
     d.point_at((-14.0, 0.0, 0.0))
     d.seconds(0.5)
     assert len(d.screen.pipeline.samples) > 20  # the session goes on with the mouse
+    assert d.screen.options().message is None
+
+
+def test_first_session_shows_a_controls_hint_until_the_first_action(
+    data_dir: Path, quit_display: None
+) -> None:
+    from sim.app.app import HINT_SUTURING
+
+    d = Driver("suturing")
+    d.frames(2)
+    assert d.screen.options().message == HINT_SUTURING  # a new trainee: no recordings yet
+    d.point_at((0.0, 0.0, -4.0))  # moving the mouse is not yet an action
+    assert d.screen.options().message == HINT_SUTURING
+    d.key(pygame.K_f, hold_s=0.2)
+    assert d.screen.options().message is None
+    d.key(pygame.K_ESCAPE)  # this session is recorded...
+    d.key(pygame.K_r)  # ...so the next one has no hint
+    d.frames(2)
     assert d.screen.options().message is None

@@ -3,8 +3,6 @@ trainee does with the mouse is measured the way the task model expects."""
 
 from __future__ import annotations
 
-import math
-
 import pytest
 
 from sim.app.mouse import Controls, MouseSource
@@ -15,6 +13,7 @@ from sim.render.scene import default_camera
 
 
 def make(scenario_id: str) -> MouseSource:
+    """A mouse source on the default camera with a clock that ticks once per call."""
     sc = find_scenario(scenario_id)
     cam = default_camera(sc)
     clock = iter(i / 60.0 for i in range(10**6))
@@ -42,20 +41,22 @@ def test_pointing_at_the_skin_aims_the_needle_there() -> None:
     assert g.norm(g.sub(m.target.aim, target)) < 0.3
 
 
-def test_suturing_needle_turns_along_its_own_curve() -> None:
+def test_suturing_wrist_turn_keeps_the_tip_on_its_own_curve() -> None:
     m = make("suturing")
     geo, tol = m.scenario.suturing
     r = geo.needle_radius_mm
-    aim = (0.0, 0.0, -tol.bite_target_mm)
-    tip0, axis0, normal0 = m.pose(Controls(aim, 0.0, 0.0))
-    assert g.norm(g.sub(tip0, aim)) < 1e-9  # the tip touches the entry point
-    assert axis0 == pytest.approx((0.0, -1.0, 0.0), abs=1e-9)  # perpendicular entry
+    entry = (0.0, 0.0, -tol.bite_target_mm)
+    c = m._hover_at(entry, 0.0, 180.0)
+    tip0, axis0, normal0 = m.pose(c)
+    assert g.norm(g.sub(tip0, entry)) < 1e-9  # the tip touches the entry point
+    assert axis0 == pytest.approx((0.0, -1.0, 0.0), abs=1e-9)  # pointing straight down
     centre = g.add(tip0, g.scale(normal0, r))  # Sample.normal points to the arc centre
-    for arc_mm in (2.0, 6.0, 10.0):
-        tip, axis, normal = m.pose(Controls(aim, arc_mm, 0.0))
+    assert centre == pytest.approx(c.aim, abs=1e-9)
+    for turn in (200.0, 270.0, 340.0):
+        tip, axis, normal = m.pose(Controls(c.aim, 0.0, turn))
         assert g.norm(g.sub(tip, centre)) == pytest.approx(r, abs=1e-9)
         assert g.add(tip, g.scale(normal, r)) == pytest.approx(centre, abs=1e-9)
-    tip, _, _ = m.pose(Controls(aim, math.pi * r, 0.0))  # half a turn: out across the wound
+    tip, _, _ = m.pose(Controls(c.aim, 0.0, 360.0))  # half a turn: out across the wound
     assert tip[2] == pytest.approx(tol.bite_target_mm, abs=1e-9) and abs(tip[1]) < 1e-9
 
 

@@ -26,13 +26,20 @@ PG_PASSWORD = "Sup3r-secret-pw"
 
 
 def make_recording(
-    folder: Path, scenario: str, skill: str, seed: int, trainee: str, **header: object
+    folder: Path,
+    scenario: str,
+    skill: str,
+    seed: int,
+    trainee: str,
+    errors: tuple[str, ...] = (),
+    **header: object,
 ) -> Path:
-    """A scripted session written as a recording; returns its path."""
-    path = folder / f"{scenario}-{skill}-{seed}-{trainee}.jsonl"
+    """A scripted session (making ``errors`` on purpose) written as a recording."""
+    path = folder / f"{scenario}-{skill}-{seed}-{trainee}{''.join('-' + e for e in errors)}.jsonl"
     if not path.exists():
         sc = find_scenario(scenario)
-        run_session(Pipeline(sc), ScriptedSource(sc, skill, seed), path, trainee=trainee, **header)
+        source = ScriptedSource(sc, skill, seed, errors)
+        run_session(Pipeline(sc), source, path, trainee=trainee, **header)
     return path
 
 
@@ -43,7 +50,9 @@ def recordings(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {
         "exp1": make_recording(d, "venipuncture", "expert", 1, "t-001", station="s1"),
         "exp2": make_recording(d, "venipuncture", "expert", 2, "t-001", station="s1"),
-        "nov1": make_recording(d, "venipuncture", "novice", 1, "t-002", station="s2"),
+        "nov1": make_recording(
+            d, "venipuncture", "novice", 1, "t-002", ("back_wall",), station="s2"
+        ),
         "sut1": make_recording(d, "suturing", "expert", 1, "t-001", station="s1"),
     }
 

@@ -28,9 +28,11 @@ class Task(Protocol):
         """Name of the current phase, for the HUD and per-phase timing."""
 
     def is_complete(self, state: Any) -> bool:
-        """Whether the procedure has been carried out to its end (the score contract)."""
+        """Whether the procedure was carried out to its end (the task then finishes itself)."""
 
 
+# The error event kinds each task model emits (each can be provoked on demand by a scripted
+# trainee: ``procsim simulate --error KIND``).
 VENIPUNCTURE_ERRORS = (
     "back_wall",
     "missed_vein",
@@ -40,7 +42,7 @@ VENIPUNCTURE_ERRORS = (
     "tourniquet_too_long",
     "tourniquet_reapplied_early",
     "tourniquet_on_at_withdrawal",
-    "attempts_exceeded",
+    "probing",
     "incomplete",
 )
 SUTURING_ERRORS = (
@@ -50,13 +52,25 @@ SUTURING_ERRORS = (
     "tissue_drag",
     "through_pad",
     "missed_wound",
+    "stitch_too_close",
+    "stitch_crossing",
     "incomplete",
 )
+# Kinds older task models emitted: still accepted in scenario files (and the scenarios
+# embedded in old recordings), never emitted now. A venipuncture now ends at the attempt
+# limit, so another attempt after it cannot happen.
+LEGACY_ERRORS = ("attempts_exceeded",)
 
 
 def error_kinds_for_task(task: str) -> tuple[str, ...]:
-    """Event kinds that are procedural errors for ``task``."""
+    """Event kinds that are procedural errors the model of ``task`` emits."""
     return VENIPUNCTURE_ERRORS if task == "venipuncture" else SUTURING_ERRORS
+
+
+def known_error_kinds(task: str) -> tuple[str, ...]:
+    """Error kinds a scenario of ``task`` may name: those emitted now and legacy ones."""
+    legacy = LEGACY_ERRORS if task == "venipuncture" else ()
+    return error_kinds_for_task(task) + legacy
 
 
 def make_task(scenario: Scenario) -> Task:

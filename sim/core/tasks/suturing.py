@@ -40,6 +40,7 @@ class SuturingState:
     exit_point: Vec3 | None = None
     exit_axis: Vec3 = (0.0, 1.0, 0.0)
     stitch_x_mm: tuple[float, ...] = ()
+    stitch_ends: tuple[tuple[Vec3, Vec3], ...] = ()
     finished: bool = False
 
 
@@ -54,7 +55,7 @@ class SuturingTask:
         return SuturingState()
 
     def is_complete(self, state: SuturingState) -> bool:
-        """Every planned stitch placed."""
+        """Every planned stitch placed (the task then finishes itself)."""
         return len(state.stitch_x_mm) >= self.tol.stitches_required
 
     def phase(self, state: SuturingState) -> str:
@@ -77,7 +78,7 @@ class SuturingTask:
             if item.kind is ActionKind.FINISH and not state.finished:
                 events = []
                 done = len(state.stitch_x_mm)
-                if done < self.tol.stitches_required:
+                if not self.is_complete(state):
                     events.append(
                         Event(
                             item.t_s,
@@ -274,6 +275,7 @@ class SuturingTask:
                 )
             )
         x = (entry.point[0] + hit[0]) / 2
+        self._check_neighbours(t, n, x, entry.point, hit, st, events)
         dx, dz = hit[0] - entry.point[0], hit[2] - entry.point[2]
         alignment = math.degrees(math.atan2(abs(dx), abs(dz)))
         spacing = abs(x - st.stitch_x_mm[-1]) if st.stitch_x_mm else math.nan
@@ -298,7 +300,55 @@ class SuturingTask:
                 ),
             )
         )
-        return replace(st, entry=None, exit_point=None, stitch_x_mm=st.stitch_x_mm + (x,))
+        st = replace(
+            st,
+            entry=None,
+            exit_point=None,
+            stitch_x_mm=st.stitch_x_mm + (x,),
+            stitch_ends=st.stitch_ends + ((entry.point, hit),),
+        )
+        if self.is_complete(st):
+            need = self.tol.stitches_required
+            events.append(Event(t, "finish", f"{n} of {need} stitches placed: task complete"))
+            st = replace(st, finished=True)
+        return st
+
+    def _check_neighbours(
+        self,
+        t: float,
+        n: int,
+        x: float,
+        a: Vec3,
+        b: Vec3,
+        st: SuturingState,
+        events: list[Event],
+    ) -> None:
+        """A stitch closer than half the planned spacing to another, or crossing one."""
+        tol = self.tol
+        least = tol.spacing_target_mm / 2
+        for k, (xk, (ak, bk)) in enumerate(zip(st.stitch_x_mm, st.stitch_ends), start=1):
+            gap = abs(x - xk)
+            if gap < least:
+                events.append(
+                    Event(
+                        t,
+                        "stitch_too_close",
+                        f"stitch {n}: {gap:.1f} mm from stitch {k} "
+                        f"(keep at least {least:g} mm apart; plan {tol.spacing_target_mm:g})",
+                        True,
+                        (("gap_mm", gap), ("other", float(k))),
+                    )
+                )
+            elif g.segments_cross_xz(a, b, ak, bk):
+                events.append(
+                    Event(
+                        t,
+                        "stitch_crossing",
+                        f"stitch {n} crosses stitch {k}",
+                        True,
+                        (("other", float(k)),),
+                    )
+                )
 
 
 def _crossing(a: Sample, b: Sample) -> tuple[Vec3, Vec3, Vec3]:

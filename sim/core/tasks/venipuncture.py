@@ -29,11 +29,12 @@ class VenipunctureState:
     tourniquet_off_s: float = -math.inf
     attempts: int = 0
     failed_attempts: int = 0
-    escalated: bool = False
     flashback: bool = False
     back_wall: bool = False
     missed: bool = False
     ref_axis: Vec3 | None = None
+    entry_point: Vec3 | None = None
+    probed: bool = False
     lumen_since_s: float | None = None
     drawn: bool = False
     completed: bool = False
@@ -69,8 +70,16 @@ class VenipunctureTask:
         return VenipunctureState()
 
     def is_complete(self, state: VenipunctureState) -> bool:
-        """Blood drawn and the needle withdrawn, or the attempt limit reached."""
+        """Blood drawn and the needle withdrawn, or the attempt limit reached (the trainee
+        stops and escalates): either way the procedure has come to its end."""
         return state.completed or state.failed_attempts >= self.tol.max_attempts
+
+    def probe_mm(self, state: VenipunctureState, s: Sample) -> float:
+        """How far the straight shaft has moved sideways from where it went in, mm (0 out
+        of the skin): the puncture point's distance from the needle's line."""
+        if state.entry_point is None or state.position == APPROACH:
+            return 0.0
+        return g.distance_point_to_line(state.entry_point, s.tip_mm, s.axis)
 
     def phase(self, state: VenipunctureState) -> str:
         if state.completed or state.finished:
@@ -162,21 +171,28 @@ class VenipunctureTask:
             )
         if a.kind is ActionKind.FINISH and not st.finished:
             events: list[Event] = []
-            if st.tourniquet_on:
-                dur = t - st.tourniquet_since_s
-                events.append(
-                    Event(
-                        t,
-                        "tourniquet_off",
-                        f"tourniquet released after {dur:.0f} s",
-                        values=(("duration_s", dur),),
-                    )
-                )
-            if not st.completed:
+            incomplete = not self.is_complete(st)
+            if incomplete:
                 events.append(Event(t, "incomplete", "finished before blood was drawn", True))
-            events.append(Event(t, "finish", "session finished"))
-            return replace(st, finished=True, tourniquet_on=False), tuple(events)
+            return self._end(st, t, "session finished", events), tuple(events)
         return st, ()
+
+    def _end(
+        self, st: VenipunctureState, t: float, message: str, events: list[Event]
+    ) -> VenipunctureState:
+        """Finish the session: the tourniquet comes off (if on) and a ``finish`` event."""
+        if st.tourniquet_on:
+            dur = t - st.tourniquet_since_s
+            events.append(
+                Event(
+                    t,
+                    "tourniquet_off",
+                    f"tourniquet released after {dur:.0f} s",
+                    values=(("duration_s", dur),),
+                )
+            )
+        events.append(Event(t, "finish", message))
+        return replace(st, finished=True, tourniquet_on=False)
 
     def _sample(
         self, st: VenipunctureState, s: Sample
@@ -240,18 +256,6 @@ class VenipunctureTask:
                 ),
             )
         )
-        escalated = st.escalated
-        if st.failed_attempts >= tol.max_attempts and not escalated:
-            escalated = True
-            events.append(
-                Event(
-                    t,
-                    "attempts_exceeded",
-                    f"another attempt after {st.failed_attempts} failed ones: stop and escalate",
-                    True,
-                    (("attempt", float(attempt)),),
-                )
-            )
         if not tol.angle_min_deg <= angle <= tol.angle_max_deg:
             word = "too steep" if angle > tol.angle_max_deg else "too shallow"
             events.append(
@@ -280,7 +284,8 @@ class VenipunctureTask:
             st,
             position=IN_SKIN,
             attempts=attempt,
-            escalated=escalated,
+            entry_point=hit,
+            probed=False,
             flashback=False,
             back_wall=False,
             missed=False,
@@ -293,6 +298,22 @@ class VenipunctureTask:
         self, st: VenipunctureState, s: Sample, prev: Vec3 | None, events: list[Event]
     ) -> VenipunctureState:
         t, p = s.t_s, s.tip_mm
+        if st.entry_point is not None and self.skin.depth_mm(p) < self.tol.exit_margin_mm:
+            # just under the skin: the shaft may be redirected freely from here
+            st = replace(st, entry_point=p, probed=False)
+        if not st.probed and self.probe_mm(st, s) > self.tol.probe_mm:
+            lateral = self.probe_mm(st, s)
+            events.append(
+                Event(
+                    t,
+                    "probing",
+                    f"needle moved {lateral:.1f} mm sideways in the tissue (probing): "
+                    "withdraw to just under the skin before redirecting",
+                    True,
+                    (("lateral_mm", lateral),),
+                )
+            )
+            st = replace(st, probed=True)
         if st.ref_axis is not None:
             turn = g.angle_between_deg(st.ref_axis, s.axis)
             if turn > self.tol.redirect_deg:
@@ -380,13 +401,27 @@ class VenipunctureTask:
         failed = st.failed_attempts + (0 if success else 1)
         if success:
             events.append(Event(t, "completed", "venipuncture completed"))
-        return replace(
+        st = replace(
             st,
             position=APPROACH,
             failed_attempts=failed,
             completed=success,
             drawn=success,
             ref_axis=None,
+            entry_point=None,
             lumen_since_s=None,
             flashback=False,
         )
+        if success:
+            return self._end(st, t, "blood drawn and needle withdrawn: task complete", events)
+        if failed >= self.tol.max_attempts:
+            events.append(
+                Event(
+                    t,
+                    "attempt_limit",
+                    f"{failed} failed attempts: attempt limit reached: stop and escalate",
+                    values=(("attempts", float(failed)),),
+                )
+            )
+            return self._end(st, t, "attempt limit reached: task ended", events)
+        return st

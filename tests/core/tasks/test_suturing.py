@@ -12,8 +12,8 @@ from sim.core.tasks import make_task
 from sim.sources.scripted import _arc_poses
 
 
-def stitch_samples(x, bite, tilt, r, drag=0.0, t0=0.0):
-    poses = _arc_poses(x, bite, tilt, r, drag, n=120)
+def stitch_samples(x, bite, tilt, r, drag=0.0, t0=0.0, yaw=0.0):
+    poses = _arc_poses(x, bite, tilt, r, drag, n=120, yaw_deg=yaw)
     p0, a0, n0 = poses[0]
     out = [Sample(t0, g.sub(p0, g.scale(a0, 5.0)), a0, n0)]
     t = t0
@@ -112,3 +112,45 @@ def test_spacing_between_stitches_and_finish(sut):
     inc = [e for e in events if e.kind == "incomplete"]
     assert len(inc) == (1 if tol.stitches_required > 2 else 0)
     assert state.finished
+
+
+def _stitches(sut, xs, yaws=None, radii=None):
+    geo, _ = sut.suturing
+    items = []
+    for i, x in enumerate(xs):
+        r = (radii or [geo.needle_radius_mm] * len(xs))[i]
+        items += stitch_samples(x, r, 0.0, r, t0=10.0 * i, yaw=(yaws or [0.0] * len(xs))[i])
+    return items
+
+
+def test_two_stitches_on_top_of_each_other_are_an_error(sut):
+    _, tol = sut.suturing
+    state, events = run(sut, _stitches(sut, [0.0, 0.5]))
+    close = [e for e in events if e.kind == "stitch_too_close"]
+    assert len(close) == 1 and close[0].error
+    assert (
+        "stitch 2" in close[0].message and f"{tol.spacing_target_mm / 2:g} mm" in close[0].message
+    )
+    assert close[0].value("gap_mm") == pytest.approx(0.5, abs=0.01)
+
+
+def test_a_stitch_crossing_another_is_an_error(sut):
+    _, tol = sut.suturing
+    # stitch 2's middle is far enough away, but its long oblique bites run across stitch 1
+    xs = [0.0, tol.spacing_target_mm * 0.6]
+    state, events = run(sut, _stitches(sut, xs, [0.0, 60.0], [4.0, 6.0]))
+    assert [e.kind for e in events if e.kind == "stitch_crossing"] == ["stitch_crossing"]
+    assert "stitch_too_close" not in [e.kind for e in events]
+
+
+def test_well_spaced_stitches_are_no_error_and_the_planned_count_ends_the_task(sut):
+    geo, tol = sut.suturing
+    xs = [tol.spacing_target_mm * i for i in range(tol.stitches_required + 1)]
+    state, events = run(sut, _stitches(sut, xs))
+    assert not any(e.error for e in events)
+    done = [e for e in events if e.kind == "stitch_completed"]
+    assert len(done) == tol.stitches_required  # the stitch after the last planned is ignored
+    fin = [e for e in events if e.kind == "finish"]
+    n = tol.stitches_required
+    assert len(fin) == 1 and f"{n} of {n} stitches placed: task complete" == fin[0].message
+    assert state.finished and make_task(sut).is_complete(state)

@@ -93,7 +93,9 @@ def test_clean_venipuncture_completes_without_errors(veni):
         "finish",
     ]
     assert not any(e.error for e in events)
-    assert state.completed
+    assert state.completed and state.finished  # the task ends itself when complete
+    assert make_task(veni).is_complete(state)
+    assert "task complete" in events[-1].message
     flash = next(e for e in events if e.kind == "flashback")
     drawn = next(e for e in events if e.kind == "blood_drawn")
     assert drawn.t_s - flash.t_s == pytest.approx(veni.venipuncture[1].draw_hold_s, abs=0.05)
@@ -134,7 +136,7 @@ def test_bevel_down_and_no_tourniquet_are_errors(veni):
     assert {"bevel_down", "no_tourniquet"} <= {e.kind for e in events if e.error}
 
 
-def test_failed_attempts_beyond_limit_are_flagged(veni):
+def test_attempt_limit_ends_the_task_and_says_to_escalate(veni):
     _, tol = veni.venipuncture
     items: list[Item] = []
     t = 0.0
@@ -146,11 +148,12 @@ def test_failed_attempts_beyond_limit_are_flagged(veni):
                 Sample(it.t_s + t, it.tip_mm, it.axis, it.normal) if isinstance(it, Sample) else it
             )
         t = items[-1].t_s + 0.1
-    _, events = run(veni, items)
+    task, events = run(veni, items)
     punct = [e for e in events if e.kind == "skin_puncture"]
-    assert len(punct) == tol.max_attempts + 1
-    exceeded = [e for e in events if e.kind == "attempts_exceeded"]
-    assert len(exceeded) == 1 and exceeded[0].t_s == punct[-1].t_s
+    assert len(punct) == tol.max_attempts  # the attempt after the limit is never made
+    limit = [e for e in events if e.kind == "attempt_limit"]
+    assert len(limit) == 1 and "stop and escalate" in limit[0].message
+    assert events[-1].kind == "finish" and events[-1].t_s == limit[0].t_s
 
 
 def test_tourniquet_left_on_too_long(veni):
@@ -227,3 +230,48 @@ def test_tourniquet_reapplied_before_the_rest_period(veni):
         30.0,
         200.0 - (30.0 + tol.tourniquet_rest_s - 1),
     ]
+
+
+def test_a_straight_needle_moved_sideways_in_tissue_is_probing(veni):
+    _, tol = veni.venipuncture
+    tr, puncture, target, axis, normal = stick(veni, hold_s=0.2)
+    side = g.add(target, (0.0, 0.0, tol.probe_mm + 1.0))  # the hand slides across
+    tr.line(target, side, axis, normal, speed_mm_s=4.0)
+    state, events = run(veni, tr.items)
+    probing = [e for e in events if e.kind == "probing"]
+    assert len(probing) == 1 and probing[0].error
+    assert probing[0].value("lateral_mm") > tol.probe_mm
+    assert "withdraw" in probing[0].message
+    task = make_task(veni)
+    assert task.probe_mm(state, tr.items[-1]) == pytest.approx(tol.probe_mm + 1.0, abs=0.05)
+
+
+def test_pivoting_about_the_puncture_is_a_redirection_not_probing(veni):
+    tr, puncture, target, axis, normal = stick(veni, hold_s=0.2)
+    depth = g.norm(g.sub(target, puncture))
+    for k in range(1, 31):  # turn the needle 15 deg about where it went in
+        ax, nm = g.pose_from_angles(k * 0.5, 20.0, 0.0)
+        tr.items.append(Sample(tr.t, g.add(puncture, g.scale(ax, depth)), ax, nm))
+        tr.t += 1 / RATE
+    _, events = run(veni, tr.items)
+    assert "redirection" in kinds(events) and "probing" not in kinds(events)
+
+
+def test_an_abandoned_stick_is_not_complete(veni):
+    tr, *_ = stick(veni, hold_s=1.0)
+    tr.act(ActionKind.FINISH)
+    state, events = run(veni, tr.items)
+    assert not make_task(veni).is_complete(state)
+    assert kinds(events)[-3:] == ["incomplete", "tourniquet_off", "finish"]
+
+
+def test_withdrawing_to_just_under_the_skin_then_redirecting_is_not_probing(veni):
+    _, tol = veni.venipuncture
+    tr, puncture, target, axis, normal = stick(veni, hold_s=0.2)
+    shallow = g.add(puncture, g.scale(axis, 0.5 * tol.exit_margin_mm))  # just under the skin
+    tr.line(target, shallow, axis, normal, speed_mm_s=5.0)
+    aside = g.add(shallow, (0.0, 0.0, tol.probe_mm + 1.0))
+    tr.line(shallow, aside, axis, normal, speed_mm_s=2.0)  # re-aim from just under the skin
+    tr.line(aside, g.add(aside, g.scale(axis, 6.0)), axis, normal)  # and advance again
+    _, events = run(veni, tr.items)
+    assert "probing" not in kinds(events)
