@@ -239,7 +239,12 @@ def draw_side_view(batch: Batch2D, frame: Frame, size: tuple[int, int]) -> None:
     batch.rect(x + w, y, 6 * s, h, PANEL)
     batch.rect(x - 6 * s, y + h, w + 12 * s, 6 * s, PANEL)
     angle = format_value("insertion_angle_deg", sec.angle_deg)
-    title = f"side view  angle {angle}  depth {sec.depth_mm:.1f} mm"
+    depth = (
+        f"depth {sec.depth_mm:.1f} mm"
+        if sec.depth_mm >= 0
+        else f"{-sec.depth_mm:.1f} mm above the skin"
+    )
+    title = f"side view  angle {angle}  {depth}"
     batch.text(title, x, y - 26 * s, 14, WHITE)
     _draw_section(batch, sec, frame, (x, y, w, h))
 
