@@ -94,3 +94,15 @@ def as_old_recording(
         out.append(json.dumps(rec, separators=(",", ":")))
     dst.write_text("\n".join(out) + "\n", "utf-8")
     return dst
+
+
+def stopped_after(pipeline: Any, items: Any, kind: str) -> Iterator[Any]:
+    """The items of a trainee who stops (Esc) right after the first event of ``kind``: an
+    abandoned session. ``pipeline`` is the one the items are fed to (read, not fed here)."""
+    from sim.core.records import Action, ActionKind
+
+    for item in items:
+        yield item
+        if any(e.kind == kind for e in pipeline.events):
+            yield Action(item.t_s, ActionKind.FINISH)
+            return

@@ -11,15 +11,17 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
 
+from sim.core.records import Item
 from sim.core.scenario import find_scenario
 from sim.pipeline import Pipeline
 from sim.sources.scripted import ScriptedSource
 from sim.storage.session import run_session
+from tests.conftest import stopped_after
 
 PG_USER = "procsim_lab"
 PG_PASSWORD = "Sup3r-secret-pw"
@@ -32,14 +34,20 @@ def make_recording(
     seed: int,
     trainee: str,
     errors: tuple[str, ...] = (),
+    stop_after: str | None = None,
     **header: object,
 ) -> Path:
-    """A scripted session (making ``errors`` on purpose) written as a recording."""
-    path = folder / f"{scenario}-{skill}-{seed}-{trainee}{''.join('-' + e for e in errors)}.jsonl"
+    """A scripted session (making ``errors`` on purpose; stopped right after the first
+    ``stop_after`` event if given) written as a recording."""
+    tag = "".join("-" + e for e in errors) + (f"-stop-{stop_after}" if stop_after else "")
+    path = folder / f"{scenario}-{skill}-{seed}-{trainee}{tag}.jsonl"
     if not path.exists():
         sc = find_scenario(scenario)
-        source = ScriptedSource(sc, skill, seed, errors)
-        run_session(Pipeline(sc), source, path, trainee=trainee, **header)
+        pipeline = Pipeline(sc)
+        source: Iterable[Item] = ScriptedSource(sc, skill, seed, errors)
+        if stop_after is not None:
+            source = stopped_after(pipeline, source, stop_after)
+        run_session(pipeline, source, path, trainee=trainee, **header)
     return path
 
 
@@ -50,8 +58,9 @@ def recordings(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {
         "exp1": make_recording(d, "venipuncture", "expert", 1, "t-001", station="s1"),
         "exp2": make_recording(d, "venipuncture", "expert", 2, "t-001", station="s1"),
+        # pierced the back wall, then stopped: incomplete, with a critical error
         "nov1": make_recording(
-            d, "venipuncture", "novice", 1, "t-002", ("back_wall",), station="s2"
+            d, "venipuncture", "novice", 1, "t-002", ("back_wall",), "back_wall", station="s2"
         ),
         "sut1": make_recording(d, "suturing", "expert", 1, "t-001", station="s1"),
     }

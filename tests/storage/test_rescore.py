@@ -14,7 +14,7 @@ from sim.pipeline import Pipeline
 from sim.sources.scripted import ScriptedSource
 from sim.storage.recording import RecordingError, load_recording, session_id_for
 from sim.storage.session import recorded_outcome, rescore, run_session, write_rescored
-from tests.conftest import as_old_recording
+from tests.conftest import as_old_recording, stopped_after
 
 
 @pytest.fixture(scope="module")
@@ -27,9 +27,11 @@ def made(tmp_path_factory: pytest.TempPathFactory, veni: Scenario, sut: Scenario
         ("sut_expert", sut, "expert"),
     ):
         p = d / f"{key}.jsonl"
+        pipeline = Pipeline(sc)
+        items = ScriptedSource(sc, skill, 1)
         run_session(
-            Pipeline(sc),
-            ScriptedSource(sc, skill, 1),
+            pipeline,
+            stopped_after(pipeline, items, "skin_puncture") if skill == "novice" else items,
             p,
             trainee="t-42",
             station="lab-1",
@@ -63,7 +65,7 @@ def test_completeness_of_an_old_recording_comes_from_its_events(made: dict, tmp_
 
     assert old_complete(made["veni_expert"])
     assert old_complete(made["sut_expert"])  # all three planned stitches placed
-    assert not old_complete(made["veni_novice"])  # stopped before blood was drawn
+    assert not old_complete(made["veni_novice"])  # stopped after the puncture: no blood drawn
     # a stitch fewer than planned, or no completion event: not complete, whatever it scored
     assert not old_complete(made["sut_expert"], drop_events=("stitch_completed",))
     assert not old_complete(made["veni_expert"], drop_events=("completed",), passed=True)
