@@ -9,17 +9,17 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from sim.core import geometry as g
-from sim.core.records import Cue, Event, Item, Sample
+from sim.core.records import Action, Cue, Event, Item, Sample
 from sim.core.scenario import Scenario
 from sim.core.tasks import make_task
 from sim.core.tasks.suturing import SuturingTask
 from sim.core.tasks.venipuncture import APPROACH, IN_VEIN, THROUGH_WALL, VenipunctureTask
-from sim.feedback.cues import CueEngine, LiveView
+from sim.feedback.cues import CueEngine, Gates, LiveView
 from sim.metrics.motion import MAX_GAP_S, motion_metrics
 from sim.metrics.precision import suturing_precision, venipuncture_precision
 from sim.metrics.scoring import ScoreResult, score
@@ -65,6 +65,7 @@ class Pipeline:
         self._intervals: list[float] = []
         self._speed = StreamingSpeed()
         self.cues_engine = CueEngine(scenario)
+        self._gates = Gates(scenario.feedback)
         self.samples: list[Sample] = []
         self.events: list[Event] = []
         self.cues: list[Cue] = []
@@ -93,7 +94,7 @@ class Pipeline:
                 elif e.kind == "tourniquet_off":
                     self._tourniquet_on_s = None
         if not isinstance(item, Sample):
-            return Step(events, (), None)
+            return Step(events, self._cues_after(item), None)
         s = item
         if self._last_t is not None and s.t_s > self._last_t:
             ph = self.task.phase(self.state)
@@ -106,6 +107,19 @@ class Pipeline:
         if cues:
             self.cues.extend(cues)
         return Step(events, tuple(cues), view)
+
+    def _cues_after(self, a: Action) -> tuple[Cue, ...]:
+        """Cue changes an action causes at once (finishing ends every cue; the tourniquet
+        changes the view's tourniquet time): the last view, updated, fed to the cues."""
+        last = self.cues_engine.view
+        if last is None or a.t_s < last.t_s:
+            return ()
+        ph = self.task.phase(self.state)
+        tq = a.t_s - self._tourniquet_on_s if self._tourniquet_on_s is not None else 0.0
+        view = replace(last, t_s=a.t_s, phase=ph, tourniquet_s=tq, done=ph == "done")
+        cues = self.cues_engine.update(view)
+        self.cues.extend(cues)
+        return tuple(cues)
 
     def feed_all(self, items: Iterable[Item]) -> None:
         for item in items:
@@ -139,7 +153,7 @@ class Pipeline:
             st = self.state
             inserted = st.position != APPROACH  # the task's view, with its exit margin
             offset = s.tip_mm[2] - task.vein_z if inserted else m.offset_mm
-            return LiveView(
+            view = LiveView(
                 s.t_s,
                 ph,
                 s.tracked,
@@ -157,6 +171,7 @@ class Pipeline:
                 st.position == THROUGH_WALL,
                 st.drawn,
             )
+            return self._gated(s, view)
         assert isinstance(task, SuturingTask)
         p, ax = s.tip_mm, s.axis
         depth = -p[1]
@@ -171,13 +186,23 @@ class Pipeline:
         else:
             dist, bite = math.inf, abs(p[2])
         dev = task.arc_deviation_mm(st.entry, p) if st.entry is not None and depth > 0 else 0.0
-        return LiveView(
+        view = LiveView(
             s.t_s, ph, s.tracked, speed, tremor, angle, 0.0, bite, depth, dist, inserted, dev, tq
         )
+        return self._gated(s, view)
+
+    def _gated(self, s: Sample, view: LiveView) -> LiveView:
+        """The view with the cue rules' phase flags: moved, near, done."""
+        moved, near = self._gates.update(
+            s.tracked, s.tip_mm, s.axis, view.distance_to_skin_mm, view.inserted
+        )
+        return replace(view, moved=moved, near=near, done=view.phase == "done")
 
     def close_cues(self) -> list[Cue]:
         """End all active cues (at the time of the last sample)."""
         t = self._last_t if self._last_t is not None else 0.0
+        if self.cues_engine.view is not None:  # an action may have come after the last sample
+            t = max(t, self.cues_engine.view.t_s)
         ended = self.cues_engine.close(t)
         self.cues.extend(ended)
         return ended
