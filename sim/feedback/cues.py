@@ -477,7 +477,7 @@ def _suturing_rules(sc: Scenario) -> list[Rule]:
             lambda v: dev(v) > drag * 0.7,
             lambda v: (
                 f"{shown(v.arc_deviation_mm, 1, hi=drag)} mm off the needle's curve "
-                f"(max {drag:g}): rotate the wrist"
+                f"(max {drag:g}): {'rotate the wrist' if dev(v) > drag else 'keep following it'}"
             ),
             inserted,
         ),
