@@ -301,7 +301,7 @@ def _venipuncture_rules(sc: Scenario) -> list[Rule]:
         side = "towards you" if v.offset_mm < 0 else "away from you"
         if compared(d, 1) > 0:
             return f"off the vein by {shown(d, 1, hi=0.0)} mm: move {side}"
-        return f"at the vein's edge ({shown(-d, 1, lo=0.0)} mm over it): move {side}"
+        return f"on the vein ({shown(-d, 1, lo=0.0)} mm inside its edge)"
 
     def roll(v: LiveView) -> float:
         return compared(abs(v.roll_deg), 0)

@@ -262,7 +262,7 @@ def _value_getters(p: Pipeline) -> dict[str, Getter]:
 
         def off(v: LiveView, m: str) -> tuple[float, int]:
             d = abs(v.offset_mm) - r
-            return (d if m.startswith("off the vein") else -d), 1
+            return (d if m.startswith("off the vein") else -d), 1  # else "on the vein"
 
         out.update(
             too_steep=lambda v, m: (v.angle_deg, 0),

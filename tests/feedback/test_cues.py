@@ -153,7 +153,7 @@ def test_off_vein_follows_the_aim_and_ends_when_back_on_the_vein(veni):
     eng.update(view(0.5, offset_mm=-(r + 0.4)))
     assert eng.banner().message == "off the vein by 0.4 mm: move towards you"
     eng.update(view(0.8, offset_mm=-(r - 0.3)))  # over the vein, inside the hysteresis
-    assert eng.banner().message == "at the vein's edge (0.3 mm over it): move towards you"
+    assert eng.banner().message == "on the vein (0.3 mm inside its edge)"
     ends = []
     for i in range(1, 40):  # on the centreline from 1.0 s: gone after min_show and release
         ends += [c for c in eng.update(view(0.9 + i / 20, offset_mm=0.0)) if not c.active]
