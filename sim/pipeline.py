@@ -9,17 +9,17 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from sim.core import geometry as g
-from sim.core.records import Cue, Event, Item, Sample
+from sim.core.records import Action, Cue, Event, Item, Sample
 from sim.core.scenario import Scenario
 from sim.core.tasks import make_task
 from sim.core.tasks.suturing import SuturingTask
 from sim.core.tasks.venipuncture import APPROACH, IN_VEIN, THROUGH_WALL, VenipunctureTask
-from sim.feedback.cues import CueEngine, LiveView
+from sim.feedback.cues import CueEngine, Gates, LiveView
 from sim.metrics.catalog import HAND, can_measure
 from sim.metrics.motion import MAX_GAP_S, motion_metrics
 from sim.metrics.precision import suturing_precision, venipuncture_precision
@@ -58,13 +58,13 @@ class Pipeline:
     median interval), so the same samples always give the same live values.
 
     The session's clock (``started_s`` to ``completed_s``) starts when the trainee first
-    acts (an action, or the tip moving ``START_MOVE_MM`` from where it was first seen) and
-    stops when the task is complete: time spent before starting or after completing is
-    not the trainee's, and the motion metrics see only the samples in between.
+    acts (an action, or moving the needle: the cue gates' ``moved``, see
+    :class:`sim.feedback.cues.Gates`) and stops when the task is complete: time spent
+    before starting or after completing is not the trainee's, and the motion metrics see
+    only the samples in between.
     """
 
     RATE_PROBE = 8
-    START_MOVE_MM = 2.0  # our choice: more than a tracker's jitter at rest, less than a step
 
     def __init__(
         self, scenario: Scenario, noise_floor_mm: float = 0.0, input_kind: str = "scripted"
@@ -75,13 +75,13 @@ class Pipeline:
         self._hand_measured = can_measure(HAND, input_kind)
         self.started_s: float | None = None
         self.completed_s: float | None = None
-        self._first_tip: tuple[float, float, float] | None = None
         self.task = make_task(scenario)
         self.state = self.task.initial()
         self._tremor: StreamingTremor | None = None
         self._intervals: list[float] = []
         self._speed = StreamingSpeed()
         self.cues_engine = CueEngine(scenario)
+        self._gates = Gates(scenario.feedback)
         self.samples: list[Sample] = []
         self.events: list[Event] = []
         self.cues: list[Cue] = []
@@ -106,7 +106,8 @@ class Pipeline:
 
     def feed(self, item: Item) -> Step:
         """Consume one sample or action."""
-        self._clock(item)
+        if self.started_s is None and not isinstance(item, Sample):
+            self.started_s = item.t_s  # the first action starts the clock
         was = self.task.phase(self.state)  # the time up to this item was spent in it
         was_complete = self.completed_s is not None
         self.state, events = self.task.step(self.state, item)
@@ -120,7 +121,7 @@ class Pipeline:
                 elif e.kind == "tourniquet_off":
                     self._tourniquet_on_s = None
         if not isinstance(item, Sample):
-            return Step(events, (), None)
+            return Step(events, self._cues_after(item), None)
         s = item
         if (
             self._last_t is not None
@@ -133,6 +134,8 @@ class Pipeline:
         self.samples.append(s)
         view = self._view(s)
         self.view = view
+        if self.started_s is None and view.moved:
+            self.started_s = s.t_s  # the first move starts the clock
         cues = self.cues_engine.update(view)
         if cues:
             self.cues.extend(cues)
@@ -146,17 +149,18 @@ class Pipeline:
         end = self.completed_s if self.completed_s is not None else t_s
         return max(min(t_s, end) - self.started_s, 0.0)
 
-    def _clock(self, item: Item) -> None:
-        """Start the session's clock on the trainee's first action or move."""
-        if self.started_s is not None:
-            return
-        if not isinstance(item, Sample):
-            self.started_s = item.t_s
-        elif item.tracked:
-            if self._first_tip is None:
-                self._first_tip = item.tip_mm
-            elif g.norm(g.sub(item.tip_mm, self._first_tip)) >= self.START_MOVE_MM:
-                self.started_s = item.t_s
+    def _cues_after(self, a: Action) -> tuple[Cue, ...]:
+        """Cue changes an action causes at once (finishing ends every cue; the tourniquet
+        changes the view's tourniquet time): the last view, updated, fed to the cues."""
+        last = self.cues_engine.view
+        if last is None or a.t_s < last.t_s:
+            return ()
+        ph = self.task.phase(self.state)
+        tq = a.t_s - self._tourniquet_on_s if self._tourniquet_on_s is not None else 0.0
+        view = replace(last, t_s=a.t_s, phase=ph, tourniquet_s=tq, done=ph == "done")
+        cues = self.cues_engine.update(view)
+        self.cues.extend(cues)
+        return tuple(cues)
 
     def feed_all(self, items: Iterable[Item]) -> None:
         for item in items:
@@ -192,7 +196,7 @@ class Pipeline:
             st = self.state
             inserted = st.position != APPROACH  # the task's view, with its exit margin
             offset = s.tip_mm[2] - task.vein_z if inserted else m.offset_mm
-            return LiveView(
+            view = LiveView(
                 s.t_s,
                 ph,
                 s.tracked,
@@ -211,6 +215,7 @@ class Pipeline:
                 st.drawn,
                 task.probe_mm(st, s),
             )
+            return self._gated(s, view)
         assert isinstance(task, SuturingTask)
         p, ax = s.tip_mm, s.axis
         depth = -p[1]
@@ -225,13 +230,23 @@ class Pipeline:
         else:
             dist, bite = math.inf, abs(p[2])
         dev = task.arc_deviation_mm(st.entry, p) if st.entry is not None and depth > 0 else 0.0
-        return LiveView(
+        view = LiveView(
             s.t_s, ph, s.tracked, speed, tremor, angle, 0.0, bite, depth, dist, inserted, dev, tq
         )
+        return self._gated(s, view)
+
+    def _gated(self, s: Sample, view: LiveView) -> LiveView:
+        """The view with the cue rules' phase flags: moved, near, done."""
+        moved, near = self._gates.update(
+            s.tracked, s.tip_mm, s.axis, view.distance_to_skin_mm, view.inserted
+        )
+        return replace(view, moved=moved, near=near, done=view.phase == "done")
 
     def close_cues(self) -> list[Cue]:
         """End all active cues (at the time of the last sample)."""
         t = self._last_t if self._last_t is not None else 0.0
+        if self.cues_engine.view is not None:  # an action may have come after the last sample
+            t = max(t, self.cues_engine.view.t_s)
         ended = self.cues_engine.close(t)
         self.cues.extend(ended)
         return ended

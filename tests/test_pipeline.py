@@ -137,12 +137,17 @@ def test_a_25_fps_camera_gets_its_tremor_measured_at_its_own_rate(sut):
     fs, rms, hz = 25.0, 1.0, 10.0
     p = Pipeline(sut, input_kind="webcam")
     amp = rms * math.sqrt(2.0)
-    p.feed(Sample(0.0, (0.0, 30.0, 0.0)))  # the hand comes into place: the session starts
-    for i in range(1, int(8 * fs)):
+    for i in range(int(8 * fs)):
         t = i / fs
-        p.feed(Sample(t, (amp * math.sin(2 * math.pi * hz * t), 20.0, 0.0)))
+        # 5 mm over the pad, pointing at it, drifting 1 mm/s along the wound with the tremor
+        # on top (no cue before the tip has moved 3 mm from where it started)
+        x = t + amp * math.sin(2 * math.pi * hz * t)
+        p.feed(Sample(t, (x, 5.0, 0.0), (0.0, -1.0, 0.0), (1.0, 0.0, 0.0)))
     r = p.result()
     assert r.metric("tremor_rms_mm").value == pytest.approx(rms, rel=0.1)
     assert abs(r.metric("tremor_peak_hz").value - hz) <= 0.5
     assert p.view is not None and p.view.tremor_mm == pytest.approx(rms, rel=0.2)
-    assert "hold_steady" in [c.rule for c in p.cues]
+    steady = [c for c in p.cues if c.rule == "hold_steady"]
+    x0 = p.samples[0].tip_mm[0]
+    moved_t = next(s.t_s for s in p.samples if abs(s.tip_mm[0] - x0) > 3.0)
+    assert steady and steady[0].t_s >= moved_t > 1.0

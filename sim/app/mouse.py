@@ -170,6 +170,10 @@ class MouseSource:
 
         et = event.type
         if et == pygame.MOUSEMOTION:
+            if tuple(event.rel) == (0, 0) and self._drag is None:
+                # where the pointer rests when the window opens (SDL reports it as a motion
+                # with rel 0): the trainee has not moved, so the needle does not either
+                return True
             if self._drag == "advance":
                 if self.suturing:
                     self._add_height(-event.rel[1] * DRAG_MM_PER_PX)

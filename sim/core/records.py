@@ -139,12 +139,13 @@ class Event:
 
 @dataclass(frozen=True, slots=True)
 class Cue:
-    """Live feedback that became visible (``active``) or went away (not ``active``).
+    """Live feedback that became visible (``active``), changed its text (``update``) or
+    went away (not ``active``).
 
     Attributes
     ----------
     t_s : float
-        Time of the sample on which it started or ended, s.
+        Time of the item on which it started, changed its text or ended, s.
     rule : str
         Identifier of the rule, e.g. ``"too_steep"``.
     message : str
@@ -154,7 +155,10 @@ class Cue:
     priority : int
         Higher wins the banner when several cues are active.
     active : bool
-        True when the cue appears, False when it ends.
+        True when the cue appears (or its text changes), False when it ends.
+    update : bool
+        True when an active cue's words changed (its live number moved): ``message`` is
+        the text shown from ``t_s`` on. Never true when ``active`` is false.
     """
 
     t_s: float
@@ -163,6 +167,7 @@ class Cue:
     severity: Severity
     priority: int
     active: bool = True
+    update: bool = False
 
     def as_dict(self) -> dict[str, object]:
         """A JSON-ready dictionary."""
@@ -173,6 +178,8 @@ class Cue:
             "severity": self.severity.value,
             "priority": self.priority,
             "active": self.active,
+            # only on text changes: recordings made before updates existed stay identical
+            **({"update": True} if self.update else {}),
         }
 
     @staticmethod
@@ -185,4 +192,5 @@ class Cue:
             severity=Severity(str(data["severity"])),
             priority=int(data["priority"]),  # type: ignore[call-overload]
             active=bool(data["active"]),
+            update=bool(data.get("update", False)),
         )

@@ -135,6 +135,11 @@ class FeedbackSpec:
     offset_hysteresis_mm: float = field(metadata=_rng(0, 10))
     min_show_s: float = field(metadata=_rng(0, 10))
     release_s: float = field(metadata=_rng(0, 10))
+    # Keys added after schema 1 was first written have defaults, so that scenarios embedded
+    # in older recordings still load.
+    approach_hysteresis_mm: float = field(default=3.0, metadata=_rng(0, 50))
+    move_start_mm: float = field(default=3.0, metadata=_rng(0, 50))
+    move_start_deg: float = field(default=5.0, metadata=_rng(0, 90))
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,9 +59,10 @@ class MetricInfo:
     needs : str
         The input capability required to measure it (:data:`POSITION` or :data:`HAND`).
     whole_session : bool
-        Measured over the whole procedure (time, path, smoothness...): only meaningful when
-        the procedure was carried out to its end, so an incomplete session earns no points
-        for it (doing less must not score better).
+        Judged over the whole procedure (time, path, smoothness, attempts, redirections,
+        tourniquet time...): only meaningful when the procedure was carried out to its end,
+        so an incomplete session earns no points for it (stopping early, and so doing less,
+        must not score better).
     """
 
     name: str
@@ -174,10 +175,22 @@ VENIPUNCTURE = (
         "puncture point off the vein centreline, mean",
         1,
     ),
-    MetricInfo("attempts", "Attempts", "", "skin punctures", 0),
-    MetricInfo("redirections", "Redirections", "", "needle redirections while inserted", 0),
+    MetricInfo("attempts", "Attempts", "", "skin punctures", 0, whole_session=True),
     MetricInfo(
-        "tourniquet_time_s", "Tourniquet time", "s", "longest time the tourniquet stayed on", 0
+        "redirections",
+        "Redirections",
+        "",
+        "needle redirections while inserted",
+        0,
+        whole_session=True,
+    ),
+    MetricInfo(
+        "tourniquet_time_s",
+        "Tourniquet time",
+        "s",
+        "longest time the tourniquet stayed on",
+        0,
+        whole_session=True,
     ),
 )
 

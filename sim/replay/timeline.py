@@ -414,7 +414,8 @@ class Timeline:
 
     def cues_at(self, t_s: float) -> tuple[Cue, ...]:
         """The cues on screen at ``t_s`` (started at or before it and not yet ended),
-        highest priority first, as recorded."""
+        highest priority first, with the words they had at ``t_s`` (the latest record of
+        each: its appearance or its last ``update``), as recorded."""
         k = int(np.searchsorted(self.cue_t, t_s, side="right"))
         active: dict[str, Cue] = {}
         for c in self.cues[:k]:
@@ -431,13 +432,16 @@ class Timeline:
         return RecordedState(t, i, self.sample(i), self.events_until(t), self.cues_at(t))
 
     def markers(self) -> list[Marker]:
-        """Timeline marks: every event (errors apart) and every cue that appeared."""
+        """Timeline marks: every event (errors apart) and every cue that appeared (not each
+        change of its words)."""
         out = [
             Marker(e.t_s, "error" if e.error else "event", e.kind, e.message)
             for e in self.events
             if e.kind != "finish"
         ]
-        out += [Marker(c.t_s, "cue", c.rule, c.message) for c in self.cues if c.active]
+        out += [
+            Marker(c.t_s, "cue", c.rule, c.message) for c in self.cues if c.active and not c.update
+        ]
         return sorted(out, key=lambda m: (m.t_s, m.category, m.kind))
 
     # -- series for the plots under the timeline --

@@ -54,6 +54,7 @@ class Driver:
             hidden=True,
         )
         self.size = size
+        self._pointer: tuple[int, int] | None = None
 
     @property
     def screen(self):  # noqa: ANN201
@@ -85,12 +86,15 @@ class Driver:
         self.frames(1)
 
     def move_to(self, pos: tuple[float, float]) -> None:
+        """Move the pointer to ``pos`` (a real motion: SDL's ``rel`` from the last position,
+        never (0, 0), which is the pointer's resting report when the window opens)."""
+        to = (int(round(pos[0])), int(round(pos[1])))
+        last = self._pointer
+        rel = (to[0] - last[0], to[1] - last[1]) if last is not None else (1, 1)
+        self._pointer = to
         pygame.event.post(
             pygame.event.Event(
-                pygame.MOUSEMOTION,
-                pos=(int(round(pos[0])), int(round(pos[1]))),
-                rel=(0, 0),
-                buttons=(0, 0, 0),
+                pygame.MOUSEMOTION, pos=to, rel=rel if rel != (0, 0) else (1, 0), buttons=(0, 0, 0)
             )
         )
         self.frames(1)

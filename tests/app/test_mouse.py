@@ -70,3 +70,17 @@ def test_samples_come_at_the_scenario_rate() -> None:
     assert times == sorted(times)
     steps = {round(b - a, 6) for a, b in zip(times[:-1], times[1:])}
     assert steps == {round(1 / m.scenario.sample_rate_hz, 6)}
+
+
+def test_the_pointer_resting_where_the_window_opens_does_not_move_the_needle() -> None:
+    """SDL reports the pointer's position when the window opens as a motion with rel (0, 0):
+    the trainee has not moved, so neither does the needle (no cue before they move)."""
+    pygame = pytest.importorskip("pygame")
+    m = make("venipuncture")
+    cam = default_camera(m.scenario)
+    at = cam.project((-10.0, 0.0, 0.0), (1280, 720))
+    start = m.target
+    rest = pygame.event.Event(pygame.MOUSEMOTION, pos=at, rel=(0, 0), buttons=(0, 0, 0))
+    assert m.handle_event(rest) and m.target == start
+    move = pygame.event.Event(pygame.MOUSEMOTION, pos=at, rel=(2, -1), buttons=(0, 0, 0))
+    assert m.handle_event(move) and g.norm(g.sub(m.target.aim, (-10.0, 0.0, 0.0))) < 0.3

@@ -40,7 +40,11 @@ class Rig:
 
     def point(self, p: tuple[float, float, float]) -> None:
         x, y = self.cam.project(p, SIZE)
-        self.send(pygame.MOUSEMOTION, pos=(round(x), round(y)), rel=(0, 0), buttons=(0, 0, 0))
+        pos = (round(x), round(y))
+        last = getattr(self, "_pos", (pos[0] - 1, pos[1]))
+        rel = (pos[0] - last[0], pos[1] - last[1])
+        self._pos = pos
+        self.send(pygame.MOUSEMOTION, pos=pos, rel=rel, buttons=(0, 0, 0))
 
     def hold_key(self, key: int, seconds: float) -> None:
         self.send(pygame.KEYDOWN, key=key, mod=0, unicode="", scancode=0)

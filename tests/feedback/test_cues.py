@@ -1,4 +1,5 @@
-"""Cue rules: onset on the exact sample, hysteresis, no flicker, priorities."""
+"""Cue rules: onset on the exact sample, hysteresis, no flicker, priorities, words that follow
+the live value, numbers rounded the way the rule compares them, phases."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import numpy as np
 
 from sim.core import geometry as g
 from sim.core.records import Action, ActionKind, Sample
-from sim.feedback.cues import CueEngine, LiveView
+from sim.feedback.cues import CueEngine, LiveView, shown
 from sim.pipeline import Pipeline
 
 
@@ -24,6 +25,8 @@ def view(t, **kw):
         depth_mm=-5.0,
         distance_to_skin_mm=5.0,
         inserted=False,
+        moved=True,
+        near=True,
     )
     base.update(kw)
     return LiveView(t, **base)
@@ -34,7 +37,7 @@ def test_cue_appears_on_the_sample_its_condition_becomes_true(veni):
     angles = [20, 25, 29, 31, 33]
     started = []
     for t, a in zip([0.0, 0.1, 0.2, 0.3, 0.4], angles):
-        started += [c for c in eng.update(view(t, angle_deg=a)) if c.active]
+        started += [c for c in eng.update(view(t, angle_deg=a)) if c.active and not c.update]
     assert [(c.rule, c.t_s) for c in started] == [("too_steep", 0.3)]
     assert started[0].message == "angle 31 deg: lower to 15-30"
 
@@ -47,7 +50,9 @@ def test_noisy_angle_around_threshold_does_not_flicker(veni):
     angle = 30 + 0.8 * rng.standard_normal(len(t))  # hovering on the 30 deg limit
     for ti, a in zip(t, angle):
         changes += [
-            c for c in eng.update(view(float(ti), angle_deg=float(a))) if c.rule == "too_steep"
+            c
+            for c in eng.update(view(float(ti), angle_deg=float(a)))
+            if c.rule == "too_steep" and not c.update
         ]
     assert len(changes) == 1  # appears once and stays: noise stays within the hysteresis
 
@@ -110,3 +115,64 @@ def test_pipeline_cues_hold_steady_on_tremor_and_too_steep_on_approach(veni):
         if p.task.measure(s).distance_to_skin_mm <= veni.feedback.approach_mm  # type: ignore[attr-defined]
     )
     assert steep.t_s == first_close
+
+
+def test_words_follow_the_live_value_while_the_cue_is_shown(veni):
+    eng = CueEngine(veni)
+    eng.update(view(0.0, angle_deg=40))
+    (upd,) = eng.update(view(0.1, angle_deg=36))
+    assert upd.update and upd.active and upd.message == "angle 36 deg: lower to 15-30"
+    assert eng.banner() == upd
+    assert eng.update(view(0.2, angle_deg=36.2)) == []  # same words: nothing recorded
+    # back inside the target during the hysteresis: the words say so, never "lower"
+    eng.update(view(0.3, angle_deg=29))
+    assert eng.banner().message == "angle 29 deg: keep it within 15-30"
+
+
+def test_numbers_are_rounded_the_way_the_rule_compares_them(veni, sut):
+    eng = CueEngine(veni)
+    assert eng.update(view(0.0, angle_deg=30.04)) == []  # compared at 0.1: 30.0 is in range
+    (cue,) = eng.update(view(0.1, angle_deg=30.4))
+    assert cue.message == "angle 30.4 deg: lower to 15-30"  # never "30 deg: lower to 15-30"
+    eng = CueEngine(veni)
+    (cue,) = eng.update(view(0.0, angle_deg=14.7))
+    assert cue.message == "angle 14.7 deg: raise to 15-30"
+    assert shown(31.2, 0, 15, 30) == "31" and shown(-0.04, 1) == "0.0"
+    eng = CueEngine(sut)
+    (cue,) = eng.update(view(0.0, offset_mm=5.3, angle_deg=90.0))
+    assert cue.rule == "bite_long" and cue.message == "bite 5.3 mm: aim 4 mm (3-5)"
+    eng = CueEngine(sut)
+    (cue,) = eng.update(view(0.0, offset_mm=5.04, angle_deg=90.0))
+    assert cue.message == "bite 5.04 mm: aim 4 mm (3-5)"  # not "bite 5.0 mm" for too long
+
+
+def test_off_vein_follows_the_aim_and_ends_when_back_on_the_vein(veni):
+    r = veni.venipuncture[0].vein_diameter_mm / 2
+    eng = CueEngine(veni)
+    eng.update(view(0.0, offset_mm=-(r + 1.5)))
+    eng.update(view(0.5, offset_mm=-(r + 0.4)))
+    assert eng.banner().message == "off the vein by 0.4 mm: move towards you"
+    eng.update(view(0.8, offset_mm=-(r - 0.3)))  # over the vein, inside the hysteresis
+    assert eng.banner().message == "on the vein (0.3 mm inside its edge)"
+    ends = []
+    for i in range(1, 40):  # on the centreline from 1.0 s: gone after min_show and release
+        ends += [c for c in eng.update(view(0.9 + i / 20, offset_mm=0.0)) if not c.active]
+    assert [c.rule for c in ends] == ["off_vein"]
+    assert ends[0].t_s <= 0.9 + veni.feedback.release_s + 0.05 + 0.5
+    assert eng.active() == []
+
+
+def test_no_cue_before_the_trainee_moves_after_done_or_far_from_the_skin(veni, sut):
+    r = veni.venipuncture[0].vein_diameter_mm / 2
+    eng = CueEngine(veni)
+    bad = dict(angle_deg=45.0, offset_mm=r + 3, tremor_mm=1.5)
+    assert eng.update(view(0.0, moved=False, **bad)) == []  # at t = 0, before any motion
+    assert eng.update(view(0.1, near=False, distance_to_skin_mm=55.0, **bad)) == []
+    started = {c.rule for c in eng.update(view(0.2, **bad))}
+    assert started == {"too_steep", "off_vein", "hold_steady"}
+    ended = eng.update(view(0.25, done=True, phase="done", **bad))  # ends at once
+    assert {c.rule for c in ended} == started and not any(c.active for c in ended)
+    assert eng.update(view(0.3, done=True, phase="done", **bad)) == []
+    eng = CueEngine(sut)
+    far = view(0.0, near=False, distance_to_skin_mm=55.0, tremor_mm=1.5, angle_deg=50.0)
+    assert eng.update(far) == []

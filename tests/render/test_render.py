@@ -154,9 +154,15 @@ def test_banner_shows_the_active_cue_in_its_colour(renderer, veni) -> None:  # n
 
 
 def test_real_pipeline_cue_reaches_the_banner(renderer, veni) -> None:  # noqa: ANN001
-    # a steep approach near the skin: the core's cue rules raise "too steep"
-    f = frame_with(veni, _needle_sample(45.0, (-10.0, 8.0, 0.0)))
+    # a steep approach to near the skin: the core's cue rules raise "too steep" (once the
+    # trainee has moved: the needle came 10 mm along its axis)
+    near = _needle_sample(45.0, (-10.0, 8.0, 0.0))
+    p = Pipeline(veni)
+    p.feed(replace(near, t_s=0.5, tip_mm=g.sub(near.tip_mm, g.scale(near.axis, 10.0))))
+    p.feed(near)
+    f = frame_from_pipeline(p)
     assert f.banner is not None and f.banner.rule == "too_steep"
+    assert f.banner.message == "angle 45 deg: lower to 15-30"
     amber = _banner_colour(renderer.render_image(f))
     assert amber[0] > 200 and amber[2] < 80, amber
 

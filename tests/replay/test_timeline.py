@@ -78,6 +78,25 @@ def test_recorded_state_at_any_time(recorded: Path) -> None:
         assert [c.rule for c in st.cues] == ref[st.t_s]
 
 
+def test_replay_shows_the_words_that_were_on_screen(recorded: Path) -> None:
+    """A cue's words follow its live number; the replay shows the words of that moment."""
+    tl, rec = Timeline(recorded), load_recording(recorded)
+    assert any(c.update for c in rec.cues)  # the words changed while shown
+    p = Pipeline(rec.scenario(), rec.noise_floor_mm)
+    shown = {}
+    for item in rec.items:
+        p.feed(item)
+        shown[item.t_s] = [(c.rule, c.message) for c in p.cues_engine.active()]
+    last = rec.samples[-1].t_s
+    for t, expect in shown.items():
+        if t < last:  # the session closed every cue on its last sample
+            assert [(c.rule, c.message) for c in tl.cues_at(t)] == expect
+    # the timeline marks each cue once, where it appeared, not at each change of words
+    assert len([m for m in tl.markers() if m.category == "cue"]) == len(
+        [c for c in rec.cues if c.active and not c.update]
+    )
+
+
 def test_derived_state_equals_a_fresh_run_whatever_the_seek_order(recorded: Path) -> None:
     tl = Timeline(recorded)
     ref = _reference(recorded)
