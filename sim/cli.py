@@ -93,39 +93,48 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         trainee=args.trainee,
         meta={"skill": args.skill, "seed": args.seed, **overrides, "errors": errors},
     )
-    print(
-        f"{out}: {scenario.id} {args.skill} seed {args.seed}: score {result.score:.1f} "
-        f"{'PASS' if result.passed else 'FAIL'}"
-    )
+    print(f"{out}: {scenario.id} {args.skill} seed {args.seed}: {outcome_line(result)}")
     return 0
 
 
 # --- score -------------------------------------------------------------------------------
-def _fmt_value(v: float | None) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "-"
-    return f"{v:.3g}" if abs(v) < 100 else f"{v:.0f}"
+def outcome_line(result: Any) -> str:
+    """``score 63.2/100  PASS (pass at 70)``; an incomplete or empty session says so plainly
+    (``score 8.3/100  INCOMPLETE (pass at 70): incomplete: not scored for sign-off``)."""
+    from sim.storage.session import VERDICT_LINES
+
+    line = f"score {result.score:.1f}/100  {result.verdict} (pass at {result.pass_score:g})"
+    why = VERDICT_LINES.get(result.verdict)
+    return f"{line}: {why}" if why else line
 
 
 def print_result(name: str, result: Any) -> None:
-    """Human-readable result of a scored session."""
-    print(
-        f"{name}: {result.scenario}  score {result.score:.1f}/100  "
-        f"{'PASS' if result.passed else 'FAIL'} (pass at {result.pass_score:g})"
-    )
+    """Human-readable result of a scored session: labels, values rounded and with units the
+    way every view shows them; a metric that earned nothing says why."""
+    print(f"{name}: {result.scenario}  {outcome_line(result)}")
     if result.phases_s:
-        print("  phases: " + ", ".join(f"{name} {sec:.1f} s" for name, sec in result.phases_s))
+        print("  phases: " + ", ".join(f"{name} {sec:.0f} s" for name, sec in result.phases_s))
     for e in result.critical_errors:
         print(f"  CRITICAL  {e.message}")
     for e in result.errors:
         print(f"  error     {e.message}")
-    print(f"  {'metric':28s} {'value':>9s} {'unit':6s} {'points':>6s} {'weight':>6s}")
+    print(f"  {'metric':24s} {'value':>27s} {'points':>6s} {'weight':>6s}")
     for m in result.metrics:
         pts = "" if m.points is None else f"{m.points:.0f}"
         wt = "" if m.points is None else f"{m.weight:g}"
-        print(f"  {m.name:28s} {_fmt_value(m.value):>9s} {m.unit:6s} {pts:>6s} {wt:>6s}")
+        value = m.note if m.status in ("not done", "not measured") else m.shown
+        why = f"  ({m.note})" if m.status == "incomplete" else ""
+        print(f"  {m.label:24s} {value:>27s} {pts:>6s} {wt:>6s}{why}".rstrip())
     for a in result.advice:
         print(f"  work on: {a}")
+
+
+def json_result(result: Any) -> dict[str, Any]:
+    """``ScoreResult.as_dict()`` for ``--json``: metrics keyed by their identifiers (for
+    machines), each with its catalogue ``label``, and ``verdict``."""
+    d: dict[str, Any] = result.as_dict()
+    d["verdict"] = result.verdict
+    return d
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
@@ -136,7 +145,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
     for f in args.files:
         r = rescore(f)
         if args.json:
-            d = r.result.as_dict()
+            d = json_result(r.result)
             d["file"] = f
             d["matches_recording"] = r.matches
             d["recorded"] = None if r.recorded is None else r.recorded.as_dict()
@@ -162,20 +171,29 @@ def _cmd_motion(args: argparse.Namespace) -> int:
         )
     t, pos = read_trajectory_csv(args.csv)
     mm = motion_metrics(t, pos, noise_floor_mm=args.noise_floor)
-    from sim.metrics.catalog import MOTION
+    from sim.metrics.catalog import MOTION, format_value
 
     if args.json:
         print(
             json.dumps(
-                {k: (v if math.isfinite(v) else None) for k, v in mm.as_dict().items()},
+                {
+                    info.name: {
+                        "label": info.label,
+                        "value": v if math.isfinite(v := float(getattr(mm, info.name))) else None,
+                        "unit": info.unit,
+                    }
+                    for info in MOTION
+                },
                 indent=2,
                 allow_nan=False,
             )
         )
         return 0
     for info in MOTION:
-        v = getattr(mm, info.name)
-        print(f"{info.name:18s} {_fmt_value(float(v)):>9s} {info.unit:5s} {info.description}")
+        v = float(getattr(mm, info.name))
+        print(
+            f"{info.heading:24s} {format_value(info.name, v, unit=False):>9s}  {info.description}"
+        )
     return 0
 
 
@@ -247,7 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="re-score recordings (recorded score against today's)",
         description="Re-run recordings through today's task, metrics and cue rules, print "
         "the result and the score recorded in the file next to today's (e.g. 'recorded "
-        "63.2 PASS by 0.1.0; today 40.1 FAIL incomplete by 0.2.0 (rules changed since)'). "
+        "63.2 PASS by 0.1.0; today 40.1 INCOMPLETE by 0.2.0 (rules changed since)'). "
         "--json gives both as 'recorded' and 'today' (score, passed, complete, empty, "
         "app_version). To store today's score, write a re-scored recording with "
         "`procsim rescore`.",

@@ -106,3 +106,60 @@ def stopped_after(pipeline: Any, items: Any, kind: str) -> Iterator[Any]:
         if any(e.kind == kind for e in pipeline.events):
             yield Action(item.t_s, ActionKind.FINISH)
             return
+
+
+@pytest.fixture(scope="session")
+def mouse_sessions(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Venipuncture recordings made with the mouse: "complete" (an expert's moves, carried
+    out to the end) and "incomplete" (the same moves abandoned after 6 s, before any
+    puncture)."""
+    from sim.core.records import Action, ActionKind
+    from sim.pipeline import Pipeline
+    from sim.sources.scripted import scripted_items
+    from sim.storage.session import run_session
+
+    sc = find_scenario("venipuncture")
+    d = tmp_path_factory.mktemp("mouse")
+    items = scripted_items(sc, "expert", 4)
+    cut = [i for i in items if i.t_s < 6.0]
+    cut.append(Action(cut[-1].t_s, ActionKind.FINISH))
+    out = {}
+    for name, its in (("complete", items), ("incomplete", cut)):
+        out[name] = d / f"{name}.jsonl"
+        run_session(Pipeline(sc, input_kind="mouse"), its, out[name], trainee="t-mouse")
+    return out
+
+
+# Identifiers a reader must never see: every catalogue name with an underscore, and the
+# two smoothness measures that only their label spells out ("Smoothness (SPARC)").
+def identifier_pattern() -> str:
+    from sim.metrics.catalog import metrics_for_task
+
+    names = {n for task in ("venipuncture", "suturing") for n in metrics_for_task(task)}
+    shown = sorted(n for n in names if "_" in n) + ["sparc", "ldlj"]
+    return r"\b(" + "|".join(shown) + r")\b"
+
+
+def visible_text(page: str) -> str:
+    """The text of an HTML page as a reader sees it (no markup, styles or attributes)."""
+    from html.parser import HTMLParser
+
+    class Text(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.parts: list[str] = []
+            self.hidden = 0
+
+        def handle_starttag(self, tag: str, attrs: Any) -> None:
+            self.hidden += tag in ("style", "script")
+
+        def handle_endtag(self, tag: str) -> None:
+            self.hidden -= tag in ("style", "script")
+
+        def handle_data(self, data: str) -> None:
+            if not self.hidden:
+                self.parts.append(data)
+
+    t = Text()
+    t.feed(page)
+    return " ".join(" ".join(t.parts).split())

@@ -57,7 +57,8 @@ def test_simulate_then_score_json(tmp_path):
     out = tmp_path / "n.jsonl"
     r = procsim("simulate", "venipuncture", "--skill", "novice", "--seed", "2", "-o", out)
     assert r.returncode == 0, r.stderr
-    assert "FAIL" in r.stdout
+    # this novice pierces the back wall and stops: not a fail, not scored
+    assert "INCOMPLETE (pass at 70): incomplete: not scored for sign-off" in r.stdout
     again = procsim("simulate", "venipuncture", "-o", out)
     assert again.returncode == 2 and "already exists" in again.stderr
     s = procsim("score", "--json", out)
@@ -68,6 +69,7 @@ def test_simulate_then_score_json(tmp_path):
     assert any(e["kind"] == "back_wall" for e in data["critical_errors"])
     m = data["metrics"]["angle_error_deg"]
     assert set(m) >= {"value", "unit", "points"} and m["unit"] == "°"
+    assert m["label"] == "Insertion angle error" and data["verdict"] == "INCOMPLETE"
     assert data["complete"] is False  # the novice pierced the back wall and stopped
     human = procsim("score", out)
     assert "CRITICAL" in human.stdout and "work on:" in human.stdout
@@ -93,9 +95,14 @@ def test_motion_on_a_csv_from_another_tracker(tmp_path):
     r = procsim("motion", "--json", csv)
     assert r.returncode == 0, r.stderr
     data = json.loads(r.stdout)
-    assert abs(data["tremor_rms_mm"] - 0.4) < 0.04
-    assert abs(data["tremor_peak_hz"] - 9.0) <= 0.5
-    assert abs(data["total_time_s"] - t[-1]) < 1e-9
+    assert abs(data["tremor_rms_mm"]["value"] - 0.4) < 0.04
+    assert abs(data["tremor_peak_hz"]["value"] - 9.0) <= 0.5
+    assert abs(data["total_time_s"]["value"] - t[-1]) < 1e-9
+    assert data["sparc"]["label"] == "Smoothness (SPARC)" and data["path_length_mm"]["unit"] == "mm"
+    human = procsim("motion", csv).stdout
+    assert "Tremor (mm)" in human and "Smoothness (SPARC)" in human and "tremor_rms_mm" not in human
+    tremor = next(ln for ln in human.splitlines() if ln.startswith("Tremor (mm)"))
+    assert tremor.split()[2] == f"{data['tremor_rms_mm']['value']:.2f}"  # the catalogue's rounding
     bad = tmp_path / "bad.csv"
     bad.write_text("t_s,x_mm,y_mm,z_mm\n0,1,2,3\n0.1,1,two,3\n")
     r = procsim("motion", bad)
@@ -194,3 +201,38 @@ def test_simulate_provokes_the_error_asked_for_and_help_lists_the_kinds(tmp_path
     bad = procsim("simulate", "suturing", "--error", "probing", "-o", tmp_path / "b.jsonl")
     assert bad.returncode == 2 and "not an error of suturing" in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_score_speaks_in_labels_and_json_keeps_identifiers(mouse_sessions, capsys):
+    """What `procsim score` prints for a person (labels, units, why a metric earned nothing,
+    the verdict said plainly) and for a machine (identifiers as keys, with the label)."""
+    import re
+
+    from sim.cli import main
+    from tests.conftest import identifier_pattern
+
+    assert main(["score", str(mouse_sessions["incomplete"])]) == 0
+    out = capsys.readouterr().out
+    assert "score 0.0/100  INCOMPLETE (pass at 70): incomplete: not scored for sign-off" in out
+    assert "FAIL" not in out and not re.search(identifier_pattern(), out)
+    rows = {ln[2:26].strip(): ln[26:] for ln in out.splitlines()[4:] if ln.startswith("  ")}
+    assert "not measured with the mouse" in rows["Smoothness (SPARC)"]
+    assert "not done" in rows["Insertion angle error"]
+    assert "(no points: the procedure was not completed)" in rows["Path length"]
+    assert re.match(r"\s+\d+ mm\s+0\s+1\s", rows["Path length"])
+
+    assert main(["score", "--json", str(mouse_sessions["complete"])]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["verdict"] == "PASS" and data["input_kind"] == "mouse"
+    assert data["metrics"]["sparc"]["label"] == "Smoothness (SPARC)"
+    assert data["metrics"]["sparc"]["status"] == "not measured"
+    assert data["metrics"]["path_length_mm"]["label"] == "Path length"
+    phases = re.search(r"phases: (.*)", _human(main, capsys, mouse_sessions["complete"]))
+    assert phases is not None
+    assert [p.split()[0] for p in phases.group(1).split(", ")] == list(data["phases_s"])
+    assert list(data["phases_s"]) == ["prepare", "insert", "draw", "withdraw"]
+
+
+def _human(main, capsys, path):
+    assert main(["score", str(path)]) == 0
+    return capsys.readouterr().out

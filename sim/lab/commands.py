@@ -70,6 +70,8 @@ def _find_sessions(args: argparse.Namespace) -> tuple[list[SessionRow], str]:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
+    from sim.storage.session import verdict_word
+
     rows, where = _find_sessions(args)
     if args.json:
         print(json.dumps([r.as_dict() for r in rows], indent=2, allow_nan=False))
@@ -79,14 +81,14 @@ def _cmd_list(args: argparse.Namespace) -> int:
         return 0
     print(
         f"{'started (UTC)':16s}  {'trainee':14s} {'scenario':14s} {'station':10s} "
-        f"{'input':9s} {'score':>5s}  result  {'status':10s}  id"
+        f"{'input':9s} {'score':>5s}  {'result':10s}  {'status':10s}  id"
     )
     for r in rows:
-        flag = "PASS" if r.passed else "FAIL"
+        flag = verdict_word(r.passed, r.complete, r.empty)
         print(
             f"{r.started_utc:%Y-%m-%d %H:%M}  {r.trainee_id[:14]:14s} {r.scenario[:14]:14s} "
             f"{(r.station_id or '-')[:10]:10s} {r.input_kind[:9]:9s} {r.score:5.1f}  "
-            f"{flag:6s}  {r.status or 'complete':10s}  {r.id}"
+            f"{flag:10s}  {r.status or 'complete':10s}  {r.id}"
         )
     if any(not r.counts for r in rows):
         print(
@@ -107,8 +109,11 @@ def _cell(v: object) -> object:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
+    from sim.metrics.catalog import info
+    from sim.report.trainee import metric_order
+
     rows, _ = _find_sessions(args)
-    names = sorted({m.name for r in rows for m in r.metrics})
+    names = sorted({m.name for r in rows for m in r.metrics}, key=metric_order)
     fixed = [
         "id",
         "trainee_id",
@@ -134,7 +139,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
         raise UserError(f"{out}: cannot write ({exc.strerror})") from None
     with f:
         w = csv.writer(f)
-        w.writerow(fixed + names)
+        # metric columns headed in the catalogue's words with units ("Path length (mm)");
+        # machines join on the session id and map headings to names (docs/store.md)
+        w.writerow(fixed + [info(n).heading for n in names])
         for r in rows:
             d = r.as_dict()
             d["critical_errors"] = ";".join(r.critical_errors)
@@ -149,9 +156,11 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 def _outcome(row: Any) -> str:
     """``score 63.2 PASS`` (+ ``incomplete``/``empty``) of a stored or new session."""
+    from sim.storage.session import verdict_word
+
     get = row.get if isinstance(row, dict) else (lambda k: getattr(row, k))
-    state = " empty" if get("empty") else ("" if get("complete") else " incomplete")
-    return f"score {get('score'):.1f} {'PASS' if get('passed') else 'FAIL'}{state}"
+    word = verdict_word(bool(get("passed")), bool(get("complete")), bool(get("empty")))
+    return f"score {get('score'):.1f} {word}"
 
 
 def _cmd_import(args: argparse.Namespace) -> int:

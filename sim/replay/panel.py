@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from sim.metrics.catalog import HAND, INPUT_WORDS, can_measure, format_value, info
 from sim.render.hud import BAD, MUTED, WHITE, fmt_time
 from sim.render.overlay import RGBA, Batch2D
 from sim.replay.timeline import Marker, Timeline
@@ -85,7 +86,14 @@ class PanelModel:
     def __init__(self, timeline: Timeline) -> None:
         self.tl = timeline
         self.speed = timeline.speed_mm_s()
-        self.tremor = timeline.tremor_mm()
+        kind = timeline.input_kind
+        #: why there is no tremor plot ("not measured with the mouse"), "" when there is one
+        self.tremor_note = (
+            ""
+            if can_measure(HAND, kind)
+            else f"not measured with {INPUT_WORDS.get(kind, f'the {kind}')}"
+        )
+        self.tremor = np.zeros_like(self.speed) if self.tremor_note else timeline.tremor_mm()
         self.markers: list[Marker] = timeline.markers()
         self._cache: dict[int, tuple[NDArray[np.float64], ...]] = {}
 
@@ -159,13 +167,19 @@ def draw_panel(
     py0, py1 = lay.plot_top, lay.plot_bottom
     batch.rect(lay.x0, py0, lay.x1 - lay.x0, py1 - py0, (0.13, 0.14, 0.17, 1.0))
     ph = py1 - py0
-    for vals, col in ((sp, SPEED_RGBA), (tr, TREMOR_RGBA)):
+    curves = ((sp, SPEED_RGBA),) if model.tremor_note else ((sp, SPEED_RGBA), (tr, TREMOR_RGBA))
+    for vals, col in curves:
         pts = np.stack([x, py1 - vals * ph * 0.92], axis=1)
         batch.polyline([(float(a), float(b)) for a, b in pts], max(1.0, 1.2 * s), col)
-    smax = float(np.max(model.speed)) if len(model.speed) else 0.0
-    tmax = float(np.max(model.tremor)) if len(model.tremor) else 0.0
-    sw = batch.text(f"speed (max {smax:.0f} mm/s)", lay.x0 + 6 * s, py0 + 3 * s, 11, SPEED_RGBA)
-    batch.text(f"tremor (max {tmax:.2f} mm)", lay.x0 + sw + 20 * s, py0 + 3 * s, 11, TREMOR_RGBA)
+    smax = float(np.nanmax(model.speed)) if len(model.speed) else 0.0
+    tmax = float(np.nanmax(model.tremor)) if len(model.tremor) else float("nan")
+    sw = batch.text(f"Speed (max {smax:.0f} mm/s)", lay.x0 + 6 * s, py0 + 3 * s, 11, SPEED_RGBA)
+    tremor = info("tremor_rms_mm").label
+    if model.tremor_note:
+        words, col = f"{tremor}: {model.tremor_note}", MUTED
+    else:
+        words, col = f"{tremor} (max {format_value('tremor_rms_mm', tmax)})", TREMOR_RGBA
+    batch.text(words, lay.x0 + sw + 20 * s, py0 + 3 * s, 11, col)
     # the timeline bar: elapsed part, markers (events above, cues below), playhead
     by0, by1 = lay.bar_top, lay.bar_bottom
     px = lay.x_of(t_s, tl.start_s, tl.end_s)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import html
-import math
 from collections.abc import Iterable, Sequence
 
 from sim import __version__
@@ -22,10 +21,16 @@ h2 { font-size: 1.25em; border-bottom: 1px solid #ddd; padding-bottom: 0.2em; ma
 .verdict { font-size: 1.4em; margin: 0.6em 0; }
 .pass { color: #1b7a1b; font-weight: bold; }
 .fail { color: #b00020; font-weight: bold; }
+.incomplete { color: #a05a00; font-weight: bold; }
+.why { color: #666; font-style: italic; }
+.desc { color: #777; font-size: 0.85em; }
 table { border-collapse: collapse; width: 100%; font-size: 0.92em; }
 th, td { border-bottom: 1px solid #e4e4e4; padding: 0.3em 0.5em; text-align: left; }
 th { background: #f4f4f4; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num { white-space: nowrap; }
+td.num .why { white-space: normal; }
+table.narrow { width: auto; min-width: 20em; }
 .bar { position: relative; height: 0.8em; background: #eee; min-width: 8em; border-radius: 3px; }
 .bar span { position: absolute; left: 0; top: 0; bottom: 0; background: #4a90d9;
             border-radius: 3px; }
@@ -47,18 +52,16 @@ def img(png: bytes, alt: str) -> str:
     return f'<img src="data:image/png;base64,{data}" alt="{esc(alt)}">'
 
 
-def num(v: float | None, digits: int = 3) -> str:
-    """A number for a table cell ("-" when missing)."""
-    if v is None or (isinstance(v, float) and not math.isfinite(v)):
-        return "-"
-    if abs(v) >= 100:
-        return f"{v:.0f}"
-    return f"{v:.{digits}g}"
-
-
-def table(headers: Sequence[str], rows: Iterable[Sequence[str]], cls: str = "") -> str:
-    """A table; cells are given as HTML (escape them with :func:`esc` first)."""
-    head = "".join(f"<th>{esc(h)}</th>" for h in headers)
+def table(
+    headers: Sequence[str],
+    rows: Iterable[Sequence[str]],
+    cls: str = "",
+    numeric: Sequence[int] = (),
+) -> str:
+    """A table; cells are given as HTML (escape them with :func:`esc` first); the headers
+    of the columns numbered in ``numeric`` are right-aligned over their numbers."""
+    num = ' class="num"'
+    head = "".join(f"<th{num if i in numeric else ''}>{esc(h)}</th>" for i, h in enumerate(headers))
     body = "\n".join("<tr>" + "".join(r) + "</tr>" for r in rows)
     c = f' class="{esc(cls)}"' if cls else ""
     return f"<table{c}><thead><tr>{head}</tr></thead><tbody>\n{body}\n</tbody></table>"
@@ -72,6 +75,17 @@ def td(text: str, numeric: bool = False, raw: bool = False) -> str:
 
 def verdict(passed: bool) -> str:
     return '<span class="pass">PASS</span>' if passed else '<span class="fail">FAIL</span>'
+
+
+def verdict_of(word: str) -> str:
+    """A verdict word ("PASS", "FAIL", "INCOMPLETE", "EMPTY") in its colour."""
+    cls = {"PASS": "pass", "FAIL": "fail"}.get(word, "incomplete")
+    return f'<span class="{cls}">{esc(word)}</span>'
+
+
+def words(identifier: str) -> str:
+    """An event kind or cue rule as words: "back_wall" reads "back wall"."""
+    return identifier.replace("_", " ")
 
 
 def page(title: str, body: str) -> str:

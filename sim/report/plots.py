@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim.core.records import Cue, Event
+from sim.metrics.catalog import info
 from sim.metrics.motion import TREMOR_BAND_HZ, nominal_rate_hz, resample, segments
 
 FloatArray = NDArray[np.float64]
@@ -102,12 +103,18 @@ def path_plot(pos_mm: FloatArray, events: Sequence[Event], task: str) -> bytes:
     for ax, k, label in ((top, 2, "z (mm, towards you)"), (side, 1, "y (mm, up)")):
         if len(pos_mm):
             ax.plot(pos_mm[:, 0], pos_mm[:, k], lw=0.8, color="#444444")
-            ax.plot(pos_mm[0, 0], pos_mm[0, k], "o", color=COLORS["pass"], ms=5, label="start")
-            ax.plot(pos_mm[-1, 0], pos_mm[-1, k], "s", color="black", ms=5, label="end")
+            ax.plot(pos_mm[-1, 0], pos_mm[-1, k], "s", color="black", ms=4, label="end")
+            ax.plot(  # a ring over the end marker: a path that ends where it began shows both
+                pos_mm[0, 0], pos_mm[0, k], "o", mfc="none", mec=COLORS["pass"], mew=2, ms=9,
+                label="start",
+            )  # fmt: skip
+        seen: set[bool] = set()
         for e in events:
             x, yv = e.value("x_mm"), e.value("y_mm" if k == 1 else "z_mm")
             if not (math.isnan(x) or math.isnan(yv)):
-                ax.plot(x, yv, "x", color=COLORS["error" if e.error else "event"], ms=7)
+                tag = ("error" if e.error else "event") if e.error not in seen else None
+                seen.add(e.error)
+                ax.plot(x, yv, "x", color=COLORS["error" if e.error else "event"], ms=7, label=tag)
         ax.set_xlabel("x (mm, along the " + ("arm)" if task == "venipuncture" else "wound)"))
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
@@ -157,8 +164,9 @@ def tremor_spectrum(motion: Motion) -> tuple[FloatArray, FloatArray]:
     return np.asarray(f, dtype=np.float64), np.asarray(psd.sum(axis=1), dtype=np.float64)
 
 
-def tremor_plot(motion: Motion, tremor_rms_mm: float | None) -> bytes:
-    """Tremor spectrum with the tremor band shaded."""
+def tremor_plot(motion: Motion, tremor_shown: str) -> bytes:
+    """Tremor spectrum with the tremor band shaded; ``tremor_shown`` is the session's tremor
+    as every view shows it ("0.12 mm", "-" when none was measured)."""
     fig = _figure()
     ax = fig.subplots()
     f, psd = tremor_spectrum(motion)
@@ -176,8 +184,9 @@ def tremor_plot(motion: Motion, tremor_rms_mm: float | None) -> bytes:
             ha="center",
             transform=ax.transAxes,
         )
-    rms = "not measured" if tremor_rms_mm is None else f"{tremor_rms_mm:.2f} mm RMS in the band"
-    ax.set_title(f"tremor spectrum ({rms})")
+    label = info("tremor_rms_mm").label
+    said = "none measured" if tremor_shown == "-" else f"{tremor_shown} RMS in the band"
+    ax.set_title(f"Tip motion spectrum ({label}: {said})")
     ax.set_xlabel("frequency (Hz)")
     ax.set_ylabel("power (mm$^2$/Hz)")
     ax.legend(loc="upper right", fontsize=8)
@@ -219,9 +228,17 @@ def timeline_plot(events: Sequence[Event], cues: Sequence[Cue], duration_s: floa
             height=0.6,
             color=sev.get(c.severity.value, "#888888"),
         )
-    for e in events:
-        ax.plot(e.t_s, 0, "v" if e.error else "o", color=COLORS["error" if e.error else "event"])
-    ax.set_yticks(range(len(rules) + 1), ["events", *rules])
+    for e in sorted(events, key=lambda e: e.error):  # errors drawn last, on top
+        ax.plot(
+            e.t_s,
+            0,
+            "v" if e.error else "o",
+            color=COLORS["error" if e.error else "event"],
+            ms=8 if e.error else 6,
+            clip_on=False,
+            zorder=3 if e.error else 2,
+        )
+    ax.set_yticks(range(len(rules) + 1), ["events", *(r.replace("_", " ") for r in rules)])
     ax.invert_yaxis()
     ax.set_xlim(0, max(duration_s, 1e-3))
     ax.set_xlabel("time (s)")
@@ -248,13 +265,19 @@ def learning_curve_plot(
     ax = fig.subplots()
     x = np.asarray(session_no) if session_no is not None else np.arange(1, len(scores) + 1)
     ax.plot(x, scores, color="#888888", lw=1)
-    ax.scatter(x, scores, c=[COLORS["pass"] if p else COLORS["error"] for p in passed], zorder=3)
+    ax.scatter(
+        x,
+        scores,
+        c=[COLORS["pass"] if p else COLORS["error"] for p in passed],
+        zorder=3,
+        clip_on=False,  # a score of 100 sits on the frame, whole
+    )
     if pass_score is not None:
         ax.axhline(pass_score, color="#333333", ls="--", lw=1, label=f"pass {pass_score:g}")
         ax.legend(loc="lower right", fontsize=8)
     ax.set_ylim(0, 100)
     ax.set_xlabel("session")
-    ax.set_ylabel("score")
+    ax.set_ylabel("score (of 100)")
     ax.set_title(title)
     ax.grid(alpha=0.3)
     last = n_sessions if n_sessions is not None else (int(x[-1]) if len(x) else 1)
@@ -271,7 +294,7 @@ def cohort_plot(values: Sequence[float], mine: float, title: str) -> bytes:
     ax.hist(list(values), bins=np.linspace(0, 100, 21), color="#9ecae1", edgecolor="white")
     ax.axvline(mine, color=COLORS["error"], lw=2, label="this trainee")
     ax.set_xlim(0, 100)
-    ax.set_xlabel("mean score of the last sessions")
+    ax.set_xlabel("mean score of the last complete sessions (of 100)")
     ax.set_ylabel("trainees")
     from matplotlib.ticker import MaxNLocator
 

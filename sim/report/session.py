@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -10,8 +10,10 @@ import numpy as np
 
 from sim.core.records import Sample
 from sim.core.scenario import ScenarioError
+from sim.metrics.catalog import HAND, INPUT_WORDS, can_measure, format_value, info
+from sim.metrics.scoring import INCOMPLETE, INFO, NOT_DONE, NOT_MEASURED, SCORED
 from sim.report import plots
-from sim.report.html import esc, img, num, page, table, td, verdict
+from sim.report.html import esc, img, page, table, td, verdict_of, words
 from sim.storage.recording import Recording, RecordingError, _clean, load_recording
 
 
@@ -32,29 +34,127 @@ def _bar(points: float | None) -> str:
     return f'<div class="bar" title="{w:.0f} of 100"><span style="width:{w:.0f}%"></span></div>'
 
 
-def metric_rows(result: dict[str, Any]) -> list[list[str]]:
-    """Table rows: every metric against its expert and novice anchors."""
-    rows = []
-    metrics = result.get("metrics") or {}
-    ordered = sorted(
-        metrics.values(), key=lambda m: (m.get("points") is None, -(m.get("weight") or 0))
+@dataclass(frozen=True, slots=True)
+class MetricView:
+    """One metric of a result as a reader sees it.
+
+    Attributes
+    ----------
+    name : str
+        Identifier (never shown).
+    label : str
+        Catalogue label ("Smoothness (SPARC)").
+    shown : str
+        Value rounded and with its unit the one way (:func:`format_value`), "-" for none.
+    status : str
+        "scored", "not done", "incomplete", "not measured" or "info".
+    note : str
+        Why a metric earned nothing ("not measured with the mouse"); "" otherwise.
+    """
+
+    name: str
+    label: str
+    shown: str
+    status: str
+    note: str
+    points: float | None
+    weight: float
+    expert: str
+    novice: str
+    description: str
+
+
+def metric_view(name: str, m: dict[str, Any]) -> MetricView:
+    """A metric of a result's dict form (``MetricResult.as_dict()``) as a reader sees it.
+
+    Label, unit, rounding and description come from the catalogue by ``name``, so a result
+    written before results carried labels and statuses (an old recording) reads the same;
+    its status is then told from what it stored: no points is "info", points for a value
+    that was never measured is "not done".
+    """
+    mi = info(name)
+    value = m.get("value")
+    v = float(value) if isinstance(value, (int, float)) else None
+    pts = m.get("points")
+    p = float(pts) if isinstance(pts, (int, float)) else None
+    status = m.get("status")
+    if not isinstance(status, str) or not status:
+        status = INFO if p is None else (NOT_DONE if v is None else SCORED)
+    note = m.get("note")
+    if not isinstance(note, str) or not note:
+        note = "not done" if status == NOT_DONE else ""
+
+    def anchor(key: str) -> str:
+        a = m.get(key)
+        return format_value(name, float(a)) if isinstance(a, (int, float)) else "-"
+
+    weight = m.get("weight")
+    return MetricView(
+        name,
+        mi.label,
+        format_value(name, v),
+        status,
+        note,
+        p,
+        float(weight) if isinstance(weight, (int, float)) else 0.0,
+        anchor("expert"),
+        anchor("novice"),
+        mi.description or str(m.get("description") or ""),
     )
-    for m in ordered:
-        pts = m.get("points")
+
+
+def metric_views(result: dict[str, Any]) -> list[MetricView]:
+    """Every metric of a result, in the order the result holds them (the catalogue's)."""
+    metrics = result.get("metrics") or {}
+    return [metric_view(str(k), v) for k, v in metrics.items() if isinstance(v, dict)]
+
+
+def metric_rows(result: dict[str, Any]) -> list[list[str]]:
+    """Table rows: every metric's label, value with unit, the expert's and novice's value
+    (100 and 0 points), the points and weight; a metric that earned nothing says why."""
+    rows = []
+    for m in metric_views(result):
+        label = f'{esc(m.label)}<div class="desc">{esc(m.description)}</div>'
+        if m.status in (NOT_DONE, NOT_MEASURED):
+            value = td(f'<span class="why">{esc(m.note)}</span>', numeric=True, raw=True)
+        else:
+            value = td(m.shown, numeric=True)
+        weighted = m.points is not None
+        why = (
+            td(f'<span class="why">{esc(m.note)}</span>', raw=True)
+            if m.status == INCOMPLETE
+            else td(_bar(m.points), raw=True)
+        )
         rows.append(
             [
-                td(m.get("description") or m.get("name", "")),
-                td(m.get("name", "")),
-                td(num(m.get("value")), numeric=True),
-                td(m.get("unit", "")),
-                td(num(m.get("expert")), numeric=True),
-                td(num(m.get("novice")), numeric=True),
-                td("" if pts is None else f"{pts:.0f}", numeric=True),
-                td("" if pts is None else f"{m.get('weight', 0):g}", numeric=True),
-                td(_bar(pts), raw=True),
+                td(label, raw=True),
+                value,
+                td(m.expert if weighted else "", numeric=True),
+                td(m.novice if weighted else "", numeric=True),
+                td(f"{m.points:.0f}" if m.points is not None else "", numeric=True),
+                td(f"{m.weight:g}" if weighted else "", numeric=True),
+                why,
             ]
         )
     return rows
+
+
+def outcome_of(rec: Recording, result: dict[str, Any]) -> tuple[str, str]:
+    """The verdict word ("PASS", "FAIL", "INCOMPLETE", "EMPTY") and the plain line that goes
+    with it ("incomplete: not scored for sign-off"; "" for a pass or fail).
+
+    A result written before the score contract has no ``complete``/``empty``: they are told
+    from the recording as the store does (:func:`sim.storage.session.recorded_outcome`).
+    """
+    from sim.storage.session import VERDICT_LINES, recorded_outcome, verdict_word
+
+    complete, empty = result.get("complete"), result.get("empty")
+    if not isinstance(complete, bool) or not isinstance(empty, bool):
+        o = recorded_outcome(rec)
+        complete = o.complete if o is not None else False
+        empty = o.empty if o is not None else not rec.samples
+    word = verdict_word(bool(result.get("passed")), complete, empty)
+    return word, VERDICT_LINES.get(word, "")
 
 
 def session_report(
@@ -91,16 +191,22 @@ def session_report(
     except (RecordingError, ScenarioError):  # the report still shows everything else
         task = "suturing" if "suturing" in str(h.get("scenario", "")) else "venipuncture"
 
+    word, line = outcome_of(rec, result)
     parts = [
         f"<h1>{esc(h.get('scenario', 'session'))}: session report</h1>",
         f'<p class="meta">trainee <b class="trainee">{who}</b> &middot; station '
-        f"{esc(h.get('station') or '-')} &middot; input {esc(h.get('input', '-'))} &middot; "
-        f"{esc(h.get('created_utc', ''))} &middot; {duration:.0f} s"
-        f"{'' if rec.complete else ' &middot; <b>interrupted</b>'}</p>",
+        f"{esc(h.get('station') or '-')} &middot; input {esc(rec.input_kind)} &middot; "
+        f"{esc(h.get('created_utc', ''))} &middot; {duration:.0f} s</p>",
         f'<p class="verdict" id="score">score <b>{float(result.get("score", 0)):.1f}</b>/100 '
-        f"{verdict(bool(result.get('passed')))} (pass at {float(result.get('pass_score', 0)):g})"
-        "</p>",
+        f"{verdict_of(word)} (pass at {float(result.get('pass_score', 0)):g})</p>",
     ]
+    if line:
+        parts.append(f'<p class="incomplete" id="status">{esc(line)}</p>')
+    if rec.result is None:
+        parts.append(
+            '<p class="meta">The recording stopped before its result was written: '
+            "scored now from its samples and actions.</p>"
+        )
     if notes:
         parts.append(f'<p class="notes"><b>Notes:</b> {esc(notes)}</p>')
     crit = result.get("critical_errors") or []
@@ -109,7 +215,7 @@ def session_report(
         parts.append(
             '<ul class="critical">'
             + "".join(
-                f"<li>{esc(e.get('message', e.get('kind', '')))} "
+                f"<li>{esc(e.get('message') or words(str(e.get('kind', ''))))} "
                 f"({float(e.get('t_s', 0)):.1f} s)</li>"
                 for e in crit
             )
@@ -124,12 +230,17 @@ def session_report(
         if advice
         else "<p>Nothing stands out: keep it up.</p>"
     )
-    parts.append("<h2>Metrics against the expert and novice anchors</h2>")
+    parts.append("<h2>Metrics</h2>")
+    parts.append(
+        "<p>Each scored metric earns 100 points at the expert's value and 0 at the novice's; "
+        "the score is the weighted mean of the points.</p>"
+    )
     parts.append(
         table(
-            ["metric", "name", "value", "unit", "expert", "novice", "points", "weight", ""],
+            ["metric", "value", "expert", "novice", "points", "weight", ""],
             metric_rows(result),
             cls="metrics",
+            numeric=(1, 2, 3, 4, 5),
         )
     )
     parts.append("<h2>Instrument path</h2>")
@@ -137,19 +248,21 @@ def session_report(
     parts.append("<h2>Speed</h2>")
     parts.append(img(plots.speed_plot(motion, rec.events, rec.cues), "speed profile"))
     parts.append("<h2>Tremor</h2>")
-    tm = (result.get("metrics") or {}).get("tremor_rms_mm") or {}
-    tv = tm.get("value")
-    parts.append(
-        img(
-            plots.tremor_plot(motion, None if tv is None or math.isnan(tv) else float(tv)),
-            "tremor spectrum",
+    if can_measure(HAND, rec.input_kind):
+        tm = (result.get("metrics") or {}).get("tremor_rms_mm")
+        tremor = metric_view("tremor_rms_mm", tm if isinstance(tm, dict) else {})
+        parts.append(img(plots.tremor_plot(motion, tremor.shown), "tremor spectrum"))
+    else:
+        who_input = INPUT_WORDS.get(rec.input_kind, f"the {rec.input_kind}")
+        parts.append(
+            f"<p>Tremor and smoothness are not measured with {esc(who_input)}: its pointer is "
+            "eased on its way to the instrument, so they would describe the easing, not the "
+            "hand.</p>"
         )
-    )
     parts.append("<h2>Timeline: events and cues</h2>")
     parts.append(img(plots.timeline_plot(rec.events, rec.cues, duration), "event timeline"))
     timed: list[tuple[float, int, list[str]]] = [
-        (e.t_s, 0, [td("error" if e.error else "event"), td(e.kind), td(e.message)])
-        for e in rec.events
+        (e.t_s, 0, [td("error" if e.error else "event"), td(e.message)]) for e in rec.events
     ]
     for start, end, c in plots.cue_spans(rec.cues):
         timed.append(
@@ -158,21 +271,25 @@ def session_report(
                 1,
                 [
                     td(f"cue ({c.severity.value})"),
-                    td(c.rule),
                     td(f"{c.message} (shown {end - start:.1f} s)"),
                 ],
             )
         )
     timed.sort(key=lambda x: (x[0], x[1]))
     ev_rows = [[td(f"{t_:.2f}", numeric=True), *cells] for t_, _k, cells in timed]
-    parts.append(table(["time (s)", "what", "kind", "message"], ev_rows, cls="timeline"))
+    parts.append(table(["time (s)", "what", "message"], ev_rows, cls="timeline", numeric=(0,)))
     phases = result.get("phases_s") or {}
     if phases:
         parts.append("<h2>Time per phase</h2>")
         parts.append(
             table(
                 ["phase", "time (s)"],
-                [[td(k), td(f"{float(v):.1f}", numeric=True)] for k, v in phases.items()],
+                [
+                    [td(words(k)), td(format_value("total_time_s", float(v), unit=False), True)]
+                    for k, v in phases.items()
+                ],
+                cls="narrow",
+                numeric=(1,),
             )
         )
     parts.append(

@@ -19,8 +19,17 @@ from dataclasses import replace
 from sim.errors import UserError
 from sim.lab.proficiency import Proficiency, proficiency
 from sim.lab.store import SessionRow, Store
+from sim.metrics.catalog import (
+    INPUT_WORDS,
+    MOTION,
+    SUTURING,
+    VENIPUNCTURE,
+    can_measure,
+    format_value,
+    info,
+)
 from sim.report import plots
-from sim.report.html import esc, img, page, table, td, verdict
+from sim.report.html import esc, img, page, table, td, verdict, words
 
 COHORT_LAST_N = 5
 """A trainee's standing is the mean score of their last this many sessions."""
@@ -84,7 +93,60 @@ def signed_off(rows: Sequence[SessionRow], consecutive: int, further: int) -> Pr
 def _status_cell(r: SessionRow) -> str:
     if r.counts:
         return td(verdict(r.passed), raw=True)
-    return td(f'<span class="meta">{esc(r.status)}: not scored for sign-off</span>', raw=True)
+    text = f"{r.status}: not scored for sign-off"
+    return td(f'<span class="incomplete">{esc(text)}</span>', raw=True)
+
+
+def _metric_cell(r: SessionRow, name: str) -> str:
+    """A stored metric's value as every view shows it, or why it has none."""
+    m = r.metric(name)
+    if m is not None and m.value is not None:
+        return td(format_value(name, m.value), numeric=True)
+    if not can_measure(info(name).needs, r.input_kind):
+        who = INPUT_WORDS.get(r.input_kind, f"the {r.input_kind}")
+        why = f"not measured with {who}"
+    else:
+        why = "not done"
+    return td(f'<span class="why">{esc(why)}</span>', numeric=True, raw=True)
+
+
+_ORDER = {m.name: i for i, m in enumerate(MOTION + VENIPUNCTURE + SUTURING)}
+
+
+def metric_order(name: str) -> tuple[int, str]:
+    """Sort key of a metric name: the catalogue's order (motion, venipuncture, suturing),
+    names it does not know last, by name."""
+    return _ORDER.get(name, len(_ORDER)), name
+
+
+def metrics_table(counted: Sequence[tuple[int, SessionRow]]) -> str:
+    """The scored metrics of the first and the latest session that count, beside the
+    expert's value (100 points), in the catalogue's words, order and rounding."""
+    (i0, first), (i1, last) = counted[0], counted[-1]
+    shown = [(i0, first), (i1, last)] if i0 != i1 else [(i1, last)]
+    rows = []
+    for m in sorted(last.metrics, key=lambda m: metric_order(m.name)):
+        if m.points is None:  # carries no weight: not part of the score
+            continue
+        expert = "-" if m.expert is None else format_value(m.name, m.expert)
+        rows.append(
+            [
+                td(info(m.name).label),
+                *(_metric_cell(r, m.name) for _, r in shown),
+                td(expert, numeric=True),
+            ]
+        )
+    names = ["first", "latest"] if len(shown) == 2 else ["only"]
+    head = ["metric", *(f"{w} (session {i})" for w, (i, _) in zip(names, shown)), "expert"]
+    title = "first and latest complete session" if len(shown) == 2 else "the complete session"
+    return f"<h3>Scored metrics: {title}</h3>\n" + table(
+        head, rows, cls="metrics", numeric=tuple(range(1, len(head)))
+    )
+
+
+def _n(count: int, noun: str) -> str:
+    """ "1 session", "2 sessions"."""
+    return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
 def _scenario_section(store: Store, trainee: str, scenario: str, rows: list[SessionRow]) -> str:
@@ -106,7 +168,7 @@ def _scenario_section(store: Store, trainee: str, scenario: str, rows: list[Sess
         f'<p class="proficiency">Proficiency (rule: {consecutive} consecutive passes, then '
         f'{further} more): <span class="{status_cls}">{esc(prof.line())}</span></p>'
     )
-    summary = f"{len(rows)} sessions"
+    summary = _n(len(rows), "session")
     if left_out:
         n_empty = sum(r.empty for _, r in left_out)
         kinds = [
@@ -118,8 +180,9 @@ def _scenario_section(store: Store, trainee: str, scenario: str, rows: list[Sess
             "the sign-off and the cohort standing)"
         )
     if counted:
+        verb = "counts" if len(counted) == 1 else "count"
         summary += (
-            f"; of the {len(counted)} that count, {sum(r.passed for _, r in counted)} passed; "
+            f"; of the {len(counted)} that {verb}, {sum(r.passed for _, r in counted)} passed; "
             f"best score {max(r.score for _, r in counted):.1f}; mean of the last "
             f"{min(COHORT_LAST_N, len(counted))}: {mine:.1f}."
         )
@@ -140,10 +203,12 @@ def _scenario_section(store: Store, trainee: str, scenario: str, rows: list[Sess
                 f"learning curve {scenario}",
             )
         )
+    if counted:
+        parts.append(metrics_table(counted))
     if mine is not None:
         pr = percentile_rank(others, mine)
         parts.append(
-            f'<p class="cohort">Against the cohort ({len(others)} trainees, {signed} signed '
+            f'<p class="cohort">Against the cohort ({_n(len(others), "trainee")}, {signed} signed '
             f"off): above {pr:.0f}% of trainees (median {statistics.median(others):.1f}).</p>"
         )
         parts.append(img(plots.cohort_plot(others, mine, f"cohort: {scenario}"), "cohort"))
@@ -157,7 +222,7 @@ def _scenario_section(store: Store, trainee: str, scenario: str, rows: list[Sess
                 td(r.input_kind),
                 td("-" if r.empty else f"{r.score:.1f}", numeric=True),
                 _status_cell(r),
-                td(", ".join(r.critical_errors) or "-"),
+                td(", ".join(words(k) for k in r.critical_errors) or "-"),
                 td(r.notes or ""),
             ]
         )
@@ -166,6 +231,7 @@ def _scenario_section(store: Store, trainee: str, scenario: str, rows: list[Sess
             ["#", "started (UTC)", "station", "input", "score", "", "critical errors", "notes"],
             session_rows,
             cls="sessions",
+            numeric=(0, 4),
         )
     )
     return "\n".join(parts)
@@ -184,7 +250,7 @@ def trainee_report(store: Store, trainee: str) -> str:
     who = esc(trainee) + (f" ({esc(name)})" if name else "")
     parts = [
         f'<h1>Progress of <span class="trainee">{who}</span></h1>',
-        f'<p class="meta">{len(rows)} sessions from {rows[0].started_utc:%Y-%m-%d} to '
+        f'<p class="meta">{_n(len(rows), "session")} from {rows[0].started_utc:%Y-%m-%d} to '
         f"{rows[-1].started_utc:%Y-%m-%d}</p>",
     ]
     for scenario in sorted(by):

@@ -121,6 +121,23 @@ def complete_from_events(scenario: Scenario | None, events: Sequence[Event]) -> 
     return want is not None and want in kinds
 
 
+VERDICT_LINES = {
+    "INCOMPLETE": "incomplete: not scored for sign-off",
+    "EMPTY": "empty: no motion was recorded, nothing scored",
+}
+"""What a report or command says, in plain words, beside a verdict that is neither a pass
+nor a fail."""
+
+
+def verdict_word(passed: bool, complete: bool, empty: bool) -> str:
+    """ "PASS", "FAIL", "INCOMPLETE" or "EMPTY", as :attr:`ScoreResult.verdict` says it."""
+    if empty:
+        return "EMPTY"
+    if not complete:
+        return "INCOMPLETE"
+    return "PASS" if passed else "FAIL"
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """What a score said about a session: score, pass, complete, empty, and which procsim
@@ -146,10 +163,14 @@ class Outcome:
             "app_version": self.app_version,
         }
 
+    @property
+    def verdict(self) -> str:
+        """ "PASS", "FAIL", "INCOMPLETE" or "EMPTY"."""
+        return verdict_word(self.passed, self.complete, self.empty)
+
     def line(self) -> str:
-        """``63.2 PASS`` with ``incomplete`` or ``empty`` when so."""
-        state = " empty" if self.empty else ("" if self.complete else " incomplete")
-        return f"{self.score:.1f} {'PASS' if self.passed else 'FAIL'}{state}"
+        """``63.2 PASS``, ``8.3 INCOMPLETE``, ``0.0 EMPTY``."""
+        return f"{self.score:.1f} {self.verdict}"
 
 
 def _scenario_or_none(rec: Recording) -> Scenario | None:

@@ -37,6 +37,9 @@ class TrackReport:
         Score of the session.
     passed : bool
         Whether it passed.
+    verdict : str
+        "PASS", "FAIL", "INCOMPLETE" (the procedure was not carried out to its end: not
+        scored for sign-off) or "EMPTY" (no samples).
     """
 
     video: str
@@ -49,6 +52,7 @@ class TrackReport:
     noise_floor_mm: float
     score: float
     passed: bool
+    verdict: str = "FAIL"
 
     @property
     def detection_rate(self) -> float:
@@ -199,10 +203,13 @@ def run_track(
         floor,
         result.score,
         result.passed,
+        result.verdict,
     )
 
 
 def _cmd_track(args: argparse.Namespace) -> int:
+    from sim.storage.session import VERDICT_LINES
+
     config = TrackerConfig(
         dominant=args.hand, model_complexity=args.model_complexity, mirror=not args.no_mirror
     )
@@ -222,7 +229,8 @@ def _cmd_track(args: argparse.Namespace) -> int:
     print(
         f"{rep.recording}: {rep.frames} frames, hand in {rep.frames_with_hand} "
         f"({100 * rep.detection_rate:.1f} %), {rep.processing_fps:.1f} frames/s; "
-        f"{rep.scenario} score {rep.score:.1f} {'PASS' if rep.passed else 'FAIL'}"
+        f"{rep.scenario} score {rep.score:.1f}/100 {rep.verdict}"
+        + (f": {VERDICT_LINES[rep.verdict]}" if rep.verdict in VERDICT_LINES else "")
     )
     return 0
 

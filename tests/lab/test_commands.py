@@ -34,7 +34,7 @@ def test_import_list_export(
     with out.open() as f:
         table = list(csv.DictReader(f))
     assert len(table) == 3
-    assert {"score", "passed", "path_length_mm", "tremor_rms_mm"} <= set(table[0])
+    assert {"id", "score", "passed", "Path length (mm)", "Tremor (mm)"} <= set(table[0])
     nov = next(r for r in table if r["trainee_id"] == "t-002")
     assert nov["critical_errors"] == "back_wall" and nov["passed"] == "False"
     assert all(r["display_name"].startswith("'=") for r in table)  # no spreadsheet formula
@@ -156,6 +156,8 @@ def test_list_and_export_mark_incomplete_and_empty_sessions(
     t2 = [ln for ln in lines[1:4] if "t-002" in ln]
     assert sorted("incomplete" in ln for ln in t2) == [False, True]
     assert sorted(" empty " in ln for ln in t2) == [False, True]
+    # the result column says what the app says: neither a pass nor a fail
+    assert sorted(ln.split()[7] for ln in t2) == ["EMPTY", "INCOMPLETE"]
     assert "Neither counts for the learning curve or sign-off" in lines[-1]
     out = tmp_path / "all.csv"
     assert main(["sessions", "export", "--csv", str(out)]) == 0
@@ -166,3 +168,55 @@ def test_list_and_export_mark_incomplete_and_empty_sessions(
         ("False", "True"),
         ("True", "False"),
     ]
+
+
+def test_export_heads_metric_columns_in_words_with_units(
+    data_dir: Path,
+    recordings: dict[str, Path],
+    mouse_sessions: dict[str, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import re
+
+    from sim.metrics.catalog import info, metrics_for_task
+    from tests.conftest import identifier_pattern
+
+    files = [str(recordings["exp1"]), str(recordings["sut1"]), str(mouse_sessions["complete"])]
+    assert main(["sessions", "import", *files]) == 0
+    out = tmp_path / "cohort.csv"
+    assert main(["sessions", "export", "--csv", str(out)]) == 0
+    with out.open(encoding="utf-8") as f:
+        header = next(csv.reader(f))
+    with out.open(encoding="utf-8") as f:
+        table = list(csv.DictReader(f))
+    metric_cols = header[header.index("notes") + 1 :]
+    # every metric of both tasks, headed "Label (unit)", in the catalogue's order
+    want = list(metrics_for_task("venipuncture")) + [
+        n for n in metrics_for_task("suturing") if n not in metrics_for_task("venipuncture")
+    ]
+    assert metric_cols == [info(n).heading for n in want]
+    assert {"Path length (mm)", "Insertion angle error (°)", "Tremor peak (Hz)"} <= set(header)
+    assert not any(re.search(identifier_pattern(), h) for h in metric_cols)
+    # the session id stays, so a machine can join the export to the store
+    capsys.readouterr()
+    assert main(["sessions", "list", "--json"]) == 0
+    stored = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
+    assert {r["id"] for r in table} == set(stored)
+    for r in table:
+        m = stored[r["id"]]["metrics"]["path_length_mm"]
+        assert float(r["Path length (mm)"]) == pytest.approx(m["value"])
+    mouse = next(r for r in table if r["input_kind"] == "mouse")
+    assert mouse["Smoothness (SPARC)"] == "" and mouse["Tremor (mm)"] == ""  # not measured
+
+
+def test_store_doc_lists_every_csv_metric_heading() -> None:
+    """docs/store.md maps each CSV heading to its metric name, as the catalogue says."""
+    import re
+
+    from sim.metrics.catalog import info, metrics_for_task
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "store.md").read_text("utf-8")
+    documented = dict(re.findall(r"^\| ([^|`]+?) \| `(\w+)` \|$", doc, re.M))
+    names = {n for task in ("venipuncture", "suturing") for n in metrics_for_task(task)}
+    assert documented == {info(n).heading: n for n in names}

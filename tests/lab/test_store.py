@@ -82,7 +82,7 @@ def test_schema_is_upgraded_in_place(
         s.queue(old.id, replace=True)  # the outbox gained its column too
         assert s.replacing(old.id) and s.pending() == [old.id]
         assert s.set_notes(old.id, "re-check the angle")
-        assert s.find()[0].notes == "re-check the angle"
+        assert {r.id: r.notes for r in s.find()}[old.id] == "re-check the angle"
     with Store(db_url) as s:  # opening again is a no-op
         assert s.upgraded_from == st.SCHEMA_VERSION
         assert {r.id: r.notes for r in s.find()}[old.id] == "re-check the angle"

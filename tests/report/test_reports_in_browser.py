@@ -41,11 +41,13 @@ def test_session_report(
     dom = page.dom
     score = re.search(r'id="score">score <b>([\d.]+)</b>', dom)
     assert score and float(score.group(1)) == pytest.approx(rec.result["score"], abs=0.05)
-    assert ">FAIL<" in dom
+    # the novice pierced the back wall and stopped: not carried out to its end
+    assert ">INCOMPLETE<" in dom and "incomplete: not scored for sign-off" in dom
     table = re.search(r'<table class="metrics">(.*?)</table>', dom, re.S)
     assert table is not None
-    for name in rec.result["metrics"]:
-        assert f"<td>{name}</td>" in table.group(1)
+    for name, m in rec.result["metrics"].items():
+        assert f"<td>{m['label']}<div" in table.group(1)
+        assert f"<td>{name}</td>" not in table.group(1)
     assert table.group(1).count("<tr>") == len(rec.result["metrics"]) + 1
     for crit in rec.result["critical_errors"]:
         assert crit["message"] in dom
