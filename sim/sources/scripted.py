@@ -196,6 +196,8 @@ def venipuncture_items(
         if attempts > 1:  # a second try is aimed more carefully
             angle = min(angle, tol.angle_max_deg - 2)
             aim_z = geo.vein_lateral_mm + 0.3 * (aim_z - geo.vein_lateral_mm)
+        if "attempt_limit" in errors:  # misses the vein on every attempt
+            aim_z = geo.vein_lateral_mm + vein_r + 2.0
         axis, normal = g.pose_from_angles(0.0, angle, roll)
         depth_here = geo.vein_depth_mm - (geo.arm_radius_mm - math.hypot(geo.arm_radius_mm, aim_z))
         along = depth_here / math.sin(math.radians(angle))
@@ -228,7 +230,7 @@ def venipuncture_items(
         if overshoot > 0 and not missed:  # notices (no blood or pain) and backs up
             s.hold(0.3 + skill.hesitation_s)
             s.move(g.add(puncture, g.scale(axis, along)), speed_mm_s=skill.speed_mm_s)
-        if not missed or attempts >= 2:
+        if not missed or attempts >= tol.max_attempts:
             break
         s.hold(skill.hesitation_s)
         s.move(g.sub(puncture, g.scale(axis, 12.0)), speed_mm_s=15.0)

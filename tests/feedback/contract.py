@@ -229,19 +229,15 @@ class CueContract:
         kinds = Counter(e.kind for e in p.events)
         sc = p.scenario
         if sc.task == "venipuncture":
-            done = kinds["completed"] > 0
+            done = kinds["completed"] + kinds["attempt_limit"] > 0
+            drawn = kinds["completed"] > 0
         else:
             done = kinds["stitch_completed"] >= sc.suturing[1].stitches_required
-        complete = getattr(result, "complete", None)
-        if complete is None:  # before the score contract (ScoreResult.complete) is merged
-            self.stats["passed_without_completion"] += int(result.passed and not done)
-        else:
-            if result.passed:
-                _check(done, f"passed without the procedure done: {dict(kinds)}", None)
-            if not complete:
-                _check(not result.passed, "an incomplete session passed", None)
-            if sc.task == "venipuncture" and kinds["completed"]:
-                _check(bool(complete), "blood drawn and withdrawn but not complete", None)
+            drawn = done
+        _check(result.complete == done, f"complete {result.complete} for {dict(kinds)}", None)
+        _check(not (result.passed and not drawn), f"passed without success: {dict(kinds)}", None)
+        _check(not (result.empty and result.score), "an empty session scored", None)
+        self.stats["complete"] += int(result.complete)
         _check(not self.p.cues_engine.active(), "cues left after the session closed", None)
         self.stats["sessions"] += 1
         self.stats["passed"] += int(result.passed)

@@ -43,6 +43,7 @@ VENIPUNCTURE_ERRORS = (
     "tourniquet_reapplied_early",
     "tourniquet_on_at_withdrawal",
     "probing",
+    "attempt_limit",
     "incomplete",
 )
 SUTURING_ERRORS = (

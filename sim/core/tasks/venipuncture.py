@@ -419,8 +419,9 @@ class VenipunctureTask:
                 Event(
                     t,
                     "attempt_limit",
-                    f"{failed} failed attempts: attempt limit reached: stop and escalate",
-                    values=(("attempts", float(failed)),),
+                    f"no blood after {failed} attempts: attempt limit reached, stop and escalate",
+                    True,
+                    (("attempts", float(failed)),),
                 )
             )
             return self._end(st, t, "attempt limit reached: task ended", events)
