@@ -101,7 +101,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 def outcome_line(result: Any) -> str:
     """``score 63.2/100  PASS (pass at 70)``; an incomplete or empty session says so plainly
     (``score 8.3/100  INCOMPLETE (pass at 70): incomplete: not scored for sign-off``)."""
-    from sim.storage.session import VERDICT_LINES
+    from sim.metrics.scoring import VERDICT_LINES
 
     line = f"score {result.score:.1f}/100  {result.verdict} (pass at {result.pass_score:g})"
     why = VERDICT_LINES.get(result.verdict)

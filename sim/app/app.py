@@ -31,7 +31,7 @@ from sim.app.inputs import HANDS, input_kinds, make_source
 from sim.app.sound import Sounds
 from sim.core.records import Action, ActionKind
 from sim.core.scenario import Scenario, ScenarioError, load_scenario, scenario_paths
-from sim.metrics.scoring import ScoreResult
+from sim.metrics.scoring import VERDICT_LINES, ScoreResult
 from sim.paths import new_recording_path, recordings_of
 from sim.pipeline import Pipeline
 from sim.render import gl as glu
@@ -961,12 +961,7 @@ def draw_results(
         17,
         MUTED,
     )
-    if result.empty:
-        note = "empty: no motion was recorded, nothing scored"
-    elif not result.complete:
-        note = "incomplete: not scored for sign-off"
-    else:
-        note = ""
+    note = VERDICT_LINES.get(verdict, "")
     if note:
         b.text(note, x0 + 390 * s, 64 * s, 17, WARN)
     tx = w - 650 * s  # metric table on the right

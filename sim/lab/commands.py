@@ -70,7 +70,7 @@ def _find_sessions(args: argparse.Namespace) -> tuple[list[SessionRow], str]:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    from sim.storage.session import verdict_word
+    from sim.metrics.scoring import verdict_word
 
     rows, where = _find_sessions(args)
     if args.json:
@@ -109,8 +109,7 @@ def _cell(v: object) -> object:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from sim.metrics.catalog import info
-    from sim.report.trainee import metric_order
+    from sim.metrics.catalog import info, metric_order
 
     rows, _ = _find_sessions(args)
     names = sorted({m.name for r in rows for m in r.metrics}, key=metric_order)
@@ -134,7 +133,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     ]
     out = Path(args.csv)
     try:
-        f = open(out, "w", newline="", encoding="utf-8")  # noqa: SIM115
+        f = open(out, "w", newline="", encoding="utf-8-sig")  # noqa: SIM115
     except OSError as exc:
         raise UserError(f"{out}: cannot write ({exc.strerror})") from None
     with f:
@@ -156,7 +155,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 def _outcome(row: Any) -> str:
     """``score 63.2 PASS`` (+ ``incomplete``/``empty``) of a stored or new session."""
-    from sim.storage.session import verdict_word
+    from sim.metrics.scoring import verdict_word
 
     get = row.get if isinstance(row, dict) else (lambda k: getattr(row, k))
     word = verdict_word(bool(get("passed")), bool(get("complete")), bool(get("empty")))

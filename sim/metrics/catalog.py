@@ -252,6 +252,15 @@ def metrics_for_task(task: str) -> dict[str, MetricInfo]:
     return {m.name: m for m in _BY_TASK.get(task, MOTION)}
 
 
+_ORDER = {m.name: i for i, m in enumerate(MOTION + VENIPUNCTURE + SUTURING)}
+
+
+def metric_order(name: str) -> tuple[int, str]:
+    """Sort key of a metric name: the catalogue's order (motion, venipuncture, suturing),
+    names it does not know last, by name."""
+    return _ORDER.get(name, len(_ORDER)), name
+
+
 def info(name: str) -> MetricInfo:
     """The catalogue entry of a metric; an unknown name gets a plain entry of its own."""
     found = _ALL.get(name)

@@ -32,6 +32,24 @@ SCORED, NOT_DONE, INCOMPLETE, NOT_MEASURED, INFO = (
 )
 
 
+VERDICT_LINES = {
+    "INCOMPLETE": "incomplete: not scored for sign-off",
+    "EMPTY": "empty: no motion was recorded, nothing scored",
+}
+"""What every view says, in plain words, beside a verdict that is neither a pass nor a
+fail."""
+
+
+def verdict_word(passed: bool, complete: bool, empty: bool) -> str:
+    """The verdict: "PASS", "FAIL", "INCOMPLETE" or "EMPTY" (an incomplete or empty session
+    has no pass or fail)."""
+    if empty:
+        return "EMPTY"
+    if not complete:
+        return "INCOMPLETE"
+    return "PASS" if passed else "FAIL"
+
+
 @dataclass(frozen=True, slots=True)
 class MetricResult:
     """One metric in a result.
@@ -97,12 +115,8 @@ class ScoreResult:
 
     @property
     def verdict(self) -> str:
-        """ "PASS", "FAIL", "INCOMPLETE" or "EMPTY"."""
-        if self.empty:
-            return "EMPTY"
-        if not self.complete:
-            return "INCOMPLETE"
-        return "PASS" if self.passed else "FAIL"
+        """The verdict (:func:`verdict_word`)."""
+        return verdict_word(self.passed, self.complete, self.empty)
 
     def metric(self, name: str) -> MetricResult:
         for m in self.metrics:

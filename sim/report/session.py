@@ -146,7 +146,8 @@ def outcome_of(rec: Recording, result: dict[str, Any]) -> tuple[str, str]:
     A result written before the score contract has no ``complete``/``empty``: they are told
     from the recording as the store does (:func:`sim.storage.session.recorded_outcome`).
     """
-    from sim.storage.session import VERDICT_LINES, recorded_outcome, verdict_word
+    from sim.metrics.scoring import VERDICT_LINES, verdict_word
+    from sim.storage.session import recorded_outcome
 
     complete, empty = result.get("complete"), result.get("empty")
     if not isinstance(complete, bool) or not isinstance(empty, bool):

@@ -19,15 +19,7 @@ from dataclasses import replace
 from sim.errors import UserError
 from sim.lab.proficiency import Proficiency, proficiency
 from sim.lab.store import SessionRow, Store
-from sim.metrics.catalog import (
-    INPUT_WORDS,
-    MOTION,
-    SUTURING,
-    VENIPUNCTURE,
-    can_measure,
-    format_value,
-    info,
-)
+from sim.metrics.catalog import INPUT_WORDS, can_measure, format_value, info, metric_order
 from sim.report import plots
 from sim.report.html import esc, img, page, table, td, verdict, words
 
@@ -108,15 +100,6 @@ def _metric_cell(r: SessionRow, name: str) -> str:
     else:
         why = "not done"
     return td(f'<span class="why">{esc(why)}</span>', numeric=True, raw=True)
-
-
-_ORDER = {m.name: i for i, m in enumerate(MOTION + VENIPUNCTURE + SUTURING)}
-
-
-def metric_order(name: str) -> tuple[int, str]:
-    """Sort key of a metric name: the catalogue's order (motion, venipuncture, suturing),
-    names it does not know last, by name."""
-    return _ORDER.get(name, len(_ORDER)), name
 
 
 def metrics_table(counted: Sequence[tuple[int, SessionRow]]) -> str:

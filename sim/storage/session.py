@@ -14,7 +14,7 @@ from sim import __version__
 from sim.core.records import Cue, Event, Item
 from sim.core.scenario import Scenario, ScenarioError, SuturingTolerances
 from sim.errors import read_bytes
-from sim.metrics.scoring import ScoreResult
+from sim.metrics.scoring import ScoreResult, verdict_word
 from sim.pipeline import Pipeline, Step
 from sim.storage.recording import (
     Recording,
@@ -119,23 +119,6 @@ def complete_from_events(scenario: Scenario | None, events: Sequence[Event]) -> 
         return kinds.count("stitch_completed") >= scenario.tolerances.stitches_required
     want = COMPLETION_EVENT.get(scenario.task)
     return want is not None and want in kinds
-
-
-VERDICT_LINES = {
-    "INCOMPLETE": "incomplete: not scored for sign-off",
-    "EMPTY": "empty: no motion was recorded, nothing scored",
-}
-"""What a report or command says, in plain words, beside a verdict that is neither a pass
-nor a fail."""
-
-
-def verdict_word(passed: bool, complete: bool, empty: bool) -> str:
-    """ "PASS", "FAIL", "INCOMPLETE" or "EMPTY", as :attr:`ScoreResult.verdict` says it."""
-    if empty:
-        return "EMPTY"
-    if not complete:
-        return "INCOMPLETE"
-    return "PASS" if passed else "FAIL"
 
 
 @dataclass(frozen=True, slots=True)

@@ -208,7 +208,7 @@ def run_track(
 
 
 def _cmd_track(args: argparse.Namespace) -> int:
-    from sim.storage.session import VERDICT_LINES
+    from sim.metrics.scoring import VERDICT_LINES
 
     config = TrackerConfig(
         dominant=args.hand, model_complexity=args.model_complexity, mirror=not args.no_mirror

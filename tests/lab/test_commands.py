@@ -31,7 +31,8 @@ def test_import_list_export(
 
     out = tmp_path / "cohort.csv"
     assert main(["sessions", "export", "--csv", str(out)]) == 0
-    with out.open() as f:
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")  # spreadsheets then read "°" right
+    with out.open(encoding="utf-8-sig") as f:
         table = list(csv.DictReader(f))
     assert len(table) == 3
     assert {"id", "score", "passed", "Path length (mm)", "Tremor (mm)"} <= set(table[0])
@@ -161,7 +162,7 @@ def test_list_and_export_mark_incomplete_and_empty_sessions(
     assert "Neither counts for the learning curve or sign-off" in lines[-1]
     out = tmp_path / "all.csv"
     assert main(["sessions", "export", "--csv", str(out)]) == 0
-    with out.open() as f:
+    with out.open(encoding="utf-8-sig") as f:
         table = list(csv.DictReader(f))
     assert sorted((r["complete"], r["empty"]) for r in table) == [
         ("False", "False"),
@@ -186,9 +187,9 @@ def test_export_heads_metric_columns_in_words_with_units(
     assert main(["sessions", "import", *files]) == 0
     out = tmp_path / "cohort.csv"
     assert main(["sessions", "export", "--csv", str(out)]) == 0
-    with out.open(encoding="utf-8") as f:
+    with out.open(encoding="utf-8-sig") as f:
         header = next(csv.reader(f))
-    with out.open(encoding="utf-8") as f:
+    with out.open(encoding="utf-8-sig") as f:
         table = list(csv.DictReader(f))
     metric_cols = header[header.index("notes") + 1 :]
     # every metric of both tasks, headed "Label (unit)", in the catalogue's order
