@@ -30,8 +30,8 @@ Numbers: a rule compares a value rounded to one decimal more than it normally sh
 (angles, speeds and seconds: whole numbers shown, compared to 0.1; millimetres: one decimal
 shown, compared to 0.01). The words show the value with its normal decimals when that
 number lies on the same side of the target as the compared value, else with the one more
-decimal it was compared at. So a cue that fires at "more than 30 deg" reads "angle 30.4
-deg: lower to 15-30", never "angle 30 deg: lower to 15-30". Cues are worded as the value
+decimal it was compared at. So a cue that fires at "more than 30°" reads "angle 30.4°:
+lower to 15-30°", never "angle 30°: lower to 15-30°". Cues are worded as the value
 and its target ("bite 5.3 mm: aim 4 mm (3-5)"), so the words stay true while the value is
 back inside the target during the hysteresis and release time. See :func:`shown`.
 
@@ -272,7 +272,7 @@ def _venipuncture_rules(sc: Scenario) -> list[Rule]:
     lo, hi, ha = tol.angle_min_deg, tol.angle_max_deg, fb.angle_hysteresis_deg
     vein_r = sc.venipuncture[0].vein_diameter_mm / 2
     oh = fb.offset_hysteresis_mm
-    rng = f"{lo:g}-{hi:g}"
+    rng = f"{lo:g}-{hi:g}°"
     roll_tol = tol.bevel_roll_tol_deg
     fast, slow = fb.too_fast_mm_s, fb.too_fast_release_mm_s
     steady, steady_off = fb.steady_tremor_mm, fb.steady_release_mm
@@ -296,7 +296,7 @@ def _venipuncture_rules(sc: Scenario) -> list[Rule]:
     def angle_text(v: LiveView) -> str:
         a = angle(v)
         word = "lower to" if a > hi else "raise to" if a < lo else "keep it within"
-        return f"angle {shown(v.angle_deg, 0, lo, hi)} deg: {word} {rng}"
+        return f"angle {shown(v.angle_deg, 0, lo, hi)}°: {word} {rng}"
 
     def beyond_edge(v: LiveView) -> float:  # mm outside the vein's edge (negative: over it)
         return abs(v.offset_mm) - vein_r
@@ -384,8 +384,8 @@ def _venipuncture_rules(sc: Scenario) -> list[Rule]:
             lambda v: not v.in_vein and roll(v) > roll_tol,
             lambda v: not v.in_vein and roll(v) > roll_tol - ha,
             lambda v: (
-                f"bevel {shown(abs(v.roll_deg), 0, hi=roll_tol)} deg from up: "
-                f"turn it bevel up (max {roll_tol:g})"
+                f"bevel {shown(abs(v.roll_deg), 0, hi=roll_tol)}° from up: "
+                f"turn it bevel up (max {roll_tol:g}°)"
             ),
             aiming,
         ),
@@ -518,7 +518,7 @@ def _suturing_rules(sc: Scenario) -> list[Rule]:
             Severity.WARNING,
             lambda v: angle(v) < perp,
             lambda v: angle(v) < perp + ha,
-            lambda v: f"angle {shown(v.angle_deg, 0, lo=perp)} deg: enter at 90 (min {perp:g})",
+            lambda v: f"angle {shown(v.angle_deg, 0, lo=perp)}°: enter at 90° (min {perp:g}°)",
             aiming,
         ),
         Rule(

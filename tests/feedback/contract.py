@@ -206,17 +206,17 @@ class CueContract:
         self.stats["numbers_checked"] += 1
         msg = c.message
         for word, test in (
-            (r"lower to (\S+)-(\S+)", lambda a, b: n > b),
-            (r"raise to (\S+)-(\S+)", lambda a, b: n < a),
-            (r"keep it within (\S+)-(\S+)", lambda a, b: a <= n <= b),
+            (r"lower to ([\d.]+)-([\d.]+)", lambda a, b: n > b),
+            (r"raise to ([\d.]+)-([\d.]+)", lambda a, b: n < a),
+            (r"keep it within ([\d.]+)-([\d.]+)", lambda a, b: a <= n <= b),
         ):
             w = re.search(word, msg)
             if w:
                 _check(test(float(w.group(1)), float(w.group(2))), f"{text} vs {w.group(0)}", v, c)
-        w = re.search(r": slow under (\S+)", msg)
+        w = re.search(r": slow under ([\d.]+)", msg)
         if w:
             _check(n > float(w.group(1)), "slow down while under the limit", v, c)
-        w = re.search(r": keep it under (\S+)", msg)
+        w = re.search(r": keep it under ([\d.]+)", msg)
         if w:
             _check(n <= float(w.group(1)), "'keep it under' while over the limit", v, c)
         if msg.startswith("off the vein by"):

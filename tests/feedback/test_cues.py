@@ -39,7 +39,7 @@ def test_cue_appears_on_the_sample_its_condition_becomes_true(veni):
     for t, a in zip([0.0, 0.1, 0.2, 0.3, 0.4], angles):
         started += [c for c in eng.update(view(t, angle_deg=a)) if c.active and not c.update]
     assert [(c.rule, c.t_s) for c in started] == [("too_steep", 0.3)]
-    assert started[0].message == "angle 31 deg: lower to 15-30"
+    assert started[0].message == "angle 31°: lower to 15-30°"
 
 
 def test_noisy_angle_around_threshold_does_not_flicker(veni):
@@ -121,22 +121,22 @@ def test_words_follow_the_live_value_while_the_cue_is_shown(veni):
     eng = CueEngine(veni)
     eng.update(view(0.0, angle_deg=40))
     (upd,) = eng.update(view(0.1, angle_deg=36))
-    assert upd.update and upd.active and upd.message == "angle 36 deg: lower to 15-30"
+    assert upd.update and upd.active and upd.message == "angle 36°: lower to 15-30°"
     assert eng.banner() == upd
     assert eng.update(view(0.2, angle_deg=36.2)) == []  # same words: nothing recorded
     # back inside the target during the hysteresis: the words say so, never "lower"
     eng.update(view(0.3, angle_deg=29))
-    assert eng.banner().message == "angle 29 deg: keep it within 15-30"
+    assert eng.banner().message == "angle 29°: keep it within 15-30°"
 
 
 def test_numbers_are_rounded_the_way_the_rule_compares_them(veni, sut):
     eng = CueEngine(veni)
     assert eng.update(view(0.0, angle_deg=30.04)) == []  # compared at 0.1: 30.0 is in range
     (cue,) = eng.update(view(0.1, angle_deg=30.4))
-    assert cue.message == "angle 30.4 deg: lower to 15-30"  # never "30 deg: lower to 15-30"
+    assert cue.message == "angle 30.4°: lower to 15-30°"  # never "30°: lower to 15-30°"
     eng = CueEngine(veni)
     (cue,) = eng.update(view(0.0, angle_deg=14.7))
-    assert cue.message == "angle 14.7 deg: raise to 15-30"
+    assert cue.message == "angle 14.7°: raise to 15-30°"
     assert shown(31.2, 0, 15, 30) == "31" and shown(-0.04, 1) == "0.0"
     eng = CueEngine(sut)
     (cue,) = eng.update(view(0.0, offset_mm=5.3, angle_deg=90.0))

@@ -141,7 +141,7 @@ def _banner_colour(img: np.ndarray) -> np.ndarray:
 def test_banner_shows_the_active_cue_in_its_colour(renderer, veni) -> None:  # noqa: ANN001
     s = _needle_sample(40.0, (-20.0, 6.0, 0.0))
     base = frame_with(veni, s)
-    warn = Cue(1.0, "too_steep", "angle 40 deg: lower to 15-30", Severity.WARNING, 70)
+    warn = Cue(1.0, "too_steep", "angle 40°: lower to 15-30°", Severity.WARNING, 70)
     danger = Cue(1.0, "back_wall", "through the back wall", Severity.DANGER, 100)
     none = _banner_colour(renderer.render_image(replace(base, banner=None)))
     amber = _banner_colour(renderer.render_image(replace(base, banner=warn)))
@@ -162,7 +162,7 @@ def test_real_pipeline_cue_reaches_the_banner(renderer, veni) -> None:  # noqa: 
     p.feed(near)
     f = frame_from_pipeline(p)
     assert f.banner is not None and f.banner.rule == "too_steep"
-    assert f.banner.message == "angle 45 deg: lower to 15-30"
+    assert f.banner.message == "angle 45°: lower to 15-30°"
     amber = _banner_colour(renderer.render_image(f))
     assert amber[0] > 200 and amber[2] < 80, amber
 

@@ -185,8 +185,8 @@ class SuturingTask:
                 Event(
                     t,
                     "not_perpendicular",
-                    f"stitch {n}: {where} at {angle:.0f} deg to the skin "
-                    f"(target 90 +- {tol.perpendicular_tol_deg:g})",
+                    f"stitch {n}: {where} at {angle:.0f}° to the skin "
+                    f"(target 90 ± {tol.perpendicular_tol_deg:g}°)",
                     True,
                     (("angle_deg", angle),),
                 )

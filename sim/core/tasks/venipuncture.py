@@ -244,7 +244,7 @@ class VenipunctureTask:
             Event(
                 t,
                 "skin_puncture",
-                f"skin punctured at {angle:.0f} deg (attempt {attempt})",
+                f"skin punctured at {angle:.0f}° (attempt {attempt})",
                 values=(
                     ("attempt", float(attempt)),
                     ("angle_deg", angle),
@@ -262,8 +262,8 @@ class VenipunctureTask:
                 Event(
                     t,
                     "angle_out_of_range",
-                    f"insertion angle {angle:.0f} deg {word} "
-                    f"(target {tol.angle_min_deg:g}-{tol.angle_max_deg:g})",
+                    f"insertion angle {angle:.0f}° {word} "
+                    f"(target {tol.angle_min_deg:g}-{tol.angle_max_deg:g}°)",
                     True,
                     (("angle_deg", angle),),
                 )
@@ -273,7 +273,7 @@ class VenipunctureTask:
                 Event(
                     t,
                     "bevel_down",
-                    f"bevel rolled {roll:.0f} deg from up",
+                    f"bevel rolled {roll:.0f}° from up",
                     True,
                     (("roll_deg", roll),),
                 )
@@ -321,7 +321,7 @@ class VenipunctureTask:
                     Event(
                         t,
                         "redirection",
-                        f"needle redirected by {turn:.0f} deg",
+                        f"needle redirected by {turn:.0f}°",
                         values=(("angle_deg", turn),),
                     )
                 )
