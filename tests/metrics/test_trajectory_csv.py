@@ -75,8 +75,9 @@ def test_valid_csv_gives_finite_metrics_and_the_tremor(tmp_path):
     rc, out, err, _ = _motion(tmp_path, VALID)
     assert rc == 0, err
     data = finite_json(out)
-    assert data["tremor_rms_mm"] == pytest.approx(0.3, rel=0.2)
-    assert data["path_length_mm"] > 80.0
+    assert data["tremor_rms_mm"]["value"] == pytest.approx(0.3, rel=0.2)
+    assert data["path_length_mm"]["value"] > 80.0
+    assert data["tremor_rms_mm"]["label"] == "Tremor" and data["tremor_rms_mm"]["unit"] == "mm"
 
 
 def test_noise_floor_must_be_a_finite_number(tmp_path):
@@ -109,5 +110,5 @@ def test_fuzz_motion_gives_one_line_or_finite_metrics(data: bytes):
     # the tremor never meet NaN).
     t, pos = read_trajectory_csv(p)
     assert np.all(np.isfinite(t)) and np.all(np.isfinite(pos)) and np.all(np.diff(t) > 0)
-    assert metrics["total_time_s"] == pytest.approx(t[-1] - t[0])
-    assert all(v is None or math.isfinite(v) for v in metrics.values())
+    assert metrics["total_time_s"]["value"] == pytest.approx(t[-1] - t[0])
+    assert all(m["value"] is None or math.isfinite(m["value"]) for m in metrics.values())
