@@ -196,7 +196,10 @@ class Pipeline:
             st = self.state
             inserted = st.position != APPROACH  # the task's view, with its exit margin
             offset = s.tip_mm[2] - task.vein_z if inserted else m.offset_mm
-            view = LiveView(
+            moved, near = self._gates.update(
+                s.tracked, s.tip_mm, s.axis, m.distance_to_skin_mm, inserted
+            )
+            return LiveView(
                 s.t_s,
                 ph,
                 s.tracked,
@@ -214,8 +217,10 @@ class Pipeline:
                 st.position == THROUGH_WALL,
                 st.drawn,
                 task.probe_mm(st, s),
+                moved,
+                near,
+                ph == "done",
             )
-            return self._gated(s, view)
         assert isinstance(task, SuturingTask)
         p, ax = s.tip_mm, s.axis
         depth = -p[1]
@@ -230,17 +235,12 @@ class Pipeline:
         else:
             dist, bite = math.inf, abs(p[2])
         dev = task.arc_deviation_mm(st.entry, p) if st.entry is not None and depth > 0 else 0.0
-        view = LiveView(
-            s.t_s, ph, s.tracked, speed, tremor, angle, 0.0, bite, depth, dist, inserted, dev, tq
-        )
-        return self._gated(s, view)
-
-    def _gated(self, s: Sample, view: LiveView) -> LiveView:
-        """The view with the cue rules' phase flags: moved, near, done."""
-        moved, near = self._gates.update(
-            s.tracked, s.tip_mm, s.axis, view.distance_to_skin_mm, view.inserted
-        )
-        return replace(view, moved=moved, near=near, done=view.phase == "done")
+        # the cue rules' phase flags: moved, near (see Gates), done
+        moved, near = self._gates.update(s.tracked, p, ax, dist, inserted)
+        return LiveView(
+            s.t_s, ph, s.tracked, speed, tremor, angle, 0.0, bite, depth, dist, inserted, dev, tq,
+            moved=moved, near=near, done=ph == "done",
+        )  # fmt: skip
 
     def close_cues(self) -> list[Cue]:
         """End all active cues (at the time of the last sample)."""
