@@ -20,7 +20,8 @@ not flicker) and *words* (``text``), all pure functions of one :class:`LiveView`
   and until ``hold`` has been false on every item for ``release_s``; it ends on the first
   item where both are over. A cue never ends and starts again on the same item; to start
   again after a release, ``on`` must be true again (the value has crossed the whole
-  hysteresis band).
+  hysteresis band). While ``hold`` is false (the cue stays only so as not to flicker) its
+  words say the problem is solved and it shows as ``info``, not as a warning.
 - **Nothing before, nothing after.** No cue about the needle before the trainee has moved
   it (``moved``: the tip ``move_start_mm`` from its first tracked pose or the needle turned
   ``move_start_deg``), and no cue at all once the task is done (phase ``"done"``: completed
@@ -578,7 +579,8 @@ class CueEngine:
             name = rule.name
             if name in since:
                 if rule.applies(v):
-                    if rule.hold(v):
+                    held = rule.hold(v)
+                    if held:
                         self._off_since.pop(name, None)
                     else:
                         off = self._off_since.setdefault(name, v.t_s)
@@ -586,8 +588,12 @@ class CueEngine:
                             changes.append(self._end(name, v.t_s))
                             continue
                     text = rule.text(v)
-                    if text != self._cues[name].message:
-                        cue = Cue(v.t_s, name, text, rule.severity, rule.priority, True, True)
+                    # a cue kept on only so that it does not flicker says the problem is
+                    # solved, in the colour of good news
+                    severity = rule.severity if held else Severity.INFO
+                    last = self._cues[name]
+                    if text != last.message or severity is not last.severity:
+                        cue = Cue(v.t_s, name, text, severity, rule.priority, True, True)
                         self._cues[name] = cue
                         changes.append(cue)
                 else:

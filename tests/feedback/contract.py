@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from sim.core import geometry as g
-from sim.core.records import Cue, Sample
+from sim.core.records import Cue, Sample, Severity
 from sim.feedback.cues import LiveView, Rule
 from sim.metrics.scoring import ScoreResult
 from sim.pipeline import Pipeline
@@ -132,7 +132,15 @@ class CueContract:
             self.stats[f"started:{c.rule}"] += 1
         elif c.active:
             _check(c.rule in self.shown, "an update of a cue not shown", v, c)
-            _check(c.message != self.shown[c.rule].message, "an update that changes nothing", v, c)
+            was = self.shown[c.rule]
+            _check(
+                (c.message, c.severity) != (was.message, was.severity),
+                "an update that changes nothing",
+                v,
+                c,
+            )
+            want = rule.severity if rule.hold(v) else Severity.INFO
+            _check(c.severity is want, "a warning colour for a solved problem, or back", v, c)
             self.shown[c.rule] = c
             self.stats["updates"] += 1
         else:

@@ -176,3 +176,17 @@ def test_no_cue_before_the_trainee_moves_after_done_or_far_from_the_skin(veni, s
     eng = CueEngine(sut)
     far = view(0.0, near=False, distance_to_skin_mm=55.0, tremor_mm=1.5, angle_deg=50.0)
     assert eng.update(far) == []
+
+
+def test_a_cue_kept_on_after_the_fix_turns_to_good_news(veni):
+    """Back inside the target, a cue held on for min_show_s says so in info colours."""
+    from sim.core.records import Severity
+    from sim.feedback.cues import CueEngine
+
+    eng = CueEngine(veni)
+    eng.update(view(0.0, angle_deg=45.0, near=True))
+    assert eng.banner().severity is Severity.WARNING
+    eng.update(view(0.1, angle_deg=22.0, near=True))  # fixed at once: still shown (min_show_s)
+    cue = eng.banner()
+    assert cue.rule == "too_steep" and cue.severity is Severity.INFO
+    assert "keep it within" in cue.message
