@@ -267,6 +267,19 @@ class Rule:
     applies: Cond = _started
 
 
+# Phase gates both procedures' rules share (see the module notes).
+def _inserted(v: LiveView) -> bool:
+    return v.inserted and not v.done
+
+
+def _moving_in(v: LiveView) -> bool:
+    return v.moved and v.inserted and not v.done
+
+
+def _near(v: LiveView) -> bool:
+    return v.moved and v.near and not v.done
+
+
 def _venipuncture_rules(sc: Scenario) -> list[Rule]:
     _, tol = sc.venipuncture
     fb = sc.feedback
@@ -282,14 +295,7 @@ def _venipuncture_rules(sc: Scenario) -> list[Rule]:
     def aiming(v: LiveView) -> bool:
         return v.moved and v.near and not v.drawn and not v.done
 
-    def inserted(v: LiveView) -> bool:
-        return v.inserted and not v.done
-
-    def moving_in(v: LiveView) -> bool:
-        return v.moved and v.inserted and not v.done
-
-    def near(v: LiveView) -> bool:
-        return v.moved and v.near and not v.done
+    inserted, moving_in, near = _inserted, _moving_in, _near
 
     def angle(v: LiveView) -> float:
         return compared(v.angle_deg, 0)
@@ -446,14 +452,7 @@ def _suturing_rules(sc: Scenario) -> list[Rule]:
     def aiming(v: LiveView) -> bool:
         return v.moved and v.near and not v.inserted and not v.done
 
-    def inserted(v: LiveView) -> bool:
-        return v.inserted and not v.done
-
-    def moving_in(v: LiveView) -> bool:
-        return v.moved and v.inserted and not v.done
-
-    def near(v: LiveView) -> bool:
-        return v.moved and v.near and not v.done
+    inserted, moving_in, near = _inserted, _moving_in, _near
 
     def bite(v: LiveView) -> float:
         return compared(v.offset_mm, 1)

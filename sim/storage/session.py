@@ -34,7 +34,8 @@ class SessionRecorder:
 
     A crash loses at most the writer's flush interval; :meth:`finish` writes the result and
     the end record. The header's input kind is the pipeline's (``input_kind``, if given,
-    must agree with it).
+    must agree with it). ``header`` replaces the header made from the other arguments (a
+    re-scored recording keeps its original's).
     """
 
     def __init__(
@@ -47,6 +48,7 @@ class SessionRecorder:
         input_kind: str | None = None,
         calibration: dict[str, Any] | None = None,
         meta: dict[str, Any] | None = None,
+        header: dict[str, Any] | None = None,
     ) -> None:
         if input_kind is not None and input_kind != pipeline.input_kind:
             raise ValueError(
@@ -55,14 +57,15 @@ class SessionRecorder:
         self.pipeline = pipeline
         cal = dict(calibration or {})
         cal.setdefault("noise_floor_mm", pipeline.noise_floor_mm)
-        header = make_header(
-            pipeline.scenario,
-            trainee=trainee,
-            station=station,
-            input_kind=pipeline.input_kind,
-            calibration=cal,
-            meta=meta,
-        )
+        if header is None:
+            header = make_header(
+                pipeline.scenario,
+                trainee=trainee,
+                station=station,
+                input_kind=pipeline.input_kind,
+                calibration=cal,
+                meta=meta,
+            )
         self.writer = RecordingWriter(path, header)
         self.path = self.writer.path
         self.result: ScoreResult | None = None
@@ -257,7 +260,11 @@ def rescore(path: str | Path | Recording) -> Rescore:
     pipeline = pipeline_for(rec)
     pipeline.feed_all(RecordingSource(rec))
     pipeline.close_cues()
-    result = pipeline.result()
+    return _rescored(rec, pipeline, pipeline.result())
+
+
+def _rescored(rec: Recording, pipeline: Pipeline, result: ScoreResult) -> Rescore:
+    """``rec`` re-run through ``pipeline`` (fed and closed), side by side with its record."""
     return Rescore(
         rec,
         result,
@@ -277,8 +284,8 @@ def write_rescored(source: str | Path, output: str | Path) -> Rescore:
     was made) and ``meta.session_id`` is the original's session id (the one the store keys
     it by, also for a recording that had none written); ``app_version`` becomes this
     procsim's, and ``meta.rescored_from`` names the source: its file name, SHA-256 and the
-    version that recorded it. The end record keeps the source's (an interrupted session
-    stays interrupted).
+    version that recorded it. The end record says whether the procedure was complete by
+    today's rules, as the result does.
 
     Raises
     ------
@@ -306,29 +313,15 @@ def write_rescored(source: str | Path, output: str | Path) -> Rescore:
     header["app_version"] = __version__
     pipeline = pipeline_for(rec)
     try:
-        writer = RecordingWriter(out, header)
+        recorder = SessionRecorder(pipeline, out, header=header)
     except OSError as exc:
         raise RecordingError(f"{out}: cannot write ({exc.strerror})") from None
     try:
         for item in rec.items:
-            step = pipeline.feed(item)
-            writer.item(item)
-            writer.events(step.events)
-            writer.cues(step.cues)
-        writer.cues(pipeline.close_cues())
-        result = pipeline.result()
-        writer.result(result.as_dict())
-        writer.close(complete=rec.complete)
+            recorder.feed(item)
+        result = recorder.finish()
     except BaseException:
-        writer.close(complete=False)
+        recorder.writer.close(complete=False)
         out.unlink(missing_ok=True)  # no half-written re-score left behind
         raise
-    return Rescore(
-        rec,
-        result,
-        pipeline.events,
-        pipeline.cues,
-        _same(pipeline, result, rec),
-        recorded_outcome(rec),
-        today_outcome(result),
-    )
+    return _rescored(rec, pipeline, result)
