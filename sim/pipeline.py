@@ -220,6 +220,7 @@ class Pipeline:
                 moved,
                 near,
                 ph == "done",
+                st.back_wall and inserted,
             )
         assert isinstance(task, SuturingTask)
         p, ax = s.tip_mm, s.axis

@@ -157,3 +157,29 @@ def _shift(item, dt):
     from dataclasses import replace
 
     return replace(item, t_s=round(item.t_s + dt, 6))
+
+
+def test_a_blown_vein_says_so_until_the_needle_is_out_and_never_asks_to_hold(veni):
+    """After the back wall is pierced, pulling back into the lumen draws no blood: the cue
+    says to withdraw, never "flashback: hold the needle still"."""
+    p, r = run(veni, scripted_items(veni, "expert", 0, errors=("back_wall",)))
+    blown = [e.t_s for e in p.events if e.kind == "back_wall"]
+    out = [e.t_s for e in p.events if e.kind == "withdrawal"]
+    assert blown and out
+    t0, t1 = blown[0], min(t for t in out if t > blown[0])
+    shown = [c for c in p.cues if c.active and t0 <= c.t_s < t1]
+    assert not [c for c in shown if c.rule == "flashback"]
+    words = {c.message for c in shown if c.rule == "back_wall"}
+    assert "vein blown: withdraw, press on the site and try a new stick" in words
+    ended = [c for c in p.cues if c.rule == "back_wall" and not c.active]
+    assert ended and ended[0].t_s >= t1 - 1e-9  # kept until the needle came out
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_probing_costs_points(veni, seed):
+    _, clean = run(veni, scripted_items(veni, "expert", seed))
+    _, probed = run(veni, scripted_items(veni, "expert", seed, errors=("probing",)))
+    m = probed.metric("probes")
+    assert m.value >= 1 and m.points is not None and m.points < 100
+    assert clean.metric("probes").value == 0 and clean.metric("probes").points == 100
+    assert probed.score < clean.score

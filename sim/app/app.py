@@ -820,6 +820,10 @@ class PracticeScreen:
         """End the session: score, write the result, show the results screen."""
         if self.done:
             return
+        if not self.pipeline.finished:
+            # stopped by the trainee: the task hears it (it ends the tourniquet's time and
+            # notes what was left undone), as with Enter
+            self._action(ActionKind.FINISH)
         self.done = True
         self.source.close()
         result = self.recorder.finish()

@@ -41,7 +41,8 @@ Venipuncture rules (priority, phases; hysteresis in ``[feedback]``)
 =================== ==== ================================== ================================
 rule                prio applies (phase gate)               on / hold
 =================== ==== ================================== ================================
-back_wall           100  inserted, not done                 through the back wall
+back_wall           100  inserted, not done                 through the back wall / the
+                                                            vein blown (until withdrawn)
 tourniquet_too_long  80  not done                           tourniquet on > max (no hyst.)
 too_steep            70  moved, near, not drawn, not done   not in vein and angle > max
                                                             / > max - angle_hysteresis_deg
@@ -55,7 +56,7 @@ too_fast             50  moved, inserted, not done          speed > too_fast_mm_
 hold_steady          40  moved, near, not done              tremor > steady_tremor_mm /
                                                             > steady_release_mm
 release_tourniquet   30  drawn, not done                    tourniquet still on
-flashback            20  inserted, not drawn, not done      tip in the vein
+flashback            20  inserted, not drawn/blown/done     tip in the vein
 =================== ==== ================================== ================================
 
 Suturing rules
@@ -132,6 +133,9 @@ class LiveView:
         The needle is in the skin or near it (see :class:`Gates`).
     done : bool
         The task has nothing left to do (phase ``"done"``: completed or finished).
+    blown : bool
+        Venipuncture: the back wall of the vein was pierced in this attempt (until the
+        needle is out: no blood can be drawn through a blown vein).
     """
 
     t_s: float
@@ -154,6 +158,7 @@ class LiveView:
     moved: bool = False
     near: bool = False
     done: bool = False
+    blown: bool = False
 
 
 class Gates:
@@ -333,8 +338,14 @@ def _venipuncture_rules(sc: Scenario) -> list[Rule]:
             100,
             Severity.DANGER,
             lambda v: v.through_wall,
-            lambda v: v.through_wall,
-            lambda v: "through the back wall: stop and withdraw",
+            # the vein stays blown once pierced: pulling back into the lumen draws no
+            # blood, so the cue stays until the needle is out
+            lambda v: v.blown,
+            lambda v: (
+                "through the back wall: stop and withdraw"
+                if v.through_wall
+                else "vein blown: withdraw, press on the site and try a new stick"
+            ),
             inserted,
         ),
         Rule(
@@ -433,7 +444,7 @@ def _venipuncture_rules(sc: Scenario) -> list[Rule]:
             lambda v: v.in_vein,
             lambda v: v.in_vein,
             lambda v: "flashback: hold the needle still in the vein",
-            lambda v: v.inserted and not v.drawn and not v.done,
+            lambda v: v.inserted and not v.drawn and not v.blown and not v.done,
         ),
     ]
 

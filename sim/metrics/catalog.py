@@ -177,6 +177,14 @@ VENIPUNCTURE = (
     ),
     MetricInfo("attempts", "Attempts", "", "skin punctures", 0, whole_session=True),
     MetricInfo(
+        "probes",
+        "Probing",
+        "",
+        "times the needle was slid sideways in the tissue looking for the vein",
+        0,
+        whole_session=True,
+    ),
+    MetricInfo(
         "redirections",
         "Redirections",
         "",

@@ -16,7 +16,7 @@ def _mean(values: Sequence[float]) -> float:
 
 
 def venipuncture_precision(scenario: Scenario, events: Sequence[Event]) -> dict[str, float]:
-    """Angle, bevel, offset, attempts, redirections and tourniquet time.
+    """Angle, bevel, offset, attempts, probing, redirections and tourniquet time.
 
     A step that never happened is NaN ("not done"), never a perfect value: no puncture
     means no angle, no attempts and no redirections to judge; a tourniquet never applied
@@ -38,6 +38,7 @@ def venipuncture_precision(scenario: Scenario, events: Sequence[Event]) -> dict[
         "redirections": float(sum(1 for e in events if e.kind == "redirection"))
         if punctured
         else math.nan,
+        "probes": float(sum(1 for e in events if e.kind == "probing")) if punctured else math.nan,
         "tourniquet_time_s": max(tourniquet) if tourniquet else math.nan,
     }
 
