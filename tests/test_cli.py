@@ -236,3 +236,21 @@ def test_score_speaks_in_labels_and_json_keeps_identifiers(mouse_sessions, capsy
 def _human(main, capsys, path):
     assert main(["score", str(path)]) == 0
     return capsys.readouterr().out
+
+
+def test_output_piped_into_a_reader_that_stops_early_is_no_traceback(tmp_path):
+    """`procsim score FILE | head -1`: the reader goes away; procsim stops quietly."""
+    rec = tmp_path / "s.jsonl"
+    assert procsim("simulate", "venipuncture", "--skill", "novice", "-o", rec).returncode == 0
+    proc = subprocess.Popen(
+        # more output than a pipe holds (about 190 kB against 64 kB)
+        [sys.executable, "-m", "sim", "score", "--json", *[str(rec)] * 25],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None and proc.stdout.readline()
+    proc.stdout.close()  # as head does after its first line
+    _, err = proc.communicate(timeout=120)
+    assert "Traceback" not in err and "BrokenPipe" not in err

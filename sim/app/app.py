@@ -847,7 +847,7 @@ class PracticeScreen:
             help=self.help,
             help_lines=self.help_lines,
             message=msg,
-            title=f"{self.settings.scenario.title}  ·  {self.settings.trainee}",
+            title=f"{self.settings.trainee}  ·  {self.settings.scenario.title}",
         )
 
     def draw(self) -> None:

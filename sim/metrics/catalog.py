@@ -216,7 +216,7 @@ SUTURING = (
     ),
     MetricInfo(
         "perpendicularity_error_deg",
-        "Entry angle error",
+        "Entry and exit angle error",
         "°",
         "entry and exit angle away from 90°, mean",
         0,

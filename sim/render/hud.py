@@ -48,7 +48,16 @@ def banner_rect(size: tuple[int, int]) -> tuple[float, float, float, float]:
     w, h = size
     s = h / 720.0
     bw = min(w - 40 * s, 760 * s)
-    return ((w - bw) / 2, 14 * s, bw, 46 * s)
+    x = max((w - bw) / 2, 294 * s)  # clear of the timer panel (top left)
+    return (x, 14 * s, min(bw, w - x - 20 * s), 46 * s)
+
+
+def depth_words(depth_mm: float) -> str:
+    """The tip's depth as the HUD and the side view both say it ("depth 4.1 mm", or "0.6 mm
+    above the skin" rather than a negative depth)."""
+    if depth_mm >= 0:
+        return f"depth {depth_mm:.1f} mm"
+    return f"{-depth_mm:.1f} mm above the skin"
 
 
 def fmt_time(t_s: float) -> str:
@@ -87,8 +96,15 @@ def draw_hud(batch: Batch2D, frame: Frame, options: DrawOptions, size: tuple[int
     if not options.exam:
         draw_side_view(batch, frame, size)
     if options.message:
-        batch.rect(0, h - 40 * s, w, 40 * s, (0.25, 0.15, 0.0, 0.85))
-        batch.text(options.message, w / 2, h - 32 * s, 17, WARN, anchor="centre")
+        # between the gauges and the side view, so that it covers neither
+        x0 = gx + 350 * s + 12 * s
+        x1 = side_view_rect(size)[0] - 18 * s
+        lines = batch.wrap(options.message, 14, x1 - x0 - 16 * s)[:4]
+        bh = 20 * s * len(lines) + 14 * s
+        batch.rect(x0, h - 16 * s - bh, x1 - x0, bh, (0.25, 0.15, 0.0, 0.9))
+        for i, line in enumerate(lines):
+            y = h - 16 * s - bh + 7 * s + 20 * s * i
+            batch.text(line, (x0 + x1) / 2, y, 14, WARN, anchor="centre")
     else:
         batch.text("F1 / H: controls", w / 2, h - 26 * s, 14, MUTED, anchor="centre")
 
@@ -153,7 +169,7 @@ def _readouts(
     _tremor_meter(batch, frame, options, x, yy, 140 * s, s)
     yy += 62 * s
     if v is not None:
-        depth = f"depth {v.depth_mm:.1f} mm" if v.inserted else "above the skin"
+        depth = depth_words(v.depth_mm) if v.inserted else "above the skin"
         batch.text(depth, x, yy, 14, MUTED)
     yy += 20 * s
     if venous:
@@ -239,12 +255,7 @@ def draw_side_view(batch: Batch2D, frame: Frame, size: tuple[int, int]) -> None:
     batch.rect(x + w, y, 6 * s, h, PANEL)
     batch.rect(x - 6 * s, y + h, w + 12 * s, 6 * s, PANEL)
     angle = format_value("insertion_angle_deg", sec.angle_deg)
-    depth = (
-        f"depth {sec.depth_mm:.1f} mm"
-        if sec.depth_mm >= 0
-        else f"{-sec.depth_mm:.1f} mm above the skin"
-    )
-    title = f"side view  angle {angle}  {depth}"
+    title = f"side view  angle {angle}  {depth_words(sec.depth_mm)}"
     batch.text(title, x, y - 26 * s, 14, WHITE)
     _draw_section(batch, sec, frame, (x, y, w, h))
 

@@ -174,7 +174,7 @@ class SuturingTask:
                 Event(
                     t,
                     "bite_out_of_range",
-                    f"stitch {n}: {where} bite {bite:.1f} mm too {word} "
+                    f"stitch {n}: {where} bite {bite:.1f} mm, too {word} "
                     f"(target {tol.bite_target_mm:g} ± {tol.bite_tol_mm:g} mm)",
                     True,
                     (("bite_mm", bite),),
