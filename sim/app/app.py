@@ -840,7 +840,12 @@ class PracticeScreen:
 
     def options(self) -> DrawOptions:
         err = self.source.error
-        msg = f"{err}: press M to continue with the mouse" if err else self.hint
+        advice = getattr(self.source, "advice", None)
+        msg = (
+            f"{err}: press M to continue with the mouse"
+            if err
+            else self.hint or (advice() if callable(advice) else None)
+        )
         return DrawOptions(
             exam=self.settings.exam,
             hud=True,

@@ -47,6 +47,8 @@ TURN_REST_DEG = 180.0
 """Suturing: the wrist's rest position, the needle's tip pointing straight down."""
 OUT_MM = 2.5
 """Suturing: a tip this far out of the skin past the wound is through: reload."""
+TURN_MAX_DEG = 450.0
+"""Suturing: the wrist's whole turn, the needle's arc once round from the rest position."""
 
 
 @dataclass(frozen=True)
@@ -270,7 +272,7 @@ class MouseSource:
     def _add_angle(self, d: float) -> None:
         if self.suturing:  # pitch about the tip: the centre swings round it
             tip = self.pose(self.target)[0]
-            turn = max(90.0, min(450.0, self.target.angle_deg + d))
+            turn = max(90.0, min(TURN_MAX_DEG, self.target.angle_deg + d))
             centre = g.sub(tip, self._tip_offset(turn))
             self.target = replace(self.target, aim=centre, angle_deg=turn)
             return
@@ -280,7 +282,17 @@ class MouseSource:
     def _add_turn(self, arc_mm: float) -> None:
         """Suturing: the wrist turns the needle about its arc's centre by ``arc_mm`` of arc."""
         turn = self.target.angle_deg + math.degrees(arc_mm / self._radius)
-        self.target = replace(self.target, angle_deg=max(90.0, min(450.0, turn)))
+        self.target = replace(self.target, angle_deg=max(90.0, min(TURN_MAX_DEG, turn)))
+
+    def advice(self) -> str | None:
+        """What to do when the controls themselves are the obstacle (None otherwise):
+        suturing, the wrist has turned as far as it goes with the tip still in the tissue
+        (the hand is too low for the needle to come out)."""
+        if not self.suturing or not self._went_in or self.target.angle_deg < TURN_MAX_DEG:
+            return None
+        if self.pose(self.current)[0][1] > OUT_MM:
+            return None
+        return "the wrist is turned as far as it goes: raise the hand (R) to bring the tip out"
 
     def _add_height(self, d: float) -> None:
         """Suturing: the hand moves the whole needle up (``d`` > 0) or down, mm."""

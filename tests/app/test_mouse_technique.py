@@ -151,3 +151,26 @@ def test_venipuncture_keeping_the_mouse_still_does_not_probe(display: None) -> N
     rig.hold_key(pygame.K_w, (10.0 + 11.7) / 6.0)
     rig.frames(3.5)
     assert "blood_drawn" in rig.kinds() and "probing" not in rig.kinds()
+
+
+def test_suturing_a_hand_too_low_for_the_tip_to_come_out_is_told_what_to_do(
+    display: None,
+) -> None:
+    """Lowered 4 mm too deep, the wrist's whole turn leaves the tip in the tissue: the
+    trainee is told to raise the hand, and raising it finishes the stitch."""
+    rig = Rig("suturing")
+    _, tol = rig.sc.suturing
+    rig.point((0.0, 0.0, -tol.bite_target_mm))
+    rig.frames(0.3)
+    rig.hold_key(pygame.K_f, (9.8 + 4.0) / 4.0)  # 4 mm lower than the skin
+    assert rig.mouse.advice() is None  # not stuck yet: the wrist can still turn
+    for _ in range(80):
+        rig.wheel(1)
+        rig.frames(0.05)
+    rig.frames(0.5)
+    assert not [e for e in rig.pipe.events if e.kind == "stitch_completed"], rig.kinds()
+    assert "raise the hand (R)" in (rig.mouse.advice() or "")
+    rig.hold_key(pygame.K_r, 3.0)
+    rig.frames(0.5)
+    assert [e for e in rig.pipe.events if e.kind == "stitch_completed"], rig.kinds()
+    assert rig.mouse.advice() is None
