@@ -12,7 +12,7 @@ import math
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from sim import __version__
 from sim.core.scenario import ScenarioError, find_scenario, load_scenario, scenario_paths
@@ -198,8 +198,16 @@ def _cmd_motion(args: argparse.Namespace) -> int:
 
 
 # --- parser ------------------------------------------------------------------------------
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line (naming the command and pointing
+    to its ``--help``) and exit status 2, like every other bad input."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="procsim",
         description="Practise venipuncture and suturing with scored hand motion and live coaching.",
     )

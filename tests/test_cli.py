@@ -254,3 +254,14 @@ def test_output_piped_into_a_reader_that_stops_early_is_no_traceback(tmp_path):
     proc.stdout.close()  # as head does after its first line
     _, err = proc.communicate(timeout=120)
     assert "Traceback" not in err and "BrokenPipe" not in err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["simulate", "venipuncture", "--error", "bogus", "-o", "x.jsonl"], ["bogus"], ["score"]],
+)
+def test_a_usage_error_is_one_line_naming_the_command(args, tmp_path):
+    r = procsim(*args, cwd=tmp_path)
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr.count("\n") == 1 and r.stderr.startswith("procsim")
+    assert "--help" in r.stderr and "usage:" not in r.stderr
