@@ -360,13 +360,17 @@ class StartScreen:
         b.text("Scenario  (Up / Down)", x0, y, 17, ACCENT)
         y += 32 * s
         for i, sc in enumerate(self.scenarios):
-            rect = (x0, y, 760 * s, 54 * s)
+            rect = (x0, y, 760 * s, 72 * s)
             sel = i == self.index
             b.rect(*rect, (0.20, 0.30, 0.45, 1.0) if sel else PANEL)
             b.text(sc.title, x0 + 14 * s, y + 6 * s, 22, WHITE)
-            b.text(b.fit(sc.description, 14, 730 * s), x0 + 14 * s, y + 32 * s, 14, MUTED)
+            lines = b.wrap(sc.description, 14, 730 * s)
+            if len(lines) > 2:
+                lines = [lines[0], b.fit(" ".join(lines[1:]), 14, 730 * s)]
+            for k, line in enumerate(lines):
+                b.text(line, x0 + 14 * s, y + (32 + 18 * k) * s, 14, MUTED)
             self.clicks.add(rect, functools.partial(setattr, self, "index", i))
-            y += 62 * s
+            y += 80 * s
         y += 14 * s
         b.text("Input  (Left / Right)", x0, y, 17, ACCENT)
         xx = x0 + 220 * s
