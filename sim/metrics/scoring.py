@@ -243,7 +243,8 @@ def _target(scenario: Scenario, m: MetricResult, values: Mapping[str, float]) ->
     if m.name == "angle_error_deg":
         _, tol = scenario.venipuncture
         shown = format_value("insertion_angle_deg", values.get("insertion_angle_deg"))
-        return f"{info('insertion_angle_deg').label}: {shown} (target {tol.angle_min_deg:g}-{tol.angle_max_deg:g}°)"  # noqa: E501
+        target = f"{tol.angle_min_deg:g}-{tol.angle_max_deg:g}°"
+        return f"{info('insertion_angle_deg').label}: {shown} (target {target})"
     if m.name == "bite_error_mm":
         _, stol = scenario.suturing
         return (
