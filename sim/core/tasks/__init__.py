@@ -65,7 +65,10 @@ LEGACY_ERRORS = ("attempts_exceeded",)
 
 def error_kinds_for_task(task: str) -> tuple[str, ...]:
     """Event kinds that are procedural errors the model of ``task`` emits."""
-    return VENIPUNCTURE_ERRORS if task == "venipuncture" else SUTURING_ERRORS
+    kinds = {"venipuncture": VENIPUNCTURE_ERRORS, "suturing": SUTURING_ERRORS}.get(task)
+    if kinds is None:
+        raise ValueError(f"unknown task '{task}' (expected venipuncture or suturing)")
+    return kinds
 
 
 def known_error_kinds(task: str) -> tuple[str, ...]:
@@ -80,6 +83,8 @@ def make_task(scenario: Scenario) -> Task:
         from sim.core.tasks.venipuncture import VenipunctureTask
 
         return VenipunctureTask(scenario)
-    from sim.core.tasks.suturing import SuturingTask
+    if scenario.task == "suturing":
+        from sim.core.tasks.suturing import SuturingTask
 
-    return SuturingTask(scenario)
+        return SuturingTask(scenario)
+    raise ValueError(f"{scenario.path}: unknown task '{scenario.task}'")

@@ -1,0 +1,71 @@
+"""Every procedure passes the contract checker, and the checker catches broken ones."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from sim.core.records import Event
+from sim.core.scenario import find_scenario
+from sim.procedures import REGISTRY, Procedure, UnknownProcedure, get
+from sim.procedures.check import ProcedureCheckError, check_procedure
+from sim.sources.scripted import scripted_items
+
+
+@pytest.mark.parametrize("task", sorted(REGISTRY))
+def test_every_procedure_keeps_its_contract(task: str) -> None:
+    report = check_procedure(get(task), find_scenario(task), scripted_items, seeds=range(3))
+    assert set(report.errors_provoked) == set(get(task).error_kinds)
+    assert all(0 <= s <= 100 for scores in report.scores.values() for s in scores)
+    assert report.sessions >= 3 * 3 * 3 + len(get(task).error_kinds)
+
+
+def test_an_unknown_procedure_names_the_known_ones() -> None:
+    with pytest.raises(UnknownProcedure, match="expected one of: suturing, venipuncture"):
+        get("iv-cannulation")
+
+
+def _broken(task: str, **change: object) -> tuple[Procedure, object]:
+    return replace(get(task), **change), find_scenario(task)
+
+
+def test_the_checker_catches_an_undeclared_error_kind() -> None:
+    proc, sc = _broken("venipuncture", error_kinds=("back_wall",))
+    with pytest.raises(ProcedureCheckError, match="undeclared error kinds"):
+        check_procedure(proc, sc, scripted_items, seeds=range(1))
+
+
+def test_the_checker_catches_a_non_deterministic_trainee() -> None:
+    calls = {"n": 0}
+
+    def jittery(scenario, skill, seed, errors=()):  # noqa: ANN001, ANN202
+        calls["n"] += 1
+        return scripted_items(scenario, skill, seed + calls["n"], errors=errors)
+
+    proc, sc = _broken("suturing")
+    with pytest.raises(ProcedureCheckError, match="gives other items for seed"):
+        check_procedure(proc, sc, jittery, seeds=range(2))
+
+
+def test_the_checker_catches_events_out_of_time_order() -> None:
+    sc = find_scenario("suturing")
+    base = get("suturing")
+
+    class Late(Procedure):
+        __slots__ = ()
+
+        def new_task(self, scenario):  # noqa: ANN001, ANN202
+            task = base.new_task(scenario)
+            step = task.step
+
+            def late_step(state, item):  # noqa: ANN001, ANN202
+                new, events = step(state, item)
+                return new, tuple(Event(e.t_s + 5.0, e.kind, e.message) for e in events)
+
+            task.step = late_step  # type: ignore[method-assign]
+            return task
+
+    proc = Late(base.id, base.error_kinds, base.metrics)
+    with pytest.raises(ProcedureCheckError, match="out of time order"):
+        check_procedure(proc, sc, scripted_items, seeds=range(1))
