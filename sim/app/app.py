@@ -1033,6 +1033,9 @@ def _draw_metric_table(
         if weighted:
             p = m.points or 0.0
             pc = WHITE if exam else (GOOD if p >= 70 else (WARN if p >= 40 else BAD))
-            b.text(f"{p:.0f}", cols[2], ty, 14, pc, anchor="right")
+            star = "*" if m.status == "incomplete" else ""
+            b.text(f"{p:.0f}{star}", cols[2], ty, 14, pc, anchor="right")
             b.text(f"{m.weight:g}", cols[3], ty, 14, fg, anchor="right")
         ty += 22 * s
+    if any(m.status == "incomplete" for m in result.metrics):
+        b.text("* no points: the procedure was not completed", tx, ty + 14 * s, 14, MUTED)

@@ -141,6 +141,14 @@ class MouseSource:
     def start(self, t0_monotonic_s: float) -> None:
         self._t0 = t0_monotonic_s
         self._next_tick = 0
+        import pygame
+
+        if pygame.display.get_init() and pygame.mouse.get_focused():
+            # the needle starts where the pointer already rests (after Retry the pointer
+            # does not move, and SDL reports no motion): placed there, not glided there,
+            # so the trainee has not moved yet
+            self.point_at(pygame.mouse.get_pos())
+            self.current = self.target
 
     def close(self) -> None:
         self._held.clear()

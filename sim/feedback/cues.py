@@ -317,6 +317,11 @@ def _venipuncture_rules(sc: Scenario) -> list[Rule]:
         d = beyond_edge(v)
         side = "towards you" if v.offset_mm < 0 else "away from you"
         if compared(d, 1) > 0:
+            if v.inserted:  # sliding the needle sideways in the skin would be probing
+                return (
+                    f"off the vein by {shown(d, 1, hi=0.0)} mm: withdraw to just under "
+                    f"the skin, then re-aim {side}"
+                )
             return f"off the vein by {shown(d, 1, hi=0.0)} mm: move {side}"
         return f"on the vein ({shown(-d, 1, lo=0.0)} mm inside its edge)"
 
@@ -501,7 +506,12 @@ def _suturing_rules(sc: Scenario) -> list[Rule]:
             lambda v: dev(v) > drag * 0.7,
             lambda v: (
                 f"{shown(v.arc_deviation_mm, 1, hi=drag)} mm off the needle's curve "
-                f"(max {drag:g}): {'rotate the wrist' if dev(v) > drag else 'keep following it'}"
+                f"(max {drag:g}): "
+                + (
+                    "bring the hand back and turn only the wrist"
+                    if dev(v) > drag
+                    else "keep following it"
+                )
             ),
             inserted,
         ),

@@ -170,7 +170,7 @@ VENIPUNCTURE = (
     ),
     MetricInfo(
         "puncture_offset_mm",
-        "Puncture off the vein",
+        "Puncture off the centreline",
         "mm",
         "puncture point off the vein centreline, mean",
         1,

@@ -84,8 +84,8 @@ class VenipunctureTask:
     def phase(self, state: VenipunctureState) -> str:
         if state.completed or state.finished:
             return "done"
-        if state.drawn:
-            return "withdraw"
+        if state.drawn or (state.back_wall and state.position != APPROACH):
+            return "withdraw"  # drawn, or blown: either way the needle comes out next
         if state.position in (IN_VEIN, THROUGH_WALL) or state.flashback:
             return "draw"
         if state.position == IN_SKIN:
@@ -173,7 +173,7 @@ class VenipunctureTask:
             events: list[Event] = []
             incomplete = not self.is_complete(st)
             if incomplete:
-                events.append(Event(t, "incomplete", "finished before blood was drawn", True))
+                events.append(Event(t, "incomplete", "stopped before blood was drawn", True))
             return self._end(st, t, "session finished", events), tuple(events)
         return st, ()
 
