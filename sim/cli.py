@@ -69,7 +69,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         flag, lo, hi = ranges[name]
         if not (math.isfinite(v) and lo <= v <= hi) or (name == "tremor_hz" and v in (lo, hi)):
             raise UserError(f"{flag}: {v:g} is out of range (expected {lo:g} to {hi:g})")
-    from sim.core.tasks import error_kinds_for_task
+    from sim.core.error_kinds import error_kinds_for_task
 
     errors = list(dict.fromkeys(args.error or ()))
     known = error_kinds_for_task(scenario.task)
@@ -224,7 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", nargs="?", help="scenario file to check")
     p.set_defaults(func=_cmd_scenarios)
 
-    from sim.core.tasks import error_kinds_for_task
+    from sim.core.error_kinds import error_kinds_for_task
 
     kinds = {task: error_kinds_for_task(task) for task in ("venipuncture", "suturing")}
     p = sub.add_parser(

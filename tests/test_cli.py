@@ -184,7 +184,7 @@ def test_simulate_refuses_numbers_that_are_not_finite_or_out_of_range(tmp_path, 
 
 
 def test_simulate_provokes_the_error_asked_for_and_help_lists_the_kinds(tmp_path):
-    from sim.core.tasks import error_kinds_for_task
+    from sim.core.error_kinds import error_kinds_for_task
 
     helptext = procsim("simulate", "--help").stdout
     for task in ("venipuncture", "suturing"):

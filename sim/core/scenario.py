@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sim.core.error_kinds import known_error_kinds
 from sim.errors import read_bytes
+from sim.metrics.catalog import metrics_for_task
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -332,8 +334,6 @@ def _task_types(task: str) -> tuple[type, type]:
 
 def parse_scenario(text: bytes, path: str) -> Scenario:
     """Parse and validate scenario file contents; ``path`` is used in error messages."""
-    from sim.metrics.catalog import metrics_for_task
-
     if len(text) > MAX_FILE_BYTES:
         raise ScenarioError(
             f"{path}: file of {len(text)} bytes is too large (expected at most "
@@ -421,7 +421,6 @@ def parse_scenario(text: bytes, path: str) -> Scenario:
             input_anchors.append(_checked_anchor(r, sub_key, merged, sub))
     if not anchors:
         raise ScenarioError(f"{path}: key 'scoring.metrics': expected at least one metric")
-    from sim.core.tasks import known_error_kinds
 
     errors = known_error_kinds(vals["task"])
     for i, name in enumerate(score_kwargs["critical_errors"]):

@@ -2,7 +2,7 @@
 
 A first step towards procedures as plug-ins: today the task models live in
 :mod:`sim.core.tasks`, their metrics in :mod:`sim.metrics.catalog` and their error kinds in
-:data:`sim.core.tasks.VENIPUNCTURE_ERRORS` / ``SUTURING_ERRORS``; this registry names them in
+:data:`sim.core.error_kinds.VENIPUNCTURE_ERRORS` / ``SUTURING_ERRORS``; this registry names them in
 one place, so that :func:`sim.procedures.check.check_procedure` can be run over every
 procedure and an unknown task id is one clear error instead of falling through to another
 procedure's rules.
@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sim.core.error_kinds import error_kinds_for_task
 from sim.core.scenario import TASKS, Scenario
-from sim.core.tasks import Task, error_kinds_for_task, make_task
+from sim.core.tasks import Task, make_task
 from sim.metrics.catalog import MetricInfo, metrics_for_task
 
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from sim.core import geometry as g
+from sim.core.error_kinds import error_kinds_for_task
 from sim.core.records import Action, ActionKind, Item, Sample, Vec3
 from sim.core.scenario import Scenario
-from sim.core.tasks import error_kinds_for_task
 
 SKILLS = ("expert", "intermediate", "novice")
 
@@ -370,7 +370,7 @@ def scripted_items(
 
     ``tremor_rms_mm``, ``tremor_hz`` and ``angle_deg`` (mean insertion angle, venipuncture)
     override the skill level's values. ``errors`` are error kinds (of
-    :func:`sim.core.tasks.error_kinds_for_task`: every kind the task emits) the trainee
+    :func:`sim.core.error_kinds.error_kinds_for_task`: every kind the task emits) the trainee
     makes on purpose.
     """
     if skill not in SKILL_LEVELS:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from sim.core.error_kinds import error_kinds_for_task as error_kinds
 from sim.core.scenario import find_scenario
-from sim.core.tasks import error_kinds_for_task as error_kinds
 from sim.pipeline import Pipeline
 from sim.sources.scripted import scripted_items
 
