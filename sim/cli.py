@@ -310,12 +310,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# Modules of the adapter layers (app, tracking, lab) that add subcommands: each has a
-# ``register(subparsers)`` function. Imported only when the parser is built.
+# Modules of the features (storage, tracking, lab, report, replay, app) that add
+# subcommands, each next to its feature: each has a ``register(subparsers)`` function.
+# Imported only when the parser is built; ``procsim --help`` lists commands in this order.
 COMMAND_MODULES: tuple[str, ...] = (
     "sim.storage.commands",
     "sim.tracking.commands",
     "sim.lab.commands",
+    "sim.report.commands",
+    "sim.replay.commands",
     "sim.app.commands",
 )
 

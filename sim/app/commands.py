@@ -1,4 +1,4 @@
-"""The ``procsim practice`` and ``procsim render`` subcommands."""
+"""The ``procsim station``, ``procsim practice`` and ``procsim render`` subcommands."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import UserError
+from sim.lab.commands import add_db_args
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -75,8 +76,73 @@ def _cmd_render(args: argparse.Namespace) -> int:
     return 0
 
 
+def _has_display() -> bool:
+    import os
+
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")) and (
+        os.environ.get("SDL_VIDEODRIVER", "") not in ("offscreen", "dummy")
+    )
+
+
+def _cmd_station(args: argparse.Namespace) -> int:
+    from sim.lab.config import load_config, local_url, resolve_db_url
+    from sim.lab.store import Lab
+    from sim.render.offscreen import require_display
+
+    require_display("procsim station")  # before pygame or OpenGL start
+    cfg = load_config(args.config)
+    size = parse_size(args.size) if args.size else (1280, 720)
+    for sid in (cfg.assigned_scenario, *cfg.scenarios):
+        if sid:
+            from sim.core.scenario import find_scenario
+
+            find_scenario(sid)  # an unknown scenario in the config: one line, exit 2
+    lab = Lab(local_url(), resolve_db_url(args.db, cfg))
+    target = lab.remote_display or lab.local.display_url
+    print(f"station {cfg.station_id}: sessions go to {target}")
+    fullscreen = args.size is None and _has_display()
+    if fullscreen:
+        import pygame
+
+        pygame.display.init()
+        size = tuple(pygame.display.get_desktop_sizes()[0])  # type: ignore[assignment]
+    from sim.app.station import StationApp
+
+    app = StationApp(cfg, lab, size, sound=not args.no_sound)
+    if fullscreen:
+        import contextlib
+
+        import pygame
+
+        with contextlib.suppress(pygame.error):  # else: a window of the desktop's size
+            pygame.display.toggle_fullscreen()
+    try:
+        status = app.run()
+    finally:
+        lab.close()
+    print(f"station {cfg.station_id}: {len(app.stored)} sessions stored")
+    return status
+
+
 def register(sub: Any) -> None:
-    """Add ``practice`` and ``render`` to the ``procsim`` subparsers."""
+    """Add ``station``, ``practice`` and ``render`` to the ``procsim`` subparsers."""
+    p = sub.add_parser(
+        "station",
+        help="run as a shared skills-lab station",
+        description="The practice app as a skills-lab station: a trainee enters their id, "
+        "practises the assigned or an allowed scenario, sees the results, and the station "
+        "clears for the next trainee. Sessions are stored locally and synced to the lab "
+        "database. The config file (TOML, see docs/store.md) names the station, the "
+        "database, allowed scenarios and inputs, and exam mode.",
+    )
+    p.add_argument(
+        "--size",
+        help="window size WxH (default: full screen on a display, else 1280x720)",
+    )
+    p.add_argument("--no-sound", action="store_true", help="no sounds for critical events")
+    add_db_args(p)
+    p.set_defaults(func=_cmd_station)
+
     p = sub.add_parser(
         "practice",
         help="open the practice window (3-D scene, live coaching, results)",

@@ -1,8 +1,10 @@
-"""Lab subcommands: ``sessions list/export/import/sync`` and ``report``.
+"""Lab subcommands: ``sessions list/export/import/sync``.
 
 Registered in :data:`sim.cli.COMMAND_MODULES`. Every command that touches the session store
 takes ``--db URL`` (else ``$PROCSIM_DB_URL``, else the station config's ``database``, else
-this machine's SQLite store) and ``--config FILE``. A URL is only ever printed masked.
+this machine's SQLite store) and ``--config FILE``: :func:`add_db_args` adds them, also to
+the commands of other features that read the store (``report``, ``station``). A URL is only
+ever printed masked.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ if TYPE_CHECKING:
     from sim.lab.store import SessionRow
 
 
-def _add_db_args(p: argparse.ArgumentParser) -> None:
+def add_db_args(p: argparse.ArgumentParser) -> None:
+    """Add ``--db URL`` and ``--config FILE`` to a command that touches the session store."""
     p.add_argument(
         "--db",
         metavar="URL",
@@ -38,9 +41,10 @@ def _lab(args: argparse.Namespace) -> Any:
     return Lab(local_url(), resolve_db_url(getattr(args, "db", None), cfg)), cfg
 
 
-def _reading_store(args: argparse.Namespace) -> Any:
-    """The store to read from: the chosen database, or this machine's copy (with a warning)
-    when the lab server cannot be reached."""
+def reading_store(args: argparse.Namespace) -> Any:
+    """The store to read from (``args.db``, ``args.config``): the chosen database, or this
+    machine's copy (with a warning) when the lab server cannot be reached. The caller
+    closes it."""
     from sim.lab.store import StoreUnavailable
 
     lab, _cfg = _lab(args)
@@ -62,7 +66,7 @@ def _reading_store(args: argparse.Namespace) -> Any:
 # --- sessions ---------------------------------------------------------------------------------
 def _find_sessions(args: argparse.Namespace) -> tuple[list[SessionRow], str]:
     """The stored sessions ``--trainee`` and ``--scenario`` select, and where they came from."""
-    store = _reading_store(args)
+    store = reading_store(args)
     try:
         return store.find(trainee=args.trainee, scenario=args.scenario), store.display_url
     finally:
@@ -226,130 +230,8 @@ def _cmd_sessions(args: argparse.Namespace) -> int:
     return handler(args)
 
 
-# --- report -----------------------------------------------------------------------------------
-def _write(out: str, text: str) -> None:
-    p = Path(out)
-    try:
-        p.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UserError(f"{p}: cannot write ({exc.strerror})") from None
-
-
-def _cmd_report(args: argparse.Namespace) -> int:
-    if bool(args.recording) == bool(args.trainee):
-        raise UserError("report: give either a RECORDING or --trainee ID")
-    if args.recording:
-        from sim.report.session import session_report
-
-        _write(args.output, session_report(args.recording))
-        print(f"{args.output}: report of {args.recording}")
-        return 0
-    from sim.report.trainee import trainee_report
-
-    store = _reading_store(args)
-    try:
-        text = trainee_report(store, args.trainee)
-    finally:
-        store.close()
-    _write(args.output, text)
-    print(f"{args.output}: progress report of {args.trainee}")
-    return 0
-
-
-# --- replay, video, station ------------------------------------------------------------------
-def _size(text: str) -> tuple[int, int]:
-    from sim.app.commands import parse_size
-
-    return parse_size(text)
-
-
-def _cmd_replay(args: argparse.Namespace) -> int:
-    from sim.render.offscreen import require_display
-    from sim.replay.timeline import Timeline
-
-    require_display("procsim replay")  # before pygame or OpenGL start
-    size = _size(args.size)
-    tl = Timeline(args.recording)  # reads and checks the files before any window opens
-    ghost = Timeline(args.ghost) if args.ghost else None
-    if ghost is not None and ghost.header.get("scenario") != tl.header.get("scenario"):
-        raise UserError(
-            f"{args.ghost}: a recording of {ghost.header.get('scenario')!r}, not "
-            f"{tl.header.get('scenario')!r}: cannot be the ghost"
-        )
-    tl.scenario()
-    from sim.app.replay import ReplayWindow
-
-    win = ReplayWindow(tl, ghost, size, start_s=args.at, speed=args.speed)
-    return win.run()
-
-
-def _cmd_export_video(args: argparse.Namespace) -> int:
-    from sim.replay.video import export_video
-
-    n = export_video(
-        args.recording,
-        args.output,
-        fps=args.fps,
-        size=_size(args.size),
-        speed=args.speed,
-        ghost=args.ghost,
-        exam=args.exam,
-        progress=not args.quiet,
-    )
-    print(f"{args.output}: {n} frames at {args.fps:g} fps")
-    return 0
-
-
-def _has_display() -> bool:
-    import os
-
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")) and (
-        os.environ.get("SDL_VIDEODRIVER", "") not in ("offscreen", "dummy")
-    )
-
-
-def _cmd_station(args: argparse.Namespace) -> int:
-    from sim.lab.config import load_config, local_url, resolve_db_url
-    from sim.lab.store import Lab
-    from sim.render.offscreen import require_display
-
-    require_display("procsim station")  # before pygame or OpenGL start
-    cfg = load_config(args.config)
-    size = _size(args.size) if args.size else (1280, 720)
-    for sid in (cfg.assigned_scenario, *cfg.scenarios):
-        if sid:
-            from sim.core.scenario import find_scenario
-
-            find_scenario(sid)  # an unknown scenario in the config: one line, exit 2
-    lab = Lab(local_url(), resolve_db_url(args.db, cfg))
-    target = lab.remote_display or lab.local.display_url
-    print(f"station {cfg.station_id}: sessions go to {target}")
-    fullscreen = args.size is None and _has_display()
-    if fullscreen:
-        import pygame
-
-        pygame.display.init()
-        size = tuple(pygame.display.get_desktop_sizes()[0])  # type: ignore[assignment]
-    from sim.app.station import StationApp
-
-    app = StationApp(cfg, lab, size, sound=not args.no_sound)
-    if fullscreen:
-        import contextlib
-
-        import pygame
-
-        with contextlib.suppress(pygame.error):  # else: a window of the desktop's size
-            pygame.display.toggle_fullscreen()
-    try:
-        status = app.run()
-    finally:
-        lab.close()
-    print(f"station {cfg.station_id}: {len(app.stored)} sessions stored")
-    return status
-
-
 def register(sub: Any) -> None:
-    """Add the lab subcommands to ``procsim``'s subparsers."""
+    """Add ``sessions`` to ``procsim``'s subparsers."""
     p = sub.add_parser(
         "sessions",
         help="the session store: list, export, import, sync",
@@ -362,12 +244,12 @@ def register(sub: Any) -> None:
     q.add_argument("--trainee", metavar="ID", help="only this trainee")
     q.add_argument("--scenario", metavar="S", help="only this scenario")
     q.add_argument("--json", action="store_true", help="print JSON")
-    _add_db_args(q)
+    add_db_args(q)
     q = sp.add_parser("export", help="write the sessions as CSV")
     q.add_argument("--csv", required=True, metavar="FILE", help="CSV file to write")
     q.add_argument("--trainee", metavar="ID", help="only this trainee")
     q.add_argument("--scenario", metavar="S", help="only this scenario")
-    _add_db_args(q)
+    add_db_args(q)
     q = sp.add_parser(
         "import",
         help="store recordings made elsewhere",
@@ -389,69 +271,7 @@ def register(sub: Any) -> None:
         "made by `procsim rescore`), here and on the lab database; without it such a "
         "recording is refused",
     )
-    _add_db_args(q)
+    add_db_args(q)
     q = sp.add_parser("sync", help="push this station's sessions to the lab database now")
-    _add_db_args(q)
+    add_db_args(q)
     p.set_defaults(func=_cmd_sessions)
-
-    p = sub.add_parser(
-        "report",
-        help="HTML report of a session, or of a trainee's progress",
-        description="One self-contained HTML file: a session's score, metrics, plots, "
-        "timeline and advice (RECORDING), or a trainee's learning curves, proficiency "
-        "sign-off and standing in the cohort (--trainee ID, from the session store).",
-    )
-    p.add_argument("recording", nargs="?", metavar="RECORDING", help="recording file")
-    p.add_argument("--trainee", metavar="ID", help="progress report of this trainee")
-    p.add_argument("-o", "--output", required=True, metavar="FILE.html", help="file to write")
-    _add_db_args(p)
-    p.set_defaults(func=_cmd_report)
-
-    p = sub.add_parser(
-        "replay",
-        help="replay a recording in the 3-D scene (timeline, speed, ghost)",
-        description="Open the 3-D scene driven by a recording, with the coaching HUD as "
-        "the trainee saw it: play/pause (Space), speed 0.25x-4x (Up/Down), frame steps "
-        "(Left/Right), a timeline to scrub with event and cue markers, speed and tremor "
-        "plots, free camera (drag, wheel). F1 in the window lists the keys.",
-    )
-    p.add_argument("recording", help="recording file (.jsonl)")
-    p.add_argument("--ghost", metavar="REFERENCE", help="expert recording drawn translucent")
-    p.add_argument("--at", type=float, metavar="SECONDS", help="start at this time")
-    p.add_argument("--speed", type=float, default=1.0, help="playback speed (0.25 to 4)")
-    p.add_argument("--size", default="1280x720", help="scene size WxH (default 1280x720)")
-    p.set_defaults(func=_cmd_replay)
-
-    p = sub.add_parser(
-        "export-video",
-        help="render a replay offscreen into an MP4",
-        description="Render the replay (scene, coaching HUD, timeline panel, optional "
-        "ghost) offscreen, frame by frame, into an MP4 (MPEG-4, mp4v), with a progress "
-        "bar on stderr. No display needed.",
-    )
-    p.add_argument("recording", help="recording file (.jsonl)")
-    p.add_argument("-o", "--output", required=True, metavar="FILE.mp4", help="video to write")
-    p.add_argument("--ghost", metavar="REFERENCE", help="expert recording drawn translucent")
-    p.add_argument("--fps", type=float, default=30.0, help="frames per second (default 30)")
-    p.add_argument("--speed", type=float, default=1.0, help="playback speed (0.25 to 4)")
-    p.add_argument("--size", default="1280x720", help="scene size WxH (default 1280x720)")
-    p.add_argument("--exam", action="store_true", help="draw as in exam mode")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=_cmd_export_video)
-
-    p = sub.add_parser(
-        "station",
-        help="run as a shared skills-lab station",
-        description="The practice app as a skills-lab station: a trainee enters their id, "
-        "practises the assigned or an allowed scenario, sees the results, and the station "
-        "clears for the next trainee. Sessions are stored locally and synced to the lab "
-        "database. The config file (TOML, see docs/store.md) names the station, the "
-        "database, allowed scenarios and inputs, and exam mode.",
-    )
-    p.add_argument(
-        "--size",
-        help="window size WxH (default: full screen on a display, else 1280x720)",
-    )
-    p.add_argument("--no-sound", action="store_true", help="no sounds for critical events")
-    _add_db_args(p)
-    p.set_defaults(func=_cmd_station)

@@ -1,5 +1,5 @@
-"""The ``practice`` and ``render`` commands: pictures of recordings, and bad input answered
-with one clear line and exit status 2 (never a traceback)."""
+"""The ``practice``, ``render`` and ``station`` commands: pictures of recordings, and bad
+input answered with one clear line and exit status 2 (never a traceback)."""
 
 from __future__ import annotations
 
@@ -129,6 +129,15 @@ def test_render_needs_no_display_settings(recording: Path, tmp_path: Path) -> No
 
 def test_unknown_hand() -> None:
     one_clear_line(procsim("practice", "venipuncture", "--hand", "middle"), "unknown hand")
+
+
+def test_station_with_an_unknown_scenario_in_its_config(tmp_path: Path) -> None:
+    """The config is checked before any window opens or any store is touched."""
+    cfg = tmp_path / "station.toml"
+    cfg.write_text('[station]\nid = "s"\nassigned_scenario = "appendectomy"\n')
+    env = {"PROCSIM_DATA_DIR": str(tmp_path / "data")}
+    one_clear_line(procsim("station", "--config", str(cfg), env=env), "appendectomy")
+    assert not (tmp_path / "data").exists()
 
 
 @pytest.mark.parametrize("command", ["practice", "replay", "station"])

@@ -1,0 +1,90 @@
+"""The ``procsim replay`` and ``procsim export-video`` subcommands.
+
+Registered in :data:`sim.cli.COMMAND_MODULES`. The replay window itself is the app's
+(:mod:`sim.app.replay`); both are imported only when a command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from sim.errors import UserError
+
+
+def _size(text: str) -> tuple[int, int]:
+    from sim.app.commands import parse_size
+
+    return parse_size(text)
+
+
+def _cmd_replay(args: argparse.Namespace) -> int:
+    from sim.render.offscreen import require_display
+    from sim.replay.timeline import Timeline
+
+    require_display("procsim replay")  # before pygame or OpenGL start
+    size = _size(args.size)
+    tl = Timeline(args.recording)  # reads and checks the files before any window opens
+    ghost = Timeline(args.ghost) if args.ghost else None
+    if ghost is not None and ghost.header.get("scenario") != tl.header.get("scenario"):
+        raise UserError(
+            f"{args.ghost}: a recording of {ghost.header.get('scenario')!r}, not "
+            f"{tl.header.get('scenario')!r}: cannot be the ghost"
+        )
+    tl.scenario()
+    from sim.app.replay import ReplayWindow
+
+    win = ReplayWindow(tl, ghost, size, start_s=args.at, speed=args.speed)
+    return win.run()
+
+
+def _cmd_export_video(args: argparse.Namespace) -> int:
+    from sim.replay.video import export_video
+
+    n = export_video(
+        args.recording,
+        args.output,
+        fps=args.fps,
+        size=_size(args.size),
+        speed=args.speed,
+        ghost=args.ghost,
+        exam=args.exam,
+        progress=not args.quiet,
+    )
+    print(f"{args.output}: {n} frames at {args.fps:g} fps")
+    return 0
+
+
+def register(sub: Any) -> None:
+    """Add ``replay`` and ``export-video`` to ``procsim``'s subparsers."""
+    p = sub.add_parser(
+        "replay",
+        help="replay a recording in the 3-D scene (timeline, speed, ghost)",
+        description="Open the 3-D scene driven by a recording, with the coaching HUD as "
+        "the trainee saw it: play/pause (Space), speed 0.25x-4x (Up/Down), frame steps "
+        "(Left/Right), a timeline to scrub with event and cue markers, speed and tremor "
+        "plots, free camera (drag, wheel). F1 in the window lists the keys.",
+    )
+    p.add_argument("recording", help="recording file (.jsonl)")
+    p.add_argument("--ghost", metavar="REFERENCE", help="expert recording drawn translucent")
+    p.add_argument("--at", type=float, metavar="SECONDS", help="start at this time")
+    p.add_argument("--speed", type=float, default=1.0, help="playback speed (0.25 to 4)")
+    p.add_argument("--size", default="1280x720", help="scene size WxH (default 1280x720)")
+    p.set_defaults(func=_cmd_replay)
+
+    p = sub.add_parser(
+        "export-video",
+        help="render a replay offscreen into an MP4",
+        description="Render the replay (scene, coaching HUD, timeline panel, optional "
+        "ghost) offscreen, frame by frame, into an MP4 (MPEG-4, mp4v), with a progress "
+        "bar on stderr. No display needed.",
+    )
+    p.add_argument("recording", help="recording file (.jsonl)")
+    p.add_argument("-o", "--output", required=True, metavar="FILE.mp4", help="video to write")
+    p.add_argument("--ghost", metavar="REFERENCE", help="expert recording drawn translucent")
+    p.add_argument("--fps", type=float, default=30.0, help="frames per second (default 30)")
+    p.add_argument("--speed", type=float, default=1.0, help="playback speed (0.25 to 4)")
+    p.add_argument("--size", default="1280x720", help="scene size WxH (default 1280x720)")
+    p.add_argument("--exam", action="store_true", help="draw as in exam mode")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_export_video)

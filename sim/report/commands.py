@@ -1,0 +1,59 @@
+"""The ``procsim report`` subcommand: an HTML report of a session or of a trainee's progress.
+
+Registered in :data:`sim.cli.COMMAND_MODULES`. A trainee's report reads the session store
+chosen with ``--db``/``--config`` (:mod:`sim.lab.commands`).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from sim.errors import UserError
+from sim.lab.commands import add_db_args, reading_store
+
+
+def _write(out: str, text: str) -> None:
+    p = Path(out)
+    try:
+        p.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"{p}: cannot write ({exc.strerror})") from None
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    if bool(args.recording) == bool(args.trainee):
+        raise UserError("report: give either a RECORDING or --trainee ID")
+    if args.recording:
+        from sim.report.session import session_report
+
+        _write(args.output, session_report(args.recording))
+        print(f"{args.output}: report of {args.recording}")
+        return 0
+    from sim.report.trainee import trainee_report
+
+    store = reading_store(args)
+    try:
+        text = trainee_report(store, args.trainee)
+    finally:
+        store.close()
+    _write(args.output, text)
+    print(f"{args.output}: progress report of {args.trainee}")
+    return 0
+
+
+def register(sub: Any) -> None:
+    """Add ``report`` to ``procsim``'s subparsers."""
+    p = sub.add_parser(
+        "report",
+        help="HTML report of a session, or of a trainee's progress",
+        description="One self-contained HTML file: a session's score, metrics, plots, "
+        "timeline and advice (RECORDING), or a trainee's learning curves, proficiency "
+        "sign-off and standing in the cohort (--trainee ID, from the session store).",
+    )
+    p.add_argument("recording", nargs="?", metavar="RECORDING", help="recording file")
+    p.add_argument("--trainee", metavar="ID", help="progress report of this trainee")
+    p.add_argument("-o", "--output", required=True, metavar="FILE.html", help="file to write")
+    add_db_args(p)
+    p.set_defaults(func=_cmd_report)
