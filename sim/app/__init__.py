@@ -4,7 +4,7 @@
 - :mod:`sim.app.mouse`: mouse and keyboard control of the needle (a live source).
 - :mod:`sim.app.inputs`: the one place that turns an ``--input`` choice into a live source.
 - :mod:`sim.app.sound`: short sounds for critical events (silent without a sound device).
-- :mod:`sim.app.commands`: the ``practice`` and ``render`` subcommands.
+- :mod:`sim.app.commands`: the ``station``, ``practice`` and ``render`` subcommands.
 
 The app adds no scoring logic: it feeds items into :class:`sim.pipeline.Pipeline` through a
 :class:`sim.storage.session.SessionRecorder` and draws what the pipeline says.
