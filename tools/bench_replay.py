@@ -5,6 +5,7 @@ through the real pipeline and recorded with ``run_session``), then measures:
 
 - open: :class:`sim.replay.timeline.Timeline` (arrays, events, cues), against the core's
   ``load_recording`` for reference;
+- the plot series under the timeline (speed and tremor at every sample, as shown live);
 - seek to the end, recorded state (pose, events, cues): binary search;
 - seek to the end, derived state (task phase, live view): the first time (the pipeline
   replays the whole session, leaving checkpoints), then again anywhere (from a checkpoint);
@@ -94,7 +95,9 @@ def main() -> int:
     t_open_seek = best(open_and_seek)
     t_seek = best(lambda: tl.state_at(tl.end_s), 20)
     t_core = best(lambda: load_recording(path), 1)
+    t_series = best(lambda: (tl.speed_mm_s(), tl.tremor_mm()))
     print(f"open (Timeline)                    {t_open * 1e3:8.1f} ms")
+    print(f"plot series (speed, tremor)        {t_series * 1e3:8.1f} ms")
     print(f"open + seek to end, recorded state {t_open_seek * 1e3:8.1f} ms")
     print(f"seek alone, recorded state         {t_seek * 1e6:8.1f} us")
     print(

@@ -31,6 +31,8 @@ from sim.core.records import Cue, Event, Item, Sample
 from sim.core.scenario import Scenario, ScenarioError, parse_scenario
 from sim.errors import read_bytes
 from sim.feedback.cues import LiveView
+from sim.metrics.catalog import HAND, can_measure
+from sim.metrics.streaming import speed_series_mm_s, tremor_series_mm
 from sim.pipeline import Pipeline
 from sim.storage.recording import (
     MAX_LINE_BYTES,
@@ -446,42 +448,27 @@ class Timeline:
 
     # -- series for the plots under the timeline --
     def speed_mm_s(self, tau_s: float = 0.1) -> FloatArray:
-        """Tip speed at every sample, mm/s (finite differences, exponentially smoothed like
-        the live view; 0 where the hand was not tracked)."""
-        dt = np.diff(self.t, prepend=self.t[0])
-        step = np.linalg.norm(np.diff(self.pos, axis=0, prepend=self.pos[:1]), axis=1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            raw = np.where(dt > 0, step / np.where(dt > 0, dt, 1.0), 0.0)
-        raw[~self.tracked] = 0.0
-        from scipy import signal
+        """Tip speed at every sample, mm/s: the value the live view showed (see
+        :func:`sim.metrics.streaming.speed_series_mm_s`; 0 where the hand was not
+        tracked)."""
+        return speed_series_mm_s(self.t, self.pos, self.tracked, tau_s)
 
-        rate = 1.0 / float(np.median(dt[dt > 0])) if np.any(dt > 0) else 60.0
-        a = 1.0 - math.exp(-1.0 / (rate * tau_s))
-        out, _ = signal.lfilter([a], [1.0, a - 1.0], raw, zi=[raw[0] * (1 - a)])
-        return np.asarray(out, dtype=np.float64)
-
-    def tremor_mm(self, window_s: float = 1.5) -> FloatArray:
-        """Tremor at every sample, mm RMS: 4-12 Hz band-pass of the position, then the RMS
-        over the last ``window_s`` (the live view's estimator, vectorised for the plot)."""
-        from scipy import signal
-
-        from sim.metrics.motion import TREMOR_BAND_HZ
-
-        dt = np.diff(self.t)
-        rate = 1.0 / float(np.median(dt[dt > 0])) if np.any(dt > 0) else 60.0
-        hi = min(TREMOR_BAND_HZ[1], 0.95 * rate / 2)
-        if hi <= TREMOR_BAND_HZ[0]:  # sampled too slowly for the band: not measurable
-            return np.full(len(self.t), np.nan)
-        sos = signal.butter(2, (TREMOR_BAND_HZ[0], hi), btype="bandpass", fs=rate, output="sos")
-        filt = signal.sosfilt(sos, self.pos - self.pos[0], axis=0)
-        sq = np.sum(filt**2, axis=1)
-        sq[~self.tracked] = 0.0
-        w = max(2, int(round(window_s * rate)))
-        c = np.cumsum(np.concatenate([[0.0], sq]))
-        idx = np.arange(1, len(sq) + 1)
-        lo = np.maximum(idx - w, 0)
-        ms = (c[idx] - c[lo]) / (idx - lo)
-        return np.asarray(np.sqrt(ms), dtype=np.float64)
+    def tremor_mm(self, window_s: float | None = None) -> FloatArray:
+        """Tremor at every sample, mm RMS: the value the live view showed (see
+        :func:`sim.metrics.streaming.tremor_series_mm`), NaN where it was not measured
+        (an input that cannot measure the hand, such as the mouse, or too low a rate).
+        ``window_s`` defaults to the scenario's ``feedback.tremor_window_s``."""
+        if window_s is None:
+            window_s = self.scenario().feedback.tremor_window_s
+        return tremor_series_mm(
+            self.t,
+            self.pos,
+            self.tracked,
+            window_s,
+            self.noise_floor_mm,
+            rate_probe=Pipeline.RATE_PROBE,
+            hand_measured=can_measure(HAND, self.input_kind),
+        )
 
 
 class Derived:

@@ -1,8 +1,17 @@
 import math
 
+import numpy as np
 import pytest
 
-from sim.metrics.streaming import StreamingSpeed, StreamingTremor
+from sim.core.records import Sample
+from sim.core.scenario import find_scenario
+from sim.metrics.streaming import (
+    StreamingSpeed,
+    StreamingTremor,
+    speed_series_mm_s,
+    tremor_series_mm,
+)
+from sim.pipeline import Pipeline
 
 
 def test_live_tremor_tracks_a_steady_tremor_and_forgets_it_after_the_window():
@@ -44,3 +53,30 @@ def test_live_tremor_at_a_rate_too_low_for_the_band_measures_nothing():
     values = [st.update((0.5 * math.sin(2 * math.pi * 3 * ti), 0.0, 0.0)) for ti in t]
     assert all(math.isnan(v) for v in values)  # not measured, rather than a 0 it did not see
     assert StreamingTremor(60.0).measurable
+
+
+def test_series_equal_the_live_view_with_a_jittery_camera_and_gaps():
+    """A 25-35 Hz camera whose frames jitter, with a lost frame and a 0.4 s dropout: the
+    vectorised series (the replay's plots) give the live view's speed and tremor."""
+    rng = np.random.default_rng(5)
+    t = np.cumsum(rng.uniform(1 / 35, 1 / 25, 400))
+    t[200:] += 0.4
+    pos = np.column_stack(
+        [40 * np.sin(0.7 * t), 0.4 * np.sin(2 * np.pi * 7 * t), 30 + 5 * np.cos(t)]
+    ) + rng.normal(0, 0.05, (len(t), 3))
+    tracked = np.ones(len(t), dtype=bool)
+    tracked[90] = False
+    sc = find_scenario("venipuncture")
+    live = Pipeline(sc, 0.05, "webcam")
+    views = [
+        live.feed(Sample(ti, tuple(p), (0.0, 0.0, -1.0), (1.0, 0.0, 0.0), 0.0, bool(tr))).view
+        for ti, p, tr in zip(t.tolist(), pos.tolist(), tracked.tolist())
+    ]
+    tremor = tremor_series_mm(
+        t, pos, tracked, sc.feedback.tremor_window_s, 0.05, rate_probe=Pipeline.RATE_PROBE
+    )
+    speed = speed_series_mm_s(t, pos, tracked)
+    np.testing.assert_allclose(tremor, [v.tremor_mm for v in views], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(speed, [v.speed_mm_s for v in views], rtol=0, atol=1e-9)
+    assert tremor.max() > 0.2 and speed.max() > 10  # the 7 Hz tremor and the sweep show
+    assert speed[200] == 0.0 and tremor[200] == 0.0  # both restart after the dropout

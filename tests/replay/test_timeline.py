@@ -3,6 +3,7 @@ and the ghost's alignment."""
 
 from __future__ import annotations
 
+import math
 import random
 from pathlib import Path
 
@@ -228,3 +229,54 @@ def test_tracked_recording_with_raw_landmarks(tmp_path: Path) -> None:
     assert np.array_equal(tl.tracked, [s.tracked for s in rec.samples])
     d = Derived(tl, checkpoint_every=200)
     assert list(d.at(tl.end_s).events) == rec.events
+
+
+def _live_and_replayed(
+    tmp_path: Path, input_kind: str, noise_floor_mm: float
+) -> tuple[list[float], list[float], list[float], Timeline]:
+    """A scripted novice venipuncture with a 0.6 s tracking gap and a few lost frames,
+    recorded live: the tremor each sample's live view showed, the replay's tremor series,
+    the speed each live view showed, and the timeline."""
+    import dataclasses
+
+    from sim.sources.scripted import scripted_items
+
+    sc = find_scenario("venipuncture")
+    items = []
+    for it in scripted_items(sc, "novice", 3):
+        if isinstance(it, Sample):
+            lost = 4.0 <= it.t_s < 4.6 or round(it.t_s * 60) % 97 == 0
+            it = dataclasses.replace(it, tracked=not lost)
+        items.append(it)
+    path = tmp_path / f"{input_kind}.jsonl"
+    live = Pipeline(sc, noise_floor_mm, input_kind)
+    shown: list[float] = []
+    speeds: list[float] = []
+    rec_pipeline = Pipeline(sc, noise_floor_mm, input_kind)
+    for it in items:
+        step = live.feed(it)
+        if step.view is not None:
+            shown.append(step.view.tremor_mm)
+            speeds.append(step.view.speed_mm_s)
+    run_session(rec_pipeline, items, path, trainee="t")
+    tl = Timeline(path)
+    return shown, tl.tremor_mm().tolist(), speeds, tl
+
+
+def test_replayed_tremor_is_what_the_trainee_saw_live(tmp_path: Path) -> None:
+    """The tremor plot under the replay shows, sample by sample, the tremor the live view
+    showed (same filter, rate, noise floor, restart after the tracking gap, warm-up)."""
+    shown, replayed, speeds, tl = _live_and_replayed(tmp_path, "webcam", 0.05)
+    assert len(replayed) == len(shown) == tl.n
+    assert not any(math.isnan(v) for v in shown)
+    np.testing.assert_allclose(replayed, shown, rtol=0, atol=1e-9)
+    assert max(shown) > 0.1  # a novice's tremor shows
+    after_gap = int(np.searchsorted(tl.t, 4.6))
+    assert replayed[after_gap] == 0.0 < max(replayed[after_gap : after_gap + 60])  # restarted
+    np.testing.assert_allclose(tl.speed_mm_s(), speeds, rtol=0, atol=1e-9)  # the speed plot too
+
+
+def test_replay_has_no_tremor_for_a_mouse_recording(tmp_path: Path) -> None:
+    shown, replayed, _, tl = _live_and_replayed(tmp_path, "mouse", 0.0)
+    assert all(math.isnan(v) for v, tr in zip(replayed, tl.tracked) if tr)
+    np.testing.assert_allclose(replayed, shown, rtol=0, atol=1e-9)  # NaN where live had NaN
