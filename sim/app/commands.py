@@ -64,11 +64,15 @@ def _cmd_render(args: argparse.Namespace) -> int:
         raise UserError(f"{out}: expected a .png output file")
     if not out.parent.exists():
         raise UserError(f"{out.parent}: no such folder for the output")
-    from sim.render.offscreen import frame_at
+    if not args.at >= 0:
+        raise UserError(f"--at {args.at:g}: expected a time of 0 s or more")
+    from sim.storage.session import pipeline_at
 
-    frame = frame_at(args.recording, args.at)  # reads and checks the recording first
+    pipeline = pipeline_at(args.recording, args.at)  # reads and checks the recording first
     from sim.render.offscreen import render_frame, save_png
-    from sim.render.scene import DrawOptions
+    from sim.render.scene import DrawOptions, frame_from_pipeline
+
+    frame = frame_from_pipeline(pipeline, t_s=args.at)
 
     image = render_frame(frame, size, DrawOptions(exam=args.exam, hud=not args.no_hud))
     save_png(image, out)

@@ -1,8 +1,9 @@
-"""Offscreen rendering: a hidden GL 3.3 context, and pictures of a recording at a moment.
+"""Offscreen rendering: a hidden GL 3.3 context, and a frame drawn into a numpy image.
 
-``render_recording(path, at_s)`` replays the recording's items up to ``at_s`` through the
-real pipeline (so the HUD shows exactly what the trainee saw then) and draws the frame
-offscreen into a numpy image. ``procsim render`` is a thin wrapper around it.
+The render layer reads frames; it loads no recording and runs no pipeline. ``procsim
+render`` gets a recording's pipeline at a moment from
+:func:`sim.storage.session.pipeline_at` (the real pipeline, so the HUD shows exactly what
+the trainee saw then), makes its frame and draws it here with :func:`render_frame`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from sim.errors import UserError
-from sim.render.scene import DrawOptions, Frame, OrbitCamera, frame_from_pipeline
+from sim.render.scene import DrawOptions, Frame, OrbitCamera
 
 
 def use_offscreen_if_headless() -> None:
@@ -67,30 +68,6 @@ def offscreen_context(size: tuple[int, int] = (64, 64)) -> None:
     open_window(size, "procsim render", hidden=True)
 
 
-def frame_at(path: str | Path, at_s: float) -> Frame:
-    """The frame of a recording at time ``at_s`` (s): items up to then through a pipeline.
-
-    Raises
-    ------
-    RecordingError
-        The recording cannot be read.
-    UserError
-        ``at_s`` is negative.
-    """
-    from sim.pipeline import Pipeline
-    from sim.storage.recording import RecordingSource, load_recording
-
-    if at_s < 0:
-        raise UserError(f"--at {at_s:g}: expected a time of 0 s or more")
-    rec = load_recording(path)
-    pipeline = Pipeline(rec.scenario(), rec.noise_floor_mm, rec.input_kind)
-    for item in RecordingSource(rec):
-        if item.t_s > at_s:
-            break
-        pipeline.feed(item)
-    return frame_from_pipeline(pipeline, t_s=at_s)
-
-
 def render_frame(
     frame: Frame,
     size: tuple[int, int] = (1280, 720),
@@ -113,16 +90,6 @@ def render_frame(
 
     renderer = Renderer(size)
     return renderer.render_image(frame, options, camera)
-
-
-def render_recording(
-    path: str | Path,
-    at_s: float,
-    size: tuple[int, int] = (1280, 720),
-    options: DrawOptions | None = None,
-) -> np.ndarray:
-    """The scene and HUD of a recording at ``at_s`` seconds, shape (h, w, 3) uint8."""
-    return render_frame(frame_at(path, at_s), size, options)
 
 
 def save_png(image: np.ndarray, path: str | Path) -> None:

@@ -263,6 +263,28 @@ def rescore(path: str | Path | Recording) -> Rescore:
     return _rescored(rec, pipeline, pipeline.result())
 
 
+def pipeline_at(path: str | Path, at_s: float) -> Pipeline:
+    """A recording's pipeline as it stood at time ``at_s`` (s): its items up to then fed
+    through a fresh pipeline with its own scenario, noise floor and input.
+
+    Raises
+    ------
+    RecordingError
+        The recording cannot be read.
+    ValueError
+        ``at_s`` is negative.
+    """
+    if not at_s >= 0:
+        raise ValueError(f"expected a time of 0 s or more, got {at_s:g}")
+    rec = load_recording(path)
+    pipeline = pipeline_for(rec)
+    for item in RecordingSource(rec):
+        if item.t_s > at_s:
+            break
+        pipeline.feed(item)
+    return pipeline
+
+
 def _rescored(rec: Recording, pipeline: Pipeline, result: ScoreResult) -> Rescore:
     """``rec`` re-run through ``pipeline`` (fed and closed), side by side with its record."""
     return Rescore(

@@ -115,3 +115,15 @@ def test_rescore_refuses_to_overwrite(made: dict, tmp_path: Path) -> None:
     with pytest.raises(RecordingError, match="no such recording"):
         write_rescored(tmp_path / "missing.jsonl", tmp_path / "x.jsonl")
     assert not (tmp_path / "x.jsonl").exists()
+
+
+def test_the_pipeline_at_a_moment_is_what_the_trainee_saw_then(made: dict) -> None:
+    from sim.storage.session import pipeline_at
+
+    rec = load_recording(made["veni_expert"])
+    at = rec.items[len(rec.items) // 2].t_s
+    p = pipeline_at(made["veni_expert"], at)
+    assert p.samples and p.samples[-1].t_s <= at
+    assert [e for e in rec.events if e.t_s <= at] == p.events
+    with pytest.raises(ValueError, match="0 s or more"):
+        pipeline_at(made["veni_expert"], -1.0)
