@@ -32,7 +32,8 @@ def _cmd_practice(args: argparse.Namespace) -> int:
     check_spec(args.input)
     hand = check_hand(args.hand)
     scenario = find_scenario(args.scenario) if args.scenario else None
-    from sim.app.app import App, Settings
+    from sim.app.app import App
+    from sim.app.settings import Settings
 
     settings = (
         Settings(scenario, args.input, args.trainee, args.exam, hand)

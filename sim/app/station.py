@@ -1,7 +1,8 @@
 """Station mode: ``procsim station [--config FILE]``, the loop of a shared skills-lab machine.
 
 It is the practice app (:class:`sim.app.app.App` and its start, practice and results
-screens, reused as they are) with the station's rules on top:
+screens from :mod:`sim.app.start`, :mod:`sim.app.practice` and :mod:`sim.app.results`,
+reused as they are) with the station's rules on top:
 
 - the start screen offers only the allowed scenarios and inputs (or the assigned scenario)
   and always opens empty: no trainee id, nothing of the previous trainee;
@@ -21,7 +22,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from sim.app.app import App, ResultsScreen, Settings, StartScreen
+from sim.app.app import App
+from sim.app.results import ResultsScreen
+from sim.app.settings import Settings
+from sim.app.start import StartScreen
 from sim.lab.config import StationConfig
 from sim.lab.store import Lab, SyncReport, session_from_recording
 from sim.metrics.scoring import ScoreResult

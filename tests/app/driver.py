@@ -34,7 +34,8 @@ class Driver:
         clock: Callable[[], float] | None = None,
         hand: str = "right",
     ) -> None:
-        from sim.app.app import App, Settings
+        from sim.app.app import App
+        from sim.app.settings import Settings
 
         self.clock = clock or SteppedClock()  # real time (time.monotonic) for a camera
         settings = (

@@ -72,7 +72,9 @@ def recordings(data_dir: Path) -> list[Path]:
 def test_calibration_measures_the_noise_floor_and_maps_the_workspace(
     hold_video: Path, data_dir: Path, quit_display: None
 ) -> None:
-    from sim.app.app import CalibrationScreen, PracticeScreen, ResultsScreen
+    from sim.app.calibrate import CalibrationScreen
+    from sim.app.practice import PracticeScreen
+    from sim.app.results import ResultsScreen
 
     d = Driver("venipuncture", input_spec=f"video:{hold_video}", clock=time.monotonic)
     cal = d.screen
@@ -125,7 +127,8 @@ def test_calibration_measures_the_noise_floor_and_maps_the_workspace(
 def test_skipping_calibration_records_no_noise_floor(
     hold_video: Path, data_dir: Path, quit_display: None
 ) -> None:
-    from sim.app.app import CalibrationScreen, PracticeScreen
+    from sim.app.calibrate import CalibrationScreen
+    from sim.app.practice import PracticeScreen
 
     d = Driver("venipuncture", input_spec=f"video:{hold_video}", clock=time.monotonic)
     assert isinstance(d.screen, CalibrationScreen)
@@ -144,8 +147,10 @@ def test_skipping_calibration_records_no_noise_floor(
 def test_escape_goes_back_and_m_switches_to_the_mouse(
     hold_video: Path, data_dir: Path, quit_display: None
 ) -> None:
-    from sim.app.app import CalibrationScreen, PracticeScreen, StartScreen
+    from sim.app.calibrate import CalibrationScreen
     from sim.app.mouse import MouseSource
+    from sim.app.practice import PracticeScreen
+    from sim.app.start import StartScreen
 
     d = Driver(None, input_spec=f"video:{hold_video}", clock=time.monotonic)
     assert isinstance(d.screen, StartScreen)
@@ -175,8 +180,9 @@ def test_escape_goes_back_and_m_switches_to_the_mouse(
 def test_a_camera_failing_during_calibration_is_shown_and_the_mouse_offered(
     short_video: Path, data_dir: Path, quit_display: None
 ) -> None:
-    from sim.app.app import CalibrationScreen, PracticeScreen
+    from sim.app.calibrate import CalibrationScreen
     from sim.app.mouse import MouseSource
+    from sim.app.practice import PracticeScreen
 
     d = Driver("venipuncture", input_spec=f"video:{short_video}", clock=time.monotonic)
     cal = d.screen
@@ -203,7 +209,7 @@ def test_a_camera_failing_during_calibration_is_shown_and_the_mouse_offered(
 def test_no_hand_in_view_says_so_and_does_not_start(
     tmp_path: Path, data_dir: Path, quit_display: None
 ) -> None:
-    from sim.app.app import CalibrationScreen
+    from sim.app.calibrate import CalibrationScreen
 
     need_mediapipe()
     video = still_hand_video(tmp_path / "empty.mp4", 1.2, seed=3, hand=False)

@@ -23,7 +23,9 @@ def _surface_y(d: Driver, z: float) -> float:
 
 
 def test_venipuncture_from_start_screen_to_results(data_dir: Path, quit_display: None) -> None:
-    from sim.app.app import PracticeScreen, ResultsScreen, StartScreen
+    from sim.app.practice import PracticeScreen
+    from sim.app.results import ResultsScreen
+    from sim.app.start import StartScreen
 
     d = Driver(None)
     assert isinstance(d.screen, StartScreen)
@@ -81,7 +83,7 @@ def test_venipuncture_from_start_screen_to_results(data_dir: Path, quit_display:
 
 
 def test_suturing_stitch_to_results(data_dir: Path, quit_display: None) -> None:
-    from sim.app.app import ResultsScreen
+    from sim.app.results import ResultsScreen
 
     d = Driver("suturing")
     sc = d.screen.settings.scenario
@@ -162,7 +164,7 @@ def test_failed_input_is_shown_and_the_mouse_offered(
 def test_first_session_shows_a_controls_hint_until_the_first_action(
     data_dir: Path, quit_display: None
 ) -> None:
-    from sim.app.app import HINT_SUTURING
+    from sim.app.help import HINT_SUTURING
 
     d = Driver("suturing")
     d.frames(2)

@@ -121,7 +121,8 @@ def _watch(screen: Any) -> CueContract:
 def test_random_events_keep_the_cue_contract_and_recordings_rescore(
     scenario: str, data_dir: Path, quit_display: None
 ) -> None:
-    from sim.app.app import PracticeScreen, ResultsScreen
+    from sim.app.practice import PracticeScreen
+    from sim.app.results import ResultsScreen
 
     d = Driver(scenario, size=SIZE)
     monkey = Monkey(d, seed=9)

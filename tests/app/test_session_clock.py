@@ -7,7 +7,8 @@ import math
 import pygame
 import pytest
 
-from sim.app.app import PracticeScreen, ResultsScreen, draw_results
+from sim.app.practice import PracticeScreen
+from sim.app.results import ResultsScreen, draw_results
 from sim.render.hud import BAD, GOOD, WARN, draw_hud
 from sim.render.overlay import Batch2D, GlyphAtlas
 from sim.render.scene import frame_from_pipeline

@@ -42,7 +42,9 @@ def _frames(app: object, clock: Stepped, n: int) -> None:
 
 
 def test_a_trainee_turn(data_dir: Path, tmp_path: Path, quit_display: None) -> None:
-    from sim.app.app import PracticeScreen, ResultsScreen, StartScreen
+    from sim.app.practice import PracticeScreen
+    from sim.app.results import ResultsScreen
+    from sim.app.start import StartScreen
     from sim.app.station import StationApp
 
     cfg_file = tmp_path / "station.toml"
@@ -99,7 +101,9 @@ def test_a_trainee_turn(data_dir: Path, tmp_path: Path, quit_display: None) -> N
 def test_exam_station_forces_exam_and_allows_no_retry(
     data_dir: Path, tmp_path: Path, quit_display: None
 ) -> None:
-    from sim.app.app import PracticeScreen, ResultsScreen, StartScreen
+    from sim.app.practice import PracticeScreen
+    from sim.app.results import ResultsScreen
+    from sim.app.start import StartScreen
     from sim.app.station import StationApp
 
     cfg = StationConfig(station_id="exam-1", assigned_scenario="suturing", exam_mode=True)

@@ -1,0 +1,195 @@
+"""The calibration screen: for a tracked input (webcam, video), the guided still-hand hold
+before the session (tracker noise floor and workspace mapping); skippable."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+import pygame
+
+from sim.app.widgets import ACCENT
+from sim.core.records import Action
+from sim.render.hud import BAD, GOOD, MUTED, PANEL, WARN, WHITE
+
+if TYPE_CHECKING:
+    from sim.app.app import App
+    from sim.app.settings import Settings
+    from sim.tracking.calibration import CalibrationResult, CalibrationSession
+
+CALIBRATION_DONE_S = 1.0
+"""How long the calibration screen shows its result before the session starts, s."""
+
+
+class CalibrationScreen:
+    """The guided calibration of a tracked input, before the session (nothing is recorded
+    yet).
+
+    The camera view fills most of the window; every polled Sample goes to a
+    :class:`~sim.tracking.calibration.CalibrationSession`, whose instruction and progress
+    are shown with a progress bar. When the still hold is done the calibrated workspace
+    and roll offset are applied to the source and, after :data:`CALIBRATION_DONE_S`, the
+    session starts with the measured noise floor. Keys: S skips the calibration (noise
+    floor 0, marked "skipped" in the recording), M continues with the mouse, Esc goes
+    back to the start screen. A camera that fails is shown with the offer of the mouse.
+
+    Parameters
+    ----------
+    app : App
+        The window.
+    settings : Settings
+        The session to start afterwards.
+    source : LiveSource
+        A tracked source (with ``tracker``, ``config``, ``apply_calibration`` and
+        ``calibration_header``), not started yet.
+    """
+
+    def __init__(self, app: App, settings: Settings, source: Any) -> None:
+        self.app = app
+        self.settings = settings
+        self.source = source
+        self.session = self._new_session()
+        self.status = self.session.status
+        self.result: CalibrationResult | None = None
+        self.tracked = False  # the newest Sample had the hand
+        self.done = False
+        self._done_at: float | None = None
+        self._view: tuple[float, Any] | None = None  # (frame time, camera view image)
+        pygame.key.stop_text_input()
+        self.t0 = app.clock()
+        source.start(self.t0)
+
+    def _new_session(self) -> CalibrationSession:
+        from sim.tracking.calibration import CalibrationSession
+
+        src = self.source
+        # the floor at the camera's own rate, as the tremor metric measures the session
+        return CalibrationSession(src.tracker.aspect, src.tracker.workspace, src.config.dominant)
+
+    def handle(self, event: Any) -> None:
+        if event.type != pygame.KEYDOWN or self.done:
+            return
+        if event.key == pygame.K_ESCAPE:
+            self._leave()
+            self.app.show_start(self.settings)
+        elif event.key == pygame.K_s and self.source.error is None:
+            self._start_session(None)
+        elif event.key == pygame.K_m:
+            self._leave()
+            self.app.begin_session(replace(self.settings, input_spec="mouse"))
+
+    def update(self) -> None:
+        if self.done:
+            return
+        if self.result is None:
+            for item in self.source.poll():
+                if isinstance(item, Action):
+                    continue
+                self.tracked = bool(item.tracked)
+                self.status = self.session.update(item)
+                result = self.session.result
+                if result is None:
+                    continue
+                if not math.isfinite(result.noise_floor_mm):
+                    # no usable tip positions in the hold: hold again
+                    self.session = self._new_session()
+                    self.status = replace(
+                        self.session.status, message="Hand not measured: hold still again"
+                    )
+                    continue
+                self.result = result
+                # poses from the next frame on are in the calibrated workspace
+                self.source.apply_calibration(result.workspace, result.roll_offset_deg)
+                self._done_at = self.app.clock()
+                break
+        elif self._done_at is not None and self.app.clock() - self._done_at >= CALIBRATION_DONE_S:
+            self._start_session(self.result)
+
+    def _start_session(self, result: CalibrationResult | None) -> None:
+        self.done = True
+        self.app.begin_session(self.settings, self.source, result, source_t0=self.t0)
+
+    def _leave(self) -> None:
+        self.done = True
+        self.source.close()
+
+    def close(self) -> None:
+        """The window was closed: nothing was recorded yet; release the camera."""
+        if not self.done:
+            self._leave()
+
+    def draw(self) -> None:
+        r = self.app.renderer
+        r.clear((0.10, 0.12, 0.16))
+        w, h = r.size
+        s = h / 720.0
+        b = r.new_batch()
+        b.text(
+            f"Calibration  ·  {self.settings.scenario.title}  ·  {self.settings.hand} hand",
+            w / 2,
+            14 * s,
+            22,
+            WHITE,
+            anchor="centre",
+        )
+        # the camera view, as large as fits between the title and the instructions
+        view_w, view_h = int(w * 0.62), int(h - 230 * s)
+        vx, vy = (w - view_w) / 2, 50 * s
+        fv = self.source.latest_frame()
+        if fv is not None:
+            fh, fw = fv.rgb.shape[:2]
+            width = max(64, min(view_w, int(view_h * fw / fh)))
+            if self._view is None or self._view[0] != fv.t_s or self._view[1].shape[1] != width:
+                from sim.tracking.overlay import camera_view
+
+                self._view = (fv.t_s, camera_view(fv.rgb, fv.landmarks, fv.others, width=width))
+        else:
+            b.rect(vx, vy, view_w, view_h, PANEL)
+            b.text("starting the camera...", w / 2, vy + view_h / 2, 17, MUTED, anchor="centre")
+        y = 50 * s + view_h + 14 * s
+        err = self.source.error
+        if err:
+            for line in b.wrap(err, 17, w - 80 * s):
+                b.text(line, w / 2, y, 17, WARN, anchor="centre")
+                y += 24 * s
+            b.text(
+                "M: continue with the mouse  ·  Esc: back to the start screen",
+                w / 2,
+                y + 6 * s,
+                17,
+                WHITE,
+                anchor="centre",
+            )
+        else:
+            col = GOOD if self.result is not None else WHITE
+            b.text(b.fit(self.status.message, 22, w - 80 * s), w / 2, y, 22, col, anchor="centre")
+            y += 36 * s
+            bar = (w / 2 - 300 * s, y, 600 * s, 16 * s)
+            b.rect(*bar, PANEL)
+            b.rect(bar[0], bar[1], bar[2] * min(max(self.status.progress, 0.0), 1.0), bar[3], col)
+            b.frame(*bar, 1.5, ACCENT)
+            y += 28 * s
+            if fv is not None and not self.tracked and self.result is None:
+                b.text("hand not visible", w / 2, y, 17, BAD, anchor="centre")
+        b.text(
+            "Hold the needle still, bevel up, where you want to work: this measures the "
+            "camera's jitter (not counted as tremor) and sets your working space.",
+            w / 2,
+            h - 62 * s,
+            14,
+            MUTED,
+            anchor="centre",
+        )
+        b.text(
+            "S: skip calibration  ·  M: use the mouse  ·  Esc: back",
+            w / 2,
+            h - 36 * s,
+            14,
+            MUTED,
+            anchor="centre",
+        )
+        r.draw_batch(b)
+        if self._view is not None and fv is not None:
+            image = self._view[1]
+            r.draw_image(image, (w - image.shape[1]) / 2, vy)

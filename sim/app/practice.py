@@ -1,0 +1,309 @@
+"""The practice screen: the session. It polls the live source, feeds a
+:class:`~sim.storage.session.SessionRecorder`, draws the scene and the coaching HUD."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+import pygame
+
+from sim.app.help import HELP_SUTURING, HELP_VENIPUNCTURE, HINT_SUTURING, HINT_VENIPUNCTURE
+from sim.app.inputs import make_source
+from sim.core.records import Action, ActionKind
+from sim.paths import new_recording_path, recordings_of
+from sim.pipeline import Pipeline
+from sim.render.scene import DrawOptions, default_camera, frame_from_pipeline
+from sim.sources import LiveSource
+from sim.storage.session import SessionRecorder
+
+if TYPE_CHECKING:
+    from sim.app.app import App
+    from sim.app.settings import Settings
+    from sim.tracking.calibration import CalibrationResult
+
+
+class PracticeScreen:
+    """A session: live source -> recorder (pipeline) -> scene and HUD.
+
+    Parameters
+    ----------
+    app : App
+        The window.
+    settings : Settings
+        Scenario, input, trainee, exam mode, dominant hand.
+    source : LiveSource, optional
+        A source already opened (and, with ``source_t0``, already running: the
+        calibration screen hands its camera over); default: a new one for
+        ``settings.input_spec``.
+    calibration : CalibrationResult, optional
+        The calibration applied to a tracked ``source``: its noise floor goes to the
+        pipeline (tremor metric) and the recording header. A tracked source without one
+        was not calibrated (noise floor 0, header ``calibration.status`` "skipped").
+    source_t0 : float, optional
+        The ``app.clock()`` time a running ``source`` was started with. Its sample times
+        are shifted to this session's start, and samples from before it are dropped.
+    """
+
+    def __init__(
+        self,
+        app: App,
+        settings: Settings,
+        *,
+        source: LiveSource | None = None,
+        calibration: CalibrationResult | None = None,
+        source_t0: float | None = None,
+    ) -> None:
+        self.app = app
+        self.settings = settings
+        sc = settings.scenario
+        self.camera = default_camera(sc)
+        floor = calibration.noise_floor_mm if calibration is not None else 0.0
+        self.source = source if source is not None else self._make_source(settings.input_spec)
+        self.pipeline = Pipeline(sc, floor, self.source.input_kind)
+        self.path = new_recording_path(sc.id, settings.trainee)
+        self.session_id = str(uuid.uuid4())
+        self.recorder = SessionRecorder(
+            self.pipeline,
+            self.path,
+            trainee=settings.trainee,
+            station=app.station_id(),
+            calibration=self._calibration_header(calibration),
+            meta={
+                "session_id": self.session_id,
+                "exam": settings.exam,
+                "input_spec": settings.input_spec,
+                "hand": settings.hand,
+            },
+        )
+        app.recordings.append(self.path)
+        self.help = False
+        self._help_since: float | None = None  # app clock when help opened (session paused)
+        self._paused_s = 0.0
+        self.help_lines = HELP_SUTURING if sc.task == "suturing" else HELP_VENIPUNCTURE
+        # a short hint of the controls in the trainee's first session, until the first action
+        first = not any(p != self.path for p in recordings_of(settings.trainee))
+        self.hint: str | None = None
+        if first and self.source.input_kind == "mouse":
+            self.hint = HINT_SUTURING if sc.task == "suturing" else HINT_VENIPUNCTURE
+        self.t0 = app.clock()
+        # sample times of a source started earlier (calibration) minus this: session time
+        self._offset = 0.0
+        if source is not None and source_t0 is not None:
+            self._offset = self.t0 - source_t0
+        else:
+            self.source.start(self.t0)
+        self._orbit = False
+        self.done = False
+        self._pip: tuple[float, Any] | None = None  # (frame time, image) of the camera view
+        pygame.key.stop_text_input()
+
+    def _calibration_header(self, calibration: CalibrationResult | None) -> dict[str, Any] | None:
+        """The header's ``calibration`` block: how a tracked source derived its poses, and
+        whether it was calibrated (None for an untracked source such as the mouse)."""
+        header_of = getattr(self.source, "calibration_header", None)
+        if not callable(header_of):
+            return None
+        if calibration is None:
+            return {**header_of(0.0), "status": "skipped"}
+        return {
+            **calibration.as_header(),
+            **header_of(calibration.noise_floor_mm),
+            "status": "calibrated",
+        }
+
+    def _make_source(self, spec: str) -> LiveSource:
+        return make_source(
+            spec,
+            self.settings.scenario,
+            camera=lambda: self.camera,
+            size=lambda: self.app.renderer.size,
+            clock=self.app.clock,
+            hand=self.settings.hand,
+        )
+
+    def now(self) -> float:
+        """Session time, s: the app clock since the start, less the time help was open."""
+        paused = self._paused_s
+        if self._help_since is not None:
+            paused += self.app.clock() - self._help_since
+        return self.app.clock() - self.t0 - paused
+
+    def toggle_help(self) -> None:
+        """Open or close the help; while it is open the session is paused: the clock stops
+        and the instrument's motion is not recorded."""
+        if not self.help:
+            self._feed_source()  # up to now first
+            self._help_since = self.app.clock()
+        elif self._help_since is not None:
+            self.source.poll()  # motion made while reading the help is not the session's
+            gap = self.app.clock() - self._help_since
+            self._paused_s += gap
+            self._offset += gap
+            self._help_since = None
+        self.help = not self.help
+
+    def _action(self, kind: ActionKind) -> None:
+        self._feed_source()  # samples up to now first, so items stay in time order
+        self._feed(Action(round(self.now(), 6), kind))
+
+    def _feed(self, item: Any) -> None:
+        step = self.recorder.feed(item)
+        if step.events and not self.settings.exam:
+            for e in step.events:
+                self.app.sounds.play(e.kind)
+
+    def _feed_source(self) -> None:
+        for item in self.source.poll():
+            if self._offset:
+                t = round(item.t_s - self._offset, 6)
+                if t < 0.0:
+                    continue  # captured before the session started (during calibration)
+                item = replace(item, t_s=t)
+            self._feed(item)
+            if self.pipeline.finished:
+                break
+
+    def handle(self, event: Any) -> None:
+        et = event.type
+        if et in (pygame.KEYDOWN, pygame.MOUSEBUTTONDOWN, pygame.MOUSEWHEEL):
+            self.hint = None  # the first action: the trainee has started
+        if et == pygame.KEYDOWN:
+            k = event.key
+            if k in (pygame.K_F1, pygame.K_h):
+                self.toggle_help()
+                return
+            if self.help:
+                if k == pygame.K_ESCAPE:
+                    self.toggle_help()
+                return  # paused: nothing else acts while the help is open
+            if k == pygame.K_ESCAPE:
+                self.finish()
+                return
+            if k in (pygame.K_RETURN, pygame.K_KP_ENTER):
+                self._action(ActionKind.FINISH)
+                return
+            if k == pygame.K_t and self.settings.scenario.task == "venipuncture":
+                on = bool(getattr(self.pipeline.state, "tourniquet_on", False))
+                self._action(ActionKind.TOURNIQUET_OFF if on else ActionKind.TOURNIQUET_ON)
+                return
+            if k == pygame.K_m and self.source.error is not None:
+                self.source.close()
+                self.source = self._make_source("mouse")
+                self.source.start(self.t0)
+                self._offset = 0.0
+                return
+            if self._camera_key(k):
+                return
+        if self.help:
+            return  # paused
+        handler = getattr(self.source, "handle_event", None)
+        if handler is not None and handler(event):
+            return
+        self._camera_event(event)
+
+    def _camera_key(self, k: int) -> bool:
+        cam = self.camera
+        if k == pygame.K_LEFT:
+            cam.orbit(-10, 0)
+        elif k == pygame.K_RIGHT:
+            cam.orbit(10, 0)
+        elif k == pygame.K_UP:
+            cam.orbit(0, 5)
+        elif k == pygame.K_DOWN:
+            cam.orbit(0, -5)
+        elif k in (pygame.K_PLUS, pygame.K_EQUALS, pygame.K_KP_PLUS):
+            cam.zoom(0.9)
+        elif k in (pygame.K_MINUS, pygame.K_KP_MINUS):
+            cam.zoom(1.1)
+        elif k == pygame.K_c:
+            self.camera = default_camera(self.settings.scenario)
+        else:
+            return False
+        return True
+
+    def _camera_event(self, event: Any) -> None:
+        et = event.type
+        if et == pygame.MOUSEBUTTONDOWN and event.button in (1, 2):
+            self._orbit = True
+        elif et == pygame.MOUSEBUTTONUP and event.button in (1, 2):
+            self._orbit = False
+        elif et == pygame.MOUSEMOTION and self._orbit:
+            self.camera.orbit(-event.rel[0] * 0.3, event.rel[1] * 0.3)
+        elif et == pygame.MOUSEWHEEL:
+            self.camera.zoom(0.9**event.y)
+
+    def update(self) -> None:
+        if self.done or self.help:
+            return
+        self._feed_source()
+        if self.pipeline.finished or self.pipeline.complete:
+            self.finish()
+
+    def finish(self) -> None:
+        """End the session: score, write the result, show the results screen."""
+        if self.done:
+            return
+        if not self.pipeline.finished:
+            # stopped by the trainee: the task hears it (it ends the tourniquet's time and
+            # notes what was left undone), as with Enter
+            self._action(ActionKind.FINISH)
+        self.done = True
+        self.source.close()
+        result = self.recorder.finish()
+        self.app.show_results(self.settings, result, self.path)
+
+    def close(self) -> None:
+        """The window was closed: keep the recording, marked incomplete."""
+        if not self.done:
+            self.done = True
+            self.source.close()
+            result = self.recorder.finish()
+            state = "complete" if result.complete else "incomplete"
+            print(f"procsim: session interrupted; recording kept ({state}): {self.path}")
+
+    def options(self) -> DrawOptions:
+        err = self.source.error
+        advice = getattr(self.source, "advice", None)
+        msg = (
+            f"{err}: press M to continue with the mouse"
+            if err
+            else self.hint or (advice() if callable(advice) else None)
+        )
+        return DrawOptions(
+            exam=self.settings.exam,
+            hud=True,
+            help=self.help,
+            help_lines=self.help_lines,
+            message=msg,
+            title=f"{self.settings.trainee}  ·  {self.settings.scenario.title}",
+        )
+
+    def draw(self) -> None:
+        frame = frame_from_pipeline(self.pipeline, t_s=self.now())
+        # a tracked source may offer a smoothed pose for the on-screen instrument only
+        # (the pipeline and the metrics keep the raw samples)
+        display = getattr(self.source, "display_sample", None)
+        shown = display() if callable(display) else None
+        if shown is not None:
+            frame = replace(frame, sample=shown)
+        self.app.renderer.draw(frame, self.options(), self.camera)
+        self._draw_camera_view()
+
+    def _draw_camera_view(self) -> None:
+        """Picture-in-picture of a camera source's newest frame (top right), if it has one."""
+        latest = getattr(self.source, "latest_frame", None)
+        fv = latest() if callable(latest) else None
+        if fv is None:
+            return
+        r = self.app.renderer
+        w, h = r.size
+        s = h / 720.0
+        if self._pip is None or self._pip[0] != fv.t_s:
+            from sim.tracking.overlay import camera_view
+
+            image = camera_view(fv.rgb, fv.landmarks, fv.others, width=int(240 * s))
+            self._pip = (fv.t_s, image)
+        image = self._pip[1]
+        r.draw_image(image, w - image.shape[1] - 16 * s, 14 * s)
