@@ -91,7 +91,7 @@ def _has_display() -> bool:
 
 def _cmd_station(args: argparse.Namespace) -> int:
     from sim.lab.config import load_config, local_url, resolve_db_url
-    from sim.lab.store import Lab
+    from sim.lab.sync import Lab
     from sim.render.offscreen import require_display
 
     require_display("procsim station")  # before pygame or OpenGL start

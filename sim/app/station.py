@@ -8,7 +8,7 @@ reused as they are) with the station's rules on top:
   and always opens empty: no trainee id, nothing of the previous trainee;
 - a session cannot start without a trainee id;
 - exam mode, when the config says so, is forced (and a result cannot be retried);
-- every finished or interrupted session goes into the store (:class:`sim.lab.store.Lab`:
+- every finished or interrupted session goes into the store (:class:`sim.lab.sync.Lab`:
   local first, then the lab server in the background);
 - the results screen goes back to the empty start screen by itself after a while.
 """
@@ -27,7 +27,8 @@ from sim.app.results import ResultsScreen
 from sim.app.settings import Settings
 from sim.app.start import StartScreen
 from sim.lab.config import StationConfig
-from sim.lab.store import Lab, SyncReport, session_from_recording
+from sim.lab.ingest import session_from_recording
+from sim.lab.sync import Lab, SyncReport
 from sim.metrics.scoring import ScoreResult
 
 RESULTS_TIMEOUT_S = 120.0
@@ -148,7 +149,7 @@ class StationApp(App):
             return
 
         def run() -> None:
-            from sim.lab.store import Lab as _Lab
+            from sim.lab.sync import Lab as _Lab
 
             with _Lab(self.lab.local_url, self.lab.remote_url) as lab:  # own connections
                 self.last_sync = lab.sync()

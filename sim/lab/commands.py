@@ -35,7 +35,7 @@ def add_db_args(p: argparse.ArgumentParser) -> None:
 
 def _lab(args: argparse.Namespace) -> Any:
     from sim.lab.config import load_config, local_url, resolve_db_url
-    from sim.lab.store import Lab
+    from sim.lab.sync import Lab
 
     cfg = load_config(getattr(args, "config", None))
     return Lab(local_url(), resolve_db_url(getattr(args, "db", None), cfg)), cfg
@@ -45,7 +45,7 @@ def reading_store(args: argparse.Namespace) -> Any:
     """The store to read from (``args.db``, ``args.config``): the chosen database, or this
     machine's copy (with a warning) when the lab server cannot be reached. The caller
     closes it."""
-    from sim.lab.store import StoreUnavailable
+    from sim.lab.database import StoreUnavailable
 
     lab, _cfg = _lab(args)
     if lab.remote_url is None:
@@ -167,7 +167,7 @@ def _outcome(row: Any) -> str:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    from sim.lab.store import session_from_recording
+    from sim.lab.ingest import session_from_recording
 
     lab, _cfg = _lab(args)
     with lab:

@@ -10,7 +10,8 @@ import pytest
 pygame = pytest.importorskip("pygame")
 
 from sim.lab.config import StationConfig, load_config  # noqa: E402
-from sim.lab.store import Lab, Store  # noqa: E402
+from sim.lab.store import Store  # noqa: E402
+from sim.lab.sync import Lab  # noqa: E402
 from sim.storage.recording import load_recording  # noqa: E402
 
 

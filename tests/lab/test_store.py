@@ -7,11 +7,14 @@ import json
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, insert
+from sqlalchemy import MetaData, Table, create_engine, insert, update
 
-from sim.lab import store as st
-from sim.lab.store import Lab, Store, StoreError, mask_url, session_from_recording
-from sim.storage.recording import load_recording
+from sim.lab.database import StoreError, StoreUnavailable, mask_url, parse_url
+from sim.lab.ingest import NewSession, session_from_recording
+from sim.lab.schema import SCHEMA_VERSION, schema_table, schema_version, session_cols, upgrade
+from sim.lab.store import Store
+from sim.lab.sync import Lab
+from sim.storage.recording import load_recording, session_id_for
 
 from .conftest import PG_PASSWORD, PgServer
 
@@ -62,19 +65,19 @@ def test_schema_is_upgraded_in_place(
     old = session_from_recording(recordings["exp1"])
     aborted = session_from_recording(recordings["nov1"])  # stopped before blood was drawn
     (tmp_path / "db").mkdir(exist_ok=True)
-    eng_ = create_engine(st.parse_url(db_url))  # a database as procsim schema 1 left it
+    eng_ = create_engine(parse_url(db_url))  # a database as procsim schema 1 left it
     with eng_.begin() as conn:
-        st.upgrade(conn, target=1)
+        upgrade(conn, target=1)
         for s_ in (old, aborted):
             row = {k: v for k, v in s_.row.items() if k not in ("notes", "empty")}
             row["stored_utc"] = row["started_utc"]
             row["complete"] = True  # schema 1: "the recording was closed normally"
-            conn.execute(insert(st.Table("sessions", st.MetaData(), *st._session_cols(1))), row)
+            conn.execute(insert(Table("sessions", MetaData(), *session_cols(1))), row)
     eng_.dispose()
     with Store(db_url) as s:
         assert s.upgraded_from == 1
         with s.engine.connect() as conn:
-            assert st.schema_version(conn) == st.SCHEMA_VERSION
+            assert schema_version(conn) == SCHEMA_VERSION
         assert sorted(r.id for r in s.find()) == sorted([old.id, aborted.id])
         # schema 3: complete re-derived from the stored recordings; neither is empty
         got = {r.id: (r.complete, r.empty) for r in s.find()}
@@ -84,14 +87,14 @@ def test_schema_is_upgraded_in_place(
         assert s.set_notes(old.id, "re-check the angle")
         assert {r.id: r.notes for r in s.find()}[old.id] == "re-check the angle"
     with Store(db_url) as s:  # opening again is a no-op
-        assert s.upgraded_from == st.SCHEMA_VERSION
+        assert s.upgraded_from == SCHEMA_VERSION
         assert {r.id: r.notes for r in s.find()}[old.id] == "re-check the angle"
 
 
 def test_newer_schema_is_refused(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 's.sqlite'}"
     with Store(url) as s, s.engine.begin() as conn:
-        conn.execute(st.update(st.schema_table).values(version=99))
+        conn.execute(update(schema_table).values(version=99))
     with pytest.raises(StoreError, match="schema version 99"):
         Store(url)
 
@@ -121,7 +124,7 @@ def test_password_is_masked() -> None:
 
 def test_unreachable_server_error_hides_password(pg_server: PgServer) -> None:
     url = pg_server.url.replace(str(pg_server.port), "1")  # nothing listens on port 1
-    with pytest.raises(st.StoreUnavailable) as exc:
+    with pytest.raises(StoreUnavailable) as exc:
         Store(url)
     assert PG_PASSWORD not in str(exc.value) and "***" in str(exc.value)
     wrong = pg_server.url.replace(PG_PASSWORD, "not-the-password")
@@ -171,7 +174,7 @@ def test_server_dropping_mid_sync(
         real_add = Store.add
         calls = []
 
-        def add_then_crash(self: Store, session: st.NewSession) -> bool:
+        def add_then_crash(self: Store, session: NewSession) -> bool:
             calls.append(session.id)
             if len(calls) == 3:  # the server goes away during the third push
                 pg_server.stop("immediate")
@@ -201,13 +204,13 @@ def test_server_dropping_mid_sync(
 
 def test_session_id_prefers_the_app_s_header_id(recordings: dict[str, Path]) -> None:
     data = recordings["exp1"].read_bytes()
-    derived = st.session_id_for({"meta": {}}, data)  # an old recording: from its bytes
-    assert derived == st.session_id_for({}, data) == session_from_recording(recordings["exp1"]).id
-    assert derived != st.session_id_for({}, recordings["exp2"].read_bytes())
+    derived = session_id_for({"meta": {}}, data)  # an old recording: from its bytes
+    assert derived == session_id_for({}, data) == session_from_recording(recordings["exp1"]).id
+    assert derived != session_id_for({}, recordings["exp2"].read_bytes())
     app_id = "0b7c61a4-5e43-4f7e-9d1c-2a6f0e1d9b3c"
-    assert st.session_id_for({"meta": {"session_id": app_id}}, data) == app_id
-    assert st.session_id_for({"session_id": app_id.upper()}, data) == app_id
-    assert st.session_id_for({"meta": {"session_id": "not-a-uuid"}}, data) == derived
+    assert session_id_for({"meta": {"session_id": app_id}}, data) == app_id
+    assert session_id_for({"session_id": app_id.upper()}, data) == app_id
+    assert session_id_for({"meta": {"session_id": "not-a-uuid"}}, data) == derived
 
 
 def test_rescored_recording_never_silently_replaces_the_server_s_copy(

@@ -11,7 +11,8 @@ import pytest
 
 from sim.core.records import Action, ActionKind
 from sim.core.scenario import Scenario
-from sim.lab.store import Store, session_from_recording
+from sim.lab.ingest import session_from_recording
+from sim.lab.store import Store
 from sim.pipeline import Pipeline
 from sim.report import plots, trainee
 from sim.sources.scripted import ScriptedSource

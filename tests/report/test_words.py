@@ -9,7 +9,8 @@ from pathlib import Path
 
 from sim.core.records import Action, ActionKind
 from sim.core.scenario import Scenario
-from sim.lab.store import Store, session_from_recording
+from sim.lab.ingest import session_from_recording
+from sim.lab.store import Store
 from sim.metrics.catalog import format_value, info
 from sim.pipeline import Pipeline
 from sim.report.session import session_report

@@ -1,0 +1,146 @@
+"""Ingest: a recording file turned into the rows the store keeps for one session.
+
+:func:`session_from_recording` reads a recording (finished or interrupted) and builds its
+:class:`NewSession`: the ``sessions`` row (score, outcome, the recording itself, gzipped) and
+one ``session_metrics`` row per metric. :class:`sim.lab.store.Store` inserts it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import hashlib
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sim.errors import UserError, read_bytes
+from sim.lab.schema import utc_now
+from sim.storage.recording import (
+    Recording,
+    RecordingError,
+    _clean,
+    parse_recording,
+    session_id_for,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class NewSession:
+    """Everything stored for one session, ready to insert (``row`` maps column names)."""
+
+    row: Mapping[str, Any]
+    metrics: tuple[Mapping[str, Any], ...]
+
+    @property
+    def id(self) -> str:
+        return str(self.row["id"])
+
+
+def _parse_time(s: object) -> dt.datetime | None:
+    if not isinstance(s, str):
+        return None
+    try:
+        return dt.datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ")
+    except ValueError:
+        return None
+
+
+def session_from_recording(
+    path: str | Path,
+    *,
+    trainee: str | None = None,
+    display_name: str | None = None,
+    station: str | None = None,
+    notes: str | None = None,
+) -> NewSession:
+    """Build the stored form of a recording file (finished or interrupted).
+
+    The score is the one stored in the recording (what the trainee saw); an interrupted
+    recording without one is re-scored. ``complete`` and ``empty`` are the result's, or
+    derived for a recording made before results carried them
+    (:func:`sim.storage.session.recorded_outcome`).
+    """
+    p = Path(path)
+    data = read_bytes(p, "recording", RecordingError)
+    rec = parse_recording(data, p)
+    return _session_from(rec, data, trainee, display_name, station, notes)
+
+
+def _session_from(
+    rec: Recording,
+    data: bytes,
+    trainee: str | None,
+    display_name: str | None,
+    station: str | None,
+    notes: str | None,
+) -> NewSession:
+    from sim.storage.session import recorded_outcome, rescore
+
+    h = rec.header
+    outcome = recorded_outcome(rec)
+    if rec.result is not None and outcome is not None:
+        result: dict[str, Any] = {k: v for k, v in rec.result.items() if k != "type"}
+        complete, empty = outcome.complete, outcome.empty
+    else:
+        again = rescore(rec)
+        result = _clean(again.result.as_dict())
+        # interrupted: complete only if the procedure was done before the recording stopped
+        complete = again.today.complete and rec.complete
+        empty = again.today.empty
+    meta = h.get("meta") if isinstance(h.get("meta"), dict) else {}
+    started = _parse_time(h.get("created_utc")) or utc_now()
+    duration = rec.items[-1].t_s if rec.items else 0.0
+    trainee_id = (trainee or str(h.get("trainee") or "anonymous")).strip()
+    if not trainee_id:
+        raise UserError(f"{rec.path}: empty trainee id")
+    name = display_name if display_name is not None else (meta or {}).get("display_name")
+    crit = [e.get("kind", "") for e in result.get("critical_errors", []) if isinstance(e, dict)]
+    row = {
+        "id": session_id_for(h, data),
+        "trainee_id": trainee_id[:128],
+        "display_name": str(name)[:256] if name else None,
+        "station_id": str(station if station is not None else h.get("station") or "")[:128],
+        "scenario": str(h.get("scenario", "")),
+        "scenario_hash": str(h.get("scenario_hash", "")),
+        "input_kind": str(h.get("input", "")),
+        "started_utc": started,
+        "ended_utc": started + dt.timedelta(seconds=round(duration)),
+        "duration_s": float(duration),
+        "score": float(result.get("score", 0.0)),
+        "passed": bool(result.get("passed", False)),
+        "complete": bool(complete),
+        "empty": bool(empty),
+        "critical_errors": json.dumps(crit),
+        "result_json": json.dumps(result, allow_nan=False, sort_keys=True),
+        "recording_gz": gzip.compress(data, compresslevel=6, mtime=0),
+        "recording_sha256": hashlib.sha256(data).hexdigest(),
+        "notes": notes,
+    }
+    metrics = []
+    for name_, m in (result.get("metrics") or {}).items():
+        if not isinstance(m, dict):
+            continue
+        metrics.append(
+            {
+                "session_id": row["id"],
+                "name": str(name_),
+                "value": _num(m.get("value")),
+                "unit": str(m.get("unit", "")),
+                "points": _num(m.get("points")),
+                "weight": float(m.get("weight") or 0.0),
+                "expert": _num(m.get("expert")),
+                "novice": _num(m.get("novice")),
+            }
+        )
+    return NewSession(row, tuple(metrics))
+
+
+def _num(v: object) -> float | None:
+    if v is None or isinstance(v, bool) or not isinstance(v, (int, float)):
+        return None
+    f = float(v)
+    return f if math.isfinite(f) else None
