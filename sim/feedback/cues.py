@@ -285,6 +285,43 @@ def _near(v: LiveView) -> bool:
     return v.moved and v.near and not v.done
 
 
+def _hand_rules(fb: FeedbackSpec, verb: str, where: str = "") -> list[Rule]:
+    """The rules about the hand both procedures share: too fast in the tissue ("{verb} 30
+    mm/s{where}: slow under 25"), and hold steady near or in it."""
+    fast, slow = fb.too_fast_mm_s, fb.too_fast_release_mm_s
+    steady, steady_off = fb.steady_tremor_mm, fb.steady_release_mm
+
+    def speed(v: LiveView) -> float:
+        return compared(v.speed_mm_s, 0)
+
+    def tremor(v: LiveView) -> float:
+        return compared(v.tremor_mm, 1)
+
+    return [
+        Rule(
+            "too_fast",
+            50,
+            Severity.WARNING,
+            lambda v: speed(v) > fast,
+            lambda v: speed(v) > slow,
+            lambda v: (
+                f"{verb} {shown(v.speed_mm_s, 0, hi=fast)} mm/s{where}: "
+                f"{'slow' if speed(v) > fast else 'keep it'} under {fast:g}"
+            ),
+            _moving_in,
+        ),
+        Rule(
+            "hold_steady",
+            40,
+            Severity.WARNING,
+            lambda v: tremor(v) > steady,
+            lambda v: tremor(v) > steady_off,
+            lambda v: f"hold steady: tremor {shown(v.tremor_mm, 1, hi=steady)} mm (max {steady:g})",
+            _near,
+        ),
+    ]
+
+
 def _venipuncture_rules(sc: Scenario) -> list[Rule]:
     _, tol = sc.venipuncture
     fb = sc.feedback
@@ -293,14 +330,10 @@ def _venipuncture_rules(sc: Scenario) -> list[Rule]:
     oh = fb.offset_hysteresis_mm
     rng = f"{lo:g}-{hi:g}°"
     roll_tol = tol.bevel_roll_tol_deg
-    fast, slow = fb.too_fast_mm_s, fb.too_fast_release_mm_s
-    steady, steady_off = fb.steady_tremor_mm, fb.steady_release_mm
     tq_max = tol.tourniquet_max_s
 
     def aiming(v: LiveView) -> bool:
         return v.moved and v.near and not v.drawn and not v.done
-
-    inserted, moving_in, near = _inserted, _moving_in, _near
 
     def angle(v: LiveView) -> float:
         return compared(v.angle_deg, 0)
@@ -328,12 +361,6 @@ def _venipuncture_rules(sc: Scenario) -> list[Rule]:
     def roll(v: LiveView) -> float:
         return compared(abs(v.roll_deg), 0)
 
-    def speed(v: LiveView) -> float:
-        return compared(v.speed_mm_s, 0)
-
-    def tremor(v: LiveView) -> float:
-        return compared(v.tremor_mm, 1)
-
     def tq(v: LiveView) -> float:
         return compared(v.tourniquet_s, 0)
 
@@ -351,7 +378,7 @@ def _venipuncture_rules(sc: Scenario) -> list[Rule]:
                 if v.through_wall
                 else "vein blown: withdraw, press on the site and try a new stick"
             ),
-            inserted,
+            _inserted,
         ),
         Rule(
             "probing",
@@ -412,27 +439,7 @@ def _venipuncture_rules(sc: Scenario) -> list[Rule]:
             ),
             aiming,
         ),
-        Rule(
-            "too_fast",
-            50,
-            Severity.WARNING,
-            lambda v: speed(v) > fast,
-            lambda v: speed(v) > slow,
-            lambda v: (
-                f"advancing {shown(v.speed_mm_s, 0, hi=fast)} mm/s: "
-                f"{'slow' if speed(v) > fast else 'keep it'} under {fast:g}"
-            ),
-            moving_in,
-        ),
-        Rule(
-            "hold_steady",
-            40,
-            Severity.WARNING,
-            lambda v: tremor(v) > steady,
-            lambda v: tremor(v) > steady_off,
-            lambda v: f"hold steady: tremor {shown(v.tremor_mm, 1, hi=steady)} mm (max {steady:g})",
-            near,
-        ),
+        *_hand_rules(fb, "advancing"),
         Rule(
             "release_tourniquet",
             30,
@@ -462,13 +469,9 @@ def _suturing_rules(sc: Scenario) -> list[Rule]:
     blo, bhi = target - btol, target + btol
     perp = 90.0 - tol.perpendicular_tol_deg
     drag = tol.arc_deviation_max_mm / 2
-    fast, slow = fb.too_fast_mm_s, fb.too_fast_release_mm_s
-    steady, steady_off = fb.steady_tremor_mm, fb.steady_release_mm
 
     def aiming(v: LiveView) -> bool:
         return v.moved and v.near and not v.inserted and not v.done
-
-    inserted, moving_in, near = _inserted, _moving_in, _near
 
     def bite(v: LiveView) -> float:
         return compared(v.offset_mm, 1)
@@ -482,12 +485,6 @@ def _suturing_rules(sc: Scenario) -> list[Rule]:
     def dev(v: LiveView) -> float:
         return compared(v.arc_deviation_mm, 1)
 
-    def speed(v: LiveView) -> float:
-        return compared(v.speed_mm_s, 0)
-
-    def tremor(v: LiveView) -> float:
-        return compared(v.tremor_mm, 1)
-
     return [
         Rule(
             "through_pad",
@@ -496,7 +493,7 @@ def _suturing_rules(sc: Scenario) -> list[Rule]:
             lambda v: v.depth_mm > geo.pad_thickness_mm,
             lambda v: v.depth_mm > geo.pad_thickness_mm,
             lambda v: "through the whole pad: come back up",
-            inserted,
+            _inserted,
         ),
         Rule(
             "follow_curve",
@@ -513,7 +510,7 @@ def _suturing_rules(sc: Scenario) -> list[Rule]:
                     else "keep following it"
                 )
             ),
-            inserted,
+            _inserted,
         ),
         Rule(
             "bite_short",
@@ -542,27 +539,7 @@ def _suturing_rules(sc: Scenario) -> list[Rule]:
             lambda v: f"angle {shown(v.angle_deg, 0, lo=perp)}°: enter at 90° (min {perp:g}°)",
             aiming,
         ),
-        Rule(
-            "too_fast",
-            50,
-            Severity.WARNING,
-            lambda v: speed(v) > fast,
-            lambda v: speed(v) > slow,
-            lambda v: (
-                f"moving {shown(v.speed_mm_s, 0, hi=fast)} mm/s in the tissue: "
-                f"{'slow' if speed(v) > fast else 'keep it'} under {fast:g}"
-            ),
-            moving_in,
-        ),
-        Rule(
-            "hold_steady",
-            40,
-            Severity.WARNING,
-            lambda v: tremor(v) > steady,
-            lambda v: tremor(v) > steady_off,
-            lambda v: f"hold steady: tremor {shown(v.tremor_mm, 1, hi=steady)} mm (max {steady:g})",
-            near,
-        ),
+        *_hand_rules(fb, "moving", " in the tissue"),
     ]
 
 
