@@ -172,9 +172,9 @@ def app_loop(
     from sim.storage.session import SessionRecorder
     from sim.tracking.overlay import camera_view
 
-    pipeline = Pipeline(scenario)
+    pipeline = Pipeline(scenario, input_kind="bench")
     tmp = tempfile.TemporaryDirectory()
-    rec = SessionRecorder(pipeline, Path(tmp.name) / "app.jsonl", input_kind="bench")
+    rec = SessionRecorder(pipeline, Path(tmp.name) / "app.jsonl")
     src: CameraSource | None = None
     scripted: list[Any] = []
     if video is not None:

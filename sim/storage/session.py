@@ -33,9 +33,8 @@ class SessionRecorder:
     """Feeds a pipeline and appends everything to a recording as it happens.
 
     A crash loses at most the writer's flush interval; :meth:`finish` writes the result and
-    the end record. The header's input kind is the pipeline's (``input_kind``, if given,
-    must agree with it). ``header`` replaces the header made from the other arguments (a
-    re-scored recording keeps its original's).
+    the end record. The header's input kind is the pipeline's. ``header`` replaces the
+    header made from the other arguments (a re-scored recording keeps its original's).
     """
 
     def __init__(
@@ -45,15 +44,10 @@ class SessionRecorder:
         *,
         trainee: str = "anonymous",
         station: str = "",
-        input_kind: str | None = None,
         calibration: dict[str, Any] | None = None,
         meta: dict[str, Any] | None = None,
         header: dict[str, Any] | None = None,
     ) -> None:
-        if input_kind is not None and input_kind != pipeline.input_kind:
-            raise ValueError(
-                f"input_kind {input_kind!r} differs from the pipeline's {pipeline.input_kind!r}"
-            )
         self.pipeline = pipeline
         cal = dict(calibration or {})
         cal.setdefault("noise_floor_mm", pipeline.noise_floor_mm)

@@ -178,7 +178,6 @@ def run_track(
         Pipeline(scenario, noise_floor_mm=floor, input_kind="video"),
         out,
         trainee=trainee,
-        input_kind="video",
         calibration=calibration,
         meta={"video": str(video), "frames": n_frames},
     )
