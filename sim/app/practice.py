@@ -12,6 +12,7 @@ import pygame
 from sim.app.help import HELP_SUTURING, HELP_VENIPUNCTURE, HINT_SUTURING, HINT_VENIPUNCTURE
 from sim.app.inputs import make_source
 from sim.core.records import Action, ActionKind
+from sim.metrics.scoring import ScoreResult
 from sim.paths import new_recording_path, recordings_of
 from sim.pipeline import Pipeline
 from sim.render.scene import DrawOptions, default_camera, frame_from_pipeline
@@ -243,25 +244,25 @@ class PracticeScreen:
 
     def finish(self) -> None:
         """End the session: score, write the result, show the results screen."""
-        if self.done:
-            return
+        if not self.done:
+            self.app.show_results(self.settings, self._end(), self.path)
+
+    def close(self) -> None:
+        """The window was closed: keep the recording, scored as far as it went."""
+        if not self.done:
+            result = self._end()
+            state = "complete" if result.complete else "incomplete"
+            print(f"procsim: session interrupted; recording kept ({state}): {self.path}")
+
+    def _end(self) -> ScoreResult:
+        """Stop the session, however it was stopped: the task hears a stop it did not reach
+        by itself (it ends the tourniquet's time and notes what was left undone), as with
+        Enter; then the source closes and the recording is scored and closed."""
         if not self.pipeline.finished:
-            # stopped by the trainee: the task hears it (it ends the tourniquet's time and
-            # notes what was left undone), as with Enter
             self._action(ActionKind.FINISH)
         self.done = True
         self.source.close()
-        result = self.recorder.finish()
-        self.app.show_results(self.settings, result, self.path)
-
-    def close(self) -> None:
-        """The window was closed: keep the recording, marked incomplete."""
-        if not self.done:
-            self.done = True
-            self.source.close()
-            result = self.recorder.finish()
-            state = "complete" if result.complete else "incomplete"
-            print(f"procsim: session interrupted; recording kept ({state}): {self.path}")
+        return self.recorder.finish()
 
     def options(self) -> DrawOptions:
         err = self.source.error
