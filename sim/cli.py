@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from sim import __version__
-from sim.core.scenario import ScenarioError, find_scenario, load_scenario, scenario_paths
+from sim.core.scenario import ScenarioError
 from sim.errors import UserError
+from sim.scenarios import find_scenario, load_scenario, scenario_paths
 from sim.storage.recording import RecordingError
 
 Handler = Callable[[argparse.Namespace], int]
@@ -69,10 +70,10 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         flag, lo, hi = ranges[name]
         if not (math.isfinite(v) and lo <= v <= hi) or (name == "tremor_hz" and v in (lo, hi)):
             raise UserError(f"{flag}: {v:g} is out of range (expected {lo:g} to {hi:g})")
-    from sim.core.error_kinds import error_kinds_for_task
+    from sim.procedures import registry
 
     errors = list(dict.fromkeys(args.error or ()))
-    known = error_kinds_for_task(scenario.task)
+    known = registry.get(scenario.task).error_kinds
     for kind in errors:
         if kind not in known:
             raise UserError(
@@ -171,7 +172,8 @@ def _cmd_motion(args: argparse.Namespace) -> int:
         )
     t, pos = read_trajectory_csv(args.csv)
     mm = motion_metrics(t, pos, noise_floor_mm=args.noise_floor)
-    from sim.metrics.catalog import MOTION, format_value
+    from sim.metrics.catalog import MOTION
+    from sim.procedures.registry import format_value
 
     if args.json:
         print(
@@ -224,9 +226,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", nargs="?", help="scenario file to check")
     p.set_defaults(func=_cmd_scenarios)
 
-    from sim.core.error_kinds import error_kinds_for_task
+    from sim.procedures import registry
 
-    kinds = {task: error_kinds_for_task(task) for task in ("venipuncture", "suturing")}
+    kinds = {p.id: p.error_kinds for p in registry.procedures()}
     p = sub.add_parser(
         "simulate",
         help="write a recording of a scripted trainee",

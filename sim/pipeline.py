@@ -9,22 +9,20 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from sim.core import geometry as g
 from sim.core.records import Action, Cue, Event, Item, Sample
 from sim.core.scenario import Scenario
-from sim.core.tasks import make_task
-from sim.core.tasks.suturing import SuturingTask
-from sim.core.tasks.venipuncture import APPROACH, IN_VEIN, THROUGH_WALL, VenipunctureTask
 from sim.feedback.cues import CueEngine, Gates, LiveView
 from sim.metrics.catalog import HAND, can_measure
 from sim.metrics.motion import MAX_GAP_S, motion_metrics
-from sim.metrics.precision import suturing_precision, venipuncture_precision
 from sim.metrics.scoring import ScoreResult, score
 from sim.metrics.streaming import StreamingSpeed, StreamingTremor
+from sim.procedures import registry
+from sim.procedures.base import Hand, Procedure
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +47,9 @@ class Pipeline:
     input_kind : str
         What drives the instrument ("mouse", "webcam", "video", "scripted"): decides which
         metrics can be measured (see :mod:`sim.metrics.catalog`) and which anchors apply.
+    procedure : Procedure, optional
+        The scenario's procedure (default: the registry's, by the scenario's ``task``); the
+        contract checker passes the one under test.
 
     Notes
     -----
@@ -67,7 +68,11 @@ class Pipeline:
     RATE_PROBE = 8
 
     def __init__(
-        self, scenario: Scenario, noise_floor_mm: float = 0.0, input_kind: str = "scripted"
+        self,
+        scenario: Scenario,
+        noise_floor_mm: float = 0.0,
+        input_kind: str = "scripted",
+        procedure: Procedure[Any, Any] | None = None,
     ) -> None:
         self.scenario = scenario
         self.noise_floor_mm = noise_floor_mm
@@ -75,12 +80,14 @@ class Pipeline:
         self._hand_measured = can_measure(HAND, input_kind)
         self.started_s: float | None = None
         self.completed_s: float | None = None
-        self.task = make_task(scenario)
-        self.state = self.task.initial()
+        self.procedure = procedure if procedure is not None else registry.get(scenario.task)
+        self.task = self.procedure.task(scenario)
+        self.live = self.procedure.live(self.task)
+        self.state: Any = self.task.initial()
         self._tremor: StreamingTremor | None = None
         self._intervals: list[float] = []
         self._speed = StreamingSpeed()
-        self.cues_engine = CueEngine(scenario)
+        self.cues_engine = CueEngine(self.procedure.rules(scenario), scenario.feedback)
         self._gates = Gates(scenario.feedback)
         self.samples: list[Sample] = []
         self.events: list[Event] = []
@@ -89,7 +96,6 @@ class Pipeline:
         self._phase_time: dict[str, float] = {}
         self._last_t: float | None = None
         self._last_tracked_t: float | None = None
-        self._tourniquet_on_s: float | None = None
 
     @property
     def phase(self) -> str:
@@ -97,7 +103,7 @@ class Pipeline:
 
     @property
     def finished(self) -> bool:
-        return bool(getattr(self.state, "finished", False))
+        return self.task.is_finished(self.state)
 
     @property
     def complete(self) -> bool:
@@ -115,11 +121,6 @@ class Pipeline:
             self.completed_s = item.t_s
         if events:
             self.events.extend(events)
-            for e in events:
-                if e.kind == "tourniquet_on":
-                    self._tourniquet_on_s = e.t_s
-                elif e.kind == "tourniquet_off":
-                    self._tourniquet_on_s = None
         if not isinstance(item, Sample):
             return Step(events, self._cues_after(item), None)
         s = item
@@ -150,14 +151,17 @@ class Pipeline:
         return max(min(t_s, end) - self.started_s, 0.0)
 
     def _cues_after(self, a: Action) -> tuple[Cue, ...]:
-        """Cue changes an action causes at once (finishing ends every cue; the tourniquet
+        """Cue changes an action causes at once (finishing ends every cue; a tourniquet
         changes the view's tourniquet time): the last view, updated, fed to the cues."""
         last = self.cues_engine.view
         if last is None or a.t_s < last.t_s:
             return ()
         ph = self.task.phase(self.state)
-        tq = a.t_s - self._tourniquet_on_s if self._tourniquet_on_s is not None else 0.0
-        view = replace(last, t_s=a.t_s, phase=ph, tourniquet_s=tq, done=ph == "done")
+        hand = Hand(
+            a.t_s, ph, last.tracked, last.speed_mm_s, last.tremor_mm, last.moved, last.near,
+            ph == "done",
+        )  # fmt: skip
+        view = self.live.at(self.state, last, hand)
         cues = self.cues_engine.update(view)
         self.cues.extend(cues)
         return tuple(cues)
@@ -189,59 +193,11 @@ class Pipeline:
         else:
             tremor, speed = 0.0, 0.0
         ph = self.task.phase(self.state)
-        tq = s.t_s - self._tourniquet_on_s if self._tourniquet_on_s is not None else 0.0
-        task = self.task
-        if isinstance(task, VenipunctureTask):
-            m = task.measure(s)
-            st = self.state
-            inserted = st.position != APPROACH  # the task's view, with its exit margin
-            offset = s.tip_mm[2] - task.vein_z if inserted else m.offset_mm
-            moved, near = self._gates.update(
-                s.tracked, s.tip_mm, s.axis, m.distance_to_skin_mm, inserted
-            )
-            return LiveView(
-                s.t_s,
-                ph,
-                s.tracked,
-                speed,
-                tremor,
-                m.angle_deg,
-                m.roll_deg,
-                offset,
-                m.depth_mm,
-                m.distance_to_skin_mm,
-                inserted,
-                0.0,
-                tq,
-                st.position == IN_VEIN,
-                st.position == THROUGH_WALL,
-                st.drawn,
-                task.probe_mm(st, s),
-                moved,
-                near,
-                ph == "done",
-                st.back_wall and inserted,
-            )
-        assert isinstance(task, SuturingTask)
-        p, ax = s.tip_mm, s.axis
-        depth = -p[1]
-        angle = g.angle_to_plane_deg(ax, (0.0, 1.0, 0.0))
-        st = self.state
-        inserted = st.entry is not None  # the task's view, with its exit margin
-        if inserted:
-            dist, bite = 0.0, abs(p[2])
-        elif ax[1] < -1e-9:
-            f = p[1] / -ax[1]
-            dist, bite = f, abs(p[2] + ax[2] * f)
-        else:
-            dist, bite = math.inf, abs(p[2])
-        dev = task.arc_deviation_mm(st.entry, p) if st.entry is not None and depth > 0 else 0.0
+        distance, inserted = self.live.approach(self.state, s)
         # the cue rules' phase flags: moved, near (see Gates), done
-        moved, near = self._gates.update(s.tracked, p, ax, dist, inserted)
-        return LiveView(
-            s.t_s, ph, s.tracked, speed, tremor, angle, 0.0, bite, depth, dist, inserted, dev, tq,
-            moved=moved, near=near, done=ph == "done",
-        )  # fmt: skip
+        moved, near = self._gates.update(s.tracked, s.tip_mm, s.axis, distance, inserted)
+        hand = Hand(s.t_s, ph, s.tracked, speed, tremor, moved, near, ph == "done")
+        return self.live.view(self.state, s, hand)
 
     def close_cues(self) -> list[Cue]:
         """End all active cues (at the time of the last sample)."""
@@ -277,10 +233,7 @@ class Pipeline:
         if start is not None and end is not None:
             values["total_time_s"] = max(end - start, 0.0)
         total = values.get("total_time_s", 0.0)
-        if self.scenario.task == "venipuncture":
-            values.update(venipuncture_precision(self.scenario, self.events))
-        else:
-            values.update(suturing_precision(self.scenario, self.events, total))
+        values.update(self.procedure.precision(self.scenario, self.events, total))
         return values
 
     def result(self) -> ScoreResult:

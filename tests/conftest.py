@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from sim.core.scenario import Scenario, find_scenario
+from sim.core.scenario import Scenario
+from sim.scenarios import find_scenario
 
 REPO = Path(__file__).resolve().parents[1]
 HANDS = REPO.parent / "shared" / "data" / "hands"

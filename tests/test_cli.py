@@ -184,11 +184,11 @@ def test_simulate_refuses_numbers_that_are_not_finite_or_out_of_range(tmp_path, 
 
 
 def test_simulate_provokes_the_error_asked_for_and_help_lists_the_kinds(tmp_path):
-    from sim.core.error_kinds import error_kinds_for_task
+    from sim.procedures.registry import get as procedure
 
     helptext = procsim("simulate", "--help").stdout
     for task in ("venipuncture", "suturing"):
-        for kind in error_kinds_for_task(task):
+        for kind in procedure(task).error_kinds:
             assert kind in helptext
     out = tmp_path / "err.jsonl"
     r = procsim(

@@ -10,6 +10,8 @@ import pytest
 from sim.core import geometry as g
 from sim.core.records import Action, ActionKind, Sample
 from sim.pipeline import Pipeline
+from sim.procedures.suturing.spec import parts as suturing_parts
+from sim.procedures.venipuncture.spec import parts as venipuncture_parts
 from sim.sources.scripted import scripted_items
 
 SEEDS = range(4)
@@ -45,7 +47,7 @@ def test_novice_tremor_is_recovered_from_the_whole_session(veni):
 
 
 def _stick(scenario, t0, angle, extra_mm, aim_z=0.0, withdraw=True):
-    geo, _ = scenario.venipuncture
+    geo, _ = venipuncture_parts(scenario)
     axis, normal = g.pose_from_angles(0.0, angle, 0.0)
     surf_y = (geo.arm_radius_mm**2 - aim_z**2) ** 0.5 - geo.arm_radius_mm
     puncture = (-5.0, surf_y, aim_z)
@@ -73,7 +75,7 @@ def test_back_wall_fails_a_session_that_otherwise_scores_well(veni):
 def test_no_tourniquet_is_critical_and_the_attempt_limit_ends_the_session(veni):
     items = []
     t = 0.0
-    for _ in range(veni.venipuncture[1].max_attempts + 1):
+    for _ in range(venipuncture_parts(veni)[1].max_attempts + 1):
         stick, t = _stick(veni, t, 20.0, 2.0, aim_z=4.0)  # misses laterally each time
         items += stick
     items.append(Action(t, ActionKind.FINISH))
@@ -82,14 +84,14 @@ def test_no_tourniquet_is_critical_and_the_attempt_limit_ends_the_session(veni):
     assert "no_tourniquet" in crit
     assert not r.passed
     assert p.finished and p.task.is_complete(p.state)  # stopped and escalated: ended
-    assert r.metric("attempts").value == veni.venipuncture[1].max_attempts
+    assert r.metric("attempts").value == venipuncture_parts(veni)[1].max_attempts
     assert any(e.kind == "attempt_limit" and "escalate" in e.message for e in p.events)
 
 
 def test_through_the_pad_is_critical_in_suturing(sut):
     from tests.core.tasks.test_suturing import stitch_samples
 
-    geo, _ = sut.suturing
+    geo, _ = suturing_parts(sut)
     r_big = geo.pad_thickness_mm + 2
     items = stitch_samples(0.0, r_big, 0.0, r_big)
     items.append(Action(items[-1].t_s, ActionKind.FINISH))
@@ -102,7 +104,7 @@ def test_core_imports_no_window_camera_or_gl_code():
     code = (
         "import sys\n"
         "import sim.core.records, sim.core.scenario, sim.core.geometry, sim.core.tasks\n"
-        "import sim.core.tasks.venipuncture, sim.core.tasks.suturing\n"
+        "import sim.venipuncture_parts(core.tasks), sim.suturing_parts(core.tasks)\n"
         "import sim.metrics.motion, sim.metrics.scoring, sim.metrics.streaming\n"
         "import sim.metrics.precision, sim.feedback.cues, sim.pipeline\n"
         "import sim.storage.recording, sim.storage.session, sim.sources.scripted\n"

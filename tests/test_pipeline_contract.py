@@ -28,8 +28,10 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from sim.app.mouse import Controls, MouseSource
 from sim.core import geometry as g
 from sim.core.records import Action, ActionKind, Item, Sample
-from sim.core.scenario import Scenario, find_scenario
+from sim.core.scenario import Scenario
 from sim.pipeline import Pipeline
+from sim.procedures.venipuncture.spec import parts as venipuncture_parts
+from sim.scenarios import find_scenario
 from sim.sources.scripted import scripted_items
 from tests.feedback.contract import CueContract
 
@@ -48,7 +50,7 @@ class _Clock:
 def _aim(sc: Scenario, x: float, z: float) -> tuple[float, float, float]:
     """A point on the skin (the top of the arm, or the pad)."""
     if sc.task == "venipuncture":
-        r = sc.venipuncture[0].arm_radius_mm
+        r = venipuncture_parts(sc)[0].arm_radius_mm
         return (x, math.sqrt(r * r - z * z) - r, z)
     return (x, 0.0, z)
 

@@ -18,14 +18,12 @@ from dataclasses import replace
 from pathlib import Path
 
 from sim.core.records import Sample
-from sim.core.scenario import (
-    Scenario,
-    SuturingTolerances,
-    VenipunctureTolerances,
-    find_scenario,
-)
-from sim.core.tasks import make_task
+from sim.core.scenario import Scenario
 from sim.pipeline import Pipeline
+from sim.procedures.registry import get as procedure
+from sim.procedures.suturing.spec import SuturingTolerances
+from sim.procedures.venipuncture.spec import VenipunctureTolerances
+from sim.scenarios import find_scenario
 from sim.sources.scripted import scripted_items
 from sim.storage.recording import load_recording
 from sim.storage.session import rescore, run_session
@@ -66,7 +64,7 @@ def feed_sessions(scenario: Scenario, sessions: list[list]) -> None:
 
 def run_task(scenario, items: list) -> None:
     """The task state machine alone over the items."""
-    task = make_task(scenario)
+    task = procedure(scenario.task).task(scenario)
     state = task.initial()
     for it in items:
         state, _ = task.step(state, it)

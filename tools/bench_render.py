@@ -35,10 +35,10 @@ def bench_scene(scenario_id: str, frames: int, size: tuple[int, int]) -> tuple[f
     import pygame
     from OpenGL import GL
 
-    from sim.core.scenario import find_scenario
     from sim.pipeline import Pipeline
     from sim.render.renderer import Renderer
     from sim.render.scene import DrawOptions, default_camera, frame_from_pipeline
+    from sim.scenarios import find_scenario
     from sim.sources.scripted import ScriptedSource
 
     scenario = find_scenario(scenario_id)

@@ -267,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench_tracking: no video at {video}", file=sys.stderr)
         return 2
 
-    from sim.core.scenario import find_scenario
+    from sim.scenarios import find_scenario
     from sim.tracking.tracker import TrackerConfig
 
     config = TrackerConfig(model_complexity=args.model_complexity)

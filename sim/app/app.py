@@ -36,11 +36,12 @@ from sim.app.results import ResultsScreen
 from sim.app.settings import Settings
 from sim.app.sound import Sounds
 from sim.app.start import StartScreen
-from sim.core.scenario import Scenario, ScenarioError, load_scenario, scenario_paths
+from sim.core.scenario import Scenario, ScenarioError
 from sim.metrics.scoring import ScoreResult
 from sim.render import gl as glu
 from sim.render.renderer import Renderer
 from sim.render.scene import default_camera
+from sim.scenarios import load_scenario, scenario_paths
 from sim.sources import LiveSource
 
 if TYPE_CHECKING:

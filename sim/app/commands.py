@@ -24,8 +24,8 @@ def parse_size(text: str) -> tuple[int, int]:
 
 def _cmd_practice(args: argparse.Namespace) -> int:
     from sim.app.inputs import check_hand, check_spec
-    from sim.core.scenario import find_scenario
     from sim.render.offscreen import require_display
+    from sim.scenarios import find_scenario
 
     require_display("procsim practice")  # before pygame or OpenGL start
     size = parse_size(args.size)
@@ -99,7 +99,7 @@ def _cmd_station(args: argparse.Namespace) -> int:
     size = parse_size(args.size) if args.size else (1280, 720)
     for sid in (cfg.assigned_scenario, *cfg.scenarios):
         if sid:
-            from sim.core.scenario import find_scenario
+            from sim.scenarios import find_scenario
 
             find_scenario(sid)  # an unknown scenario in the config: one line, exit 2
     lab = Lab(local_url(), resolve_db_url(args.db, cfg))

@@ -28,7 +28,9 @@ from typing import Any
 
 from sim.core import geometry as g
 from sim.core.records import Item, Sample, Vec3
-from sim.core.scenario import Scenario, SuturingGeometry, VenipunctureGeometry
+from sim.core.scenario import Scenario
+from sim.procedures.suturing.spec import SuturingGeometry
+from sim.procedures.venipuncture.spec import VenipunctureGeometry
 from sim.render.scene import OrbitCamera
 
 EASE_S = 0.06

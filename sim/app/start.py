@@ -12,8 +12,9 @@ import pygame
 from sim.app.inputs import HANDS, input_kinds
 from sim.app.settings import Settings
 from sim.app.widgets import ACCENT, Clickable
-from sim.core.scenario import Scenario, ScenarioError, load_scenario, scenario_paths
+from sim.core.scenario import Scenario, ScenarioError
 from sim.render.hud import MUTED, PANEL, WHITE
+from sim.scenarios import load_scenario, scenario_paths
 
 if TYPE_CHECKING:
     from sim.app.app import App

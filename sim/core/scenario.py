@@ -1,33 +1,20 @@
-"""Scenario files: TOML data parsed once into frozen, validated specs.
+"""Scenario specs: the frozen, validated types every scenario has, and the reader of them.
 
-See ``docs/scenarios.md`` for the format. Every problem is reported as a
-:class:`ScenarioError` whose message is one line naming the file, the key and what was
-expected.
+The procedure-specific parts (``[geometry]``, ``[tolerances]``) are typed by each procedure
+(:mod:`sim.procedures`); files are read by :mod:`sim.scenarios`. See ``docs/scenarios.md``
+for the format. Every problem is reported as a :class:`ScenarioError` whose message is one
+line naming the file, the key and what was expected.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import math
-import sys
 import typing
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from sim.core.error_kinds import known_error_kinds
-from sim.errors import read_bytes
-from sim.metrics.catalog import metrics_for_task
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
-
 SCHEMA_VERSION = 1
-TASKS = ("venipuncture", "suturing")
-SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 
 INPUT_KINDS = ("mouse", "webcam", "video", "scripted", "recording")
 """The input kinds a session can come from (the ``input_kind`` of every source); a scenario
@@ -38,8 +25,6 @@ MAX_FILE_BYTES = 65_536
 carries its scenario's text in its header line, so this also bounds that line."""
 MAX_LINE_CHARS = 4_096
 """Longest line of a scenario file (our choice: the longest shipped line is under 200)."""
-MAX_STITCHES = 50
-"""Most stitches a suturing scenario may plan (our choice)."""
 ANCHOR_LIMIT = 1e6
 """Largest magnitude of an expert or novice anchor value (our choice: every metric's real
 values are far smaller, and points computed from such anchors stay finite)."""
@@ -55,93 +40,33 @@ def _short(value: object, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _rng(
+def spec_range(
     lo: float | None = None, hi: float | None = None, *, above: bool = False
 ) -> dict[str, Any]:
-    """Field metadata: the documented range ``lo``-``hi`` (``above``: strictly above ``lo``)."""
+    """Field metadata of a spec dataclass: the documented range ``lo``-``hi`` (``above``:
+    strictly above ``lo``)."""
     return {"min": lo, "max": hi, "above": above}
-
-
-@dataclass(frozen=True, slots=True)
-class VenipunctureGeometry:
-    """Forearm and vein. The forearm is a cylinder along x; the site is at x = 0."""
-
-    arm_radius_mm: float = field(metadata=_rng(15, 80))
-    arm_length_mm: float = field(metadata=_rng(100, 600))
-    vein_depth_mm: float = field(metadata=_rng(0.5, 15))
-    vein_diameter_mm: float = field(metadata=_rng(0.5, 10))
-    vein_lateral_mm: float = field(metadata=_rng(-30, 30))
-    vein_length_mm: float = field(metadata=_rng(20, 400))
-    tourniquet_x_mm: float = field(metadata=_rng(-300, 300))
-    needle_length_mm: float = field(metadata=_rng(5, 80))
-
-
-@dataclass(frozen=True, slots=True)
-class VenipunctureTolerances:
-    """What counts as correct technique."""
-
-    angle_min_deg: float = field(metadata=_rng(0, 90))
-    angle_max_deg: float = field(metadata=_rng(0, 90))
-    bevel_roll_tol_deg: float = field(metadata=_rng(0, 180))
-    tourniquet_max_s: float = field(metadata=_rng(1, 600))
-    max_attempts: int = field(metadata=_rng(1, 10))
-    redirect_deg: float = field(metadata=_rng(0.5, 90))
-    draw_hold_s: float = field(metadata=_rng(0, 60))
-    exit_margin_mm: float = field(metadata=_rng(0, 10))
-    # Keys added after schema 1 was first written have defaults, so that scenarios embedded
-    # in older recordings still load.
-    tourniquet_rest_s: float = field(default=120.0, metadata=_rng(0, 3600))
-    probe_mm: float = field(default=3.0, metadata=_rng(0.1, 20))
-
-
-@dataclass(frozen=True, slots=True)
-class SuturingGeometry:
-    """Skin pad (top face is y = 0) with a straight wound along x at z = 0."""
-
-    pad_length_mm: float = field(metadata=_rng(20, 400))
-    pad_width_mm: float = field(metadata=_rng(20, 400))
-    pad_thickness_mm: float = field(metadata=_rng(2, 50))
-    wound_length_mm: float = field(metadata=_rng(5, 400))
-    needle_radius_mm: float = field(metadata=_rng(2, 40))
-    planned_stitch_x_mm: tuple[float, ...]
-    show_targets: bool
-
-
-@dataclass(frozen=True, slots=True)
-class SuturingTolerances:
-    """What counts as correct technique."""
-
-    bite_target_mm: float = field(metadata=_rng(0.5, 20))
-    bite_tol_mm: float = field(metadata=_rng(0, 10))
-    symmetry_max_mm: float = field(metadata=_rng(0, 10))
-    spacing_target_mm: float = field(metadata=_rng(1, 50))
-    spacing_tol_mm: float = field(metadata=_rng(0, 20))
-    perpendicular_tol_deg: float = field(metadata=_rng(0, 90))
-    alignment_tol_deg: float = field(metadata=_rng(0, 90))
-    arc_deviation_max_mm: float = field(metadata=_rng(0.1, 20))
-    stitches_required: int = field(metadata=_rng(1, MAX_STITCHES))
-    exit_margin_mm: float = field(metadata=_rng(0, 10))
 
 
 @dataclass(frozen=True, slots=True)
 class FeedbackSpec:
     """Thresholds of the live cues. ``*_release`` values give the hysteresis."""
 
-    approach_mm: float = field(metadata=_rng(0, 100))
-    tremor_window_s: float = field(metadata=_rng(0.5, 10))
-    steady_tremor_mm: float = field(metadata=_rng(0, 20))
-    steady_release_mm: float = field(metadata=_rng(0, 20))
-    too_fast_mm_s: float = field(metadata=_rng(1, 1000))
-    too_fast_release_mm_s: float = field(metadata=_rng(1, 1000))
-    angle_hysteresis_deg: float = field(metadata=_rng(0, 20))
-    offset_hysteresis_mm: float = field(metadata=_rng(0, 10))
-    min_show_s: float = field(metadata=_rng(0, 10))
-    release_s: float = field(metadata=_rng(0, 10))
+    approach_mm: float = field(metadata=spec_range(0, 100))
+    tremor_window_s: float = field(metadata=spec_range(0.5, 10))
+    steady_tremor_mm: float = field(metadata=spec_range(0, 20))
+    steady_release_mm: float = field(metadata=spec_range(0, 20))
+    too_fast_mm_s: float = field(metadata=spec_range(1, 1000))
+    too_fast_release_mm_s: float = field(metadata=spec_range(1, 1000))
+    angle_hysteresis_deg: float = field(metadata=spec_range(0, 20))
+    offset_hysteresis_mm: float = field(metadata=spec_range(0, 10))
+    min_show_s: float = field(metadata=spec_range(0, 10))
+    release_s: float = field(metadata=spec_range(0, 10))
     # Keys added after schema 1 was first written have defaults, so that scenarios embedded
     # in older recordings still load.
-    approach_hysteresis_mm: float = field(default=3.0, metadata=_rng(0, 50))
-    move_start_mm: float = field(default=3.0, metadata=_rng(0, 50))
-    move_start_deg: float = field(default=5.0, metadata=_rng(0, 90))
+    approach_hysteresis_mm: float = field(default=3.0, metadata=spec_range(0, 50))
+    move_start_mm: float = field(default=3.0, metadata=spec_range(0, 50))
+    move_start_deg: float = field(default=5.0, metadata=spec_range(0, 90))
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,9 +74,9 @@ class MetricAnchor:
     """Scoring anchor of one metric: value of a typical expert and novice, and weight."""
 
     name: str
-    expert: float = field(metadata=_rng(-ANCHOR_LIMIT, ANCHOR_LIMIT))
-    novice: float = field(metadata=_rng(-ANCHOR_LIMIT, ANCHOR_LIMIT))
-    weight: float = field(metadata=_rng(0, 100, above=True))
+    expert: float = field(metadata=spec_range(-ANCHOR_LIMIT, ANCHOR_LIMIT))
+    novice: float = field(metadata=spec_range(-ANCHOR_LIMIT, ANCHOR_LIMIT))
+    weight: float = field(metadata=spec_range(0, 100, above=True))
     input_kind: str | None = None
     """None for the base anchor; else the input kind this (merged) anchor applies to."""
 
@@ -160,7 +85,7 @@ class MetricAnchor:
 class ScoringSpec:
     """How metrics become a score and a pass."""
 
-    pass_score: float = field(metadata=_rng(0, 100))
+    pass_score: float = field(metadata=spec_range(0, 100))
     critical_errors: tuple[str, ...]
     anchors: tuple[MetricAnchor, ...]
     input_anchors: tuple[MetricAnchor, ...] = ()
@@ -196,8 +121,8 @@ class ScoringSpec:
 class ProficiencySpec:
     """Sign-off rule: ``consecutive_passes`` in a row, then ``further_passes`` more."""
 
-    consecutive_passes: int = field(metadata=_rng(1, 100))
-    further_passes: int = field(metadata=_rng(0, 1000))
+    consecutive_passes: int = field(metadata=spec_range(1, 100))
+    further_passes: int = field(metadata=spec_range(0, 1000))
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,8 +138,10 @@ class Scenario:
     title: str
     task: str
     description: str
-    geometry: VenipunctureGeometry | SuturingGeometry
-    tolerances: VenipunctureTolerances | SuturingTolerances
+    geometry: object
+    """The procedure's ``[geometry]`` (its :attr:`~sim.procedures.base.Procedure.geometry` type)."""
+    tolerances: object
+    """The procedure's ``[tolerances]`` (its :attr:`~sim.procedures.base.Procedure.tolerances`)."""
     feedback: FeedbackSpec
     scoring: ScoringSpec
     proficiency: ProficiencySpec
@@ -222,20 +149,14 @@ class Scenario:
     path: str
     content_hash: str
 
-    @property
-    def venipuncture(self) -> tuple[VenipunctureGeometry, VenipunctureTolerances]:
-        assert isinstance(self.geometry, VenipunctureGeometry)
-        assert isinstance(self.tolerances, VenipunctureTolerances)
-        return self.geometry, self.tolerances
 
-    @property
-    def suturing(self) -> tuple[SuturingGeometry, SuturingTolerances]:
-        assert isinstance(self.geometry, SuturingGeometry)
-        assert isinstance(self.tolerances, SuturingTolerances)
-        return self.geometry, self.tolerances
+class SpecReader:
+    """Reads TOML tables into spec dataclasses, each problem one line naming the file and key.
 
+    Fields carry their documented range as metadata (:func:`spec_range`); ``build`` checks
+    types, ranges, finiteness, and unknown and missing keys.
+    """
 
-class _Reader:
     def __init__(self, path: str) -> None:
         self.path = path
 
@@ -324,260 +245,3 @@ class _Reader:
                 raise ScenarioError(f"{self.path}: key '{key}': missing")
             kwargs[f.name] = self.value(key, data[f.name], hints[f.name], f.metadata)
         return kwargs
-
-
-def _task_types(task: str) -> tuple[type, type]:
-    if task == "venipuncture":
-        return VenipunctureGeometry, VenipunctureTolerances
-    return SuturingGeometry, SuturingTolerances
-
-
-def parse_scenario(text: bytes, path: str) -> Scenario:
-    """Parse and validate scenario file contents; ``path`` is used in error messages."""
-    if len(text) > MAX_FILE_BYTES:
-        raise ScenarioError(
-            f"{path}: file of {len(text)} bytes is too large (expected at most "
-            f"{MAX_FILE_BYTES} bytes of TOML)"
-        )
-    try:
-        decoded = text.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = text[: exc.start].count(b"\n") + 1
-        raise ScenarioError(
-            f"{path}: line {line}: not UTF-8 text (expected a TOML scenario file)"
-        ) from None
-    for no, line_text in enumerate(decoded.splitlines(), start=1):
-        if len(line_text) > MAX_LINE_CHARS:
-            raise ScenarioError(
-                f"{path}: line {no}: {len(line_text)} characters long (expected at most "
-                f"{MAX_LINE_CHARS})"
-            )
-    try:
-        data = tomllib.loads(decoded)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path}: invalid TOML ({exc})") from None
-    except RecursionError:
-        raise ScenarioError(f"{path}: invalid TOML (nested too deeply)") from None
-    r = _Reader(path)
-    top = {
-        "schema_version": int,
-        "id": str,
-        "title": str,
-        "task": str,
-        "description": str,
-        "sample_rate_hz": float,
-    }
-    allowed = set(top) | {"geometry", "tolerances", "feedback", "scoring", "proficiency"}
-    for key in data:
-        if key not in allowed:
-            raise ScenarioError(
-                f"{path}: key '{key}': unknown (expected one of: {', '.join(sorted(allowed))})"
-            )
-    vals: dict[str, Any] = {}
-    for key, kind in top.items():
-        if key not in data:
-            raise ScenarioError(f"{path}: key '{key}': missing")
-        vals[key] = r.value(key, data[key], kind, {"min": 1, "max": 1000} if kind is float else {})
-    if vals["schema_version"] != SCHEMA_VERSION:
-        raise r.fail("schema_version", f"{SCHEMA_VERSION}", vals["schema_version"])
-    if vals["task"] not in TASKS:
-        raise r.fail("task", "one of " + ", ".join(TASKS), vals["task"])
-    geom_cls, tol_cls = _task_types(vals["task"])
-    geometry = geom_cls(**r.build(geom_cls, r.table(data, "geometry"), "geometry."))
-    tolerances = tol_cls(**r.build(tol_cls, r.table(data, "tolerances"), "tolerances."))
-    feedback = FeedbackSpec(**r.build(FeedbackSpec, r.table(data, "feedback"), "feedback."))
-    proficiency = ProficiencySpec(
-        **r.build(ProficiencySpec, r.table(data, "proficiency"), "proficiency.")
-    )
-    sc = r.table(data, "scoring")
-    score_kwargs = r.build(ScoringSpec, sc, "scoring.", skip=("anchors",), extra=("metrics",))
-    known = metrics_for_task(vals["task"])
-    metric_tables = r.table(sc, "scoring.metrics")
-    anchors: list[MetricAnchor] = []
-    input_anchors: list[MetricAnchor] = []
-    for name, table in metric_tables.items():
-        key = f"scoring.metrics.{name}"
-        if name not in known:
-            raise ScenarioError(
-                f"{path}: key '{key}': unknown metric for task {vals['task']} (expected one "
-                f"of: {', '.join(sorted(known))})"
-            )
-        if not isinstance(table, dict):
-            raise r.fail(key, "a table with expert, novice and weight", table)
-        base, overrides = _split_anchor_table(r, key, table)
-        kw = r.build(MetricAnchor, base, key + ".", skip=("name", "input_kind"))
-        anchor = _checked_anchor(r, key, MetricAnchor(name=name, **kw), base)
-        anchors.append(anchor)
-        for input_kind, sub in overrides.items():
-            sub_key = f"{key}.{input_kind}"
-            new = _anchor_overrides(r, sub_key, sub)
-            merged = MetricAnchor(
-                name=name,
-                expert=new.get("expert", anchor.expert),
-                novice=new.get("novice", anchor.novice),
-                weight=new.get("weight", anchor.weight),
-                input_kind=input_kind,
-            )
-            input_anchors.append(_checked_anchor(r, sub_key, merged, sub))
-    if not anchors:
-        raise ScenarioError(f"{path}: key 'scoring.metrics': expected at least one metric")
-
-    errors = known_error_kinds(vals["task"])
-    for i, name in enumerate(score_kwargs["critical_errors"]):
-        if name not in errors:
-            raise r.fail(
-                f"scoring.critical_errors[{i}]", "one of " + ", ".join(sorted(errors)), name
-            )
-    scoring = ScoringSpec(
-        anchors=tuple(anchors), input_anchors=tuple(input_anchors), **score_kwargs
-    )
-    _cross_check(r, geometry, tolerances, feedback)
-    return Scenario(
-        geometry=geometry,
-        tolerances=tolerances,
-        feedback=feedback,
-        scoring=scoring,
-        proficiency=proficiency,
-        path=path,
-        content_hash=hashlib.sha256(text).hexdigest(),
-        **vals,
-    )
-
-
-_ANCHOR_KEYS = ("expert", "novice", "weight")
-
-
-def _split_anchor_table(
-    r: _Reader, key: str, table: dict[str, Any]
-) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
-    """The base keys of a metric's table, and its per-input-kind sub-tables."""
-    base: dict[str, Any] = {}
-    overrides: dict[str, dict[str, Any]] = {}
-    for k, v in table.items():
-        if k in INPUT_KINDS:
-            if not isinstance(v, dict):
-                raise r.fail(f"{key}.{k}", "a table of anchors for that input kind", v)
-            overrides[k] = v
-        elif k in _ANCHOR_KEYS:
-            base[k] = v
-        else:
-            raise ScenarioError(
-                f"{r.path}: key '{key}.{k}': unknown (expected one of: "
-                f"{', '.join(_ANCHOR_KEYS)}, or an input kind: {', '.join(INPUT_KINDS)})"
-            )
-    return base, overrides
-
-
-def _anchor_overrides(r: _Reader, key: str, sub: dict[str, Any]) -> dict[str, float]:
-    """The keys a per-input-kind anchor table overrides, each checked like the base's."""
-    meta = {f.name: f.metadata for f in dataclasses.fields(MetricAnchor)}
-    out = {}
-    for k, v in sub.items():
-        if k not in _ANCHOR_KEYS:
-            raise ScenarioError(
-                f"{r.path}: key '{key}.{k}': unknown (expected one of: {', '.join(_ANCHOR_KEYS)})"
-            )
-        out[k] = r.value(f"{key}.{k}", v, float, meta[k])
-    return out
-
-
-def _checked_anchor(
-    r: _Reader, key: str, anchor: MetricAnchor, table: dict[str, Any]
-) -> MetricAnchor:
-    """``anchor`` if its expert and novice values differ (points run between them)."""
-    if anchor.expert == anchor.novice:
-        bad = "novice" if "novice" in table else "expert"
-        raise r.fail(
-            f"{key}.{bad}",
-            f"a value different from {'expert' if bad == 'novice' else 'novice'}",
-            getattr(anchor, bad),
-        )
-    return anchor
-
-
-def _cross_check(r: _Reader, geometry: object, tolerances: object, fb: FeedbackSpec) -> None:
-    if (
-        isinstance(tolerances, VenipunctureTolerances)
-        and tolerances.angle_min_deg >= tolerances.angle_max_deg
-    ):
-        raise r.fail(
-            "tolerances.angle_max_deg",
-            f"a value above angle_min_deg ({tolerances.angle_min_deg:g})",
-            tolerances.angle_max_deg,
-        )
-    if (
-        isinstance(geometry, VenipunctureGeometry)
-        and geometry.vein_depth_mm <= geometry.vein_diameter_mm / 2
-    ):
-        raise r.fail(
-            "geometry.vein_depth_mm",
-            f"a depth greater than half the vein diameter ({geometry.vein_diameter_mm / 2:g})",
-            geometry.vein_depth_mm,
-        )
-    if isinstance(geometry, VenipunctureGeometry) and (
-        geometry.vein_depth_mm + geometry.vein_diameter_mm / 2 >= geometry.arm_radius_mm
-    ):
-        raise r.fail(
-            "geometry.vein_depth_mm",
-            f"a depth that keeps the vein inside the arm (radius {geometry.arm_radius_mm:g})",
-            geometry.vein_depth_mm,
-        )
-    if isinstance(geometry, SuturingGeometry):
-        half = geometry.wound_length_mm / 2
-        planned = geometry.planned_stitch_x_mm
-        if not 1 <= len(planned) <= MAX_STITCHES:
-            raise ScenarioError(
-                f"{r.path}: key 'geometry.planned_stitch_x_mm': expected 1 to {MAX_STITCHES} "
-                f"positions, got {len(planned)}"
-            )
-        for i, x in enumerate(planned):
-            if abs(x) > half:
-                raise r.fail(
-                    f"geometry.planned_stitch_x_mm[{i}]", f"a position within +-{half:g} mm", x
-                )
-            if i and x <= planned[i - 1]:
-                raise r.fail(
-                    f"geometry.planned_stitch_x_mm[{i}]",
-                    f"positions that increase (after {planned[i - 1]:g})",
-                    x,
-                )
-    if isinstance(geometry, SuturingGeometry) and isinstance(tolerances, SuturingTolerances):
-        n = len(geometry.planned_stitch_x_mm)
-        if tolerances.stitches_required > n:
-            raise r.fail(
-                "tolerances.stitches_required",
-                f"at most the number of planned stitches ({n})",
-                tolerances.stitches_required,
-            )
-    if fb.steady_release_mm > fb.steady_tremor_mm:
-        raise r.fail(
-            "feedback.steady_release_mm", "a value at most steady_tremor_mm", fb.steady_release_mm
-        )
-    if fb.too_fast_release_mm_s > fb.too_fast_mm_s:
-        raise r.fail(
-            "feedback.too_fast_release_mm_s",
-            "a value at most too_fast_mm_s",
-            fb.too_fast_release_mm_s,
-        )
-
-
-def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate one scenario file."""
-    p = Path(path)
-    return parse_scenario(read_bytes(p, "scenario file", ScenarioError), str(p))
-
-
-def scenario_paths(directory: Path = SCENARIO_DIR) -> list[Path]:
-    """Scenario files shipped in ``directory``, sorted by name."""
-    return sorted(directory.glob("*.toml"))
-
-
-def find_scenario(name: str, directory: Path = SCENARIO_DIR) -> Scenario:
-    """A scenario by id (a file in ``directory``) or by path to a ``.toml`` file."""
-    if name.endswith(".toml") or "/" in name:
-        return load_scenario(name)
-    for p in scenario_paths(directory):
-        if p.stem == name:
-            return load_scenario(p)
-    ids = ", ".join(p.stem for p in scenario_paths(directory))
-    raise ScenarioError(f"unknown scenario '{name}' (expected one of: {ids}, or a .toml path)")

@@ -36,41 +36,9 @@ lower to 15-30°", never "angle 30°: lower to 15-30°". Cues are worded as the 
 and its target ("bite 5.3 mm: aim 4 mm (3-5)"), so the words stay true while the value is
 back inside the target during the hysteresis and release time. See :func:`shown`.
 
-Venipuncture rules (priority, phases; hysteresis in ``[feedback]``)
-
-=================== ==== ================================== ================================
-rule                prio applies (phase gate)               on / hold
-=================== ==== ================================== ================================
-back_wall           100  inserted, not done                 through the back wall / the
-                                                            vein blown (until withdrawn)
-tourniquet_too_long  80  not done                           tourniquet on > max (no hyst.)
-too_steep            70  moved, near, not drawn, not done   not in vein and angle > max
-                                                            / > max - angle_hysteresis_deg
-too_shallow          70  same                               angle < min / < min + hysteresis
-off_vein             65  same                               aim point (tip once in) beyond
-                                                            the vein edge / within
-                                                            offset_hysteresis_mm of it
-bevel_down           60  same                               roll > tol / > tol - hysteresis
-too_fast             50  moved, inserted, not done          speed > too_fast_mm_s /
-                                                            > too_fast_release_mm_s
-hold_steady          40  moved, near, not done              tremor > steady_tremor_mm /
-                                                            > steady_release_mm
-release_tourniquet   30  drawn, not done                    tourniquet still on
-flashback            20  inserted, not drawn/blown/done     tip in the vein
-=================== ==== ================================== ================================
-
-Suturing rules
-
-=================== ==== ================================== ================================
-through_pad         100  inserted, not done                 tip deeper than the pad
-follow_curve         75  inserted, not done                 tip off its arc > half the
-                                                            allowed deviation / > 0.7 of that
-bite_short           70  moved, near, not inserted, not done bite < target - tol / + hyst.
-bite_long            70  same                               bite > target + tol / - hyst.
-not_perpendicular    65  same                               angle < 90 - tol / + hysteresis
-too_fast             50  moved, inserted, not done          as venipuncture
-hold_steady          40  moved, near, not done              as venipuncture
-=================== ==== ================================== ================================
+Each procedure's rules, with their priorities, gates and hysteresis, are listed in its
+``rules`` module (``sim/procedures/<name>/rules.py``); the hand rules every procedure
+shares are :func:`hand_rules`.
 
 ``near`` is true once the needle is inserted or within ``approach_mm`` of the skin (along
 the needle), and stays true until it is farther than ``approach_mm +
@@ -82,15 +50,19 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from sim.core import geometry as g
 from sim.core.records import Cue, Severity, Vec3
-from sim.core.scenario import FeedbackSpec, Scenario
+from sim.core.scenario import FeedbackSpec
 
 
 @dataclass(frozen=True, slots=True)
 class LiveView:
-    """What the live cues and the HUD see at one sample.
+    """What the live cues and the HUD see at one sample: the part every procedure shares.
+
+    Each procedure's view adds its own fields (``sim/procedures/<name>/view.py``); the
+    shared fields come first, in the order of :class:`sim.procedures.base.Hand`.
 
     Attributes
     ----------
@@ -103,39 +75,22 @@ class LiveView:
     speed_mm_s, tremor_mm : float
         Smoothed tip speed (mm/s) and windowed tremor RMS (mm; NaN for an input that cannot
         measure tremor, such as the mouse).
+    moved : bool
+        The trainee has moved the needle since the session started (see :class:`Gates`).
+    near : bool
+        The needle is in the tissue or near it (see :class:`Gates`).
+    done : bool
+        The task has nothing left to do (phase ``"done"``: completed or finished).
     angle_deg : float
-        Needle angle to the skin (venipuncture: insertion angle; suturing: 90 is
-        perpendicular).
-    roll_deg : float
-        Bevel roll from bevel-up, degrees (venipuncture).
-    offset_mm : float
-        Venipuncture: lateral distance of the aim point (or tip, once inserted) from the vein
-        centreline. Suturing: bite at the aim point (distance from the wound edge).
+        The needle's angle as the procedure judges it (the HUD's dial): to the skin for a
+        straight needle, 90 for perpendicular for a curved one.
     depth_mm : float
         Tip depth under the skin (negative above it).
     distance_to_skin_mm : float
         Distance along the needle to the skin, 0 once inserted; inf if it does not point at
-        the skin.
+        the tissue.
     inserted : bool
-        Tip under the skin.
-    arc_deviation_mm : float
-        Suturing: distance of the tip from its own arc while in tissue, else 0.
-    tourniquet_s : float
-        Time the tourniquet has been on, 0 when off.
-    in_vein, through_wall, drawn : bool
-        Venipuncture state flags.
-    probe_mm : float
-        Venipuncture: how far the shaft has moved sideways from where it went in, mm (0
-        out of the skin).
-    moved : bool
-        The trainee has moved the needle since the session started (see :class:`Gates`).
-    near : bool
-        The needle is in the skin or near it (see :class:`Gates`).
-    done : bool
-        The task has nothing left to do (phase ``"done"``: completed or finished).
-    blown : bool
-        Venipuncture: the back wall of the vein was pierced in this attempt (until the
-        needle is out: no blood can be drawn through a blown vein).
+        Tip in the tissue (with the task's exit margin).
     """
 
     t_s: float
@@ -143,22 +98,16 @@ class LiveView:
     tracked: bool
     speed_mm_s: float
     tremor_mm: float
+    moved: bool
+    near: bool
+    done: bool
     angle_deg: float
-    roll_deg: float
-    offset_mm: float
     depth_mm: float
     distance_to_skin_mm: float
     inserted: bool
-    arc_deviation_mm: float = 0.0
-    tourniquet_s: float = 0.0
-    in_vein: bool = False
-    through_wall: bool = False
-    drawn: bool = False
-    probe_mm: float = 0.0
-    moved: bool = False
-    near: bool = False
-    done: bool = False
-    blown: bool = False
+
+
+V = TypeVar("V", bound=LiveView)
 
 
 class Gates:
@@ -234,17 +183,13 @@ def compared(x: float, decimals: int) -> float:
     return round(x, decimals + 1)
 
 
-Cond = Callable[[LiveView], bool]
-Text = Callable[[LiveView], str]
-
-
-def _started(v: LiveView) -> bool:
+def started(v: LiveView) -> bool:
     """The default phase gate: the trainee has moved, and the task is not done."""
     return v.moved and not v.done
 
 
 @dataclass(frozen=True, slots=True)
-class Rule:
+class Rule(Generic[V]):
     """One cue rule (see the module docstring for the contract).
 
     Attributes
@@ -266,27 +211,30 @@ class Rule:
     name: str
     priority: int
     severity: Severity
-    on: Cond
-    hold: Cond
-    text: Text
-    applies: Cond = _started
+    on: Callable[[V], bool]
+    hold: Callable[[V], bool]
+    text: Callable[[V], str]
+    applies: Callable[[V], bool] = started
 
 
-# Phase gates both procedures' rules share (see the module notes).
-def _inserted(v: LiveView) -> bool:
+# Phase gates every procedure's rules may use (see the module notes).
+def inserted(v: LiveView) -> bool:
+    """Gate: in the tissue, task not done."""
     return v.inserted and not v.done
 
 
-def _moving_in(v: LiveView) -> bool:
+def moving_in(v: LiveView) -> bool:
+    """Gate: moved, in the tissue, task not done."""
     return v.moved and v.inserted and not v.done
 
 
-def _near(v: LiveView) -> bool:
+def near(v: LiveView) -> bool:
+    """Gate: moved, near or in the tissue, task not done."""
     return v.moved and v.near and not v.done
 
 
-def _hand_rules(fb: FeedbackSpec, verb: str, where: str = "") -> list[Rule]:
-    """The rules about the hand both procedures share: too fast in the tissue ("{verb} 30
+def hand_rules(fb: FeedbackSpec, verb: str, where: str = "") -> list[Rule[Any]]:
+    """The rules about the hand every procedure shares: too fast in the tissue ("{verb} 30
     mm/s{where}: slow under 25"), and hold steady near or in it."""
     fast, slow = fb.too_fast_mm_s, fb.too_fast_release_mm_s
     steady, steady_off = fb.steady_tremor_mm, fb.steady_release_mm
@@ -308,7 +256,7 @@ def _hand_rules(fb: FeedbackSpec, verb: str, where: str = "") -> list[Rule]:
                 f"{verb} {shown(v.speed_mm_s, 0, hi=fast)} mm/s{where}: "
                 f"{'slow' if speed(v) > fast else 'keep it'} under {fast:g}"
             ),
-            _moving_in,
+            moving_in,
         ),
         Rule(
             "hold_steady",
@@ -317,240 +265,9 @@ def _hand_rules(fb: FeedbackSpec, verb: str, where: str = "") -> list[Rule]:
             lambda v: tremor(v) > steady,
             lambda v: tremor(v) > steady_off,
             lambda v: f"hold steady: tremor {shown(v.tremor_mm, 1, hi=steady)} mm (max {steady:g})",
-            _near,
+            near,
         ),
     ]
-
-
-def _venipuncture_rules(sc: Scenario) -> list[Rule]:
-    _, tol = sc.venipuncture
-    fb = sc.feedback
-    lo, hi, ha = tol.angle_min_deg, tol.angle_max_deg, fb.angle_hysteresis_deg
-    vein_r = sc.venipuncture[0].vein_diameter_mm / 2
-    oh = fb.offset_hysteresis_mm
-    rng = f"{lo:g}-{hi:g}°"
-    roll_tol = tol.bevel_roll_tol_deg
-    tq_max = tol.tourniquet_max_s
-
-    def aiming(v: LiveView) -> bool:
-        return v.moved and v.near and not v.drawn and not v.done
-
-    def angle(v: LiveView) -> float:
-        return compared(v.angle_deg, 0)
-
-    def angle_text(v: LiveView) -> str:
-        a = angle(v)
-        word = "lower to" if a > hi else "raise to" if a < lo else "keep it within"
-        return f"angle {shown(v.angle_deg, 0, lo, hi)}°: {word} {rng}"
-
-    def beyond_edge(v: LiveView) -> float:  # mm outside the vein's edge (negative: over it)
-        return abs(v.offset_mm) - vein_r
-
-    def off_text(v: LiveView) -> str:
-        d = beyond_edge(v)
-        side = "towards you" if v.offset_mm < 0 else "away from you"
-        if compared(d, 1) > 0:
-            if v.inserted:  # sliding the needle sideways in the skin would be probing
-                return (
-                    f"off the vein by {shown(d, 1, hi=0.0)} mm: withdraw to just under "
-                    f"the skin, then re-aim {side}"
-                )
-            return f"off the vein by {shown(d, 1, hi=0.0)} mm: move {side}"
-        return f"on the vein ({shown(-d, 1, lo=0.0)} mm inside its edge)"
-
-    def roll(v: LiveView) -> float:
-        return compared(abs(v.roll_deg), 0)
-
-    def tq(v: LiveView) -> float:
-        return compared(v.tourniquet_s, 0)
-
-    return [
-        Rule(
-            "back_wall",
-            100,
-            Severity.DANGER,
-            lambda v: v.through_wall,
-            # the vein stays blown once pierced: pulling back into the lumen draws no
-            # blood, so the cue stays until the needle is out
-            lambda v: v.blown,
-            lambda v: (
-                "through the back wall: stop and withdraw"
-                if v.through_wall
-                else "vein blown: withdraw, press on the site and try a new stick"
-            ),
-            _inserted,
-        ),
-        Rule(
-            "probing",
-            90,
-            Severity.DANGER,
-            lambda v: v.inserted and v.probe_mm > tol.probe_mm,
-            lambda v: v.inserted and v.probe_mm > tol.probe_mm * 0.5,
-            lambda v: "probing: withdraw to just under the skin before redirecting",
-        ),
-        Rule(
-            "tourniquet_too_long",
-            80,
-            Severity.WARNING,
-            lambda v: tq(v) > tq_max,
-            lambda v: tq(v) > tq_max,
-            lambda v: (
-                f"tourniquet on {shown(v.tourniquet_s, 0, hi=tq_max)} s: "
-                f"release it (max {tq_max:g})"
-            ),
-            lambda v: not v.done,
-        ),
-        Rule(
-            "too_steep",
-            70,
-            Severity.WARNING,
-            lambda v: not v.in_vein and angle(v) > hi,
-            lambda v: not v.in_vein and angle(v) > hi - ha,
-            angle_text,
-            aiming,
-        ),
-        Rule(
-            "too_shallow",
-            70,
-            Severity.WARNING,
-            lambda v: not v.in_vein and angle(v) < lo,
-            lambda v: not v.in_vein and angle(v) < lo + ha,
-            angle_text,
-            aiming,
-        ),
-        Rule(
-            "off_vein",
-            65,
-            Severity.WARNING,
-            lambda v: not v.in_vein and compared(beyond_edge(v), 1) > 0,
-            lambda v: not v.in_vein and compared(beyond_edge(v), 1) > -oh,
-            off_text,
-            aiming,
-        ),
-        Rule(
-            "bevel_down",
-            60,
-            Severity.WARNING,
-            lambda v: not v.in_vein and roll(v) > roll_tol,
-            lambda v: not v.in_vein and roll(v) > roll_tol - ha,
-            lambda v: (
-                f"bevel {shown(abs(v.roll_deg), 0, hi=roll_tol)}° from up: "
-                f"turn it bevel up (max {roll_tol:g}°)"
-            ),
-            aiming,
-        ),
-        *_hand_rules(fb, "advancing"),
-        Rule(
-            "release_tourniquet",
-            30,
-            Severity.INFO,
-            lambda v: v.tourniquet_s > 0,
-            lambda v: v.tourniquet_s > 0,
-            lambda v: "blood drawn: release the tourniquet, then withdraw",
-            lambda v: v.drawn and not v.done,
-        ),
-        Rule(
-            "flashback",
-            20,
-            Severity.INFO,
-            lambda v: v.in_vein,
-            lambda v: v.in_vein,
-            lambda v: "flashback: hold the needle still in the vein",
-            lambda v: v.inserted and not v.drawn and not v.blown and not v.done,
-        ),
-    ]
-
-
-def _suturing_rules(sc: Scenario) -> list[Rule]:
-    geo, tol = sc.suturing
-    fb = sc.feedback
-    ha, oh = fb.angle_hysteresis_deg, fb.offset_hysteresis_mm
-    target, btol = tol.bite_target_mm, tol.bite_tol_mm
-    blo, bhi = target - btol, target + btol
-    perp = 90.0 - tol.perpendicular_tol_deg
-    drag = tol.arc_deviation_max_mm / 2
-
-    def aiming(v: LiveView) -> bool:
-        return v.moved and v.near and not v.inserted and not v.done
-
-    def bite(v: LiveView) -> float:
-        return compared(v.offset_mm, 1)
-
-    def bite_text(v: LiveView) -> str:
-        return f"bite {shown(v.offset_mm, 1, blo, bhi)} mm: aim {target:g} mm ({blo:g}-{bhi:g})"
-
-    def angle(v: LiveView) -> float:
-        return compared(v.angle_deg, 0)
-
-    def dev(v: LiveView) -> float:
-        return compared(v.arc_deviation_mm, 1)
-
-    return [
-        Rule(
-            "through_pad",
-            100,
-            Severity.DANGER,
-            lambda v: v.depth_mm > geo.pad_thickness_mm,
-            lambda v: v.depth_mm > geo.pad_thickness_mm,
-            lambda v: "through the whole pad: come back up",
-            _inserted,
-        ),
-        Rule(
-            "follow_curve",
-            75,
-            Severity.WARNING,
-            lambda v: dev(v) > drag,
-            lambda v: dev(v) > drag * 0.7,
-            lambda v: (
-                f"{shown(v.arc_deviation_mm, 1, hi=drag)} mm off the needle's curve "
-                f"(max {drag:g}): "
-                + (
-                    "bring the hand back and turn only the wrist"
-                    if dev(v) > drag
-                    else "keep following it"
-                )
-            ),
-            _inserted,
-        ),
-        Rule(
-            "bite_short",
-            70,
-            Severity.WARNING,
-            lambda v: bite(v) < blo,
-            lambda v: bite(v) < blo + oh,
-            bite_text,
-            aiming,
-        ),
-        Rule(
-            "bite_long",
-            70,
-            Severity.WARNING,
-            lambda v: bite(v) > bhi,
-            lambda v: bite(v) > bhi - oh,
-            bite_text,
-            aiming,
-        ),
-        Rule(
-            "not_perpendicular",
-            65,
-            Severity.WARNING,
-            lambda v: angle(v) < perp,
-            lambda v: angle(v) < perp + ha,
-            lambda v: f"angle {shown(v.angle_deg, 0, lo=perp)}°: enter at 90° (min {perp:g}°)",
-            aiming,
-        ),
-        *_hand_rules(fb, "moving", " in the tissue"),
-    ]
-
-
-def rules_for(scenario: Scenario) -> list[Rule]:
-    """The cue rules of a scenario's task, highest priority first."""
-    rules = (
-        _venipuncture_rules(scenario)
-        if scenario.task == "venipuncture"
-        else _suturing_rules(scenario)
-    )
-    return sorted(rules, key=lambda r: -r.priority)
 
 
 class CueEngine:
@@ -559,10 +276,10 @@ class CueEngine:
     Deterministic: the same sequence of views gives the same cues.
     """
 
-    def __init__(self, scenario: Scenario) -> None:
-        self.rules = rules_for(scenario)
-        self.min_show_s = scenario.feedback.min_show_s
-        self.release_s = scenario.feedback.release_s
+    def __init__(self, rules: Sequence[Rule[Any]], feedback: FeedbackSpec) -> None:
+        self.rules = sorted(rules, key=lambda r: -r.priority)
+        self.min_show_s = feedback.min_show_s
+        self.release_s = feedback.release_s
         self._since: dict[str, float] = {}
         self._off_since: dict[str, float] = {}
         self._cues: dict[str, Cue] = {}  # the latest record of each active cue
@@ -628,7 +345,7 @@ class CueEngine:
         return [self._end(name, t_s) for name in list(self._cues)]
 
 
-def rule_named(rules: Sequence[Rule], name: str) -> Rule:
+def rule_named(rules: Sequence[Rule[Any]], name: str) -> Rule[Any]:
     """The rule called ``name`` (KeyError naming it if there is none)."""
     for r in rules:
         if r.name == name:

@@ -113,7 +113,8 @@ def _cell(v: object) -> object:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from sim.metrics.catalog import info, metric_order
+    from sim.procedures.registry import metric_info as info
+    from sim.procedures.registry import metric_order
 
     rows, _ = _find_sessions(args)
     names = sorted({m.name for r in rows for m in r.metrics}, key=metric_order)

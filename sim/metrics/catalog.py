@@ -1,8 +1,11 @@
-"""The metric catalogue: every metric's name, label, unit, rounding and what can measure it.
+"""The metric catalogue's entries: name, label, unit, rounding and what can measure each.
 
-This is the one place that says how a metric is called and shown. The results screen, the
-HUD, reports, CSV exports and the command line all take labels, units and rounding from
-here, so the same number reads the same everywhere.
+The shared motion metrics are here (:data:`MOTION`); each procedure lists its own beside
+its task (``sim/procedures/<name>/metrics.py``). :mod:`sim.procedures.registry` looks any
+metric up (:func:`~sim.procedures.registry.metric_info`) and words its value the one way
+every view shows it (:func:`~sim.procedures.registry.format_value`): the results screen,
+the HUD, reports, CSV exports and the command line all take labels, units and rounding from
+there, so the same number reads the same everywhere.
 
 What an input can measure
 -------------------------
@@ -16,7 +19,6 @@ An input kind not listed is assumed to be a hand tracker.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 POSITION = "position"
@@ -149,147 +151,3 @@ MOTION = (
         HAND,
     ),
 )
-
-VENIPUNCTURE = (
-    MetricInfo(
-        "insertion_angle_deg", "Insertion angle", "°", "angle to the skin at puncture, mean", 0
-    ),
-    MetricInfo(
-        "angle_error_deg",
-        "Insertion angle error",
-        "°",
-        "how far the insertion angle was outside the target range, mean",
-        0,
-    ),
-    MetricInfo(
-        "bevel_roll_error_deg",
-        "Bevel roll",
-        "°",
-        "bevel roll away from bevel-up at puncture, mean",
-        0,
-    ),
-    MetricInfo(
-        "puncture_offset_mm",
-        "Puncture off the centreline",
-        "mm",
-        "puncture point off the vein centreline, mean",
-        1,
-    ),
-    MetricInfo("attempts", "Attempts", "", "skin punctures", 0, whole_session=True),
-    MetricInfo(
-        "probes",
-        "Probing",
-        "",
-        "times the needle was slid sideways in the tissue looking for the vein",
-        0,
-        whole_session=True,
-    ),
-    MetricInfo(
-        "redirections",
-        "Redirections",
-        "",
-        "needle redirections while inserted",
-        0,
-        whole_session=True,
-    ),
-    MetricInfo(
-        "tourniquet_time_s",
-        "Tourniquet time",
-        "s",
-        "longest time the tourniquet stayed on",
-        0,
-        whole_session=True,
-    ),
-)
-
-SUTURING = (
-    MetricInfo("stitches", "Stitches", "", "stitches completed", 0),
-    MetricInfo(
-        "bite_error_mm",
-        "Bite error",
-        "mm",
-        "entry and exit bites away from the target bite, mean",
-        1,
-    ),
-    MetricInfo(
-        "symmetry_mm", "Bite asymmetry", "mm", "difference between entry and exit bite, mean", 1
-    ),
-    MetricInfo(
-        "perpendicularity_error_deg",
-        "Entry and exit angle error",
-        "°",
-        "entry and exit angle away from 90°, mean",
-        0,
-    ),
-    MetricInfo(
-        "arc_deviation_mm",
-        "Off the needle's arc",
-        "mm",
-        "largest distance of the tip from its arc in tissue (dragging instead of rotating), mean",
-        1,
-    ),
-    MetricInfo(
-        "spacing_error_mm", "Spacing error", "mm", "stitch spacing away from the target, mean", 1
-    ),
-    MetricInfo(
-        "spacing_sd_mm", "Spacing unevenness", "mm", "standard deviation of stitch spacing", 1
-    ),
-    MetricInfo(
-        "alignment_error_deg",
-        "Stitch alignment error",
-        "°",
-        "stitch direction away from perpendicular to the wound, mean",
-        0,
-    ),
-    MetricInfo(
-        "time_per_stitch_s",
-        "Time per stitch",
-        "s",
-        "total time divided by stitches completed",
-        0,
-        whole_session=True,
-    ),
-)
-
-_BY_TASK = {"venipuncture": MOTION + VENIPUNCTURE, "suturing": MOTION + SUTURING}
-_ALL = {m.name: m for infos in _BY_TASK.values() for m in infos}
-
-
-def metrics_for_task(task: str) -> dict[str, MetricInfo]:
-    """Metrics available for a task, by name, in the order they are shown."""
-    return {m.name: m for m in _BY_TASK.get(task, MOTION)}
-
-
-_ORDER = {m.name: i for i, m in enumerate(MOTION + VENIPUNCTURE + SUTURING)}
-
-
-def metric_order(name: str) -> tuple[int, str]:
-    """Sort key of a metric name: the catalogue's order (motion, venipuncture, suturing),
-    names it does not know last, by name."""
-    return _ORDER.get(name, len(_ORDER)), name
-
-
-def info(name: str) -> MetricInfo:
-    """The catalogue entry of a metric; an unknown name gets a plain entry of its own."""
-    found = _ALL.get(name)
-    return found if found is not None else MetricInfo(name, name.replace("_", " "), "", "")
-
-
-def unit_of(name: str) -> str:
-    return info(name).unit
-
-
-def format_value(name: str, value: float | None, unit: bool = True) -> str:
-    """A metric value rounded and worded the one way every view shows it.
-
-    ``None`` or NaN read "-"; units follow the number ("58°", "3.2 mm", "41 s").
-    """
-    if value is None or not math.isfinite(value):
-        return "-"
-    mi = info(name)
-    text = f"{value:.{mi.decimals}f}"
-    if text.startswith("-") and float(text) == 0.0:
-        text = text[1:]
-    if not unit or not mi.unit:
-        return text
-    return f"{text}{mi.unit}" if mi.unit == "°" else f"{text} {mi.unit}"

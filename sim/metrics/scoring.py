@@ -21,7 +21,9 @@ from dataclasses import dataclass
 
 from sim.core.records import Event
 from sim.core.scenario import Scenario
-from sim.metrics.catalog import INPUT_WORDS, can_measure, format_value, info, metrics_for_task
+from sim.metrics.catalog import INPUT_WORDS, can_measure
+from sim.procedures import registry
+from sim.procedures.registry import format_value
 
 SCORED, NOT_DONE, INCOMPLETE, NOT_MEASURED, INFO = (
     "scored",
@@ -186,7 +188,7 @@ def score(
     complete = complete and not empty
     results = []
     total_w = total_p = 0.0
-    for name, mi in metrics_for_task(scenario.task).items():
+    for name, mi in registry.metrics_of(registry.get(scenario.task)).items():
         v = math.nan if empty else float(values.get(name, math.nan))
         a = scenario.scoring.anchor(name, input_kind)
         if not can_measure(mi.needs, input_kind):
@@ -239,18 +241,11 @@ def score(
 
 
 def _target(scenario: Scenario, m: MetricResult, values: Mapping[str, float]) -> str:
-    """What the trainee did and what to aim for, in the catalogue's words and rounding."""
-    if m.name == "angle_error_deg":
-        _, tol = scenario.venipuncture
-        shown = format_value("insertion_angle_deg", values.get("insertion_angle_deg"))
-        target = f"{tol.angle_min_deg:g}-{tol.angle_max_deg:g}°"
-        return f"{info('insertion_angle_deg').label}: {shown} (target {target})"
-    if m.name == "bite_error_mm":
-        _, stol = scenario.suturing
-        return (
-            f"{m.label}: {m.shown} (bites of {stol.bite_target_mm:g} mm, "
-            f"within {stol.bite_tol_mm:g} mm)"
-        )
+    """What the trainee did and what to aim for, in the catalogue's words and rounding (the
+    procedure's own words where it has them)."""
+    words = registry.get(scenario.task).target_words(scenario, m.name, values)
+    if words is not None:
+        return words
     assert m.expert is not None
     return f"{m.label}: {m.shown} (an expert: {format_value(m.name, m.expert)})"
 

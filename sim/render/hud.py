@@ -13,8 +13,9 @@ import math
 import numpy as np
 
 from sim.core.records import Severity
-from sim.core.scenario import VenipunctureGeometry
-from sim.metrics.catalog import HAND, INPUT_WORDS, can_measure, format_value
+from sim.metrics.catalog import HAND, INPUT_WORDS, can_measure
+from sim.procedures.registry import format_value
+from sim.procedures.venipuncture.spec import VenipunctureGeometry
 from sim.render.overlay import RGBA, Batch2D
 from sim.render.scene import DrawOptions, Frame, SideSection, side_section
 

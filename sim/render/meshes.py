@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.core.records import Vec3
-from sim.core.scenario import SuturingGeometry, VenipunctureGeometry
+from sim.procedures.suturing.spec import SuturingGeometry
+from sim.procedures.venipuncture.spec import VenipunctureGeometry
 from sim.render.scene import curved_needle_points
 
 STRIDE = 10

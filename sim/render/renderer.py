@@ -19,7 +19,8 @@ import numpy as np
 from OpenGL import GL
 
 from sim.core.records import Sample, Vec3
-from sim.core.scenario import Scenario, VenipunctureGeometry
+from sim.core.scenario import Scenario
+from sim.procedures.venipuncture.spec import VenipunctureGeometry
 from sim.render import gl as glu
 from sim.render import meshes as mz
 from sim.render.hud import draw_help, draw_hud

@@ -28,8 +28,10 @@ import numpy as np
 
 from sim.core import geometry as g
 from sim.core.records import Cue, Event, Sample, Vec3
-from sim.core.scenario import Scenario, SuturingGeometry, VenipunctureGeometry
+from sim.core.scenario import Scenario
 from sim.feedback.cues import LiveView
+from sim.procedures.suturing.spec import SuturingGeometry
+from sim.procedures.venipuncture.spec import VenipunctureGeometry
 
 Mat4 = np.ndarray
 """A 4x4 float32 matrix, row-major (column vectors: ``p' = M @ p``)."""

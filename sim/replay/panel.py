@@ -13,7 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.metrics.catalog import HAND, INPUT_WORDS, can_measure, format_value, info
+from sim.metrics.catalog import HAND, INPUT_WORDS, can_measure
+from sim.procedures.registry import format_value
+from sim.procedures.registry import metric_info as info
 from sim.render.hud import BAD, MUTED, WHITE, fmt_time
 from sim.render.overlay import RGBA, Batch2D
 from sim.replay.timeline import Marker, Timeline

@@ -28,12 +28,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim.core.records import Cue, Event, Item, Sample
-from sim.core.scenario import Scenario, ScenarioError, parse_scenario
+from sim.core.scenario import Scenario, ScenarioError
 from sim.errors import read_bytes
 from sim.feedback.cues import LiveView
 from sim.metrics.catalog import HAND, can_measure
 from sim.metrics.streaming import speed_series_mm_s, tremor_series_mm
 from sim.pipeline import Pipeline
+from sim.scenarios import parse_scenario
 from sim.storage.recording import (
     MAX_LINE_BYTES,
     MAX_POSITION_MM,
@@ -354,7 +355,7 @@ class Timeline:
                         text.encode("utf-8"), f"{self.path} (embedded scenario)"
                     )
                 else:
-                    from sim.core.scenario import find_scenario
+                    from sim.scenarios import find_scenario
 
                     self._scenario = find_scenario(str(self.header.get("scenario")))
             except ScenarioError as exc:
@@ -591,9 +592,10 @@ class Derived:
 def phase_starts(tl: Timeline) -> list[tuple[str, float]]:
     """(phase, start time) of every phase the task went through, in order (runs the task
     state machine only, not the whole pipeline)."""
-    from sim.core.tasks import make_task
+    from sim.procedures import registry
 
-    task = make_task(tl.scenario())
+    scenario = tl.scenario()
+    task = registry.get(scenario.task).task(scenario)
     state = task.initial()
     out: list[tuple[str, float]] = []
     last = None

@@ -16,8 +16,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim.core.records import Cue, Event
-from sim.metrics.catalog import info
 from sim.metrics.motion import TREMOR_BAND_HZ, nominal_rate_hz, resample, segments
+from sim.procedures.registry import metric_info as info
 
 FloatArray = NDArray[np.float64]
 

@@ -10,8 +10,10 @@ import numpy as np
 
 from sim.core.records import Sample
 from sim.core.scenario import ScenarioError
-from sim.metrics.catalog import HAND, INPUT_WORDS, can_measure, format_value, info
+from sim.metrics.catalog import HAND, INPUT_WORDS, can_measure
 from sim.metrics.scoring import INCOMPLETE, INFO, NOT_DONE, NOT_MEASURED, SCORED
+from sim.procedures.registry import format_value
+from sim.procedures.registry import metric_info as info
 from sim.report import plots
 from sim.report.html import esc, img, page, table, td, verdict_of, words
 from sim.storage.recording import Recording, RecordingError, _clean, load_recording

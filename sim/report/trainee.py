@@ -19,7 +19,9 @@ from dataclasses import replace
 from sim.errors import UserError
 from sim.lab.proficiency import Proficiency, proficiency
 from sim.lab.store import SessionRow, Store
-from sim.metrics.catalog import INPUT_WORDS, can_measure, format_value, info, metric_order
+from sim.metrics.catalog import INPUT_WORDS, can_measure
+from sim.procedures.registry import format_value, metric_order
+from sim.procedures.registry import metric_info as info
 from sim.report import plots
 from sim.report.html import esc, img, page, table, td, verdict, words
 
@@ -30,7 +32,8 @@ COHORT_LAST_N = 5
 def _rule(store: Store, rows: Sequence[SessionRow]) -> tuple[int, int, float | None]:
     """(consecutive, further, pass score) of the scenario the latest session was made with;
     2, 10 and unknown if it cannot be read."""
-    from sim.core.scenario import ScenarioError, find_scenario, parse_scenario
+    from sim.core.scenario import ScenarioError
+    from sim.scenarios import find_scenario, parse_scenario
 
     latest = rows[-1]
     try:

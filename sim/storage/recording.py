@@ -20,8 +20,9 @@ from typing import IO, Any
 
 from sim import __version__
 from sim.core.records import Action, ActionKind, Cue, Event, Item, Sample, Vec3
-from sim.core.scenario import Scenario, ScenarioError, parse_scenario
+from sim.core.scenario import Scenario, ScenarioError
 from sim.errors import read_bytes
+from sim.scenarios import parse_scenario
 
 FORMAT = "procsim-recording"
 FORMAT_VERSION = 1
@@ -336,7 +337,7 @@ class Recording:
         """The scenario the recording was made with (from the text stored in the header)."""
         text = self.header.get("scenario_toml") or ""
         if not text:
-            from sim.core.scenario import find_scenario
+            from sim.scenarios import find_scenario
 
             return find_scenario(str(self.header.get("scenario")))
         try:

@@ -12,10 +12,11 @@ from typing import Any
 
 from sim import __version__
 from sim.core.records import Cue, Event, Item
-from sim.core.scenario import Scenario, ScenarioError, SuturingTolerances
+from sim.core.scenario import Scenario, ScenarioError
 from sim.errors import read_bytes
 from sim.metrics.scoring import ScoreResult, verdict_word
 from sim.pipeline import Pipeline, Step
+from sim.procedures import registry
 from sim.storage.recording import (
     Recording,
     RecordingError,
@@ -97,25 +98,16 @@ def run_session(
     return rec.finish()
 
 
-COMPLETION_EVENT = {"venipuncture": "completed"}
-"""Per task, the event that marks the procedure carried out to its end (suturing instead
-counts ``stitch_completed`` events against ``stitches_required``)."""
-
-
 def complete_from_events(scenario: Scenario | None, events: Sequence[Event]) -> bool:
-    """Whether ``events`` show the procedure carried out to its end: venipuncture, a
-    ``completed`` event; suturing, as many ``stitch_completed`` events as the scenario's
-    planned stitches. False when unsure (no scenario, a task this does not know).
+    """Whether ``events`` show the procedure carried out to its end, as its procedure judges
+    it (:attr:`~sim.procedures.base.Procedure.complete_from_events`). False when unsure (no
+    scenario).
 
     This is how a recording made before results carried ``complete`` is judged.
     """
     if scenario is None:
         return False
-    kinds = [e.kind for e in events]
-    if isinstance(scenario.tolerances, SuturingTolerances):
-        return kinds.count("stitch_completed") >= scenario.tolerances.stitches_required
-    want = COMPLETION_EVENT.get(scenario.task)
-    return want is not None and want in kinds
+    return registry.get(scenario.task).complete_from_events(scenario, events)
 
 
 @dataclass(frozen=True, slots=True)

@@ -123,8 +123,8 @@ def run_track(
     force: bool = False,
 ) -> TrackReport:
     """Track a video and record the session (see ``procsim track --help``)."""
-    from sim.core.scenario import find_scenario
     from sim.pipeline import Pipeline
+    from sim.scenarios import find_scenario
     from sim.storage.session import SessionRecorder
     from sim.tracking.calibration import calibrate_hold
 

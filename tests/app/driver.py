@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pygame
 
-from sim.core.scenario import find_scenario
+from sim.scenarios import find_scenario
 
 RATE = 60.0
 

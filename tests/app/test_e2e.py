@@ -12,6 +12,7 @@ import pytest
 
 pygame = pytest.importorskip("pygame")
 
+from sim.procedures.suturing.spec import parts as suturing_parts  # noqa: E402
 from sim.storage.recording import load_recording  # noqa: E402
 from sim.storage.session import rescore  # noqa: E402
 from tests.app.driver import Driver  # noqa: E402
@@ -87,7 +88,7 @@ def test_suturing_stitch_to_results(data_dir: Path, quit_display: None) -> None:
 
     d = Driver("suturing")
     sc = d.screen.settings.scenario
-    bite = sc.suturing[1].bite_target_mm
+    bite = suturing_parts(sc)[1].bite_target_mm
     x = sc.geometry.planned_stitch_x_mm[0]
     d.frames(3)
     d.point_at((x, 0.0, -bite))

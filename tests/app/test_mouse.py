@@ -7,9 +7,10 @@ import pytest
 
 from sim.app.mouse import Controls, MouseSource
 from sim.core import geometry as g
-from sim.core.scenario import find_scenario
-from sim.core.tasks.venipuncture import VenipunctureTask
+from sim.procedures.suturing.spec import parts as suturing_parts
+from sim.procedures.venipuncture.task import VenipunctureTask
 from sim.render.scene import default_camera
+from sim.scenarios import find_scenario
 
 
 def make(scenario_id: str) -> MouseSource:
@@ -43,7 +44,7 @@ def test_pointing_at_the_skin_aims_the_needle_there() -> None:
 
 def test_suturing_wrist_turn_keeps_the_tip_on_its_own_curve() -> None:
     m = make("suturing")
-    geo, tol = m.scenario.suturing
+    geo, tol = suturing_parts(m.scenario)
     r = geo.needle_radius_mm
     entry = (0.0, 0.0, -tol.bite_target_mm)
     c = m._hover_at(entry, 0.0, 180.0)

@@ -11,9 +11,11 @@ import pytest
 pygame = pytest.importorskip("pygame")
 
 from sim.app.mouse import MouseSource  # noqa: E402
-from sim.core.scenario import find_scenario  # noqa: E402
 from sim.pipeline import Pipeline  # noqa: E402
+from sim.procedures.suturing.spec import parts as suturing_parts  # noqa: E402
+from sim.procedures.venipuncture.spec import parts as venipuncture_parts  # noqa: E402
 from sim.render.scene import default_camera  # noqa: E402
+from sim.scenarios import find_scenario  # noqa: E402
 
 SIZE = (1280, 720)
 
@@ -75,7 +77,7 @@ def _lower_to_skin(rig: Rig, x: float, bite: float) -> None:
 
 def test_suturing_rotating_the_wrist_places_a_good_stitch(display: None) -> None:
     rig = Rig("suturing")
-    _, tol = rig.sc.suturing
+    _, tol = suturing_parts(rig.sc)
     _lower_to_skin(rig, 0.0, tol.bite_target_mm)
     for _ in range(40):  # turn with the wheel, a click at a time
         rig.wheel(1)
@@ -90,7 +92,7 @@ def test_suturing_rotating_the_wrist_places_a_good_stitch(display: None) -> None
 
 def test_suturing_pushing_the_needle_instead_of_rotating_drags_tissue(display: None) -> None:
     rig = Rig("suturing")
-    _, tol = rig.sc.suturing
+    _, tol = suturing_parts(rig.sc)
     _lower_to_skin(rig, 0.0, tol.bite_target_mm)
     rig.wheel(8)  # a little rotation to start
     rig.frames(0.3)
@@ -109,7 +111,7 @@ def test_suturing_pushing_the_needle_instead_of_rotating_drags_tissue(display: N
 
 def test_suturing_the_entry_angle_is_the_trainees(display: None) -> None:
     rig = Rig("suturing")
-    _, tol = rig.sc.suturing
+    _, tol = suturing_parts(rig.sc)
     rig.point((0.0, 0.0, -tol.bite_target_mm))
     rig.frames(0.3)
     rig.hold_key(pygame.K_q, 1.4)  # pitch the needle (about 35 deg) before entering
@@ -129,7 +131,7 @@ def _surface_y(sc, z: float) -> float:
 
 def test_venipuncture_sliding_the_mouse_with_the_needle_in_probes(display: None) -> None:
     rig = Rig("venipuncture")
-    geo, tol = rig.sc.venipuncture
+    geo, tol = venipuncture_parts(rig.sc)
     aim = (-14.0, _surface_y(rig.sc, geo.vein_lateral_mm), geo.vein_lateral_mm)
     rig.point(aim)
     rig.frames(0.3)
@@ -145,7 +147,7 @@ def test_venipuncture_sliding_the_mouse_with_the_needle_in_probes(display: None)
 
 def test_venipuncture_keeping_the_mouse_still_does_not_probe(display: None) -> None:
     rig = Rig("venipuncture")
-    geo, _ = rig.sc.venipuncture
+    geo, _ = venipuncture_parts(rig.sc)
     rig.point((-14.0, _surface_y(rig.sc, geo.vein_lateral_mm), geo.vein_lateral_mm))
     rig.frames(0.3)
     rig.hold_key(pygame.K_w, (10.0 + 11.7) / 6.0)
@@ -159,7 +161,7 @@ def test_suturing_a_hand_too_low_for_the_tip_to_come_out_is_told_what_to_do(
     """Lowered 4 mm too deep, the wrist's whole turn leaves the tip in the tissue: the
     trainee is told to raise the hand, and raising it finishes the stitch."""
     rig = Rig("suturing")
-    _, tol = rig.sc.suturing
+    _, tol = suturing_parts(rig.sc)
     rig.point((0.0, 0.0, -tol.bite_target_mm))
     rig.frames(0.3)
     rig.hold_key(pygame.K_f, (9.8 + 4.0) / 4.0)  # 4 mm lower than the skin

@@ -2,15 +2,18 @@ from pathlib import Path
 
 import pytest
 
-from sim.core.scenario import SCENARIO_DIR, ScenarioError, find_scenario, load_scenario
+from sim.core.scenario import ScenarioError
+from sim.procedures.suturing.spec import parts as suturing_parts
+from sim.procedures.venipuncture.spec import parts as venipuncture_parts
+from sim.scenarios import SCENARIO_DIR, find_scenario, load_scenario
 
 
 def test_shipped_scenarios_load_with_clinical_numbers(veni, sut):
-    geo, tol = veni.venipuncture
+    geo, tol = venipuncture_parts(veni)
     assert (tol.angle_min_deg, tol.angle_max_deg) == (15.0, 30.0)
     assert tol.tourniquet_max_s == 60.0
     assert 3.0 <= geo.vein_depth_mm <= 6.0 and 2.0 <= geo.vein_diameter_mm <= 5.0
-    sgeo, stol = sut.suturing
+    sgeo, stol = suturing_parts(sut)
     assert 3.0 <= stol.bite_target_mm <= 5.0
     assert stol.symmetry_max_mm == 1.0
     assert veni.proficiency.consecutive_passes == 2 and veni.proficiency.further_passes == 10
@@ -93,7 +96,7 @@ def test_content_hash_changes_with_content(tmp_path):
     a = load_scenario(_write(tmp_path, _variant("draw_hold_s = 3.0", "draw_hold_s = 3.0")))
     b = load_scenario(_write(tmp_path, _variant("draw_hold_s = 3.0", "draw_hold_s = 4.0")))
     assert a.content_hash != b.content_hash
-    assert b.venipuncture[1].draw_hold_s == 4.0
+    assert venipuncture_parts(b)[1].draw_hold_s == 4.0
 
 
 def test_reading_a_scenario_needs_no_task_model() -> None:

@@ -10,14 +10,8 @@ from pathlib import Path
 import pytest
 from hypothesis import event, given, settings
 
-from sim.core.scenario import (
-    INPUT_KINDS,
-    SCENARIO_DIR,
-    Scenario,
-    find_scenario,
-    load_scenario,
-    parse_scenario,
-)
+from sim.core.scenario import INPUT_KINDS, Scenario
+from sim.scenarios import SCENARIO_DIR, find_scenario, load_scenario, parse_scenario
 from sim.storage.recording import parse_recording
 from tests.mutations import FUZZ, assert_finite, assert_one_clean_line, mutated, run_cli
 

@@ -18,6 +18,8 @@ from sim.core.records import Cue, Sample, Severity
 from sim.feedback.cues import LiveView, Rule
 from sim.metrics.scoring import ScoreResult
 from sim.pipeline import Pipeline
+from sim.procedures.suturing.spec import parts as suturing_parts
+from sim.procedures.venipuncture.spec import parts as venipuncture_parts
 
 EPS = 1e-9
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
@@ -240,7 +242,7 @@ class CueContract:
             done = kinds["completed"] + kinds["attempt_limit"] > 0
             drawn = kinds["completed"] > 0
         else:
-            done = kinds["stitch_completed"] >= sc.suturing[1].stitches_required
+            done = kinds["stitch_completed"] >= suturing_parts(sc)[1].stitches_required
             drawn = done
         _check(result.complete == done, f"complete {result.complete} for {dict(kinds)}", None)
         _check(not (result.passed and not drawn), f"passed without success: {dict(kinds)}", None)
@@ -262,7 +264,7 @@ def _value_getters(p: Pipeline) -> dict[str, Getter]:
         "hold_steady": lambda v, m: (v.tremor_mm, 1),
     }
     if sc.task == "venipuncture":
-        r = sc.venipuncture[0].vein_diameter_mm / 2
+        r = venipuncture_parts(sc)[0].vein_diameter_mm / 2
 
         def off(v: LiveView, m: str) -> tuple[float, int]:
             d = abs(v.offset_mm) - r

@@ -11,6 +11,7 @@ from sim.core import geometry as g
 from sim.core.records import Action, ActionKind, Sample
 from sim.feedback.cues import CueEngine, LiveView, shown
 from sim.pipeline import Pipeline
+from sim.procedures.venipuncture.spec import parts as venipuncture_parts
 
 
 def view(t, **kw):
@@ -88,7 +89,7 @@ def test_banner_shows_highest_priority(veni):
 
 
 def test_off_vein_names_distance_and_direction(veni):
-    geo, _ = veni.venipuncture
+    geo, _ = venipuncture_parts(veni)
     eng = CueEngine(veni)
     (cue,) = eng.update(view(0.0, offset_mm=-(geo.vein_diameter_mm / 2 + 1.5)))
     assert cue.rule == "off_vein"
@@ -147,7 +148,7 @@ def test_numbers_are_rounded_the_way_the_rule_compares_them(veni, sut):
 
 
 def test_off_vein_follows_the_aim_and_ends_when_back_on_the_vein(veni):
-    r = veni.venipuncture[0].vein_diameter_mm / 2
+    r = venipuncture_parts(veni)[0].vein_diameter_mm / 2
     eng = CueEngine(veni)
     eng.update(view(0.0, offset_mm=-(r + 1.5)))
     eng.update(view(0.5, offset_mm=-(r + 0.4)))
@@ -163,7 +164,7 @@ def test_off_vein_follows_the_aim_and_ends_when_back_on_the_vein(veni):
 
 
 def test_no_cue_before_the_trainee_moves_after_done_or_far_from_the_skin(veni, sut):
-    r = veni.venipuncture[0].vein_diameter_mm / 2
+    r = venipuncture_parts(veni)[0].vein_diameter_mm / 2
     eng = CueEngine(veni)
     bad = dict(angle_deg=45.0, offset_mm=r + 3, tremor_mm=1.5)
     assert eng.update(view(0.0, moved=False, **bad)) == []  # at t = 0, before any motion

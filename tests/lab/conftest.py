@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from sim.core.records import Item
-from sim.core.scenario import find_scenario
 from sim.pipeline import Pipeline
+from sim.scenarios import find_scenario
 from sim.sources.scripted import ScriptedSource
 from sim.storage.session import run_session
 from tests.conftest import stopped_after

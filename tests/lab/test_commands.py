@@ -163,7 +163,8 @@ def test_export_heads_metric_columns_in_words_with_units(
 ) -> None:
     import re
 
-    from sim.metrics.catalog import info, metrics_for_task
+    from sim.metrics.catalog import metrics_for_task
+    from sim.procedures.registry import metric_info as info
     from tests.conftest import identifier_pattern
 
     files = [str(recordings["exp1"]), str(recordings["sut1"]), str(mouse_sessions["complete"])]
@@ -198,7 +199,8 @@ def test_store_doc_lists_every_csv_metric_heading() -> None:
     """docs/store.md maps each CSV heading to its metric name, as the catalogue says."""
     import re
 
-    from sim.metrics.catalog import info, metrics_for_task
+    from sim.metrics.catalog import metrics_for_task
+    from sim.procedures.registry import metric_info as info
 
     doc = (Path(__file__).resolve().parents[2] / "docs" / "store.md").read_text("utf-8")
     documented = dict(re.findall(r"^\| ([^|`]+?) \| `(\w+)` \|$", doc, re.M))

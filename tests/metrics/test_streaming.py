@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 
 from sim.core.records import Sample
-from sim.core.scenario import find_scenario
 from sim.metrics.streaming import (
     StreamingSpeed,
     StreamingTremor,
@@ -12,6 +11,7 @@ from sim.metrics.streaming import (
     tremor_series_mm,
 )
 from sim.pipeline import Pipeline
+from sim.scenarios import find_scenario
 
 
 def test_live_tremor_tracks_a_steady_tremor_and_forgets_it_after_the_window():

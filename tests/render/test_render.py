@@ -17,6 +17,7 @@ pygame = pytest.importorskip("pygame")
 from sim.core import geometry as g  # noqa: E402
 from sim.core.records import Cue, Event, Sample, Severity  # noqa: E402
 from sim.pipeline import Pipeline  # noqa: E402
+from sim.procedures.suturing.spec import parts as suturing_parts  # noqa: E402
 from sim.render.hud import banner_rect, side_view_rect  # noqa: E402
 from sim.render.scene import DrawOptions, Frame, default_camera, frame_from_pipeline  # noqa: E402
 
@@ -65,7 +66,7 @@ def test_skin_and_vein_are_where_the_projection_puts_them(renderer, veni) -> Non
 
 
 def test_tourniquet_appears_when_applied(renderer, veni) -> None:  # noqa: ANN001
-    from sim.core.tasks.venipuncture import VenipunctureState
+    from sim.procedures.venipuncture.task import VenipunctureState
 
     cam = default_camera(veni)
     geo = veni.geometry
@@ -100,7 +101,7 @@ def test_needle_is_drawn_at_its_projected_tip(renderer, veni) -> None:  # noqa: 
 
 
 def test_flashback_fills_the_hub_with_blood(renderer, veni) -> None:  # noqa: ANN001
-    from sim.core.tasks.venipuncture import VenipunctureState
+    from sim.procedures.venipuncture.task import VenipunctureState
 
     cam = default_camera(veni)
     s = _needle_sample(25.0, (5.0, 6.0, 0.0))
@@ -209,7 +210,7 @@ def test_side_view_shows_vein_and_tip_depth(renderer, veni) -> None:  # noqa: AN
 
 def test_suturing_targets_show_unless_exam(renderer, sut) -> None:  # noqa: ANN001
     cam = default_camera(sut)
-    bite = sut.suturing[1].bite_target_mm
+    bite = suturing_parts(sut)[1].bite_target_mm
     x = sut.geometry.planned_stitch_x_mm[0]
     at = cam.project((x, 0.0, -bite), SIZE)
     shown = pixel(renderer.render_image(frame_with(sut), NO_HUD), at)

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from sim.cli import main
-from sim.core.scenario import find_scenario
 from sim.pipeline import Pipeline
+from sim.scenarios import find_scenario
 from sim.sources.scripted import ScriptedSource
 from sim.storage.session import run_session
 

@@ -12,8 +12,8 @@ import pytest
 pytest.importorskip("pygame")
 
 from sim.core.scenario import Scenario  # noqa: E402
-from sim.metrics.catalog import format_value  # noqa: E402
 from sim.pipeline import Pipeline  # noqa: E402
+from sim.procedures.registry import format_value  # noqa: E402
 from sim.render.overlay import Batch2D, GlyphAtlas  # noqa: E402
 from sim.replay.panel import TREMOR_RGBA, PanelModel, draw_panel  # noqa: E402
 from sim.replay.timeline import Timeline  # noqa: E402

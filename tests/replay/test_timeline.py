@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 from sim.core.records import Sample
-from sim.core.scenario import find_scenario
 from sim.pipeline import Pipeline
 from sim.replay.timeline import (
     Derived,
@@ -20,6 +19,7 @@ from sim.replay.timeline import (
     Timeline,
     phase_starts,
 )
+from sim.scenarios import find_scenario
 from sim.sources.scripted import ScriptedSource
 from sim.storage.recording import RecordingError, load_recording
 from sim.storage.session import run_session

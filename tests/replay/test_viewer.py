@@ -10,9 +10,9 @@ import pytest
 pygame = pytest.importorskip("pygame")
 
 from sim.cli import main  # noqa: E402
-from sim.core.scenario import find_scenario  # noqa: E402
 from sim.pipeline import Pipeline  # noqa: E402
 from sim.replay.timeline import Timeline  # noqa: E402
+from sim.scenarios import find_scenario  # noqa: E402
 from sim.sources.scripted import ScriptedSource  # noqa: E402
 from sim.storage.session import run_session  # noqa: E402
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.core.scenario import find_scenario
 from sim.pipeline import Pipeline
+from sim.scenarios import find_scenario
 from sim.sources.scripted import ScriptedSource
 from sim.storage.session import run_session
 

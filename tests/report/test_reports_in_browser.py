@@ -66,8 +66,8 @@ def test_trainee_report(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from sim.core.scenario import find_scenario
     from sim.pipeline import Pipeline
+    from sim.scenarios import find_scenario
     from sim.sources.scripted import ScriptedSource
     from sim.storage.session import run_session
 

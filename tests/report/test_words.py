@@ -11,8 +11,9 @@ from sim.core.records import Action, ActionKind
 from sim.core.scenario import Scenario
 from sim.lab.ingest import session_from_recording
 from sim.lab.store import Store
-from sim.metrics.catalog import format_value, info
 from sim.pipeline import Pipeline
+from sim.procedures.registry import format_value
+from sim.procedures.registry import metric_info as info
 from sim.report.session import session_report
 from sim.report.trainee import trainee_report
 from sim.sources.scripted import ScriptedSource

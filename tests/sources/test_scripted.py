@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from sim.procedures.registry import get as procedure
 
-from sim.core.error_kinds import error_kinds_for_task as error_kinds
-from sim.core.scenario import find_scenario
 from sim.pipeline import Pipeline
+from sim.scenarios import find_scenario
 from sim.sources.scripted import scripted_items
 
-CASES = [(sid, kind) for sid in ("venipuncture", "suturing") for kind in error_kinds(sid)]
+CASES = [(sid, kind) for sid in ("venipuncture", "suturing") for kind in procedure(sid).error_kinds]
 
 
 def _events(scenario, items):

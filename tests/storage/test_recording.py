@@ -87,7 +87,7 @@ def test_scenario_travels_with_the_recording(tmp_path, veni):
     """Editing the scenario file later does not change how an old recording scores."""
     src = tmp_path / "mine.toml"
     src.write_text(Path(veni.path).read_text())
-    from sim.core.scenario import load_scenario
+    from sim.scenarios import load_scenario
 
     mine = load_scenario(src)
     path = tmp_path / "s.jsonl"

@@ -6,7 +6,8 @@ import pytest
 
 from sim.core import geometry as g
 from sim.core.records import Action, ActionKind, Event, Item, Sample
-from sim.core.tasks import make_task
+from sim.procedures.registry import get as procedure
+from sim.procedures.venipuncture.spec import parts as venipuncture_parts
 
 RATE = 60.0
 
@@ -37,7 +38,7 @@ class Traj:
 
 
 def run(scenario, items):
-    task = make_task(scenario)
+    task = procedure(scenario.task).task(scenario)
     state = task.initial()
     events: list[Event] = []
     for it in items:
@@ -52,7 +53,7 @@ def kinds(events):
 
 def stick(scenario, angle=20.0, roll=0.0, aim_z=0.0, extra_mm=0.0, tourniquet=True, hold_s=4.0):
     """Puncture at (x0, skin, aim_z) and advance to the vein centre depth (+ extra_mm)."""
-    geo, _ = scenario.venipuncture
+    geo, _ = venipuncture_parts(scenario)
     axis, normal = g.pose_from_angles(0.0, angle, roll)
     surf_y = (geo.arm_radius_mm**2 - aim_z**2) ** 0.5 - geo.arm_radius_mm
     puncture = (-5.0, surf_y, aim_z)
@@ -94,11 +95,11 @@ def test_clean_venipuncture_completes_without_errors(veni):
     ]
     assert not any(e.error for e in events)
     assert state.completed and state.finished  # the task ends itself when complete
-    assert make_task(veni).is_complete(state)
+    assert procedure(veni.task).task(veni).is_complete(state)
     assert "task complete" in events[-1].message
     flash = next(e for e in events if e.kind == "flashback")
     drawn = next(e for e in events if e.kind == "blood_drawn")
-    assert drawn.t_s - flash.t_s == pytest.approx(veni.venipuncture[1].draw_hold_s, abs=0.05)
+    assert drawn.t_s - flash.t_s == pytest.approx(venipuncture_parts(veni)[1].draw_hold_s, abs=0.05)
 
 
 def test_steep_deep_stick_pierces_back_wall(veni):
@@ -112,7 +113,7 @@ def test_steep_deep_stick_pierces_back_wall(veni):
 
 
 def test_one_sample_jump_through_the_vein_is_caught(veni):
-    geo, _ = veni.venipuncture
+    geo, _ = venipuncture_parts(veni)
     axis, normal = g.pose_from_angles(0.0, 89.0, 0.0)
     tr = Traj().act(ActionKind.TOURNIQUET_ON)
     tr.items.append(Sample(0.0, (0.0, 0.5, 0.0), axis, normal))
@@ -137,7 +138,7 @@ def test_bevel_down_and_no_tourniquet_are_errors(veni):
 
 
 def test_attempt_limit_ends_the_task_and_says_to_escalate(veni):
-    _, tol = veni.venipuncture
+    _, tol = venipuncture_parts(veni)
     items: list[Item] = []
     t = 0.0
     for _ in range(tol.max_attempts + 1):
@@ -157,7 +158,7 @@ def test_attempt_limit_ends_the_task_and_says_to_escalate(veni):
 
 
 def test_tourniquet_left_on_too_long(veni):
-    _, tol = veni.venipuncture
+    _, tol = venipuncture_parts(veni)
     axis, normal = g.pose_from_angles(0.0, 20.0, 0.0)
     tr = (
         Traj()
@@ -215,7 +216,7 @@ def test_same_items_same_events(veni):
 
 
 def test_tourniquet_reapplied_before_the_rest_period(veni):
-    _, tol = veni.venipuncture
+    _, tol = venipuncture_parts(veni)
     items = [
         Action(0.0, ActionKind.TOURNIQUET_ON),
         Action(30.0, ActionKind.TOURNIQUET_OFF),
@@ -233,7 +234,7 @@ def test_tourniquet_reapplied_before_the_rest_period(veni):
 
 
 def test_a_straight_needle_moved_sideways_in_tissue_is_probing(veni):
-    _, tol = veni.venipuncture
+    _, tol = venipuncture_parts(veni)
     tr, puncture, target, axis, normal = stick(veni, hold_s=0.2)
     side = g.add(target, (0.0, 0.0, tol.probe_mm + 1.0))  # the hand slides across
     tr.line(target, side, axis, normal, speed_mm_s=4.0)
@@ -242,7 +243,7 @@ def test_a_straight_needle_moved_sideways_in_tissue_is_probing(veni):
     assert len(probing) == 1 and probing[0].error
     assert probing[0].value("lateral_mm") > tol.probe_mm
     assert "withdraw" in probing[0].message
-    task = make_task(veni)
+    task = procedure(veni.task).task(veni)
     assert task.probe_mm(state, tr.items[-1]) == pytest.approx(tol.probe_mm + 1.0, abs=0.05)
 
 
@@ -261,12 +262,12 @@ def test_an_abandoned_stick_is_not_complete(veni):
     tr, *_ = stick(veni, hold_s=1.0)
     tr.act(ActionKind.FINISH)
     state, events = run(veni, tr.items)
-    assert not make_task(veni).is_complete(state)
+    assert not procedure(veni.task).task(veni).is_complete(state)
     assert kinds(events)[-3:] == ["incomplete", "tourniquet_off", "finish"]
 
 
 def test_withdrawing_to_just_under_the_skin_then_redirecting_is_not_probing(veni):
-    _, tol = veni.venipuncture
+    _, tol = venipuncture_parts(veni)
     tr, puncture, target, axis, normal = stick(veni, hold_s=0.2)
     shallow = g.add(puncture, g.scale(axis, 0.5 * tol.exit_margin_mm))  # just under the skin
     tr.line(target, shallow, axis, normal, speed_mm_s=5.0)

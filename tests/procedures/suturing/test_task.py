@@ -8,8 +8,9 @@ import pytest
 
 from sim.core import geometry as g
 from sim.core.records import Action, ActionKind, Sample
-from sim.core.tasks import make_task
-from sim.sources.scripted import _arc_poses
+from sim.procedures.registry import get as procedure
+from sim.procedures.suturing.spec import parts as suturing_parts
+from sim.procedures.suturing.scripted import _arc_poses
 
 
 def stitch_samples(x, bite, tilt, r, drag=0.0, t0=0.0, yaw=0.0):
@@ -28,7 +29,7 @@ def stitch_samples(x, bite, tilt, r, drag=0.0, t0=0.0, yaw=0.0):
 
 
 def run(scenario, items):
-    task = make_task(scenario)
+    task = procedure(scenario.task).task(scenario)
     state = task.initial()
     events = []
     for it in items:
@@ -38,7 +39,7 @@ def run(scenario, items):
 
 
 def test_perfect_stitch_measures_bites_angles_and_depth(sut):
-    geo, tol = sut.suturing
+    geo, tol = suturing_parts(sut)
     r = geo.needle_radius_mm
     state, events = run(sut, stitch_samples(0.0, r, 0.0, r))
     done = [e for e in events if e.kind == "stitch_completed"]
@@ -56,7 +57,7 @@ def test_perfect_stitch_measures_bites_angles_and_depth(sut):
 
 
 def test_tilted_entry_is_measured_and_flagged(sut):
-    geo, tol = sut.suturing
+    geo, tol = suturing_parts(sut)
     tilt = tol.perpendicular_tol_deg + 10
     _, events = run(sut, stitch_samples(0.0, 4.0, tilt, geo.needle_radius_mm))
     entry = next(e for e in events if e.kind == "needle_entry")
@@ -65,7 +66,7 @@ def test_tilted_entry_is_measured_and_flagged(sut):
 
 
 def test_short_asymmetric_bite_is_flagged(sut):
-    geo, _ = sut.suturing
+    geo, _ = suturing_parts(sut)
     _, events = run(sut, stitch_samples(0.0, 2.0, 0.0, geo.needle_radius_mm))
     k = [e.kind for e in events if e.error]
     assert "bite_out_of_range" in k and "asymmetric_bites" in k
@@ -74,14 +75,14 @@ def test_short_asymmetric_bite_is_flagged(sut):
 
 
 def test_dragging_the_needle_straight_is_tissue_drag(sut):
-    geo, tol = sut.suturing
+    geo, tol = suturing_parts(sut)
     _, events = run(sut, stitch_samples(0.0, 4.0, 0.0, geo.needle_radius_mm, drag=0.8))
     drag = [e for e in events if e.kind == "tissue_drag"]
     assert drag and drag[0].value("arc_deviation_mm") > tol.arc_deviation_max_mm
 
 
 def test_needle_through_the_pad_is_caught(sut):
-    geo, _ = sut.suturing
+    geo, _ = suturing_parts(sut)
     r = geo.pad_thickness_mm + 2
     _, events = run(sut, stitch_samples(0.0, r, 0.0, r))
     assert "through_pad" in [e.kind for e in events]
@@ -100,7 +101,7 @@ def test_exit_on_the_same_side_is_missed_wound(sut):
 
 
 def test_spacing_between_stitches_and_finish(sut):
-    geo, tol = sut.suturing
+    geo, tol = suturing_parts(sut)
     r = geo.needle_radius_mm
     items = stitch_samples(-4.0, r, 0.0, r) + stitch_samples(4.0, r, 0.0, r, t0=10.0)
     items.append(Action(20.0, ActionKind.FINISH))
@@ -115,7 +116,7 @@ def test_spacing_between_stitches_and_finish(sut):
 
 
 def _stitches(sut, xs, yaws=None, radii=None):
-    geo, _ = sut.suturing
+    geo, _ = suturing_parts(sut)
     items = []
     for i, x in enumerate(xs):
         r = (radii or [geo.needle_radius_mm] * len(xs))[i]
@@ -124,7 +125,7 @@ def _stitches(sut, xs, yaws=None, radii=None):
 
 
 def test_two_stitches_on_top_of_each_other_are_an_error(sut):
-    _, tol = sut.suturing
+    _, tol = suturing_parts(sut)
     state, events = run(sut, _stitches(sut, [0.0, 0.5]))
     close = [e for e in events if e.kind == "stitch_too_close"]
     assert len(close) == 1 and close[0].error
@@ -135,7 +136,7 @@ def test_two_stitches_on_top_of_each_other_are_an_error(sut):
 
 
 def test_a_stitch_crossing_another_is_an_error(sut):
-    _, tol = sut.suturing
+    _, tol = suturing_parts(sut)
     # stitch 2's middle is far enough away, but its long oblique bites run across stitch 1
     xs = [0.0, tol.spacing_target_mm * 0.6]
     state, events = run(sut, _stitches(sut, xs, [0.0, 60.0], [4.0, 6.0]))
@@ -144,7 +145,7 @@ def test_a_stitch_crossing_another_is_an_error(sut):
 
 
 def test_well_spaced_stitches_are_no_error_and_the_planned_count_ends_the_task(sut):
-    geo, tol = sut.suturing
+    geo, tol = suturing_parts(sut)
     xs = [tol.spacing_target_mm * i for i in range(tol.stitches_required + 1)]
     state, events = run(sut, _stitches(sut, xs))
     assert not any(e.error for e in events)
@@ -153,4 +154,4 @@ def test_well_spaced_stitches_are_no_error_and_the_planned_count_ends_the_task(s
     fin = [e for e in events if e.kind == "finish"]
     n = tol.stitches_required
     assert len(fin) == 1 and f"{n} of {n} stitches placed: task complete" == fin[0].message
-    assert state.finished and make_task(sut).is_complete(state)
+    assert state.finished and procedure(sut.task).task(sut).is_complete(state)

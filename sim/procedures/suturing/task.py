@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from sim.core import geometry as g
 from sim.core.records import Action, ActionKind, Event, Item, Sample, Vec3
 from sim.core.scenario import Scenario
+from sim.procedures.suturing.spec import parts
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +50,7 @@ class SuturingTask:
 
     def __init__(self, scenario: Scenario) -> None:
         self.scenario = scenario
-        self.geo, self.tol = scenario.suturing
+        self.geo, self.tol = parts(scenario)
 
     def initial(self) -> SuturingState:
         return SuturingState()
@@ -57,6 +58,10 @@ class SuturingTask:
     def is_complete(self, state: SuturingState) -> bool:
         """Every planned stitch placed (the task then finishes itself)."""
         return len(state.stitch_x_mm) >= self.tol.stitches_required
+
+    def is_finished(self, state: SuturingState) -> bool:
+        """Whether the session is over: completed, or the trainee pressed finish."""
+        return state.finished
 
     def phase(self, state: SuturingState) -> str:
         if state.finished:

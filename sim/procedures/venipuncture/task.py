@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from sim.core import geometry as g
 from sim.core.records import Action, ActionKind, Event, Item, Sample, Vec3
 from sim.core.scenario import Scenario
+from sim.procedures.venipuncture.spec import parts
 
 APPROACH, IN_SKIN, IN_VEIN, THROUGH_WALL = "approach", "in_skin", "in_vein", "through_wall"
 
@@ -58,7 +59,7 @@ class VenipunctureTask:
 
     def __init__(self, scenario: Scenario) -> None:
         self.scenario = scenario
-        geo, tol = scenario.venipuncture
+        geo, tol = parts(scenario)
         self.geo, self.tol = geo, tol
         self.skin = g.Cylinder(geo.arm_radius_mm)
         self.vein_y = -geo.vein_depth_mm
@@ -80,6 +81,10 @@ class VenipunctureTask:
         if state.entry_point is None or state.position == APPROACH:
             return 0.0
         return g.distance_point_to_line(state.entry_point, s.tip_mm, s.axis)
+
+    def is_finished(self, state: VenipunctureState) -> bool:
+        """Whether the session is over: completed, or the trainee pressed finish."""
+        return state.finished
 
     def phase(self, state: VenipunctureState) -> str:
         if state.completed or state.finished:

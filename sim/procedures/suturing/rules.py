@@ -1,0 +1,106 @@
+"""Suturing's live cue rules (the contract they keep: :mod:`sim.feedback.cues`).
+
+Rules (priority, phases; hysteresis in ``[feedback]``)
+
+=================== ==== ================================== ================================
+through_pad         100  inserted, not done                 tip deeper than the pad
+follow_curve         75  inserted, not done                 tip off its arc > half the
+                                                            allowed deviation / > 0.7 of that
+bite_short           70  moved, near, not inserted, not done bite < target - tol / + hyst.
+bite_long            70  same                               bite > target + tol / - hyst.
+not_perpendicular    65  same                               angle < 90 - tol / + hysteresis
+too_fast             50  moved, inserted, not done          as venipuncture
+hold_steady          40  moved, near, not done              as venipuncture
+=================== ==== ================================== ================================
+"""
+
+from __future__ import annotations
+
+from sim.core.records import Severity
+from sim.core.scenario import Scenario
+from sim.feedback.cues import Rule, compared, hand_rules, inserted, shown
+from sim.procedures.suturing.spec import parts
+from sim.procedures.suturing.view import SuturingView
+
+
+def rules(sc: Scenario) -> list[Rule[SuturingView]]:
+    """Suturing's cue rules (see the module notes)."""
+    geo, tol = parts(sc)
+    fb = sc.feedback
+    ha, oh = fb.angle_hysteresis_deg, fb.offset_hysteresis_mm
+    target, btol = tol.bite_target_mm, tol.bite_tol_mm
+    blo, bhi = target - btol, target + btol
+    perp = 90.0 - tol.perpendicular_tol_deg
+    drag = tol.arc_deviation_max_mm / 2
+
+    def aiming(v: SuturingView) -> bool:
+        return v.moved and v.near and not v.inserted and not v.done
+
+    def bite(v: SuturingView) -> float:
+        return compared(v.bite_mm, 1)
+
+    def bite_text(v: SuturingView) -> str:
+        return f"bite {shown(v.bite_mm, 1, blo, bhi)} mm: aim {target:g} mm ({blo:g}-{bhi:g})"
+
+    def angle(v: SuturingView) -> float:
+        return compared(v.angle_deg, 0)
+
+    def dev(v: SuturingView) -> float:
+        return compared(v.arc_deviation_mm, 1)
+
+    return [
+        Rule(
+            "through_pad",
+            100,
+            Severity.DANGER,
+            lambda v: v.depth_mm > geo.pad_thickness_mm,
+            lambda v: v.depth_mm > geo.pad_thickness_mm,
+            lambda v: "through the whole pad: come back up",
+            inserted,
+        ),
+        Rule(
+            "follow_curve",
+            75,
+            Severity.WARNING,
+            lambda v: dev(v) > drag,
+            lambda v: dev(v) > drag * 0.7,
+            lambda v: (
+                f"{shown(v.arc_deviation_mm, 1, hi=drag)} mm off the needle's curve "
+                f"(max {drag:g}): "
+                + (
+                    "bring the hand back and turn only the wrist"
+                    if dev(v) > drag
+                    else "keep following it"
+                )
+            ),
+            inserted,
+        ),
+        Rule(
+            "bite_short",
+            70,
+            Severity.WARNING,
+            lambda v: bite(v) < blo,
+            lambda v: bite(v) < blo + oh,
+            bite_text,
+            aiming,
+        ),
+        Rule(
+            "bite_long",
+            70,
+            Severity.WARNING,
+            lambda v: bite(v) > bhi,
+            lambda v: bite(v) > bhi - oh,
+            bite_text,
+            aiming,
+        ),
+        Rule(
+            "not_perpendicular",
+            65,
+            Severity.WARNING,
+            lambda v: angle(v) < perp,
+            lambda v: angle(v) < perp + ha,
+            lambda v: f"angle {shown(v.angle_deg, 0, lo=perp)}°: enter at 90° (min {perp:g}°)",
+            aiming,
+        ),
+        *hand_rules(fb, "moving", " in the tissue"),
+    ]

@@ -1,0 +1,128 @@
+"""Venipuncture's metrics: catalogue entries, their computation from events, error kinds."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+from sim.core.records import Event
+from sim.core.scenario import Scenario
+from sim.metrics.catalog import MetricInfo
+from sim.metrics.precision import mean_or_nan
+from sim.procedures.registry import format_value, metric_info
+from sim.procedures.venipuncture.spec import parts
+
+ERRORS = (
+    "back_wall",
+    "missed_vein",
+    "angle_out_of_range",
+    "bevel_down",
+    "no_tourniquet",
+    "tourniquet_too_long",
+    "tourniquet_reapplied_early",
+    "tourniquet_on_at_withdrawal",
+    "probing",
+    "attempt_limit",
+    "incomplete",
+)
+"""The error event kinds the task model emits (each can be provoked on demand by a scripted
+trainee: ``procsim simulate --error KIND``)."""
+LEGACY_ERRORS = ("attempts_exceeded",)
+"""Kinds the model emitted before: still accepted in scenario files (and the scenarios
+embedded in old recordings), never emitted now. A venipuncture now ends at the attempt
+limit, so another attempt after it cannot happen."""
+
+METRICS = (
+    MetricInfo(
+        "insertion_angle_deg", "Insertion angle", "°", "angle to the skin at puncture, mean", 0
+    ),
+    MetricInfo(
+        "angle_error_deg",
+        "Insertion angle error",
+        "°",
+        "how far the insertion angle was outside the target range, mean",
+        0,
+    ),
+    MetricInfo(
+        "bevel_roll_error_deg",
+        "Bevel roll",
+        "°",
+        "bevel roll away from bevel-up at puncture, mean",
+        0,
+    ),
+    MetricInfo(
+        "puncture_offset_mm",
+        "Puncture off the centreline",
+        "mm",
+        "puncture point off the vein centreline, mean",
+        1,
+    ),
+    MetricInfo("attempts", "Attempts", "", "skin punctures", 0, whole_session=True),
+    MetricInfo(
+        "probes",
+        "Probing",
+        "",
+        "times the needle was slid sideways in the tissue looking for the vein",
+        0,
+        whole_session=True,
+    ),
+    MetricInfo(
+        "redirections",
+        "Redirections",
+        "",
+        "needle redirections while inserted",
+        0,
+        whole_session=True,
+    ),
+    MetricInfo(
+        "tourniquet_time_s",
+        "Tourniquet time",
+        "s",
+        "longest time the tourniquet stayed on",
+        0,
+        whole_session=True,
+    ),
+)
+
+
+def precision(scenario: Scenario, events: Sequence[Event], total_time_s: float) -> dict[str, float]:
+    """Angle, bevel, offset, attempts, probing, redirections and tourniquet time.
+
+    A step that never happened is NaN ("not done"), never a perfect value: no puncture
+    means no angle, no attempts and no redirections to judge; a tourniquet never applied
+    has no tourniquet time.
+    """
+    _, tol = parts(scenario)
+    punctures = [e for e in events if e.kind == "skin_puncture"]
+    angles = [e.value("angle_deg") for e in punctures]
+    tourniquet = [e.value("duration_s") for e in events if e.kind == "tourniquet_off"]
+    punctured = bool(punctures)
+    return {
+        "insertion_angle_deg": mean_or_nan(angles),
+        "angle_error_deg": mean_or_nan(
+            [max(0.0, tol.angle_min_deg - a, a - tol.angle_max_deg) for a in angles]
+        ),
+        "bevel_roll_error_deg": mean_or_nan([abs(e.value("roll_deg")) for e in punctures]),
+        "puncture_offset_mm": mean_or_nan([abs(e.value("offset_mm")) for e in punctures]),
+        "attempts": float(len(punctures)) if punctured else math.nan,
+        "redirections": float(sum(1 for e in events if e.kind == "redirection"))
+        if punctured
+        else math.nan,
+        "probes": float(sum(1 for e in events if e.kind == "probing")) if punctured else math.nan,
+        "tourniquet_time_s": max(tourniquet) if tourniquet else math.nan,
+    }
+
+
+def target_words(scenario: Scenario, name: str, values: Mapping[str, float]) -> str | None:
+    """The debrief's words for the angle error: the angle itself against its range."""
+    if name != "angle_error_deg":
+        return None
+    _, tol = parts(scenario)
+    shown = format_value("insertion_angle_deg", values.get("insertion_angle_deg"))
+    target = f"{tol.angle_min_deg:g}-{tol.angle_max_deg:g}°"
+    return f"{metric_info('insertion_angle_deg').label}: {shown} (target {target})"
+
+
+def complete_from_events(scenario: Scenario, events: Sequence[Event]) -> bool:
+    """A recording without ``complete``: blood drawn and the needle out (``completed``)."""
+    return any(e.kind == "completed" for e in events)

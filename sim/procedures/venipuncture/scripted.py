@@ -1,0 +1,113 @@
+"""Venipuncture's scripted trainee: tourniquet, puncture, (retry), draw, release, withdraw."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection
+
+import numpy as np
+
+from sim.core import geometry as g
+from sim.core.records import ActionKind, Item
+from sim.core.scenario import Scenario
+from sim.procedures.venipuncture.spec import parts
+from sim.sources.scripted import Script, Skill
+
+
+def scripted(
+    scenario: Scenario,
+    skill: Skill,
+    rng: np.random.Generator,
+    errors: Collection[str],
+    habits: np.random.Generator,
+) -> list[Item]:
+    """A scripted venipuncture: tourniquet, puncture, (retry), draw, release, withdraw.
+
+    ``errors`` are error kinds to make on purpose (first attempt), besides the skill's own.
+    ``habits`` draws whether the trainee probes (a generator of its own leaves the rest
+    of a seed's trajectory as it was before probing was scripted).
+    """
+    geo, tol = parts(scenario)
+    s = Script(scenario.sample_rate_hz, skill, rng)
+    home = (-60.0, 45.0, 40.0)
+    s.place(home, *g.pose_from_angles(0.0, 10.0, 0.0))
+    s.hold(0.5)
+    tourniquet = "no_tourniquet" not in errors
+    if tourniquet:
+        s.action(ActionKind.TOURNIQUET_ON)
+    if "tourniquet_reapplied_early" in errors:
+        s.hold(1.0)
+        s.action(ActionKind.TOURNIQUET_OFF)
+        s.hold(1.0)
+        s.action(ActionKind.TOURNIQUET_ON)
+    s.hold(1.0 + skill.hesitation_s)
+    if "tourniquet_too_long" in errors:
+        s.hold(tol.tourniquet_max_s + 1.0)
+    if "incomplete" in errors:  # gives up before the stick
+        s.hold(1.0)
+        return s.finish()
+    vein_r = geo.vein_diameter_mm / 2
+    attempts = 0
+    while True:
+        attempts += 1
+        angle = float(rng.normal(*skill.angle_deg))
+        roll = float(rng.normal(0, skill.roll_sd_deg))
+        aim_z = geo.vein_lateral_mm + float(rng.normal(0, skill.aim_sd_mm))
+        probe = float(habits.random()) < skill.probe_p
+        if attempts == 1:
+            if "angle_out_of_range" in errors:
+                angle = tol.angle_max_deg + 10.0
+            if "bevel_down" in errors:
+                roll = tol.bevel_roll_tol_deg + 25.0
+            if "missed_vein" in errors:
+                aim_z = geo.vein_lateral_mm + vein_r + 2.0
+            probe = probe or "probing" in errors
+        if attempts > 1:  # a second try is aimed more carefully
+            angle = min(angle, tol.angle_max_deg - 2)
+            aim_z = geo.vein_lateral_mm + 0.3 * (aim_z - geo.vein_lateral_mm)
+        if "attempt_limit" in errors:  # misses the vein on every attempt
+            aim_z = geo.vein_lateral_mm + vein_r + 2.0
+        axis, normal = g.pose_from_angles(0.0, angle, roll)
+        depth_here = geo.vein_depth_mm - (geo.arm_radius_mm - math.hypot(geo.arm_radius_mm, aim_z))
+        along = depth_here / math.sin(math.radians(angle))
+        puncture_x = -along * math.cos(math.radians(angle))
+        surf_y = math.sqrt(geo.arm_radius_mm**2 - aim_z**2) - geo.arm_radius_mm
+        puncture = (puncture_x, surf_y, aim_z)
+        before = g.sub(puncture, g.scale(axis, 8.0))
+        s.move(g.add(before, (0.0, 10.0, 0.0)), axis, normal, speed_mm_s=80.0)
+        s.move(before, speed_mm_s=20.0)
+        s.hold(skill.hesitation_s + 0.2)
+        if probe:  # halfway in, slides the needle sideways looking for the vein, and back
+            half = g.add(puncture, g.scale(axis, along / 2))
+            s.move(half, speed_mm_s=skill.speed_mm_s)
+            side = tol.probe_mm + float(habits.uniform(0.5, 2.0))
+            s.move(g.add(half, (0.0, 0.0, side)), speed_mm_s=skill.speed_mm_s)
+            s.move(half, speed_mm_s=skill.speed_mm_s)
+        overshoot = skill.overshoot_mm * float(rng.uniform(0.6, 1.4))
+        through = attempts == 1 and "back_wall" in errors
+        if through:
+            overshoot = 2 * vein_r + 2.0
+        elif "back_wall" in errors:  # the stick after a blown vein is a careful one
+            overshoot = 0.0
+        target = g.add(puncture, g.scale(axis, along + overshoot))
+        s.move(target, speed_mm_s=skill.speed_mm_s)
+        missed = abs(aim_z - geo.vein_lateral_mm) > vein_r
+        if through:
+            s.hold(0.3 + skill.hesitation_s)
+            s.move(g.sub(puncture, g.scale(axis, 12.0)), speed_mm_s=15.0)
+            continue  # the vein is blown: a second stick
+        if overshoot > 0 and not missed:  # notices (no blood or pain) and backs up
+            s.hold(0.3 + skill.hesitation_s)
+            s.move(g.add(puncture, g.scale(axis, along)), speed_mm_s=skill.speed_mm_s)
+        if not missed or attempts >= tol.max_attempts:
+            break
+        s.hold(skill.hesitation_s)
+        s.move(g.sub(puncture, g.scale(axis, 12.0)), speed_mm_s=15.0)
+    s.hold(tol.draw_hold_s + 0.5 + skill.hesitation_s)
+    if tourniquet and "tourniquet_on_at_withdrawal" not in errors:
+        s.action(ActionKind.TOURNIQUET_OFF)
+    s.hold(0.5)
+    s.move(g.sub(puncture, g.scale(axis, 15.0)), speed_mm_s=8.0)
+    s.move(home, *g.pose_from_angles(0.0, 10.0, 0.0), speed_mm_s=80.0)
+    s.hold(0.5)
+    return s.finish()

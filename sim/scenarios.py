@@ -1,0 +1,240 @@
+"""Scenario files: TOML read once into a validated :class:`~sim.core.scenario.Scenario`.
+
+The shared tables (``[feedback]``, ``[scoring]``, ``[proficiency]``) are read here; the
+``task`` names the procedure (:mod:`sim.procedures.registry`) whose types read
+``[geometry]`` and ``[tolerances]`` and whose checks and metric and error names apply. See
+``docs/scenarios.md`` for the format. Every problem is one line naming the file, the key and
+what was expected (:class:`~sim.core.scenario.ScenarioError`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import sys
+from pathlib import Path
+from typing import Any
+
+from sim.core.scenario import (
+    INPUT_KINDS,
+    MAX_FILE_BYTES,
+    MAX_LINE_CHARS,
+    SCHEMA_VERSION,
+    FeedbackSpec,
+    MetricAnchor,
+    ProficiencySpec,
+    Scenario,
+    ScenarioError,
+    ScoringSpec,
+    SpecReader,
+)
+from sim.errors import read_bytes
+from sim.procedures import registry
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+SCENARIO_DIR = Path(__file__).resolve().parents[1] / "scenarios"
+
+
+def parse_scenario(text: bytes, path: str) -> Scenario:
+    """Parse and validate scenario file contents; ``path`` is used in error messages."""
+    if len(text) > MAX_FILE_BYTES:
+        raise ScenarioError(
+            f"{path}: file of {len(text)} bytes is too large (expected at most "
+            f"{MAX_FILE_BYTES} bytes of TOML)"
+        )
+    try:
+        decoded = text.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = text[: exc.start].count(b"\n") + 1
+        raise ScenarioError(
+            f"{path}: line {line}: not UTF-8 text (expected a TOML scenario file)"
+        ) from None
+    for no, line_text in enumerate(decoded.splitlines(), start=1):
+        if len(line_text) > MAX_LINE_CHARS:
+            raise ScenarioError(
+                f"{path}: line {no}: {len(line_text)} characters long (expected at most "
+                f"{MAX_LINE_CHARS})"
+            )
+    try:
+        data = tomllib.loads(decoded)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path}: invalid TOML ({exc})") from None
+    except RecursionError:
+        raise ScenarioError(f"{path}: invalid TOML (nested too deeply)") from None
+    r = SpecReader(path)
+    top = {
+        "schema_version": int,
+        "id": str,
+        "title": str,
+        "task": str,
+        "description": str,
+        "sample_rate_hz": float,
+    }
+    allowed = set(top) | {"geometry", "tolerances", "feedback", "scoring", "proficiency"}
+    for key in data:
+        if key not in allowed:
+            raise ScenarioError(
+                f"{path}: key '{key}': unknown (expected one of: {', '.join(sorted(allowed))})"
+            )
+    vals: dict[str, Any] = {}
+    for key, kind in top.items():
+        if key not in data:
+            raise ScenarioError(f"{path}: key '{key}': missing")
+        vals[key] = r.value(key, data[key], kind, {"min": 1, "max": 1000} if kind is float else {})
+    if vals["schema_version"] != SCHEMA_VERSION:
+        raise r.fail("schema_version", f"{SCHEMA_VERSION}", vals["schema_version"])
+    try:
+        proc = registry.get(vals["task"])
+    except registry.UnknownProcedure:
+        raise r.fail("task", "one of " + ", ".join(registry.ids()), vals["task"]) from None
+    geom_cls, tol_cls = proc.geometry, proc.tolerances
+    geometry = geom_cls(**r.build(geom_cls, r.table(data, "geometry"), "geometry."))
+    tolerances = tol_cls(**r.build(tol_cls, r.table(data, "tolerances"), "tolerances."))
+    feedback = FeedbackSpec(**r.build(FeedbackSpec, r.table(data, "feedback"), "feedback."))
+    proficiency = ProficiencySpec(
+        **r.build(ProficiencySpec, r.table(data, "proficiency"), "proficiency.")
+    )
+    sc = r.table(data, "scoring")
+    score_kwargs = r.build(ScoringSpec, sc, "scoring.", skip=("anchors",), extra=("metrics",))
+    known = registry.metrics_of(proc)
+    metric_tables = r.table(sc, "scoring.metrics")
+    anchors: list[MetricAnchor] = []
+    input_anchors: list[MetricAnchor] = []
+    for name, table in metric_tables.items():
+        key = f"scoring.metrics.{name}"
+        if name not in known:
+            raise ScenarioError(
+                f"{path}: key '{key}': unknown metric for task {vals['task']} (expected one "
+                f"of: {', '.join(sorted(known))})"
+            )
+        if not isinstance(table, dict):
+            raise r.fail(key, "a table with expert, novice and weight", table)
+        base, overrides = _split_anchor_table(r, key, table)
+        kw = r.build(MetricAnchor, base, key + ".", skip=("name", "input_kind"))
+        anchor = _checked_anchor(r, key, MetricAnchor(name=name, **kw), base)
+        anchors.append(anchor)
+        for input_kind, sub in overrides.items():
+            sub_key = f"{key}.{input_kind}"
+            new = _anchor_overrides(r, sub_key, sub)
+            merged = MetricAnchor(
+                name=name,
+                expert=new.get("expert", anchor.expert),
+                novice=new.get("novice", anchor.novice),
+                weight=new.get("weight", anchor.weight),
+                input_kind=input_kind,
+            )
+            input_anchors.append(_checked_anchor(r, sub_key, merged, sub))
+    if not anchors:
+        raise ScenarioError(f"{path}: key 'scoring.metrics': expected at least one metric")
+
+    errors = proc.known_error_kinds()
+    for i, name in enumerate(score_kwargs["critical_errors"]):
+        if name not in errors:
+            raise r.fail(
+                f"scoring.critical_errors[{i}]", "one of " + ", ".join(sorted(errors)), name
+            )
+    scoring = ScoringSpec(
+        anchors=tuple(anchors), input_anchors=tuple(input_anchors), **score_kwargs
+    )
+    proc.check(r, geometry, tolerances)
+    _check_feedback(r, feedback)
+    return Scenario(
+        geometry=geometry,
+        tolerances=tolerances,
+        feedback=feedback,
+        scoring=scoring,
+        proficiency=proficiency,
+        path=path,
+        content_hash=hashlib.sha256(text).hexdigest(),
+        **vals,
+    )
+
+
+_ANCHOR_KEYS = ("expert", "novice", "weight")
+
+
+def _split_anchor_table(
+    r: SpecReader, key: str, table: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """The base keys of a metric's table, and its per-input-kind sub-tables."""
+    base: dict[str, Any] = {}
+    overrides: dict[str, dict[str, Any]] = {}
+    for k, v in table.items():
+        if k in INPUT_KINDS:
+            if not isinstance(v, dict):
+                raise r.fail(f"{key}.{k}", "a table of anchors for that input kind", v)
+            overrides[k] = v
+        elif k in _ANCHOR_KEYS:
+            base[k] = v
+        else:
+            raise ScenarioError(
+                f"{r.path}: key '{key}.{k}': unknown (expected one of: "
+                f"{', '.join(_ANCHOR_KEYS)}, or an input kind: {', '.join(INPUT_KINDS)})"
+            )
+    return base, overrides
+
+
+def _anchor_overrides(r: SpecReader, key: str, sub: dict[str, Any]) -> dict[str, float]:
+    """The keys a per-input-kind anchor table overrides, each checked like the base's."""
+    meta = {f.name: f.metadata for f in dataclasses.fields(MetricAnchor)}
+    out = {}
+    for k, v in sub.items():
+        if k not in _ANCHOR_KEYS:
+            raise ScenarioError(
+                f"{r.path}: key '{key}.{k}': unknown (expected one of: {', '.join(_ANCHOR_KEYS)})"
+            )
+        out[k] = r.value(f"{key}.{k}", v, float, meta[k])
+    return out
+
+
+def _checked_anchor(
+    r: SpecReader, key: str, anchor: MetricAnchor, table: dict[str, Any]
+) -> MetricAnchor:
+    """``anchor`` if its expert and novice values differ (points run between them)."""
+    if anchor.expert == anchor.novice:
+        bad = "novice" if "novice" in table else "expert"
+        raise r.fail(
+            f"{key}.{bad}",
+            f"a value different from {'expert' if bad == 'novice' else 'novice'}",
+            getattr(anchor, bad),
+        )
+    return anchor
+
+
+def _check_feedback(r: SpecReader, fb: FeedbackSpec) -> None:
+    if fb.steady_release_mm > fb.steady_tremor_mm:
+        raise r.fail(
+            "feedback.steady_release_mm", "a value at most steady_tremor_mm", fb.steady_release_mm
+        )
+    if fb.too_fast_release_mm_s > fb.too_fast_mm_s:
+        raise r.fail(
+            "feedback.too_fast_release_mm_s",
+            "a value at most too_fast_mm_s",
+            fb.too_fast_release_mm_s,
+        )
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate one scenario file."""
+    p = Path(path)
+    return parse_scenario(read_bytes(p, "scenario file", ScenarioError), str(p))
+
+
+def scenario_paths(directory: Path = SCENARIO_DIR) -> list[Path]:
+    """Scenario files shipped in ``directory``, sorted by name."""
+    return sorted(directory.glob("*.toml"))
+
+
+def find_scenario(name: str, directory: Path = SCENARIO_DIR) -> Scenario:
+    """A scenario by id (a file in ``directory``) or by path to a ``.toml`` file."""
+    if name.endswith(".toml") or "/" in name:
+        return load_scenario(name)
+    for p in scenario_paths(directory):
+        if p.stem == name:
+            return load_scenario(p)
+    ids = ", ".join(p.stem for p in scenario_paths(directory))
+    raise ScenarioError(f"unknown scenario '{name}' (expected one of: {ids}, or a .toml path)")
