@@ -24,7 +24,7 @@ def make(scenario_id: str) -> MouseSource:
 @pytest.mark.parametrize("angle", [10.0, 20.0, 35.0])
 def test_venipuncture_angle_and_bevel_are_what_the_task_measures(angle: float) -> None:
     m = make("venipuncture")
-    task = VenipunctureTask(m.scenario)
+    task = VenipunctureTask(m.scenario).limb
     tip, axis, normal = m.pose(Controls((0.0, 0.0, 0.0), -5.0, angle, 0.0))
     from sim.core.records import Sample
 

@@ -127,7 +127,7 @@ def test_pipeline_cues_hold_steady_on_tremor_and_too_steep_on_approach(veni):
     first_close = next(
         s.t_s
         for s in p.samples
-        if p.task.measure(s).distance_to_skin_mm <= veni.feedback.approach_mm  # type: ignore[attr-defined]
+        if p.task.limb.measure(s).distance_to_skin_mm <= veni.feedback.approach_mm  # type: ignore[attr-defined]
     )
     assert steep.t_s == first_close
 

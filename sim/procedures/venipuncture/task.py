@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass, replace
 
 from sim.core import geometry as g
+from sim.core.limb import Limb
 from sim.core.records import Action, ActionKind, Event, Item, Sample, Vec3
 from sim.core.scenario import Scenario
 from sim.procedures.venipuncture.spec import parts
@@ -42,17 +43,6 @@ class VenipunctureState:
     finished: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class NeedleMeasure:
-    """Live measurements of the needle against the arm and vein (for cues and the HUD)."""
-
-    depth_mm: float
-    angle_deg: float
-    roll_deg: float
-    offset_mm: float
-    distance_to_skin_mm: float
-
-
 class VenipunctureTask:
     """Detects tourniquet use, punctures, flashback, back-wall puncture, misses,
     redirections, blood drawn, withdrawal and completion."""
@@ -61,11 +51,13 @@ class VenipunctureTask:
         self.scenario = scenario
         geo, tol = parts(scenario)
         self.geo, self.tol = geo, tol
-        self.skin = g.Cylinder(geo.arm_radius_mm)
-        self.vein_y = -geo.vein_depth_mm
-        self.vein_z = geo.vein_lateral_mm
-        self.vein_r = geo.vein_diameter_mm / 2
-        self.vein_half = geo.vein_length_mm / 2
+        self.limb = Limb(
+            geo.arm_radius_mm,
+            geo.vein_depth_mm,
+            geo.vein_lateral_mm,
+            geo.vein_diameter_mm,
+            geo.vein_length_mm,
+        )
 
     def initial(self) -> VenipunctureState:
         return VenipunctureState()
@@ -96,44 +88,6 @@ class VenipunctureTask:
         if state.position == IN_SKIN:
             return "insert"
         return "prepare"
-
-    # --- geometry -------------------------------------------------------------------
-    def vein_distance_mm(self, p: Vec3) -> float:
-        """Distance of ``p`` from the vein centreline (infinite beyond the vein's ends)."""
-        if abs(p[0]) > self.vein_half:
-            return math.inf
-        return math.hypot(p[1] - self.vein_y, p[2] - self.vein_z)
-
-    def in_lumen(self, p: Vec3) -> bool:
-        return self.vein_distance_mm(p) < self.vein_r
-
-    def beyond_vein(self, p: Vec3) -> bool:
-        """True when ``p`` is deeper than the vein's far wall."""
-        return p[1] < self.vein_y - self.vein_r
-
-    def crosses_lumen(self, a: Vec3, b: Vec3) -> bool:
-        """Whether the straight segment ``a -> b`` passes through the lumen."""
-        d = g.sub(b, a)
-        c = (a[0], self.vein_y, self.vein_z)
-        dd = d[1] * d[1] + d[2] * d[2]
-        f = 0.0 if dd == 0.0 else ((c[1] - a[1]) * d[1] + (c[2] - a[2]) * d[2]) / dd
-        f = min(1.0, max(0.0, f))
-        return self.in_lumen(g.add(a, g.scale(d, f)))
-
-    def measure(self, s: Sample) -> NeedleMeasure:
-        """Angle to the skin, bevel roll and lateral offset of where the needle is aimed."""
-        p = s.tip_mm
-        depth = self.skin.depth_mm(p)
-        if depth < 0.0:
-            hit = self.skin.intersect_ray(p, s.axis)
-            surface = hit if hit is not None else p
-            dist = g.norm(g.sub(surface, p)) if hit is not None else -depth
-        else:
-            surface, dist = p, 0.0
-        n = self.skin.normal_at(surface)
-        angle = math.degrees(math.asin(max(-1.0, min(1.0, -g.dot(s.axis, n)))))
-        roll = g.signed_roll_deg(s.normal, n, s.axis)
-        return NeedleMeasure(depth, angle, roll, surface[2] - self.vein_z, dist)
 
     # --- state machine --------------------------------------------------------------
     def step(
@@ -222,10 +176,10 @@ class VenipunctureTask:
                 )
             )
             st = replace(st, tourniquet_warned=True)
-        depth = self.skin.depth_mm(p)
+        depth = self.limb.skin.depth_mm(p)
         prev = st.last_tip
         if st.position == APPROACH:
-            if depth >= 0.0 and prev is not None and self.skin.depth_mm(prev) < 0.0:
+            if depth >= 0.0 and prev is not None and self.limb.skin.depth_mm(prev) < 0.0:
                 st = self._puncture(st, s, prev, events)
             else:
                 return replace(st, last_tip=p), tuple(events)
@@ -239,11 +193,11 @@ class VenipunctureTask:
         self, st: VenipunctureState, s: Sample, prev: Vec3, events: list[Event]
     ) -> VenipunctureState:
         t, tol = s.t_s, self.tol
-        hit = self.skin.intersect_segment(prev, s.tip_mm) or s.tip_mm
-        n = self.skin.normal_at(hit)
+        hit = self.limb.skin.intersect_segment(prev, s.tip_mm) or s.tip_mm
+        n = self.limb.skin.normal_at(hit)
         angle = math.degrees(math.asin(max(-1.0, min(1.0, -g.dot(s.axis, n)))))
         roll = g.signed_roll_deg(s.normal, n, s.axis)
-        offset = hit[2] - self.vein_z
+        offset = hit[2] - self.limb.vein_z
         attempt = st.attempts + 1
         events.append(
             Event(
@@ -303,7 +257,7 @@ class VenipunctureTask:
         self, st: VenipunctureState, s: Sample, prev: Vec3 | None, events: list[Event]
     ) -> VenipunctureState:
         t, p = s.t_s, s.tip_mm
-        if st.entry_point is not None and self.skin.depth_mm(p) < self.tol.exit_margin_mm:
+        if st.entry_point is not None and self.limb.skin.depth_mm(p) < self.tol.exit_margin_mm:
             # just under the skin: the shaft may be redirected freely from here
             st = replace(st, entry_point=p, probed=False)
         if not st.probed and self.probe_mm(st, s) > self.tol.probe_mm:
@@ -331,8 +285,8 @@ class VenipunctureTask:
                     )
                 )
                 st = replace(st, ref_axis=s.axis)
-        lumen = self.in_lumen(p)
-        passed = prev is not None and not lumen and self.crosses_lumen(prev, p)
+        lumen = self.limb.in_lumen(p)
+        passed = prev is not None and not lumen and self.limb.crosses_lumen(prev, p)
         position = st.position
         if (lumen or passed) and not st.flashback:
             events.append(
@@ -340,7 +294,7 @@ class VenipunctureTask:
                     t,
                     "flashback",
                     "flashback: the needle is in the vein",
-                    values=(("depth_mm", self.skin.depth_mm(p)),),
+                    values=(("depth_mm", self.limb.skin.depth_mm(p)),),
                 )
             )
             st = replace(st, flashback=True)
@@ -355,7 +309,7 @@ class VenipunctureTask:
             st = replace(st, lumen_since_s=since)
         else:
             st = replace(st, lumen_since_s=None)
-            if self.beyond_vein(p) and (st.position == IN_VEIN or passed):
+            if self.limb.beyond_vein(p) and (st.position == IN_VEIN or passed):
                 position = THROUGH_WALL
                 if not st.back_wall:
                     events.append(
@@ -364,20 +318,25 @@ class VenipunctureTask:
                             "back_wall",
                             "back wall of the vein pierced: stop and withdraw",
                             True,
-                            (("depth_mm", self.skin.depth_mm(p)),),
+                            (("depth_mm", self.limb.skin.depth_mm(p)),),
                         )
                     )
                     st = replace(st, back_wall=True)
-            elif position != THROUGH_WALL or not self.beyond_vein(p):
+            elif position != THROUGH_WALL or not self.limb.beyond_vein(p):
                 position = IN_SKIN
-            if position == IN_SKIN and not st.flashback and not st.missed and p[1] < self.vein_y:
+            if (
+                position == IN_SKIN
+                and not st.flashback
+                and not st.missed
+                and p[1] < self.limb.vein_y
+            ):
                 events.append(
                     Event(
                         t,
                         "missed_vein",
                         "needle passed the vein without entering",
                         True,
-                        (("depth_mm", self.skin.depth_mm(p)),),
+                        (("depth_mm", self.limb.skin.depth_mm(p)),),
                     )
                 )
                 st = replace(st, missed=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from sim.core.limb import NeedleMeasure
 from sim.core.records import Sample
 from sim.feedback.cues import LiveView
 from sim.procedures.base import Hand
@@ -11,7 +12,6 @@ from sim.procedures.venipuncture.task import (
     APPROACH,
     IN_VEIN,
     THROUGH_WALL,
-    NeedleMeasure,
     VenipunctureState,
     VenipunctureTask,
 )
@@ -65,7 +65,7 @@ class VenipunctureLive:
     def _measure(self, sample: Sample) -> NeedleMeasure:
         """The task's measurement of ``sample``, once per sample (approach, then view)."""
         if self._measured is None or self._measured[0] is not sample:
-            self._measured = (sample, self.task.measure(sample))
+            self._measured = (sample, self.task.limb.measure(sample))
         return self._measured[1]
 
     def approach(self, state: VenipunctureState, sample: Sample) -> tuple[float, bool]:
@@ -82,7 +82,7 @@ class VenipunctureLive:
             distance_to_skin_mm=m.distance_to_skin_mm,
             inserted=inserted,
             roll_deg=m.roll_deg,
-            offset_mm=sample.tip_mm[2] - task.vein_z if inserted else m.offset_mm,
+            offset_mm=sample.tip_mm[2] - task.limb.vein_z if inserted else m.offset_mm,
             tourniquet_s=_tourniquet_s(state, hand.t_s),
             in_vein=state.position == IN_VEIN,
             through_wall=state.position == THROUGH_WALL,

@@ -1,0 +1,109 @@
+"""A limb with a vein as exact geometry: the skin, the vein and a straight needle against
+them (pure functions of positions, mm).
+
+The limb is a cylinder along x whose top runs along ``y = 0`` (see
+:class:`sim.core.geometry.Cylinder`); the vein is a straight tube parallel to x at ``y =
+-depth``, ``z = lateral``, ``|x| <= length / 2``. Every procedure that puts a straight needle
+into a vein of a limb (venipuncture, IV cannulation) measures it here.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from sim.core import geometry as g
+from sim.core.records import Sample, Vec3
+
+
+@dataclass(frozen=True, slots=True)
+class NeedleMeasure:
+    """A straight needle against the skin and the vein at one sample.
+
+    Attributes
+    ----------
+    depth_mm : float
+        Tip depth under the skin (negative above it).
+    angle_deg : float
+        Angle of the needle to the skin where it crosses (or would cross) it.
+    roll_deg : float
+        Bevel roll from bevel-up.
+    offset_mm : float
+        Lateral distance (z) of the skin crossing from the vein centreline.
+    distance_to_skin_mm : float
+        Distance along the needle from the tip to the skin, 0 once in; the tip's height above
+        the skin when the needle does not point at it.
+    """
+
+    depth_mm: float
+    angle_deg: float
+    roll_deg: float
+    offset_mm: float
+    distance_to_skin_mm: float
+
+
+class Limb:
+    """The skin cylinder and the vein tube of a limb.
+
+    Parameters
+    ----------
+    arm_radius_mm, vein_depth_mm, vein_lateral_mm, vein_diameter_mm, vein_length_mm : float
+        The limb's radius; the vein's centreline depth under the top of the skin, its
+        lateral position (z), diameter and length, mm.
+    """
+
+    def __init__(
+        self,
+        arm_radius_mm: float,
+        vein_depth_mm: float,
+        vein_lateral_mm: float,
+        vein_diameter_mm: float,
+        vein_length_mm: float,
+    ) -> None:
+        self.skin = g.Cylinder(arm_radius_mm)
+        self.vein_y = -vein_depth_mm
+        self.vein_z = vein_lateral_mm
+        self.vein_r = vein_diameter_mm / 2
+        self.vein_half = vein_length_mm / 2
+
+    def vein_distance_mm(self, p: Vec3) -> float:
+        """Distance of ``p`` from the vein centreline (infinite beyond the vein's ends)."""
+        if abs(p[0]) > self.vein_half:
+            return math.inf
+        return math.hypot(p[1] - self.vein_y, p[2] - self.vein_z)
+
+    def in_lumen(self, p: Vec3) -> bool:
+        """Whether ``p`` is inside the vein."""
+        return self.vein_distance_mm(p) < self.vein_r
+
+    def beyond_vein(self, p: Vec3) -> bool:
+        """True when ``p`` is deeper than the vein's far wall."""
+        return p[1] < self.vein_y - self.vein_r
+
+    def crosses_lumen(self, a: Vec3, b: Vec3) -> bool:
+        """Whether the straight segment ``a -> b`` passes through the lumen."""
+        d = g.sub(b, a)
+        dd = d[1] * d[1] + d[2] * d[2]
+        f = 0.0 if dd == 0.0 else ((self.vein_y - a[1]) * d[1] + (self.vein_z - a[2]) * d[2]) / dd
+        f = min(1.0, max(0.0, f))
+        return self.in_lumen(g.add(a, g.scale(d, f)))
+
+    def angle_deg(self, axis: Vec3, at: Vec3) -> float:
+        """Angle of direction ``axis`` into the skin at the skin point nearest ``at``."""
+        n = self.skin.normal_at(at)
+        return math.degrees(math.asin(max(-1.0, min(1.0, -g.dot(axis, n)))))
+
+    def measure(self, s: Sample) -> NeedleMeasure:
+        """Angle to the skin, bevel roll and lateral offset of where the needle is aimed."""
+        p = s.tip_mm
+        depth = self.skin.depth_mm(p)
+        if depth < 0.0:
+            hit = self.skin.intersect_ray(p, s.axis)
+            surface = hit if hit is not None else p
+            dist = g.norm(g.sub(surface, p)) if hit is not None else -depth
+        else:
+            surface, dist = p, 0.0
+        n = self.skin.normal_at(surface)
+        angle = math.degrees(math.asin(max(-1.0, min(1.0, -g.dot(s.axis, n)))))
+        roll = g.signed_roll_deg(s.normal, n, s.axis)
+        return NeedleMeasure(depth, angle, roll, surface[2] - self.vein_z, dist)
