@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from sim.app.mouse import Controls, MouseSource
+from sim.app.needles import CurvedNeedle
 from sim.core import geometry as g
 from sim.procedures.suturing.spec import parts as suturing_parts
 from sim.procedures.venipuncture.task import VenipunctureTask
@@ -47,7 +48,9 @@ def test_suturing_wrist_turn_keeps_the_tip_on_its_own_curve() -> None:
     geo, tol = suturing_parts(m.scenario)
     r = geo.needle_radius_mm
     entry = (0.0, 0.0, -tol.bite_target_mm)
-    c = m._hover_at(entry, 0.0, 180.0)
+    needle = m.instrument
+    assert isinstance(needle, CurvedNeedle)
+    c = needle.hover_at(entry, 0.0, 180.0)
     tip0, axis0, normal0 = m.pose(c)
     assert g.norm(g.sub(tip0, entry)) < 1e-9  # the tip touches the entry point
     assert axis0 == pytest.approx((0.0, -1.0, 0.0), abs=1e-9)  # pointing straight down
