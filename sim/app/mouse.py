@@ -131,15 +131,12 @@ class Instrument(Protocol):
 
 
 class MouseMapping(Protocol):
-    """What a procedure's mouse control provides (its package's ``mouse.MOUSE``).
+    """What a procedure's mouse control provides (its package's ``mouse.MOUSE``): which
+    gesture moves which control, and the session's instrument that gives them meaning."""
 
-    Attributes
-    ----------
-    bindings : Bindings
-        Which gesture moves which control.
-    """
-
-    bindings: Bindings
+    @property
+    def bindings(self) -> Bindings:
+        """Which gesture moves which control."""
 
     def instrument(self, scenario: Scenario) -> Instrument:
         """A fresh instrument for one session of ``scenario`` (its geometry read from

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from sim.app.mouse import Instrument, InstrumentMouse
+from sim.app.mouse import Instrument, InstrumentMouse, MouseMapping
 from sim.app.needles import CURVED_BINDINGS, CurvedNeedle
 from sim.core.scenario import Scenario
 from sim.procedures.suturing.spec import parts
@@ -23,5 +23,5 @@ def _needle(scenario: Scenario) -> Instrument:
     )
 
 
-MOUSE = InstrumentMouse(CURVED_BINDINGS, _needle)
+MOUSE: MouseMapping = InstrumentMouse(CURVED_BINDINGS, _needle)
 """Suturing's :class:`~sim.app.mouse.MouseMapping`."""

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from sim.app.mouse import Instrument, InstrumentMouse
+from sim.app.mouse import Instrument, InstrumentMouse, MouseMapping
 from sim.app.needles import STRAIGHT_BINDINGS, StraightNeedle
 from sim.core.scenario import Scenario
 from sim.procedures.venipuncture.spec import parts
@@ -23,5 +23,5 @@ def _needle(scenario: Scenario) -> Instrument:
     )
 
 
-MOUSE = InstrumentMouse(STRAIGHT_BINDINGS, _needle)
+MOUSE: MouseMapping = InstrumentMouse(STRAIGHT_BINDINGS, _needle)
 """Venipuncture's :class:`~sim.app.mouse.MouseMapping`."""
