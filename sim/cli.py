@@ -37,9 +37,9 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
     for p in scenario_paths():
         try:
             sc = load_scenario(p)
-            print(f"{sc.id:16s} {sc.task:13s} {sc.title}")
+            print(f"{sc.id:16s} {sc.task:15s} {sc.title}")
         except ScenarioError as exc:
-            print(f"{p.stem:16s} INVALID       {exc}")
+            print(f"{p.stem:16s} INVALID         {exc}")
     return 0
 
 

@@ -1,7 +1,8 @@
 """Benchmark the core: scoring a 10-minute 60 Hz recording, and streaming cost per sample.
 
-Run: .venv/bin/python tools/bench_core.py
+Run: .venv/bin/python tools/bench_core.py [--procedure ID ...]
 Targets (issue): scoring <= 100 ms; metrics + cues per sample <= 20 microseconds.
+Every registered procedure is measured, on the first shipped scenario of its task.
 
 A task ends when its procedure is complete, so 10 minutes of scripted sessions laid end to
 end are streamed as separate sessions (a fresh pipeline each), as a trainee practising for
@@ -12,26 +13,36 @@ sample is scored.
 
 from __future__ import annotations
 
+import argparse
 import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from sim.core.records import Sample
 from sim.core.scenario import Scenario
 from sim.pipeline import Pipeline
+from sim.procedures.base import Procedure
 from sim.procedures.registry import get as procedure
-from sim.procedures.suturing.spec import SuturingTolerances
-from sim.procedures.venipuncture.spec import VenipunctureTolerances
-from sim.scenarios import find_scenario
+from sim.procedures.registry import ids
+from sim.scenarios import load_scenario, scenario_paths
 from sim.sources.scripted import scripted_items
 from sim.storage.recording import load_recording
 from sim.storage.session import rescore, run_session
 
 
-def ten_minutes_of_sessions(scenario_id: str) -> list[list]:
+def scenario_of(task: str) -> Scenario:
+    """The first shipped scenario of procedure ``task``."""
+    for path in scenario_paths():
+        sc = load_scenario(path)
+        if sc.task == task:
+            return sc
+    raise SystemExit(f"no shipped scenario of {task}")
+
+
+def ten_minutes_of_sessions(scenario: Scenario) -> list[list]:
     """Scripted sessions (samples only, each re-timed after the last) for 10 minutes."""
-    scenario = find_scenario(scenario_id)
     sessions: list[list] = []
     offset = 0.0
     seed = 0
@@ -48,13 +59,24 @@ def ten_minutes_of_sessions(scenario_id: str) -> list[list]:
     return sessions
 
 
-def never_complete(scenario: Scenario) -> Scenario:
-    """The scenario with a procedure that cannot be completed (for a 10-minute session)."""
-    tol = scenario.tolerances
-    if isinstance(tol, VenipunctureTolerances):
-        return replace(scenario, tolerances=replace(tol, draw_hold_s=1e9, max_attempts=10**6))
-    assert isinstance(tol, SuturingTolerances)
-    return replace(scenario, tolerances=replace(tol, stitches_required=10**6))
+class _Endless:
+    """A task model that never completes (for a 10-minute session scored throughout)."""
+
+    def __init__(self, task: Any) -> None:
+        self.task = task
+        self.scenario = task.scenario
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.task, name)
+
+    def is_complete(self, state: Any) -> bool:
+        return False
+
+
+def never_complete(proc: Procedure[Any, Any]) -> Procedure[Any, Any]:
+    """``proc`` with a task that cannot be completed: every sample of a 10-minute session
+    is scored."""
+    return replace(proc, task=lambda sc: _Endless(proc.task(sc)))
 
 
 def feed_sessions(scenario: Scenario, sessions: list[list]) -> None:
@@ -80,9 +102,14 @@ def best_of(fn, repeat: int = 5) -> float:
 
 
 def main() -> None:
-    for sid in ("venipuncture", "suturing"):
-        scenario = find_scenario(sid)
-        sessions = ten_minutes_of_sessions(sid)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--procedure", action="append", choices=ids(), help="only this procedure (repeatable)"
+    )
+    args = parser.parse_args()
+    for sid in args.procedure or ids():
+        scenario = scenario_of(sid)
+        sessions = ten_minutes_of_sessions(scenario)
         items = [s for chunk in sessions for s in chunk]
         n = len(items)
         # 1. streaming: the full pipeline (task + live view + estimators + cues) per sample,
@@ -90,14 +117,15 @@ def main() -> None:
         full_s = best_of(lambda sc=scenario, ss=sessions: feed_sessions(sc, ss), 3)
         task_s = best_of(lambda sc=scenario, ss=sessions: [run_task(sc, chunk) for chunk in ss], 3)
         # 2. scoring a 10-minute session: metrics over the whole arrays + precision + score
-        endless = never_complete(scenario)
-        p = Pipeline(endless)
+        endless = never_complete(procedure(sid))
+        p = Pipeline(scenario, procedure=endless)
         p.feed_all(items)
         score_s = best_of(p.result)
-        # 4. file round trip: write, load and re-score a 10-minute recording
+        # 4. file round trip: write, load and re-score a 10-minute recording (re-scoring
+        #    runs the real task, which may complete before the end)
         with tempfile.TemporaryDirectory() as d:
             path = Path(d) / "ten.jsonl"
-            run_session(Pipeline(endless), items, path)
+            run_session(Pipeline(scenario, procedure=endless), items, path)
             load_s = best_of(lambda p=path: load_recording(p), 3)
             rescore_s = best_of(lambda p=path: rescore(p), 1)
         print(f"{sid}: {n} samples (10 min at 60 Hz)")

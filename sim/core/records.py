@@ -11,6 +11,7 @@ Scene frame (all positions in millimetres): ``x`` along the forearm / along the 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -18,7 +19,12 @@ Vec3 = tuple[float, float, float]
 
 
 class ActionKind(str, Enum):
-    """Discrete actions a trainee can take besides moving the instrument."""
+    """Discrete actions every procedure may hear besides the instrument's motion.
+
+    A procedure may declare actions of its own (``Procedure.actions``): an action's kind is
+    a string, and these shared ones are members of this enum (a ``str``), so ``kind ==
+    ActionKind.FINISH`` holds for an action read back from a recording too.
+    """
 
     TOURNIQUET_ON = "tourniquet_on"
     TOURNIQUET_OFF = "tourniquet_off"
@@ -71,10 +77,34 @@ class Sample:
 
 @dataclass(frozen=True, slots=True)
 class Action:
-    """A discrete user action at time ``t_s`` (seconds)."""
+    """A discrete user action at time ``t_s`` (seconds).
+
+    ``kind`` is an :class:`ActionKind` or a procedure's own action (a lowercase word such
+    as ``"occlude"``, see :data:`ACTION_KIND`).
+    """
 
     t_s: float
-    kind: ActionKind
+    kind: str
+
+
+ACTION_KIND = re.compile(r"[a-z][a-z0-9_]{0,39}")
+"""What an action's kind looks like: a lowercase word of at most 40 characters."""
+
+
+def action_kind(kind: str) -> str:
+    """``kind`` as the shared :class:`ActionKind` member when it is one, else as it is.
+
+    Raises
+    ------
+    ValueError
+        When ``kind`` is not a lowercase word (:data:`ACTION_KIND`).
+    """
+    if not isinstance(kind, str) or not ACTION_KIND.fullmatch(kind):
+        raise ValueError(f"expected an action kind (a lowercase word), got {kind!r:.40}")
+    try:
+        return ActionKind(kind)
+    except ValueError:
+        return kind
 
 
 Item = Sample | Action

@@ -206,6 +206,9 @@ class Rule(Generic[V]):
         The words for a view.
     applies : callable
         Phase gate: outside it the cue is never shown. Default: moved and not done.
+    shows : callable, optional
+        For words with a number: the value they show and its normal decimals (so the
+        number can be checked against the view: :func:`shown`).
     """
 
     name: str
@@ -215,6 +218,7 @@ class Rule(Generic[V]):
     hold: Callable[[V], bool]
     text: Callable[[V], str]
     applies: Callable[[V], bool] = started
+    shows: Callable[[V], tuple[float, int]] | None = None
 
 
 # Phase gates every procedure's rules may use (see the module notes).
@@ -257,6 +261,7 @@ def hand_rules(fb: FeedbackSpec, verb: str, where: str = "") -> list[Rule[Any]]:
                 f"{'slow' if speed(v) > fast else 'keep it'} under {fast:g}"
             ),
             moving_in,
+            shows=lambda v: (v.speed_mm_s, 0),
         ),
         Rule(
             "hold_steady",
@@ -266,6 +271,7 @@ def hand_rules(fb: FeedbackSpec, verb: str, where: str = "") -> list[Rule[Any]]:
             lambda v: tremor(v) > steady_off,
             lambda v: f"hold steady: tremor {shown(v.tremor_mm, 1, hi=steady)} mm (max {steady:g})",
             near,
+            shows=lambda v: (v.tremor_mm, 1),
         ),
     ]
 

@@ -74,7 +74,7 @@ def _check_task(proc: Procedure[Any, Any], scenario: Scenario, items: Sequence[I
         if dataclasses.is_dataclass(state):
             f = dataclasses.fields(state)[0].name
             try:
-                setattr(state, f, getattr(state, f))
+                setattr(state, f, None)
             except (dataclasses.FrozenInstanceError, AttributeError):
                 pass
             else:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from sim import __version__
-from sim.core.records import Action, ActionKind, Cue, Event, Item, Sample, Vec3
+from sim.core.records import Action, ActionKind, Cue, Event, Item, Sample, Vec3, action_kind
 from sim.core.scenario import Scenario, ScenarioError
 from sim.errors import read_bytes
 from sim.scenarios import parse_scenario
@@ -102,7 +102,8 @@ def _num(v: float) -> float | None:
 def item_record(item: Item) -> dict[str, Any]:
     """The JSON record of a sample or action."""
     if isinstance(item, Action):
-        return {"type": "action", "t": item.t_s, "kind": item.kind.value}
+        kind = item.kind.value if isinstance(item.kind, ActionKind) else item.kind
+        return {"type": "action", "t": item.t_s, "kind": kind}
     rec: dict[str, Any] = {
         "type": "s",
         "t": item.t_s,
@@ -155,7 +156,7 @@ def parse_item(rec: dict[str, Any]) -> Item:
     number is not finite or outside its range."""
     t = _number(rec, "t", -MAX_TIME_S, MAX_TIME_S)
     if rec["type"] == "action":
-        return Action(t, ActionKind(rec["kind"]))
+        return Action(t, action_kind(rec["kind"]))
     raw = rec.get("raw")
     if raw is not None and not isinstance(raw, list):
         raise ValueError(f"'raw': expected a list of numbers, got {_short(raw)}")

@@ -97,19 +97,3 @@ def test_content_hash_changes_with_content(tmp_path):
     b = load_scenario(_write(tmp_path, _variant("draw_hold_s = 3.0", "draw_hold_s = 4.0")))
     assert a.content_hash != b.content_hash
     assert venipuncture_parts(b)[1].draw_hold_s == 4.0
-
-
-def test_reading_a_scenario_needs_no_task_model() -> None:
-    """No import cycle between the scenario reader and the task models: reading a scenario
-    loads neither a task model nor anything that imports one."""
-    import subprocess
-    import sys
-
-    code = (
-        "import sys\n"
-        "from sim.core.scenario import find_scenario\n"
-        "find_scenario('venipuncture'); find_scenario('suturing')\n"
-        "print(sorted(m for m in sys.modules if m.startswith('sim.core.tasks')))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"

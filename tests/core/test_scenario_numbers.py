@@ -273,12 +273,13 @@ def _range_rows() -> list[str]:
     import dataclasses
 
     from sim.core import scenario as s
+    from sim.procedures.registry import procedures
 
-    sections = [
-        (s.VenipunctureGeometry, "[geometry] venipuncture"),
-        (s.VenipunctureTolerances, "[tolerances] venipuncture"),
-        (s.SuturingGeometry, "[geometry] suturing"),
-        (s.SuturingTolerances, "[tolerances] suturing"),
+    sections: list[tuple[type, str]] = []
+    for proc in procedures():
+        sections += [(proc.geometry, f"[geometry] {proc.id}")]
+        sections += [(proc.tolerances, f"[tolerances] {proc.id}")]
+    sections += [
         (s.FeedbackSpec, "[feedback]"),
         (s.ScoringSpec, "[scoring]"),
         (s.MetricAnchor, "[scoring.metrics.NAME]"),

@@ -11,15 +11,13 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Callable
+from typing import Any
 
 from sim.core import geometry as g
 from sim.core.records import Cue, Sample, Severity
 from sim.feedback.cues import LiveView, Rule
 from sim.metrics.scoring import ScoreResult
 from sim.pipeline import Pipeline
-from sim.procedures.suturing.spec import parts as suturing_parts
-from sim.procedures.venipuncture.spec import parts as venipuncture_parts
 
 EPS = 1e-9
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
@@ -56,7 +54,7 @@ class CueContract:
     def __init__(self, pipeline: Pipeline) -> None:
         self.p = pipeline
         sc = pipeline.scenario
-        self.rules: dict[str, Rule] = {r.name: r for r in pipeline.cues_engine.rules}
+        self.rules: dict[str, Rule[Any]] = {r.name: r for r in pipeline.cues_engine.rules}
         self.fb = sc.feedback
         self.min_show = sc.feedback.min_show_s
         self.release = sc.feedback.release_s
@@ -71,7 +69,6 @@ class CueContract:
         self._last_t = -math.inf
         self._closing = False
         self.stats: Counter[str] = Counter()
-        self.values = _value_getters(pipeline)
 
     # --- per item ----------------------------------------------------------------------
     def after_item(self, closing: bool = False) -> None:
@@ -201,14 +198,16 @@ class CueContract:
     def _number(self, c: Cue, v: LiveView) -> None:
         """The number shown is the view's value rounded (to its decimals or one more), and
         the words never ask to go where the value already is."""
-        get = self.values.get(c.rule)
+        shows = self.rules[c.rule].shows
         m = NUMBER.search(c.message)
-        if get is None or m is None:
+        if m is None:
             return
+        _check(shows is not None, "words with a number from a rule that declares none", v, c)
+        assert shows is not None
         text = m.group(0)
         n = float(text)
         k = len(text.split(".")[1]) if "." in text else 0
-        value, dp = get(v, c.message)
+        value, dp = shows(v)
         _check(
             k in (dp, dp + 1), f"{text} shown with {k} decimals (expected {dp} or {dp + 1})", v, c
         )
@@ -237,51 +236,15 @@ class CueContract:
         """The score agrees with the events: no pass without the procedure done."""
         p = self.p
         kinds = Counter(e.kind for e in p.events)
-        sc = p.scenario
-        if sc.task == "venipuncture":
-            done = kinds["completed"] + kinds["attempt_limit"] > 0
-            drawn = kinds["completed"] > 0
-        else:
-            done = kinds["stitch_completed"] >= suturing_parts(sc)[1].stitches_required
-            drawn = done
+        # the procedure's own reading of its events (how recordings without ``complete``
+        # are judged), independent of the task's is_complete
+        done = p.procedure.complete_from_events(p.scenario, p.events)
+        critical = [e.kind for e in p.events if e.kind in p.scenario.scoring.critical_errors]
         _check(result.complete == done, f"complete {result.complete} for {dict(kinds)}", None)
-        _check(not (result.passed and not drawn), f"passed without success: {dict(kinds)}", None)
+        _check(not (result.passed and not done), f"passed incomplete: {dict(kinds)}", None)
+        _check(not (result.passed and critical), f"passed with {critical}", None)
         _check(not (result.empty and result.score), "an empty session scored", None)
         self.stats["complete"] += int(result.complete)
         _check(not self.p.cues_engine.active(), "cues left after the session closed", None)
         self.stats["sessions"] += 1
         self.stats["passed"] += int(result.passed)
-
-
-Getter = Callable[[LiveView, str], tuple[float, int]]
-
-
-def _value_getters(p: Pipeline) -> dict[str, Getter]:
-    """For each rule with a number: the view value it shows and its normal decimals."""
-    sc = p.scenario
-    out: dict[str, Getter] = {
-        "too_fast": lambda v, m: (v.speed_mm_s, 0),
-        "hold_steady": lambda v, m: (v.tremor_mm, 1),
-    }
-    if sc.task == "venipuncture":
-        r = venipuncture_parts(sc)[0].vein_diameter_mm / 2
-
-        def off(v: LiveView, m: str) -> tuple[float, int]:
-            d = abs(v.offset_mm) - r
-            return (d if m.startswith("off the vein") else -d), 1  # else "on the vein"
-
-        out.update(
-            too_steep=lambda v, m: (v.angle_deg, 0),
-            too_shallow=lambda v, m: (v.angle_deg, 0),
-            bevel_down=lambda v, m: (abs(v.roll_deg), 0),
-            tourniquet_too_long=lambda v, m: (v.tourniquet_s, 0),
-            off_vein=off,
-        )
-    else:
-        out.update(
-            bite_short=lambda v, m: (v.offset_mm, 1),
-            bite_long=lambda v, m: (v.offset_mm, 1),
-            not_perpendicular=lambda v, m: (v.angle_deg, 0),
-            follow_curve=lambda v, m: (v.arc_deviation_mm, 1),
-        )
-    return out

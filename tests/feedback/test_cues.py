@@ -9,32 +9,46 @@ import numpy as np
 
 from sim.core import geometry as g
 from sim.core.records import Action, ActionKind, Sample
-from sim.feedback.cues import CueEngine, LiveView, shown
+from sim.core.scenario import Scenario
+from sim.feedback.cues import CueEngine, shown
 from sim.pipeline import Pipeline
+from sim.procedures.registry import get
+from sim.procedures.suturing.view import SuturingView
 from sim.procedures.venipuncture.spec import parts as venipuncture_parts
+from sim.procedures.venipuncture.view import VenipunctureView
+
+BASE = dict(
+    phase="insert",
+    tracked=True,
+    speed_mm_s=0.0,
+    tremor_mm=0.0,
+    angle_deg=20.0,
+    depth_mm=-5.0,
+    distance_to_skin_mm=5.0,
+    inserted=False,
+    moved=True,
+    near=True,
+    done=False,
+)
 
 
 def view(t, **kw):
-    base = dict(
-        phase="insert",
-        tracked=True,
-        speed_mm_s=0.0,
-        tremor_mm=0.0,
-        angle_deg=20.0,
-        roll_deg=0.0,
-        offset_mm=0.0,
-        depth_mm=-5.0,
-        distance_to_skin_mm=5.0,
-        inserted=False,
-        moved=True,
-        near=True,
-    )
-    base.update(kw)
-    return LiveView(t, **base)
+    """A venipuncture view at ``t`` (aiming near the skin unless ``kw`` says otherwise)."""
+    return VenipunctureView(t_s=t, **{**BASE, **kw})
+
+
+def sview(t, **kw):
+    """A suturing view at ``t``."""
+    return SuturingView(t_s=t, **{**BASE, **kw})
+
+
+def engine(sc: Scenario) -> CueEngine:
+    """The cue engine with the rules of ``sc``'s procedure."""
+    return CueEngine(get(sc.task).rules(sc), sc.feedback)
 
 
 def test_cue_appears_on_the_sample_its_condition_becomes_true(veni):
-    eng = CueEngine(veni)
+    eng = engine(veni)
     angles = [20, 25, 29, 31, 33]
     started = []
     for t, a in zip([0.0, 0.1, 0.2, 0.3, 0.4], angles):
@@ -44,7 +58,7 @@ def test_cue_appears_on_the_sample_its_condition_becomes_true(veni):
 
 
 def test_noisy_angle_around_threshold_does_not_flicker(veni):
-    eng = CueEngine(veni)
+    eng = engine(veni)
     rng = np.random.default_rng(0)
     changes = []
     t = np.arange(0, 10, 1 / 60)
@@ -59,7 +73,7 @@ def test_noisy_angle_around_threshold_does_not_flicker(veni):
 
 
 def test_cue_is_shown_at_least_min_show_s_and_then_released(veni):
-    eng = CueEngine(veni)
+    eng = engine(veni)
     eng.update(view(0.0, angle_deg=40))
     ends = []
     for i in range(1, 120):
@@ -71,7 +85,7 @@ def test_cue_is_shown_at_least_min_show_s_and_then_released(veni):
 
 
 def test_banner_shows_highest_priority(veni):
-    eng = CueEngine(veni)
+    eng = engine(veni)
     eng.update(
         view(
             0.0,
@@ -90,7 +104,7 @@ def test_banner_shows_highest_priority(veni):
 
 def test_off_vein_names_distance_and_direction(veni):
     geo, _ = venipuncture_parts(veni)
-    eng = CueEngine(veni)
+    eng = engine(veni)
     (cue,) = eng.update(view(0.0, offset_mm=-(geo.vein_diameter_mm / 2 + 1.5)))
     assert cue.rule == "off_vein"
     assert cue.message == "off the vein by 1.5 mm: move towards you"  # z points at the viewer
@@ -119,7 +133,7 @@ def test_pipeline_cues_hold_steady_on_tremor_and_too_steep_on_approach(veni):
 
 
 def test_words_follow_the_live_value_while_the_cue_is_shown(veni):
-    eng = CueEngine(veni)
+    eng = engine(veni)
     eng.update(view(0.0, angle_deg=40))
     (upd,) = eng.update(view(0.1, angle_deg=36))
     assert upd.update and upd.active and upd.message == "angle 36°: lower to 15-30°"
@@ -131,25 +145,25 @@ def test_words_follow_the_live_value_while_the_cue_is_shown(veni):
 
 
 def test_numbers_are_rounded_the_way_the_rule_compares_them(veni, sut):
-    eng = CueEngine(veni)
+    eng = engine(veni)
     assert eng.update(view(0.0, angle_deg=30.04)) == []  # compared at 0.1: 30.0 is in range
     (cue,) = eng.update(view(0.1, angle_deg=30.4))
     assert cue.message == "angle 30.4°: lower to 15-30°"  # never "30°: lower to 15-30°"
-    eng = CueEngine(veni)
+    eng = engine(veni)
     (cue,) = eng.update(view(0.0, angle_deg=14.7))
     assert cue.message == "angle 14.7°: raise to 15-30°"
     assert shown(31.2, 0, 15, 30) == "31" and shown(-0.04, 1) == "0.0"
-    eng = CueEngine(sut)
-    (cue,) = eng.update(view(0.0, offset_mm=5.3, angle_deg=90.0))
+    eng = engine(sut)
+    (cue,) = eng.update(sview(0.0, bite_mm=5.3, angle_deg=90.0))
     assert cue.rule == "bite_long" and cue.message == "bite 5.3 mm: aim 4 mm (3-5)"
-    eng = CueEngine(sut)
-    (cue,) = eng.update(view(0.0, offset_mm=5.04, angle_deg=90.0))
+    eng = engine(sut)
+    (cue,) = eng.update(sview(0.0, bite_mm=5.04, angle_deg=90.0))
     assert cue.message == "bite 5.04 mm: aim 4 mm (3-5)"  # not "bite 5.0 mm" for too long
 
 
 def test_off_vein_follows_the_aim_and_ends_when_back_on_the_vein(veni):
     r = venipuncture_parts(veni)[0].vein_diameter_mm / 2
-    eng = CueEngine(veni)
+    eng = engine(veni)
     eng.update(view(0.0, offset_mm=-(r + 1.5)))
     eng.update(view(0.5, offset_mm=-(r + 0.4)))
     assert eng.banner().message == "off the vein by 0.4 mm: move towards you"
@@ -165,7 +179,7 @@ def test_off_vein_follows_the_aim_and_ends_when_back_on_the_vein(veni):
 
 def test_no_cue_before_the_trainee_moves_after_done_or_far_from_the_skin(veni, sut):
     r = venipuncture_parts(veni)[0].vein_diameter_mm / 2
-    eng = CueEngine(veni)
+    eng = engine(veni)
     bad = dict(angle_deg=45.0, offset_mm=r + 3, tremor_mm=1.5)
     assert eng.update(view(0.0, moved=False, **bad)) == []  # at t = 0, before any motion
     assert eng.update(view(0.1, near=False, distance_to_skin_mm=55.0, **bad)) == []
@@ -174,17 +188,16 @@ def test_no_cue_before_the_trainee_moves_after_done_or_far_from_the_skin(veni, s
     ended = eng.update(view(0.25, done=True, phase="done", **bad))  # ends at once
     assert {c.rule for c in ended} == started and not any(c.active for c in ended)
     assert eng.update(view(0.3, done=True, phase="done", **bad)) == []
-    eng = CueEngine(sut)
-    far = view(0.0, near=False, distance_to_skin_mm=55.0, tremor_mm=1.5, angle_deg=50.0)
+    eng = engine(sut)
+    far = sview(0.0, near=False, distance_to_skin_mm=55.0, tremor_mm=1.5, angle_deg=50.0)
     assert eng.update(far) == []
 
 
 def test_a_cue_kept_on_after_the_fix_turns_to_good_news(veni):
     """Back inside the target, a cue held on for min_show_s says so in info colours."""
     from sim.core.records import Severity
-    from sim.feedback.cues import CueEngine
 
-    eng = CueEngine(veni)
+    eng = engine(veni)
     eng.update(view(0.0, angle_deg=45.0, near=True))
     assert eng.banner().severity is Severity.WARNING
     eng.update(view(0.1, angle_deg=22.0, near=True))  # fixed at once: still shown (min_show_s)

@@ -9,8 +9,8 @@ import pytest
 
 from sim.core.records import Event
 from sim.procedures.base import Procedure
-from sim.procedures.registry import UnknownProcedure, get, ids
 from sim.procedures.check import ProcedureCheckError, check_procedure
+from sim.procedures.registry import UnknownProcedure, get, ids
 from sim.scenarios import find_scenario
 from sim.sources.scripted import scripted_items
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from sim.procedures.registry import get as procedure
 
 from sim.pipeline import Pipeline
+from sim.procedures.registry import get as procedure
 from sim.scenarios import find_scenario
 from sim.sources.scripted import scripted_items
 

@@ -146,7 +146,7 @@ def test_corrupt_line_in_the_middle_is_named(tmp_path, veni):
 
 CRASHER = r"""
 import sys, time
-from sim.core.scenario import find_scenario
+from sim.scenarios import find_scenario
 from sim.pipeline import Pipeline
 from sim.sources.scripted import scripted_items
 from sim.storage.session import SessionRecorder

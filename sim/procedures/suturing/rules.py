@@ -74,6 +74,7 @@ def rules(sc: Scenario) -> list[Rule[SuturingView]]:
                 )
             ),
             inserted,
+            shows=lambda v: (v.arc_deviation_mm, 1),
         ),
         Rule(
             "bite_short",
@@ -83,6 +84,7 @@ def rules(sc: Scenario) -> list[Rule[SuturingView]]:
             lambda v: bite(v) < blo + oh,
             bite_text,
             aiming,
+            shows=lambda v: (v.bite_mm, 1),
         ),
         Rule(
             "bite_long",
@@ -92,6 +94,7 @@ def rules(sc: Scenario) -> list[Rule[SuturingView]]:
             lambda v: bite(v) > bhi - oh,
             bite_text,
             aiming,
+            shows=lambda v: (v.bite_mm, 1),
         ),
         Rule(
             "not_perpendicular",
@@ -101,6 +104,7 @@ def rules(sc: Scenario) -> list[Rule[SuturingView]]:
             lambda v: angle(v) < perp + ha,
             lambda v: f"angle {shown(v.angle_deg, 0, lo=perp)}°: enter at 90° (min {perp:g}°)",
             aiming,
+            shows=lambda v: (v.angle_deg, 0),
         ),
         *hand_rules(fb, "moving", " in the tissue"),
     ]

@@ -124,5 +124,7 @@ def target_words(scenario: Scenario, name: str, values: Mapping[str, float]) -> 
 
 
 def complete_from_events(scenario: Scenario, events: Sequence[Event]) -> bool:
-    """A recording without ``complete``: blood drawn and the needle out (``completed``)."""
-    return any(e.kind == "completed" for e in events)
+    """A recording without ``complete``: blood drawn and the needle out (``completed``), or
+    the attempt limit reached (as :meth:`VenipunctureTask.is_complete
+    <sim.procedures.venipuncture.task.VenipunctureTask.is_complete>`)."""
+    return any(e.kind in ("completed", "attempt_limit") for e in events)

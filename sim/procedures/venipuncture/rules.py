@@ -70,6 +70,10 @@ def rules(sc: Scenario) -> list[Rule[VenipunctureView]]:
             return f"off the vein by {shown(d, 1, hi=0.0)} mm: move {side}"
         return f"on the vein ({shown(-d, 1, lo=0.0)} mm inside its edge)"
 
+    def edge_shown(v: VenipunctureView) -> tuple[float, int]:  # "off by" or "inside by"
+        d = beyond_edge(v)
+        return (d if compared(d, 1) > 0 else -d), 1
+
     def roll(v: VenipunctureView) -> float:
         return compared(abs(v.roll_deg), 0)
 
@@ -111,6 +115,7 @@ def rules(sc: Scenario) -> list[Rule[VenipunctureView]]:
                 f"release it (max {tq_max:g})"
             ),
             lambda v: not v.done,
+            shows=lambda v: (v.tourniquet_s, 0),
         ),
         Rule(
             "too_steep",
@@ -120,6 +125,7 @@ def rules(sc: Scenario) -> list[Rule[VenipunctureView]]:
             lambda v: not v.in_vein and angle(v) > hi - ha,
             angle_text,
             aiming,
+            shows=lambda v: (v.angle_deg, 0),
         ),
         Rule(
             "too_shallow",
@@ -129,6 +135,7 @@ def rules(sc: Scenario) -> list[Rule[VenipunctureView]]:
             lambda v: not v.in_vein and angle(v) < lo + ha,
             angle_text,
             aiming,
+            shows=lambda v: (v.angle_deg, 0),
         ),
         Rule(
             "off_vein",
@@ -138,6 +145,7 @@ def rules(sc: Scenario) -> list[Rule[VenipunctureView]]:
             lambda v: not v.in_vein and compared(beyond_edge(v), 1) > -oh,
             off_text,
             aiming,
+            shows=edge_shown,
         ),
         Rule(
             "bevel_down",
@@ -150,6 +158,7 @@ def rules(sc: Scenario) -> list[Rule[VenipunctureView]]:
                 f"turn it bevel up (max {roll_tol:g}°)"
             ),
             aiming,
+            shows=lambda v: (abs(v.roll_deg), 0),
         ),
         *hand_rules(fb, "advancing"),
         Rule(

@@ -11,6 +11,7 @@ from sim.procedures.venipuncture.task import (
     APPROACH,
     IN_VEIN,
     THROUGH_WALL,
+    NeedleMeasure,
     VenipunctureState,
     VenipunctureTask,
 )
@@ -59,14 +60,20 @@ class VenipunctureLive:
 
     def __init__(self, task: VenipunctureTask) -> None:
         self.task = task
+        self._measured: tuple[Sample, NeedleMeasure] | None = None
+
+    def _measure(self, sample: Sample) -> NeedleMeasure:
+        """The task's measurement of ``sample``, once per sample (approach, then view)."""
+        if self._measured is None or self._measured[0] is not sample:
+            self._measured = (sample, self.task.measure(sample))
+        return self._measured[1]
 
     def approach(self, state: VenipunctureState, sample: Sample) -> tuple[float, bool]:
-        m = self.task.measure(sample)
-        return m.distance_to_skin_mm, state.position != APPROACH
+        return self._measure(sample).distance_to_skin_mm, state.position != APPROACH
 
     def view(self, state: VenipunctureState, sample: Sample, hand: Hand) -> VenipunctureView:
         task = self.task
-        m = task.measure(sample)
+        m = self._measure(sample)
         inserted = state.position != APPROACH  # the task's view, with its exit margin
         return VenipunctureView(
             *hand,

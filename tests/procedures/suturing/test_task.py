@@ -9,8 +9,8 @@ import pytest
 from sim.core import geometry as g
 from sim.core.records import Action, ActionKind, Sample
 from sim.procedures.registry import get as procedure
-from sim.procedures.suturing.spec import parts as suturing_parts
 from sim.procedures.suturing.scripted import _arc_poses
+from sim.procedures.suturing.spec import parts as suturing_parts
 
 
 def stitch_samples(x, bite, tilt, r, drag=0.0, t0=0.0, yaw=0.0):
