@@ -208,10 +208,19 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
+def practised() -> str:
+    """The procedures one can practise, in words: "venipuncture and suturing" (from the
+    registry's names, so a new procedure is named too)."""
+    from sim.procedures import registry
+
+    names = [p.name for p in registry.procedures()]
+    return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else "".join(names)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="procsim",
-        description="Practise venipuncture and suturing with scored hand motion and live coaching.",
+        description=f"Practise {practised()} with scored hand motion and live coaching.",
     )
     parser.add_argument("--version", action="version", version=f"procsim {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -256,7 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--angle",
         type=float,
         metavar="DEG",
-        help="mean insertion angle, venipuncture (default: the skill level's)",
+        help="mean insertion angle, where the procedure has one (default: the skill level's)",
     )
     p.add_argument(
         "--error",

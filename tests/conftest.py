@@ -134,9 +134,9 @@ def mouse_sessions(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 # Identifiers a reader must never see: every catalogue name with an underscore, and the
 # two smoothness measures that only their label spells out ("Smoothness (SPARC)").
 def identifier_pattern() -> str:
-    from sim.metrics.catalog import metrics_for_task
+    from sim.procedures.registry import metrics_of, procedures
 
-    names = {n for task in ("venipuncture", "suturing") for n in metrics_for_task(task)}
+    names = {n for p in procedures() for n in metrics_of(p)}
     shown = sorted(n for n in names if "_" in n) + ["sparc", "ldlj"]
     return r"\b(" + "|".join(shown) + r")\b"
 

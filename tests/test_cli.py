@@ -33,6 +33,21 @@ def test_help_for_every_command():
         assert r.returncode == 0 and "usage: procsim " + c in r.stdout
 
 
+def test_help_names_every_procedure_from_the_registry(monkeypatch):
+    from dataclasses import replace
+
+    from sim import cli
+    from sim.procedures import registry
+
+    top = procsim("--help")
+    names = [p.name for p in registry.procedures()]
+    assert top.returncode == 0
+    assert " ".join(top.stdout.split()).count(f"Practise {' and '.join(names)} with") == 1
+    three = (*registry.procedures(), replace(registry.procedures()[0], name="IV cannulation"))
+    monkeypatch.setattr(registry, "procedures", lambda: three)
+    assert cli.practised() == f"{names[0]}, {names[1]} and IV cannulation"
+
+
 def test_scenarios_list_and_check(tmp_path):
     r = procsim("scenarios")
     assert r.returncode == 0

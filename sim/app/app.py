@@ -42,7 +42,7 @@ from sim.render import gl as glu
 from sim.render.renderer import Renderer
 from sim.render.scene import default_camera
 from sim.scenarios import load_scenario, scenario_paths
-from sim.sources import LiveSource
+from sim.sources import Calibratable, LiveSource
 
 if TYPE_CHECKING:
     from sim.tracking.calibration import CalibrationResult
@@ -135,7 +135,7 @@ class App:
             clock=self.clock,
             hand=settings.hand,
         )
-        if callable(getattr(source, "apply_calibration", None)):
+        if isinstance(source, Calibratable):
             self.screen = CalibrationScreen(self, settings, source)
         else:
             self.screen = PracticeScreen(self, settings, source=source)

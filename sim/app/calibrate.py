@@ -16,6 +16,7 @@ from sim.render.hud import BAD, GOOD, MUTED, PANEL, WARN, WHITE
 if TYPE_CHECKING:
     from sim.app.app import App
     from sim.app.settings import Settings
+    from sim.sources import Calibratable
     from sim.tracking.calibration import CalibrationResult, CalibrationSession
 
 CALIBRATION_DONE_S = 1.0
@@ -40,12 +41,11 @@ class CalibrationScreen:
         The window.
     settings : Settings
         The session to start afterwards.
-    source : LiveSource
-        A tracked source (with ``tracker``, ``config``, ``apply_calibration`` and
-        ``calibration_header``), not started yet.
+    source : Calibratable
+        A tracked source, not started yet.
     """
 
-    def __init__(self, app: App, settings: Settings, source: Any) -> None:
+    def __init__(self, app: App, settings: Settings, source: Calibratable) -> None:
         self.app = app
         self.settings = settings
         self.source = source

@@ -9,14 +9,15 @@ from typing import TYPE_CHECKING, Any
 
 import pygame
 
-from sim.app.help import HELP_SUTURING, HELP_VENIPUNCTURE, HINT_SUTURING, HINT_VENIPUNCTURE
+from sim.app.help import help_lines
 from sim.app.inputs import make_source
 from sim.core.records import Action, ActionKind
 from sim.metrics.scoring import ScoreResult
 from sim.paths import new_recording_path, recordings_of
 from sim.pipeline import Pipeline
+from sim.procedures.registry import get as procedure_of
 from sim.render.scene import DrawOptions, default_camera, frame_from_pipeline
-from sim.sources import LiveSource
+from sim.sources import Calibratable, GivesAdvice, HandlesEvents, LiveSource, ShowsCamera
 from sim.storage.session import SessionRecorder
 
 if TYPE_CHECKING:
@@ -59,6 +60,7 @@ class PracticeScreen:
         self.app = app
         self.settings = settings
         sc = settings.scenario
+        self.procedure = procedure_of(sc.task)
         self.camera = default_camera(sc)
         floor = calibration.noise_floor_mm if calibration is not None else 0.0
         self.source = source if source is not None else self._make_source(settings.input_spec)
@@ -82,12 +84,12 @@ class PracticeScreen:
         self.help = False
         self._help_since: float | None = None  # app clock when help opened (session paused)
         self._paused_s = 0.0
-        self.help_lines = HELP_SUTURING if sc.task == "suturing" else HELP_VENIPUNCTURE
+        self.help_lines = help_lines(self.procedure)
         # a short hint of the controls in the trainee's first session, until the first action
         first = not any(p != self.path for p in recordings_of(settings.trainee))
         self.hint: str | None = None
         if first and self.source.input_kind == "mouse":
-            self.hint = HINT_SUTURING if sc.task == "suturing" else HINT_VENIPUNCTURE
+            self.hint = self.procedure.help.hint
         self.t0 = app.clock()
         # sample times of a source started earlier (calibration) minus this: session time
         self._offset = 0.0
@@ -103,9 +105,9 @@ class PracticeScreen:
     def _calibration_header(self, calibration: CalibrationResult | None) -> dict[str, Any] | None:
         """The header's ``calibration`` block: how a tracked source derived its poses, and
         whether it was calibrated (None for an untracked source such as the mouse)."""
-        header_of = getattr(self.source, "calibration_header", None)
-        if not callable(header_of):
+        if not isinstance(self.source, Calibratable):
             return None
+        header_of = self.source.calibration_header
         if calibration is None:
             return {**header_of(0.0), "status": "skipped"}
         return {
@@ -185,9 +187,9 @@ class PracticeScreen:
             if k in (pygame.K_RETURN, pygame.K_KP_ENTER):
                 self._action(ActionKind.FINISH)
                 return
-            if k == pygame.K_t and self.settings.scenario.task == "venipuncture":
-                on = bool(getattr(self.pipeline.state, "tourniquet_on", False))
-                self._action(ActionKind.TOURNIQUET_OFF if on else ActionKind.TOURNIQUET_ON)
+            key_action = self.procedure.keys.get(pygame.key.name(k))
+            if key_action is not None:
+                self._action(key_action(self.pipeline.state))
                 return
             if k == pygame.K_m and self.source.error is not None:
                 self.source.close()
@@ -199,8 +201,7 @@ class PracticeScreen:
                 return
         if self.help:
             return  # paused
-        handler = getattr(self.source, "handle_event", None)
-        if handler is not None and handler(event):
+        if isinstance(self.source, HandlesEvents) and self.source.handle_event(event):
             return
         self._camera_event(event)
 
@@ -266,12 +267,8 @@ class PracticeScreen:
 
     def options(self) -> DrawOptions:
         err = self.source.error
-        advice = getattr(self.source, "advice", None)
-        msg = (
-            f"{err}: press M to continue with the mouse"
-            if err
-            else self.hint or (advice() if callable(advice) else None)
-        )
+        advice = self.source.advice() if isinstance(self.source, GivesAdvice) else None
+        msg = f"{err}: press M to continue with the mouse" if err else self.hint or advice
         return DrawOptions(
             exam=self.settings.exam,
             hud=True,
@@ -285,8 +282,7 @@ class PracticeScreen:
         frame = frame_from_pipeline(self.pipeline, t_s=self.now())
         # a tracked source may offer a smoothed pose for the on-screen instrument only
         # (the pipeline and the metrics keep the raw samples)
-        display = getattr(self.source, "display_sample", None)
-        shown = display() if callable(display) else None
+        shown = self.source.display_sample() if isinstance(self.source, ShowsCamera) else None
         if shown is not None:
             frame = replace(frame, sample=shown)
         self.app.renderer.draw(frame, self.options(), self.camera)
@@ -294,8 +290,7 @@ class PracticeScreen:
 
     def _draw_camera_view(self) -> None:
         """Picture-in-picture of a camera source's newest frame (top right), if it has one."""
-        latest = getattr(self.source, "latest_frame", None)
-        fv = latest() if callable(latest) else None
+        fv = self.source.latest_frame() if isinstance(self.source, ShowsCamera) else None
         if fv is None:
             return
         r = self.app.renderer

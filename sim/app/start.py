@@ -12,6 +12,7 @@ import pygame
 from sim.app.inputs import HANDS, input_kinds
 from sim.app.settings import Settings
 from sim.app.widgets import ACCENT, Clickable
+from sim.cli import practised
 from sim.core.scenario import Scenario, ScenarioError
 from sim.render.hud import MUTED, PANEL, WHITE
 from sim.scenarios import load_scenario, scenario_paths
@@ -104,7 +105,7 @@ class StartScreen:
         self.clicks = Clickable()
         b.text("procsim", w / 2, 40 * s, 56, WHITE, anchor="centre")
         b.text(
-            "practise venipuncture and suturing with live coaching",
+            f"practise {practised()} with live coaching",
             w / 2,
             110 * s,
             17,

@@ -89,15 +89,22 @@ def _mark_events(ax: Any, events: Sequence[Event]) -> None:
         ax.axvline(e.t_s, color=COLORS["error" if e.error else "event"], lw=0.8, alpha=0.6)
 
 
-def path_plot(pos_mm: FloatArray, events: Sequence[Event], task: str) -> bytes:
+def path_plot(pos_mm: FloatArray, events: Sequence[Event], along: str | None) -> bytes:
     """Instrument path seen from above (x-z) and from the side (x-y), events marked.
 
     Parameters
     ----------
     pos_mm : (n, 3) float array
-        Tip positions of the tracked samples, mm (scene frame: x along the arm / wound,
-        y up, z towards the viewer).
+        Tip positions of the tracked samples, mm (scene frame: x along the procedure's
+        site, y up, z towards the viewer).
+    events : sequence of Event
+        The session's events (those with a position are marked).
+    along : str or None
+        What the x axis runs along, in words (the procedure's
+        :attr:`~sim.procedures.base.Procedure.along`, "the arm"); None when the procedure
+        is not known: the axis is then labelled "x (mm)" only.
     """
+    xlabel = f"x (mm, along {along})" if along else "x (mm)"
     fig = _figure(8.0, 3.4)
     top, side = fig.subplots(1, 2)
     for ax, k, label in ((top, 2, "z (mm, towards you)"), (side, 1, "y (mm, up)")):
@@ -115,7 +122,7 @@ def path_plot(pos_mm: FloatArray, events: Sequence[Event], task: str) -> bytes:
                 tag = ("error" if e.error else "event") if e.error not in seen else None
                 seen.add(e.error)
                 ax.plot(x, yv, "x", color=COLORS["error" if e.error else "event"], ms=7, label=tag)
-        ax.set_xlabel("x (mm, along the " + ("arm)" if task == "venipuncture" else "wound)"))
+        ax.set_xlabel(xlabel)
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
     side.axhline(0.0, color="#b5651d", lw=1.0, label="skin")

@@ -12,7 +12,8 @@ from sim.core.records import Sample
 from sim.core.scenario import ScenarioError
 from sim.metrics.catalog import HAND, INPUT_WORDS, can_measure
 from sim.metrics.scoring import INCOMPLETE, INFO, NOT_DONE, NOT_MEASURED, SCORED
-from sim.procedures.registry import format_value
+from sim.procedures.registry import UnknownProcedure, format_value
+from sim.procedures.registry import get as get_procedure
 from sim.procedures.registry import metric_info as info
 from sim.report import plots
 from sim.report.html import esc, img, page, table, td, verdict_of, words
@@ -190,9 +191,9 @@ def session_report(
     who = esc(trainee) + (f" ({esc(name)})" if name else "")
     title = f"{h.get('scenario', '')} - {trainee}"
     try:
-        task = rec.scenario().task
-    except (RecordingError, ScenarioError):  # the report still shows everything else
-        task = "suturing" if "suturing" in str(h.get("scenario", "")) else "venipuncture"
+        along: str | None = get_procedure(rec.scenario().task).along
+    except (RecordingError, ScenarioError, UnknownProcedure):
+        along = None  # the report still shows everything else, the path's axes unnamed
 
     word, line = outcome_of(rec, result)
     parts = [
@@ -247,7 +248,7 @@ def session_report(
         )
     )
     parts.append("<h2>Instrument path</h2>")
-    parts.append(img(plots.path_plot(pos[tracked], rec.events, task), "instrument path"))
+    parts.append(img(plots.path_plot(pos[tracked], rec.events, along), "instrument path"))
     parts.append("<h2>Speed</h2>")
     parts.append(img(plots.speed_plot(motion, rec.events, rec.cues), "speed profile"))
     parts.append("<h2>Tremor</h2>")

@@ -165,8 +165,9 @@ def test_failed_input_is_shown_and_the_mouse_offered(
 def test_first_session_shows_a_controls_hint_until_the_first_action(
     data_dir: Path, quit_display: None
 ) -> None:
-    from sim.app.help import HINT_SUTURING
+    from sim.procedures.registry import get
 
+    HINT_SUTURING = get("suturing").help.hint
     d = Driver("suturing")
     d.frames(2)
     assert d.screen.options().message == HINT_SUTURING  # a new trainee: no recordings yet

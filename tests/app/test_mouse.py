@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from sim.app.mouse import Controls, MouseSource
+from sim.app.needles import CurvedNeedle
 from sim.core import geometry as g
 from sim.procedures.suturing.spec import parts as suturing_parts
 from sim.procedures.venipuncture.task import VenipunctureTask
@@ -47,7 +48,9 @@ def test_suturing_wrist_turn_keeps_the_tip_on_its_own_curve() -> None:
     geo, tol = suturing_parts(m.scenario)
     r = geo.needle_radius_mm
     entry = (0.0, 0.0, -tol.bite_target_mm)
-    c = m._hover_at(entry, 0.0, 180.0)
+    needle = m.instrument
+    assert isinstance(needle, CurvedNeedle)
+    c = needle.hover_at(entry, 0.0, 180.0)
     tip0, axis0, normal0 = m.pose(c)
     assert g.norm(g.sub(tip0, entry)) < 1e-9  # the tip touches the entry point
     assert axis0 == pytest.approx((0.0, -1.0, 0.0), abs=1e-9)  # pointing straight down
@@ -85,3 +88,31 @@ def test_the_pointer_resting_where_the_window_opens_does_not_move_the_needle() -
     assert m.handle_event(rest) and m.target == start
     move = pygame.event.Event(pygame.MOUSEMOTION, pos=at, rel=(2, -1), buttons=(0, 0, 0))
     assert m.handle_event(move) and g.norm(g.sub(m.target.aim, (-10.0, 0.0, 0.0))) < 0.3
+
+
+def test_a_straight_needle_set_by_numbers_alone_serves_any_procedure() -> None:
+    """The straight needle is generic: a shorter needle on a thinner limb (as a cannula on
+    the back of the hand would be) goes in no further than its length allows."""
+    pygame = pytest.importorskip("pygame")
+    from sim.app.mouse import InstrumentMouse
+    from sim.app.needles import GRIP_MM, STRAIGHT_BINDINGS, StraightNeedle
+
+    sc = find_scenario("venipuncture")
+    cam = default_camera(sc)
+    needle = StraightNeedle(skin_radius_mm=20.0, needle_length_mm=12.0, start_aim=(0, 0, 0))
+    t = iter(i / 60.0 for i in range(10**6))
+    m = MouseSource(
+        sc,
+        lambda: cam,
+        lambda: (1280, 720),
+        clock=lambda: next(t),
+        mapping=InstrumentMouse(STRAIGHT_BINDINGS, lambda _: needle),
+    )
+    m.start(0.0)
+    key = dict(key=pygame.K_w, mod=0, unicode="", scancode=0)
+    assert m.handle_event(pygame.event.Event(pygame.KEYDOWN, **key))
+    for _ in range(400):  # about 7 s of W at 6 mm/s: far more than the needle is long
+        m.poll()
+    assert m.target.advance_mm == pytest.approx(12.0 - GRIP_MM)
+    tip = m.poll()[-1]
+    assert tip.tip_mm[1] < -2.0  # in, at the start angle, as deep as the needle reaches

@@ -1,0 +1,80 @@
+"""The practice screen asks the procedure for its help, hint and keys: the help overlay
+lists the procedure's controls and then the app's, and a procedure's key sends the action
+its function picks from the task state."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pygame = pytest.importorskip("pygame")
+
+from sim.app.help import COMMON_HELP  # noqa: E402
+from sim.core.records import ActionKind  # noqa: E402
+from sim.procedures.registry import get, procedures  # noqa: E402
+from tests.app.driver import Driver  # noqa: E402
+
+
+@pytest.mark.parametrize("proc", procedures(), ids=lambda p: p.id)
+def test_help_lists_the_procedures_controls_then_the_apps(
+    proc: Any, data_dir: Path, quit_display: None
+) -> None:
+    d = Driver(proc.id)
+    d.frames(2)
+    assert d.screen.options().message == proc.help.hint  # a new trainee: the hint shows
+    d.key(pygame.K_F1)
+    opts = d.screen.options()
+    assert opts.help
+    assert opts.help_lines == proc.help.controls + COMMON_HELP
+    keys = [k for k, _ in opts.help_lines]
+    assert len(keys) == len(set(keys))  # no line twice (the tourniquet's is the procedure's)
+
+
+def test_the_tourniquet_line_is_venipunctures_only(data_dir: Path, quit_display: None) -> None:
+    assert ("T", "tourniquet on / off") in get("venipuncture").help.controls
+    d = Driver("suturing")
+    d.frames(2)
+    assert all(k != "T" for k, _ in d.screen.options().help_lines)
+
+
+def test_a_procedures_key_sends_the_action_picked_from_its_state(
+    data_dir: Path, quit_display: None
+) -> None:
+    from sim.app.practice import PracticeScreen
+    from sim.app.results import ResultsScreen
+
+    d = Driver("suturing")
+    d.frames(2)
+    screen = d.screen
+    d.key(pygame.K_t)  # suturing has no T key: nothing happens
+    d.frames(2)
+    assert isinstance(d.screen, PracticeScreen) and not screen.pipeline.finished
+    seen: list[Any] = []
+
+    def finish_key(state: Any) -> ActionKind:
+        seen.append(state)
+        return ActionKind.FINISH
+
+    screen.procedure = replace(screen.procedure, keys={"t": finish_key})
+    d.key(pygame.K_t)
+    d.frames(2)
+    assert len(seen) == 1 and type(seen[0]) is type(screen.pipeline.state)
+    assert screen.pipeline.finished  # the action the key picked was sent: the session ended
+    assert isinstance(d.screen, ResultsScreen)
+
+
+def test_venipunctures_t_puts_the_tourniquet_on_and_takes_it_off(
+    data_dir: Path, quit_display: None
+) -> None:
+    d = Driver("venipuncture")
+    d.frames(2)
+    state = d.screen.pipeline
+    d.key(pygame.K_t)
+    assert state.state.tourniquet_on
+    d.key(pygame.K_t)
+    assert not state.state.tourniquet_on
+    kinds = [e.kind for e in state.events]
+    assert kinds.count("tourniquet_on") == 1 and kinds.count("tourniquet_off") == 1, kinds
