@@ -163,7 +163,7 @@ def test_export_heads_metric_columns_in_words_with_units(
 ) -> None:
     import re
 
-    from sim.metrics.catalog import metrics_for_task
+    from sim.procedures.registry import get, metric_order, metrics_of
     from sim.procedures.registry import metric_info as info
     from tests.conftest import identifier_pattern
 
@@ -177,9 +177,8 @@ def test_export_heads_metric_columns_in_words_with_units(
         table = list(csv.DictReader(f))
     metric_cols = header[header.index("notes") + 1 :]
     # every metric of both tasks, headed "Label (unit)", in the catalogue's order
-    want = list(metrics_for_task("venipuncture")) + [
-        n for n in metrics_for_task("suturing") if n not in metrics_for_task("venipuncture")
-    ]
+    both = {n for task in ("venipuncture", "suturing") for n in metrics_of(get(task))}
+    want = sorted(both, key=metric_order)
     assert metric_cols == [info(n).heading for n in want]
     assert {"Path length (mm)", "Insertion angle error (°)", "Tremor peak (Hz)"} <= set(header)
     assert not any(re.search(identifier_pattern(), h) for h in metric_cols)
@@ -199,10 +198,10 @@ def test_store_doc_lists_every_csv_metric_heading() -> None:
     """docs/store.md maps each CSV heading to its metric name, as the catalogue says."""
     import re
 
-    from sim.metrics.catalog import metrics_for_task
     from sim.procedures.registry import metric_info as info
+    from sim.procedures.registry import metrics_of, procedures
 
     doc = (Path(__file__).resolve().parents[2] / "docs" / "store.md").read_text("utf-8")
     documented = dict(re.findall(r"^\| ([^|`]+?) \| `(\w+)` \|$", doc, re.M))
-    names = {n for task in ("venipuncture", "suturing") for n in metrics_for_task(task)}
+    names = {n for proc in procedures() for n in metrics_of(proc)}
     assert documented == {info(n).heading: n for n in names}
