@@ -147,15 +147,17 @@ class PracticeScreen:
             self._help_since = None
         self.help = not self.help
 
-    def _action(self, kind: ActionKind) -> None:
+    def _action(self, kind: str) -> None:
         self._feed_source()  # samples up to now first, so items stay in time order
         self._feed(Action(round(self.now(), 6), kind))
 
     def _feed(self, item: Any) -> None:
         step = self.recorder.feed(item)
         if step.events and not self.settings.exam:
+            tones = self.procedure.sounds
             for e in step.events:
-                self.app.sounds.play(e.kind)
+                if e.kind in tones:
+                    self.app.sounds.play(tones[e.kind])
 
     def _feed_source(self) -> None:
         for item in self.source.poll():

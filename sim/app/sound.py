@@ -9,19 +9,19 @@ import numpy as np
 
 RATE = 22050
 TONES = {
-    # event kind -> (frequencies Hz, duration s, volume 0-1)
-    "back_wall": ((220.0, 233.0), 0.35, 0.5),
-    "missed_vein": ((260.0,), 0.25, 0.4),
-    "through_pad": ((220.0, 233.0), 0.35, 0.5),
-    "tourniquet_too_long": ((440.0, 330.0), 0.3, 0.4),
-    "flashback": ((880.0,), 0.12, 0.3),
-    "stitch_completed": ((660.0, 990.0), 0.12, 0.3),
-    "completed": ((523.0, 659.0, 784.0), 0.3, 0.35),
+    # tone -> (frequencies Hz, duration s, volume 0-1); a procedure says which of its
+    # events sounds which tone (Procedure.sounds)
+    "danger": ((220.0, 233.0), 0.35, 0.5),
+    "miss": ((260.0,), 0.25, 0.4),
+    "warning": ((440.0, 330.0), 0.3, 0.4),
+    "step": ((880.0,), 0.12, 0.3),
+    "progress": ((660.0, 990.0), 0.12, 0.3),
+    "done": ((523.0, 659.0, 784.0), 0.3, 0.35),
 }
 
 
 class Sounds:
-    """Plays a short tone per event kind. Never raises: without a mixer it stays silent."""
+    """Plays one of the :data:`TONES` by name. Never raises: without a mixer it stays silent."""
 
     def __init__(self, enabled: bool = True) -> None:
         self._sounds: dict[str, Any] = {}
@@ -33,8 +33,8 @@ class Sounds:
             if not pygame.mixer.get_init():
                 pygame.mixer.init(frequency=RATE, size=-16, channels=1)
             freq, _, channels = pygame.mixer.get_init()
-            for kind, (tones, dur, vol) in TONES.items():
-                self._sounds[kind] = pygame.mixer.Sound(
+            for name, (tones, dur, vol) in TONES.items():
+                self._sounds[name] = pygame.mixer.Sound(
                     buffer=_tone(tones, dur, vol, freq, channels)
                 )
         except Exception:  # no device, no driver, no mixer module: stay silent
@@ -44,8 +44,8 @@ class Sounds:
     def available(self) -> bool:
         return bool(self._sounds)
 
-    def play(self, kind: str) -> None:
-        snd = self._sounds.get(kind)
+    def play(self, tone: str) -> None:
+        snd = self._sounds.get(tone)
         if snd is not None:
             with contextlib.suppress(Exception):
                 snd.play()

@@ -15,7 +15,7 @@ mouse mapping) are loaded only when asked for (:attr:`Procedure.scene`,
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, NamedTuple, Protocol, TypeVar
 
 import numpy as np
@@ -177,6 +177,9 @@ class Procedure(Generic[S, V]):
     keys : mapping of str to callable
         The procedure's keys (by their name, ``"t"``) and the action each sends, given the
         task state.
+    sounds : mapping of str to str
+        Which of its events sound which tone in practice (event kind -> a name of
+        :data:`sim.app.sound.TONES`: danger, miss, warning, step, progress, done).
     scene : callable
         Loads the procedure's scene: meshes, side view, HUD readouts and camera (its
         ``scene`` module's ``SCENE``, a :class:`sim.render.plugin.ScenePlugin`).
@@ -205,6 +208,7 @@ class Procedure(Generic[S, V]):
     scene: Callable[[], ScenePlugin]
     mouse: Callable[[], MouseMapping]
     legacy_error_kinds: tuple[str, ...] = ()
+    sounds: Mapping[str, str] = field(default_factory=dict)
 
     def known_error_kinds(self) -> tuple[str, ...]:
         """Error kinds a scenario of this procedure may name: emitted now, and legacy."""

@@ -54,6 +54,7 @@ PROCEDURE: Procedure[SuturingState, SuturingView] = Procedure(
         ),
     ),
     keys={},
+    sounds={"through_pad": "danger", "stitch_completed": "progress"},
     scene=_scene,
     mouse=_mouse,
 )

@@ -60,6 +60,13 @@ PROCEDURE: Procedure[VenipunctureState, VenipunctureView] = Procedure(
         ),
     ),
     keys={"t": _tourniquet},
+    sounds={
+        "back_wall": "danger",
+        "missed_vein": "miss",
+        "tourniquet_too_long": "warning",
+        "flashback": "step",
+        "completed": "done",
+    },
     scene=_scene,
     mouse=_mouse,
 )
