@@ -448,6 +448,19 @@ def check_header(header: object, p: str) -> dict[str, Any]:
     return header
 
 
+def _read_record(rec: Recording | IndexedRecording, kind: str, r: dict[str, Any]) -> None:
+    """An event, cue, result or end record ``r`` read into ``rec`` (a record of another
+    kind is ignored); ValueError, KeyError or TypeError when it is bad."""
+    if kind == "event":
+        rec.events.append(parse_event(r))
+    elif kind == "cue":
+        rec.cues.append(parse_cue(r))
+    elif kind == "result":
+        rec.result = check_result(r)
+    elif kind == "end":
+        rec.complete = bool(r.get("complete"))
+
+
 def load_recording(path: str | Path) -> Recording:
     """Read and parse a recording file (see :func:`parse_recording`)."""
     p = Path(path)
@@ -483,14 +496,8 @@ def parse_recording(data: bytes, path: str | Path) -> Recording:
                     )
                 last_t[kind] = item.t_s
                 rec.items.append(item)
-            elif kind == "event":
-                rec.events.append(parse_event(r))
-            elif kind == "cue":
-                rec.cues.append(parse_cue(r))
-            elif kind == "result":
-                rec.result = check_result(r)
-            elif kind == "end":
-                rec.complete = bool(r.get("complete"))
+            else:
+                _read_record(rec, kind, r)
         except (KeyError, ValueError, TypeError) as exc:
             why = f"no {exc}" if isinstance(exc, KeyError) else str(exc)
             why = why if len(why) <= 200 else why[:197] + "..."
@@ -634,14 +641,8 @@ class IndexedRecording(RecordingHeader):
                         raise ValueError("actions out of order")
                     action_t = a.t_s
                     self._items.append(r)
-                elif kind == "event":
-                    self.events.append(parse_event(r))
-                elif kind == "cue":
-                    self.cues.append(parse_cue(r))
-                elif kind == "result":
-                    self.result = check_result(r)
-                elif kind == "end":
-                    self.complete = bool(r.get("complete"))
+                else:
+                    _read_record(self, kind, r)
         except (UnicodeDecodeError, RecursionError, KeyError, ValueError, TypeError):
             self._refuse()
         if not self._lines:

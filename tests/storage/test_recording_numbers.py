@@ -1,6 +1,6 @@
 """Bad numbers in a recording never reach a score: the recording reader, line by line and in
-its columnar form (the replay's), refuses them with one line naming the file and the line; `procsim score` exits
-with status 2. Mutation fuzzing of a real recording."""
+its columnar form (the replay's), refuses them with one line naming the file and the line;
+`procsim score` exits with status 2. Mutation fuzzing of a real recording."""
 
 from __future__ import annotations
 
