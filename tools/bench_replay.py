@@ -27,7 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sim.core.records import Action, ActionKind, Item  # noqa: E402
 from sim.pipeline import Pipeline  # noqa: E402
-from sim.replay.timeline import Derived, Timeline  # noqa: E402
+from sim.replay.derived import Derived  # noqa: E402
+from sim.replay.timeline import Timeline  # noqa: E402
 from sim.scenarios import find_scenario  # noqa: E402
 from sim.sources.scripted import ScriptedSource  # noqa: E402
 from sim.storage.recording import load_recording  # noqa: E402

@@ -20,8 +20,9 @@ import pygame
 
 from sim.render import gl as glu
 from sim.render.scene import DrawOptions
+from sim.replay.clock import ReplayClock
 from sim.replay.panel import PanelLayout
-from sim.replay.timeline import ReplayClock, Timeline
+from sim.replay.timeline import Timeline
 from sim.replay.view import ReplayView, full_size
 
 HELP = (

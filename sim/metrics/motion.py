@@ -58,11 +58,17 @@ def segments(
     return [slice(int(a), int(b)) for a, b in zip(starts, ends) if b - a >= 2]
 
 
+def step_lengths_mm(pos_mm: FloatArray) -> FloatArray:
+    """Distance between consecutive positions of ``pos_mm`` (shape (n, 3)), mm, shape
+    (n - 1,): the steps that both the path length and the live speed are made of."""
+    return np.asarray(np.sqrt(np.sum(np.diff(pos_mm, axis=0) ** 2, axis=1)), dtype=np.float64)
+
+
 def path_length_mm(pos_mm: FloatArray) -> float:
     """Length of the polyline through ``pos_mm`` (shape (n, 3)), mm."""
     if len(pos_mm) < 2:
         return 0.0
-    return float(np.sum(np.linalg.norm(np.diff(pos_mm, axis=0), axis=1)))
+    return float(np.sum(step_lengths_mm(pos_mm)))
 
 
 def resample(t_s: FloatArray, pos_mm: FloatArray, rate_hz: float) -> FloatArray:
@@ -199,6 +205,27 @@ def _detrend_linear(seg: FloatArray) -> FloatArray:
     return np.asarray(seg - seg.mean(axis=-1, keepdims=True) - slope[..., None] * tc)
 
 
+def position_spectrum(pos_mm: FloatArray, rate_hz: float) -> tuple[FloatArray, FloatArray]:
+    """Power spectral density of uniformly sampled positions, summed over the axes: Welch's
+    method, Hann windows of 4 s (or the whole run, if shorter), linear detrend.
+
+    Parameters
+    ----------
+    pos_mm : (n, 3) float array
+        Tip positions, mm, uniformly sampled.
+    rate_hz : float
+        Sampling rate, Hz.
+
+    Returns
+    -------
+    (f, psd) : (k,) float arrays
+        Frequencies, Hz; PSD, mm^2/Hz.
+    """
+    nper = min(len(pos_mm), int(4 * rate_hz))
+    f, psd = signal.welch(pos_mm, fs=rate_hz, nperseg=nper, axis=0, detrend=_detrend_linear)
+    return np.asarray(f, dtype=np.float64), np.asarray(psd.sum(axis=1), dtype=np.float64)
+
+
 @dataclass(frozen=True, slots=True)
 class Tremor:
     """Tremor estimate: RMS amplitude (mm) in the band and its peak frequency (Hz)."""
@@ -234,17 +261,14 @@ def tremor(
         NaN values when the trajectory is shorter than 1 s; a NaN ``peak_hz`` when the band
         holds no real peak (see :func:`_band_peak_hz`).
     """
-    n = len(pos_mm)
-    if n < max(16, int(rate_hz)):
+    if len(pos_mm) < max(16, int(rate_hz)):
         return Tremor(math.nan, math.nan)
     lo, hi = band_hz
     hi = min(hi, rate_hz / 2)
-    # Welch PSD (Hann windows of 4 s, linear detrend), integrated over the band: a flat,
-    # rectangular band, so a tremor near the band's edges is not attenuated the way a
-    # band-pass filter would attenuate it, and slow voluntary motion hardly leaks in.
-    nper = min(n, int(4 * rate_hz))
-    f, psd = signal.welch(pos_mm, fs=rate_hz, nperseg=nper, axis=0, detrend=_detrend_linear)
-    total = psd.sum(axis=1)
+    # The spectrum integrated over the band: a flat, rectangular band, so a tremor near the
+    # band's edges is not attenuated the way a band-pass filter would attenuate it, and
+    # slow voluntary motion hardly leaks in.
+    f, total = position_spectrum(pos_mm, rate_hz)
     band = (f >= lo) & (f <= hi)
     if not np.any(band):
         return Tremor(math.nan, math.nan)

@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 from scipy import signal
 
 from sim.core.records import Vec3
-from sim.metrics.motion import MAX_GAP_S, TREMOR_BAND_HZ
+from sim.metrics.motion import MAX_GAP_S, TREMOR_BAND_HZ, step_lengths_mm
 
 FloatArray = NDArray[np.float64]
 
@@ -272,7 +272,7 @@ def speed_series_mm_s(
     tt = t[idx]
     p = np.asarray(pos_mm, dtype=np.float64).reshape(len(t), 3)[idx]
     dt = np.diff(tt)
-    step = np.sqrt(np.sum(np.diff(p, axis=0) ** 2, axis=1))
+    step = step_lengths_mm(p)
     moving = dt > 0.0
     safe = np.where(moving, dt, 1.0)
     a = np.where(moving, safe / (tau_s + safe), 0.0)

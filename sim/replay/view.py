@@ -14,8 +14,10 @@ from OpenGL import GL
 from sim.core.records import Sample
 from sim.render.renderer import Renderer
 from sim.render.scene import DrawOptions, Frame, OrbitCamera, default_camera
+from sim.replay.derived import Derived
+from sim.replay.ghost import GhostAlignment, phase_starts
 from sim.replay.panel import PanelModel, draw_panel, panel_height
-from sim.replay.timeline import Derived, GhostAlignment, Timeline, phase_starts
+from sim.replay.timeline import Timeline
 
 GHOST_ALPHA = 0.38
 

@@ -11,18 +11,24 @@ import hashlib
 import json
 import math
 import os
+import re
 import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NoReturn
+
+import numpy as np
+from numpy.typing import NDArray
 
 from sim import __version__
 from sim.core.records import Action, ActionKind, Cue, Event, Item, Sample, Vec3, action_kind
 from sim.core.scenario import Scenario, ScenarioError
 from sim.errors import read_bytes
 from sim.scenarios import parse_scenario
+
+FloatArray = NDArray[np.float64]
 
 FORMAT = "procsim-recording"
 FORMAT_VERSION = 1
@@ -307,8 +313,40 @@ def _clean(obj: Any) -> Any:
     return obj
 
 
+class RecordingHeader:
+    """What a recording's header tells (shared by :class:`Recording` and
+    :class:`IndexedRecording`): its noise floor, input and scenario."""
+
+    path: str
+    header: dict[str, Any]
+
+    @property
+    def noise_floor_mm(self) -> float:
+        """The tracker's calibrated noise floor, mm RMS (0 when none was recorded)."""
+        cal = self.header.get("calibration") or {}
+        return float(cal.get("noise_floor_mm", 0.0) or 0.0)
+
+    @property
+    def input_kind(self) -> str:
+        """What drove the instrument ("mouse", "webcam", "video", "scripted")."""
+        return str(self.header.get("input") or "mouse")
+
+    def scenario(self) -> Scenario:
+        """The scenario the recording was made with (from the text stored in the header;
+        by id for a header without it). :class:`RecordingError` if it does not load."""
+        text = self.header.get("scenario_toml") or ""
+        try:
+            if text:
+                return parse_scenario(text.encode("utf-8"), f"{self.path} (embedded scenario)")
+            from sim.scenarios import find_scenario
+
+            return find_scenario(str(self.header.get("scenario")))
+        except ScenarioError as exc:
+            raise RecordingError(str(exc)) from None
+
+
 @dataclass
-class Recording:
+class Recording(RecordingHeader):
     """A recording read back. ``complete`` is False for interrupted sessions; ``truncated``
     is True when a torn last line (a crash mid-write) was dropped."""
 
@@ -324,27 +362,6 @@ class Recording:
     @property
     def samples(self) -> list[Sample]:
         return [i for i in self.items if isinstance(i, Sample)]
-
-    @property
-    def noise_floor_mm(self) -> float:
-        return float(self.header.get("calibration", {}).get("noise_floor_mm", 0.0) or 0.0)
-
-    @property
-    def input_kind(self) -> str:
-        """What drove the instrument ("mouse", "webcam", "video", "scripted")."""
-        return str(self.header.get("input") or "mouse")
-
-    def scenario(self) -> Scenario:
-        """The scenario the recording was made with (from the text stored in the header)."""
-        text = self.header.get("scenario_toml") or ""
-        if not text:
-            from sim.scenarios import find_scenario
-
-            return find_scenario(str(self.header.get("scenario")))
-        try:
-            return parse_scenario(text.encode("utf-8"), f"{self.path} (embedded scenario)")
-        except ScenarioError as exc:
-            raise RecordingError(str(exc)) from None
 
 
 def _reject_constant(name: str) -> float:
@@ -433,6 +450,19 @@ def check_header(header: object, p: str) -> dict[str, Any]:
     return header
 
 
+def _read_record(rec: Recording | IndexedRecording, kind: str, r: dict[str, Any]) -> None:
+    """An event, cue, result or end record ``r`` read into ``rec`` (a record of another
+    kind is ignored); ValueError, KeyError or TypeError when it is bad."""
+    if kind == "event":
+        rec.events.append(parse_event(r))
+    elif kind == "cue":
+        rec.cues.append(parse_cue(r))
+    elif kind == "result":
+        rec.result = check_result(r)
+    elif kind == "end":
+        rec.complete = bool(r.get("complete"))
+
+
 def load_recording(path: str | Path) -> Recording:
     """Read and parse a recording file (see :func:`parse_recording`)."""
     p = Path(path)
@@ -468,14 +498,8 @@ def parse_recording(data: bytes, path: str | Path) -> Recording:
                     )
                 last_t[kind] = item.t_s
                 rec.items.append(item)
-            elif kind == "event":
-                rec.events.append(parse_event(r))
-            elif kind == "cue":
-                rec.cues.append(parse_cue(r))
-            elif kind == "result":
-                rec.result = check_result(r)
-            elif kind == "end":
-                rec.complete = bool(r.get("complete"))
+            else:
+                _read_record(rec, kind, r)
         except (KeyError, ValueError, TypeError) as exc:
             why = f"no {exc}" if isinstance(exc, KeyError) else str(exc)
             why = why if len(why) <= 200 else why[:197] + "..."
@@ -493,3 +517,234 @@ class RecordingSource:
 
     def __iter__(self) -> Iterator[Item]:
         return iter(self.recording.items)
+
+
+_SAMPLE_PREFIX = b'{"type":"s","t":'
+# In a sample line (the writer's fixed layout: t, p, a, n, g, k), every byte that is not part
+# of a number or a separator becomes a space, leaving 12 comma-separated numbers.
+_NUMBERS_ONLY = bytes.maketrans(b'"pangk:[]}', b" " * 10)
+_COLUMNS = 12
+_NUM = rb"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"
+_VEC = rb"\[" + _NUM + rb"," + _NUM + rb"," + _NUM + rb"\]"
+_LINE = (
+    rb'\{"type":"s","t":'
+    + _NUM
+    + rb',"p":'
+    + _VEC
+    + rb',"a":'
+    + _VEC
+    + rb',"n":'
+    + _VEC
+    + rb',"g":'
+    + _NUM
+    + rb',"k":[01]\}'
+)
+_STANDARD_LINES = re.compile(rb"(?:" + _LINE + rb"\n)*" + _LINE)
+"""Sample lines exactly in the writer's layout (one per line), numbers as JSON writes them."""
+
+
+def _columns_ok(cols: FloatArray) -> bool:
+    """Whether sample columns hold what :func:`parse_item` accepts."""
+    if not np.all(np.isfinite(cols)):
+        return False
+    ax_len = np.linalg.norm(cols[:, 4:7], axis=1)
+    nm_len = np.linalg.norm(cols[:, 7:10], axis=1)
+    return bool(
+        np.all(np.abs(cols[:, 0]) <= MAX_TIME_S)
+        and np.all(np.abs(cols[:, 1:4]) <= MAX_POSITION_MM)
+        and np.all(np.abs(ax_len - 1.0) <= UNIT_TOL)
+        and np.all(np.abs(nm_len - 1.0) <= UNIT_TOL)
+        and np.all((cols[:, 10] >= 0.0) & (cols[:, 10] <= 1.0))
+    )
+
+
+class IndexedRecording(RecordingHeader):
+    """A recording read for random access: the samples as arrays, any item on demand.
+
+    The fast form of :func:`parse_recording` for long recordings (the replay opens them):
+    samples written in the writer's own layout are parsed all at once (one pass over the
+    bytes, no JSON object per sample) into the arrays ``t``, ``pos``, ``axis``, ``normal``,
+    ``grip`` and ``tracked``, and checked as :func:`parse_item` checks them; events, cues
+    and actions are parsed as :func:`parse_recording` parses them. A recording that does
+    not read this way is read by :func:`parse_recording`, so that it is refused with the
+    same one line naming the file and the bad line.
+
+    Parameters
+    ----------
+    path : str or Path
+        The recording file (named in messages).
+    data : bytes, optional
+        Its contents, if already read.
+
+    Attributes
+    ----------
+    header : dict
+        The recording's header.
+    events, cues : list
+        The recorded events and cue changes, in order.
+    result : dict or None
+        The result record.
+    complete, truncated : bool
+        As in :class:`Recording`.
+    item_t : (m,) float array
+        Times of the items (samples and actions) in recording order.
+
+    Raises
+    ------
+    RecordingError
+        A recording :func:`parse_recording` refuses, or one with no samples.
+    """
+
+    def __init__(self, path: str | Path, data: bytes | None = None) -> None:
+        self.path = str(path)
+        if data is None:
+            data = read_bytes(Path(path), "recording", RecordingError)
+        self._data: bytes | None = data
+        lines = split_lines(data)
+        if any(len(ln) > MAX_LINE_BYTES for ln in lines):
+            self._refuse()
+        self.truncated = False
+        if lines and lines[-1] and is_torn(lines[-1]):  # no newline at the end: a crash
+            lines.pop()
+            self.truncated = True
+        lines = [ln for ln in lines if ln]
+        if not lines:  # empty, or nothing but a torn header
+            self._refuse()
+        try:
+            header = loads(lines[0])
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            self._refuse()
+        if not isinstance(header, dict) or "type" not in header:
+            self._refuse()
+        self.header: dict[str, Any] = check_header(header, self.path)
+        self._lines: list[bytes] = []  # sample lines, as written
+        self._items: list[int | dict[str, Any]] = []  # sample index, or an action record
+        self.events: list[Event] = []
+        self.cues: list[Cue] = []
+        self.result: dict[str, Any] | None = None
+        self.complete = False
+        standard = True  # every sample line in the writer's own layout
+        action_t = -math.inf
+        try:
+            for ln in lines[1:]:
+                if ln.startswith(_SAMPLE_PREFIX) and ln.endswith(b"}"):
+                    self._items.append(len(self._lines))
+                    self._lines.append(ln)
+                    continue
+                r = loads(ln)
+                kind = r["type"]
+                if kind == "s":  # a sample written some other way: keep it exact
+                    standard = False
+                    self._items.append(len(self._lines))
+                    self._lines.append(ln)
+                elif kind == "action":
+                    a = parse_item(r)
+                    if a.t_s < action_t:
+                        raise ValueError("actions out of order")
+                    action_t = a.t_s
+                    self._items.append(r)
+                else:
+                    _read_record(self, kind, r)
+        except (UnicodeDecodeError, RecursionError, KeyError, ValueError, TypeError):
+            self._refuse()
+        if not self._lines:
+            raise RecordingError(f"{self.path}: the recording has no samples to replay")
+        # Every sample's numbers, parsed and checked now, so that a bad number is reported
+        # (by line) at once rather than when that sample is reached.
+        self._has_raw = any(b'"raw"' in ln for ln in self._lines)
+        cols = self._parse_columns(standard)
+        self.t: FloatArray = cols[:, 0].copy()
+        self.pos: FloatArray = cols[:, 1:4].copy()
+        """(n, 3) tip positions, mm."""
+        self.axis: FloatArray = cols[:, 4:7].copy()
+        """(n, 3) needle direction at the tip (unit)."""
+        self.normal: FloatArray = cols[:, 7:10].copy()
+        """(n, 3) roll vector (unit)."""
+        self.grip: FloatArray = cols[:, 10].copy()
+        """(n,) grip closure, 0-1."""
+        self.tracked: NDArray[np.bool_] = cols[:, 11] != 0
+        """(n,) whether the hand was tracked."""
+        if np.any(np.diff(self.t) < 0):
+            self._refuse()
+        self.item_t: FloatArray = np.array(
+            [self.t[x] if isinstance(x, int) else float(x["t"]) for x in self._items],
+            dtype=np.float64,
+        )
+        self._lists: tuple[list[Any], ...] | None = None
+        self._data = None  # the lines hold what is needed from here on
+
+    def _refuse(self) -> NoReturn:
+        """Raise the line-by-line reader's one-line error (it names the bad line)."""
+        if self._data is None:
+            load_recording(self.path)
+        else:
+            parse_recording(self._data, self.path)
+        raise RecordingError(f"{self.path}: corrupt recording")
+
+    def _parse_columns(self, standard: bool) -> FloatArray:
+        """(n, 12) columns t, pos, axis, normal, grip, tracked of every sample, checked as
+        :func:`parse_item` checks them: at once when every sample line is in the writer's
+        own layout (matches :data:`_STANDARD_LINES`, so its numbers are exactly JSON's),
+        else line by line."""
+        n = len(self._lines)
+        if standard and _STANDARD_LINES.fullmatch(b"\n".join(self._lines)):
+            body = b",".join(ln[len(_SAMPLE_PREFIX) :] for ln in self._lines)
+            flat = np.array(body.translate(_NUMBERS_ONLY).split(b","), dtype=np.float64)
+            cols = flat.reshape(n, _COLUMNS)
+            if not _columns_ok(cols):
+                self._refuse()
+            return cols
+        rows = []
+        for i in range(n):
+            s = self.sample(i)
+            rows.append([s.t_s, *s.tip_mm, *s.axis, *s.normal, s.grip, float(s.tracked)])
+        return np.array(rows, dtype=np.float64).reshape(n, _COLUMNS)
+
+    @property
+    def n(self) -> int:
+        """Number of samples."""
+        return len(self._lines)
+
+    @property
+    def n_items(self) -> int:
+        """Number of items (samples and actions)."""
+        return len(self._items)
+
+    def sample(self, i: int) -> Sample:
+        """Sample ``i`` exactly as recorded (parsed from its own line)."""
+        try:
+            item = parse_item(loads(self._lines[i]))
+        except (UnicodeDecodeError, RecursionError, KeyError, ValueError, TypeError):
+            self._refuse()
+        assert isinstance(item, Sample)
+        return item
+
+    def item(self, j: int) -> Item:
+        """Item ``j`` (sample or action), in recording order."""
+        x = self._items[j]
+        return self.sample(x) if isinstance(x, int) else parse_item(x)
+
+    def items_from(self, j: int) -> Iterator[Item]:
+        """Items from ``j`` on, in order: built from the arrays (the same numbers the lines
+        hold) unless samples carry raw tracker data, which only the lines have."""
+        if self._has_raw:
+            for k in range(j, len(self._items)):
+                yield self.item(k)
+            return
+        if self._lists is None:
+            self._lists = (
+                self.t.tolist(),
+                self.pos.tolist(),
+                self.axis.tolist(),
+                self.normal.tolist(),
+                self.grip.tolist(),
+                self.tracked.tolist(),
+            )
+        t, pos, ax, nm, grip, tr = self._lists
+        items = self._items
+        for k in range(j, len(items)):
+            x = items[k]
+            if isinstance(x, int):
+                yield Sample(t[x], tuple(pos[x]), tuple(ax[x]), tuple(nm[x]), grip[x], tr[x])
+            else:
+                yield parse_item(x)

@@ -1,5 +1,5 @@
-"""Replay: the state at any time equals the recorded one; seeking by timestamp; the clock
-and the ghost's alignment."""
+"""Replay: the recorded timeline (samples, events and cues at any time, seeking by
+timestamp, torn and corrupt files, and the speed and tremor series as shown live)."""
 
 from __future__ import annotations
 
@@ -12,43 +12,13 @@ import pytest
 
 from sim.core.records import Sample
 from sim.pipeline import Pipeline
-from sim.replay.timeline import (
-    Derived,
-    GhostAlignment,
-    ReplayClock,
-    Timeline,
-    phase_starts,
-)
+from sim.replay.derived import Derived
+from sim.replay.timeline import Timeline
 from sim.scenarios import find_scenario
 from sim.sources.scripted import ScriptedSource
 from sim.storage.recording import RecordingError, load_recording
 from sim.storage.session import run_session
-
-
-def _record(folder: Path, scenario: str, skill: str, seed: int) -> Path:
-    path = folder / f"{scenario}-{skill}-{seed}.jsonl"
-    sc = find_scenario(scenario)
-    run_session(Pipeline(sc), ScriptedSource(sc, skill, seed), path, trainee="t")
-    return path
-
-
-@pytest.fixture(scope="module", params=[("venipuncture", "novice"), ("suturing", "intermediate")])
-def recorded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    scenario, skill = request.param
-    return _record(tmp_path_factory.mktemp("replay"), scenario, skill, 4)
-
-
-def _reference(path: Path) -> list[tuple[float, object, str, object, list[str]]]:
-    """Run the recording through a fresh pipeline item by item, as the session did:
-    after each item, (time, view, phase, banner, active cue rules)."""
-    rec = load_recording(path)
-    p = Pipeline(rec.scenario(), rec.noise_floor_mm)
-    out = []
-    for item in rec.items:
-        p.feed(item)
-        active = [c.rule for c in p.cues_engine.active()]
-        out.append((item.t_s, p.view, p.phase, p.cues_engine.banner(), active))
-    return out
+from tests.replay.helpers import record, reference
 
 
 def test_items_are_exactly_the_recorded_ones(recorded: Path) -> None:
@@ -68,7 +38,7 @@ def test_recorded_state_at_any_time(recorded: Path) -> None:
     rnd = random.Random(1)
     probes = [times[0] - 1.0, times[-1] + 5.0] + rnd.sample(times, 40)
     probes += [rnd.uniform(times[0], times[-1]) for _ in range(40)]
-    ref = {t: active for t, _v, _p, _b, active in _reference(recorded)}
+    ref = {t: active for t, _v, _p, _b, active in reference(recorded)}
     ref[times[-1]] = []  # the session closed every cue on its last sample
     for t in probes:
         st = tl.state_at(t)
@@ -98,42 +68,8 @@ def test_replay_shows_the_words_that_were_on_screen(recorded: Path) -> None:
     )
 
 
-def test_derived_state_equals_a_fresh_run_whatever_the_seek_order(recorded: Path) -> None:
-    tl = Timeline(recorded)
-    ref = _reference(recorded)
-    last_by_time = {t: (v, p, b) for t, v, p, b, _a in ref}
-    d = Derived(tl, checkpoint_every=50)
-    rnd = random.Random(2)
-    probes = [tl.end_s, tl.start_s] + [rnd.uniform(tl.start_s, tl.end_s) for _ in range(30)]
-    probes += [tl.t[k] for k in range(100, 400)]  # playing forward, frame by frame
-    for t in probes:
-        got = d.at(t)
-        key = float(tl.item_t[tl.item_t <= t][-1])
-        view, phase, banner = last_by_time[key]
-        assert (got.view, got.phase, got.banner) == (view, phase, banner)
-    assert d.checkpoints > 2 and d.complete
-    assert list(d.at(tl.end_s).events) == tl.events  # the re-run detects what was recorded
-
-
-def test_warm_up_in_slices_gives_the_same_checkpoints(recorded: Path) -> None:
-    tl = Timeline(recorded)
-    d = Derived(tl, checkpoint_every=50)
-    assert not d.ready(tl.end_s) and d.ready(tl.start_s)
-    while not d.warm(0.0005):
-        pass
-    assert d.ready(tl.end_s)
-    want = Derived(tl, checkpoint_every=50).at(tl.end_s)
-    got = d.at(tl.end_s)
-    assert (got.view, got.phase, got.banner, got.events) == (
-        want.view,
-        want.phase,
-        want.banner,
-        want.events,
-    )
-
-
 def test_seek_by_timestamp_and_frame_steps(tmp_path: Path) -> None:
-    path = _record(tmp_path, "venipuncture", "expert", 0)
+    path = record(tmp_path, "venipuncture", "expert", 0)
     tl = Timeline(path)
     t = tl.t
     mid = (t[10] + t[11]) / 2
@@ -149,7 +85,7 @@ def test_seek_by_timestamp_and_frame_steps(tmp_path: Path) -> None:
 
 
 def test_torn_and_corrupt_recordings(tmp_path: Path) -> None:
-    path = _record(tmp_path, "venipuncture", "expert", 0)
+    path = record(tmp_path, "venipuncture", "expert", 0)
     lines = path.read_bytes().split(b"\n")
     torn = tmp_path / "torn.jsonl"
     torn.write_bytes(b"\n".join(lines[:200]) + b"\n" + lines[200][:25])
@@ -162,53 +98,6 @@ def test_torn_and_corrupt_recordings(tmp_path: Path) -> None:
         Timeline(bad)
     with pytest.raises(RecordingError, match="no such recording"):
         Timeline(tmp_path / "missing.jsonl")
-
-
-def test_clock() -> None:
-    class _TL:
-        start_s, end_s = 0.0, 10.0
-
-        def step_time(self, t: float, frames: int) -> float:
-            return t + frames / 60
-
-    clock = ReplayClock(_TL())  # type: ignore[arg-type]
-    assert clock.advance(1.0) == 0.0  # paused
-    clock.toggle()
-    clock.set_speed(100)
-    assert clock.speed == 4.0 and clock.advance(1.0) == 4.0
-    clock.set_speed(0.01)
-    assert clock.speed == 0.25 and clock.advance(2.0) == 4.5
-    assert clock.faster() == 0.5 and clock.slower() == 0.25
-    clock.set_speed(4)
-    clock.advance(10)
-    assert clock.t_s == 10.0 and not clock.playing
-    clock.toggle()  # play again from the start
-    assert clock.t_s == 0.0 and clock.playing
-    assert clock.step(6) == pytest.approx(0.1) and not clock.playing
-    assert clock.seek(-3) == 0.0
-
-
-def test_ghost_aligned_at_each_phase(tmp_path: Path) -> None:
-    align = GhostAlignment(
-        [("prepare", 0.0), ("insert", 10.0), ("draw", 20.0)],
-        [("prepare", 0.0), ("insert", 4.0), ("draw", 6.0)],
-        ghost_end_s=9.0,
-    )
-    assert align.ghost_time(1.0) == 1.0
-    assert align.ghost_time(8.0) == 4.0  # the expert waits at the end of its own phase
-    assert align.ghost_time(10.5) == 4.5 and align.ghost_time(12.0) == 6.0
-    assert align.ghost_time(21.0) == 7.0 and align.ghost_time(40.0) == 9.0
-    assert GhostAlignment([("x", 0.0)], [("y", 0.0)], 1.0).ghost_time(0.5) is None
-
-    novice = Timeline(_record(tmp_path, "venipuncture", "novice", 1))
-    expert = Timeline(_record(tmp_path, "venipuncture", "expert", 1))
-    mine, theirs = phase_starts(novice), phase_starts(expert)
-    align = GhostAlignment(mine, theirs, expert.end_s)
-    for phase, t0 in mine:
-        g = align.ghost_time(t0)
-        starts = [t for p, t in theirs if p == phase]
-        assert g is None if not starts else g in starts
-    assert isinstance(expert.state_at(align.ghost_time(novice.end_s) or 0.0).sample, Sample)
 
 
 def test_tracked_recording_with_raw_landmarks(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from sim.pipeline import Pipeline
 from sim.sources.scripted import ScriptedSource
 from sim.storage.recording import (
     FORMAT_VERSION,
+    IndexedRecording,
     RecordingError,
     load_recording,
 )
@@ -122,11 +123,12 @@ def test_truncated_tail_still_loads(tmp_path, veni):
         ),
     ],
 )
-def test_bad_files_give_one_line_errors(tmp_path, content, message):
+@pytest.mark.parametrize("reader", [load_recording, IndexedRecording])
+def test_bad_files_give_one_line_errors(tmp_path, content, message, reader):
     path = tmp_path / "bad.jsonl"
     path.write_bytes(content)
     with pytest.raises(RecordingError) as err:
-        load_recording(path)
+        reader(path)
     assert str(err.value).startswith(str(path))
     assert message in str(err.value)
     assert "\n" not in str(err.value)
@@ -180,3 +182,40 @@ def test_a_killed_session_loses_at_most_a_fraction_of_a_second(tmp_path):
     rec = load_recording(path)
     assert not rec.complete
     assert rec.samples[-1].t_s >= last - 0.35  # flushed at least every 0.25 s
+
+
+def test_columnar_form_reads_what_the_line_reader_reads(tmp_path, veni):
+    """The columnar form (the replay's) gives the very samples, events and cues of the
+    line-by-line reader, whether the samples are in the writer's own layout (read at once)
+    or written some other way (read line by line)."""
+    path = tmp_path / "s.jsonl"
+    run_session(Pipeline(veni), ScriptedSource(veni, "novice", 1), path)
+    lines = path.read_text().splitlines()
+    other = tmp_path / "other.jsonl"
+    k = next(i for i, ln in enumerate(lines) if ln.startswith('{"type":"s"'))
+    lines[k] = json.dumps(dict(reversed(json.loads(lines[k]).items())), indent=None)
+    other.write_text("\n".join(lines) + "\n")
+    for p in (path, other):
+        rec, cols = load_recording(p), IndexedRecording(p)
+        samples = rec.samples
+        assert cols.n == len(samples) and cols.n_items == len(rec.items)
+        assert cols.t.tolist() == [s.t_s for s in samples]
+        assert cols.pos.tolist() == [list(s.tip_mm) for s in samples]
+        assert cols.axis.tolist() == [list(s.axis) for s in samples]
+        assert cols.grip.tolist() == [s.grip for s in samples]
+        assert cols.tracked.tolist() == [s.tracked for s in samples]
+        assert list(cols.items_from(0)) == rec.items
+        assert (cols.events, cols.cues, cols.result) == (rec.events, rec.cues, rec.result)
+        assert cols.complete and not cols.truncated
+
+
+def test_a_header_with_null_calibration_reads_as_no_noise_floor(tmp_path, veni):
+    path = tmp_path / "s.jsonl"
+    run_session(Pipeline(veni), ScriptedSource(veni, "expert", 0), path)
+    lines = path.read_text().splitlines()
+    header = json.loads(lines[0])
+    header["calibration"] = None
+    path.write_text("\n".join([json.dumps(header), *lines[1:]]) + "\n")
+    assert load_recording(path).noise_floor_mm == 0.0  # was an AttributeError
+    assert IndexedRecording(path).noise_floor_mm == 0.0
+    assert rescore(path).result.scenario == "venipuncture"

@@ -1,6 +1,6 @@
-"""Bad numbers in a recording never reach a score: the recording reader and the replay's
-fast reader refuse them with one line naming the file and the line; `procsim score` exits
-with status 2. Mutation fuzzing of a real recording."""
+"""Bad numbers in a recording never reach a score: the recording reader, line by line and in
+its columnar form (the replay's), refuses them with one line naming the file and the line;
+`procsim score` exits with status 2. Mutation fuzzing of a real recording."""
 
 from __future__ import annotations
 
@@ -13,8 +13,13 @@ import numpy as np
 import pytest
 from hypothesis import event, given, settings
 
-from sim.replay.timeline import Timeline
-from sim.storage.recording import MAX_LINE_BYTES, Recording, RecordingError, parse_recording
+from sim.storage.recording import (
+    MAX_LINE_BYTES,
+    IndexedRecording,
+    Recording,
+    RecordingError,
+    parse_recording,
+)
 from tests.mutations import (
     FUZZ,
     assert_finite,
@@ -58,14 +63,14 @@ def _sample(**changes: object) -> dict[str, object]:
 
 
 def _refused(tmp_path: Path, data: bytes) -> str:
-    """The one line both readers and `procsim score` give for ``data``."""
+    """The one line both forms of the reader and `procsim score` give for ``data``."""
     p = tmp_path / "bad.jsonl"
     p.write_bytes(data)
     with pytest.raises(RecordingError) as core:
         parse_recording(data, p)
-    with pytest.raises(RecordingError) as replay:
-        Timeline(p)
-    assert str(replay.value) == str(core.value)
+    with pytest.raises(RecordingError) as columnar:
+        IndexedRecording(p)
+    assert str(columnar.value) == str(core.value)
     rc, out, err = run_cli(["score", "--json", str(p)])
     assert rc == 2 and out == ""
     assert_one_clean_line(err, p)
@@ -153,7 +158,7 @@ def test_a_torn_last_line_is_still_ignored(tmp_path):
     p.write_bytes(data)
     rec = parse_recording(data, p)
     assert rec.truncated and rec.items == parse_recording(SHORT, p).items
-    assert Timeline(p).truncated
+    assert IndexedRecording(p).truncated
 
 
 def test_a_recording_sampled_below_the_tremor_band_still_scores(tmp_path):
@@ -191,9 +196,9 @@ def test_fuzz_recording_readers_and_score_give_one_line_or_finite_numbers(data: 
         rec = None
         message = str(exc)
         assert "\n" not in message and message.startswith(str(p))
-    # The replay's fast reader agrees with the core reader.
+    # The columnar form (the replay's) agrees with the line-by-line one.
     try:
-        tl: Timeline | None = Timeline(p)
+        tl: IndexedRecording | None = IndexedRecording(p)
     except RecordingError as exc:
         tl = None
         assert rec is not None or str(exc) == message
