@@ -7,7 +7,6 @@ same class, so a recording re-scores to exactly what the trainee saw.
 from __future__ import annotations
 
 import math
-import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +19,7 @@ from sim.feedback.cues import CueEngine, Gates, LiveView
 from sim.metrics.catalog import HAND, can_measure
 from sim.metrics.motion import MAX_GAP_S, motion_metrics
 from sim.metrics.scoring import ScoreResult, score
-from sim.metrics.streaming import StreamingSpeed, StreamingTremor
+from sim.metrics.streaming import StreamingSpeed, StreamingTremor, probed_rate_hz
 from sim.procedures import registry
 from sim.procedures.base import Hand, Procedure
 
@@ -181,7 +180,7 @@ class Pipeline:
                 self._intervals.append(s.t_s - last)
                 if len(self._intervals) == self.RATE_PROBE:
                     self._tremor = StreamingTremor(
-                        1.0 / statistics.median(self._intervals),
+                        probed_rate_hz(self._intervals),
                         self.scenario.feedback.tremor_window_s,
                         self.noise_floor_mm,
                     )

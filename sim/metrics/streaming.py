@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -144,6 +145,12 @@ class StreamingSpeed:
         return self.speed_mm_s
 
 
+def probed_rate_hz(intervals_s: Sequence[float]) -> float:
+    """The sampling rate the live tremor filter is designed at: one over the median of the
+    first tracked intervals (s), Hz."""
+    return 1.0 / statistics.median(intervals_s)
+
+
 def tremor_series_mm(
     t_s: FloatArray,
     pos_mm: FloatArray,
@@ -207,7 +214,7 @@ def tremor_series_mm(
     if len(probe) < rate_probe:
         return out  # the rate is never known: 0, as live
     first = int(probe[rate_probe - 1]) + 1  # the tracked sample that completes the probe
-    rate = 1.0 / statistics.median(dt[probe[:rate_probe]].tolist())
+    rate = probed_rate_hz(dt[probe[:rate_probe]].tolist())
     d = tremor_design(rate, window_s)
     if d.sos is None:
         out[idx[first:]] = math.nan

@@ -16,7 +16,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim.core.records import Cue, Event
-from sim.metrics.motion import TREMOR_BAND_HZ, nominal_rate_hz, resample, segments
+from sim.metrics.motion import (
+    TREMOR_BAND_HZ,
+    nominal_rate_hz,
+    position_spectrum,
+    resample,
+    segments,
+)
 from sim.procedures.registry import metric_info as info
 
 FloatArray = NDArray[np.float64]
@@ -158,17 +164,13 @@ def tremor_spectrum(motion: Motion) -> tuple[FloatArray, FloatArray]:
     (f, psd) : (k,) float arrays
         Frequencies, Hz; PSD, mm^2/Hz. Empty when no run is longer than 1 s.
     """
-    from scipy import signal
-
     if not motion.runs:
         return np.zeros(0), np.zeros(0)
     _t, p, _v = max(motion.runs, key=lambda r: len(r[0]))
     rate = motion.rate_hz
     if len(p) < max(16, int(rate)):
         return np.zeros(0), np.zeros(0)
-    nper = min(len(p), int(4 * rate))
-    f, psd = signal.welch(p, fs=rate, nperseg=nper, axis=0, detrend="linear")
-    return np.asarray(f, dtype=np.float64), np.asarray(psd.sum(axis=1), dtype=np.float64)
+    return position_spectrum(p, rate)  # the one behind the session's tremor
 
 
 def tremor_plot(motion: Motion, tremor_shown: str) -> bytes:
