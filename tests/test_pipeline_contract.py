@@ -10,14 +10,16 @@ Streams: *mouse* (the real ``MouseSource`` easing towards random control targets
 *tracker* (poses interpolated towards random targets at 25-30 Hz with jittered times,
 millimetre noise and dropouts of untracked samples holding the last pose) and *scripted*
 (an intermediate or novice trainee from ``sim.sources.scripted``, who makes errors). Actions:
-tourniquet on and off, finish (the stream may go on after it: nothing must show).
+the procedure's own keys (the tourniquet...), finish (the stream may go on after it: nothing
+must show). Every registered procedure is run, through its own mouse mapping: targets are
+made with the instrument's gestures (point at the tissue, change each control).
 """
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pytest
@@ -30,12 +32,18 @@ from sim.core import geometry as g
 from sim.core.records import Action, ActionKind, Item, Sample
 from sim.core.scenario import Scenario
 from sim.pipeline import Pipeline
-from sim.procedures.venipuncture.spec import parts as venipuncture_parts
-from sim.scenarios import find_scenario
+from sim.procedures.registry import ids
+from sim.scenarios import load_scenario, scenario_paths
 from sim.sources.scripted import scripted_items
 from tests.feedback.contract import CueContract
 
-SCENARIOS = {name: find_scenario(name) for name in ("venipuncture", "suturing")}
+
+def _scenario_of(task: str) -> Scenario:
+    """The first shipped scenario of procedure ``task``."""
+    return next(sc for sc in map(load_scenario, scenario_paths()) if sc.task == task)
+
+
+SCENARIOS = {task: _scenario_of(task) for task in ids()}
 TOTALS: Counter[str] = Counter()
 
 
@@ -47,22 +55,11 @@ class _Clock:
         return self.t
 
 
-def _aim(sc: Scenario, x: float, z: float) -> tuple[float, float, float]:
-    """A point on the skin (the top of the arm, or the pad)."""
-    if sc.task == "venipuncture":
-        r = venipuncture_parts(sc)[0].arm_radius_mm
-        return (x, math.sqrt(r * r - z * z) - r, z)
-    return (x, 0.0, z)
-
-
 controls = st.fixed_dictionaries(
     {
         "x": st.floats(-25, 25),
         "z": st.floats(-10, 10),
-        "advance": st.floats(-40, 18),
-        "angle": st.floats(-10, 80),
-        "roll": st.floats(-90, 90),
-        "yaw": st.floats(-30, 30),
+        "changes": st.lists(st.tuples(st.integers(0, 7), st.floats(-25, 25)), max_size=4),
     }
 )
 
@@ -71,7 +68,7 @@ class PipelineContract(RuleBasedStateMachine):
     """Random sessions through the real pipeline, checked after every item."""
 
     @initialize(
-        task=st.sampled_from(["venipuncture", "suturing"]),
+        task=st.sampled_from(ids()),
         kind=st.sampled_from(["mouse", "tracker", "scripted"]),
         seed=st.integers(0, 2**16),
     )
@@ -101,19 +98,19 @@ class PipelineContract(RuleBasedStateMachine):
         self.t = max(self.t, item.t_s)
         self.check.after_item()
 
-    def _controls(self, c: dict[str, float]) -> Controls:
-        angle = c["angle"] if self.sc.task == "venipuncture" else max(-40.0, min(40.0, c["angle"]))
-        adv = (
-            c["advance"] if self.sc.task == "venipuncture" else max(-15.0, min(14.0, c["advance"]))
-        )
-        yaw = c["yaw"] if self.sc.task == "venipuncture" else 0.0
-        return Controls(
-            _aim(self.sc, c["x"], c["z"]),
-            adv,
-            max(0.0, angle) if self.sc.task == "venipuncture" else angle,
-            c["roll"],
-            yaw,
-        )
+    def _controls(self, c: dict[str, Any]) -> Controls:
+        """A target made with the instrument's gestures: point at the tissue below (x, z),
+        then change its controls (those its mouse bindings move, and angle and roll)."""
+        ins = self.src.instrument
+        target = self.src.target
+        hit = ins.pick((c["x"], 200.0, c["z"]), (0.0, -1.0, 0.0))
+        if hit is not None:
+            target = ins.point(target, self.src.current, hit)
+        b = self.src.bindings
+        names = [b.left_drag, b.wheel, "angle", "roll", *(k for k, _ in b.keys.values())]
+        for which, amount in c["changes"]:
+            target = ins.change(target, names[which % len(names)], amount)
+        return target
 
     @precondition(lambda self: self.kind == "mouse")
     @rule(goals=st.lists(st.tuples(controls, st.floats(0.05, 2.0)), min_size=1, max_size=4))
@@ -181,15 +178,17 @@ class PipelineContract(RuleBasedStateMachine):
         del self.script[:n]
 
     # --- actions -------------------------------------------------------------------------
-    @rule(kind=st.sampled_from(["on", "on", "off", "off", "finish"]))
-    def action(self, kind: str) -> None:
-        """Tourniquet on or off (venipuncture), or finish (rarer: the session is over)."""
-        if kind == "finish":
+    @rule(which=st.integers(0, 9))
+    def action(self, which: int) -> None:
+        """One of the procedure's keys (the action it sends from today's state), or finish
+        (rarer: the session is over)."""
+        keys = list(self.p.procedure.keys.values())
+        if which == 0:
             self.act(ActionKind.FINISH)
-        elif self.sc.task == "venipuncture":
-            self.act(ActionKind.TOURNIQUET_ON if kind == "on" else ActionKind.TOURNIQUET_OFF)
+        elif keys:
+            self.act(keys[which % len(keys)](self.p.state))
 
-    def act(self, kind: ActionKind) -> None:
+    def act(self, kind: str) -> None:
         """An action now, as the app does it: (mouse) the samples up to now first."""
         if self.kind == "mouse":
             for item in self.src.poll():
