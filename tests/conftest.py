@@ -10,10 +10,16 @@ from typing import Any
 import pytest
 
 from sim.core.scenario import Scenario
-from sim.scenarios import find_scenario
+from sim.scenarios import find_scenario, load_scenario, scenario_paths
 
 REPO = Path(__file__).resolve().parents[1]
 HANDS = REPO.parent / "shared" / "data" / "hands"
+
+
+def scenario_of(task: str) -> Scenario:
+    """The first shipped scenario of procedure ``task`` (for tests run over every
+    registered procedure)."""
+    return next(sc for sc in map(load_scenario, scenario_paths()) if sc.task == task)
 
 
 @pytest.fixture(scope="session")

@@ -30,20 +30,13 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from sim.app.mouse import Controls, MouseSource
 from sim.core import geometry as g
 from sim.core.records import Action, ActionKind, Item, Sample
-from sim.core.scenario import Scenario
 from sim.pipeline import Pipeline
 from sim.procedures.registry import ids
-from sim.scenarios import load_scenario, scenario_paths
 from sim.sources.scripted import scripted_items
+from tests.conftest import scenario_of
 from tests.feedback.contract import CueContract
 
-
-def _scenario_of(task: str) -> Scenario:
-    """The first shipped scenario of procedure ``task``."""
-    return next(sc for sc in map(load_scenario, scenario_paths()) if sc.task == task)
-
-
-SCENARIOS = {task: _scenario_of(task) for task in ids()}
+SCENARIOS = {task: scenario_of(task) for task in ids()}
 TOTALS: Counter[str] = Counter()
 
 

@@ -21,16 +21,18 @@ import pytest
 
 pygame = pytest.importorskip("pygame")
 
+from sim.procedures.registry import ids  # noqa: E402
 from sim.render.scene import frame_from_pipeline  # noqa: E402
 from sim.storage.session import rescore  # noqa: E402
 from tests.app.driver import Driver  # noqa: E402
+from tests.conftest import scenario_of  # noqa: E402
 from tests.feedback.contract import CueContract  # noqa: E402
 
 FRAMES = 1500
 DRAW_EVERY = 5
 SIZE = (480, 270)
 HELD = [pygame.K_w, pygame.K_s, pygame.K_q, pygame.K_e, pygame.K_a, pygame.K_d]
-TAPS = [pygame.K_t, pygame.K_F1, pygame.K_LEFT, pygame.K_RIGHT, pygame.K_UP, pygame.K_DOWN]
+TAPS = [pygame.K_F1, pygame.K_LEFT, pygame.K_RIGHT, pygame.K_UP, pygame.K_DOWN]
 TAPS += [pygame.K_PLUS, pygame.K_MINUS, pygame.K_c, pygame.K_m, pygame.K_x]
 ENDS = [pygame.K_RETURN, pygame.K_ESCAPE]
 
@@ -45,9 +47,11 @@ class Monkey:
     def __init__(self, d: Driver, seed: int) -> None:
         self.d = d
         self.rng = np.random.default_rng(seed)
-        sc = d.screen.settings.scenario
-        site = (0.0, 0.0, 0.0) if sc.task == "venipuncture" else (0.0, 0.0, -4.0)
-        self.site = site
+        # around where the instrument starts: the procedure's site
+        ins = d.screen.source.instrument
+        self.site = ins.pose(ins.start())[0]
+        keys = [pygame.key.key_code(k) for k in d.screen.procedure.keys]
+        self.taps = TAPS + keys
         self.pos = (SIZE[0] / 2, SIZE[1] / 2)
         self.counts: Counter[str] = Counter()
 
@@ -72,7 +76,7 @@ class Monkey:
                 out.append(_key(pygame.KEYDOWN if r.random() < 0.5 else pygame.KEYUP, k))
                 self.counts["held key"] += 1
             else:
-                k = int(r.choice(TAPS))
+                k = int(r.choice(self.taps))
                 out += [_key(pygame.KEYDOWN, k), _key(pygame.KEYUP, k)]
                 self.counts["tap key"] += 1
         if r.random() < 1 / 400:  # about one session end every 7 s
@@ -117,14 +121,14 @@ def _watch(screen: Any) -> CueContract:
     return check
 
 
-@pytest.mark.parametrize("scenario", ["venipuncture", "suturing"])
+@pytest.mark.parametrize("task", ids())
 def test_random_events_keep_the_cue_contract_and_recordings_rescore(
-    scenario: str, data_dir: Path, quit_display: None
+    task: str, data_dir: Path, quit_display: None
 ) -> None:
     from sim.app.practice import PracticeScreen
     from sim.app.results import ResultsScreen
 
-    d = Driver(scenario, size=SIZE)
+    d = Driver(scenario_of(task).id, size=SIZE)
     monkey = Monkey(d, seed=9)
     check = _watch(d.screen)
     totals: Counter[str] = Counter()
@@ -165,6 +169,6 @@ def test_random_events_keep_the_cue_contract_and_recordings_rescore(
     assert screen.recorder.result is not None
     session_over(screen.recorder.result, screen.path)
     items = totals["items"]
-    print(f"\nmonkey {scenario}: {FRAMES} frames, {sessions} sessions, {items} items, ", end="")
+    print(f"\nmonkey {task}: {FRAMES} frames, {sessions} sessions, {items} items, ", end="")
     print(f"events {dict(monkey.counts)}, cues {dict(totals)}")
     assert sessions >= 2 and totals["started"] > 0 and totals["numbers_checked"] > 0
