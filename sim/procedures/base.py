@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Generic, NamedTuple, Protocol, TypeVar
 
 import numpy as np
 
-from sim.core.records import ActionKind, Event, Item, Sample
+from sim.core.records import Event, Item, Sample
 from sim.core.scenario import Scenario, SpecReader
 from sim.feedback.cues import LiveView, Rule
 from sim.metrics.catalog import MetricInfo
@@ -124,9 +124,10 @@ class HelpText:
     hint: str
 
 
-KeyAction = Callable[[Any], ActionKind]
-"""What a procedure's key does, given the task state (e.g. the tourniquet key puts it on or
-takes it off)."""
+KeyAction = Callable[[Any], str]
+"""What a procedure's key does, given the task state: the kind of the action it sends (a
+shared :class:`~sim.core.records.ActionKind` or the procedure's own; e.g. the tourniquet
+key puts it on or takes it off)."""
 
 
 @dataclass(frozen=True)

@@ -69,8 +69,9 @@ class Script:
     def place(self, pos: Vec3, axis: Vec3, normal: Vec3) -> None:
         self.pos, self.axis, self.normal = pos, axis, normal
 
-    def action(self, kind: ActionKind) -> None:
-        self.items.append(Action(round(self.t, 6), kind))
+    def action(self, kind: str) -> None:
+        """An action at the time of the next sample (never after it: items stay in order)."""
+        self.items.append(Action(self.t, kind))
 
     def _emit(self, pos: Vec3, axis: Vec3, normal: Vec3) -> None:
         self._poses.append((self.t, pos, axis, normal))
