@@ -3,21 +3,32 @@ tremor meter and the live side view, plus the help overlay.
 
 Everything is laid out for a 1280x720 screen and scaled with the screen height. The
 functions only read the :class:`~sim.render.scene.Frame`; they append triangles to a
-:class:`~sim.render.overlay.Batch2D`.
+:class:`~sim.render.overlay.Batch2D`. What is the procedure's own (the dial's target band,
+the aim and progress lines of the readouts, the side view's section) comes from its scene
+plug-in (:class:`sim.render.plugin.ScenePlugin`); the HUD draws what every procedure shares.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
 from sim.core.records import Severity
 from sim.metrics.catalog import HAND, INPUT_WORDS, can_measure
 from sim.procedures.registry import format_value
-from sim.procedures.venipuncture.spec import VenipunctureGeometry
 from sim.render.overlay import RGBA, Batch2D
-from sim.render.scene import DrawOptions, Frame, SideSection, side_section
+from sim.render.plugin import (
+    Judged,
+    Readout,
+    ScenePlugin,
+    SideBand,
+    SideMark,
+    SidePolygon,
+    SideSection,
+)
+from sim.render.scene import DrawOptions, Frame, scene_of
 
 SEVERITY_RGBA: dict[Severity, RGBA] = {
     Severity.INFO: (0.13, 0.58, 0.28, 0.92),
@@ -32,8 +43,12 @@ MUTED: RGBA = (0.75, 0.78, 0.82, 1.0)
 GOOD: RGBA = (0.25, 0.80, 0.40, 1.0)
 WARN: RGBA = (0.98, 0.70, 0.15, 1.0)
 BAD: RGBA = (0.95, 0.25, 0.22, 1.0)
-NEEDLE_SIDE: RGBA = (0.20, 0.92, 1.0, 1.0)
-"""Colour of the needle in the side view (tests look for it)."""
+JUDGED: dict[Judged, RGBA] = {
+    Judged.GOOD: GOOD,
+    Judged.WARN: WARN,
+    Judged.BAD: BAD,
+    Judged.MUTED: MUTED,
+}
 
 
 def side_view_rect(size: tuple[int, int]) -> tuple[float, float, float, float]:
@@ -71,6 +86,7 @@ def draw_hud(batch: Batch2D, frame: Frame, options: DrawOptions, size: tuple[int
     w, h = size
     s = h / 720.0
     sc = frame.scenario
+    plugin = scene_of(sc)
     # timer and phase, top left
     batch.rect(12 * s, 12 * s, 270 * s, 92 * s, PANEL)
     batch.text(batch.fit(options.title or sc.title, 14, 250 * s), 22 * s, 18 * s, 14, MUTED)
@@ -91,11 +107,12 @@ def draw_hud(batch: Batch2D, frame: Frame, options: DrawOptions, size: tuple[int
     # gauges, bottom left: dial on the left, readouts on the right
     gx, gy = 16 * s, h - 196 * s
     batch.rect(gx, gy, 350 * s, 180 * s, PANEL)
-    _angle_gauge(batch, frame, options, gx + 18 * s, gy + 164 * s, 140 * s)
+    band = plugin.angle_band(sc)
+    _angle_gauge(batch, frame, options, band, gx + 18 * s, gy + 164 * s, 140 * s)
     col_x = gx + 190 * s
-    _readouts(batch, frame, options, col_x, gy + 10 * s, s)
+    _readouts(batch, frame, options, plugin, band, col_x, gy + 10 * s, s)
     if not options.exam:
-        draw_side_view(batch, frame, size)
+        draw_side_view(batch, frame, size, plugin)
     if options.message:
         # between the gauges and the side view, so that it covers neither
         x0 = gx + 350 * s + 12 * s
@@ -110,20 +127,18 @@ def draw_hud(batch: Batch2D, frame: Frame, options: DrawOptions, size: tuple[int
         batch.text("F1 / H: controls", w / 2, h - 26 * s, 14, MUTED, anchor="centre")
 
 
-def _target_band(frame: Frame) -> tuple[float, float]:
-    sc = frame.scenario
-    if isinstance(sc.geometry, VenipunctureGeometry):
-        tol = sc.venipuncture[1]
-        return tol.angle_min_deg, tol.angle_max_deg
-    return 90.0 - sc.suturing[1].perpendicular_tol_deg, 90.0
-
-
 def _angle_gauge(
-    batch: Batch2D, frame: Frame, options: DrawOptions, cx: float, cy: float, r: float
+    batch: Batch2D,
+    frame: Frame,
+    options: DrawOptions,
+    band: tuple[float, float],
+    cx: float,
+    cy: float,
+    r: float,
 ) -> None:
-    """A quarter dial, 0 (horizontal) to 90 deg (vertical), with the target band."""
+    """A quarter dial, 0 (horizontal) to 90 deg (vertical), with the target ``band``."""
     batch.arc(cx, cy, r * 0.74, r, 0, 90, (0.25, 0.27, 0.3, 1.0), 30)
-    lo, hi = _target_band(frame)
+    lo, hi = band
     if not options.exam:
         batch.arc(cx, cy, r * 0.74, r, lo, hi, (0.18, 0.62, 0.32, 1.0), 12)
     for tick in range(0, 91, 15):
@@ -146,26 +161,29 @@ def _judged(ok: bool, options: DrawOptions) -> RGBA:
 
 
 def _readouts(
-    batch: Batch2D, frame: Frame, options: DrawOptions, x: float, y: float, s: float
+    batch: Batch2D,
+    frame: Frame,
+    options: DrawOptions,
+    plugin: ScenePlugin[Any],
+    band: tuple[float, float],
+    x: float,
+    y: float,
+    s: float,
 ) -> None:
-    """Angle, bevel, tremor meter, speed, depth and tourniquet time (one column)."""
-    sc = frame.scenario
+    """One column: the angle, the procedure's aim line (bevel, off curve), tremor meter and
+    speed, depth, then the procedure's progress lines (tourniquet, stitches)."""
     v = frame.view
-    lo, hi = _target_band(frame)
+    lo, hi = band
     if v is None:
         batch.text("angle -", x, y, 17, MUTED)
     else:
         ok = lo <= v.angle_deg <= hi
         shown = format_value("insertion_angle_deg", v.angle_deg)
         batch.text(f"angle {shown}", x, y, 22, _judged(ok, options))
+    lines = plugin.readouts(frame)
     yy = y + 30 * s
-    venous = isinstance(sc.geometry, VenipunctureGeometry)
-    if v is not None and venous:
-        tol = sc.venipuncture[1].bevel_roll_tol_deg
-        rc = _judged(abs(v.roll_deg) <= tol, options)
-        batch.text(f"bevel {v.roll_deg:+.0f}° from up", x, yy, 14, rc)
-    elif v is not None and v.arc_deviation_mm > 0:
-        batch.text(f"off curve {v.arc_deviation_mm:.1f} mm", x, yy, 14, MUTED)
+    if lines.aim is not None:
+        _readout(batch, lines.aim, options, x, yy)
     yy += 22 * s
     _tremor_meter(batch, frame, options, x, yy, 140 * s, s)
     yy += 62 * s
@@ -173,17 +191,16 @@ def _readouts(
         depth = depth_words(v.depth_mm) if v.inserted else "above the skin"
         batch.text(depth, x, yy, 14, MUTED)
     yy += 20 * s
-    if venous:
-        on = bool(getattr(frame.state, "tourniquet_on", False))
-        t = v.tourniquet_s if v is not None else 0.0
-        txt = f"tourniquet {t:.0f} s" if on else "tourniquet off"
-        tmax = sc.venipuncture[1].tourniquet_max_s
-        col = BAD if on and t > tmax else (GOOD if on else MUTED)
-        batch.text(txt, x, yy, 14, WHITE if options.exam and on else col)
-    else:
-        done = len(getattr(frame.state, "stitch_x_mm", ()))
-        need = sc.suturing[1].stitches_required
-        batch.text(f"stitches {done}/{need}", x, yy, 14, MUTED)
+    for line in lines.progress[:2]:
+        _readout(batch, line, options, x, yy)
+        yy += 20 * s
+
+
+def _readout(batch: Batch2D, line: Readout, options: DrawOptions, x: float, y: float) -> None:
+    """A procedure's line in its judgement's colour (white in exam mode, which judges
+    nothing; muted lines stay muted)."""
+    judged = options.exam and line.judged is not Judged.MUTED
+    batch.text(line.text, x, y, 14, WHITE if judged else JUDGED[line.judged])
 
 
 def _tremor_meter(
@@ -240,11 +257,14 @@ def _clip_segment(
     return (p0[0] + t0 * dx, p0[1] + t0 * dy), (p0[0] + t1 * dx, p0[1] + t1 * dy)
 
 
-def draw_side_view(batch: Batch2D, frame: Frame, size: tuple[int, int]) -> None:
-    """The live cross-section through the skin at the needle (bottom right)."""
+def draw_side_view(
+    batch: Batch2D, frame: Frame, size: tuple[int, int], plugin: ScenePlugin[Any] | None = None
+) -> None:
+    """The live cross-section through the skin at the instrument (bottom right), as the
+    procedure's scene plug-in (default: the scenario's) cuts it."""
     x, y, w, h = side_view_rect(size)
     s = size[1] / 720.0
-    sec = side_section(frame)
+    sec = (plugin or scene_of(frame.scenario)).section(frame)
     if sec is None:
         batch.rect(x - 6 * s, y - 30 * s, w + 12 * s, h + 36 * s, PANEL)
         batch.text("side view", x, y - 26 * s, 14, MUTED)
@@ -258,7 +278,7 @@ def draw_side_view(batch: Batch2D, frame: Frame, size: tuple[int, int]) -> None:
     angle = format_value("insertion_angle_deg", sec.angle_deg)
     title = f"side view  angle {angle}  {depth_words(sec.depth_mm)}"
     batch.text(title, x, y - 26 * s, 14, WHITE)
-    _draw_section(batch, sec, frame, (x, y, w, h))
+    _draw_section(batch, sec, (x, y, w, h))
 
 
 def section_mapping(
@@ -275,7 +295,7 @@ def section_mapping(
 
 
 def _draw_section(
-    batch: Batch2D, sec: SideSection, frame: Frame, rect: tuple[float, float, float, float]
+    batch: Batch2D, sec: SideSection, rect: tuple[float, float, float, float]
 ) -> None:
     x, y, w, h = rect
     k, ox, oy, _ = section_mapping(sec, rect)
@@ -296,38 +316,42 @@ def _draw_section(
     bottom = np.stack([xs, bottom_y], axis=1)
     if not sec.over_tissue:
         batch.rect(x, y, w, h, AIR)
-        batch.text("the needle is beside the arm", x + 8, y + h - 24, 14, DARK)
     else:  # air above the skin and below the tissue, the layers between (no overdraw)
         batch.polygon_strip(np.stack([xs, np.full_like(xs, y)], axis=1), top, AIR)
         batch.polygon_strip(bottom, np.stack([xs, np.full_like(xs, y + h)], axis=1), AIR)
         batch.polygon_strip(dermis, bottom, (0.93, 0.76, 0.62, 1.0))  # subcutaneous tissue
         batch.polygon_strip(top, dermis, (0.80, 0.55, 0.45, 1.0))  # skin
-    if len(sec.vein):
-        sel = sec.vein[(sec.vein[:, 0] >= u_lo) & (sec.vein[:, 0] <= u_hi)]
-        if len(sel) >= 2:
-            vx = ox + (sel[:, 0] - cu) * k
-            vt = np.stack([vx, np.clip(oy - (sel[:, 2] - cv) * k, y, y + h)], axis=1)
-            vb = np.stack([vx, np.clip(oy - (sel[:, 1] - cv) * k, y, y + h)], axis=1)
-            batch.polygon_strip(vt, vb, (0.30, 0.25, 0.55, 1.0))
-    elif isinstance(frame.scenario.geometry, VenipunctureGeometry) and sec.over_tissue:
-        batch.text(
-            f"vein {sec.vein_miss_mm:.1f} mm to the side", x + 8, y + h - 24, 14, (0.3, 0.2, 0.5, 1)
-        )
-    if sec.wound_u is not None:
-        wx = ox + (sec.wound_u - cu) * k
-        wy = oy - (0 - cv) * k
-        batch.tri(
-            ((wx - 0.8 * k, wy), (wx, wy + 3.0 * k), (wx + 0.8 * k, wy)), (0.45, 0.08, 0.08, 1)
-        )
-        for tu in sec.targets_u:
-            tx = ox + (tu - cu) * k
-            batch.rect(tx - 2, wy - 9, 4, 9, GOOD)
+    for shape in sec.shapes:
+        if isinstance(shape, SideBand):
+            keep = (shape.u >= u_lo) & (shape.u <= u_hi)
+            if np.count_nonzero(keep) >= 2:
+                bx = ox + (shape.u[keep] - cu) * k
+                bt = np.stack([bx, np.clip(oy - (shape.v_high[keep] - cv) * k, y, y + h)], axis=1)
+                bb = np.stack([bx, np.clip(oy - (shape.v_low[keep] - cv) * k, y, y + h)], axis=1)
+                batch.polygon_strip(bt, bb, shape.rgba)
+        elif isinstance(shape, SidePolygon):
+            corners = [px(float(u), float(v)) for u, v in shape.points]
+            for b, c in zip(corners[1:-1], corners[2:], strict=True):
+                batch.tri((corners[0], b, c), shape.rgba)
+        elif isinstance(shape, SideMark):
+            mx, my = px(shape.u, shape.v)
+            batch.rect(
+                mx - shape.width_px / 2,
+                my - shape.height_px,
+                shape.width_px,
+                shape.height_px,
+                shape.rgba,
+            )
+    if sec.note is not None:
+        batch.text(sec.note[0], x + 8, y + h - 24, 14, sec.note[1])
     box = (x, y, x + w, y + h)
-    pts = [px(float(u), float(v)) for u, v in sec.needle]
-    for a, b in zip(pts[:-1], pts[1:], strict=True):
-        seg = _clip_segment(a, b, box)
-        if seg is not None:
-            batch.line(seg[0][0], seg[0][1], seg[1][0], seg[1][1], max(3.0, 0.6 * k), NEEDLE_SIDE)
+    for part in sec.instrument:
+        pts = [px(float(u), float(v)) for u, v in part.points]
+        width = max(part.min_width_px, part.width_mm * k)
+        for a, b in zip(pts[:-1], pts[1:], strict=True):
+            seg = _clip_segment(a, b, box)
+            if seg is not None:
+                batch.line(seg[0][0], seg[0][1], seg[1][0], seg[1][1], width, part.rgba)
     tx, ty = px(*sec.tip)
     if x <= tx <= x + w and y <= ty <= y + h:
         batch.rect(tx - 3, ty - 3, 6, 6, (1.0, 1.0, 1.0, 1.0))

@@ -1,4 +1,8 @@
-"""Procedural meshes as numpy arrays (no OpenGL): forearm, vein tint, skin pad, instruments.
+"""Procedural meshes as numpy arrays (no OpenGL): the generic builders a procedure's scene
+composes (tubes, boxes, ellipsoids, discs, a limb, a table, a tourniquet, a bruise) and the
+instruments (syringe, curved needle, needle driver). They take plain numbers; shapes of one
+procedure only live in its scene module (``sim/procedures/<name>/scene.py``), built with
+:func:`pack` and :func:`merge`.
 
 Every mesh is a :class:`MeshData`: interleaved float32 vertices with columns
 ``(x, y, z, nx, ny, nz, r, g, b, aux)`` (positions in mm, unit normals, linear RGB in 0-1,
@@ -15,8 +19,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.core.records import Vec3
-from sim.procedures.suturing.spec import SuturingGeometry
-from sim.procedures.venipuncture.spec import VenipunctureGeometry
 from sim.render.scene import curved_needle_points
 
 STRIDE = 10
@@ -55,9 +57,11 @@ class MeshData:
         return len(self.indices) // 3
 
 
-def _pack(
+def pack(
     pos: np.ndarray, nrm: np.ndarray, color: Sequence[float] | np.ndarray, aux: float | np.ndarray
 ) -> np.ndarray:
+    """Interleaved vertices (N, 10) of positions, normals (N, 3 each), a colour (one, or
+    one per vertex) and ``aux`` weights."""
     n = len(pos)
     v = np.empty((n, STRIDE), np.float32)
     v[:, 0:3] = pos
@@ -134,7 +138,7 @@ def tube(
     pos = path[:, None, :] + rad[:, None, None] * dirs
     parts = [
         MeshData(
-            _pack(pos.reshape(-1, 3), dirs.reshape(-1, 3), color, aux), grid_indices(k, sides, True)
+            pack(pos.reshape(-1, 3), dirs.reshape(-1, 3), color, aux), grid_indices(k, sides, True)
         )
     ]
     if caps:
@@ -147,7 +151,7 @@ def tube(
             tri = np.stack([np.zeros(sides, int), 1 + j, 1 + (j + 1) % sides], axis=1)
             if sign < 0:
                 tri = tri[:, [0, 2, 1]]
-            parts.append(MeshData(_pack(cp, cn, color, aux), tri.reshape(-1).astype(np.uint32)))
+            parts.append(MeshData(pack(cp, cn, color, aux), tri.reshape(-1).astype(np.uint32)))
     return merge(parts)
 
 
@@ -170,7 +174,7 @@ def box(
         p = np.array(quad, np.float64)
         parts.append(
             MeshData(
-                _pack(p, np.broadcast_to(np.array(nrm, float), p.shape), col, 0.0),
+                pack(p, np.broadcast_to(np.array(nrm, float), p.shape), col, 0.0),
                 np.array([0, 1, 2, 0, 2, 3], np.uint32),
             )
         )
@@ -188,7 +192,7 @@ def ellipsoid(centre: Vec3, radii: Vec3, color: Sequence[float], n: int = 16) ->
     nrm = unit / r
     nrm /= np.linalg.norm(nrm, axis=-1, keepdims=True) + 1e-12
     return MeshData(
-        _pack(pos.reshape(-1, 3), nrm.reshape(-1, 3), color, 0.0), grid_indices(n, 2 * n, True)
+        pack(pos.reshape(-1, 3), nrm.reshape(-1, 3), color, 0.0), grid_indices(n, 2 * n, True)
     )
 
 
@@ -200,21 +204,22 @@ def disc_y(centre: Vec3, radius: float, color: Sequence[float], sides: int = 16)
     j = np.arange(sides)
     tri = np.stack([np.zeros(sides, int), 1 + (j + 1) % sides, 1 + j], axis=1)
     return MeshData(
-        _pack(pos, np.broadcast_to([0.0, 1.0, 0.0], pos.shape), color, 0.0),
+        pack(pos, np.broadcast_to([0.0, 1.0, 0.0], pos.shape), color, 0.0),
         tri.reshape(-1).astype(np.uint32),
     )
 
 
-# --- venipuncture -----------------------------------------------------------------------
-def forearm(geo: VenipunctureGeometry, around: int = 96, along: int = 9) -> MeshData:
-    """The forearm skin: exactly the task's cylinder, with rounded ends.
+# --- bodies and what goes on them ------------------------------------------------------
+def limb(radius_mm: float, length_mm: float, around: int = 96, along: int = 9) -> MeshData:
+    """A limb's skin: a cylinder along ``x`` whose top is at ``y = 0`` (axis at
+    ``y = -radius_mm``), centred on ``x = 0``, with rounded ends.
 
-    The vein showing through the skin is tinted per pixel (see :func:`vein_tint_params`
-    and the renderer's fragment shader), so the mesh stays coarse; lighting is per vertex,
-    and a cylinder's normals do not change along its length.
+    Coarse along its length: a tint drawn per pixel (:class:`sim.render.plugin.Tint`) shows
+    a vein through it, lighting is per vertex, and a cylinder's normals do not change along
+    its length.
     """
-    r = geo.arm_radius_mm
-    half = geo.arm_length_mm / 2
+    r = radius_mm
+    half = length_mm / 2
     xs = np.linspace(-half, half, along)
     a = np.linspace(0, 2 * np.pi, around, endpoint=False)
     nrm = np.stack([np.zeros_like(a), np.cos(a), np.sin(a)], axis=1)  # angle 0 = top
@@ -234,30 +239,17 @@ def forearm(geo: VenipunctureGeometry, around: int = 96, along: int = 9) -> Mesh
     return merge([skin, *caps])
 
 
-def vein_tint_params(geo: VenipunctureGeometry) -> tuple[float, float, float, float, float]:
-    """Where the vein shows through the skin: (lateral z, radius, half length, visibility,
-    lowest y) in mm; visibility 0-1 fades with the vein's depth."""
-    visibility = float(np.clip(1.2 - geo.vein_depth_mm / 8.0, 0.25, 1.0))
-    return (
-        geo.vein_lateral_mm,
-        geo.vein_diameter_mm / 2,
-        geo.vein_length_mm / 2,
-        visibility,
-        -geo.arm_radius_mm * 0.6,
-    )
-
-
 def table(y: float, size: float = 900.0) -> MeshData:
     """A draped table top at height ``y`` (mm)."""
     return box((-size / 2, y - 10, -size / 3), (size / 2, y, size / 3), TABLE)
 
 
-def tourniquet(geo: VenipunctureGeometry) -> MeshData:
-    """A rubber band round the arm at ``tourniquet_x_mm``."""
-    r = geo.arm_radius_mm
+def tourniquet(limb_radius_mm: float, x_mm: float) -> MeshData:
+    """A rubber band round a :func:`limb` of ``limb_radius_mm`` at ``x_mm``, knotted on top."""
+    r = limb_radius_mm
     a = np.linspace(0, 2 * np.pi, 48)
     ring = np.stack(
-        [np.full_like(a, geo.tourniquet_x_mm), -r + (r + 1.2) * np.cos(a), (r + 1.2) * np.sin(a)],
+        [np.full_like(a, x_mm), -r + (r + 1.2) * np.cos(a), (r + 1.2) * np.sin(a)],
         axis=1,
     )
     band = tube(ring, 1.6, TOURNIQUET, sides=6, caps=False)
@@ -266,10 +258,19 @@ def tourniquet(geo: VenipunctureGeometry) -> MeshData:
     band2 = tube(ring2, 1.6, TOURNIQUET, sides=6, caps=False)
     kz = r * 0.35
     ky = math.sqrt(r * r - kz * kz) - r + 1.5
-    knot = ellipsoid((geo.tourniquet_x_mm + 9, ky, kz), (12.0, 2.5, 6.0), TOURNIQUET, 10)
+    knot = ellipsoid((x_mm + 9, ky, kz), (12.0, 2.5, 6.0), TOURNIQUET, 10)
     return merge([band, band2, knot])
 
 
+def haematoma(site: Vec3, limb_radius_mm: float) -> MeshData:
+    """A bruise-coloured swelling on a :func:`limb` of ``limb_radius_mm`` at a puncture
+    ``site`` (its ``x`` and ``z``), mm."""
+    x, _, z = site
+    y = math.sqrt(max(limb_radius_mm**2 - z * z, 0.0)) - limb_radius_mm
+    return ellipsoid((x + 4.0, y - 0.8, z), (9.0, 2.4, 7.0), HAEMATOMA, 20)
+
+
+# --- instruments ------------------------------------------------------------------------
 def syringe(needle_length_mm: float) -> MeshData:
     """Needle, hub (``aux`` 1 on the flashback chamber) and holder in the needle's local frame.
 
@@ -297,52 +298,15 @@ def syringe(needle_length_mm: float) -> MeshData:
     return merge([shaft, tip, bevel_face, hub, chamber, cone, fin, holder, flange])
 
 
-def haematoma(site: Vec3, geo: VenipunctureGeometry) -> MeshData:
-    """A bruise-coloured swelling at a puncture site."""
-    x, _, z = site
-    y = math.sqrt(max(geo.arm_radius_mm**2 - z * z, 0.0)) - geo.arm_radius_mm
-    return ellipsoid((x + 4.0, y - 0.8, z), (9.0, 2.4, 7.0), HAEMATOMA, 20)
-
-
-# --- suturing ---------------------------------------------------------------------------
-def skin_pad(geo: SuturingGeometry) -> MeshData:
-    """The pad (top at y = 0) with the wound drawn as a dark gap along x at z = 0."""
-    hl, hw, t = geo.pad_length_mm / 2, geo.pad_width_mm / 2, geo.pad_thickness_mm
-    pad = box((-hl, -t, -hw), (hl, 0.0, hw), SKIN_SIDE, top_color=SKIN)
-    wl = geo.wound_length_mm / 2
-    xs = np.linspace(-wl, wl, 41)
-    width = 0.9 * np.sqrt(np.clip(1 - (xs / wl) ** 2, 0, 1)) + 0.05  # tapers at the ends
-    pos = np.concatenate(
-        [
-            np.stack([xs, np.full_like(xs, 0.04), -width], 1),
-            np.stack([xs, np.full_like(xs, 0.04), width], 1),
-        ]
-    )
-    n = len(xs)
-    i = np.arange(n - 1)
-    tri = np.stack([i, i + n, i + 1, i + 1, i + n, i + n + 1], 1).reshape(-1).astype(np.uint32)
-    wound = MeshData(_pack(pos, np.broadcast_to([0.0, 1.0, 0.0], pos.shape), WOUND, 0.0), tri)
-    return merge([pad, wound, table(-t - 0.1)])  # near first: early depth test
-
-
-def targets(geo: SuturingGeometry, bite_mm: float) -> MeshData:
-    """Entry and exit marks of the planned stitches."""
-    marks = [
-        disc_y((x, 0.06, side * bite_mm), 0.7, TARGET)
-        for x in geo.planned_stitch_x_mm
-        for side in (-1.0, 1.0)
-    ]
-    return merge(marks)
-
-
 GRASP_DEG = 90.0
-"""Where the driver holds the needle: 90 of its 135 degrees from the tip (the junction of
-the proximal and middle thirds)."""
+"""Where a needle driver holds a curved needle: 90 of its 135 degrees from the tip (the
+junction of the proximal and middle thirds)."""
 
 
-def curved_needle(geo: SuturingGeometry) -> MeshData:
-    """Curved needle (3/8 circle) with its thread, in the needle's local frame."""
-    r = geo.needle_radius_mm
+def curved_needle(radius_mm: float) -> MeshData:
+    """Curved needle (3/8 circle) of ``radius_mm`` with its thread, in the needle's local
+    frame (see :func:`sim.render.scene.curved_needle_points`)."""
+    r = radius_mm
     arc = curved_needle_points(r, 135.0, 40)
     radius = np.linspace(0.05, 0.42, 40)
     radius[6:] = 0.42
@@ -358,9 +322,10 @@ def curved_needle(geo: SuturingGeometry) -> MeshData:
     return merge([needle, thread])
 
 
-def grasp_point(geo: SuturingGeometry) -> np.ndarray:
-    """Where the driver's jaws hold the needle, in the needle's local frame, mm."""
-    return curved_needle_points(geo.needle_radius_mm, GRASP_DEG, 2)[-1]
+def grasp_point(radius_mm: float) -> np.ndarray:
+    """Where the driver's jaws hold a curved needle of ``radius_mm``, in the needle's local
+    frame, mm."""
+    return curved_needle_points(radius_mm, GRASP_DEG, 2)[-1]
 
 
 def needle_driver() -> MeshData:
@@ -371,16 +336,3 @@ def needle_driver() -> MeshData:
     shank = tube(np.array([[14.0, 0, 0], [75.0, 0, 0]]), 1.8, grey, sides=10)
     rings = tube(np.array([[75.0, 0, 0], [80.0, 8.0, 0]]), 4.0, grey, sides=10)
     return merge([jaw, shank, rings])
-
-
-def stitches(placed: Sequence[tuple[Vec3, Vec3]]) -> MeshData | None:
-    """The stitches already placed: a loop of thread over the wound and a knot each."""
-    parts = []
-    for entry, exit_ in placed:
-        a, b = np.array(entry), np.array(exit_)
-        s = np.linspace(0, 1, 20)[:, None]
-        path = a + (b - a) * s + np.array([0.0, 1.0, 0.0]) * (1.2 * np.sin(np.pi * s))
-        parts.append(tube(path, 0.22, THREAD, sides=6))
-        knot = a + (b - a) * 0.3 + np.array([0.0, 1.0, 0.0])
-        parts.append(ellipsoid(tuple(knot), (0.8, 0.6, 0.8), THREAD, 8))
-    return merge(parts) if parts else None

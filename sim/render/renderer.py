@@ -15,26 +15,20 @@ the whole HUD in one call from a stream buffer. Screens (start, results) draw th
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
+from typing import Any
+
 import numpy as np
 from OpenGL import GL
 
 from sim.core.records import Sample, Vec3
 from sim.core.scenario import Scenario
-from sim.procedures.venipuncture.spec import VenipunctureGeometry
 from sim.render import gl as glu
-from sim.render import meshes as mz
 from sim.render.hud import draw_help, draw_hud
+from sim.render.meshes import MeshData
 from sim.render.overlay import Batch2D, GlyphAtlas
-from sim.render.scene import (
-    DrawOptions,
-    Frame,
-    OrbitCamera,
-    default_camera,
-    haematoma_site,
-    needle_frame,
-    ortho_pixels,
-    stitch_positions,
-)
+from sim.render.plugin import RGB, ScenePlugin, Tint
+from sim.render.scene import DrawOptions, Frame, OrbitCamera, ortho_pixels, scene_of
 
 MESH_VS = """
 #version 330 core
@@ -74,17 +68,17 @@ in vec3 v_col;
 in float v_aux;
 uniform vec3 u_hl_color;
 uniform float u_hl;
-uniform vec4 u_vein;       // lateral z, radius, half length, strength (0: no vein)
-uniform float u_vein_top;  // the vein shows only above this y
+uniform vec4 u_tint;       // lateral z, radius, half length, strength (0: no tint)
+uniform float u_tint_top;  // the tint shows only above this y
+uniform vec3 u_tint_color;
 out vec4 frag;
-const vec3 VEIN = vec3(0.36, 0.42, 0.62);
 void main() {
     vec3 base = mix(v_col, u_hl_color, clamp(v_aux * u_hl, 0.0, 1.0));
-    if (u_vein.w > 0.0) {
-        float lat = abs(v_pos.z - u_vein.x);
-        float w = clamp(1.0 - (lat - 0.6 * u_vein.y) / (1.4 * u_vein.y), 0.0, 1.0);
-        w *= clamp((u_vein.z - abs(v_pos.x)) / 10.0, 0.0, 1.0) * step(u_vein_top, v_pos.y);
-        base = mix(base, VEIN, w * u_vein.w);
+    if (u_tint.w > 0.0) {
+        float lat = abs(v_pos.z - u_tint.x);
+        float w = clamp(1.0 - (lat - 0.6 * u_tint.y) / (1.4 * u_tint.y), 0.0, 1.0);
+        w *= clamp((u_tint.z - abs(v_pos.x)) / 10.0, 0.0, 1.0) * step(u_tint_top, v_pos.y);
+        base = mix(base, u_tint_color, w * u_tint.w);
     }
     frag = vec4(base * v_shade.x + vec3(v_shade.y), 1.0);
 }
@@ -132,57 +126,68 @@ BACKGROUND = (0.17, 0.19, 0.23)
 LIGHT: Vec3 = (0.35, 0.85, 0.45)
 
 
-def driver_frame(needle_model: np.ndarray, grasp_local: np.ndarray) -> np.ndarray:
-    """Model matrix of the needle driver holding the needle at ``grasp_local``.
+class _Canvas:
+    """The renderer's :class:`~sim.render.plugin.Canvas` for one scenario: uploads, the
+    scenario's dynamic meshes, and draws with the camera of the frame being drawn."""
 
-    The jaws close on the needle at 90 degrees to its plane; the handle rises from there
-    towards the viewer's right, as a right-handed trainee holds it.
-    """
-    m = needle_model.astype(np.float64)
-    origin = m[:3, :3] @ grasp_local + m[:3, 3]
-    across = m[:3, 2]  # the needle plane's normal
-    if across @ np.array([1.0, 0.0, 0.35]) < 0:
-        across = -across
-    handle = across + np.array([0.0, 0.9, 0.0])
-    handle /= np.linalg.norm(handle)
-    side = np.cross(handle, np.array([0.0, 1.0, 0.0]))
-    side = side / (np.linalg.norm(side) + 1e-12)
-    up = np.cross(side, handle)
-    out = np.eye(4, dtype=np.float32)
-    out[:3, 0], out[:3, 1], out[:3, 2], out[:3, 3] = handle, up, side, origin
-    return out
+    def __init__(self, renderer: Renderer) -> None:
+        self._r = renderer
+        self._extra: dict[Hashable, glu.GpuMesh | None] = {}
+        self._vp = renderer._identity
+        self._tint: Tint | None = None
 
+    def begin(self, vp: np.ndarray) -> None:
+        """Start drawing with view-projection ``vp``, no tint (the mesh program is in use)."""
+        self._vp = vp
+        self._tint = None
+        GL.glUniform4f(self._r._u_tint, 0.0, 1.0, 0.0, 0.0)
 
-class _SceneMeshes:
-    """GPU meshes of one scenario (uploaded once)."""
+    def upload(self, data: MeshData) -> glu.GpuMesh:
+        return glu.GpuMesh(data)
 
-    def __init__(self, scenario: Scenario) -> None:
-        geo = scenario.geometry
-        self.venipuncture = isinstance(geo, VenipunctureGeometry)
-        self.extra: dict[object, glu.GpuMesh | None] = {}
-        if isinstance(geo, VenipunctureGeometry):
-            self.body = glu.GpuMesh(mz.merge([mz.forearm(geo), mz.table(-2 * geo.arm_radius_mm)]))
-            self.tourniquet: glu.GpuMesh | None = glu.GpuMesh(mz.tourniquet(geo))
-            self.instrument = glu.GpuMesh(mz.syringe(geo.needle_length_mm))
-            self.driver: glu.GpuMesh | None = None
-            self.grasp = np.zeros(3)
-            self.targets: glu.GpuMesh | None = None
+    def cached(self, key: Hashable, build: Callable[[], MeshData | None]) -> glu.GpuMesh | None:
+        if key not in self._extra:
+            data = build()
+            self._extra[key] = glu.GpuMesh(data) if data is not None else None
+        return self._extra[key]
+
+    def draw(
+        self,
+        mesh: glu.GpuMesh,
+        model: np.ndarray | None = None,
+        highlight: RGB = (0.0, 0.0, 0.0),
+        highlight_weight: float = 0.0,
+        tint: Tint | None = None,
+    ) -> None:
+        r = self._r
+        if tint is not self._tint:
+            if tint is None:
+                GL.glUniform4f(r._u_tint, 0.0, 1.0, 0.0, 0.0)
+            else:
+                GL.glUniform4f(
+                    r._u_tint, tint.centre_z_mm, tint.radius_mm, tint.half_length_mm, tint.strength
+                )
+                GL.glUniform1f(r._u_tint_top, tint.above_y_mm)
+                GL.glUniform3f(r._u_tint_color, *tint.rgb)
+            self._tint = tint
+        if model is None:
+            GL.glUniformMatrix4fv(r._u_mvp, 1, GL.GL_TRUE, self._vp)
+            GL.glUniformMatrix4fv(r._u_model, 1, GL.GL_TRUE, r._identity)
         else:
-            self.body = glu.GpuMesh(mz.skin_pad(geo))
-            self.tourniquet = None
-            self.instrument = glu.GpuMesh(mz.curved_needle(geo))
-            self.driver = glu.GpuMesh(mz.needle_driver())
-            self.grasp = mz.grasp_point(geo)
-            tol = scenario.suturing[1]
-            self.targets = glu.GpuMesh(mz.targets(geo, tol.bite_target_mm))
-        self.geo = geo
+            GL.glUniformMatrix4fv(r._u_mvp, 1, GL.GL_TRUE, self._vp @ model)
+            GL.glUniformMatrix4fv(r._u_model, 1, GL.GL_TRUE, model)
+        GL.glUniform3f(r._u_hl_color, *highlight)
+        GL.glUniform1f(r._u_hl, highlight_weight)
+        mesh.draw()
 
-    def cached(self, key: object, build: object) -> glu.GpuMesh | None:
-        """A dynamic mesh (haematoma, stitches) rebuilt only when ``key`` changes."""
-        if key not in self.extra:
-            data = build() if callable(build) else None
-            self.extra[key] = glu.GpuMesh(data) if data is not None else None
-        return self.extra[key]
+
+class _Scene:
+    """One scenario's scene: its procedure's plug-in, the meshes it built, its canvas."""
+
+    def __init__(self, renderer: Renderer, scenario: Scenario) -> None:
+        self.plugin: ScenePlugin[Any] = scene_of(scenario)
+        self.canvas = _Canvas(renderer)
+        self.meshes: Any = self.plugin.build(scenario, self.canvas)
 
 
 class Renderer:
@@ -205,9 +210,11 @@ class Renderer:
         self.mesh_prog = glu.compile_program(MESH_VS, MESH_FS)
         self.ui_prog = glu.compile_program(UI_VS, UI_FS)
         u = self._uniforms(
-            self.mesh_prog, "u_mvp u_model u_light u_eye u_hl_color u_hl u_vein u_vein_top"
+            self.mesh_prog,
+            "u_mvp u_model u_light u_eye u_hl_color u_hl u_tint u_tint_top u_tint_color",
         )
-        self._u_vein, self._u_vein_top = u["u_vein"], u["u_vein_top"]
+        self._u_tint, self._u_tint_top = u["u_tint"], u["u_tint_top"]
+        self._u_tint_color = u["u_tint_color"]
         self._u_mvp, self._u_model = u["u_mvp"], u["u_model"]
         self._u_light, self._u_eye = u["u_light"], u["u_eye"]
         self._u_hl_color, self._u_hl = u["u_hl_color"], u["u_hl"]
@@ -225,7 +232,7 @@ class Renderer:
         self._image_tex: int | None = None
         self._image_shape: tuple[int, ...] = ()
         self._image_src: np.ndarray | None = None  # the array now in the texture
-        self._scenes: dict[str, _SceneMeshes] = {}
+        self._scenes: dict[str, _Scene] = {}
         self._fbo: glu.Framebuffer | None = None
         self._identity = np.eye(4, dtype=np.float32)
         self.last_batch: Batch2D | None = None
@@ -237,11 +244,13 @@ class Renderer:
     def resize(self, size: tuple[int, int]) -> None:
         self.size = size
 
-    def scene(self, scenario: Scenario) -> _SceneMeshes:
+    def _scene(self, scenario: Scenario) -> _Scene:
+        """The scene of ``scenario``, its meshes built on first use (per content hash)."""
         key = scenario.content_hash
-        if key not in self._scenes:
-            self._scenes[key] = _SceneMeshes(scenario)
-        return self._scenes[key]
+        found = self._scenes.get(key)
+        if found is None:
+            found = self._scenes[key] = _Scene(self, scenario)
+        return found
 
     # --- 3-D ------------------------------------------------------------------------------
     def draw(
@@ -267,7 +276,7 @@ class Renderer:
     ) -> None:
         """Clear and draw the 3-D scene of ``frame`` only (see :meth:`draw`)."""
         options = options or DrawOptions()
-        camera = camera or default_camera(frame.scenario)
+        camera = camera or self._scene(frame.scenario).plugin.camera(frame.scenario)
         w, h = self.size
         GL.glViewport(0, 0, w, h)
         GL.glClearColor(*BACKGROUND, 1.0)
@@ -289,54 +298,12 @@ class Renderer:
         self.last_batch = batch
 
     def _draw_scene(self, frame: Frame, options: DrawOptions, camera: OrbitCamera) -> None:
-        sm = self.scene(frame.scenario)
-        vp = camera.view_projection(self.size)
+        scene = self._scene(frame.scenario)
         GL.glUseProgram(self.mesh_prog)
         GL.glUniform3f(self._u_light, *LIGHT)
         GL.glUniform3f(self._u_eye, *camera.eye())
-        st = frame.state
-        ident = self._identity
-        # the instrument first: it is nearest, so the depth test spares the pixels behind it
-        GL.glUniform4f(self._u_vein, 0.0, 1.0, 0.0, 0.0)
-        if frame.sample is not None:
-            model = needle_frame(frame.sample)
-            flash = bool(getattr(st, "flashback", False)) or bool(getattr(st, "drawn", False))
-            self._draw(sm.instrument, vp @ model, model, mz.BLOOD, 1.0 if flash else 0.0)
-            if sm.driver is not None:
-                held = driver_frame(model, sm.grasp)
-                self._draw(sm.driver, vp @ held, held)
-        # the body: forearm (vein shows through, more with the tourniquet on) or skin pad
-        tq_on = bool(getattr(st, "tourniquet_on", False))
-        if isinstance(sm.geo, VenipunctureGeometry):
-            vz, vr, vhalf, vis, vtop = mz.vein_tint_params(sm.geo)
-            GL.glUniform4f(self._u_vein, vz, vr, vhalf, vis * (0.85 if tq_on else 0.6))
-            GL.glUniform1f(self._u_vein_top, vtop)
-        self._draw(sm.body, vp, ident)
-        GL.glUniform4f(self._u_vein, 0.0, 1.0, 0.0, 0.0)
-        if sm.venipuncture:
-            if tq_on and sm.tourniquet is not None:
-                self._draw(sm.tourniquet, vp, ident)
-            site = haematoma_site(frame.events)
-            if site is not None or bool(getattr(st, "back_wall", False)):
-                geo = sm.geo
-                assert isinstance(geo, VenipunctureGeometry)
-                where = site or (0.0, 0.0, geo.vein_lateral_mm)
-                mesh = sm.cached(("haematoma", where), lambda: mz.haematoma(where, geo))
-                if mesh is not None:
-                    self._draw(mesh, vp, ident)
-        else:
-            if (
-                sm.targets is not None
-                and not options.exam
-                and getattr(sm.geo, "show_targets", False)
-            ):
-                self._draw(sm.targets, vp, ident)
-            placed = stitch_positions(frame.events)
-            if placed:
-                key = ("stitches", tuple(placed))
-                mesh = sm.cached(key, lambda: mz.stitches(placed))
-                if mesh is not None:
-                    self._draw(mesh, vp, ident)
+        scene.canvas.begin(camera.view_projection(self.size))
+        scene.plugin.draw(scene.meshes, frame, options, scene.canvas)
 
     def draw_instrument(
         self,
@@ -345,8 +312,9 @@ class Renderer:
         camera: OrbitCamera | None = None,
         alpha: float = 1.0,
     ) -> None:
-        """Draw one more instrument (needle or syringe, and the needle driver when the
-        scenario has one) at ``sample``'s pose over what is already in the framebuffer.
+        """Draw one more instrument (as the scenario's procedure draws it: a syringe, a
+        curved needle in its driver) at ``sample``'s pose over what is already in the
+        framebuffer.
 
         Used for the expert ghost in a replay. Below ``alpha`` 1 it is drawn translucent:
         constant-alpha blending and no depth writes, so it neither hides nor is hidden by
@@ -364,13 +332,12 @@ class Renderer:
         alpha : float
             Opacity, 0-1.
         """
-        sm = self.scene(scenario)
-        camera = camera or default_camera(scenario)
-        vp = camera.view_projection(self.size)
+        scene = self._scene(scenario)
+        camera = camera or scene.plugin.camera(scenario)
         GL.glUseProgram(self.mesh_prog)
         GL.glUniform3f(self._u_light, *LIGHT)
         GL.glUniform3f(self._u_eye, *camera.eye())
-        GL.glUniform4f(self._u_vein, 0.0, 1.0, 0.0, 0.0)
+        scene.canvas.begin(camera.view_projection(self.size))
         GL.glEnable(GL.GL_DEPTH_TEST)
         GL.glEnable(GL.GL_CULL_FACE)  # lit per vertex: only front faces are shaded right
         translucent = alpha < 1.0
@@ -379,29 +346,11 @@ class Renderer:
             GL.glEnable(GL.GL_BLEND)
             GL.glBlendColor(0.0, 0.0, 0.0, max(float(alpha), 0.0))
             GL.glBlendFunc(GL.GL_CONSTANT_ALPHA, GL.GL_ONE_MINUS_CONSTANT_ALPHA)
-        model = needle_frame(sample)
-        self._draw(sm.instrument, vp @ model, model)
-        if sm.driver is not None:
-            held = driver_frame(model, sm.grasp)
-            self._draw(sm.driver, vp @ held, held)
+        scene.plugin.draw_instrument(scene.meshes, sample, scene.canvas)
         GL.glDisable(GL.GL_CULL_FACE)
         if translucent:
             GL.glDepthMask(GL.GL_TRUE)
             GL.glDisable(GL.GL_BLEND)
-
-    def _draw(
-        self,
-        mesh: glu.GpuMesh,
-        mvp: np.ndarray,
-        model: np.ndarray,
-        hl_color: tuple[float, float, float] = (0.0, 0.0, 0.0),
-        hl: float = 0.0,
-    ) -> None:
-        GL.glUniformMatrix4fv(self._u_mvp, 1, GL.GL_TRUE, mvp)
-        GL.glUniformMatrix4fv(self._u_model, 1, GL.GL_TRUE, model)
-        GL.glUniform3f(self._u_hl_color, *hl_color)
-        GL.glUniform1f(self._u_hl, hl)
-        mesh.draw()
 
     # --- 2-D ------------------------------------------------------------------------------
     def new_batch(self) -> Batch2D:

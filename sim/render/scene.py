@@ -10,10 +10,12 @@ GL code that draws it):
 - :class:`OrbitCamera`: a camera that orbits a target; view and projection matrices,
   :meth:`OrbitCamera.project` (scene mm to pixels) and :meth:`OrbitCamera.ray` (pixels to a
   ray), shared by the renderer, the mouse control and the tests.
-- :func:`needle_frame`: the 4x4 model matrix that puts an instrument at a sample's pose.
-- :func:`side_section`: the live cross-section through the skin at the needle (the side view).
+- :func:`needle_frame`: the 4x4 model matrix that puts an instrument at a sample's pose
+  (:func:`driver_frame`: a needle driver holding a curved needle).
+- :func:`scene_of`: the scenario's procedure's scene plug-in
+  (:class:`sim.render.plugin.ScenePlugin`: meshes, side view, HUD lines, camera).
 
-Scene frame, as everywhere in procsim: millimetres, ``x`` along the forearm / wound, ``y`` up
+Scene frame, as everywhere in procsim: millimetres, ``x`` along the limb / wound, ``y`` up
 out of the skin, ``z`` towards the viewer.
 """
 
@@ -22,7 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -30,8 +32,10 @@ from sim.core import geometry as g
 from sim.core.records import Cue, Event, Sample, Vec3
 from sim.core.scenario import Scenario
 from sim.feedback.cues import LiveView
-from sim.procedures.suturing.spec import SuturingGeometry
-from sim.procedures.venipuncture.spec import VenipunctureGeometry
+from sim.procedures.registry import get
+
+if TYPE_CHECKING:
+    from sim.render.plugin import ScenePlugin
 
 Mat4 = np.ndarray
 """A 4x4 float32 matrix, row-major (column vectors: ``p' = M @ p``)."""
@@ -49,10 +53,11 @@ class Frame:
     sample : Sample or None
         The latest instrument pose; None before the first sample (no instrument drawn).
     view : LiveView or None
-        The pipeline's live view for ``sample`` (angle, depth, tremor...).
+        The pipeline's live view for ``sample`` (angle, depth, tremor...), of the
+        procedure's own type.
     state : object or None
-        The task state (:class:`~sim.core.tasks.venipuncture.VenipunctureState` or
-        :class:`~sim.core.tasks.suturing.SuturingState`).
+        The task state, of the scenario's procedure's own type (its scene plug-in reads
+        it).
     banner : Cue or None
         The active cue of highest priority (``CueEngine.banner()``).
     events : sequence of Event
@@ -222,11 +227,14 @@ class OrbitCamera:
         return pa, g.unit(g.sub(pb, pa))
 
 
+def scene_of(scenario: Scenario) -> ScenePlugin[Any]:
+    """The scene plug-in of ``scenario``'s procedure (its ``scene`` module's ``SCENE``)."""
+    return get(scenario.task).scene()
+
+
 def default_camera(scenario: Scenario) -> OrbitCamera:
-    """A view that shows the whole working area of the scenario."""
-    if isinstance(scenario.geometry, VenipunctureGeometry):
-        return OrbitCamera(target=(-5.0, -8.0, 0.0), yaw_deg=-18.0, pitch_deg=38.0, distance_mm=230)
-    return OrbitCamera(target=(0.0, -1.0, 0.0), yaw_deg=-15.0, pitch_deg=50.0, distance_mm=105)
+    """A view that shows the whole working area of the scenario (its procedure's choice)."""
+    return scene_of(scenario).camera(scenario)
 
 
 def needle_frame(sample: Sample) -> Mat4:
@@ -250,60 +258,7 @@ def _any_perpendicular(v: Vec3) -> Vec3:
     return g.unit(g.cross(g.cross(v, other), v))
 
 
-# --- the side view ----------------------------------------------------------------------
-@dataclass(frozen=True)
-class SideSection:
-    """A cross-section through the skin in the vertical plane of the needle.
-
-    Coordinates are 2-D, mm: ``u`` along the section (horizontal, in the direction the
-    needle points), ``v`` = scene ``y`` (up). The window is centred on ``centre_u``.
-
-    Attributes
-    ----------
-    skin : ndarray, shape (K, 2)
-        Skin surface polyline (u, v), left to right.
-    tissue_bottom_v : float
-        Lower edge of the tissue drawn (pad bottom for suturing), mm.
-    vein : ndarray, shape (M, 3)
-        Venipuncture: columns (u, v_low, v_high) of the vein's cut, empty where the plane
-        misses the vein.
-    vein_miss_mm : float
-        Distance from the section plane to the vein wall (0 when the plane cuts the vein).
-    wound_u : float or None
-        Suturing: where the wound is on the section, mm.
-    targets_u : tuple of float
-        Suturing: bite target marks on the surface, mm.
-    needle : ndarray, shape (N, 2)
-        The needle (tip first), projected into the section.
-    tip : tuple of 2 float
-        Tip position (u, v).
-    angle_deg : float
-        Needle angle to the horizontal in the section (positive: tip pointing down).
-    depth_mm : float
-        Tip depth under the skin (negative above it).
-    half_width_mm : float
-        Half the width of the window, mm (the height follows from the panel's aspect).
-    centre : tuple of 2 float
-        Window centre (u, v), mm.
-    over_tissue : bool
-        False when the section plane misses the arm (the needle is beside it).
-    """
-
-    skin: np.ndarray
-    tissue_bottom_v: float
-    vein: np.ndarray
-    vein_miss_mm: float
-    wound_u: float | None
-    targets_u: tuple[float, ...]
-    needle: np.ndarray
-    tip: tuple[float, float]
-    angle_deg: float
-    depth_mm: float
-    half_width_mm: float
-    centre: tuple[float, float]
-    over_tissue: bool = True
-
-
+# --- instruments ----------------------------------------------------------------------
 def curved_needle_points(radius_mm: float, sweep_deg: float = 135.0, n: int = 24) -> np.ndarray:
     """Points of a curved needle in its local frame (tip first), shape (n, 3), mm.
 
@@ -315,123 +270,37 @@ def curved_needle_points(radius_mm: float, sweep_deg: float = 135.0, n: int = 24
     return np.stack([-r * np.sin(th), r - r * np.cos(th), np.zeros_like(th)], axis=1)
 
 
-def _to_world(sample: Sample, local: np.ndarray) -> np.ndarray:
+def to_world(sample: Sample, local: np.ndarray) -> np.ndarray:
+    """Points ``local`` (N, 3) of an instrument's local frame at ``sample``'s pose, in the
+    scene frame, mm (see :func:`needle_frame`)."""
     m = needle_frame(sample).astype(np.float64)
     return local @ m[:3, :3].T + m[:3, 3]
 
 
-def side_section(frame: Frame, half_width_mm: float = 20.0) -> SideSection | None:
-    """The live side view of ``frame``, or None before the first sample."""
-    s = frame.sample
-    if s is None:
-        return None
-    geo = frame.scenario.geometry
-    if isinstance(geo, VenipunctureGeometry):
-        return _venipuncture_section(frame, s, geo, half_width_mm)
-    assert isinstance(geo, SuturingGeometry)
-    return _suturing_section(frame, s, geo, half_width_mm * 0.7)
+def driver_frame(needle_model: np.ndarray, grasp_local: np.ndarray) -> Mat4:
+    """Model matrix of a needle driver holding a curved needle at ``grasp_local``.
 
+    The jaws close on the needle at 90 degrees to its plane; the handle rises from there
+    towards the viewer's right, as a right-handed trainee holds it.
 
-def _venipuncture_section(
-    frame: Frame, s: Sample, geo: VenipunctureGeometry, half: float
-) -> SideSection:
-    ax = g.unit(s.axis)
-    hx, hz = ax[0], ax[2]
-    hn = math.hypot(hx, hz)
-    h = (hx / hn, 0.0, hz / hn) if hn > 1e-6 else (1.0, 0.0, 0.0)
-    tip = s.tip_mm
-    skin = g.Cylinder(geo.arm_radius_mm)
-    # centre the window where the needle meets the skin (or on the tip once inside)
-    depth = skin.depth_mm(tip)
-    hit = skin.intersect_ray(tip, ax) if depth < 0 else None
-    centre_pt = hit if hit is not None and g.norm(g.sub(hit, tip)) < 60 else tip
-    cu = g.dot(g.sub(centre_pt, tip), h)
-    us = np.linspace(cu - half * 1.6, cu + half * 1.6, 97)
-    xs = tip[0] + us * h[0]
-    zs = tip[2] + us * h[2]
-    r_arm = geo.arm_radius_mm
-    surf = np.sqrt(np.maximum(r_arm * r_arm - zs * zs, 0.0)) - r_arm
-    vr = geo.vein_diameter_mm / 2
-    dz = zs - geo.vein_lateral_mm
-    inside = (np.abs(dz) < vr) & (np.abs(xs) <= geo.vein_length_mm / 2)
-    hh = np.sqrt(np.maximum(vr * vr - dz * dz, 0.0))
-    vy = -geo.vein_depth_mm
-    vein = np.stack([us, vy - hh, vy + hh], axis=1)[inside]
-    miss = 0.0 if inside.any() else float(max(np.min(np.abs(dz)) - vr, 0.0))
-    length = geo.needle_length_mm
-    pts = np.array([tip, g.sub(tip, g.scale(ax, length))], np.float64)
-    rel = pts - np.array(tip)
-    needle = np.stack([rel @ np.array(h), pts[:, 1]], axis=1)
-    angle = math.degrees(math.atan2(-ax[1], g.dot(ax, h)))
-    over = bool(np.any(np.abs(zs) < r_arm * 0.9))
-    cv = float(np.interp(cu, us, surf)) - 3.0 if over else float(tip[1])
-    return SideSection(
-        skin=np.stack([us, surf], axis=1),
-        tissue_bottom_v=-r_arm,
-        vein=vein,
-        vein_miss_mm=miss,
-        wound_u=None,
-        targets_u=(),
-        needle=needle,
-        tip=(0.0, tip[1]),
-        angle_deg=angle,
-        depth_mm=depth,
-        half_width_mm=half,
-        centre=(cu, cv),
-        over_tissue=over,
-    )
-
-
-def _suturing_section(frame: Frame, s: Sample, geo: SuturingGeometry, half: float) -> SideSection:
-    # plane across the wound through the tip: u = z (towards the viewer), v = y
-    tol = frame.scenario.suturing[1]
-    tip = s.tip_mm
-    pts = _to_world(s, curved_needle_points(geo.needle_radius_mm))
-    needle = pts[:, [2, 1]].astype(np.float64)
-    us = np.array([-geo.pad_width_mm / 2, geo.pad_width_mm / 2])
-    ax = g.unit(s.axis)
-    angle = g.angle_to_plane_deg(ax, (0.0, 1.0, 0.0))  # as the live view reports it
-    targets = (-tol.bite_target_mm, tol.bite_target_mm) if geo.show_targets else ()
-    return SideSection(
-        skin=np.stack([us, np.zeros(2)], axis=1),
-        tissue_bottom_v=-geo.pad_thickness_mm,
-        vein=np.zeros((0, 3)),
-        vein_miss_mm=0.0,
-        wound_u=0.0,
-        targets_u=targets,
-        needle=needle,
-        tip=(tip[2], tip[1]),
-        angle_deg=angle,
-        depth_mm=-tip[1],
-        half_width_mm=half,
-        # keep the tip in view while it approaches from above
-        centre=(0.0, max(-geo.pad_thickness_mm / 2 + 1.0, min(tip[1] - 0.6 * half + 2.0, 8.0))),
-    )
-
-
-def stitch_positions(events: Sequence[Event]) -> list[tuple[Vec3, Vec3]]:
-    """(entry, exit) points on the skin of every completed stitch, in order, mm."""
-    out: list[tuple[Vec3, Vec3]] = []
-    entry: Vec3 | None = None
-    exit_: Vec3 | None = None
-    for e in events:
-        if e.kind == "needle_entry":
-            entry, exit_ = (e.value("x_mm"), 0.0, e.value("z_mm")), None
-        elif e.kind == "needle_exit":
-            exit_ = (e.value("x_mm"), 0.0, e.value("z_mm"))
-        elif e.kind == "stitch_completed" and entry is not None and exit_ is not None:
-            out.append((entry, exit_))
-            entry = exit_ = None
+    Parameters
+    ----------
+    needle_model : ndarray, shape (4, 4)
+        The needle's model matrix (:func:`needle_frame`).
+    grasp_local : ndarray, shape (3,)
+        Where the jaws hold the needle, in its local frame, mm
+        (:func:`sim.render.meshes.grasp_point`).
+    """
+    m = needle_model.astype(np.float64)
+    origin = m[:3, :3] @ grasp_local + m[:3, 3]
+    across = m[:3, 2]  # the needle plane's normal
+    if across @ np.array([1.0, 0.0, 0.35]) < 0:
+        across = -across
+    handle = across + np.array([0.0, 0.9, 0.0])
+    handle /= np.linalg.norm(handle)
+    side = np.cross(handle, np.array([0.0, 1.0, 0.0]))
+    side = side / (np.linalg.norm(side) + 1e-12)
+    up = np.cross(side, handle)
+    out = np.eye(4, dtype=np.float32)
+    out[:3, 0], out[:3, 1], out[:3, 2], out[:3, 3] = handle, up, side, origin
     return out
-
-
-def haematoma_site(events: Sequence[Event]) -> Vec3 | None:
-    """Where a haematoma shows: the puncture site of the attempt that pierced the back wall."""
-    site: Vec3 | None = None
-    found: Vec3 | None = None
-    for e in events:
-        if e.kind == "skin_puncture":
-            site = (e.value("x_mm"), e.value("y_mm"), e.value("z_mm"))
-        elif e.kind == "back_wall" and site is not None:
-            found = site
-    return found
