@@ -124,6 +124,36 @@ class HelpText:
     hint: str
 
 
+@dataclass(frozen=True, slots=True)
+class ReportTable:
+    """One section a procedure adds to a session's report: a titled table.
+
+    Attributes
+    ----------
+    title : str
+        The section's heading ("Attempts").
+    intro : str
+        One sentence on what the table shows ("" for none).
+    header : tuple of str
+        Column headings, units in brackets ("angle (°)").
+    rows : tuple of tuple of str
+        The cells, already worded and rounded.
+    numeric : tuple of int
+        Columns to align right.
+    """
+
+    title: str
+    intro: str
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    numeric: tuple[int, ...] = ()
+
+
+def no_report(scenario: Scenario, events: Sequence[Event]) -> tuple[ReportTable, ...]:
+    """A procedure without report sections of its own."""
+    return ()
+
+
 KeyAction = Callable[[Any], str]
 """What a procedure's key does, given the task state: the kind of the action it sends (a
 shared :class:`~sim.core.records.ActionKind` or the procedure's own; e.g. the tourniquet
@@ -181,6 +211,9 @@ class Procedure(Generic[S, V]):
     sounds : mapping of str to str
         Which of its events sound which tone in practice (event kind -> a name of
         :data:`sim.app.sound.TONES`: danger, miss, warning, step, progress, done).
+    report : callable
+        ``report(scenario, events) -> tuple of ReportTable``: the sections it adds to a
+        session's report, after the metrics (each attempt, each stitch...).
     scene : callable
         Loads the procedure's scene: meshes, side view, HUD readouts and camera (its
         ``scene`` module's ``SCENE``, a :class:`sim.render.plugin.ScenePlugin`).
@@ -210,6 +243,7 @@ class Procedure(Generic[S, V]):
     mouse: Callable[[], MouseMapping]
     legacy_error_kinds: tuple[str, ...] = ()
     sounds: Mapping[str, str] = field(default_factory=dict)
+    report: Callable[[Scenario, Sequence[Event]], tuple[ReportTable, ...]] = no_report
 
     def known_error_kinds(self) -> tuple[str, ...]:
         """Error kinds a scenario of this procedure may name: emitted now, and legacy."""

@@ -191,9 +191,13 @@ def session_report(
     who = esc(trainee) + (f" ({esc(name)})" if name else "")
     title = f"{h.get('scenario', '')} - {trainee}"
     try:
-        along: str | None = get_procedure(rec.scenario().task).along
+        scenario = rec.scenario()
+        proc = get_procedure(scenario.task)
+        along: str | None = proc.along
+        sections = proc.report(scenario, rec.events)
     except (RecordingError, ScenarioError, UnknownProcedure):
         along = None  # the report still shows everything else, the path's axes unnamed
+        sections = ()
 
     word, line = outcome_of(rec, result)
     parts = [
@@ -247,6 +251,12 @@ def session_report(
             numeric=(1, 2, 3, 4, 5),
         )
     )
+    for s in sections:  # the procedure's own: each attempt, each stitch...
+        parts.append(f"<h2>{esc(s.title)}</h2>")
+        if s.intro:
+            parts.append(f"<p>{esc(s.intro)}</p>")
+        rows = [[td(c, i in s.numeric) for i, c in enumerate(row)] for row in s.rows]
+        parts.append(table(list(s.header), rows, cls="procedure", numeric=s.numeric))
     parts.append("<h2>Instrument path</h2>")
     parts.append(img(plots.path_plot(pos[tracked], rec.events, along), "instrument path"))
     parts.append("<h2>Speed</h2>")

@@ -38,6 +38,7 @@ PROCEDURE: Procedure[SuturingState, SuturingView] = Procedure(
     complete_from_events=metrics.complete_from_events,
     scripted=scripted.scripted,
     target_words=metrics.target_words,
+    report=metrics.report,
     along="the wound",
     help=HelpText(
         controls=(

@@ -11,6 +11,7 @@ from sim.core.records import Event
 from sim.core.scenario import Scenario
 from sim.metrics.catalog import MetricInfo
 from sim.metrics.precision import mean_or_nan
+from sim.procedures.base import ReportTable
 from sim.procedures.registry import format_value, metric_info
 from sim.procedures.suturing.spec import parts
 
@@ -114,3 +115,45 @@ def complete_from_events(scenario: Scenario, events: Sequence[Event]) -> bool:
     """A recording without ``complete``: as many stitches as the scenario requires."""
     _, tol = parts(scenario)
     return sum(1 for e in events if e.kind == "stitch_completed") >= tol.stitches_required
+
+
+def report(scenario: Scenario, events: Sequence[Event]) -> tuple[ReportTable, ...]:
+    """The report's "Stitches": each completed stitch with its position, bites, angles and
+    how far the tip left its arc."""
+    _, tol = parts(scenario)
+    done = [e for e in events if e.kind == "stitch_completed"]
+    if not done:
+        return ()
+    rows = tuple(
+        (
+            f"{n + 1}",
+            f"{e.t_s:.1f}",
+            f"{e.value('x_mm'):.1f}",
+            f"{e.value('entry_bite_mm'):.1f}",
+            f"{e.value('exit_bite_mm'):.1f}",
+            f"{e.value('entry_angle_deg'):.0f}",
+            f"{e.value('exit_angle_deg'):.0f}",
+            f"{e.value('arc_deviation_mm'):.1f}",
+        )
+        for n, e in enumerate(done)
+    )
+    return (
+        ReportTable(
+            "Stitches",
+            f"Each stitch placed: bites of {tol.bite_target_mm:g} mm (within "
+            f"{tol.bite_tol_mm:g}) on both sides, entry and exit at 90° (within "
+            f"{tol.perpendicular_tol_deg:g}), the tip on the needle's arc.",
+            (
+                "stitch",
+                "time (s)",
+                "along the wound (mm)",
+                "entry bite (mm)",
+                "exit bite (mm)",
+                "entry angle (°)",
+                "exit angle (°)",
+                "off the arc (mm)",
+            ),
+            rows,
+            numeric=(0, 1, 2, 3, 4, 5, 6, 7),
+        ),
+    )

@@ -44,6 +44,7 @@ PROCEDURE: Procedure[VenipunctureState, VenipunctureView] = Procedure(
     complete_from_events=metrics.complete_from_events,
     scripted=scripted.scripted,
     target_words=metrics.target_words,
+    report=metrics.report,
     along="the arm",
     help=HelpText(
         controls=(

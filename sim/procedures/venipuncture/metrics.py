@@ -9,6 +9,7 @@ from sim.core.records import Event
 from sim.core.scenario import Scenario
 from sim.metrics.catalog import MetricInfo
 from sim.metrics.precision import mean_or_nan
+from sim.procedures.base import ReportTable
 from sim.procedures.registry import format_value, metric_info
 from sim.procedures.venipuncture.spec import parts
 
@@ -128,3 +129,60 @@ def complete_from_events(scenario: Scenario, events: Sequence[Event]) -> bool:
     the attempt limit reached (as :meth:`VenipunctureTask.is_complete
     <sim.procedures.venipuncture.task.VenipunctureTask.is_complete>`)."""
     return any(e.kind in ("completed", "attempt_limit") for e in events)
+
+
+OUTCOMES = {
+    "flashback": "flashback",
+    "blood_drawn": "blood drawn",
+    "back_wall": "through the back wall",
+    "missed_vein": "missed the vein",
+}
+"""What an attempt came to, by the events that follow its puncture (in this order)."""
+
+
+def report(scenario: Scenario, events: Sequence[Event]) -> tuple[ReportTable, ...]:
+    """The report's "Attempts": each skin puncture with its angle, bevel, aim, redirections,
+    probing and what it came to."""
+    _, tol = parts(scenario)
+    starts = [i for i, e in enumerate(events) if e.kind == "skin_puncture"]
+    rows = []
+    for n, i in enumerate(starts):
+        e = events[i]
+        after = events[i + 1 : starts[n + 1] if n + 1 < len(starts) else len(events)]
+        kinds = {a.kind for a in after}
+        came = [words for kind, words in OUTCOMES.items() if kind in kinds] or ["withdrawn"]
+        angle = e.value("angle_deg")
+        rows.append(
+            (
+                f"{n + 1}",
+                f"{e.t_s:.1f}",
+                format_value("insertion_angle_deg", angle, unit=False)
+                + ("" if tol.angle_min_deg <= angle <= tol.angle_max_deg else " (off target)"),
+                f"{abs(e.value('roll_deg')):.0f}",
+                format_value("puncture_offset_mm", abs(e.value("offset_mm")), unit=False),
+                f"{sum(1 for a in after if a.kind == 'redirection')}",
+                f"{sum(1 for a in after if a.kind == 'probing')}",
+                ", ".join(came),
+            )
+        )
+    if not rows:
+        return ()
+    return (
+        ReportTable(
+            "Attempts",
+            f"Each skin puncture: target angle {tol.angle_min_deg:g}-{tol.angle_max_deg:g}°, "
+            f"bevel within {tol.bevel_roll_tol_deg:g}° of up, on the vein's centreline.",
+            (
+                "attempt",
+                "time (s)",
+                "angle (°)",
+                "bevel from up (°)",
+                "off the centreline (mm)",
+                "redirections",
+                "probing",
+                "came to",
+            ),
+            tuple(rows),
+            numeric=(0, 1, 2, 3, 4, 5, 6),
+        ),
+    )

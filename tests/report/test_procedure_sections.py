@@ -1,0 +1,53 @@
+"""Each procedure's own report sections (each attempt, each stitch...) reach the session
+report: every row a user would look for, in the words the procedure gave them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sim.pipeline import Pipeline
+from sim.procedures.registry import get, ids
+from sim.report.session import session_report
+from sim.sources.scripted import scripted_items
+from sim.storage.recording import load_recording
+from sim.storage.session import run_session
+from tests.conftest import scenario_of, visible_text
+
+
+@pytest.mark.parametrize("task", ids())
+def test_every_procedure_section_is_in_the_report(task: str, tmp_path: Path) -> None:
+    sc = scenario_of(task)
+    path = tmp_path / "s.jsonl"
+    run_session(Pipeline(sc), scripted_items(sc, "novice", 1), path)
+    rec = load_recording(path)
+    sections = get(task).report(sc, rec.events)
+    text = visible_text(session_report(rec))
+    for s in sections:
+        assert s.title in text and s.intro in text
+        assert all(len(row) == len(s.header) for row in s.rows)
+        for row in s.rows:
+            assert " ".join(row) in text  # one table row, cell after cell
+
+
+def test_venipuncture_lists_each_attempt_and_what_it_came_to(tmp_path: Path) -> None:
+    sc = scenario_of("venipuncture")
+    items = scripted_items(sc, "expert", 0, errors=("missed_vein",))
+    p = Pipeline(sc)
+    p.feed_all(items)
+    (attempts,) = get("venipuncture").report(sc, p.events)
+    punctures = [e for e in p.events if e.kind == "skin_puncture"]
+    assert len(attempts.rows) == len(punctures) >= 2
+    assert attempts.rows[0][-1].startswith("missed the vein")
+    assert "blood drawn" in attempts.rows[-1][-1]
+
+
+def test_suturing_lists_each_stitch(tmp_path: Path) -> None:
+    sc = scenario_of("suturing")
+    p = Pipeline(sc)
+    p.feed_all(scripted_items(sc, "expert", 0))
+    (stitches,) = get("suturing").report(sc, p.events)
+    placed = [e for e in p.events if e.kind == "stitch_completed"]
+    assert [r[0] for r in stitches.rows] == [str(i + 1) for i in range(len(placed))]
+    assert [float(r[2]) for r in stitches.rows] == [round(e.value("x_mm"), 1) for e in placed]
