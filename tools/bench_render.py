@@ -1,8 +1,8 @@
 """Benchmark the renderer: each scene with its HUD at 1280x720, offscreen.
 
-Replays a scripted session of each scenario through the real pipeline and draws one frame
-per sample time step of 1/60 s, exactly as the practice screen does (frame from the
-pipeline, scene, HUD, side view). For every frame it measures
+Replays a scripted session of each registered procedure (its first shipped scenario)
+through the real pipeline and draws one frame per sample time step of 1/60 s, exactly as
+the practice screen does (frame from the pipeline, scene, HUD, side view). For every frame it measures
 
 - the frame time: wall clock from the start of drawing until ``glFinish`` returns and the
   frame is flipped (what the GPU, here Mesa llvmpipe, needs), and
@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 
-def bench_scene(scenario_id: str, frames: int, size: tuple[int, int]) -> tuple[float, float, float]:
+def bench_scene(task: str, frames: int, size: tuple[int, int]) -> tuple[float, float, float]:
     """(median frame ms, median Python CPU ms, 95th percentile Python CPU ms) of one scene."""
     import pygame
     from OpenGL import GL
@@ -38,10 +38,11 @@ def bench_scene(scenario_id: str, frames: int, size: tuple[int, int]) -> tuple[f
     from sim.pipeline import Pipeline
     from sim.render.renderer import Renderer
     from sim.render.scene import DrawOptions, default_camera, frame_from_pipeline
-    from sim.scenarios import find_scenario
+    from sim.scenarios import load_scenario, scenario_paths
     from sim.sources.scripted import ScriptedSource
 
-    scenario = find_scenario(scenario_id)
+    # the first shipped scenario of the procedure
+    scenario = next(s for s in map(load_scenario, scenario_paths()) if s.task == task)
     items = list(ScriptedSource(scenario, "intermediate", seed=1))
     renderer = Renderer(size)
     camera = default_camera(scenario)
@@ -101,11 +102,13 @@ def main(argv: list[str] | None = None) -> int:
 
     renderer_name = GL.glGetString(GL.GL_RENDERER).decode()
     print(f"renderer: {renderer_name}; {size[0]}x{size[1]}, scene + HUD, {args.frames} frames")
-    print(f"{'scene':14s} {'median frame ms':>16s} {'Python CPU ms/frame':>20s} {'(p95)':>7s}")
+    print(f"{'procedure':16s} {'median frame ms':>16s} {'Python CPU ms/frame':>20s} {'(p95)':>7s}")
     ok = True
-    for sid in ("venipuncture", "suturing"):
+    from sim.procedures.registry import ids
+
+    for sid in ids():
         frame_ms, cpu_ms, cpu95 = bench_scene(sid, args.frames, size)
-        print(f"{sid:14s} {frame_ms:16.1f} {cpu_ms:20.2f} {cpu95:7.2f}")
+        print(f"{sid:16s} {frame_ms:16.1f} {cpu_ms:20.2f} {cpu95:7.2f}")
         ok = ok and frame_ms <= 25.0 and cpu_ms <= 3.0
     print(
         "targets: median frame <= 25 ms, Python CPU <= 3 ms per frame: "
