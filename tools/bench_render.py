@@ -2,7 +2,8 @@
 
 Replays a scripted session of each registered procedure (its first shipped scenario)
 through the real pipeline and draws one frame per sample time step of 1/60 s, exactly as
-the practice screen does (frame from the pipeline, scene, HUD, side view). For every frame it measures
+the practice screen does (frame from the pipeline, scene, HUD, side view). For every
+frame it measures
 
 - the frame time: wall clock from the start of drawing until ``glFinish`` returns and the
   frame is flipped (what the GPU, here Mesa llvmpipe, needs), and
