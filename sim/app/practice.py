@@ -82,6 +82,7 @@ class PracticeScreen:
         )
         app.recordings.append(self.path)
         self.help = False
+        self._held: dict[str, float] = {}  # repeating keys held down: when last acted
         self._help_since: float | None = None  # app clock when help opened (session paused)
         self._paused_s = 0.0
         self.help_lines = help_lines(self.procedure)
@@ -189,9 +190,12 @@ class PracticeScreen:
             if k in (pygame.K_RETURN, pygame.K_KP_ENTER):
                 self._action(ActionKind.FINISH)
                 return
-            key_action = self.procedure.keys.get(pygame.key.name(k))
+            name = pygame.key.name(k)
+            key_action = self.procedure.keys.get(name)
             if key_action is not None:
                 self._action(key_action(self.pipeline.state))
+                if name in self.procedure.repeat_hz:
+                    self._held[name] = self.now()  # again while held (see update)
                 return
             if k == pygame.K_m and self.source.error is not None:
                 self.source.close()
@@ -201,6 +205,10 @@ class PracticeScreen:
                 return
             if self._camera_key(k):
                 return
+        if et == pygame.KEYUP:
+            self._held.pop(pygame.key.name(event.key), None)
+        elif et == pygame.WINDOWFOCUSLOST:
+            self._held.clear()  # its key-up goes to another window
         if self.help:
             return  # paused
         if isinstance(self.source, HandlesEvents) and self.source.handle_event(event):
@@ -242,8 +250,20 @@ class PracticeScreen:
         if self.done or self.help:
             return
         self._feed_source()
+        self._repeat_held()
         if self.pipeline.finished or self.pipeline.complete:
             self.finish()
+
+    def _repeat_held(self) -> None:
+        """A held key whose action repeats (``Procedure.repeat_hz``) sends it again each
+        period it has been held."""
+        now = self.now()
+        for name, last in list(self._held.items()):
+            period = 1.0 / self.procedure.repeat_hz[name]
+            while now - last >= period and not self.pipeline.finished:
+                last += period
+                self._action(self.procedure.keys[name](self.pipeline.state))
+            self._held[name] = last
 
     def finish(self) -> None:
         """End the session: score, write the result, show the results screen."""

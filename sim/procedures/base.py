@@ -208,6 +208,9 @@ class Procedure(Generic[S, V]):
     keys : mapping of str to callable
         The procedure's keys (by their name, ``"t"``) and the action each sends, given the
         task state.
+    repeat_hz : mapping of str to float
+        Keys whose action repeats while the key is held, and how many times a second (a
+        catheter slid off its needle in steps).
     sounds : mapping of str to str
         Which of its events sound which tone in practice (event kind -> a name of
         :data:`sim.app.sound.TONES`: danger, miss, warning, step, progress, done).
@@ -242,6 +245,7 @@ class Procedure(Generic[S, V]):
     scene: Callable[[], ScenePlugin]
     mouse: Callable[[], MouseMapping]
     legacy_error_kinds: tuple[str, ...] = ()
+    repeat_hz: Mapping[str, float] = field(default_factory=dict)
     sounds: Mapping[str, str] = field(default_factory=dict)
     report: Callable[[Scenario, Sequence[Event]], tuple[ReportTable, ...]] = no_report
 

@@ -107,7 +107,7 @@ def draw_hud(batch: Batch2D, frame: Frame, options: DrawOptions, size: tuple[int
     # gauges, bottom left: dial on the left, readouts on the right
     gx, gy = 16 * s, h - 196 * s
     batch.rect(gx, gy, 350 * s, 180 * s, PANEL)
-    band = plugin.angle_band(sc)
+    band = plugin.angle_band(frame)
     _angle_gauge(batch, frame, options, band, gx + 18 * s, gy + 164 * s, 140 * s)
     col_x = gx + 190 * s
     _readouts(batch, frame, options, plugin, band, col_x, gy + 10 * s, s)

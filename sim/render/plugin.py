@@ -289,8 +289,9 @@ class ScenePlugin(Protocol[M]):
         """The side view of ``frame``; None before the first sample."""
         ...
 
-    def angle_band(self, scenario: Scenario) -> tuple[float, float]:
-        """The angle dial's target band (low, high), degrees."""
+    def angle_band(self, frame: Frame) -> tuple[float, float]:
+        """The angle dial's target band (low, high) at ``frame``, degrees (it may change
+        with the step: lower the angle to thread a catheter)."""
         ...
 
     def readouts(self, frame: Frame) -> Readouts:

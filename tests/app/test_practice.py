@@ -78,3 +78,33 @@ def test_venipunctures_t_puts_the_tourniquet_on_and_takes_it_off(
     assert not state.state.tourniquet_on
     kinds = [e.kind for e in state.events]
     assert kinds.count("tourniquet_on") == 1 and kinds.count("tourniquet_off") == 1, kinds
+
+
+def test_a_held_repeating_key_acts_at_its_rate_until_released(
+    data_dir: Path, quit_display: None
+) -> None:
+    """A procedure key in ``repeat_hz`` acts once when pressed, then again each period it is
+    held (on the session's clock), and stops when released."""
+    d = Driver("suturing")
+    d.frames(2)
+    screen = d.screen
+    sent: list[float] = []
+
+    def step(state: Any) -> str:
+        sent.append(screen.now())
+        return "slide"  # an action the task does not know: it ignores it
+
+    screen.procedure = replace(screen.procedure, keys={"k": step}, repeat_hz={"k": 10.0})
+    d.key(pygame.K_k, hold_s=1.0)
+    held = len(sent)
+    assert 10 <= held <= 12  # pressed, then 10 a second for about a second
+    gaps = [b - a for a, b in zip(sent, sent[1:], strict=False)]
+    assert all(g == pytest.approx(0.1, abs=1e-6) for g in gaps[1:])
+    d.frames(60)  # released: no more
+    assert len(sent) == held
+    d.key(pygame.K_RETURN)
+    from sim.core.records import Action
+    from sim.storage.recording import load_recording
+
+    recorded = [i for i in load_recording(screen.path).items if isinstance(i, Action)]
+    assert [a.kind for a in recorded].count("slide") == held  # each one was recorded

@@ -130,7 +130,7 @@ def test_hud_readouts_have_the_procedures_lines(renderer: Any, mid: Frame) -> No
     for line in (lines.aim, *lines.progress):
         if line is not None:
             assert line.text in batch.words, (line.text, batch.words)
-    lo, hi = plugin.angle_band(mid.scenario)
+    lo, hi = plugin.angle_band(mid)
     assert 0.0 <= lo < hi <= 90.0
     assert mid.view is not None
     angle = next(w for w in batch.words if w.startswith("angle "))

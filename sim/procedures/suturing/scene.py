@@ -194,8 +194,8 @@ class SuturingScene:
             shapes=(wound, *marks),
         )
 
-    def angle_band(self, scenario: Scenario) -> tuple[float, float]:
-        return 90.0 - parts(scenario)[1].perpendicular_tol_deg, 90.0
+    def angle_band(self, frame: Frame) -> tuple[float, float]:
+        return 90.0 - parts(frame.scenario)[1].perpendicular_tol_deg, 90.0
 
     def readouts(self, frame: Frame) -> Readouts:
         """How far the tip is off its arc under the angle (in the tissue); the stitches

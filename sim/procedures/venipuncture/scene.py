@@ -188,8 +188,8 @@ class VenipunctureScene:
             over_tissue=over,
         )
 
-    def angle_band(self, scenario: Scenario) -> tuple[float, float]:
-        tol = parts(scenario)[1]
+    def angle_band(self, frame: Frame) -> tuple[float, float]:
+        tol = parts(frame.scenario)[1]
         return tol.angle_min_deg, tol.angle_max_deg
 
     def readouts(self, frame: Frame) -> Readouts:
