@@ -98,12 +98,21 @@ def draw_hud(batch: Batch2D, frame: Frame, options: DrawOptions, size: tuple[int
     if not options.exam and frame.banner is not None:
         bx, by, bw, bh = banner_rect(size)
         col = SEVERITY_RGBA[frame.banner.severity]
-        batch.rect(bx, by, bw, bh, col)
         fg = DARK if frame.banner.severity is Severity.WARNING else WHITE
+        message, room = frame.banner.message, bw - 20 * s
         ts = 22
+        lines = batch.wrap(message, ts, room)
+        if len(lines) > 1:  # two smaller lines, the banner taller: never cut the words off
+            ts = 18
+            lines = batch.wrap(message, ts, room)
+            if len(lines) > 2:
+                lines = [lines[0], batch.fit(" ".join(lines[1:]), ts, room)]
         lh = batch.line_height(ts)
-        msg = batch.fit(frame.banner.message, ts, bw - 20 * s)
-        batch.text(msg, bx + bw / 2, by + (bh - lh) / 2, ts, fg, anchor="centre")
+        bh = max(bh, lh * len(lines) + 12 * s)
+        batch.rect(bx, by, bw, bh, col)
+        top = by + (bh - lh * len(lines)) / 2
+        for i, line in enumerate(lines):
+            batch.text(line, bx + bw / 2, top + i * lh, ts, fg, anchor="centre")
     # gauges, bottom left: dial on the left, readouts on the right
     gx, gy = 16 * s, h - 196 * s
     batch.rect(gx, gy, 350 * s, 180 * s, PANEL)

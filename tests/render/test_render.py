@@ -257,3 +257,22 @@ def test_draw_image_puts_a_camera_frame_on_screen(renderer, veni) -> None:  # no
     assert np.abs(got[20:80, 500:580].astype(int) - image.astype(int)).max() <= 1
     assert np.abs(again[20:80, 500:580].astype(int) - image.astype(int)).max() <= 1
     assert np.abs(after[20:80, 500:580].astype(int) - newer.astype(int)).max() <= 1
+
+
+def test_a_long_cue_wraps_to_two_lines_instead_of_being_cut(renderer, veni) -> None:  # noqa: ANN001
+    """The longest cue words (83 characters) are shown whole: the banner grows to two
+    lines rather than ending in "..."."""
+    s = _needle_sample(40.0, (-20.0, 6.0, 0.0))
+    base = frame_with(veni, s)
+    words = "off the vein by 0.04 mm: withdraw to just under the skin, then re-aim away from you"
+    short = Cue(1.0, "too_steep", "angle 40°: lower to 15-30°", Severity.WARNING, 70)
+    long = Cue(1.0, "off_vein", words, Severity.WARNING, 65)
+    x, y, w, h = banner_rect(SIZE)
+    below = (int(x + 10), int(y + h + 8))  # under the one-line banner
+
+    def amber_at(img: np.ndarray) -> bool:
+        c = img[below[1], below[0]]
+        return bool(c[0] > 200 and 120 < c[1] < 190 and c[2] < 80)
+
+    assert not amber_at(renderer.render_image(replace(base, banner=short)))
+    assert amber_at(renderer.render_image(replace(base, banner=long)))
