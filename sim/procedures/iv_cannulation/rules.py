@@ -1,0 +1,308 @@
+"""Live cue rules of IV cannulation, under the contract of :mod:`sim.feedback.cues` (phase
+gates from flags that cannot chatter, hysteresis, words that say the value and its target).
+
+=================== ==== ===================================== ================================
+rule                prio applies (phase gate)                  on / hold
+=================== ==== ===================================== ================================
+back_wall           100  inserted, not done                    tip through the back wall /
+                                                               the vein blown (until out)
+reinserting          95  inserted, threading began, not done   needle pulled back >=
+                                                               reinsert_mm, then pushed in
+                                                               > half of it / > a quarter
+hung_up              95  inserted, catheter hung up, not done  always (withdraw and restart)
+probing              90  moved, not done                       as venipuncture
+hold_needle_still    85  threading, not done                   needle forward > half of
+                                                               needle_still_mm / > a quarter
+tourniquet_too_long  80  not done                              as venipuncture
+too_steep            70  moved, near, no flashback, needle not angle > max / > max - hyst.
+                         out, not done
+too_shallow          70  same                                  angle < min / < min + hyst.
+off_vein             65  same                                  as venipuncture
+bevel_down           60  same                                  as venipuncture
+lower_angle          55  flashback, not threading, not blown   angle > thread_angle_max_deg /
+                         or hung up, not done                  > it - angle_hysteresis_deg
+too_fast             50  moved, inserted, not done             as venipuncture
+hold_steady          40  moved, near, not done                 as venipuncture
+release_tourniquet   30  threaded, needle in, not done         tourniquet on
+occlude_withdraw     28  threaded, needle in, not done         tourniquet off
+advance_catheter     25  flashback, not threading, not blown   catheter tip not in the vein
+                         or hung up, not done
+thread_catheter      20  catheter tip reached, not threading,  catheter tip in the vein
+                         not blown or hung up, not done
+flush                20  needle out, not done                  not flushed
+secure               20  needle out, not done                  flushed
+=================== ==== ===================================== ================================
+"""
+
+from __future__ import annotations
+
+from sim.core.records import Severity
+from sim.core.scenario import Scenario
+from sim.feedback.cues import Rule, compared, hand_rules, inserted, shown
+from sim.procedures.iv_cannulation.spec import parts
+from sim.procedures.iv_cannulation.view import IvView
+
+
+def rules(sc: Scenario) -> list[Rule[IvView]]:
+    """The cue rules of an IV cannulation scenario (see the module's table)."""
+    geo, tol = parts(sc)
+    fb = sc.feedback
+    lo, hi, ha = tol.angle_min_deg, tol.angle_max_deg, fb.angle_hysteresis_deg
+    vein_r = geo.vein_diameter_mm / 2
+    oh = fb.offset_hysteresis_mm
+    rng = f"{lo:g}-{hi:g}°"
+    roll_tol = tol.bevel_roll_tol_deg
+    tq_max = tol.tourniquet_max_s
+    low = tol.thread_angle_max_deg
+    still = tol.needle_still_mm
+    back_min = tol.reinsert_mm
+
+    def live(v: IvView) -> bool:
+        return not v.done
+
+    def aiming(v: IvView) -> bool:
+        return v.moved and v.near and not (v.flashback or v.needle_out or v.done)
+
+    def flashed(v: IvView) -> bool:  # after flashback, before threading, attempt not lost
+        return (
+            v.flashback
+            and not v.threading
+            and not v.threaded
+            and not v.blown
+            and not (v.hung_up or v.done)
+        )
+
+    def angle(v: IvView) -> float:
+        return compared(v.angle_deg, 0)
+
+    def angle_text(v: IvView) -> str:
+        a = angle(v)
+        word = "lower to" if a > hi else "raise to" if a < lo else "keep it within"
+        return f"angle {shown(v.angle_deg, 0, lo, hi)}°: {word} {rng}"
+
+    def beyond_edge(v: IvView) -> float:  # mm outside the vein's edge (negative: over it)
+        return abs(v.offset_mm) - vein_r
+
+    def off_text(v: IvView) -> str:
+        d = beyond_edge(v)
+        side = "towards you" if v.offset_mm < 0 else "away from you"
+        if compared(d, 1) > 0:
+            if v.inserted:
+                return (
+                    f"off the vein by {shown(d, 1, hi=0.0)} mm: withdraw to just under "
+                    f"the skin, then re-aim {side}"
+                )
+            return f"off the vein by {shown(d, 1, hi=0.0)} mm: move {side}"
+        return f"on the vein ({shown(-d, 1, lo=0.0)} mm inside its edge)"
+
+    def roll(v: IvView) -> float:
+        return compared(abs(v.roll_deg), 0)
+
+    def tq(v: IvView) -> float:
+        return compared(v.tourniquet_s, 0)
+
+    def forward(v: IvView) -> float:
+        return compared(v.needle_forward_mm, 1)
+
+    def pushed_in(v: IvView) -> float:  # how far forward from its most pulled-back point
+        return compared(v.needle_forward_mm + v.pulled_back_mm, 1)
+
+    def lowered(v: IvView) -> float:
+        return compared(v.angle_deg, 0)
+
+    def edge_shown(v: IvView) -> tuple[float, int]:  # "off by" or "inside by"
+        d = beyond_edge(v)
+        return (d if compared(d, 1) > 0 else -d), 1
+
+    out: list[Rule[IvView]] = [
+        Rule(
+            "back_wall",
+            100,
+            Severity.DANGER,
+            lambda v: v.through_wall,
+            lambda v: v.blown,
+            lambda v: (
+                "through the back wall: stop and withdraw"
+                if v.through_wall
+                else "vein blown: withdraw the needle and catheter, press on the site"
+            ),
+            inserted,
+        ),
+        Rule(
+            "reinserting",
+            95,
+            Severity.DANGER,
+            lambda v: v.pulled_back_mm >= back_min and pushed_in(v) > back_min / 2,
+            lambda v: v.pulled_back_mm >= back_min and pushed_in(v) > back_min / 4,
+            lambda v: "never push the needle back into the catheter: it can cut it",
+            lambda v: v.inserted and (v.threading or v.threaded) and not v.done,
+        ),
+        Rule(
+            "hung_up",
+            95,
+            Severity.DANGER,
+            lambda v: True,
+            lambda v: True,
+            lambda v: (
+                "the catheter will not thread (its tip was short of the vein): "
+                "withdraw and start again"
+            ),
+            lambda v: v.hung_up and not v.done,
+        ),
+        Rule(
+            "probing",
+            90,
+            Severity.DANGER,
+            lambda v: v.inserted and v.probe_mm > tol.probe_mm,
+            lambda v: v.inserted and v.probe_mm > tol.probe_mm * 0.5,
+            lambda v: "probing: withdraw to just under the skin before redirecting",
+            lambda v: v.moved and not v.done,
+        ),
+        Rule(
+            "hold_needle_still",
+            85,
+            Severity.WARNING,
+            lambda v: forward(v) > still / 2,
+            lambda v: forward(v) > still / 4,
+            lambda v: (
+                f"needle {shown(v.needle_forward_mm, 1, hi=still / 2)} mm forward: "
+                f"hold it still, slide only the catheter (max {still:g})"
+            ),
+            lambda v: v.threading and not v.done,
+            shows=lambda v: (v.needle_forward_mm, 1),
+        ),
+        Rule(
+            "tourniquet_too_long",
+            80,
+            Severity.WARNING,
+            lambda v: tq(v) > tq_max,
+            lambda v: tq(v) > tq_max,
+            lambda v: (
+                f"tourniquet on {shown(v.tourniquet_s, 0, hi=tq_max)} s: "
+                f"release it (max {tq_max:g})"
+            ),
+            live,
+            shows=lambda v: (v.tourniquet_s, 0),
+        ),
+        Rule(
+            "too_steep",
+            70,
+            Severity.WARNING,
+            lambda v: not v.in_vein and angle(v) > hi,
+            lambda v: not v.in_vein and angle(v) > hi - ha,
+            angle_text,
+            aiming,
+            shows=lambda v: (v.angle_deg, 0),
+        ),
+        Rule(
+            "too_shallow",
+            70,
+            Severity.WARNING,
+            lambda v: not v.in_vein and angle(v) < lo,
+            lambda v: not v.in_vein and angle(v) < lo + ha,
+            angle_text,
+            aiming,
+            shows=lambda v: (v.angle_deg, 0),
+        ),
+        Rule(
+            "off_vein",
+            65,
+            Severity.WARNING,
+            lambda v: not v.in_vein and compared(beyond_edge(v), 1) > 0,
+            lambda v: not v.in_vein and compared(beyond_edge(v), 1) > -oh,
+            off_text,
+            aiming,
+            shows=edge_shown,
+        ),
+        Rule(
+            "bevel_down",
+            60,
+            Severity.WARNING,
+            lambda v: not v.in_vein and roll(v) > roll_tol,
+            lambda v: not v.in_vein and roll(v) > roll_tol - ha,
+            lambda v: (
+                f"bevel {shown(abs(v.roll_deg), 0, hi=roll_tol)}° from up: "
+                f"turn it bevel up (max {roll_tol:g}°)"
+            ),
+            aiming,
+            shows=lambda v: (abs(v.roll_deg), 0),
+        ),
+        Rule(
+            "lower_angle",
+            55,
+            Severity.INFO,  # the next step, said when it is due
+            lambda v: lowered(v) > low,
+            lambda v: lowered(v) > low - ha,
+            lambda v: (
+                f"flashback: angle {shown(v.angle_deg, 0, hi=low)}°, "
+                + (f"lower it to {low:g}° or less" if lowered(v) > low else "keep it low")
+                + " before threading"
+            ),
+            flashed,
+            shows=lambda v: (v.angle_deg, 0),
+        ),
+        *hand_rules(fb, "advancing"),
+        Rule(
+            "release_tourniquet",
+            30,
+            Severity.INFO,
+            lambda v: v.tourniquet_s > 0,
+            lambda v: v.tourniquet_s > 0,
+            lambda v: "catheter threaded: release the tourniquet",
+            lambda v: v.threaded and v.inserted and not v.done,
+        ),
+        Rule(
+            "occlude_withdraw",
+            28,
+            Severity.INFO,
+            lambda v: v.tourniquet_s == 0,
+            lambda v: v.tourniquet_s == 0,
+            lambda v: (
+                "withdraw the needle; never push it back in"
+                if v.occluded
+                else "press on the vein above the catheter tip, then withdraw the needle"
+            ),
+            lambda v: v.threaded and v.inserted and not v.done,
+        ),
+        Rule(
+            "advance_catheter",
+            25,
+            Severity.INFO,
+            lambda v: not v.catheter_in_vein,
+            lambda v: not v.catheter_in_vein,
+            lambda v: (
+                f"flashback: {shown(v.advance_mm, 1)} mm advanced of about "
+                f"{tol.advance_after_flash_mm:g}: go on until the catheter tip is in the vein"
+            ),
+            flashed,
+            shows=lambda v: (v.advance_mm, 1),
+        ),
+        Rule(
+            "thread_catheter",
+            20,
+            Severity.INFO,
+            lambda v: v.catheter_in_vein,
+            lambda v: v.catheter_in_vein,
+            lambda v: "catheter tip in the vein: hold the needle still, slide the catheter off it",
+            lambda v: v.catheter_reached and flashed(v),
+        ),
+        Rule(
+            "flush",
+            20,
+            Severity.INFO,
+            lambda v: not v.flushed,
+            lambda v: not v.flushed,
+            lambda v: "needle out: connect and flush the cannula",
+            lambda v: v.needle_out and not v.done,
+        ),
+        Rule(
+            "secure",
+            20,
+            Severity.INFO,
+            lambda v: v.flushed,
+            lambda v: v.flushed,
+            lambda v: "flushed: secure the cannula",
+            lambda v: v.needle_out and not v.done,
+        ),
+    ]
+    return sorted(out, key=lambda r: -r.priority)
