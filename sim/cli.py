@@ -119,13 +119,19 @@ def print_result(name: str, result: Any) -> None:
         print(f"  CRITICAL  {e.message}")
     for e in result.errors:
         print(f"  error     {e.message}")
-    print(f"  {'metric':24s} {'value':>27s} {'points':>6s} {'weight':>6s}")
+    rows = []
     for m in result.metrics:
         pts = "" if m.points is None else f"{m.points:.0f}"
         wt = "" if m.points is None else f"{m.weight:g}"
         value = m.note if m.status in ("not done", "not measured") else m.shown
         why = f"  ({m.note})" if m.status == "incomplete" else ""
-        print(f"  {m.label:24s} {value:>27s} {pts:>6s} {wt:>6s}{why}".rstrip())
+        rows.append((m.label, value, pts, wt, why))
+    # the longest label and value set their columns
+    w = max([6, *(len(r[0]) for r in rows)])
+    vw = max([5, *(len(r[1]) for r in rows)])
+    print(f"  {'metric':{w}s} {'value':>{vw}s} {'points':>6s} {'weight':>6s}")
+    for label, value, pts, wt, why in rows:
+        print(f"  {label:{w}s} {value:>{vw}s} {pts:>6s} {wt:>6s}{why}".rstrip())
     for a in result.advice:
         print(f"  work on: {a}")
 

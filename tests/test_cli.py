@@ -282,3 +282,21 @@ def test_a_usage_error_is_one_line_naming_the_command(args, tmp_path):
     assert r.returncode == 2 and r.stdout == ""
     assert r.stderr.count("\n") == 1 and r.stderr.startswith("procsim")
     assert "--help" in r.stderr and "usage:" not in r.stderr
+
+
+def test_score_table_columns_line_up(tmp_path, mouse_sessions):
+    """Every metric's value ends where the 'value' heading ends, however long the labels
+    (IV cannulation's) or the notes ("not measured with the mouse") are."""
+    rec = tmp_path / "iv.jsonl"
+    assert (
+        procsim("simulate", "iv-cannulation", "--skill", "novice", "-o", str(rec)).returncode == 0
+    )
+    for path in (rec, mouse_sessions["complete"]):
+        out = procsim("score", str(path)).stdout.splitlines()
+        head = next(i for i, line in enumerate(out) if line.strip().startswith("metric"))
+        end = out[head].index("value") + len("value")
+        rows = [line for line in out[head + 1 :] if not line.strip().startswith("work on")]
+        rows = [line for line in rows if not line.strip().startswith(("iv-cannulation", "venip"))]
+        assert rows
+        for line in rows:
+            assert line[end - 1] != " " and (len(line) == end or line[end] == " "), line

@@ -259,6 +259,23 @@ class Readouts:
     progress: tuple[Readout, ...] = ()
 
 
+TOURNIQUET_WARN = 0.75
+"""Share of a tourniquet's time limit after which its readout turns amber (our choice: a
+quarter of the limit left to finish or release)."""
+
+
+def tourniquet_readout(on: bool, t_s: float, max_s: float) -> Readout:
+    """The tourniquet's line: off; its time, green; amber in the last quarter of the limit
+    ("tourniquet 48 s of 60"); red past it."""
+    if not on:
+        return Readout("tourniquet off")
+    if t_s > max_s:
+        return Readout(f"tourniquet {t_s:.0f} s: over {max_s:g}", Judged.BAD)
+    if t_s > TOURNIQUET_WARN * max_s:
+        return Readout(f"tourniquet {t_s:.0f} s of {max_s:g}", Judged.WARN)
+    return Readout(f"tourniquet {t_s:.0f} s", Judged.GOOD)
+
+
 # --- the plug-in ------------------------------------------------------------------------
 class ScenePlugin(Protocol[M]):
     """A procedure's scene: what the shared renderer, HUD and side view draw of it.

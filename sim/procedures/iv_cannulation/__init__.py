@@ -87,8 +87,9 @@ PROCEDURE: Procedure[IvState, IvView] = Procedure(
             ("P", "secure the cannula: done"),
         ),
         hint=(
-            "First time? Point at the vein, T tourniquet, W to advance to flashback, Q to "
-            "lower, then hold K to thread; T, O, withdraw, L, P. F1: all controls"
+            "First time? Aim at the vein, T tourniquet, W in to flashback, Q a little lower, "
+            "W about 2 mm on, hold K to thread, T off, O press, S out, L flush, P secure. "
+            "F1: all controls"
         ),
     ),
     keys=_KEYS,

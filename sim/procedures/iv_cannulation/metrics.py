@@ -128,7 +128,10 @@ def precision(scenario: Scenario, events: Sequence[Event], total_time_s: float) 
     angles = [e.value("angle_deg") for e in punctures]
     starts = [e for e in events if e.kind == "threading_started"]
     advances = [e.value("advance_mm") for e in starts]
+    # the needle's movement while threading: measured when threading ends, or when the
+    # needle was pushed on with the catheter (threading may never end then)
     motion = [e.value("needle_motion_mm") for e in events if e.kind == "threaded"]
+    motion += [e.value("forward_mm") for e in events if e.kind == "needle_advanced"]
     tourniquet = [e.value("duration_s") for e in events if e.kind == "tourniquet_off"]
     punctured = bool(punctures)
     return {

@@ -271,8 +271,10 @@ def rules(sc: Scenario) -> list[Rule[IvView]]:
             lambda v: not v.catheter_in_vein,
             lambda v: not v.catheter_in_vein,
             lambda v: (
-                f"flashback: {shown(v.advance_mm, 1)} mm advanced of about "
-                f"{tol.advance_after_flash_mm:g}: go on until the catheter tip is in the vein"
+                f"flashback: advanced {shown(v.advance_mm, 1)} mm of about "
+                f"{tol.advance_after_flash_mm:g}: go on until the catheter tip is in"
+                if v.in_vein
+                else "the needle tip left the vein: advance gently until the blood returns"
             ),
             flashed,
             shows=lambda v: (v.advance_mm, 1),

@@ -38,6 +38,7 @@ from sim.render.plugin import (
     SideLine,
     SideSection,
     Tint,
+    tourniquet_readout,
 )
 from sim.render.scene import DrawOptions, Frame, Mat4, OrbitCamera, needle_frame
 
@@ -472,11 +473,10 @@ def aim_line(st: IvState | None, v: IvView | None, tol: IvTolerances) -> Readout
 
 
 def tq_line(st: IvState | None, v: IvView | None, tol: IvTolerances) -> Readout:
-    """The tourniquet's time while on (red past the limit)."""
-    if st is None or not st.tourniquet_on:
-        return Readout("tourniquet off")
+    """The tourniquet's time while on (amber near the limit, red past it)."""
+    on = st is not None and st.tourniquet_on
     t = v.tourniquet_s if v is not None else 0.0
-    return Readout(f"tourniquet {t:.0f} s", Judged.BAD if t > tol.tourniquet_max_s else Judged.GOOD)
+    return tourniquet_readout(on, t, tol.tourniquet_max_s)
 
 
 def step_line(st: IvState | None, v: IvView | None, tol: IvTolerances) -> Readout:
@@ -505,7 +505,7 @@ def step_line(st: IvState | None, v: IvView | None, tol: IvTolerances) -> Readou
         if st.failed_attempts:
             return Readout(f"attempt {st.failed_attempts + 1} of {tol.max_attempts}", Judged.WARN)
         return Readout("cannula loaded")
-    if st.catheter_reached:
+    if st.catheter_in_vein:  # now, as the banner says: lowering the angle may lift it out
         return Readout("catheter in: thread (K)", Judged.GOOD)
     if st.flashback:
         ok = v.advance_mm <= tol.advance_after_flash_mm + 1.0

@@ -44,6 +44,10 @@ from sim.procedures.iv_cannulation.spec import limb, parts
 
 APPROACH, IN_SKIN, IN_VEIN, THROUGH_WALL = "approach", "in_skin", "in_vein", "through_wall"
 
+EXIT_HOLD_S = 0.25
+"""How long the tip must stay ``exit_margin_mm`` out of the skin to count as withdrawn (our
+choice: longer than one cycle of a 4-12 Hz tremor, short against a deliberate withdrawal)."""
+
 PHASES = (
     "prepare",
     "insert",
@@ -130,6 +134,10 @@ class IvState:
     secured: bool = False
     completed: bool = False
     finished: bool = False
+    out_since_s: float | None = None
+    """When the tip last rose ``exit_margin_mm`` out of the skin (None while it is in): the
+    needle counts as withdrawn once it stays out for :data:`EXIT_HOLD_S` or rises three
+    margins out, so that a hand's tremor at the surface is not a new puncture."""
 
     @property
     def threading(self) -> bool:
@@ -219,6 +227,14 @@ class IvCannulationTask:
         along = state.advance_steps * geo.catheter_step_mm - geo.needle_protrusion_mm
         return g.add(state.thread_origin, g.scale(state.thread_axis, along))
 
+    def advance_past_flash_mm(self, state: IvState, tip: Vec3, axis: Vec3) -> float:
+        """How far the needle has gone on along itself since flashback, mm (0 before it, and
+        never negative). Along the needle: lowering the angle about the skin moves the tip
+        sideways, which is not advancing."""
+        if state.flash_tip is None:
+            return 0.0
+        return max(g.dot(g.sub(tip, state.flash_tip), axis), 0.0)
+
     def catheter_advance_mm(self, state: IvState) -> float:
         """How far the catheter has been slid off the needle."""
         return state.advance_steps * self.geo.catheter_step_mm
@@ -304,7 +320,8 @@ class IvCannulationTask:
             cath = g.sub(tip, g.scale(axis, geo.needle_protrusion_mm))
             crossing = skin_crossing(self.limb, tip, axis, geo.needle_length_mm)
             angle = self.limb.angle_deg(axis, crossing if crossing is not None else tip)
-            advance = g.norm(g.sub(tip, st.flash_tip)) if st.flash_tip is not None else math.nan
+            flashed = st.flash_tip is not None
+            advance = self.advance_past_flash_mm(st, tip, axis) if flashed else math.nan
             if not self.limb.in_lumen(cath):
                 events.append(
                     Event(
@@ -378,8 +395,14 @@ class IvCannulationTask:
             if depth >= 0.0 and prev is not None and self.limb.skin.depth_mm(prev) < 0.0:
                 st = self._puncture(st, s, prev, events)
         elif depth < -tol.exit_margin_mm:
-            st = self._withdraw(st, s, events)
+            out = st.out_since_s if st.out_since_s is not None else s.t_s
+            if s.t_s - out >= EXIT_HOLD_S or depth < -3.0 * tol.exit_margin_mm:
+                st = self._withdraw(replace(st, out_since_s=None), s, events)
+            else:
+                st = replace(st, out_since_s=out)  # out, unless tremor takes it back in
         else:
+            if st.out_since_s is not None:
+                st = replace(st, out_since_s=None)
             st = self._advance(st, s, prev, events)
         return replace(st, last_tip=p, last_axis=s.axis), tuple(events)
 
@@ -472,7 +495,7 @@ class IvCannulationTask:
         elif not st.failed:
             cath_in = site.in_lumen(g.sub(p, g.scale(s.axis, self.geo.needle_protrusion_mm)))
             if cath_in and not st.catheter_reached and st.flash_tip is not None:
-                advance = g.norm(g.sub(p, st.flash_tip))
+                advance = self.advance_past_flash_mm(st, p, s.axis)
                 events.append(
                     Event(
                         t,

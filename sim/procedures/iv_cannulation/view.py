@@ -179,7 +179,7 @@ class IvLive:
             flashback=st.flashback and inserted,
             catheter_in_vein=(not st.hung_up) if started else st.catheter_in_vein,
             catheter_reached=st.catheter_reached and inserted,
-            advance_mm=g.norm(g.sub(s.tip_mm, st.flash_tip)) if st.flash_tip is not None else 0.0,
+            advance_mm=task.advance_past_flash_mm(st, s.tip_mm, s.axis),
             threading=started and not st.threaded and not st.hung_up,
             threaded=st.threaded,
             hung_up=st.hung_up and inserted,

@@ -31,6 +31,7 @@ from sim.render.plugin import (
     SideLine,
     SideSection,
     Tint,
+    tourniquet_readout,
 )
 from sim.render.scene import DrawOptions, Frame, OrbitCamera, needle_frame
 
@@ -203,12 +204,7 @@ class VenipunctureScene:
             aim = Readout(f"bevel {v.roll_deg:+.0f}° from up", Judged.GOOD if ok else Judged.WARN)
         on = isinstance(frame.state, VenipunctureState) and frame.state.tourniquet_on
         t = v.tourniquet_s if v is not None else 0.0
-        if not on:
-            tq = Readout("tourniquet off")
-        else:
-            late = t > tol.tourniquet_max_s
-            tq = Readout(f"tourniquet {t:.0f} s", Judged.BAD if late else Judged.GOOD)
-        return Readouts(aim=aim, progress=(tq,))
+        return Readouts(aim=aim, progress=(tourniquet_readout(on, t, tol.tourniquet_max_s),))
 
 
 SCENE: ScenePlugin[VenipunctureMeshes] = VenipunctureScene()
