@@ -34,6 +34,7 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
             f"sha256 {sc.content_hash[:12]})"
         )
         return 0
+    print(f"{'scenario':16s} {'procedure':15s} title")
     for p in scenario_paths():
         try:
             sc = load_scenario(p)

@@ -248,7 +248,7 @@ def rules(sc: Scenario) -> list[Rule[IvView]]:
             Severity.INFO,
             lambda v: v.tourniquet_s > 0,
             lambda v: v.tourniquet_s > 0,
-            lambda v: "catheter threaded: release the tourniquet",
+            lambda v: "catheter threaded: release the tourniquet (T)",
             lambda v: v.threaded and v.inserted and not v.done,
         ),
         Rule(
@@ -260,7 +260,7 @@ def rules(sc: Scenario) -> list[Rule[IvView]]:
             lambda v: (
                 "withdraw the needle; never push it back in"
                 if v.occluded
-                else "press on the vein above the catheter tip, then withdraw the needle"
+                else "press on the vein above the catheter tip (O), then withdraw the needle"
             ),
             lambda v: v.threaded and v.inserted and not v.done,
         ),
