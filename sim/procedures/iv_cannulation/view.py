@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 from sim.core import geometry as g
 from sim.core.limb import NeedleMeasure
@@ -120,8 +121,11 @@ class IvLive:
         m = self._measure(sample)
         inserted = state.position != APPROACH
         offset = sample.tip_mm[2] - self.task.limb.vein_z if inserted else m.offset_mm
-        return replace(
-            self._state_part(state, sample, hand, inserted),
+        return self._state_part(
+            state,
+            sample,
+            hand,
+            inserted,
             angle_deg=m.angle_deg,
             depth_mm=m.depth_mm,
             distance_to_skin_mm=m.distance_to_skin_mm,
@@ -146,9 +150,11 @@ class IvLive:
                 done=hand.done,
                 tourniquet_s=_tourniquet_s(state, hand.t_s),
             )
-        fresh = self._state_part(state, sample, hand, last.inserted)
-        return replace(
-            fresh,
+        return self._state_part(
+            state,
+            sample,
+            hand,
+            last.inserted,
             angle_deg=last.angle_deg,
             depth_mm=last.depth_mm,
             distance_to_skin_mm=last.distance_to_skin_mm,
@@ -159,8 +165,11 @@ class IvLive:
             through_wall=last.through_wall,
         )
 
-    def _state_part(self, st: IvState, s: Sample, hand: Hand, inserted: bool) -> IvView:
-        """The view's fields that follow from the task state (and the sample's tip)."""
+    def _state_part(
+        self, st: IvState, s: Sample, hand: Hand, inserted: bool, **geometry: Any
+    ) -> IvView:
+        """The view: the fields that follow from the task state (and the sample's tip), with
+        ``geometry`` (the needle against the limb: angle, depth, roll, offset...)."""
         task = self.task
         started = st.thread_origin is not None
         motion = (
@@ -170,9 +179,6 @@ class IvLive:
         )
         return IvView(
             *hand,
-            angle_deg=0.0,
-            depth_mm=0.0,
-            distance_to_skin_mm=0.0,
             inserted=inserted,
             tourniquet_s=_tourniquet_s(st, hand.t_s),
             blown=st.back_wall and inserted,
@@ -192,4 +198,5 @@ class IvLive:
             needle_out=st.needle_out,
             flushed=st.flushed,
             catheter_tip_mm=task.catheter_tip(st, s.tip_mm, s.axis),
+            **geometry,
         )
