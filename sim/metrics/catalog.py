@@ -151,3 +151,61 @@ MOTION = (
         HAND,
     ),
 )
+
+
+# A straight needle put into a vein (venipuncture, IV cannulation): each puncture's angle,
+# bevel and aim, and the attempts, probing, redirections and tourniquet time of a session,
+# computed by sim.metrics.precision.vein_entry from the task's events.
+VEIN_PUNCTURE = (
+    MetricInfo(
+        "insertion_angle_deg", "Insertion angle", "°", "angle to the skin at puncture, mean", 0
+    ),
+    MetricInfo(
+        "angle_error_deg",
+        "Insertion angle error",
+        "°",
+        "how far the insertion angle was outside the target range, mean",
+        0,
+    ),
+    MetricInfo(
+        "bevel_roll_error_deg",
+        "Bevel roll",
+        "°",
+        "bevel roll away from bevel-up at puncture, mean",
+        0,
+    ),
+    MetricInfo(
+        "puncture_offset_mm",
+        "Puncture off the centreline",
+        "mm",
+        "puncture point off the vein centreline, mean",
+        1,
+    ),
+)
+VEIN_SESSION = (
+    MetricInfo("attempts", "Attempts", "", "skin punctures", 0, whole_session=True),
+    MetricInfo(
+        "probes",
+        "Probing",
+        "",
+        "times the needle was slid sideways in the tissue looking for the vein",
+        0,
+        whole_session=True,
+    ),
+    MetricInfo(
+        "redirections",
+        "Redirections",
+        "",
+        "needle redirections while inserted",
+        0,
+        whole_session=True,
+    ),
+    MetricInfo(
+        "tourniquet_time_s",
+        "Tourniquet time",
+        "s",
+        "longest time the tourniquet stayed on",
+        0,
+        whole_session=True,
+    ),
+)

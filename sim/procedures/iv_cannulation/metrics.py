@@ -7,8 +7,8 @@ from collections.abc import Mapping, Sequence
 
 from sim.core.records import Event
 from sim.core.scenario import Scenario
-from sim.metrics.catalog import MetricInfo
-from sim.metrics.precision import mean_or_nan
+from sim.metrics.catalog import VEIN_PUNCTURE, VEIN_SESSION, MetricInfo
+from sim.metrics.precision import mean_or_nan, vein_entry
 from sim.procedures.base import ReportTable
 from sim.procedures.iv_cannulation.spec import parts
 from sim.procedures.registry import format_value, metric_info
@@ -33,30 +33,7 @@ ERRORS = (
 trainee: ``procsim simulate iv-cannulation --error KIND``)."""
 
 METRICS = (
-    MetricInfo(
-        "insertion_angle_deg", "Insertion angle", "°", "angle to the skin at puncture, mean", 0
-    ),
-    MetricInfo(
-        "angle_error_deg",
-        "Insertion angle error",
-        "°",
-        "how far the insertion angle was outside the target range, mean",
-        0,
-    ),
-    MetricInfo(
-        "bevel_roll_error_deg",
-        "Bevel roll",
-        "°",
-        "bevel roll away from bevel-up at puncture, mean",
-        0,
-    ),
-    MetricInfo(
-        "puncture_offset_mm",
-        "Puncture off the centreline",
-        "mm",
-        "puncture point off the vein centreline, mean",
-        1,
-    ),
+    *VEIN_PUNCTURE,
     MetricInfo(
         "advance_after_flashback_mm",
         "Advance after flashback",
@@ -85,34 +62,11 @@ METRICS = (
         "furthest the needle tip moved while the catheter was slid off it, largest",
         1,
     ),
-    MetricInfo("attempts", "Attempts", "", "skin punctures", 0, whole_session=True),
-    MetricInfo(
-        "probes",
-        "Probing",
-        "",
-        "times the needle was slid sideways in the tissue looking for the vein",
-        0,
-        whole_session=True,
-    ),
-    MetricInfo(
-        "redirections",
-        "Redirections",
-        "",
-        "needle redirections while inserted",
-        0,
-        whole_session=True,
-    ),
-    MetricInfo(
-        "tourniquet_time_s",
-        "Tourniquet time",
-        "s",
-        "longest time the tourniquet stayed on",
-        0,
-        whole_session=True,
-    ),
+    *VEIN_SESSION,
 )
 """The IV cannulation metrics (after the motion metrics every procedure has), in the order
-they are shown. The first four and the last four mean what venipuncture's do."""
+they are shown. The shared ones (``VEIN_PUNCTURE``, ``VEIN_SESSION``) mean what
+venipuncture's do."""
 
 
 def precision(scenario: Scenario, events: Sequence[Event], total_time_s: float) -> dict[str, float]:
@@ -124,33 +78,18 @@ def precision(scenario: Scenario, events: Sequence[Event], total_time_s: float) 
     flashback only: lowering the angle after it is the technique.)
     """
     _, tol = parts(scenario)
-    punctures = [e for e in events if e.kind == "skin_puncture"]
-    angles = [e.value("angle_deg") for e in punctures]
     starts = [e for e in events if e.kind == "threading_started"]
     advances = [e.value("advance_mm") for e in starts]
     # the needle's movement while threading: measured when threading ends, or when the
     # needle was pushed on with the catheter (threading may never end then)
     motion = [e.value("needle_motion_mm") for e in events if e.kind == "threaded"]
     motion += [e.value("forward_mm") for e in events if e.kind == "needle_advanced"]
-    tourniquet = [e.value("duration_s") for e in events if e.kind == "tourniquet_off"]
-    punctured = bool(punctures)
     return {
-        "insertion_angle_deg": mean_or_nan(angles),
-        "angle_error_deg": mean_or_nan(
-            [max(0.0, tol.angle_min_deg - a, a - tol.angle_max_deg) for a in angles]
-        ),
-        "bevel_roll_error_deg": mean_or_nan([abs(e.value("roll_deg")) for e in punctures]),
-        "puncture_offset_mm": mean_or_nan([abs(e.value("offset_mm")) for e in punctures]),
+        **vein_entry(events, tol.angle_min_deg, tol.angle_max_deg),
         "advance_after_flashback_mm": mean_or_nan(advances),
         "advance_error_mm": mean_or_nan([abs(a - tol.advance_after_flash_mm) for a in advances]),
         "threading_angle_deg": mean_or_nan([e.value("angle_deg") for e in starts]),
         "needle_motion_mm": max(motion) if motion else math.nan,
-        "attempts": float(len(punctures)) if punctured else math.nan,
-        "redirections": float(sum(1 for e in events if e.kind == "redirection"))
-        if punctured
-        else math.nan,
-        "probes": float(sum(1 for e in events if e.kind == "probing")) if punctured else math.nan,
-        "tourniquet_time_s": max(tourniquet) if tourniquet else math.nan,
     }
 
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 
 from sim.core.records import Event
 from sim.core.scenario import Scenario
-from sim.metrics.catalog import MetricInfo
-from sim.metrics.precision import mean_or_nan
+from sim.metrics.catalog import VEIN_PUNCTURE, VEIN_SESSION
+from sim.metrics.precision import vein_entry
 from sim.procedures.base import ReportTable
 from sim.procedures.registry import format_value, metric_info
 from sim.procedures.venipuncture.spec import parts
@@ -33,57 +32,7 @@ LEGACY_ERRORS = ("attempts_exceeded",)
 embedded in old recordings), never emitted now. A venipuncture now ends at the attempt
 limit, so another attempt after it cannot happen."""
 
-METRICS = (
-    MetricInfo(
-        "insertion_angle_deg", "Insertion angle", "°", "angle to the skin at puncture, mean", 0
-    ),
-    MetricInfo(
-        "angle_error_deg",
-        "Insertion angle error",
-        "°",
-        "how far the insertion angle was outside the target range, mean",
-        0,
-    ),
-    MetricInfo(
-        "bevel_roll_error_deg",
-        "Bevel roll",
-        "°",
-        "bevel roll away from bevel-up at puncture, mean",
-        0,
-    ),
-    MetricInfo(
-        "puncture_offset_mm",
-        "Puncture off the centreline",
-        "mm",
-        "puncture point off the vein centreline, mean",
-        1,
-    ),
-    MetricInfo("attempts", "Attempts", "", "skin punctures", 0, whole_session=True),
-    MetricInfo(
-        "probes",
-        "Probing",
-        "",
-        "times the needle was slid sideways in the tissue looking for the vein",
-        0,
-        whole_session=True,
-    ),
-    MetricInfo(
-        "redirections",
-        "Redirections",
-        "",
-        "needle redirections while inserted",
-        0,
-        whole_session=True,
-    ),
-    MetricInfo(
-        "tourniquet_time_s",
-        "Tourniquet time",
-        "s",
-        "longest time the tourniquet stayed on",
-        0,
-        whole_session=True,
-    ),
-)
+METRICS = VEIN_PUNCTURE + VEIN_SESSION
 
 
 def precision(scenario: Scenario, events: Sequence[Event], total_time_s: float) -> dict[str, float]:
@@ -94,24 +43,7 @@ def precision(scenario: Scenario, events: Sequence[Event], total_time_s: float) 
     has no tourniquet time.
     """
     _, tol = parts(scenario)
-    punctures = [e for e in events if e.kind == "skin_puncture"]
-    angles = [e.value("angle_deg") for e in punctures]
-    tourniquet = [e.value("duration_s") for e in events if e.kind == "tourniquet_off"]
-    punctured = bool(punctures)
-    return {
-        "insertion_angle_deg": mean_or_nan(angles),
-        "angle_error_deg": mean_or_nan(
-            [max(0.0, tol.angle_min_deg - a, a - tol.angle_max_deg) for a in angles]
-        ),
-        "bevel_roll_error_deg": mean_or_nan([abs(e.value("roll_deg")) for e in punctures]),
-        "puncture_offset_mm": mean_or_nan([abs(e.value("offset_mm")) for e in punctures]),
-        "attempts": float(len(punctures)) if punctured else math.nan,
-        "redirections": float(sum(1 for e in events if e.kind == "redirection"))
-        if punctured
-        else math.nan,
-        "probes": float(sum(1 for e in events if e.kind == "probing")) if punctured else math.nan,
-        "tourniquet_time_s": max(tourniquet) if tourniquet else math.nan,
-    }
+    return vein_entry(events, tol.angle_min_deg, tol.angle_max_deg)
 
 
 def target_words(scenario: Scenario, name: str, values: Mapping[str, float]) -> str | None:
