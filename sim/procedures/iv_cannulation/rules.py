@@ -10,15 +10,15 @@ reinserting          95  inserted, threading began, not done   needle pulled bac
                                                                reinsert_mm, then pushed in
                                                                > half of it / > a quarter
 hung_up              95  inserted, catheter hung up, not done  always (withdraw and restart)
-probing              90  moved, not done                       as venipuncture
+probing              90  moved, not done                       sim.feedback.vein
 hold_needle_still    85  threading, not done                   needle forward > half of
                                                                needle_still_mm / > a quarter
-tourniquet_too_long  80  not done                              as venipuncture
-too_steep            70  moved, near, no flashback, needle not angle > max / > max - hyst.
+tourniquet_too_long  80  not done                              sim.feedback.vein
+too_steep            70  moved, near, no flashback, needle not sim.feedback.vein
                          out, not done
-too_shallow          70  same                                  angle < min / < min + hyst.
-off_vein             65  same                                  as venipuncture
-bevel_down           60  same                                  as venipuncture
+too_shallow          70  same                                  sim.feedback.vein
+off_vein             65  same                                  sim.feedback.vein
+bevel_down           60  same                                  sim.feedback.vein
 lower_angle          55  flashback, not threading, not blown   angle > thread_angle_max_deg /
                          or hung up, not done                  > it - angle_hysteresis_deg
 too_fast             50  moved, inserted, not done             as venipuncture
@@ -39,6 +39,7 @@ from __future__ import annotations
 from sim.core.records import Severity
 from sim.core.scenario import Scenario
 from sim.feedback.cues import Rule, compared, hand_rules, inserted, shown
+from sim.feedback.vein import vein_entry_rules
 from sim.procedures.iv_cannulation.spec import parts
 from sim.procedures.iv_cannulation.view import IvView
 
@@ -47,18 +48,10 @@ def rules(sc: Scenario) -> list[Rule[IvView]]:
     """The cue rules of an IV cannulation scenario (see the module's table)."""
     geo, tol = parts(sc)
     fb = sc.feedback
-    lo, hi, ha = tol.angle_min_deg, tol.angle_max_deg, fb.angle_hysteresis_deg
-    vein_r = geo.vein_diameter_mm / 2
-    oh = fb.offset_hysteresis_mm
-    rng = f"{lo:g}-{hi:g}°"
-    roll_tol = tol.bevel_roll_tol_deg
-    tq_max = tol.tourniquet_max_s
+    ha = fb.angle_hysteresis_deg
     low = tol.thread_angle_max_deg
     still = tol.needle_still_mm
     back_min = tol.reinsert_mm
-
-    def live(v: IvView) -> bool:
-        return not v.done
 
     def aiming(v: IvView) -> bool:
         return v.moved and v.near and not (v.flashback or v.needle_out or v.done)
@@ -72,35 +65,6 @@ def rules(sc: Scenario) -> list[Rule[IvView]]:
             and not (v.hung_up or v.done)
         )
 
-    def angle(v: IvView) -> float:
-        return compared(v.angle_deg, 0)
-
-    def angle_text(v: IvView) -> str:
-        a = angle(v)
-        word = "lower to" if a > hi else "raise to" if a < lo else "keep it within"
-        return f"angle {shown(v.angle_deg, 0, lo, hi)}°: {word} {rng}"
-
-    def beyond_edge(v: IvView) -> float:  # mm outside the vein's edge (negative: over it)
-        return abs(v.offset_mm) - vein_r
-
-    def off_text(v: IvView) -> str:
-        d = beyond_edge(v)
-        side = "towards you" if v.offset_mm < 0 else "away from you"
-        if compared(d, 1) > 0:
-            if v.inserted:
-                return (
-                    f"off the vein by {shown(d, 1, hi=0.0)} mm: withdraw to just under "
-                    f"the skin, then re-aim {side}"
-                )
-            return f"off the vein by {shown(d, 1, hi=0.0)} mm: move {side}"
-        return f"on the vein ({shown(-d, 1, lo=0.0)} mm inside its edge)"
-
-    def roll(v: IvView) -> float:
-        return compared(abs(v.roll_deg), 0)
-
-    def tq(v: IvView) -> float:
-        return compared(v.tourniquet_s, 0)
-
     def forward(v: IvView) -> float:
         return compared(v.needle_forward_mm, 1)
 
@@ -109,10 +73,6 @@ def rules(sc: Scenario) -> list[Rule[IvView]]:
 
     def lowered(v: IvView) -> float:
         return compared(v.angle_deg, 0)
-
-    def edge_shown(v: IvView) -> tuple[float, int]:  # "off by" or "inside by"
-        d = beyond_edge(v)
-        return (d if compared(d, 1) > 0 else -d), 1
 
     out: list[Rule[IvView]] = [
         Rule(
@@ -149,14 +109,15 @@ def rules(sc: Scenario) -> list[Rule[IvView]]:
             ),
             lambda v: v.hung_up and not v.done,
         ),
-        Rule(
-            "probing",
-            90,
-            Severity.DANGER,
-            lambda v: v.inserted and v.probe_mm > tol.probe_mm,
-            lambda v: v.inserted and v.probe_mm > tol.probe_mm * 0.5,
-            lambda v: "probing: withdraw to just under the skin before redirecting",
-            lambda v: v.moved and not v.done,
+        *vein_entry_rules(
+            fb,
+            angle_min_deg=tol.angle_min_deg,
+            angle_max_deg=tol.angle_max_deg,
+            bevel_roll_tol_deg=tol.bevel_roll_tol_deg,
+            vein_radius_mm=geo.vein_diameter_mm / 2,
+            probe_mm=tol.probe_mm,
+            tourniquet_max_s=tol.tourniquet_max_s,
+            aiming=aiming,
         ),
         Rule(
             "hold_needle_still",
@@ -170,62 +131,6 @@ def rules(sc: Scenario) -> list[Rule[IvView]]:
             ),
             lambda v: v.threading and not v.done,
             shows=lambda v: (v.needle_forward_mm, 1),
-        ),
-        Rule(
-            "tourniquet_too_long",
-            80,
-            Severity.WARNING,
-            lambda v: tq(v) > tq_max,
-            lambda v: tq(v) > tq_max,
-            lambda v: (
-                f"tourniquet on {shown(v.tourniquet_s, 0, hi=tq_max)} s: "
-                f"release it (max {tq_max:g})"
-            ),
-            live,
-            shows=lambda v: (v.tourniquet_s, 0),
-        ),
-        Rule(
-            "too_steep",
-            70,
-            Severity.WARNING,
-            lambda v: not v.in_vein and angle(v) > hi,
-            lambda v: not v.in_vein and angle(v) > hi - ha,
-            angle_text,
-            aiming,
-            shows=lambda v: (v.angle_deg, 0),
-        ),
-        Rule(
-            "too_shallow",
-            70,
-            Severity.WARNING,
-            lambda v: not v.in_vein and angle(v) < lo,
-            lambda v: not v.in_vein and angle(v) < lo + ha,
-            angle_text,
-            aiming,
-            shows=lambda v: (v.angle_deg, 0),
-        ),
-        Rule(
-            "off_vein",
-            65,
-            Severity.WARNING,
-            lambda v: not v.in_vein and compared(beyond_edge(v), 1) > 0,
-            lambda v: not v.in_vein and compared(beyond_edge(v), 1) > -oh,
-            off_text,
-            aiming,
-            shows=edge_shown,
-        ),
-        Rule(
-            "bevel_down",
-            60,
-            Severity.WARNING,
-            lambda v: not v.in_vein and roll(v) > roll_tol,
-            lambda v: not v.in_vein and roll(v) > roll_tol - ha,
-            lambda v: (
-                f"bevel {shown(abs(v.roll_deg), 0, hi=roll_tol)}° from up: "
-                f"turn it bevel up (max {roll_tol:g}°)"
-            ),
-            aiming,
-            shows=lambda v: (abs(v.roll_deg), 0),
         ),
         Rule(
             "lower_angle",

@@ -1,0 +1,185 @@
+"""The cue rules of a straight needle put into a vein under a tourniquet, shared by the
+procedures that do so (venipuncture, IV cannulation): one definition of each, under the
+contract of :mod:`sim.feedback.cues`.
+
+=================== ==== ================================== ================================
+rule                prio applies (phase gate)               on / hold
+=================== ==== ================================== ================================
+probing              90  moved, not done                    shaft moved sideways in the
+                                                            tissue > probe_mm / > half of it
+tourniquet_too_long  80  not done                           tourniquet on > max (no hyst.)
+too_steep            70  the caller's aiming gate           not in vein and angle > max
+                                                            / > max - angle_hysteresis_deg
+too_shallow          70  same                               angle < min / < min + hysteresis
+off_vein             65  same                               aim point (tip once in) beyond
+                                                            the vein edge / within
+                                                            offset_hysteresis_mm of it
+bevel_down           60  same                               roll > tol / > tol - hysteresis
+=================== ==== ================================== ================================
+
+A procedure's view must carry the fields of :class:`VeinView`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from sim.core.records import Severity
+from sim.core.scenario import FeedbackSpec
+from sim.feedback.cues import Rule, compared, shown
+
+
+class VeinView(Protocol):
+    """The live-view fields the vein-entry rules read (a procedure's view has them)."""
+
+    @property
+    def moved(self) -> bool: ...
+    @property
+    def done(self) -> bool: ...
+    @property
+    def inserted(self) -> bool: ...
+    @property
+    def angle_deg(self) -> float: ...
+    @property
+    def roll_deg(self) -> float: ...
+    @property
+    def offset_mm(self) -> float: ...
+    @property
+    def in_vein(self) -> bool: ...
+    @property
+    def probe_mm(self) -> float: ...
+    @property
+    def tourniquet_s(self) -> float: ...
+
+
+def vein_entry_rules(
+    fb: FeedbackSpec,
+    *,
+    angle_min_deg: float,
+    angle_max_deg: float,
+    bevel_roll_tol_deg: float,
+    vein_radius_mm: float,
+    probe_mm: float,
+    tourniquet_max_s: float,
+    aiming: Callable[[Any], bool],
+) -> list[Rule[Any]]:
+    """The rules of the module's table, with the procedure's thresholds and gates.
+
+    Parameters
+    ----------
+    fb : FeedbackSpec
+        Hysteresis of angles and offsets.
+    angle_min_deg, angle_max_deg, bevel_roll_tol_deg : float
+        The insertion angle's range and the bevel's tolerance, degrees.
+    vein_radius_mm, probe_mm : float
+        The vein's radius and how far the shaft may move sideways in the tissue, mm.
+    tourniquet_max_s : float
+        The tourniquet's time limit, s.
+    aiming : callable
+        Gate of the aiming rules (angle, aim, bevel): when the needle is being aimed.
+    """
+    lo, hi, ha = angle_min_deg, angle_max_deg, fb.angle_hysteresis_deg
+    oh = fb.offset_hysteresis_mm
+    rng = f"{lo:g}-{hi:g}°"
+    roll_tol, tq_max = bevel_roll_tol_deg, tourniquet_max_s
+
+    def angle(v: VeinView) -> float:
+        return compared(v.angle_deg, 0)
+
+    def angle_text(v: VeinView) -> str:
+        a = angle(v)
+        word = "lower to" if a > hi else "raise to" if a < lo else "keep it within"
+        return f"angle {shown(v.angle_deg, 0, lo, hi)}°: {word} {rng}"
+
+    def beyond_edge(v: VeinView) -> float:  # mm outside the vein's edge (negative: over it)
+        return abs(v.offset_mm) - vein_radius_mm
+
+    def off_text(v: VeinView) -> str:
+        d = beyond_edge(v)
+        side = "towards you" if v.offset_mm < 0 else "away from you"
+        if compared(d, 1) > 0:
+            if v.inserted:  # sliding the needle sideways in the skin would be probing
+                return (
+                    f"off the vein by {shown(d, 1, hi=0.0)} mm: withdraw to just under "
+                    f"the skin, then re-aim {side}"
+                )
+            return f"off the vein by {shown(d, 1, hi=0.0)} mm: move {side}"
+        return f"on the vein ({shown(-d, 1, lo=0.0)} mm inside its edge)"
+
+    def edge_shown(v: VeinView) -> tuple[float, int]:  # "off by" or "inside by"
+        d = beyond_edge(v)
+        return (d if compared(d, 1) > 0 else -d), 1
+
+    def roll(v: VeinView) -> float:
+        return compared(abs(v.roll_deg), 0)
+
+    def tq(v: VeinView) -> float:
+        return compared(v.tourniquet_s, 0)
+
+    return [
+        Rule(
+            "probing",
+            90,
+            Severity.DANGER,
+            lambda v: v.inserted and v.probe_mm > probe_mm,
+            lambda v: v.inserted and v.probe_mm > probe_mm * 0.5,
+            lambda v: "probing: withdraw to just under the skin before redirecting",
+        ),
+        Rule(
+            "tourniquet_too_long",
+            80,
+            Severity.WARNING,
+            lambda v: tq(v) > tq_max,
+            lambda v: tq(v) > tq_max,
+            lambda v: (
+                f"tourniquet on {shown(v.tourniquet_s, 0, hi=tq_max)} s: "
+                f"release it (max {tq_max:g})"
+            ),
+            lambda v: not v.done,
+            shows=lambda v: (v.tourniquet_s, 0),
+        ),
+        Rule(
+            "too_steep",
+            70,
+            Severity.WARNING,
+            lambda v: not v.in_vein and angle(v) > hi,
+            lambda v: not v.in_vein and angle(v) > hi - ha,
+            angle_text,
+            aiming,
+            shows=lambda v: (v.angle_deg, 0),
+        ),
+        Rule(
+            "too_shallow",
+            70,
+            Severity.WARNING,
+            lambda v: not v.in_vein and angle(v) < lo,
+            lambda v: not v.in_vein and angle(v) < lo + ha,
+            angle_text,
+            aiming,
+            shows=lambda v: (v.angle_deg, 0),
+        ),
+        Rule(
+            "off_vein",
+            65,
+            Severity.WARNING,
+            lambda v: not v.in_vein and compared(beyond_edge(v), 1) > 0,
+            lambda v: not v.in_vein and compared(beyond_edge(v), 1) > -oh,
+            off_text,
+            aiming,
+            shows=edge_shown,
+        ),
+        Rule(
+            "bevel_down",
+            60,
+            Severity.WARNING,
+            lambda v: not v.in_vein and roll(v) > roll_tol,
+            lambda v: not v.in_vein and roll(v) > roll_tol - ha,
+            lambda v: (
+                f"bevel {shown(abs(v.roll_deg), 0, hi=roll_tol)}° from up: "
+                f"turn it bevel up (max {roll_tol:g}°)"
+            ),
+            aiming,
+            shows=lambda v: (abs(v.roll_deg), 0),
+        ),
+    ]
