@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 
 from sim.core import geometry as g
-from sim.core.records import Sample, Vec3
+from sim.core.records import Event, Sample, Vec3
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,3 +107,83 @@ class Limb:
         angle = math.degrees(math.asin(max(-1.0, min(1.0, -g.dot(s.axis, n)))))
         roll = g.signed_roll_deg(s.normal, n, s.axis)
         return NeedleMeasure(depth, angle, roll, surface[2] - self.vein_z, dist)
+
+    def puncture(
+        self,
+        prev: Vec3,
+        s: Sample,
+        attempt: int,
+        *,
+        angle_min_deg: float,
+        angle_max_deg: float,
+        bevel_roll_tol_deg: float,
+        tourniquet_on: bool,
+    ) -> tuple[Vec3, tuple[Event, ...]]:
+        """The skin punctured between the tip at ``prev`` and at ``s``: where, and the
+        events (``skin_puncture`` with its angle, bevel roll, offset from the vein and
+        point; ``angle_out_of_range``, ``bevel_down`` and ``no_tourniquet`` errors).
+
+        Parameters
+        ----------
+        prev : tuple of 3 float
+            The tip at the sample before, outside the skin, mm.
+        s : Sample
+            The first sample with the tip in the skin.
+        attempt : int
+            The attempt this puncture starts (1 for the first).
+        angle_min_deg, angle_max_deg, bevel_roll_tol_deg : float
+            The insertion angle's range and the bevel's tolerance, degrees.
+        tourniquet_on : bool
+            Whether the tourniquet is on.
+
+        Returns
+        -------
+        (hit, events)
+            The puncture point on the skin (mm) and the events, in order.
+        """
+        t = s.t_s
+        hit = self.skin.intersect_segment(prev, s.tip_mm) or s.tip_mm
+        angle = self.angle_deg(s.axis, hit)
+        roll = g.signed_roll_deg(s.normal, self.skin.normal_at(hit), s.axis)
+        offset = hit[2] - self.vein_z
+        events = [
+            Event(
+                t,
+                "skin_puncture",
+                f"skin punctured at {angle:.0f}° (attempt {attempt})",
+                values=(
+                    ("attempt", float(attempt)),
+                    ("angle_deg", angle),
+                    ("roll_deg", roll),
+                    ("offset_mm", offset),
+                    ("x_mm", hit[0]),
+                    ("y_mm", hit[1]),
+                    ("z_mm", hit[2]),
+                ),
+            )
+        ]
+        if not angle_min_deg <= angle <= angle_max_deg:
+            word = "too steep" if angle > angle_max_deg else "too shallow"
+            events.append(
+                Event(
+                    t,
+                    "angle_out_of_range",
+                    f"insertion angle {angle:.0f}° {word} "
+                    f"(target {angle_min_deg:g}-{angle_max_deg:g}°)",
+                    True,
+                    (("angle_deg", angle),),
+                )
+            )
+        if abs(roll) > bevel_roll_tol_deg:
+            events.append(
+                Event(
+                    t,
+                    "bevel_down",
+                    f"bevel rolled {roll:.0f}° from up",
+                    True,
+                    (("roll_deg", roll),),
+                )
+            )
+        if not tourniquet_on:
+            events.append(Event(t, "no_tourniquet", "punctured without a tourniquet", True))
+        return hit, tuple(events)

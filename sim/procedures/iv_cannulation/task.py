@@ -407,52 +407,18 @@ class IvCannulationTask:
         return replace(st, last_tip=p, last_axis=s.axis), tuple(events)
 
     def _puncture(self, st: IvState, s: Sample, prev: Vec3, events: list[Event]) -> IvState:
-        t, tol, site = s.t_s, self.tol, self.limb
-        hit = site.skin.intersect_segment(prev, s.tip_mm) or s.tip_mm
-        angle = site.angle_deg(s.axis, hit)
-        roll = g.signed_roll_deg(s.normal, site.skin.normal_at(hit), s.axis)
-        offset = hit[2] - site.vein_z
+        tol, site = self.tol, self.limb
         attempt = st.attempts + 1
-        events.append(
-            Event(
-                t,
-                "skin_puncture",
-                f"skin punctured at {angle:.0f}° (attempt {attempt})",
-                values=(
-                    ("attempt", float(attempt)),
-                    ("angle_deg", angle),
-                    ("roll_deg", roll),
-                    ("offset_mm", offset),
-                    ("x_mm", hit[0]),
-                    ("y_mm", hit[1]),
-                    ("z_mm", hit[2]),
-                ),
-            )
+        hit, made = site.puncture(
+            prev,
+            s,
+            attempt,
+            angle_min_deg=tol.angle_min_deg,
+            angle_max_deg=tol.angle_max_deg,
+            bevel_roll_tol_deg=tol.bevel_roll_tol_deg,
+            tourniquet_on=st.tourniquet_on,
         )
-        if not tol.angle_min_deg <= angle <= tol.angle_max_deg:
-            word = "too steep" if angle > tol.angle_max_deg else "too shallow"
-            events.append(
-                Event(
-                    t,
-                    "angle_out_of_range",
-                    f"insertion angle {angle:.0f}° {word} "
-                    f"(target {tol.angle_min_deg:g}-{tol.angle_max_deg:g}°)",
-                    True,
-                    (("angle_deg", angle),),
-                )
-            )
-        if abs(roll) > tol.bevel_roll_tol_deg:
-            events.append(
-                Event(
-                    t,
-                    "bevel_down",
-                    f"bevel rolled {roll:.0f}° from up",
-                    True,
-                    (("roll_deg", roll),),
-                )
-            )
-        if not st.tourniquet_on:
-            events.append(Event(t, "no_tourniquet", "punctured without a tourniquet", True))
+        events.extend(made)
         st = replace(
             _new_attempt(st), position=IN_SKIN, attempts=attempt, entry_point=hit, ref_axis=s.axis
         )

@@ -192,53 +192,18 @@ class VenipunctureTask:
     def _puncture(
         self, st: VenipunctureState, s: Sample, prev: Vec3, events: list[Event]
     ) -> VenipunctureState:
-        t, tol = s.t_s, self.tol
-        hit = self.limb.skin.intersect_segment(prev, s.tip_mm) or s.tip_mm
-        n = self.limb.skin.normal_at(hit)
-        angle = math.degrees(math.asin(max(-1.0, min(1.0, -g.dot(s.axis, n)))))
-        roll = g.signed_roll_deg(s.normal, n, s.axis)
-        offset = hit[2] - self.limb.vein_z
+        tol = self.tol
         attempt = st.attempts + 1
-        events.append(
-            Event(
-                t,
-                "skin_puncture",
-                f"skin punctured at {angle:.0f}° (attempt {attempt})",
-                values=(
-                    ("attempt", float(attempt)),
-                    ("angle_deg", angle),
-                    ("roll_deg", roll),
-                    ("offset_mm", offset),
-                    ("x_mm", hit[0]),
-                    ("y_mm", hit[1]),
-                    ("z_mm", hit[2]),
-                ),
-            )
+        hit, made = self.limb.puncture(
+            prev,
+            s,
+            attempt,
+            angle_min_deg=tol.angle_min_deg,
+            angle_max_deg=tol.angle_max_deg,
+            bevel_roll_tol_deg=tol.bevel_roll_tol_deg,
+            tourniquet_on=st.tourniquet_on,
         )
-        if not tol.angle_min_deg <= angle <= tol.angle_max_deg:
-            word = "too steep" if angle > tol.angle_max_deg else "too shallow"
-            events.append(
-                Event(
-                    t,
-                    "angle_out_of_range",
-                    f"insertion angle {angle:.0f}° {word} "
-                    f"(target {tol.angle_min_deg:g}-{tol.angle_max_deg:g}°)",
-                    True,
-                    (("angle_deg", angle),),
-                )
-            )
-        if abs(roll) > tol.bevel_roll_tol_deg:
-            events.append(
-                Event(
-                    t,
-                    "bevel_down",
-                    f"bevel rolled {roll:.0f}° from up",
-                    True,
-                    (("roll_deg", roll),),
-                )
-            )
-        if not st.tourniquet_on:
-            events.append(Event(t, "no_tourniquet", "punctured without a tourniquet", True))
+        events.extend(made)
         st = replace(
             st,
             position=IN_SKIN,
