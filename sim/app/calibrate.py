@@ -163,8 +163,13 @@ class CalibrationScreen:
             )
         else:
             col = GOOD if self.result is not None else WHITE
-            b.text(b.fit(self.status.message, 22, w - 80 * s), w / 2, y, 22, col, anchor="centre")
-            y += 36 * s
+            lines = b.wrap(self.status.message, 22, w - 80 * s)
+            if len(lines) > 2:  # the per-axis noise words: two lines, never cut off
+                lines = [lines[0], b.fit(" ".join(lines[1:]), 22, w - 80 * s)]
+            for line in lines:
+                b.text(line, w / 2, y, 22, col, anchor="centre")
+                y += 30 * s
+            y += 6 * s
             bar = (w / 2 - 300 * s, y, 600 * s, 16 * s)
             b.rect(*bar, PANEL)
             b.rect(bar[0], bar[1], bar[2] * min(max(self.status.progress, 0.0), 1.0), bar[3], col)

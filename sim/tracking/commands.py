@@ -33,6 +33,9 @@ class TrackReport:
         Frames tracked per second of wall time (decode + MediaPipe + mapping).
     noise_floor_mm : float
         Noise floor stored in the recording, mm.
+    noise_floor_axes_mm : tuple of 3 float or None
+        The calibration hold's noise floor on each scene axis (x along the arm, y up, z
+        across it), mm; None without a calibration hold.
     score : float
         Score of the session.
     passed : bool
@@ -53,6 +56,7 @@ class TrackReport:
     score: float
     passed: bool
     verdict: str = "FAIL"
+    noise_floor_axes_mm: tuple[float, float, float] | None = None
 
     @property
     def detection_rate(self) -> float:
@@ -138,6 +142,7 @@ def run_track(
     if not samples:
         raise UserError(f"{video}: no frames")
     floor = 0.0 if noise_floor_mm is None else noise_floor_mm
+    axes: tuple[float, float, float] | None = None
     calibration: dict[str, Any] = {}
     if calibration_hold_s > 0:
         hold = [s for s in samples if s.t_s - samples[0].t_s < calibration_hold_s]
@@ -160,6 +165,7 @@ def run_track(
         samples = remap(samples[len(hold) :], tracker)
         if noise_floor_mm is None:
             floor = cal.noise_floor_mm
+        axes = cal.noise_floor_axes_mm
         calibration.update(cal.as_header())
     calibration.update(
         {
@@ -203,6 +209,7 @@ def run_track(
         result.score,
         result.passed,
         result.verdict,
+        axes,
     )
 
 
@@ -231,6 +238,10 @@ def _cmd_track(args: argparse.Namespace) -> int:
         f"{rep.scenario} score {rep.score:.1f}/100 {rep.verdict}"
         + (f": {VERDICT_LINES[rep.verdict]}" if rep.verdict in VERDICT_LINES else "")
     )
+    if rep.noise_floor_axes_mm is not None:
+        from sim.tracking.calibration import noise_words
+
+        print(f"  calibration hold: {noise_words(rep.noise_floor_axes_mm)}")
     return 0
 
 

@@ -14,7 +14,9 @@ from sim.tracking.calibration import (
     CalibrationSession,
     CalibrationStep,
     calibrate_hold,
+    noise_floor_axes_mm,
     noise_floor_mm,
+    noise_words,
 )
 from sim.tracking.hand import HandObservation
 from sim.tracking.pose import Workspace, hand_pose
@@ -41,6 +43,22 @@ def test_noise_floor_of_white_jitter_matches_its_band_share() -> None:
     pos = rng.normal(0, 1.0, (t.size, 3))
     assert noise_floor_mm(t, pos) == pytest.approx(math.sqrt(3 * 8 / 15), rel=0.1)
     assert math.isnan(noise_floor_mm(t[:10], pos[:10]))
+
+
+def test_noise_floor_per_axis_says_where_the_noise_is() -> None:
+    """Jitter in depth only (z, what one camera sees worst): the floor is all on z, and the
+    three axes' floors add up (in quadrature) to the single one."""
+    rng = np.random.default_rng(1)
+    t = np.arange(30 * 20) / 30
+    pos = np.zeros((t.size, 3))
+    pos[:, 2] = rng.normal(0, 2.0, t.size)
+    pos[:, :2] = rng.normal(0, 0.2, (t.size, 2))
+    x, y, z = noise_floor_axes_mm(t, pos)
+    assert z > 5 * max(x, y)
+    assert math.hypot(x, y, z) == pytest.approx(noise_floor_mm(t, pos), rel=1e-9)
+    words = noise_words((x, y, z))
+    assert words.startswith("tracker noise: along the arm ±0.1 mm")
+    assert words.endswith(f"across the arm (depth) ±{z:.1f} mm")
 
 
 def test_noise_floor_of_a_still_real_hand_is_small(still_hand: StillHand) -> None:

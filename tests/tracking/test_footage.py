@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -149,6 +150,12 @@ def test_calibration_hold_from_the_video(
     assert rep["frames"] == 202 - 38
     assert cal.noise_floor_mm == rep["noise_floor_mm"] > 0.0
     assert cal.header["calibration"]["hold_samples"] == 38
+    # the floor per scene axis: together the single floor; depth (z, across the arm), which
+    # one camera sees worst, the noisiest on real footage
+    axes = cal.header["calibration"]["noise_floor_axes_mm"]
+    assert rep["noise_floor_axes_mm"] == axes
+    assert math.hypot(*axes) == pytest.approx(cal.noise_floor_mm, rel=1e-6)
+    assert axes[2] > max(axes[0], axes[1])
     assert rescore(out).matches
 
 
