@@ -187,3 +187,17 @@ class Limb:
         if not tourniquet_on:
             events.append(Event(t, "no_tourniquet", "punctured without a tourniquet", True))
         return hit, tuple(events)
+
+
+class LastMeasure:
+    """``limb.measure`` of the latest sample, computed once however often it is asked for (a
+    live view asks for the approach, then for the view, of the same sample)."""
+
+    def __init__(self, limb: Limb) -> None:
+        self.limb = limb
+        self._last: tuple[Sample, NeedleMeasure] | None = None
+
+    def __call__(self, sample: Sample) -> NeedleMeasure:
+        if self._last is None or self._last[0] is not sample:
+            self._last = (sample, self.limb.measure(sample))
+        return self._last[1]

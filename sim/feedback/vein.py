@@ -53,15 +53,25 @@ class VeinView(Protocol):
     def tourniquet_s(self) -> float: ...
 
 
+class VeinLimits(Protocol):
+    """The tolerances the vein-entry rules read (a procedure's ``[tolerances]`` has them)."""
+
+    @property
+    def angle_min_deg(self) -> float: ...
+    @property
+    def angle_max_deg(self) -> float: ...
+    @property
+    def bevel_roll_tol_deg(self) -> float: ...
+    @property
+    def probe_mm(self) -> float: ...
+    @property
+    def tourniquet_max_s(self) -> float: ...
+
+
 def vein_entry_rules(
     fb: FeedbackSpec,
-    *,
-    angle_min_deg: float,
-    angle_max_deg: float,
-    bevel_roll_tol_deg: float,
+    tol: VeinLimits,
     vein_radius_mm: float,
-    probe_mm: float,
-    tourniquet_max_s: float,
     aiming: Callable[[Any], bool],
 ) -> list[Rule[Any]]:
     """The rules of the module's table, with the procedure's thresholds and gates.
@@ -70,19 +80,18 @@ def vein_entry_rules(
     ----------
     fb : FeedbackSpec
         Hysteresis of angles and offsets.
-    angle_min_deg, angle_max_deg, bevel_roll_tol_deg : float
-        The insertion angle's range and the bevel's tolerance, degrees.
-    vein_radius_mm, probe_mm : float
-        The vein's radius and how far the shaft may move sideways in the tissue, mm.
-    tourniquet_max_s : float
-        The tourniquet's time limit, s.
+    tol : VeinLimits
+        The insertion angle's range and the bevel's tolerance (degrees), how far the shaft
+        may move sideways in the tissue (mm), the tourniquet's time limit (s).
+    vein_radius_mm : float
+        The vein's radius, mm.
     aiming : callable
         Gate of the aiming rules (angle, aim, bevel): when the needle is being aimed.
     """
-    lo, hi, ha = angle_min_deg, angle_max_deg, fb.angle_hysteresis_deg
+    lo, hi, ha = tol.angle_min_deg, tol.angle_max_deg, fb.angle_hysteresis_deg
     oh = fb.offset_hysteresis_mm
     rng = f"{lo:g}-{hi:g}°"
-    roll_tol, tq_max = bevel_roll_tol_deg, tourniquet_max_s
+    roll_tol, tq_max, probe_mm = tol.bevel_roll_tol_deg, tol.tourniquet_max_s, tol.probe_mm
 
     def angle(v: VeinView) -> float:
         return compared(v.angle_deg, 0)

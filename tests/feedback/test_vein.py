@@ -3,6 +3,8 @@ that puts a straight needle into a vein, each with its own thresholds."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pytest
 
 from sim.feedback.vein import vein_entry_rules
@@ -34,6 +36,17 @@ def test_both_vein_procedures_use_the_shared_rules(task: str) -> None:
     assert set(names) >= SHARED and all(names.count(n) == 1 for n in SHARED)
 
 
+@dataclass(frozen=True)
+class Limits:
+    """Vein-entry tolerances of the test (the fields the rules read)."""
+
+    angle_min_deg: float = 10.0
+    angle_max_deg: float = 30.0
+    bevel_roll_tol_deg: float = 20.0
+    probe_mm: float = 3.0
+    tourniquet_max_s: float = 60.0
+
+
 @pytest.mark.parametrize("view", [VenipunctureView, IvView])
 def test_the_shared_rules_word_each_problem_with_the_given_limits(view: type) -> None:
     sc = scenario_of("venipuncture")
@@ -41,12 +54,8 @@ def test_the_shared_rules_word_each_problem_with_the_given_limits(view: type) ->
         r.name: r
         for r in vein_entry_rules(
             sc.feedback,
-            angle_min_deg=10.0,
-            angle_max_deg=30.0,
-            bevel_roll_tol_deg=20.0,
+            Limits(),
             vein_radius_mm=1.5,
-            probe_mm=3.0,
-            tourniquet_max_s=60.0,
             aiming=lambda v: v.moved and v.near and not v.done,
         )
     }

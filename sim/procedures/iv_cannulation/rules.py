@@ -109,16 +109,7 @@ def rules(sc: Scenario) -> list[Rule[IvView]]:
             ),
             lambda v: v.hung_up and not v.done,
         ),
-        *vein_entry_rules(
-            fb,
-            angle_min_deg=tol.angle_min_deg,
-            angle_max_deg=tol.angle_max_deg,
-            bevel_roll_tol_deg=tol.bevel_roll_tol_deg,
-            vein_radius_mm=geo.vein_diameter_mm / 2,
-            probe_mm=tol.probe_mm,
-            tourniquet_max_s=tol.tourniquet_max_s,
-            aiming=aiming,
-        ),
+        *vein_entry_rules(fb, tol, geo.vein_diameter_mm / 2, aiming),
         Rule(
             "hold_needle_still",
             85,

@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from sim.core import geometry as g
-from sim.core.limb import NeedleMeasure
+from sim.core.limb import LastMeasure
 from sim.core.records import Sample, Vec3
 from sim.feedback.cues import LiveView
 from sim.procedures.base import Hand
@@ -104,14 +104,8 @@ class IvLive:
 
     def __init__(self, task: IvCannulationTask) -> None:
         self.task = task
-        self._measured: tuple[Sample, NeedleMeasure] | None = None
+        self._measure = LastMeasure(task.limb)
         self._sample: Sample | None = None  # the latest sample viewed (for ``at``)
-
-    def _measure(self, sample: Sample) -> NeedleMeasure:
-        """The limb's measurement of ``sample``, once per sample (approach, then view)."""
-        if self._measured is None or self._measured[0] is not sample:
-            self._measured = (sample, self.task.limb.measure(sample))
-        return self._measured[1]
 
     def approach(self, state: IvState, sample: Sample) -> tuple[float, bool]:
         return self._measure(sample).distance_to_skin_mm, state.position != APPROACH

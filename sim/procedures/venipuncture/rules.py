@@ -53,16 +53,7 @@ def rules(sc: Scenario) -> list[Rule[VenipunctureView]]:
             ),
             inserted,
         ),
-        *vein_entry_rules(
-            fb,
-            angle_min_deg=tol.angle_min_deg,
-            angle_max_deg=tol.angle_max_deg,
-            bevel_roll_tol_deg=tol.bevel_roll_tol_deg,
-            vein_radius_mm=geo.vein_diameter_mm / 2,
-            probe_mm=tol.probe_mm,
-            tourniquet_max_s=tol.tourniquet_max_s,
-            aiming=aiming,
-        ),
+        *vein_entry_rules(fb, tol, geo.vein_diameter_mm / 2, aiming),
         *hand_rules(fb, "advancing"),
         Rule(
             "release_tourniquet",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from sim.core.limb import NeedleMeasure
+from sim.core.limb import LastMeasure
 from sim.core.records import Sample
 from sim.feedback.cues import LiveView
 from sim.procedures.base import Hand
@@ -60,13 +60,7 @@ class VenipunctureLive:
 
     def __init__(self, task: VenipunctureTask) -> None:
         self.task = task
-        self._measured: tuple[Sample, NeedleMeasure] | None = None
-
-    def _measure(self, sample: Sample) -> NeedleMeasure:
-        """The task's measurement of ``sample``, once per sample (approach, then view)."""
-        if self._measured is None or self._measured[0] is not sample:
-            self._measured = (sample, self.task.limb.measure(sample))
-        return self._measured[1]
+        self._measure = LastMeasure(task.limb)
 
     def approach(self, state: VenipunctureState, sample: Sample) -> tuple[float, bool]:
         return self._measure(sample).distance_to_skin_mm, state.position != APPROACH
