@@ -25,15 +25,15 @@ plug-in narrows them with ``isinstance`` on its own types. This module is pure (
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 import numpy as np
 
-from sim.core.records import Sample
+from sim.core.records import Event, Sample, Vec3
 from sim.core.scenario import Scenario
-from sim.render.meshes import MeshData
+from sim.render.meshes import VEIN, MeshData
 from sim.render.overlay import RGBA
 from sim.render.scene import DrawOptions, Frame, Mat4, OrbitCamera
 
@@ -108,6 +108,40 @@ class Canvas(Protocol):
         ``highlight_weight`` (blood in a flash chamber); ``tint`` shows through it.
         """
         ...
+
+
+def vein_tint(
+    vein_depth_mm: float,
+    vein_lateral_mm: float,
+    vein_diameter_mm: float,
+    vein_length_mm: float,
+    limb_radius_mm: float,
+    strength: float,
+) -> Tint:
+    """A vein showing through a limb's skin: fainter the deeper it lies (full at 1.6 mm,
+    a quarter from 7.6 mm down), times ``strength`` (more with a tourniquet on: it fills)."""
+    visibility = float(np.clip(1.2 - vein_depth_mm / 8.0, 0.25, 1.0))
+    return Tint(
+        rgb=VEIN,
+        centre_z_mm=vein_lateral_mm,
+        radius_mm=vein_diameter_mm / 2,
+        half_length_mm=vein_length_mm / 2,
+        strength=visibility * strength,
+        above_y_mm=-limb_radius_mm * 0.6,
+    )
+
+
+def haematoma_site(events: Sequence[Event]) -> Vec3 | None:
+    """Where a haematoma shows: the puncture site (``skin_puncture``'s point) of the attempt
+    that pierced the back wall (``back_wall``); None when none did."""
+    site: Vec3 | None = None
+    found: Vec3 | None = None
+    for e in events:
+        if e.kind == "skin_puncture":
+            site = (e.value("x_mm"), e.value("y_mm"), e.value("z_mm"))
+        elif e.kind == "back_wall" and site is not None:
+            found = site
+    return found
 
 
 # --- the side view ----------------------------------------------------------------------

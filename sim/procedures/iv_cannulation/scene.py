@@ -12,14 +12,13 @@ the origin, ``+x`` towards the tip, ``+y`` the bevel side).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.core import geometry as g
-from sim.core.records import Event, Sample, Vec3
+from sim.core.records import Sample, Vec3
 from sim.core.scenario import Scenario
 from sim.procedures.iv_cannulation.spec import IvGeometry, IvTolerances, parts
 from sim.procedures.iv_cannulation.task import APPROACH, IvCannulationTask, IvState
@@ -38,8 +37,10 @@ from sim.render.plugin import (
     SideLine,
     SideSection,
     Tint,
+    haematoma_site,
     tourniquet_readout,
 )
+from sim.render.plugin import vein_tint as shared_vein_tint
 from sim.render.scene import DrawOptions, Frame, Mat4, OrbitCamera, needle_frame
 
 if TYPE_CHECKING:
@@ -177,29 +178,15 @@ def fingertip_mesh(limb_radius_mm: float, x_mm: float, z_mm: float) -> mz.MeshDa
 
 
 def vein_tint(geo: IvGeometry, tourniquet_on: bool) -> Tint:
-    """The vein showing through the skin: fainter the deeper it lies, and clearer with the
-    tourniquet on (it fills)."""
-    visibility = float(np.clip(1.2 - geo.vein_depth_mm / 8.0, 0.25, 1.0))
-    return Tint(
-        rgb=mz.VEIN,
-        centre_z_mm=geo.vein_lateral_mm,
-        radius_mm=geo.vein_diameter_mm / 2,
-        half_length_mm=geo.vein_length_mm / 2,
-        strength=visibility * (0.9 if tourniquet_on else 0.55),
-        above_y_mm=-geo.arm_radius_mm * 0.6,
+    """The vein showing through the skin, clearer with the tourniquet on."""
+    return shared_vein_tint(
+        geo.vein_depth_mm,
+        geo.vein_lateral_mm,
+        geo.vein_diameter_mm,
+        geo.vein_length_mm,
+        geo.arm_radius_mm,
+        0.9 if tourniquet_on else 0.55,
     )
-
-
-def haematoma_site(events: Sequence[Event]) -> Vec3 | None:
-    """Where a haematoma shows: the puncture site of the attempt that pierced the back wall."""
-    site: Vec3 | None = None
-    found: Vec3 | None = None
-    for e in events:
-        if e.kind == "skin_puncture":
-            site = (e.value("x_mm"), e.value("y_mm"), e.value("z_mm"))
-        elif e.kind == "back_wall" and site is not None:
-            found = site
-    return found
 
 
 # --- where the catheter is -----------------------------------------------------------------

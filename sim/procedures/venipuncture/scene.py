@@ -5,14 +5,13 @@ lines (a :class:`sim.render.plugin.ScenePlugin`)."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.core import geometry as g
-from sim.core.records import Event, Sample, Vec3
+from sim.core.records import Sample
 from sim.core.scenario import Scenario
 from sim.procedures.venipuncture.spec import VenipunctureGeometry, parts
 from sim.procedures.venipuncture.task import VenipunctureState
@@ -31,8 +30,10 @@ from sim.render.plugin import (
     SideLine,
     SideSection,
     Tint,
+    haematoma_site,
     tourniquet_readout,
 )
+from sim.render.plugin import vein_tint as shared_vein_tint
 from sim.render.scene import DrawOptions, Frame, OrbitCamera, needle_frame
 
 if TYPE_CHECKING:
@@ -47,29 +48,15 @@ HALF_WIDTH_MM = 20.0
 
 
 def vein_tint(geo: VenipunctureGeometry, tourniquet_on: bool) -> Tint:
-    """The vein showing through the skin: fainter the deeper it lies, and clearer with the
-    tourniquet on."""
-    visibility = float(np.clip(1.2 - geo.vein_depth_mm / 8.0, 0.25, 1.0))
-    return Tint(
-        rgb=mz.VEIN,
-        centre_z_mm=geo.vein_lateral_mm,
-        radius_mm=geo.vein_diameter_mm / 2,
-        half_length_mm=geo.vein_length_mm / 2,
-        strength=visibility * (0.85 if tourniquet_on else 0.6),
-        above_y_mm=-geo.arm_radius_mm * 0.6,
+    """The vein showing through the skin, clearer with the tourniquet on."""
+    return shared_vein_tint(
+        geo.vein_depth_mm,
+        geo.vein_lateral_mm,
+        geo.vein_diameter_mm,
+        geo.vein_length_mm,
+        geo.arm_radius_mm,
+        0.85 if tourniquet_on else 0.6,
     )
-
-
-def haematoma_site(events: Sequence[Event]) -> Vec3 | None:
-    """Where a haematoma shows: the puncture site of the attempt that pierced the back wall."""
-    site: Vec3 | None = None
-    found: Vec3 | None = None
-    for e in events:
-        if e.kind == "skin_puncture":
-            site = (e.value("x_mm"), e.value("y_mm"), e.value("z_mm"))
-        elif e.kind == "back_wall" and site is not None:
-            found = site
-    return found
 
 
 @dataclass(frozen=True)
