@@ -1,18 +1,29 @@
-"""How much of the webcam tip's motion is the tracker's, per scene axis, on real hand videos.
+"""How much of the webcam tip's motion is the tracker's, per scene axis and needle angle, on
+real hand videos; and what each way of setting depth (``[input.webcam] depth``) leaves of it.
 
 For every video (default: all of ``../shared/data/hands/*.mp4``) the hand is tracked through
-the same path as ``procsim track`` (MediaPipe Hands, the default workspace mapping) and,
-per scene axis (x along the arm, y up, z across the arm, which the camera sees as depth),
-two figures are printed:
+the same path as ``procsim track`` (MediaPipe Hands, the default workspace mapping), and:
 
-- **jitter**: the standard deviation of the tip's deviation from its own 0.3 s running
-  median, mm (how far the tip wanders around where the hand is going);
-- **band**: the tremor-band (4-12 Hz) RMS over the whole video, mm (what the noise floor of
-  a calibration hold measures, here over a moving hand, so an upper bound).
+**before** (the camera's own reading): per scene axis (x along the arm, y up, z across the
+arm, which the camera sees as depth) and for the needle's pitch and roll, the jitter: the SD
+of the reading about its own 0.3 s running median (``sim.metrics.noise.jitter``; what a
+calibration hold measures, here over a moving hand, so an upper bound). Also the 4-12 Hz
+band RMS per axis.
+
+**after**, for the aim across the arm (z) under each depth mode, with the hand's intent taken
+as the 0.3 s running median of its depth and the task's line (the vein) at the video's median
+depth: the SD of the aim's error from noise alone, and the share of frames in which noise
+alone would put the aim off a vein of the venipuncture scenario's width (how often an "off
+the vein" cue or a puncture offset would be the tracker's):
+
+- ``camera``: z follows the depth (what procsim did before);
+- ``smooth``: an exponential filter on depth (time constant 0.25 s), evaluated only: it
+  lowers the noise but lags the hand and still mis-aims on slow drift;
+- ``snap``: the depth assist of ``sim.core.assist`` with the scenario's ``depth_snap_mm``.
 
 Usage::
 
-    .venv/bin/python tools/noise_axes.py [VIDEO ...] [--json]
+    .venv/bin/python tools/noise_axes.py [VIDEO ...] [--snap-mm MM] [--json]
 """
 
 from __future__ import annotations
@@ -27,23 +38,31 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "hands"
-WINDOW_S = 0.3
-AXES = ("x (along the arm)", "y (up)", "z (across, depth)")
+QUANT = ("x", "y", "z", "angle", "roll")
+SMOOTH_TAU_S = 0.25
 
 
-def running_median_jitter_mm(t_s: np.ndarray, tip_mm: np.ndarray) -> list[float]:
-    """Per axis: std of the tip's deviation from its centred 0.3 s running median, mm."""
-    half = WINDOW_S / 2
-    dev = np.empty_like(tip_mm)
-    for i, t in enumerate(t_s):
-        sel = (t_s >= t - half) & (t_s <= t + half)
-        dev[i] = tip_mm[i] - np.median(tip_mm[sel], axis=0)
-    return [float(np.std(dev[:, k])) for k in range(3)]
+def running_median(t: np.ndarray, v: np.ndarray, window_s: float = 0.3) -> np.ndarray:
+    half = window_s / 2
+    lo = np.searchsorted(t, t - half, side="left")
+    hi = np.searchsorted(t, t + half, side="right")
+    return np.array([np.median(v[a:b]) for a, b in zip(lo, hi, strict=True)])
 
 
-def measure(video: Path) -> dict[str, object]:
+def ema(t: np.ndarray, v: np.ndarray, tau_s: float) -> np.ndarray:
+    out = np.empty_like(v)
+    out[0] = v[0]
+    for i in range(1, len(v)):
+        a = 1.0 - np.exp(-(t[i] - t[i - 1]) / tau_s)
+        out[i] = out[i - 1] + a * (v[i] - out[i - 1])
+    return out
+
+
+def measure(video: Path, snap_mm: float, radius_mm: float) -> dict[str, object]:
     """The figures of one video."""
-    from sim.tracking.calibration import noise_floor_axes_mm
+    from sim.core.assist import DepthAssist
+    from sim.metrics.noise import jitter, needle_angles_deg
+    from sim.tracking.calibration import noise_floor_mm
     from sim.tracking.commands import track_samples
     from sim.tracking.tracker import TrackerConfig
 
@@ -53,18 +72,58 @@ def measure(video: Path) -> dict[str, object]:
         return {"video": video.name, "frames": len(samples), "tracked": len(held)}
     t = np.array([s.t_s for s in held])
     p = np.array([s.tip_mm for s in held])
+    ang = needle_angles_deg([s.axis for s in held], [s.normal for s in held])
+    before = jitter(t, np.column_stack([p, ang]))
+    band = []
+    for k in range(3):
+        only = np.zeros_like(p)
+        only[:, k] = p[:, k]
+        band.append(noise_floor_mm(t, only))
+    z = p[:, 2]
+    intent = running_median(t, z)
+    line = float(np.median(z))
+
+    def assisted(mode: str, zone: float, v: np.ndarray) -> np.ndarray:
+        a = DepthAssist(mode, line, zone)
+        return np.array(
+            [a.apply((0.0, 0.0, float(x)), (1.0, 0.0, 0.0), (0, 1, 0))[0][2] for x in v]
+        )
+
+    errors = {
+        "camera": z - intent,
+        "smooth": ema(t, z, SMOOTH_TAU_S) - intent,
+        "snap": assisted("snap", snap_mm, z) - assisted("snap", snap_mm, intent),
+        "snap x2": assisted("snap", 2 * snap_mm, z) - assisted("snap", 2 * snap_mm, intent),
+        "fixed": np.zeros_like(z),
+    }
+    after = {
+        mode: {"sd_mm": float(np.std(e)), "off_vein_share": float(np.mean(np.abs(e) > radius_mm))}
+        for mode, e in errors.items()
+    }
     return {
         "video": video.name,
         "frames": len(samples),
         "tracked": len(held),
-        "jitter_mm": running_median_jitter_mm(t, p),
-        "band_mm": list(noise_floor_axes_mm(t, p)),
+        "jitter": dict(zip(QUANT, before, strict=True)),
+        "band_mm": band,
+        "depth_range_mm": float(np.percentile(intent, 95) - np.percentile(intent, 5)),
+        "after": after,
     }
 
 
 def main(argv: list[str] | None = None) -> int:
+    from sim.scenarios import find_scenario
+
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("videos", nargs="*", type=Path, help=f"videos (default: {SHARED}/*.mp4)")
+    sc = find_scenario("venipuncture")
+    default_snap = sc.depth_spec("webcam").depth_snap_mm
+    ap.add_argument(
+        "--snap-mm",
+        type=float,
+        default=default_snap,
+        help=f"snap zone half-width, mm (default: the venipuncture scenario's, {default_snap:g})",
+    )
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = ap.parse_args(argv)
     videos = args.videos or sorted(SHARED.glob("*.mp4"))
@@ -75,21 +134,39 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         print(f"noise_axes: {missing[0]}: no such video file", file=sys.stderr)
         return 2
-    rows = [measure(v) for v in videos]
+    radius = sc.geometry.vein_diameter_mm / 2  # type: ignore[attr-defined]
+    rows = [measure(v, args.snap_mm, radius) for v in videos]
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
-    print(f"{'video':40s} {'tracked':>9s}  " + "  ".join(f"{a:>18s}" for a in AXES))
+    print("before: jitter about the 0.3 s running median (band: 4-12 Hz RMS)")
+    cols = " ".join(f"{c:>12s}" for c in ("x mm", "y mm", "z mm"))
+    print(f"{'video':40s} {'tracked':>9s}  {cols}  angle   roll")
     for r in rows:
         head = f"{str(r['video']):40s} {r['tracked']:>4}/{r['frames']:<4}"
-        if "jitter_mm" not in r:
+        if "jitter" not in r:
             print(head + "  (too few tracked frames)")
             continue
-        jit, band = r["jitter_mm"], r["band_mm"]
-        assert isinstance(jit, list) and isinstance(band, list)
-        cells = "  ".join(f"{j:7.2f} / {b:5.2f} mm" for j, b in zip(jit, band, strict=True))
-        print(head + "  " + cells)
-    print("each cell: jitter around the 0.3 s running median (std) / 4-12 Hz band RMS")
+        j, b = r["jitter"], r["band_mm"]
+        assert isinstance(j, dict) and isinstance(b, list)
+        cells = " ".join(f"{j[q]:5.2f} ({bb:4.2f})" for q, bb in zip("xyz", b, strict=True))
+        print(f"{head}  {cells} {j['angle']:5.1f}° {j['roll']:5.1f}°")
+    print(
+        f"\nafter: the aim across the arm, error from noise alone: SD mm / share of frames "
+        f"off a {2 * radius:g} mm vein (snap zone ±{args.snap_mm:g} mm; snap x2: twice that; "
+        "range: 5-95 % of the hand's own depth)"
+    )
+    modes = ("camera", "smooth", "snap", "snap x2", "fixed")
+    print(f"{'video':40s} {'range':>7s} " + " ".join(f"{m:>15s}" for m in modes))
+    for r in rows:
+        if "after" not in r:
+            continue
+        a = r["after"]
+        assert isinstance(a, dict)
+        cells = " ".join(
+            f"{a[m]['sd_mm']:5.2f} / {100 * a[m]['off_vein_share']:4.1f} %" for m in modes
+        )
+        print(f"{str(r['video']):40s} {r['depth_range_mm']:5.0f}mm {cells}")
     return 0
 
 
