@@ -125,7 +125,7 @@ def print_result(name: str, result: Any) -> None:
         pts = "" if m.points is None else f"{m.points:.0f}"
         wt = "" if m.points is None else f"{m.weight:g}"
         value = m.note if m.status in ("not done", "not measured") else m.shown
-        why = f"  ({m.note})" if m.status == "incomplete" else ""
+        why = f"  ({m.note})" if m.status in ("incomplete", "uncertain") else ""
         rows.append((m.label, value, pts, wt, why))
     # the longest label and value set their columns
     w = max([6, *(len(r[0]) for r in rows)])
@@ -133,6 +133,10 @@ def print_result(name: str, result: Any) -> None:
     print(f"  {'metric':{w}s} {'value':>{vw}s} {'points':>6s} {'weight':>6s}")
     for label, value, pts, wt, why in rows:
         print(f"  {label:{w}s} {value:>{vw}s} {pts:>6s} {wt:>6s}{why}".rstrip())
+    from sim.metrics.scoring import measurement_notes
+
+    for note in measurement_notes((m.label, m.status, m.note) for m in result.metrics):
+        print(f"  {note}")
     for a in result.advice:
         print(f"  work on: {a}")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -16,8 +16,9 @@ import numpy as np
 from sim.core.records import Action, Cue, Event, Item, Sample
 from sim.core.scenario import Scenario
 from sim.feedback.cues import CueEngine, Gates, LiveView
-from sim.metrics.catalog import HAND, can_measure
+from sim.metrics.catalog import EXACT_INPUTS, HAND, can_measure
 from sim.metrics.motion import MAX_GAP_S, motion_metrics
+from sim.metrics.noise import EXACT, InputNoise, measure_noise
 from sim.metrics.scoring import ScoreResult, score
 from sim.metrics.streaming import StreamingSpeed, StreamingTremor, probed_rate_hz
 from sim.procedures import registry
@@ -49,6 +50,15 @@ class Pipeline:
     procedure : Procedure, optional
         The scenario's procedure (default: the registry's, by the scenario's ``task``); the
         contract checker passes the one under test.
+    noise : InputNoise, optional
+        How precisely the input reads each axis and needle angle (from calibration). The
+        cue rules raise their thresholds above it and the score leaves out metrics it
+        cannot resolve. Default: exact for an input that is not a tracked hand (mouse); for
+        a tracked hand without a calibration, the live cues assume none and the score uses
+        the session's own jitter (:meth:`session_noise`), an upper bound.
+    guided : frozenset of str
+        Quantities an assist set instead of the hand (``{"z"}`` with the depth snapped to the
+        vein, :mod:`sim.core.assist`): the metrics reading them are not scored.
 
     Notes
     -----
@@ -72,11 +82,15 @@ class Pipeline:
         noise_floor_mm: float = 0.0,
         input_kind: str = "scripted",
         procedure: Procedure[Any, Any] | None = None,
+        noise: InputNoise | None = None,
+        guided: frozenset[str] = frozenset(),
     ) -> None:
         self.scenario = scenario
         self.noise_floor_mm = noise_floor_mm
         self.input_kind = input_kind
         self._hand_measured = can_measure(HAND, input_kind)
+        self.guided = guided | (noise.guided if noise is not None else frozenset())
+        self.noise = replace(noise, guided=self.guided) if noise is not None else None
         self.started_s: float | None = None
         self.completed_s: float | None = None
         self.procedure = procedure if procedure is not None else registry.get(scenario.task)
@@ -86,7 +100,10 @@ class Pipeline:
         self._tremor: StreamingTremor | None = None
         self._intervals: list[float] = []
         self._speed = StreamingSpeed()
-        self.cues_engine = CueEngine(self.procedure.rules(scenario), scenario.feedback)
+        self.cues_engine = CueEngine(
+            self.procedure.rules(scenario, self.noise or replace(EXACT, guided=self.guided)),
+            scenario.feedback,
+        )
         self._gates = Gates(scenario.feedback)
         self.samples: list[Sample] = []
         self.events: list[Event] = []
@@ -235,6 +252,20 @@ class Pipeline:
         values.update(self.procedure.precision(self.scenario, self.events, total))
         return values
 
+    def session_noise(self) -> InputNoise:
+        """The noise the score assumes: the calibration's; exact for an input that reads the
+        instrument exactly (mouse, scripted trainee: :data:`EXACT_INPUTS`); else the jitter
+        of the session's own tracked samples (motion included, so an upper bound on the
+        tracker's)."""
+        if self.noise is not None:
+            return self.noise
+        ok = [s for s in self.samples if s.tracked]
+        if self.input_kind in EXACT_INPUTS or len(ok) < 3:
+            return replace(EXACT, guided=self.guided)
+        t, tips = [s.t_s for s in ok], [s.tip_mm for s in ok]
+        noise = measure_noise(t, tips, [s.axis for s in ok], [s.normal for s in ok])
+        return replace(noise, guided=self.guided)
+
     def result(self) -> ScoreResult:
         """Score the session as it stands."""
         phases = tuple(self._phase_time.items())  # in the order the procedure went through them
@@ -246,4 +277,5 @@ class Pipeline:
             complete=self.complete,
             empty=self.empty,
             input_kind=self.input_kind,
+            noise=self.session_noise(),
         )

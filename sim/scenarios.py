@@ -15,11 +15,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from sim.core.assist import DepthAssist
 from sim.core.scenario import (
     INPUT_KINDS,
     MAX_FILE_BYTES,
     MAX_LINE_CHARS,
     SCHEMA_VERSION,
+    TRACKED_INPUTS,
+    DepthSpec,
     FeedbackSpec,
     MetricAnchor,
     ProficiencySpec,
@@ -74,7 +77,7 @@ def parse_scenario(text: bytes, path: str) -> Scenario:
         "description": str,
         "sample_rate_hz": float,
     }
-    allowed = set(top) | {"geometry", "tolerances", "feedback", "scoring", "proficiency"}
+    allowed = set(top) | {"geometry", "tolerances", "feedback", "scoring", "proficiency", "input"}
     for key in data:
         if key not in allowed:
             raise ScenarioError(
@@ -126,6 +129,7 @@ def parse_scenario(text: bytes, path: str) -> Scenario:
                 novice=new.get("novice", anchor.novice),
                 weight=new.get("weight", anchor.weight),
                 input_kind=input_kind,
+                resolution=new.get("resolution", anchor.resolution),
             )
             input_anchors.append(_checked_anchor(r, sub_key, merged, sub))
     if not anchors:
@@ -142,7 +146,9 @@ def parse_scenario(text: bytes, path: str) -> Scenario:
     )
     proc.check(r, geometry, tolerances)
     _check_feedback(r, feedback)
+    inputs = _inputs(r, data, proc)
     return Scenario(
+        inputs=inputs,
         geometry=geometry,
         tolerances=tolerances,
         feedback=feedback,
@@ -154,7 +160,44 @@ def parse_scenario(text: bytes, path: str) -> Scenario:
     )
 
 
-_ANCHOR_KEYS = ("expert", "novice", "weight")
+def _inputs(r: SpecReader, data: dict[str, Any], proc: Any) -> tuple[tuple[str, DepthSpec], ...]:
+    """The ``[input.KIND]`` tables; snapping needs a procedure with a line to snap to."""
+    table = data.get("input")
+    if table is None:
+        return ()
+    if not isinstance(table, dict):
+        raise r.fail("input", "a table of [input.webcam] / [input.video] tables", table)
+    out = []
+    for kind, sub in table.items():
+        key = f"input.{kind}"
+        if kind not in TRACKED_INPUTS:
+            raise ScenarioError(
+                f"{r.path}: key '{key}': unknown (expected one of: {', '.join(TRACKED_INPUTS)})"
+            )
+        if not isinstance(sub, dict):
+            raise r.fail(key, "a table", sub)
+        spec = DepthSpec(**r.build(DepthSpec, sub, key + "."))
+        if spec.depth != "camera" and proc.aim_across_mm is None:
+            raise r.fail(
+                f"{key}.depth",
+                f'"camera" (task {proc.id} has no line across to snap to)',
+                spec.depth,
+            )
+        out.append((kind, spec))
+    return tuple(out)
+
+
+def depth_assist(scenario: Scenario, input_kind: str) -> DepthAssist:
+    """The depth assist a tracked input of ``input_kind`` uses in ``scenario``."""
+    spec = scenario.depth_spec(input_kind)
+    if spec.depth == "camera":
+        return DepthAssist()
+    line = registry.get(scenario.task).aim_across_mm
+    assert line is not None  # checked when the scenario was read
+    return DepthAssist(spec.depth, line(scenario), spec.depth_snap_mm)
+
+
+_ANCHOR_KEYS = ("expert", "novice", "weight", "resolution")
 
 
 def _split_anchor_table(

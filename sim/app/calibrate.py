@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from sim.sources import Calibratable
     from sim.tracking.calibration import CalibrationResult, CalibrationSession
 
-CALIBRATION_DONE_S = 1.0
+CALIBRATION_DONE_S = 3.0
 """How long the calibration screen shows its result before the session starts, s."""
 
 
@@ -91,8 +91,10 @@ class CalibrationScreen:
                 result = self.session.result
                 if result is None:
                     continue
-                if not math.isfinite(result.noise_floor_mm):
-                    # no usable tip positions in the hold: hold again
+                if not math.isfinite(result.noise.z_mm):
+                    # no usable tip positions in the hold: hold again (a floor that is NaN
+                    # only says the camera is too slow for the tremor band: kept, see
+                    # CalibrationResult.tremor_floor_mm)
                     self.session = self._new_session()
                     self.status = replace(
                         self.session.status, message="Hand not measured: hold still again"
@@ -113,6 +115,38 @@ class CalibrationScreen:
     def _leave(self) -> None:
         self.done = True
         self.source.close()
+
+    def _draw_result(
+        self, b: Any, result: CalibrationResult, y: float, w: float, s: float
+    ) -> float:
+        """ "Calibrated", the noise of each quantity in words and what the depth assist does;
+        returns the y below them."""
+        b.text("Calibrated", w / 2, y, 22, GOOD, anchor="centre")
+        y += 30 * s
+        words = result.noise.words()
+        if not math.isfinite(result.noise_floor_mm):
+            words += "; tremor not measured: the camera is too slow for the tremor band"
+        for line in b.wrap(words[0].upper() + words[1:], 17, w - 120 * s):
+            b.text(line, w / 2, y, 17, WHITE, anchor="centre")
+            y += 24 * s
+        assist = self.source.tracker.assist
+        if assist.guided:
+            what = (
+                "kept on target"
+                if assist.mode == "fixed"
+                else f"snapped onto target within ±{assist.snap_mm:g} mm"
+            )
+            b.text(
+                f"Across the arm the aim is {what}: the camera reads depth too coarsely to "
+                "judge it (assisted depth)",
+                w / 2,
+                y + 4 * s,
+                14,
+                MUTED,
+                anchor="centre",
+            )
+            y += 24 * s
+        return y
 
     def close(self) -> None:
         """The window was closed: nothing was recorded yet; release the camera."""
@@ -162,19 +196,20 @@ class CalibrationScreen:
                 anchor="centre",
             )
         else:
-            col = GOOD if self.result is not None else WHITE
-            lines = b.wrap(self.status.message, 22, w - 80 * s)
-            if len(lines) > 2:  # the per-axis noise words: two lines, never cut off
-                lines = [lines[0], b.fit(" ".join(lines[1:]), 22, w - 80 * s)]
-            for line in lines:
-                b.text(line, w / 2, y, 22, col, anchor="centre")
-                y += 30 * s
-            y += 6 * s
-            bar = (w / 2 - 300 * s, y, 600 * s, 16 * s)
-            b.rect(*bar, PANEL)
-            b.rect(bar[0], bar[1], bar[2] * min(max(self.status.progress, 0.0), 1.0), bar[3], col)
-            b.frame(*bar, 1.5, ACCENT)
-            y += 28 * s
+            if self.result is not None:  # the outcome: what the camera can measure
+                y = self._draw_result(b, self.result, y, w, s)
+            else:
+                for line in b.wrap(self.status.message, 22, w - 80 * s):
+                    b.text(line, w / 2, y, 22, WHITE, anchor="centre")
+                    y += 30 * s
+                y += 6 * s
+                bar = (w / 2 - 300 * s, y, 600 * s, 16 * s)
+                b.rect(*bar, PANEL)
+                b.rect(
+                    bar[0], bar[1], bar[2] * min(max(self.status.progress, 0.0), 1.0), bar[3], WHITE
+                )
+                b.frame(*bar, 1.5, ACCENT)
+                y += 28 * s
             if fv is not None and not self.tracked and self.result is None:
                 b.text("hand not visible", w / 2, y, 17, BAD, anchor="centre")
         b.text(

@@ -37,10 +37,12 @@ def _camera(spec: str, scenario: Scenario, *, hand: str = "right", **_: Any) -> 
     # Webcam or video hand tracking (sim.sources.camera), following the dominant hand. A
     # device that cannot be opened gives a source whose ``error`` says why, so the app
     # offers the mouse.
+    from sim.scenarios import depth_assist
     from sim.sources.camera import open_live_source
     from sim.tracking.tracker import TrackerConfig
 
-    return open_live_source(spec, TrackerConfig(dominant=check_hand(hand)))
+    assist = depth_assist(scenario, spec.split(":", 1)[0])
+    return open_live_source(spec, TrackerConfig(dominant=check_hand(hand)), assist=assist)
 
 
 BUILDERS: dict[str, Builder] = {"mouse": _mouse, "webcam": _camera, "video": _camera}

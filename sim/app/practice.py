@@ -62,9 +62,16 @@ class PracticeScreen:
         sc = settings.scenario
         self.procedure = procedure_of(sc.task)
         self.camera = default_camera(sc)
-        floor = calibration.noise_floor_mm if calibration is not None else 0.0
+        floor = calibration.tremor_floor_mm if calibration is not None else 0.0
         self.source = source if source is not None else self._make_source(settings.input_spec)
-        self.pipeline = Pipeline(sc, floor, self.source.input_kind)
+        src = self.source
+        self.pipeline = Pipeline(
+            sc,
+            floor,
+            src.input_kind,
+            noise=calibration.noise if calibration is not None else None,
+            guided=src.tracker.assist.guided if isinstance(src, Calibratable) else frozenset(),
+        )
         self.path = new_recording_path(sc.id, settings.trainee)
         self.session_id = str(uuid.uuid4())
         self.recorder = SessionRecorder(
@@ -113,7 +120,7 @@ class PracticeScreen:
             return {**header_of(0.0), "status": "skipped"}
         return {
             **calibration.as_header(),
-            **header_of(calibration.noise_floor_mm),
+            **header_of(calibration.tremor_floor_mm),
             "status": "calibrated",
         }
 

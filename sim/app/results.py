@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pygame
 
 from sim.app.widgets import ACCENT, Clickable
-from sim.metrics.scoring import VERDICT_LINES, ScoreResult
+from sim.metrics.scoring import VERDICT_LINES, ScoreResult, measurement_notes
 from sim.render.hud import BAD, GOOD, MUTED, PANEL, WARN, WHITE
 from sim.render.overlay import Batch2D
 
@@ -160,6 +160,8 @@ def _draw_metric_table(
             b.text(m.note, cols[1], ty, 14, MUTED, anchor="right")
         else:
             b.text(m.shown, cols[1], ty, 14, fg, anchor="right")
+        if m.status == "uncertain":
+            b.text("too noisy", cols[2], ty, 14, MUTED, anchor="right")
         if weighted:
             p = m.points or 0.0
             pc = WHITE if exam else (GOOD if p >= 70 else (WARN if p >= 40 else BAD))
@@ -168,4 +170,12 @@ def _draw_metric_table(
             b.text(f"{m.weight:g}", cols[3], ty, 14, fg, anchor="right")
         ty += 22 * s
     if any(m.status == "incomplete" for m in result.metrics):
-        b.text("* no points: the procedure was not completed", tx, ty + 14 * s, 14, MUTED)
+        ty += 14 * s
+        b.text("* no points: the procedure was not completed", tx, ty, 14, MUTED)
+        ty += 8 * s
+    notes = measurement_notes((m.label, m.status, m.note) for m in result.metrics)
+    for note in notes:
+        ty += 14 * s
+        for line in b.wrap(note, 14, width - 24 * s):
+            b.text(line, tx, ty, 14, MUTED)
+            ty += 18 * s

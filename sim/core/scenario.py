@@ -79,6 +79,15 @@ class MetricAnchor:
     weight: float = field(metadata=spec_range(0, 100, above=True))
     input_kind: str | None = None
     """None for the base anchor; else the input kind this (merged) anchor applies to."""
+    resolution: float = field(default=0.0, metadata=spec_range(0, ANCHOR_LIMIT))
+    """The largest measurement uncertainty (in the metric's unit) at which the metric is
+    still scored; 0: a quarter of the expert-novice span (see :attr:`max_uncertainty`)."""
+
+    @property
+    def max_uncertainty(self) -> float:
+        """The largest uncertainty the metric is scored with: ``resolution``, else a quarter
+        of ``|novice - expert|`` (our choice: noise then moves the points by 25 at most)."""
+        return self.resolution or abs(self.novice - self.expert) / 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +135,19 @@ class ProficiencySpec:
 
 
 @dataclass(frozen=True, slots=True)
+class DepthSpec:
+    """``[input.KIND]``: how a tracked input of that kind (webcam, video) sets z, the axis
+    across the arm that the camera reads as depth (:mod:`sim.core.assist`)."""
+
+    depth: str = field(default="camera", metadata={"choices": ("camera", "snap", "fixed")})
+    depth_snap_mm: float = field(default=6.0, metadata=spec_range(0, 100))
+
+
+TRACKED_INPUTS = ("webcam", "video")
+"""The input kinds a scenario's ``[input.KIND]`` tables may name."""
+
+
+@dataclass(frozen=True, slots=True)
 class Scenario:
     """A validated scenario.
 
@@ -148,6 +170,12 @@ class Scenario:
     sample_rate_hz: float
     path: str
     content_hash: str
+    inputs: tuple[tuple[str, DepthSpec], ...] = ()
+    """``[input.KIND]`` tables by input kind (a kind not named: depth from the camera)."""
+
+    def depth_spec(self, input_kind: str) -> DepthSpec:
+        """How a tracked input of ``input_kind`` sets depth (default: the camera's)."""
+        return dict(self.inputs).get(input_kind, DepthSpec())
 
 
 class SpecReader:
@@ -187,7 +215,7 @@ class SpecReader:
                 result: Any = raw if integer else float(raw)
             except OverflowError:  # an integer beyond the float range
                 raise self.fail(key, "a finite number" + span, raw) from None
-            if not math.isfinite(result):
+            if not integer and not math.isfinite(result):  # (an int is finite, if huge)
                 raise self.fail(key, "a finite number" + span, raw)
             if (lo is not None and (result <= lo if meta.get("above") else result < lo)) or (
                 hi is not None and result > hi
@@ -199,6 +227,9 @@ class SpecReader:
                 raise self.fail(key, "true or false", raw)
             return raw
         if kind is str:
+            choices = meta.get("choices")
+            if choices and raw not in choices:
+                raise self.fail(key, "one of " + ", ".join(f'"{c}"' for c in choices), raw)
             if not isinstance(raw, str) or not raw:
                 raise self.fail(key, "a non-empty string", raw)
             return raw

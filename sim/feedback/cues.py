@@ -36,6 +36,15 @@ lower to 15-30°", never "angle 30°: lower to 15-30°". Cues are worded as the 
 and its target ("bite 5.3 mm: aim 4 mm (3-5)"), so the words stay true while the value is
 back inside the target during the hysteresis and release time. See :func:`shown`.
 
+Noise. A rule names the quantities its value reads (``axes``: ``x``, ``y``, ``z``,
+``angle``, ``roll``; :mod:`sim.metrics.noise`). With a tracked input whose noise on them is
+known (calibration), the rule's threshold rises by :data:`~sim.metrics.noise.NOISE_MARGIN_SD`
+times that noise (:func:`noise_margin`), so that tracker noise alone does not start it; when
+that margin would reach the rule's own tolerance (the cue could then only speak of gross
+errors, and its words of the tracker), the rule is replaced by *guidance* (:func:`guidance`):
+a quiet line saying what the camera cannot judge and what to aim for. An axis an assist sets
+(``InputNoise.guided``) is not noisy: the scene shows where it was set.
+
 Each procedure's rules, with their priorities, gates and hysteresis, are listed in its
 ``rules`` module (``sim/procedures/<name>/rules.py``); the hand rules every procedure
 shares are :func:`hand_rules`.
@@ -55,6 +64,7 @@ from typing import Any, Generic, TypeVar
 from sim.core import geometry as g
 from sim.core.records import Cue, Severity, Vec3
 from sim.core.scenario import FeedbackSpec
+from sim.metrics.noise import NOISE_MARGIN_SD, WORDS, InputNoise
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +219,9 @@ class Rule(Generic[V]):
     shows : callable, optional
         For words with a number: the value they show and its normal decimals (so the
         number can be checked against the view: :func:`shown`).
+    axes : tuple of str
+        The quantities its value reads (see the module notes on noise); empty for rules on
+        the task's state, time or the hand's speed and tremor.
     """
 
     name: str
@@ -219,6 +232,71 @@ class Rule(Generic[V]):
     text: Callable[[V], str]
     applies: Callable[[V], bool] = started
     shows: Callable[[V], tuple[float, int]] | None = None
+    axes: tuple[str, ...] = ()
+
+
+def noise_margin(noise: InputNoise, axes: Sequence[str], tolerance: float) -> float | None:
+    """How far a rule's threshold rises above tracker noise, in the axes' unit.
+
+    Parameters
+    ----------
+    noise : InputNoise
+        The session's noise.
+    axes : sequence of str
+        The quantities the rule reads (guided ones add no noise).
+    tolerance : float
+        How far the rule lets the value stray before it speaks (e.g. the vein's radius for
+        "off the vein"), same unit.
+
+    Returns
+    -------
+    float or None
+        ``NOISE_MARGIN_SD`` times the axes' noise; None when that reaches ``tolerance``:
+        the rule cannot coach on this input and is replaced by :func:`guidance`.
+    """
+    free = [q for q in axes if q not in noise.guided]
+    margin = NOISE_MARGIN_SD * noise.of(free)
+    return None if margin >= tolerance else margin
+
+
+def coached(
+    margin: float | None, rules: list[Rule[Any]], noise: InputNoise, aim: str
+) -> list[Rule[Any]]:
+    """``rules`` (all reading the same axes) when the input can coach them (``margin``, from
+    :func:`noise_margin`, is not None); else one :func:`guidance` line in their place, at
+    priority 10 with the first rule's name, axes and gate."""
+    if margin is not None:
+        return rules
+    r = rules[0]
+    return [guidance(r.name, 10, r.axes, noise, aim, r.applies)]
+
+
+def guidance(
+    name: str,
+    priority: int,
+    axes: Sequence[str],
+    noise: InputNoise,
+    aim: str,
+    applies: Callable[[Any], bool],
+) -> Rule[Any]:
+    """The quiet line that replaces a rule the input is too noisy for: what the camera cannot
+    judge, to how much, and what to aim for ("across the arm (depth) the camera reads ±4 mm,
+    too coarse to coach: line the needle up over the vein"). Shown, as information, whenever
+    the replaced rule's phase gate is open; named ``<name>_guidance``."""
+    where = " and ".join(dict.fromkeys(WORDS[q] for q in axes))
+    u = noise.of(axes)
+    reads = f"±{u:.0f}°" if axes and axes[0] in ("angle", "roll") else f"±{u:.1f} mm"
+    text = f"{where}: the camera reads {reads}, too coarse to coach: {aim}"
+    return Rule(
+        f"{name}_guidance",
+        priority,
+        Severity.INFO,
+        lambda v: True,
+        lambda v: True,
+        lambda v: text,
+        applies,
+        axes=tuple(axes),
+    )
 
 
 # Phase gates every procedure's rules may use (see the module notes).

@@ -18,6 +18,13 @@ bevel_down           60  same                               roll > tol / > tol -
 =================== ==== ================================== ================================
 
 A procedure's view must carry the fields of :class:`VeinView`.
+
+With a noisy input (:mod:`sim.feedback.cues`, noise) the aim, angle and bevel thresholds rise
+by their axes' noise margin: ``off_vein`` reads ``z`` (across the arm, the camera's depth)
+against the vein's radius, ``too_steep``/``too_shallow`` the needle's ``angle`` against half
+the target range, ``bevel_down`` the ``roll`` against the bevel tolerance, ``probing`` the
+shaft's sideways motion (``z``) against ``probe_mm``. A rule whose margin reaches its
+tolerance becomes guidance (priority 10).
 """
 
 from __future__ import annotations
@@ -27,7 +34,8 @@ from typing import Any, Protocol
 
 from sim.core.records import Severity
 from sim.core.scenario import FeedbackSpec
-from sim.feedback.cues import Rule, compared, shown
+from sim.feedback.cues import Rule, coached, compared, noise_margin, shown
+from sim.metrics.noise import EXACT, InputNoise
 
 
 class VeinView(Protocol):
@@ -73,6 +81,7 @@ def vein_entry_rules(
     tol: VeinLimits,
     vein_radius_mm: float,
     aiming: Callable[[Any], bool],
+    noise: InputNoise = EXACT,
 ) -> list[Rule[Any]]:
     """The rules of the module's table, with the procedure's thresholds and gates.
 
@@ -87,6 +96,8 @@ def vein_entry_rules(
         The vein's radius, mm.
     aiming : callable
         Gate of the aiming rules (angle, aim, bevel): when the needle is being aimed.
+    noise : InputNoise
+        The session's tracker noise (default: an exact input).
     """
     lo, hi, ha = tol.angle_min_deg, tol.angle_max_deg, fb.angle_hysteresis_deg
     oh = fb.offset_hysteresis_mm
@@ -126,14 +137,31 @@ def vein_entry_rules(
     def tq(v: VeinView) -> float:
         return compared(v.tourniquet_s, 0)
 
+    m_probe = noise_margin(noise, ("z",), probe_mm)
+    m_off = noise_margin(noise, ("z",), vein_radius_mm)
+    m_angle = noise_margin(noise, ("angle",), (hi - lo) / 2)
+    m_roll = noise_margin(noise, ("roll",), roll_tol)
+
+    probe_on = probe_mm + (m_probe or 0.0)
+    off_on = m_off or 0.0
+    steep_on, shallow_on = hi + (m_angle or 0.0), lo - (m_angle or 0.0)
+    roll_on = roll_tol + (m_roll or 0.0)
     return [
-        Rule(
-            "probing",
-            90,
-            Severity.DANGER,
-            lambda v: v.inserted and v.probe_mm > probe_mm,
-            lambda v: v.inserted and v.probe_mm > probe_mm * 0.5,
-            lambda v: "probing: withdraw to just under the skin before redirecting",
+        *coached(
+            m_probe,
+            [
+                Rule(
+                    "probing",
+                    90,
+                    Severity.DANGER,
+                    lambda v: v.inserted and v.probe_mm > probe_on,
+                    lambda v: v.inserted and v.probe_mm > probe_on * 0.5,
+                    lambda v: "probing: withdraw to just under the skin before redirecting",
+                    axes=("z",),
+                )
+            ],
+            noise,
+            "once in, do not slide the needle sideways",
         ),
         Rule(
             "tourniquet_too_long",
@@ -148,47 +176,72 @@ def vein_entry_rules(
             lambda v: not v.done,
             shows=lambda v: (v.tourniquet_s, 0),
         ),
-        Rule(
-            "too_steep",
-            70,
-            Severity.WARNING,
-            lambda v: not v.in_vein and angle(v) > hi,
-            lambda v: not v.in_vein and angle(v) > hi - ha,
-            angle_text,
-            aiming,
-            shows=lambda v: (v.angle_deg, 0),
+        *coached(
+            m_angle,
+            [
+                Rule(
+                    "too_steep",
+                    70,
+                    Severity.WARNING,
+                    lambda v: not v.in_vein and angle(v) > steep_on,
+                    lambda v: not v.in_vein and angle(v) > steep_on - ha,
+                    angle_text,
+                    aiming,
+                    shows=lambda v: (v.angle_deg, 0),
+                    axes=("angle",),
+                ),
+                Rule(
+                    "too_shallow",
+                    70,
+                    Severity.WARNING,
+                    lambda v: not v.in_vein and angle(v) < shallow_on,
+                    lambda v: not v.in_vein and angle(v) < shallow_on + ha,
+                    angle_text,
+                    aiming,
+                    shows=lambda v: (v.angle_deg, 0),
+                    axes=("angle",),
+                ),
+            ],
+            noise,
+            f"hold the needle at {rng} to the skin",
         ),
-        Rule(
-            "too_shallow",
-            70,
-            Severity.WARNING,
-            lambda v: not v.in_vein and angle(v) < lo,
-            lambda v: not v.in_vein and angle(v) < lo + ha,
-            angle_text,
-            aiming,
-            shows=lambda v: (v.angle_deg, 0),
+        *coached(
+            m_off,
+            [
+                Rule(
+                    "off_vein",
+                    65,
+                    Severity.WARNING,
+                    lambda v: not v.in_vein and compared(beyond_edge(v), 1) > off_on,
+                    lambda v: not v.in_vein and compared(beyond_edge(v), 1) > off_on - oh,
+                    off_text,
+                    aiming,
+                    shows=edge_shown,
+                    axes=("z",),
+                )
+            ],
+            noise,
+            "line the needle up over the vein",
         ),
-        Rule(
-            "off_vein",
-            65,
-            Severity.WARNING,
-            lambda v: not v.in_vein and compared(beyond_edge(v), 1) > 0,
-            lambda v: not v.in_vein and compared(beyond_edge(v), 1) > -oh,
-            off_text,
-            aiming,
-            shows=edge_shown,
-        ),
-        Rule(
-            "bevel_down",
-            60,
-            Severity.WARNING,
-            lambda v: not v.in_vein and roll(v) > roll_tol,
-            lambda v: not v.in_vein and roll(v) > roll_tol - ha,
-            lambda v: (
-                f"bevel {shown(abs(v.roll_deg), 0, hi=roll_tol)}° from up: "
-                f"turn it bevel up (max {roll_tol:g}°)"
-            ),
-            aiming,
-            shows=lambda v: (abs(v.roll_deg), 0),
+        *coached(
+            m_roll,
+            [
+                Rule(
+                    "bevel_down",
+                    60,
+                    Severity.WARNING,
+                    lambda v: not v.in_vein and roll(v) > roll_on,
+                    lambda v: not v.in_vein and roll(v) > roll_on - ha,
+                    lambda v: (
+                        f"bevel {shown(abs(v.roll_deg), 0, hi=roll_tol)}° from up: "
+                        f"turn it bevel up (max {roll_tol:g}°)"
+                    ),
+                    aiming,
+                    shows=lambda v: (abs(v.roll_deg), 0),
+                    axes=("roll",),
+                )
+            ],
+            noise,
+            "keep the bevel up",
         ),
     ]

@@ -33,6 +33,11 @@ INPUT_CAPABILITIES: dict[str, frozenset[str]] = {
     "scripted": HAND_INPUT,
 }
 
+#: Input kinds that read the instrument exactly: the mouse pointer, and a scripted trainee
+#: (whose tremor is its own, not a tracker's). Every other kind is a tracker with noise
+#: (:mod:`sim.metrics.noise`).
+EXACT_INPUTS = frozenset({"mouse", "scripted"})
+
 #: How each input kind is named in "not measured with the ..." (default: the kind itself).
 INPUT_WORDS = {"mouse": "the mouse", "scripted": "the scripted trainee"}
 
@@ -60,6 +65,12 @@ class MetricInfo:
         Digits after the point when shown.
     needs : str
         The input capability required to measure it (:data:`POSITION` or :data:`HAND`).
+    axes : tuple of str
+        The quantities its value is read from at a moment (:data:`sim.metrics.noise.QUANTITIES`:
+        ``x``, ``y``, ``z`` in mm, ``angle``, ``roll`` in degrees, all in the metric's unit):
+        its uncertainty in a session is their noise (:meth:`InputNoise.of`), and a metric
+        more uncertain than its anchor's ``max_uncertainty``, or read from an axis an assist
+        sets, is not scored. Empty for counts, times and whole-trajectory metrics.
     whole_session : bool
         Judged over the whole procedure (time, path, smoothness, attempts, redirections,
         tourniquet time...): only meaningful when the procedure was carried out to its end,
@@ -74,6 +85,7 @@ class MetricInfo:
     decimals: int = 1
     needs: str = POSITION
     whole_session: bool = False
+    axes: tuple[str, ...] = ()
 
     @property
     def heading(self) -> str:
@@ -158,7 +170,12 @@ MOTION = (
 # computed by sim.metrics.precision.vein_entry from the task's events.
 VEIN_PUNCTURE = (
     MetricInfo(
-        "insertion_angle_deg", "Insertion angle", "°", "angle to the skin at puncture, mean", 0
+        "insertion_angle_deg",
+        "Insertion angle",
+        "°",
+        "angle to the skin at puncture, mean",
+        0,
+        axes=("angle",),
     ),
     MetricInfo(
         "angle_error_deg",
@@ -166,6 +183,7 @@ VEIN_PUNCTURE = (
         "°",
         "how far the insertion angle was outside the target range, mean",
         0,
+        axes=("angle",),
     ),
     MetricInfo(
         "bevel_roll_error_deg",
@@ -173,13 +191,15 @@ VEIN_PUNCTURE = (
         "°",
         "bevel roll away from bevel-up at puncture, mean",
         0,
+        axes=("roll",),
     ),
     MetricInfo(
         "puncture_offset_mm",
         "Puncture off the centreline",
         "mm",
-        "puncture point off the vein centreline, mean",
+        "puncture point off the vein centreline (across the arm), mean",
         1,
+        axes=("z",),
     ),
 )
 VEIN_SESSION = (

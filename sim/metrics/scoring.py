@@ -9,27 +9,35 @@ The score contract
   earns 0 with its full weight. Whole-session metrics (time, path length, smoothness...)
   earn 0 in an incomplete session, since doing less must not score better.
 - A metric the input cannot measure (tremor and smoothness with the eased mouse pointer,
-  see :mod:`sim.metrics.catalog`) is "not measured": no points, no weight.
+  see :mod:`sim.metrics.catalog`) is "not measured": no points, no weight. So is a metric
+  read from an axis an assist sets rather than the hand (``InputNoise.guided``).
+- A metric the input measures too noisily is "uncertain": its uncertainty (the noise of the
+  axes it reads, :mod:`sim.metrics.noise`) is above what its anchor tolerates
+  (``MetricAnchor.max_uncertainty``, e.g. the camera's depth across the arm against the
+  puncture offset's 0.3-2.5 mm): it is shown with its uncertainty, with no points and no
+  weight. A scenario may set anchors for that input kind that its noise can resolve.
 - A session with no samples at all is ``empty``: every metric not done, score 0.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sim.core.records import Event
 from sim.core.scenario import Scenario
 from sim.metrics.catalog import INPUT_WORDS, can_measure
+from sim.metrics.noise import WORDS, InputNoise
 from sim.procedures import registry
 from sim.procedures.registry import format_value
 
-SCORED, NOT_DONE, INCOMPLETE, NOT_MEASURED, INFO = (
+SCORED, NOT_DONE, INCOMPLETE, NOT_MEASURED, UNCERTAIN, INFO = (
     "scored",
     "not done",
     "incomplete",
     "not measured",
+    "uncertain",
     "info",
 )
 
@@ -52,12 +60,56 @@ def verdict_word(passed: bool, complete: bool, empty: bool) -> str:
     return "PASS" if passed else "FAIL"
 
 
+def shown_value(name: str, value: float | None, status: str, uncertainty: float = 0.0) -> str:
+    """A metric's value as every view shows it ("58°", "3.2 mm"; "-" when there is none);
+    an uncertain one with its uncertainty ("1.2 ± 4.1 mm")."""
+    if status == UNCERTAIN and value is not None and math.isfinite(value):
+        return f"{format_value(name, value, unit=False)} ± {format_value(name, uncertainty)}"
+    return format_value(name, value)
+
+
+def measurement_notes(metrics: Iterable[tuple[str, str, str]]) -> tuple[str, ...]:
+    """What the results say about metrics the input could not measure well: those too
+    uncertain to score, and those an assist set instead of the hand.
+
+    Parameters
+    ----------
+    metrics : iterable of (label, status, note)
+        The session's metrics.
+
+    Returns
+    -------
+    tuple of str
+        Up to two lines ("Too noisy to score with this input: Puncture off the centreline.",
+        "Guided, not scored: ..."); none when every metric was measured.
+    """
+    metrics = list(metrics)
+    noisy = [label for label, status, _ in metrics if status == UNCERTAIN]
+    guided = [
+        label for label, status, note in metrics if status == NOT_MEASURED and "guided" in note
+    ]
+    out = []
+    if noisy:
+        out.append(
+            "The tracker could not measure these well enough to score (shown ± its noise): "
+            + ", ".join(noisy)
+            + "."
+        )
+    if guided:
+        out.append(
+            "Set by the depth assist, not by the hand (not scored): " + ", ".join(guided) + "."
+        )
+    return tuple(out)
+
+
 @dataclass(frozen=True, slots=True)
 class MetricResult:
     """One metric in a result.
 
-    ``points`` is None for metrics that carry no weight (``status`` "info" or "not
-    measured"); ``status`` says why a metric earned what it did (see the module notes).
+    ``points`` is None for metrics that carry no weight (``status`` "info", "not
+    measured" or "uncertain"); ``status`` says why a metric earned what it did (see the
+    module notes); ``uncertainty`` is how far the value may be off from the input's noise
+    alone (in its unit; 0 when the input reads it exactly).
     """
 
     name: str
@@ -71,11 +123,12 @@ class MetricResult:
     label: str = ""
     status: str = INFO
     note: str = ""
+    uncertainty: float = 0.0
 
     @property
     def shown(self) -> str:
-        """The value as every view shows it ("58°", "3.2 mm"; "-" when there is none)."""
-        return format_value(self.name, self.value)
+        """The value as every view shows it (:func:`shown_value`)."""
+        return shown_value(self.name, self.value, self.status, self.uncertainty)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -90,6 +143,7 @@ class MetricResult:
             "novice": self.novice,
             "status": self.status,
             "note": self.note,
+            "uncertainty": self.uncertainty,
         }
 
 
@@ -164,6 +218,7 @@ def score(
     complete: bool = False,
     empty: bool = False,
     input_kind: str = "scripted",
+    noise: InputNoise | None = None,
 ) -> ScoreResult:
     """Score metric values against the scenario's anchors and thresholds.
 
@@ -184,6 +239,9 @@ def score(
     input_kind : str
         The input the session was made with ("mouse", "webcam"...): decides which metrics
         can be measured and which anchors apply.
+    noise : InputNoise, optional
+        How precisely the input read each axis in this session (default: exactly): decides
+        which metrics are too uncertain to score (see the module notes).
     """
     complete = complete and not empty
     results = []
@@ -201,8 +259,33 @@ def score(
                 )
             )  # fmt: skip
             continue
+        if noise is not None and noise.guides(mi.axes):
+            where = " and ".join(dict.fromkeys(WORDS[q] for q in noise.guides(mi.axes)))
+            results.append(
+                MetricResult(
+                    name, v, mi.unit, mi.description, None, 0.0,
+                    a.expert if a else None, a.novice if a else None,
+                    mi.label, NOT_MEASURED, f"not measured: guided {where}",
+                )
+            )  # fmt: skip
+            continue
+        unc = noise.of(mi.axes) if noise is not None else 0.0
         if a is None:
-            results.append(MetricResult(name, v, mi.unit, mi.description, label=mi.label))
+            results.append(
+                MetricResult(name, v, mi.unit, mi.description, label=mi.label, uncertainty=unc)
+            )
+            continue
+        if unc > a.max_uncertainty and not math.isnan(v):
+            where = " and ".join(dict.fromkeys(WORDS[q] for q in mi.axes))
+            results.append(
+                MetricResult(
+                    name, v, mi.unit, mi.description, None, 0.0, a.expert, a.novice,
+                    mi.label, UNCERTAIN,
+                    f"not scored: the tracker reads {where} to ±{format_value(name, unc)}, "
+                    f"scoring needs ±{format_value(name, a.max_uncertainty)}",
+                    unc,
+                )
+            )  # fmt: skip
             continue
         if math.isnan(v):
             p, status, note = 0.0, NOT_DONE, "not done"
@@ -215,7 +298,7 @@ def score(
         results.append(
             MetricResult(
                 name, v, mi.unit, mi.description, round(p, 2), a.weight, a.expert, a.novice,
-                mi.label, status, note,
+                mi.label, status, note, unc,
             )
         )  # fmt: skip
     total = round(total_p / total_w, 2) if total_w and not empty else 0.0

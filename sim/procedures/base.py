@@ -24,6 +24,7 @@ from sim.core.records import Event, Item, Sample
 from sim.core.scenario import Scenario, SpecReader
 from sim.feedback.cues import LiveView, Rule
 from sim.metrics.catalog import MetricInfo
+from sim.metrics.noise import InputNoise
 
 if TYPE_CHECKING:
     from sim.app.mouse import MouseMapping
@@ -181,7 +182,9 @@ class Procedure(Generic[S, V]):
     live : callable
         ``live(task) -> Live``: the live view's measurement.
     rules : callable
-        ``rules(scenario) -> list of Rule``: the live cue rules.
+        ``rules(scenario, noise) -> list of Rule``: the live cue rules for a session whose
+        input has ``noise`` (an :class:`~sim.metrics.noise.InputNoise`; thresholds rise above
+        it, see :mod:`sim.feedback.cues`).
     metrics : tuple of MetricInfo
         The procedure's own metrics (shown after the shared motion metrics), each computed
         by ``precision``.
@@ -223,6 +226,10 @@ class Procedure(Generic[S, V]):
     mouse : callable
         Loads the procedure's mouse mapping (its ``mouse`` module's ``MOUSE``, a
         :class:`sim.app.mouse.MouseMapping`).
+    aim_across_mm : callable, optional
+        ``aim_across_mm(scenario)``: the line across the arm (scene z, mm) the task aims at,
+        e.g. the vein's centreline; a webcam's aim may snap to it (:mod:`sim.core.assist`).
+        None for a task that has no single such line (suturing bites on both sides).
     """
 
     id: str
@@ -232,7 +239,7 @@ class Procedure(Generic[S, V]):
     check: Callable[[SpecReader, Any, Any], None]
     task: Callable[[Scenario], Task[S]]
     live: Callable[[Any], Live[S, V]]
-    rules: Callable[[Scenario], list[Rule[Any]]]
+    rules: Callable[[Scenario, InputNoise], list[Rule[Any]]]
     metrics: tuple[MetricInfo, ...]
     precision: Callable[[Scenario, Sequence[Event], float], dict[str, float]]
     error_kinds: tuple[str, ...]
@@ -248,6 +255,7 @@ class Procedure(Generic[S, V]):
     repeat_hz: Mapping[str, float] = field(default_factory=dict)
     sounds: Mapping[str, str] = field(default_factory=dict)
     report: Callable[[Scenario, Sequence[Event]], tuple[ReportTable, ...]] = no_report
+    aim_across_mm: Callable[[Scenario], float] | None = None
 
     def known_error_kinds(self) -> tuple[str, ...]:
         """Error kinds a scenario of this procedure may name: emitted now, and legacy."""

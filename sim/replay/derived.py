@@ -53,7 +53,13 @@ class Derived:
         self.tl = timeline
         self.every = max(1, int(checkpoint_every))
         scenario = timeline.scenario()
-        self._fresh = Pipeline(scenario, timeline.noise_floor_mm, timeline.input_kind)
+        self._fresh = Pipeline(
+            scenario,
+            timeline.noise_floor_mm,
+            timeline.input_kind,
+            noise=timeline.noise,
+            guided=timeline.guided,
+        )
         # checkpoints[k]: the pipeline after items[: k * every]
         self._checkpoints: list[Pipeline] = [self._snapshot(self._fresh)]
         self._cursor = self._snapshot(self._fresh)

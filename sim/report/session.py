@@ -11,7 +11,16 @@ import numpy as np
 from sim.core.records import Sample
 from sim.core.scenario import ScenarioError
 from sim.metrics.catalog import HAND, INPUT_WORDS, can_measure
-from sim.metrics.scoring import INCOMPLETE, INFO, NOT_DONE, NOT_MEASURED, SCORED
+from sim.metrics.scoring import (
+    INCOMPLETE,
+    INFO,
+    NOT_DONE,
+    NOT_MEASURED,
+    SCORED,
+    UNCERTAIN,
+    measurement_notes,
+    shown_value,
+)
 from sim.procedures.registry import UnknownProcedure, format_value
 from sim.procedures.registry import get as get_procedure
 from sim.procedures.registry import metric_info as info
@@ -50,7 +59,7 @@ class MetricView:
     shown : str
         Value rounded and with its unit the one way (:func:`format_value`), "-" for none.
     status : str
-        "scored", "not done", "incomplete", "not measured" or "info".
+        "scored", "not done", "incomplete", "not measured", "uncertain" or "info".
     note : str
         Why a metric earned nothing ("not measured with the mouse"); "" otherwise.
     """
@@ -92,10 +101,11 @@ def metric_view(name: str, m: dict[str, Any]) -> MetricView:
         return format_value(name, float(a)) if isinstance(a, (int, float)) else "-"
 
     weight = m.get("weight")
+    unc = m.get("uncertainty")
     return MetricView(
         name,
         mi.label,
-        format_value(name, v),
+        shown_value(name, v, status, float(unc) if isinstance(unc, (int, float)) else 0.0),
         status,
         note,
         p,
@@ -125,7 +135,7 @@ def metric_rows(result: dict[str, Any]) -> list[list[str]]:
         weighted = m.points is not None
         why = (
             td(f'<span class="why">{esc(m.note)}</span>', raw=True)
-            if m.status == INCOMPLETE
+            if m.status in (INCOMPLETE, UNCERTAIN)
             else td(_bar(m.points), raw=True)
         )
         rows.append(
@@ -251,6 +261,9 @@ def session_report(
             numeric=(1, 2, 3, 4, 5),
         )
     )
+    views = metric_views(result)
+    for line in measurement_notes((m.label, m.status, m.note) for m in views):
+        parts.append(f'<p class="why">{esc(line)}</p>')
     for s in sections:  # the procedure's own: each attempt, each stitch...
         parts.append(f"<h2>{esc(s.title)}</h2>")
         if s.intro:

@@ -29,6 +29,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from sim.core.assist import DepthAssist
 from sim.core.records import Item, Sample
 from sim.errors import UserError
 from sim.tracking.filters import PoseSmoother
@@ -224,6 +225,9 @@ class CameraSource:
         Camera-to-scene mapping (default: uncalibrated).
     roll_offset_deg : float
         Calibrated roll offset.
+    assist : DepthAssist, optional
+        How z (across the arm) is set: from the camera's depth (default) or snapped to the
+        task's line (the scenario's ``[input.KIND]``, :func:`sim.scenarios.depth_assist`).
     grabber, detector : optional
         Injected frame source and hand detector (tests); by default an OpenCV capture and
         MediaPipe Hands.
@@ -242,6 +246,7 @@ class CameraSource:
         realtime: bool = True,
         workspace: Workspace | None = None,
         roll_offset_deg: float = 0.0,
+        assist: DepthAssist | None = None,
         grabber: FrameGrabber | None = None,
         detector: Detector | None = None,
     ) -> None:
@@ -263,7 +268,7 @@ class CameraSource:
             raise
         self._detector: Detector = detector
         self.image_size = self._grabber.size
-        self.tracker = HandTracker(self.config, self.image_size, workspace, roll_offset_deg)
+        self.tracker = HandTracker(self.config, self.image_size, workspace, roll_offset_deg, assist)
         self._frames: queue.Queue[_Frame | _End] = queue.Queue(maxsize=1 if realtime else 16)
         self._out: queue.Queue[Sample] = queue.Queue()
         self._stop = threading.Event()
@@ -364,6 +369,8 @@ class CameraSource:
             "noise_floor_mm": noise_floor_mm,
             "workspace": self.tracker.workspace.as_dict(),
             "roll_offset_deg": self.tracker.roll_offset_deg,
+            "depth_assist": self.tracker.assist.as_dict(),
+            "guided": sorted(self.tracker.assist.guided),
             "image_size": list(self.image_size),
             "tracker": self.config.as_dict(),
             "raw": "mediapipe image landmarks 0-20, x y z interleaved; x, y normalised by the "

@@ -23,9 +23,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim import __version__
+from sim.core.assist import DEPTH_MODES, DepthAssist
 from sim.core.records import Action, ActionKind, Cue, Event, Item, Sample, Vec3, action_kind
 from sim.core.scenario import Scenario, ScenarioError
 from sim.errors import read_bytes
+from sim.metrics.noise import InputNoise
+from sim.metrics.noise import check_header as check_noise
 from sim.scenarios import parse_scenario
 
 FloatArray = NDArray[np.float64]
@@ -327,6 +330,21 @@ class RecordingHeader:
         return float(cal.get("noise_floor_mm", 0.0) or 0.0)
 
     @property
+    def noise(self) -> InputNoise | None:
+        """The tracker's noise per axis and needle angle from calibration, and the axes an
+        assist set (None when the recording has none: mouse, skipped calibration, older
+        recordings)."""
+        return InputNoise.from_header(self.header.get("calibration") or {})
+
+    @property
+    def guided(self) -> frozenset[str]:
+        """The quantities the recorded depth assist set instead of the hand (``{"z"}`` when
+        the aim across the arm snapped to the vein; empty without an assist)."""
+        cal = self.header.get("calibration") or {}
+        mode = (cal.get("depth_assist") or {}).get("mode", "camera")
+        return DepthAssist(str(mode)).guided
+
+    @property
     def input_kind(self) -> str:
         """What drove the instrument ("mouse", "webcam", "video", "scripted")."""
         return str(self.header.get("input") or "mouse")
@@ -447,6 +465,14 @@ def check_header(header: object, p: str) -> dict[str, Any]:
             _check_number(floor, "'calibration.noise_floor_mm'", 0.0, MAX_NOISE_FLOOR_MM)
         except ValueError as exc:
             raise RecordingError(f"{p}: line 1: {exc}") from None
+    bad = check_noise(cal or {})
+    assist = (cal or {}).get("depth_assist")
+    if assist is not None and (
+        not isinstance(assist, dict) or assist.get("mode", "camera") not in DEPTH_MODES
+    ):
+        bad = "'calibration.depth_assist': expected an object with mode " + ", ".join(DEPTH_MODES)
+    if bad is not None:
+        raise RecordingError(f"{p}: line 1: {bad}")
     return header
 
 

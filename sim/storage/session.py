@@ -186,7 +186,9 @@ def today_outcome(result: ScoreResult) -> Outcome:
 
 def pipeline_for(rec: Recording) -> Pipeline:
     """A fresh pipeline for re-running ``rec``: its own scenario, noise floor and input."""
-    return Pipeline(rec.scenario(), rec.noise_floor_mm, rec.input_kind)
+    return Pipeline(
+        rec.scenario(), rec.noise_floor_mm, rec.input_kind, noise=rec.noise, guided=rec.guided
+    )
 
 
 @dataclass(frozen=True)

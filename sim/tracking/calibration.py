@@ -22,7 +22,8 @@ from enum import Enum
 import numpy as np
 
 from sim.core.records import Sample
-from sim.metrics.motion import nominal_rate_hz, resample, tremor
+from sim.metrics.motion import MAX_GAP_S, nominal_rate_hz, resample, tremor
+from sim.metrics.noise import InputNoise, measure_noise
 from sim.tracking.hand import FloatArray, hand_size, to_iso
 from sim.tracking.pose import DEFAULT_CENTRE_MM, DEFAULT_HFOV_DEG, Workspace, hand_pose
 from sim.tracking.tracker import landmarks_from_raw
@@ -59,51 +60,6 @@ def noise_floor_mm(t_s: FloatArray, tip_mm: FloatArray, rate_hz: float | None = 
         return math.nan
     rate = rate_hz or nominal_rate_hz(t)
     return tremor(resample(t, p, rate), rate).rms_mm
-
-
-AXIS_WORDS = ("along the arm", "up and down", "across the arm (depth)")
-"""The scene's x, y and z axes in a trainee's words (the scene frame: x along the limb or
-wound, y up out of the skin, z towards the viewer, which the camera sees as depth)."""
-
-
-def noise_floor_axes_mm(
-    t_s: FloatArray, tip_mm: FloatArray, rate_hz: float | None = None
-) -> tuple[float, float, float]:
-    """The tracker's noise floor on each scene axis (x, y, z): the tremor-band RMS of a
-    still-hand stretch along that axis alone, mm.
-
-    Their squares add up to the square of :func:`noise_floor_mm` (band power adds across
-    axes), so the single floor is kept and the per-axis ones say where the noise is: a
-    single camera sees the image plane well and depth (here z, across the arm) poorly.
-
-    Parameters
-    ----------
-    t_s : (n,) float array
-        Sample times, s, increasing (one stretch without tracking gaps).
-    tip_mm : (n, 3) float array
-        Raw tip positions, mm.
-    rate_hz : float, optional
-        As :func:`noise_floor_mm`.
-
-    Returns
-    -------
-    tuple of 3 float
-        RMS per axis, mm; NaN when the stretch is shorter than 1 s.
-    """
-    p = np.asarray(tip_mm, dtype=np.float64).reshape(-1, 3)
-    out = []
-    for axis in range(3):
-        only = np.zeros_like(p)
-        only[:, axis] = p[:, axis]
-        out.append(noise_floor_mm(t_s, only, rate_hz))
-    return out[0], out[1], out[2]
-
-
-def noise_words(axes_mm: tuple[float, float, float]) -> str:
-    """The per-axis noise floor in plain words: "tracker noise: along the arm ±0.2 mm, up
-    and down ±0.3 mm, across the arm (depth) ±1.8 mm"."""
-    parts = [f"{w} ±{v:.1f} mm" for w, v in zip(AXIS_WORDS, axes_mm, strict=True)]
-    return "tracker noise: " + ", ".join(parts)
 
 
 def workspace_from_hold(
@@ -185,9 +141,9 @@ class CalibrationResult:
     ----------
     noise_floor_mm : float
         Tracker noise floor in the tremor band, mm RMS (pass to ``Pipeline``).
-    noise_floor_axes_mm : tuple of 3 float
-        The same on each scene axis (x along the arm, y up, z across it), mm RMS (see
-        :func:`noise_floor_axes_mm`).
+    noise : InputNoise
+        How far one reading may be off on each scene axis and needle angle (see
+        :func:`sim.metrics.noise.measure_noise`).
     workspace : Workspace
         Calibrated camera-to-scene mapping (pass to ``CameraSource.apply_calibration``).
     roll_offset_deg : float
@@ -199,17 +155,24 @@ class CalibrationResult:
     """
 
     noise_floor_mm: float
-    noise_floor_axes_mm: tuple[float, float, float]
+    noise: InputNoise
     workspace: Workspace
     roll_offset_deg: float
     duration_s: float
     samples: int
 
+    @property
+    def tremor_floor_mm(self) -> float:
+        """The floor to subtract from tremor: ``noise_floor_mm``, or 0 when the hold's
+        frame rate was too low for the 4-12 Hz band (the tremor metric is then not measured
+        at that rate either)."""
+        return self.noise_floor_mm if math.isfinite(self.noise_floor_mm) else 0.0
+
     def as_header(self) -> dict[str, object]:
         """The ``calibration`` block of a recording header."""
         return {
             "noise_floor_mm": self.noise_floor_mm,
-            "noise_floor_axes_mm": list(self.noise_floor_axes_mm),
+            **self.noise.as_header(),
             "workspace": self.workspace.as_dict(),
             "roll_offset_deg": self.roll_offset_deg,
             "hold_s": self.duration_s,
@@ -250,11 +213,17 @@ def calibrate_hold(
     poses = [hand_pose(x, aspect, ws, hand) for x in lm]
     good = [p for p in poses if p is not None]
     roll = roll_offset_deg(np.array([p.axis for p in good]), np.array([p.normal for p in good]))
-    tips = np.array([p.tip_mm if p is not None else (math.nan,) * 3 for p in poses])
-    ok = ~np.isnan(tips[:, 0])
-    floor = noise_floor_mm(t[ok], tips[ok], rate_hz)
-    axes = noise_floor_axes_mm(t[ok], tips[ok], rate_hz)
-    return CalibrationResult(floor, axes, ws, roll, float(t[-1] - t[0]), len(t))
+    ok = np.array([p is not None for p in poses], dtype=bool)
+    tips = np.array([p.tip_mm for p in good]).reshape(-1, 3)
+    floor = noise_floor_mm(t[ok], tips, rate_hz)
+    # jitter about a running median: the same with or without the constant roll offset
+    noise = measure_noise(
+        t[ok],
+        tips,
+        np.array([p.axis for p in good]).reshape(-1, 3),
+        np.array([p.normal for p in good]).reshape(-1, 3),
+    )
+    return CalibrationResult(floor, noise, ws, roll, float(t[-1] - t[0]), len(t))
 
 
 class CalibrationStep(str, Enum):
@@ -279,7 +248,9 @@ class CalibrationSession:
 
     The app shows :attr:`status` (message and progress bar) over the camera view and
     feeds every polled Sample to :meth:`update`; when :attr:`result` is set it applies it.
-    The hold restarts when the hand is lost or moves more than ``max_motion_mm``.
+    The hold restarts when the hand is lost for longer than a tracking gap
+    (:data:`sim.metrics.motion.MAX_GAP_S`) or moves more than ``max_motion_mm`` in the image
+    plane (scene x and y; the camera's depth is too noisy to judge stillness by).
 
     Parameters
     ----------
@@ -292,7 +263,8 @@ class CalibrationSession:
     hold_s : float
         Length of the still hold, s.
     max_motion_mm : float
-        How far the tip may wander from where the hold started (in ``base``'s mm).
+        How far the tip may wander from where the hold started, in the image plane (in
+        ``base``'s mm).
     rate_hz : float, optional
         Rate to measure the floor at; default the samples' own.
     """
@@ -316,6 +288,11 @@ class CalibrationSession:
             CalibrationStep.WAIT_HAND, 0.0, "Show your hand to the camera, holding the needle"
         )
 
+    def _rate_hz(self) -> float:
+        """The hold's frame rate, frames/s."""
+        held = self._t[-1] - self._t[0] if len(self._t) > 1 else 0.0
+        return (len(self._t) - 1) / held if held > 0 else 0.0
+
     def _restart(self, message: str) -> CalibrationStatus:
         self._t, self._lm, self._start = [], [], None
         self.status = CalibrationStatus(CalibrationStep.WAIT_HAND, 0.0, message)
@@ -326,12 +303,15 @@ class CalibrationSession:
         if self.result is not None:
             return self.status
         if not s.tracked or s.raw is None:
-            if self._t:
+            # a frame or two without the hand (a blink of the detector) is not a restart
+            if self._t and s.t_s - self._t[-1] > MAX_GAP_S:
                 return self._restart("Hand lost: show your hand to the camera again")
             return self.status
         if self._start is None:
             self._start = s.tip_mm
-        moved = math.dist(s.tip_mm, self._start)
+        # in the image plane only: depth jitters by millimetres on a still hand (the very
+        # noise the hold measures), and would restart the hold again and again
+        moved = math.dist(s.tip_mm[:2], self._start[:2])
         if moved > self.max_motion_mm:
             return self._restart(f"Moved {moved:.0f} mm: keep the hand still")
         self._t.append(s.t_s)
@@ -351,6 +331,11 @@ class CalibrationSession:
         self.status = CalibrationStatus(
             CalibrationStep.DONE,
             1.0,
-            f"Calibrated: {noise_words(self.result.noise_floor_axes_mm)}",
+            f"Calibrated: {self.result.noise.words()}"
+            + (
+                ""
+                if math.isfinite(self.result.noise_floor_mm)
+                else f" (tremor not measured: only {self._rate_hz():.0f} frames/s)"
+            ),
         )
         return self.status

@@ -16,6 +16,7 @@ import numpy as np
 
 from sim.core.records import Action, ActionKind, Sample
 from sim.errors import UserError
+from sim.metrics.noise import InputNoise
 from sim.tracking.tracker import HandTracker, TrackerConfig, landmarks_from_raw
 
 
@@ -33,9 +34,9 @@ class TrackReport:
         Frames tracked per second of wall time (decode + MediaPipe + mapping).
     noise_floor_mm : float
         Noise floor stored in the recording, mm.
-    noise_floor_axes_mm : tuple of 3 float or None
-        The calibration hold's noise floor on each scene axis (x along the arm, y up, z
-        across it), mm; None without a calibration hold.
+    noise : InputNoise or None
+        The calibration hold's noise on each scene axis and needle angle; None without a
+        calibration hold.
     score : float
         Score of the session.
     passed : bool
@@ -56,14 +57,15 @@ class TrackReport:
     score: float
     passed: bool
     verdict: str = "FAIL"
-    noise_floor_axes_mm: tuple[float, float, float] | None = None
+    noise: InputNoise | None = None
 
     @property
     def detection_rate(self) -> float:
         return self.frames_with_hand / self.frames if self.frames else 0.0
 
     def as_dict(self) -> dict[str, Any]:
-        d = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        d = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "noise"}
+        d["noise"] = self.noise.as_header() if self.noise is not None else None
         d["detection_rate"] = self.detection_rate
         return d
 
@@ -106,7 +108,8 @@ def remap(samples: Sequence[Sample], tracker: HandTracker) -> list[Sample]:
     for s in samples:
         pose = tracker.pose(landmarks_from_raw(s.raw)) if s.tracked and s.raw else None
         if pose is not None:
-            last = replace(s, tip_mm=pose.tip_mm, axis=pose.axis, normal=pose.normal)
+            tip, axis, normal = tracker.needle(pose)
+            last = replace(s, tip_mm=tip, axis=axis, normal=normal)
             out.append(last)
         elif last is not None:
             out.append(replace(s, tip_mm=last.tip_mm, axis=last.axis, normal=last.normal))
@@ -128,7 +131,7 @@ def run_track(
 ) -> TrackReport:
     """Track a video and record the session (see ``procsim track --help``)."""
     from sim.pipeline import Pipeline
-    from sim.scenarios import find_scenario
+    from sim.scenarios import depth_assist, find_scenario
     from sim.storage.session import SessionRecorder
     from sim.tracking.calibration import calibrate_hold
 
@@ -142,7 +145,7 @@ def run_track(
     if not samples:
         raise UserError(f"{video}: no frames")
     floor = 0.0 if noise_floor_mm is None else noise_floor_mm
-    axes: tuple[float, float, float] | None = None
+    noise: InputNoise | None = None
     calibration: dict[str, Any] = {}
     if calibration_hold_s > 0:
         hold = [s for s in samples if s.t_s - samples[0].t_s < calibration_hold_s]
@@ -162,14 +165,18 @@ def run_track(
         if math.isnan(cal.noise_floor_mm):
             raise UserError(f"{video}: calibration hold too short (needs at least 1 s)")
         tracker.calibrate(cal.workspace, cal.roll_offset_deg)
-        samples = remap(samples[len(hold) :], tracker)
+        samples = samples[len(hold) :]
         if noise_floor_mm is None:
             floor = cal.noise_floor_mm
-        axes = cal.noise_floor_axes_mm
+        noise = cal.noise
         calibration.update(cal.as_header())
+    # the scenario's depth assist for video input, on the calibrated poses
+    tracker.assist = depth_assist(scenario, "video")
+    samples = remap(samples, tracker)
     calibration.update(
         {
             "noise_floor_mm": floor,
+            "depth_assist": tracker.assist.as_dict(),
             "workspace": tracker.workspace.as_dict(),
             "roll_offset_deg": tracker.roll_offset_deg,
             "image_size": list(tracker.image_size),
@@ -181,7 +188,13 @@ def run_track(
     if out.exists():
         out.unlink()
     rec = SessionRecorder(
-        Pipeline(scenario, noise_floor_mm=floor, input_kind="video"),
+        Pipeline(
+            scenario,
+            noise_floor_mm=floor,
+            input_kind="video",
+            noise=noise,
+            guided=tracker.assist.guided,
+        ),
         out,
         trainee=trainee,
         calibration=calibration,
@@ -209,7 +222,7 @@ def run_track(
         result.score,
         result.passed,
         result.verdict,
-        axes,
+        noise,
     )
 
 
@@ -238,10 +251,8 @@ def _cmd_track(args: argparse.Namespace) -> int:
         f"{rep.scenario} score {rep.score:.1f}/100 {rep.verdict}"
         + (f": {VERDICT_LINES[rep.verdict]}" if rep.verdict in VERDICT_LINES else "")
     )
-    if rep.noise_floor_axes_mm is not None:
-        from sim.tracking.calibration import noise_words
-
-        print(f"  calibration hold: {noise_words(rep.noise_floor_axes_mm)}")
+    if rep.noise is not None:
+        print(f"  calibration hold: {rep.noise.words()}")
     return 0
 
 

@@ -13,7 +13,8 @@ from typing import Protocol
 
 import numpy as np
 
-from sim.core.records import Sample
+from sim.core.assist import DepthAssist
+from sim.core.records import Sample, Vec3
 from sim.tracking.hand import N_LANDMARKS, FloatArray, HandObservation
 from sim.tracking.pose import GripHysteresis, HandPose, Workspace, hand_pose
 from sim.tracking.selection import HandSelector
@@ -120,6 +121,8 @@ class HandTracker:
         Camera-to-scene mapping; default: uncalibrated, mirrored as ``config.mirror``.
     roll_offset_deg : float
         Calibrated roll offset (see :func:`sim.tracking.pose.hand_pose`).
+    assist : DepthAssist, optional
+        How z (across the arm, the camera's depth) is set (default: from the camera).
     """
 
     def __init__(
@@ -128,7 +131,9 @@ class HandTracker:
         image_size: tuple[int, int],
         workspace: Workspace | None = None,
         roll_offset_deg: float = 0.0,
+        assist: DepthAssist | None = None,
     ) -> None:
+        self.assist = assist or DepthAssist()
         self.config = config
         self.image_size = image_size
         self.aspect = image_size[1] / image_size[0]
@@ -144,10 +149,15 @@ class HandTracker:
         self.roll_offset_deg = roll_offset_deg
 
     def pose(self, landmarks: FloatArray) -> HandPose | None:
-        """The pose of one hand's landmarks with the current settings (no state changes)."""
+        """The pose of one hand's landmarks with the current settings (no state changes),
+        before the depth assist."""
         return hand_pose(
             landmarks, self.aspect, self.workspace, self.config.dominant, self.roll_offset_deg
         )
+
+    def needle(self, pose: HandPose) -> tuple[Vec3, Vec3, Vec3]:
+        """A pose's tip, axis and normal as the scene gets them (after the depth assist)."""
+        return self.assist.apply(pose.tip_mm, pose.axis, pose.normal)
 
     def update(self, t_s: float, hands: Sequence[HandObservation]) -> FrameResult:
         """One frame's detections -> a Sample at ``t_s`` seconds."""
@@ -162,6 +172,6 @@ class HandTracker:
             sample = Sample(t_s, last.tip_mm, last.axis, last.normal, last.grip, False, None)
             return FrameResult(sample, tuple(hands), None, None)
         grip = 1.0 if self.grip.update(pose.grip_ratio) else 0.0
-        sample = Sample(t_s, pose.tip_mm, pose.axis, pose.normal, grip, True, raw)
+        sample = Sample(t_s, *self.needle(pose), grip, True, raw)
         self._last = sample
         return FrameResult(sample, tuple(hands), chosen, pose)

@@ -198,7 +198,8 @@ def test_anchors_per_input_kind_override_the_base_anchor(tmp_path):
         (
             "[scoring.metrics.total_time_s.keyboard]\nexpert = 3.0\n",
             "key 'scoring.metrics.total_time_s.keyboard': unknown (expected one of: expert, "
-            "novice, weight, or an input kind: mouse, webcam, video, scripted, recording)",
+            "novice, weight, resolution, or an input kind: mouse, webcam, video, scripted, "
+            "recording)",
         ),
         (
             "[scoring.metrics.total_time_s.webcam]\nexpert = nan\n",

@@ -97,4 +97,5 @@ PROCEDURE: Procedure[IvState, IvView] = Procedure(
     report=metrics.report,
     scene=_scene,
     mouse=_mouse,
+    aim_across_mm=lambda sc: spec.parts(sc)[0].vein_lateral_mm,
 )

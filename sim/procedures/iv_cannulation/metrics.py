@@ -40,6 +40,7 @@ METRICS = (
         "mm",
         "how far the needle tip moved between flashback and threading, mean",
         1,
+        axes=("x", "x"),
     ),
     MetricInfo(
         "advance_error_mm",
@@ -47,6 +48,7 @@ METRICS = (
         "mm",
         "advance after flashback away from the target, mean",
         1,
+        axes=("x", "x"),
     ),
     MetricInfo(
         "threading_angle_deg",
@@ -54,6 +56,7 @@ METRICS = (
         "°",
         "needle angle to the skin when the catheter was threaded (lowered after flashback), mean",
         0,
+        axes=("angle",),
     ),
     MetricInfo(
         "needle_motion_mm",
@@ -61,6 +64,7 @@ METRICS = (
         "mm",
         "furthest the needle tip moved while the catheter was slid off it, largest",
         1,
+        axes=("x", "y", "z"),
     ),
     *VEIN_SESSION,
 )

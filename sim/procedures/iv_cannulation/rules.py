@@ -38,13 +38,14 @@ from __future__ import annotations
 
 from sim.core.records import Severity
 from sim.core.scenario import Scenario
-from sim.feedback.cues import Rule, compared, hand_rules, inserted, shown
+from sim.feedback.cues import Rule, coached, compared, hand_rules, inserted, noise_margin, shown
 from sim.feedback.vein import vein_entry_rules
+from sim.metrics.noise import EXACT, InputNoise
 from sim.procedures.iv_cannulation.spec import parts
 from sim.procedures.iv_cannulation.view import IvView
 
 
-def rules(sc: Scenario) -> list[Rule[IvView]]:
+def rules(sc: Scenario, noise: InputNoise = EXACT) -> list[Rule[IvView]]:
     """The cue rules of an IV cannulation scenario (see the module's table)."""
     geo, tol = parts(sc)
     fb = sc.feedback
@@ -74,6 +75,11 @@ def rules(sc: Scenario) -> list[Rule[IvView]]:
     def lowered(v: IvView) -> float:
         return compared(v.angle_deg, 0)
 
+    # with a noisy input the needle-motion thresholds rise above the noise along the arm
+    # (sim.feedback.cues, noise)
+    m_still = noise_margin(noise, ("x",), still / 2)
+    m_back = noise_margin(noise, ("x",), back_min / 2)
+    still_on, back_on = still / 2 + (m_still or 0.0), back_min / 2 + (m_back or 0.0)
     out: list[Rule[IvView]] = [
         Rule(
             "back_wall",
@@ -88,14 +94,22 @@ def rules(sc: Scenario) -> list[Rule[IvView]]:
             ),
             inserted,
         ),
-        Rule(
-            "reinserting",
-            95,
-            Severity.DANGER,
-            lambda v: v.pulled_back_mm >= back_min and pushed_in(v) > back_min / 2,
-            lambda v: v.pulled_back_mm >= back_min and pushed_in(v) > back_min / 4,
-            lambda v: "never push the needle back into the catheter: it can cut it",
-            lambda v: v.inserted and (v.threading or v.threaded) and not v.done,
+        *coached(
+            m_back,
+            [
+                Rule(
+                    "reinserting",
+                    95,
+                    Severity.DANGER,
+                    lambda v: v.pulled_back_mm >= back_min and pushed_in(v) > back_on,
+                    lambda v: v.pulled_back_mm >= back_min and pushed_in(v) > back_on / 2,
+                    lambda v: "never push the needle back into the catheter: it can cut it",
+                    lambda v: v.inserted and (v.threading or v.threaded) and not v.done,
+                    axes=("x",),
+                )
+            ],
+            noise,
+            "never push the needle back into the catheter",
         ),
         Rule(
             "hung_up",
@@ -109,19 +123,27 @@ def rules(sc: Scenario) -> list[Rule[IvView]]:
             ),
             lambda v: v.hung_up and not v.done,
         ),
-        *vein_entry_rules(fb, tol, geo.vein_diameter_mm / 2, aiming),
-        Rule(
-            "hold_needle_still",
-            85,
-            Severity.WARNING,
-            lambda v: forward(v) > still / 2,
-            lambda v: forward(v) > still / 4,
-            lambda v: (
-                f"needle {shown(v.needle_forward_mm, 1, hi=still / 2)} mm forward: "
-                f"hold it still, slide only the catheter (max {still:g})"
-            ),
-            lambda v: v.threading and not v.done,
-            shows=lambda v: (v.needle_forward_mm, 1),
+        *vein_entry_rules(fb, tol, geo.vein_diameter_mm / 2, aiming, noise),
+        *coached(
+            m_still,
+            [
+                Rule(
+                    "hold_needle_still",
+                    85,
+                    Severity.WARNING,
+                    lambda v: forward(v) > still_on,
+                    lambda v: forward(v) > still_on / 2,
+                    lambda v: (
+                        f"needle {shown(v.needle_forward_mm, 1, hi=still / 2)} mm forward: "
+                        f"hold it still, slide only the catheter (max {still:g})"
+                    ),
+                    lambda v: v.threading and not v.done,
+                    shows=lambda v: (v.needle_forward_mm, 1),
+                    axes=("x",),
+                )
+            ],
+            noise,
+            "hold the needle still, slide only the catheter",
         ),
         Rule(
             "lower_angle",

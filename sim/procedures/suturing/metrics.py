@@ -37,9 +37,15 @@ METRICS = (
         "mm",
         "entry and exit bites away from the target bite, mean",
         1,
+        axes=("z",),
     ),
     MetricInfo(
-        "symmetry_mm", "Bite asymmetry", "mm", "difference between entry and exit bite, mean", 1
+        "symmetry_mm",
+        "Bite asymmetry",
+        "mm",
+        "difference between entry and exit bite, mean",
+        1,
+        axes=("z", "z"),
     ),
     MetricInfo(
         "perpendicularity_error_deg",
@@ -47,6 +53,7 @@ METRICS = (
         "°",
         "entry and exit angle away from 90°, mean",
         0,
+        axes=("angle",),
     ),
     MetricInfo(
         "arc_deviation_mm",
@@ -54,12 +61,23 @@ METRICS = (
         "mm",
         "largest distance of the tip from its arc in tissue (dragging instead of rotating), mean",
         1,
+        axes=("x", "y", "z"),
     ),
     MetricInfo(
-        "spacing_error_mm", "Spacing error", "mm", "stitch spacing away from the target, mean", 1
+        "spacing_error_mm",
+        "Spacing error",
+        "mm",
+        "stitch spacing away from the target, mean",
+        1,
+        axes=("x", "x"),
     ),
     MetricInfo(
-        "spacing_sd_mm", "Spacing unevenness", "mm", "standard deviation of stitch spacing", 1
+        "spacing_sd_mm",
+        "Spacing unevenness",
+        "mm",
+        "standard deviation of stitch spacing",
+        1,
+        axes=("x",),
     ),
     MetricInfo(
         "alignment_error_deg",

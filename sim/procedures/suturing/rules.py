@@ -18,12 +18,13 @@ from __future__ import annotations
 
 from sim.core.records import Severity
 from sim.core.scenario import Scenario
-from sim.feedback.cues import Rule, compared, hand_rules, inserted, shown
+from sim.feedback.cues import Rule, coached, compared, hand_rules, inserted, noise_margin, shown
+from sim.metrics.noise import EXACT, InputNoise
 from sim.procedures.suturing.spec import parts
 from sim.procedures.suturing.view import SuturingView
 
 
-def rules(sc: Scenario) -> list[Rule[SuturingView]]:
+def rules(sc: Scenario, noise: InputNoise = EXACT) -> list[Rule[SuturingView]]:
     """Suturing's cue rules (see the module notes)."""
     geo, tol = parts(sc)
     fb = sc.feedback
@@ -48,6 +49,13 @@ def rules(sc: Scenario) -> list[Rule[SuturingView]]:
     def dev(v: SuturingView) -> float:
         return compared(v.arc_deviation_mm, 1)
 
+    # with a noisy input the thresholds rise above the noise (sim.feedback.cues, noise)
+    m_dev = noise_margin(noise, ("x", "y", "z"), drag)
+    m_bite = noise_margin(noise, ("z",), btol)
+    m_perp = noise_margin(noise, ("angle",), tol.perpendicular_tol_deg)
+    drag_on = drag + (m_dev or 0.0)
+    short_on, long_on = blo - (m_bite or 0.0), bhi + (m_bite or 0.0)
+    perp_on = perp - (m_perp or 0.0)
     return [
         Rule(
             "through_pad",
@@ -58,53 +66,80 @@ def rules(sc: Scenario) -> list[Rule[SuturingView]]:
             lambda v: "through the whole pad: come back up",
             inserted,
         ),
-        Rule(
-            "follow_curve",
-            75,
-            Severity.WARNING,
-            lambda v: dev(v) > drag,
-            lambda v: dev(v) > drag * 0.7,
-            lambda v: (
-                f"{shown(v.arc_deviation_mm, 1, hi=drag)} mm off the needle's curve "
-                f"(max {drag:g}): "
-                + (
-                    "bring the hand back and turn only the wrist"
-                    if dev(v) > drag
-                    else "keep following it"
+        *coached(
+            m_dev,
+            [
+                Rule(
+                    "follow_curve",
+                    75,
+                    Severity.WARNING,
+                    lambda v: dev(v) > drag_on,
+                    lambda v: dev(v) > drag_on * 0.7,
+                    lambda v: (
+                        f"{shown(v.arc_deviation_mm, 1, hi=drag)} mm off the needle's curve "
+                        f"(max {drag:g}): "
+                        + (
+                            "bring the hand back and turn only the wrist"
+                            if dev(v) > drag
+                            else "keep following it"
+                        )
+                    ),
+                    inserted,
+                    shows=lambda v: (v.arc_deviation_mm, 1),
+                    axes=("x", "y", "z"),
                 )
-            ),
-            inserted,
-            shows=lambda v: (v.arc_deviation_mm, 1),
+            ],
+            noise,
+            "turn the needle with the wrist along its curve",
         ),
-        Rule(
-            "bite_short",
-            70,
-            Severity.WARNING,
-            lambda v: bite(v) < blo,
-            lambda v: bite(v) < blo + oh,
-            bite_text,
-            aiming,
-            shows=lambda v: (v.bite_mm, 1),
+        *coached(
+            m_bite,
+            [
+                Rule(
+                    "bite_short",
+                    70,
+                    Severity.WARNING,
+                    lambda v: bite(v) < short_on,
+                    lambda v: bite(v) < short_on + oh,
+                    bite_text,
+                    aiming,
+                    shows=lambda v: (v.bite_mm, 1),
+                    axes=("z",),
+                ),
+                Rule(
+                    "bite_long",
+                    70,
+                    Severity.WARNING,
+                    lambda v: bite(v) > long_on,
+                    lambda v: bite(v) > long_on - oh,
+                    bite_text,
+                    aiming,
+                    shows=lambda v: (v.bite_mm, 1),
+                    axes=("z",),
+                ),
+            ],
+            noise,
+            f"enter {target:g} mm from the wound edge",
         ),
-        Rule(
-            "bite_long",
-            70,
-            Severity.WARNING,
-            lambda v: bite(v) > bhi,
-            lambda v: bite(v) > bhi - oh,
-            bite_text,
-            aiming,
-            shows=lambda v: (v.bite_mm, 1),
-        ),
-        Rule(
-            "not_perpendicular",
-            65,
-            Severity.WARNING,
-            lambda v: angle(v) < perp,
-            lambda v: angle(v) < perp + ha,
-            lambda v: f"angle {shown(v.angle_deg, 0, lo=perp)}°: enter at 90° (min {perp:g}°)",
-            aiming,
-            shows=lambda v: (v.angle_deg, 0),
+        *coached(
+            m_perp,
+            [
+                Rule(
+                    "not_perpendicular",
+                    65,
+                    Severity.WARNING,
+                    lambda v: angle(v) < perp_on,
+                    lambda v: angle(v) < perp_on + ha,
+                    lambda v: (
+                        f"angle {shown(v.angle_deg, 0, lo=perp)}°: enter at 90° (min {perp:g}°)"
+                    ),
+                    aiming,
+                    shows=lambda v: (v.angle_deg, 0),
+                    axes=("angle",),
+                )
+            ],
+            noise,
+            "enter at 90° to the skin",
         ),
         *hand_rules(fb, "moving", " in the tissue"),
     ]

@@ -25,11 +25,12 @@ from sim.core.records import Severity
 from sim.core.scenario import Scenario
 from sim.feedback.cues import Rule, hand_rules, inserted
 from sim.feedback.vein import vein_entry_rules
+from sim.metrics.noise import EXACT, InputNoise
 from sim.procedures.venipuncture.spec import parts
 from sim.procedures.venipuncture.view import VenipunctureView
 
 
-def rules(sc: Scenario) -> list[Rule[VenipunctureView]]:
+def rules(sc: Scenario, noise: InputNoise = EXACT) -> list[Rule[VenipunctureView]]:
     """Venipuncture's cue rules (see the module notes)."""
     geo, tol = parts(sc)
     fb = sc.feedback
@@ -53,7 +54,7 @@ def rules(sc: Scenario) -> list[Rule[VenipunctureView]]:
             ),
             inserted,
         ),
-        *vein_entry_rules(fb, tol, geo.vein_diameter_mm / 2, aiming),
+        *vein_entry_rules(fb, tol, geo.vein_diameter_mm / 2, aiming, noise),
         *hand_rules(fb, "advancing"),
         Rule(
             "release_tourniquet",
