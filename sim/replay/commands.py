@@ -12,10 +12,11 @@ from typing import Any
 from sim.errors import UserError
 
 
-def _size(text: str) -> tuple[int, int]:
+def _size(text: str | None) -> tuple[int, int] | None:
+    """``--size`` as (width, height); None when not given (the window fits the display)."""
     from sim.app.commands import parse_size
 
-    return parse_size(text)
+    return parse_size(text) if text else None
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
@@ -45,7 +46,7 @@ def _cmd_export_video(args: argparse.Namespace) -> int:
         args.recording,
         args.output,
         fps=args.fps,
-        size=_size(args.size),
+        size=_size(args.size) or (1280, 720),
         speed=args.speed,
         ghost=args.ghost,
         exam=args.exam,
@@ -69,7 +70,9 @@ def register(sub: Any) -> None:
     p.add_argument("--ghost", metavar="REFERENCE", help="expert recording drawn translucent")
     p.add_argument("--at", type=float, metavar="SECONDS", help="start at this time")
     p.add_argument("--speed", type=float, default=1.0, help="playback speed (0.25 to 4)")
-    p.add_argument("--size", default="1280x720", help="scene size WxH (default 1280x720)")
+    p.add_argument(
+        "--size", help="scene size WxH (default: the window, panel included, fits the display)"
+    )
     p.set_defaults(func=_cmd_replay)
 
     p = sub.add_parser(
