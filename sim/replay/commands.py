@@ -77,10 +77,11 @@ def register(sub: Any) -> None:
 
     p = sub.add_parser(
         "export-video",
-        help="render a replay offscreen into an MP4",
+        help="render a replay offscreen into an MP4 (H.264)",
         description="Render the replay (scene, coaching HUD, timeline panel, optional "
-        "ghost) offscreen, frame by frame, into an MP4 (MPEG-4, mp4v), with a progress "
-        "bar on stderr. No display needed.",
+        "ghost) offscreen, frame by frame, into an MP4 (H.264, which browsers and learning "
+        "platforms play). Progress goes to stderr: a bar on a terminal, a few lines in a "
+        "log. No display needed.",
     )
     p.add_argument("recording", help="recording file (.jsonl)")
     p.add_argument("-o", "--output", required=True, metavar="FILE.mp4", help="video to write")
