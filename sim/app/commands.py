@@ -28,7 +28,7 @@ def _cmd_practice(args: argparse.Namespace) -> int:
     from sim.scenarios import find_scenario
 
     require_display("procsim practice")  # before pygame or OpenGL start
-    size = parse_size(args.size)
+    size = parse_size(args.size) if args.size else None
     check_spec(args.input)
     hand = check_hand(args.hand)
     scenario = find_scenario(args.scenario) if args.scenario else None
@@ -40,6 +40,10 @@ def _cmd_practice(args: argparse.Namespace) -> int:
         if scenario is not None
         else None
     )
+    if size is None:
+        from sim.app.window import window_for_display
+
+        size = window_for_display()
     app = App(
         size,
         settings,
@@ -171,7 +175,7 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--exam", action="store_true", help="exam mode: no cues or guides, only the result"
     )
-    p.add_argument("--size", default="1280x720", help="window size WxH (default 1280x720)")
+    p.add_argument("--size", help="window size WxH (default: fits the display)")
     p.add_argument("--no-sound", action="store_true", help="no sounds for critical events")
     p.set_defaults(func=_cmd_practice)
 

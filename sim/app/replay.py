@@ -18,12 +18,13 @@ from typing import Any
 
 import pygame
 
+from sim.app.window import window_for_display
 from sim.render import gl as glu
 from sim.render.scene import DrawOptions
 from sim.replay.clock import ReplayClock
 from sim.replay.panel import PanelLayout
 from sim.replay.timeline import Timeline
-from sim.replay.view import ReplayView, full_size
+from sim.replay.view import ReplayView, full_size, scene_for_window
 
 HELP = (
     ("Space", "play / pause"),
@@ -48,8 +49,9 @@ class ReplayWindow:
         The recording.
     ghost : Timeline, optional
         Reference recording drawn as a translucent instrument.
-    size : (width, height)
-        Size of the scene; the panel is added above it.
+    size : (width, height), optional
+        Size of the scene; the panel is added above it. By default the whole window fits
+        the display (:func:`sim.app.window.window_for_display`).
     clock : callable
         Monotonic seconds (tests pass a stepped clock).
     realtime : bool
@@ -62,7 +64,7 @@ class ReplayWindow:
         self,
         timeline: Timeline,
         ghost: Timeline | None = None,
-        size: tuple[int, int] = (1280, 720),
+        size: tuple[int, int] | None = None,
         *,
         start_s: float | None = None,
         speed: float = 1.0,
@@ -70,6 +72,8 @@ class ReplayWindow:
         realtime: bool = True,
         hidden: bool = False,
     ) -> None:
+        if size is None:
+            size = scene_for_window(window_for_display())
         self.window_size, _ = full_size(size)
         glu.open_window(self.window_size, f"procsim replay: {timeline.path}", hidden=hidden)
         self.view = ReplayView(timeline, size, ghost)

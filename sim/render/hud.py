@@ -132,7 +132,7 @@ def draw_hud(batch: Batch2D, frame: Frame, options: DrawOptions, size: tuple[int
         for i, line in enumerate(lines):
             y = h - 16 * s - bh + 7 * s + 20 * s * i
             batch.text(line, (x0 + x1) / 2, y, 14, WARN, anchor="centre")
-    else:
+    elif options.help_lines:  # a window with a controls overlay (not a video or a still)
         batch.text("F1 / H: controls", w / 2, h - 26 * s, 14, MUTED, anchor="centre")
 
 

@@ -12,10 +12,11 @@ from typing import Any
 from sim.errors import UserError
 
 
-def _size(text: str) -> tuple[int, int]:
+def _size(text: str | None) -> tuple[int, int] | None:
+    """``--size`` as (width, height); None when not given (the window fits the display)."""
     from sim.app.commands import parse_size
 
-    return parse_size(text)
+    return parse_size(text) if text else None
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
@@ -45,7 +46,7 @@ def _cmd_export_video(args: argparse.Namespace) -> int:
         args.recording,
         args.output,
         fps=args.fps,
-        size=_size(args.size),
+        size=_size(args.size) or (1280, 720),
         speed=args.speed,
         ghost=args.ghost,
         exam=args.exam,
@@ -69,15 +70,18 @@ def register(sub: Any) -> None:
     p.add_argument("--ghost", metavar="REFERENCE", help="expert recording drawn translucent")
     p.add_argument("--at", type=float, metavar="SECONDS", help="start at this time")
     p.add_argument("--speed", type=float, default=1.0, help="playback speed (0.25 to 4)")
-    p.add_argument("--size", default="1280x720", help="scene size WxH (default 1280x720)")
+    p.add_argument(
+        "--size", help="scene size WxH (default: the window, panel included, fits the display)"
+    )
     p.set_defaults(func=_cmd_replay)
 
     p = sub.add_parser(
         "export-video",
-        help="render a replay offscreen into an MP4",
+        help="render a replay offscreen into an MP4 (H.264)",
         description="Render the replay (scene, coaching HUD, timeline panel, optional "
-        "ghost) offscreen, frame by frame, into an MP4 (MPEG-4, mp4v), with a progress "
-        "bar on stderr. No display needed.",
+        "ghost) offscreen, frame by frame, into an MP4 (H.264, which browsers and learning "
+        "platforms play). Progress goes to stderr: a bar on a terminal, a few lines in a "
+        "log. No display needed.",
     )
     p.add_argument("recording", help="recording file (.jsonl)")
     p.add_argument("-o", "--output", required=True, metavar="FILE.mp4", help="video to write")

@@ -30,6 +30,18 @@ def full_size(size: tuple[int, int]) -> tuple[tuple[int, int], int]:
     return (size[0] + size[0] % 2, size[1] + ph), ph
 
 
+def scene_for_window(window: tuple[int, int]) -> tuple[int, int]:
+    """The largest scene whose replay (scene and panel, :func:`full_size`) fits in a window
+    of ``window`` = (width, height) pixels: the scene takes the window's width and what the
+    panel leaves of its height."""
+    w, h = window
+    w -= w % 2
+    sh = int(h * 720 / 880)  # a 720-row scene has a 160-row panel
+    while sh > 64 and full_size((w, sh))[0][1] > h:
+        sh -= 1
+    return w, max(sh, 64)
+
+
 class ReplayView:
     """One recording (and optionally a ghost) ready to be drawn at any time.
 

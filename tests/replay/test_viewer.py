@@ -119,34 +119,6 @@ def test_replay_window_plays_seeks_and_draws_the_ghost(
     assert not win.running
 
 
-def test_export_video(
-    pair: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    import cv2
-
-    novice, expert = pair
-    out = tmp_path / "replay.mp4"
-    args = ["export-video", str(novice), "-o", str(out), "--size", "320x180", "--fps", "4"]
-    assert main([*args, "--ghost", str(expert), "--speed", "2"]) == 0
-    cap = capsys.readouterr()
-    assert "100%" in cap.err and "frames" in cap.err  # the progress bar
-    tl = Timeline(novice)
-    n = int(tl.duration_s / 2 * 4) + 1
-    video = cv2.VideoCapture(str(out))
-    frames = []
-    while True:
-        ok, img = video.read()
-        if not ok:
-            break
-        frames.append(img)
-    assert len(frames) == n
-    h, w = frames[0].shape[:2]
-    assert w == 320 and h > 180  # the scene plus the replay panel
-    first, last = frames[0].astype(int), frames[-1].astype(int)
-    assert np.abs(first - last).mean() > 2  # things move
-    assert not list(tmp_path.glob("*.part.mp4"))
-
-
 def test_export_video_bad_input(
     pair: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
