@@ -26,8 +26,6 @@ Handler = Callable[[argparse.Namespace], int]
 # --- scenarios ---------------------------------------------------------------------------
 def _cmd_scenarios(args: argparse.Namespace) -> int:
     if args.action == "check":
-        if not args.file:
-            raise UserError("scenarios check: expected a FILE to validate")
         sc = load_scenario(args.file)
         print(
             f"{args.file}: ok ({sc.id}, task {sc.task}, schema {sc.schema_version}, "
@@ -239,14 +237,29 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "scenarios",
         help="list scenarios, or validate a scenario file",
-        description="List the shipped scenarios, or `check FILE` to validate "
-        "one (exit status 2 with one line naming the key if invalid).",
+        description="List the shipped scenarios (`procsim scenarios` or `procsim scenarios "
+        "list`), or validate a scenario file (`procsim scenarios check FILE`).",
     )
-    p.add_argument("action", nargs="?", choices=["list", "check"], default="list")
-    p.add_argument("file", nargs="?", help="scenario file to check")
-    p.set_defaults(func=_cmd_scenarios)
+    sp = p.add_subparsers(dest="action", metavar="ACTION")
+    sp.add_parser(
+        "list",
+        help="list the shipped scenarios (the default)",
+        description="List the shipped scenarios: id, procedure and title; a file that "
+        "does not read is listed as INVALID with the reason.",
+    )
+    q = sp.add_parser(
+        "check",
+        help="validate a scenario file",
+        description="Validate one scenario file (docs/scenarios.md documents every key): "
+        "print its id, procedure, schema version and content hash, or one line naming "
+        "the key that is wrong and what was expected.",
+        epilog="exit status: 0 valid; 2 invalid or unreadable.",
+    )
+    q.add_argument("file", metavar="FILE", help="scenario file (.toml)")
+    p.set_defaults(func=_cmd_scenarios, action="list")
 
     from sim.procedures import registry
+    from sim.sources.scripted import SKILLS
 
     kinds = {p.id: p.error_kinds for p in registry.procedures()}
     p = sub.add_parser(
@@ -258,7 +271,13 @@ def build_parser() -> argparse.ArgumentParser:
         + ".",
     )
     p.add_argument("scenario", help="scenario id (see `procsim scenarios`) or .toml path")
-    p.add_argument("--skill", choices=["expert", "intermediate", "novice"], default="expert")
+    p.add_argument(
+        "--skill",
+        choices=SKILLS,
+        default="expert",
+        help=f"how well the scripted trainee works ({', '.join(SKILLS)}): its aim, angle, "
+        "tremor, speed and hesitation (default: expert)",
+    )
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument(
         "--tremor-mm",

@@ -1,8 +1,26 @@
 #!/usr/bin/env bash
-# Set up (if needed) and run the whole test suite, offscreen (no display needed).
+# Run the whole test suite, offscreen (no display needed). Sets up first: what running
+# procsim needs (tools/setup.sh), then on top what only the tests need: a PostgreSQL server
+# (the lab-store tests start one), headless Chromium (the HTML-report tests open the
+# reports in it) and the dev tools (pytest, hypothesis, ruff, mypy).
+# Arguments go to pytest (e.g. bash tools/test.sh tests/lab -x).
+# PROCSIM_SETUP_DRY_RUN=1: only say what would be installed, then stop (runs no tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash tools/setup.sh
+# shellcheck source=tools/setup-lib.sh
+. tools/setup-lib.sh
+if [ "${PROCSIM_SETUP_DRY_RUN:-0}" = 1 ]; then
+  DRY_RUN=1
+  bash tools/setup.sh --dry-run
+else
+  bash tools/setup.sh
+fi
+
+TEST_PACKAGES=(postgresql chromium)
+apt_install "test tools" "${TEST_PACKAGES[@]}"
+[ -x .venv/bin/python ] && pip_install_project dev
+[ "$DRY_RUN" = 1 ] && exit 0
+
 export SDL_VIDEODRIVER="${SDL_VIDEODRIVER:-offscreen}"
 export PYOPENGL_PLATFORM="${PYOPENGL_PLATFORM:-egl}"
 export SDL_AUDIODRIVER="${SDL_AUDIODRIVER:-dummy}"

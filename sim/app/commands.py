@@ -9,6 +9,7 @@ from typing import Any
 
 from sim.errors import UserError
 from sim.lab.commands import add_db_args
+from sim.words import plural
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -22,16 +23,26 @@ def parse_size(text: str) -> tuple[int, int]:
     return w, h
 
 
+def check_at(at_s: float, end_s: float) -> None:
+    """``--at`` must be a time within the recording (0 to ``end_s`` s): :class:`UserError`
+    with one line naming both otherwise."""
+    if not 0.0 <= at_s <= end_s:
+        raise UserError(
+            f"--at {at_s:g}: the recording is {end_s:.1f} s long "
+            f"(expected a time from 0 to {end_s:.1f} s)"
+        )
+
+
 def _cmd_practice(args: argparse.Namespace) -> int:
     from sim.app.inputs import check_hand, check_spec
     from sim.render.offscreen import require_display
     from sim.scenarios import find_scenario
 
-    require_display("procsim practice")  # before pygame or OpenGL start
     size = parse_size(args.size) if args.size else None
     check_spec(args.input)
     hand = check_hand(args.hand)
     scenario = find_scenario(args.scenario) if args.scenario else None
+    require_display("procsim practice")  # after the arguments, before pygame or OpenGL start
     from sim.app.app import App
     from sim.app.settings import Settings
 
@@ -71,9 +82,12 @@ def _cmd_render(args: argparse.Namespace) -> int:
         raise UserError(f"{out.parent}: no such folder for the output")
     if not args.at >= 0:
         raise UserError(f"--at {args.at:g}: expected a time of 0 s or more")
-    from sim.storage.session import pipeline_at
+    from sim.storage.recording import load_recording
+    from sim.storage.session import end_s, pipeline_at
 
-    pipeline = pipeline_at(args.recording, args.at)  # reads and checks the recording first
+    rec = load_recording(args.recording)  # reads and checks the recording first
+    check_at(args.at, end_s(rec))
+    pipeline = pipeline_at(rec, args.at)
     from sim.render.offscreen import render_frame, save_png
     from sim.render.scene import DrawOptions, frame_from_pipeline
 
@@ -98,7 +112,6 @@ def _cmd_station(args: argparse.Namespace) -> int:
     from sim.lab.sync import Lab
     from sim.render.offscreen import require_display
 
-    require_display("procsim station")  # before pygame or OpenGL start
     cfg = load_config(args.config)
     size = parse_size(args.size) if args.size else (1280, 720)
     for sid in (cfg.assigned_scenario, *cfg.scenarios):
@@ -106,9 +119,10 @@ def _cmd_station(args: argparse.Namespace) -> int:
             from sim.scenarios import find_scenario
 
             find_scenario(sid)  # an unknown scenario in the config: one line, exit 2
+    require_display("procsim station")  # after the config, before pygame or OpenGL start
     lab = Lab(local_url(), resolve_db_url(args.db, cfg))
     target = lab.remote_display or lab.local.display_url
-    print(f"station {cfg.station_id}: sessions go to {target}")
+    print(f"procsim station {cfg.station_id!r}: sessions go to {target}")
     fullscreen = args.size is None and _has_display()
     if fullscreen:
         import pygame
@@ -129,7 +143,7 @@ def _cmd_station(args: argparse.Namespace) -> int:
         status = app.run()
     finally:
         lab.close()
-    print(f"station {cfg.station_id}: {len(app.stored)} sessions stored")
+    print(f"procsim station {cfg.station_id!r}: {plural(len(app.stored), 'session')} stored")
     return status
 
 
@@ -164,7 +178,13 @@ def register(sub: Any) -> None:
     p.add_argument(
         "scenario", nargs="?", help="scenario id (see `procsim scenarios`) or .toml path"
     )
-    p.add_argument("--input", default="mouse", help="input device (default: mouse)")
+    p.add_argument(
+        "--input",
+        default="mouse",
+        metavar="INPUT",
+        help="what drives the needle: mouse, webcam[:N] (your hand in front of camera N, "
+        "default 0), or video:PATH (a recorded hand video) (default: mouse)",
+    )
     p.add_argument("--trainee", default="anonymous", help="trainee id stored in the recording")
     p.add_argument(
         "--hand",

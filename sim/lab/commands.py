@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim.errors import UserError
+from sim.words import plural
 
 if TYPE_CHECKING:
     from sim.lab.store import SessionRow
@@ -42,9 +43,16 @@ def _lab(args: argparse.Namespace) -> Any:
 
 
 def reading_store(args: argparse.Namespace) -> Any:
-    """The store to read from (``args.db``, ``args.config``): the chosen database, or this
-    machine's copy (with a warning) when the lab server cannot be reached. The caller
-    closes it."""
+    """The store to read from (``args.db``, ``args.config``). The caller closes it.
+
+    A database named for this command (``--db URL`` or ``$PROCSIM_DB_URL``) that cannot be
+    reached is an error (:class:`UserError`: one line, exit status 2), so that a lab script
+    can tell; only the station config's lab database falls back to this machine's own
+    copy, with a warning.
+    """
+    import os
+
+    from sim.lab.config import DB_ENV
     from sim.lab.database import StoreUnavailable
 
     lab, _cfg = _lab(args)
@@ -53,6 +61,10 @@ def reading_store(args: argparse.Namespace) -> Any:
     try:
         store = lab.open_remote()
     except StoreUnavailable as exc:
+        if getattr(args, "db", None) or os.environ.get(DB_ENV):
+            lab.close()
+            named = "--db" if getattr(args, "db", None) else f"${DB_ENV}"
+            raise UserError(f"{named}: cannot reach the session database ({exc})") from None
         print(
             f"procsim: warning: lab database unreachable ({exc}); "
             "showing this station's own sessions",
@@ -154,7 +166,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
                 [_cell(d[k]) if d[k] is not None else "" for k in fixed]
                 + ["" if vals.get(n) is None else vals[n] for n in names]
             )
-    print(f"{out}: {len(rows)} sessions, {len(names)} metrics")
+    print(f"{out}: {plural(len(rows), 'session')}, {plural(len(names), 'metric')}")
     return 0
 
 

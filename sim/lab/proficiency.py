@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sim.words import plural
+
 
 @dataclass(frozen=True, slots=True)
 class Proficiency:
@@ -41,15 +43,11 @@ class Proficiency:
         """One line for people."""
         if self.signed_off_at is not None:
             return f"signed off (session {self.signed_off_at})"
+        passes = plural(self.consecutive_needed, "consecutive pass", "consecutive passes")
         if self.streak_at is None:
-            return (
-                f"working towards {self.consecutive_needed} consecutive passes "
-                f"(current run {self.current_run})"
-            )
-        return (
-            f"{self.consecutive_needed} consecutive passes reached (session {self.streak_at}); "
-            f"{self.further_passes} of {self.further_needed} further passes"
-        )
+            return f"working towards {passes} (current run {self.current_run})"
+        further = plural(self.further_needed, "further pass", "further passes")
+        return f"{passes} reached (session {self.streak_at}); {self.further_passes} of {further}"
 
 
 def proficiency(passed: Sequence[bool], consecutive: int = 2, further: int = 10) -> Proficiency:

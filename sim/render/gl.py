@@ -24,6 +24,11 @@ HEADLESS_HINT = (
     "set SDL_VIDEODRIVER=offscreen PYOPENGL_PLATFORM=egl SDL_AUDIODRIVER=dummy to render "
     "without a display (Mesa/EGL)"
 )
+"""What to do when an offscreen (hidden) context cannot be had: render, export-video."""
+WINDOW_HINT = (
+    "run it in a desktop session with OpenGL 3.3, or under xvfb-run to try it without a screen"
+)
+"""What to do when a window to look at cannot be had: practice, replay, station."""
 
 
 def open_window(size: tuple[int, int], title: str = "procsim", hidden: bool = False) -> object:
@@ -36,6 +41,7 @@ def open_window(size: tuple[int, int], title: str = "procsim", hidden: bool = Fa
     """
     import pygame
 
+    hint = HEADLESS_HINT if hidden else WINDOW_HINT
     if pygame.display.get_init() and pygame.display.get_surface() is not None:
         # A window is already open (e.g. an offscreen one from an earlier render): start
         # afresh, as an offscreen EGL surface would otherwise keep its old size.
@@ -43,9 +49,7 @@ def open_window(size: tuple[int, int], title: str = "procsim", hidden: bool = Fa
     try:
         pygame.display.init()
     except pygame.error as exc:
-        raise UserError(
-            f"no display available ({exc}): run on a desktop, or {HEADLESS_HINT}"
-        ) from None
+        raise UserError(f"no display available ({exc}): {hint}") from None
     pygame.display.gl_set_attribute(pygame.GL_CONTEXT_MAJOR_VERSION, 3)
     pygame.display.gl_set_attribute(pygame.GL_CONTEXT_MINOR_VERSION, 3)
     pygame.display.gl_set_attribute(pygame.GL_CONTEXT_PROFILE_MASK, pygame.GL_CONTEXT_PROFILE_CORE)
@@ -56,32 +60,29 @@ def open_window(size: tuple[int, int], title: str = "procsim", hidden: bool = Fa
         surface = pygame.display.set_mode(size, flags)
     except pygame.error as exc:
         raise UserError(
-            f"cannot open an OpenGL 3.3 window ({exc}): update the graphics driver, or "
-            f"{HEADLESS_HINT}"
+            f"cannot open an OpenGL 3.3 window ({exc}): update the graphics driver, or {hint}"
         ) from None
     pygame.display.set_caption(title)
-    check_version()
+    check_version(hint)
     return surface
 
 
-def check_version() -> tuple[int, int]:
-    """The context's OpenGL version; raises :class:`UserError` below 3.3."""
+def check_version(hint: str = HEADLESS_HINT) -> tuple[int, int]:
+    """The context's OpenGL version; raises :class:`UserError` below 3.3, the line ending
+    with ``hint`` (what to do)."""
     try:
         raw = GL.glGetString(GL.GL_VERSION)
     except Exception as exc:  # PyOpenGL raises various errors when no context is current
-        raise UserError(
-            f"no OpenGL context ({type(exc).__name__}): run on a desktop with OpenGL 3.3, or "
-            f"{HEADLESS_HINT}"
-        ) from None
+        raise UserError(f"no OpenGL 3.3 context ({type(exc).__name__}): {hint}") from None
     text = raw.decode("ascii", "replace") if raw else ""
     try:
         major, minor = (int(x) for x in text.split()[0].split(".")[:2])
     except (ValueError, IndexError):
-        raise UserError(f"cannot read the OpenGL version ('{text}'): {HEADLESS_HINT}") from None
+        raise UserError(f"cannot read the OpenGL version ('{text}'): {hint}") from None
     if (major, minor) < (3, 3):
         raise UserError(
             f"OpenGL {major}.{minor} found, 3.3 core needed: update the graphics driver or "
-            f"use Mesa ({HEADLESS_HINT})"
+            f"use Mesa ({hint})"
         )
     return major, minor
 

@@ -36,9 +36,16 @@ def require_display(command: str) -> None:
     """Before an interactive window opens: fail with one line on a machine without a display.
 
     On Linux with neither X (``DISPLAY``) nor Wayland (``WAYLAND_DISPLAY``) there is nowhere
-    to show a window, unless the user chose an SDL video driver (``offscreen`` for tests and
-    automation; then OpenGL must go through EGL, which this sets up). Must run before pygame
-    or OpenGL start.
+    to show a window: the line says a desktop is needed, or ``xvfb-run`` (a virtual screen)
+    to try a kiosk without one. An SDL video driver chosen by the caller (``offscreen`` for
+    the tests; then OpenGL must go through EGL, which this sets up) is let through. Must run
+    before pygame or OpenGL start; callers check their files and arguments first, so that a
+    missing file is reported as such.
+
+    Parameters
+    ----------
+    command : str
+        The command as the user typed it, e.g. ``"procsim practice"`` (named in the line).
     """
     if not sys.platform.startswith("linux"):
         return
@@ -48,8 +55,8 @@ def require_display(command: str) -> None:
     if not driver:
         raise UserError(
             f"no display: {command} opens a window and needs a desktop session (neither "
-            "DISPLAY nor WAYLAND_DISPLAY is set); to run it without one, set "
-            "SDL_VIDEODRIVER=offscreen PYOPENGL_PLATFORM=egl SDL_AUDIODRIVER=dummy"
+            "DISPLAY nor WAYLAND_DISPLAY is set); to try it on a machine without a screen, "
+            f"run it on a virtual one: xvfb-run -s '-screen 0 1366x768x24' {command}"
         )
     if driver == "offscreen":
         os.environ.setdefault("PYOPENGL_PLATFORM", "egl")

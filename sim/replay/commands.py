@@ -10,6 +10,7 @@ import argparse
 from typing import Any
 
 from sim.errors import UserError
+from sim.words import plural
 
 
 def _size(text: str | None) -> tuple[int, int] | None:
@@ -20,12 +21,14 @@ def _size(text: str | None) -> tuple[int, int] | None:
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
+    from sim.app.commands import check_at
     from sim.render.offscreen import require_display
     from sim.replay.timeline import Timeline
 
-    require_display("procsim replay")  # before pygame or OpenGL start
     size = _size(args.size)
     tl = Timeline(args.recording)  # reads and checks the files before any window opens
+    if args.at is not None:
+        check_at(args.at, tl.end_s)
     ghost = Timeline(args.ghost) if args.ghost else None
     if ghost is not None and ghost.header.get("scenario") != tl.header.get("scenario"):
         raise UserError(
@@ -33,6 +36,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
             f"{tl.header.get('scenario')!r}: cannot be the ghost"
         )
     tl.scenario()
+    require_display("procsim replay")  # after the files, before pygame or OpenGL start
     from sim.app.replay import ReplayWindow
 
     win = ReplayWindow(tl, ghost, size, start_s=args.at, speed=args.speed)
@@ -52,7 +56,7 @@ def _cmd_export_video(args: argparse.Namespace) -> int:
         exam=args.exam,
         progress=not args.quiet,
     )
-    print(f"{args.output}: {n} frames at {args.fps:g} fps")
+    print(f"{args.output}: {plural(n, 'frame')} at {args.fps:g} fps")
     return 0
 
 

@@ -24,6 +24,7 @@ from sim.procedures.registry import format_value, metric_order
 from sim.procedures.registry import metric_info as info
 from sim.report import plots
 from sim.report.html import esc, img, page, table, td, verdict, words
+from sim.words import plural
 
 COHORT_LAST_N = 5
 """A trainee's standing is the mean score of their last this many sessions."""
@@ -130,11 +131,6 @@ def metrics_table(counted: Sequence[tuple[int, SessionRow]]) -> str:
     )
 
 
-def _n(count: int, noun: str) -> str:
-    """ "1 session", "2 sessions"."""
-    return f"{count} {noun}" + ("" if count == 1 else "s")
-
-
 def _scenario_section(store: Store, trainee: str, scenario: str, rows: list[SessionRow]) -> str:
     consecutive, further, pass_score = _rule(store, rows)
     counted = [(i, r) for i, r in enumerate(rows, start=1) if r.counts]
@@ -151,10 +147,11 @@ def _scenario_section(store: Store, trainee: str, scenario: str, rows: list[Sess
     parts = [f"<h2>{esc(scenario)}</h2>"]
     status_cls = "pass" if prof.signed_off else "meta"
     parts.append(
-        f'<p class="proficiency">Proficiency (rule: {consecutive} consecutive passes, then '
+        f'<p class="proficiency">Proficiency (rule: '
+        f"{plural(consecutive, 'consecutive pass', 'consecutive passes')}, then "
         f'{further} more): <span class="{status_cls}">{esc(prof.line())}</span></p>'
     )
-    summary = _n(len(rows), "session")
+    summary = plural(len(rows), "session")
     if left_out:
         n_empty = sum(r.empty for _, r in left_out)
         kinds = [
@@ -193,10 +190,14 @@ def _scenario_section(store: Store, trainee: str, scenario: str, rows: list[Sess
         parts.append(metrics_table(counted))
     if mine is not None:
         pr = percentile_rank(others, mine)
-        parts.append(
-            f'<p class="cohort">Against the cohort ({_n(len(others), "trainee")}, {signed} signed '
-            f"off): above {pr:.0f}% of trainees (median {statistics.median(others):.1f}).</p>"
-        )
+        if len(others) == 1:  # the trainee alone: no one to be above or below
+            cohort = ": the only trainee with a complete session of this scenario so far"
+        else:
+            cohort = (
+                f" ({plural(len(others), 'trainee')}, {signed} signed off): above {pr:.0f}% "
+                f"of them (median {statistics.median(others):.1f})"
+            )
+        parts.append(f'<p class="cohort">Against the cohort{esc(cohort)}.</p>')
         parts.append(img(plots.cohort_plot(others, mine, f"cohort: {scenario}"), "cohort"))
     session_rows = []
     for i, r in enumerate(rows, start=1):
@@ -236,7 +237,7 @@ def trainee_report(store: Store, trainee: str) -> str:
     who = esc(trainee) + (f" ({esc(name)})" if name else "")
     parts = [
         f'<h1>Progress of <span class="trainee">{who}</span></h1>',
-        f'<p class="meta">{_n(len(rows), "session")} from {rows[0].started_utc:%Y-%m-%d} to '
+        f'<p class="meta">{plural(len(rows), "session")} from {rows[0].started_utc:%Y-%m-%d} to '
         f"{rows[-1].started_utc:%Y-%m-%d}</p>",
     ]
     for scenario in sorted(by):

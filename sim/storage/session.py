@@ -251,9 +251,21 @@ def rescore(path: str | Path | Recording) -> Rescore:
     return _rescored(rec, pipeline, pipeline.result())
 
 
-def pipeline_at(path: str | Path, at_s: float) -> Pipeline:
+def end_s(rec: Recording) -> float:
+    """The time of a recording's last item (sample or action), s: how long it runs."""
+    return max((item.t_s for item in rec.items), default=0.0)
+
+
+def pipeline_at(path: str | Path | Recording, at_s: float) -> Pipeline:
     """A recording's pipeline as it stood at time ``at_s`` (s): its items up to then fed
     through a fresh pipeline with its own scenario, noise floor and input.
+
+    Parameters
+    ----------
+    path : str, Path or Recording
+        The recording file, or the recording already read.
+    at_s : float
+        The moment, s (a moment after :func:`end_s` gives the pipeline at the end).
 
     Raises
     ------
@@ -264,7 +276,7 @@ def pipeline_at(path: str | Path, at_s: float) -> Pipeline:
     """
     if not at_s >= 0:
         raise ValueError(f"expected a time of 0 s or more, got {at_s:g}")
-    rec = load_recording(path)
+    rec = path if isinstance(path, Recording) else load_recording(path)
     pipeline = pipeline_for(rec)
     for item in RecordingSource(rec):
         if item.t_s > at_s:

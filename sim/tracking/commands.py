@@ -18,6 +18,7 @@ from sim.core.records import Action, ActionKind, Sample
 from sim.errors import UserError
 from sim.metrics.noise import InputNoise
 from sim.tracking.tracker import HandTracker, TrackerConfig, landmarks_from_raw
+from sim.words import plural
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,7 +247,7 @@ def _cmd_track(args: argparse.Namespace) -> int:
         print(json.dumps(rep.as_dict(), indent=2, allow_nan=False))
         return 0
     print(
-        f"{rep.recording}: {rep.frames} frames, hand in {rep.frames_with_hand} "
+        f"{rep.recording}: {plural(rep.frames, 'frame')}, hand in {rep.frames_with_hand} "
         f"({100 * rep.detection_rate:.1f} %), {rep.processing_fps:.1f} frames/s; "
         f"{rep.scenario} score {rep.score:.1f}/100 {rep.verdict}"
         + (f": {VERDICT_LINES[rep.verdict]}" if rep.verdict in VERDICT_LINES else "")

@@ -142,9 +142,11 @@ def test_station_with_an_unknown_scenario_in_its_config(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("command", ["practice", "replay", "station"])
 def test_a_window_on_a_machine_without_a_display_is_one_line(command: str, recording: Path) -> None:
-    """No X, no Wayland, no SDL driver chosen: say so and how to run headless."""
+    """No X, no Wayland, no SDL driver chosen: say a desktop is needed (or xvfb-run to try
+    it without a screen), never an offscreen driver (an invisible window)."""
     if not sys.platform.startswith("linux"):
         pytest.skip("display detection is for Linux")
     args = [command, str(recording)] if command == "replay" else [command]
     r = procsim(*args, headless=True)
-    one_clear_line(r, "no display", "SDL_VIDEODRIVER=offscreen")
+    one_clear_line(r, "no display", f"procsim {command}", "desktop session", "xvfb-run")
+    assert "offscreen" not in r.stderr

@@ -88,7 +88,7 @@ def browser() -> Browser:
         exe = shutil.which(name)
         if exe:
             return Browser(exe)
-    pytest.skip("no headless Chromium (apt install chromium; tools/setup.sh does)")
+    pytest.skip("no headless Chromium (apt install chromium; tools/test.sh does)")
 
 
 @pytest.fixture(scope="session")

@@ -145,5 +145,8 @@ def test_trainee_report_counts_in_good_english(
         s.add(session_from_recording(mouse_sessions["complete"]))
         text = visible_text(trainee_report(s, "t-mouse"))
     assert "1 sessions" not in text and "1 trainees" not in text
-    assert "1 session " in text and "(1 trainee," in text and "the 1 that counts" in text
+    assert "1 session " in text and "the 1 that counts" in text
+    # alone in the cohort: not "above 50% of trainees"
+    assert "the only trainee with a complete session of this scenario so far" in text
+    assert "% of" not in text
     assert "Scored metrics: the complete session" in text and "only (session 1)" in text

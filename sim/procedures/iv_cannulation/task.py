@@ -41,6 +41,7 @@ from sim.core.limb import Limb
 from sim.core.records import Action, ActionKind, Event, Item, Sample, Vec3
 from sim.core.scenario import Scenario
 from sim.procedures.iv_cannulation.spec import limb, parts
+from sim.words import plural
 
 APPROACH, IN_SKIN, IN_VEIN, THROUGH_WALL = "approach", "in_skin", "in_vein", "through_wall"
 
@@ -607,7 +608,8 @@ class IvCannulationTask:
                 Event(
                     t,
                     "attempt_limit",
-                    f"no cannula after {failed} attempts: attempt limit reached, stop and escalate",
+                    f"no cannula after {plural(failed, 'attempt')}: attempt limit reached, "
+                    "stop and escalate",
                     True,
                     (("attempts", float(failed)),),
                 )

@@ -14,6 +14,7 @@ from sim.core import geometry as g
 from sim.core.records import Action, ActionKind, Event, Item, Sample, Vec3
 from sim.core.scenario import Scenario
 from sim.procedures.suturing.spec import parts
+from sim.words import plural
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +89,8 @@ class SuturingTask:
                         Event(
                             item.t_s,
                             "incomplete",
-                            f"{done} of {self.tol.stitches_required} stitches placed",
+                            f"{done} of "
+                            f"{plural(self.tol.stitches_required, 'stitch', 'stitches')} placed",
                             True,
                             (("stitches", float(done)),),
                         )
@@ -314,7 +316,8 @@ class SuturingTask:
         )
         if self.is_complete(st):
             need = self.tol.stitches_required
-            events.append(Event(t, "finish", f"{n} of {need} stitches placed: task complete"))
+            placed = f"{n} of {plural(need, 'stitch', 'stitches')} placed"
+            events.append(Event(t, "finish", f"{placed}: task complete"))
             st = replace(st, finished=True)
         return st
 

@@ -15,6 +15,7 @@ from sim.core.limb import Limb
 from sim.core.records import Action, ActionKind, Event, Item, Sample, Vec3
 from sim.core.scenario import Scenario
 from sim.procedures.venipuncture.spec import parts
+from sim.words import plural
 
 APPROACH, IN_SKIN, IN_VEIN, THROUGH_WALL = "approach", "in_skin", "in_vein", "through_wall"
 
@@ -348,7 +349,8 @@ class VenipunctureTask:
                 Event(
                     t,
                     "attempt_limit",
-                    f"no blood after {failed} attempts: attempt limit reached, stop and escalate",
+                    f"no blood after {plural(failed, 'attempt')}: attempt limit reached, "
+                    "stop and escalate",
                     True,
                     (("attempts", float(failed)),),
                 )
