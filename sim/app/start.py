@@ -41,6 +41,9 @@ SELECTED = (0.20, 0.30, 0.45, 1.0)
 DIM = (0.42, 0.45, 0.50, 1.0)
 PATH_MAX = 1024
 """Longest video path the field takes, characters."""
+REFUSAL_S = 4.0
+"""How long the reason for a refused character stays while typing goes on, s (our choice:
+long enough to read the line twice)."""
 
 
 class StartScreen:
@@ -111,7 +114,9 @@ class StartScreen:
         self.station = station
         self.require_id = require_id
         self.message = message
-        """The line shown above the Start button (amber): why the screen did not start."""
+        """The line shown above the Start button (amber): why the screen did not start, or
+        why a typed character was refused."""
+        self._refused_at: float | None = None  # app clock when a character was refused
         self.footer = "In the practice window F1 or H shows the controls" + (
             "" if station else "  ·  Esc: quit"
         )
@@ -171,12 +176,14 @@ class StartScreen:
         problem = self.problem()
         if problem is not None:
             self.message = problem
+            self._refused_at = None
             if self.kind == "video" and not self.video_path.strip():
                 self.focus = "video"
             elif self.scenarios:
                 self.focus = "trainee"
             return
         self.message = ""
+        self._refused_at = None
         self.app.start_practice(self.settings())
 
     # --- typing ---------------------------------------------------------------------------
@@ -193,10 +200,12 @@ class StartScreen:
             if problem is None and len(self.trainee) >= TRAINEE_ID_MAX:
                 problem = f"a trainee id has at most {TRAINEE_ID_MAX} characters"
             if problem is not None:
-                self.message = problem
+                self.message = problem  # stays a while as typing goes on (see update)
+                self._refused_at = self.app.clock()
                 return
             self.trainee += ch
-            self.message = ""
+            if self._refused_at is None:
+                self.message = ""
 
     def backspace(self) -> None:
         if self.focus == "video":
@@ -246,7 +255,9 @@ class StartScreen:
             self.clicks.click(event.pos)
 
     def update(self) -> None:
-        pass
+        if self._refused_at is not None and self.app.clock() - self._refused_at > REFUSAL_S:
+            self.message = ""
+            self._refused_at = None
 
     def close(self) -> None:
         pass
@@ -396,11 +407,12 @@ class StartScreen:
         y += bh
         b.text("the hand a webcam follows", xc, y, small, MUTED)
         y += lh[small] + 18
-        if self.message:
-            for line in b.wrap(self.message, body, width)[:3]:
-                b.text(line, x0, y, body, WARN)
-                y += lh[body]
-            y += 12
+        # the message (amber) in room kept for two lines, so Start does not jump when a
+        # message comes or goes
+        lines = b.wrap(self.message, body, width)[:3] if self.message else []
+        for k, line in enumerate(lines):
+            b.text(line, x0, y + k * lh[body], body, WARN)
+        y += max(2, len(lines)) * lh[body] + 12
         sh = lh[t.head] + 24
         start = (x0 + width / 2 - 130 * t.s, min(y, bottom - sh), 260 * t.s, sh)
         b.rect(*start, (0.16, 0.55, 0.30, 1.0))
