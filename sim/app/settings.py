@@ -61,10 +61,11 @@ def trainee_id_problem(text: str) -> str | None:
 
 
 def check_trainee_id(text: str) -> str:
-    """``text`` if it is a valid trainee id; :class:`UserError` (one line) otherwise."""
+    """``text`` if it is a valid trainee id; :class:`UserError` (one line, worded for the
+    command line's ``--trainee``) otherwise."""
     problem = trainee_id_problem(text)
     if problem is not None:
-        raise UserError(f"trainee id {text!r}: {problem}")
+        raise UserError(f"--trainee {text!r}: {problem}")
     return text
 
 

@@ -219,7 +219,9 @@ class StartScreen:
         with contextlib.suppress(pygame.error, NotImplementedError):
             if not pygame.scrap.get_init():
                 pygame.scrap.init()
-            data = pygame.scrap.get(pygame.SCRAP_TEXT)
+            data = pygame.scrap.get("text/plain;charset=utf-8") or pygame.scrap.get(
+                pygame.SCRAP_TEXT
+            )
             if data:
                 text = data.decode("utf-8", "replace").replace("\x00", "")
                 self.type_text(text.strip())
