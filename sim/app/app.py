@@ -6,7 +6,8 @@ injected pygame events and a stepped clock. Every screen follows the :class:`Scr
 protocol; the App's transitions create them:
 
 - :class:`~sim.app.start.StartScreen`: pick the scenario, input and dominant hand, type a
-  trainee id, exam mode.
+  trainee id, exam mode. An input that cannot be opened brings the app back to it with the
+  reason (nothing is recorded).
 - :class:`~sim.app.calibrate.CalibrationScreen`: for a tracked input (webcam, video), the
   guided still-hand hold before the session (tracker noise floor and workspace mapping);
   skippable.
@@ -30,10 +31,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 import pygame
 
 from sim.app.calibrate import CalibrationScreen
-from sim.app.inputs import make_source
+from sim.app.inputs import check_spec, make_source
 from sim.app.practice import PracticeScreen
 from sim.app.results import ResultsScreen
-from sim.app.settings import Settings
+from sim.app.settings import ANONYMOUS, Settings, check_trainee_id
 from sim.app.sound import Sounds
 from sim.app.start import StartScreen
 from sim.core.scenario import Scenario, ScenarioError
@@ -66,7 +67,9 @@ class App:
     size : tuple of int
         Window size, pixels.
     settings : Settings, optional
-        Start a practice session right away; otherwise the start screen shows.
+        What the command line chose. With a trainee id the session starts right away;
+        without one (``"anonymous"``) the start screen shows with these settings chosen, so
+        that the trainee id and hand can be set. None: the start screen with the defaults.
     trainee, input_spec, exam, hand
         Defaults for the start screen.
     clock : callable
@@ -77,6 +80,12 @@ class App:
         Play short sounds for critical events (silent without a device anyway).
     hidden : bool
         Hidden window (tests, benchmarks).
+
+    Raises
+    ------
+    UserError
+        Before the window opens: a trainee id that is not valid, or an input that cannot be
+        opened (no such camera, a missing or unreadable video).
     """
 
     def __init__(
@@ -93,6 +102,8 @@ class App:
         sound: bool = True,
         hidden: bool = False,
     ) -> None:
+        check_trainee_id(settings.trainee if settings is not None else trainee)
+        check_input(settings.input_spec if settings is not None else input_spec)
         glu.open_window(size, "procsim", hidden=hidden)
         pygame.font.init()
         pygame.key.set_repeat()
@@ -104,14 +115,16 @@ class App:
         self._pacer = pygame.time.Clock()
         self.running = True
         self.recordings: list[Path] = []
-        self.defaults = Settings(_first_scenario(settings), input_spec, trainee, exam, hand)
+        self.defaults = settings or Settings(_first_scenario(), input_spec, trainee, exam, hand)
         self.screen: Screen = StartScreen(self, self.defaults)
-        if settings is not None:
+        if settings is not None and settings.trainee != ANONYMOUS:
             App.start_practice(self, settings)
 
     # --- transitions ----------------------------------------------------------------------
-    def show_start(self, settings: Settings | None = None) -> None:
-        self.screen = StartScreen(self, settings or self.defaults)
+    def show_start(self, settings: Settings | None = None, message: str = "") -> None:
+        """The start screen with ``settings`` chosen (default: the last ones) and
+        ``message``, a line saying why the last start failed."""
+        self.screen = StartScreen(self, settings or self.defaults, message=message)
 
     def station_id(self) -> str:
         """The station id stored in recordings ("" outside station mode)."""
@@ -119,9 +132,10 @@ class App:
 
     def start_practice(self, settings: Settings) -> None:
         """Start a session with ``settings``: a tracked input (one with a tracker to
-        calibrate) goes through the :class:`CalibrationScreen` first; the mouse, or an
-        input that failed to open (the practice screen shows why and offers the mouse),
-        starts the :class:`PracticeScreen` at once."""
+        calibrate) goes through the :class:`CalibrationScreen` first; the mouse starts the
+        :class:`PracticeScreen` at once. An input that cannot be opened (no such camera, a
+        missing video) starts nothing: the start screen shows again, with the reason, and
+        nothing is recorded."""
         self.defaults = settings
         if settings.input_spec.split(":", 1)[0] == "mouse":
             self.screen = PracticeScreen(self, settings)
@@ -135,6 +149,10 @@ class App:
             clock=self.clock,
             hand=settings.hand,
         )
+        if source.error is not None:
+            source.close()
+            self.show_start(settings, message=source.error)
+            return
         if isinstance(source, Calibratable):
             self.screen = CalibrationScreen(self, settings, source)
         else:
@@ -157,16 +175,28 @@ class App:
         self.screen = ResultsScreen(self, settings, result, path)
 
     def quit(self) -> None:
+        """A screen asks to quit (Esc on the start screen, Q on the results)."""
         self.screen.close()
         self.running = False
+
+    def shutdown(self) -> None:
+        """The desktop closes the app (the window's close button, Ctrl+C): quit."""
+        self.quit()
+
+    def intercept(self, event: Any) -> bool:
+        """Look at ``event`` before the screen does; True keeps it from the screen. The
+        practice app lets every event through (station mode watches for its exit key)."""
+        return False
 
     # --- loop -----------------------------------------------------------------------------
     def frame(self) -> None:
         """One iteration: handle events, update the screen, draw it, show it."""
         for event in pygame.event.get():
             if event.type == pygame.QUIT:
-                self.quit()
+                self.shutdown()
                 return
+            if self.intercept(event):
+                continue
             self.screen.handle(event)
             if not self.running:
                 return
@@ -184,15 +214,28 @@ class App:
             while self.running:
                 self.frame()
         except KeyboardInterrupt:
-            self.quit()
+            self.shutdown()
         finally:
             self.screen.close()
         return 0
 
 
-def _first_scenario(settings: Settings | None) -> Scenario:
-    if settings is not None:
-        return settings.scenario
+def check_input(spec: str) -> None:
+    """Open and release the camera or video of ``spec``; :class:`UserError` (one line) when
+    it cannot be opened. The mouse always can.
+
+    The command line's check: ``procsim practice --input webcam:9`` says so and exits with
+    status 2 before a window opens. Only the capture is tried (a fraction of a second), not
+    the hand tracker.
+    """
+    if check_spec(spec) == "mouse":
+        return
+    from sim.sources.camera import CvCapture, parse_input_spec
+
+    CvCapture(parse_input_spec(spec)).release()
+
+
+def _first_scenario() -> Scenario:
     for p in scenario_paths():
         try:
             return load_scenario(p)

@@ -1,12 +1,16 @@
-"""What the app's screens draw alike: the accent colour and clickable rectangles."""
+"""What the app's screens draw alike: the accent colour, clickable rectangles and a text
+field."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from sim.render.overlay import RGBA
 
 ACCENT: RGBA = (0.45, 0.72, 1.0, 1.0)
+FIELD: RGBA = (0.05, 0.06, 0.08, 1.0)
+FIELD_IDLE: RGBA = (0.45, 0.50, 0.58, 1.0)
 
 
 class Clickable:
@@ -24,3 +28,27 @@ class Clickable:
                 action()
                 return True
         return False
+
+
+def text_field(
+    batch: Any,
+    rect: tuple[float, float, float, float],
+    text: str,
+    size: int,
+    focused: bool,
+    cursor_on: bool,
+) -> None:
+    """A one-line text field: dark box, accent frame when ``focused`` (with a blinking
+    cursor when ``cursor_on``), grey otherwise. Text wider than the box shows its end, as a
+    field scrolls to where one types, after a leading "…"."""
+    x, y, w, h = rect
+    batch.rect(*rect, FIELD)
+    batch.frame(*rect, 2 if focused else 1, (ACCENT if focused else FIELD_IDLE))
+    room = w - 20
+    shown = text + ("_" if focused and cursor_on else "")
+    if batch.text_width(shown + "_", size) > room:
+        while shown and batch.text_width("…" + shown + "_", size) > room:
+            shown = shown[1:]
+        shown = "…" + shown
+    lh = batch.atlas.line_height[batch.atlas.nearest_size(size * batch.scale)]
+    batch.text(shown, x + 10, y + (h - lh) / 2, size, (1.0, 1.0, 1.0, 1.0))

@@ -141,25 +141,32 @@ def test_exam_mode_hides_the_banner(data_dir: Path, quit_display: None) -> None:
     assert not (c[0] > 200 and c[2] < 80), c  # ...but an exam shows no banner
 
 
-def test_failed_input_is_shown_and_the_mouse_offered(
-    data_dir: Path, quit_display: None, tmp_path: Path
+@pytest.mark.parametrize("spec", ["video:{tmp}/missing.mp4", "webcam:97"])
+def test_an_input_that_cannot_be_opened_goes_back_to_the_start_screen(
+    spec: str, data_dir: Path, quit_display: None, tmp_path: Path
 ) -> None:
-    from sim.app.mouse import MouseSource
+    """No scored session, no recording: the start screen again, saying why."""
+    from sim.app.settings import Settings
+    from sim.app.start import StartScreen
+    from sim.scenarios import find_scenario
 
-    d = Driver("venipuncture", input_spec=f"video:{tmp_path / 'missing.mp4'}")
-    d.frames(3)
-    assert d.screen.source.error and "missing.mp4" in d.screen.source.error
-    img = d.app.renderer.capture().astype(int)
-    strip = img[-30:-8, :, :].reshape(-1, 3)
-    amber_text = (strip[:, 0] > 200) & (strip[:, 1] > 130) & (strip[:, 2] < 90)
-    assert amber_text.sum() > 200  # the message line at the bottom
-    d.key(pygame.K_m)
-    assert isinstance(d.screen.source, MouseSource)
-    d.key(pygame.K_t)
-    d.point_at((-14.0, 0.0, 0.0))
-    d.seconds(0.5)
-    assert len(d.screen.pipeline.samples) > 20  # the session goes on with the mouse
-    assert d.screen.options().message is None
+    spec = spec.format(tmp=tmp_path)
+    d = Driver(None)
+    d.app.show_start(Settings(find_scenario("venipuncture"), spec, "ana07", False, "left"))
+    d.key(pygame.K_RETURN)
+    start = d.screen
+    assert isinstance(start, StartScreen)
+    expected = "missing.mp4: no such video file" if "video" in spec else "camera 97 cannot be"
+    assert expected in start.message
+    # the trainee's choices stay, so a corrected path or another input is one key away
+    assert start.trainee == "ana07" and start.hand == "left" and start.kind == spec.split(":")[0]
+    d.frames(1)
+    img = d.app.renderer.capture().astype(int).reshape(-1, 3)
+    amber_text = (img[:, 0] > 200) & (img[:, 1] > 130) & (img[:, 1] < 200) & (img[:, 2] < 90)
+    assert amber_text.sum() > 200  # the message is on the screen
+    d.key(pygame.K_ESCAPE)
+    assert not d.app.running
+    assert d.app.recordings == [] and not (data_dir / "recordings").exists()
 
 
 def test_first_session_shows_a_controls_hint_until_the_first_action(
