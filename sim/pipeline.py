@@ -17,7 +17,7 @@ from sim.core.records import Action, Cue, Event, Item, Sample
 from sim.core.scenario import Scenario
 from sim.feedback.cues import CueEngine, Gates, LiveView
 from sim.metrics.catalog import EXACT_INPUTS, HAND, can_measure
-from sim.metrics.motion import MAX_GAP_S, motion_metrics
+from sim.metrics.motion import MAX_GAP_S, MIN_TREMOR_RATE_HZ, motion_metrics, nominal_rate_hz
 from sim.metrics.noise import EXACT, InputNoise, measure_noise
 from sim.metrics.scoring import ScoreResult, score
 from sim.metrics.streaming import StreamingSpeed, StreamingTremor, probed_rate_hz
@@ -278,4 +278,22 @@ class Pipeline:
             empty=self.empty,
             input_kind=self.input_kind,
             noise=self.session_noise(),
+            unmeasured=self._too_slow(),
         )
+
+    def _too_slow(self) -> dict[str, str]:
+        """The hand's metrics (tremor, smoothness) when a tracker delivered too few frames
+        per second to measure them (:data:`~sim.metrics.motion.MIN_TREMOR_RATE_HZ`), each
+        with the words why; none for an exact input or a fast enough one."""
+        if self.input_kind in EXACT_INPUTS or not self._hand_measured:
+            return {}
+        t = np.fromiter((s.t_s for s in self.samples if s.tracked), dtype=np.float64)
+        rate = nominal_rate_hz(t) if len(t) > 1 else 0.0
+        if rate == 0.0 or rate >= MIN_TREMOR_RATE_HZ:
+            return {}
+        note = f"not measured at {rate:.0f} frames/s"
+        return {
+            name: note
+            for name, mi in registry.metrics_of(self.procedure).items()
+            if mi.needs == HAND
+        }

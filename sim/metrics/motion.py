@@ -18,6 +18,10 @@ from scipy import signal
 FloatArray = NDArray[np.float64]
 
 TREMOR_BAND_HZ = (4.0, 12.0)
+MIN_TREMOR_RATE_HZ = 2 * 0.95 * TREMOR_BAND_HZ[1]
+"""The lowest sample rate, Hz, at which tremor is measured: its Nyquist limit must reach 95 %
+of the band's top (22.8 Hz; a 25 or 30 fps camera does, a 15 fps one does not). Below it the
+tremor metrics are "not measured", never a sliver of the band read as the whole."""
 MOVEMENT_SPEED_MM_S = 50.0
 MOVEMENT_RELEASE_MM_S = 40.0
 MOVEMENT_MIN_S = 0.2
@@ -250,7 +254,8 @@ def tremor(
     pos_mm : (n, 3) float array
         Raw tip positions, mm, uniformly sampled.
     rate_hz : float
-        Sampling rate, Hz; the band's upper edge is clipped below Nyquist.
+        Sampling rate, Hz; the band's upper edge is clipped below Nyquist; NaN values below
+        :data:`MIN_TREMOR_RATE_HZ` (for the default band).
     noise_floor_mm : float
         RMS of the tracker's own jitter in the same band (from a still-hand calibration);
         subtracted in quadrature so that camera noise is not reported as tremor.
@@ -261,7 +266,7 @@ def tremor(
         NaN values when the trajectory is shorter than 1 s; a NaN ``peak_hz`` when the band
         holds no real peak (see :func:`_band_peak_hz`).
     """
-    if len(pos_mm) < max(16, int(rate_hz)):
+    if len(pos_mm) < max(16, int(rate_hz)) or rate_hz < 2 * 0.95 * band_hz[1]:
         return Tremor(math.nan, math.nan)
     lo, hi = band_hz
     hi = min(hi, rate_hz / 2)

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from sim.core.records import Event
 from sim.core.scenario import Scenario
 from sim.metrics.catalog import INPUT_WORDS, can_measure
+from sim.metrics.motion import MIN_TREMOR_RATE_HZ
 from sim.metrics.noise import WORDS, InputNoise
 from sim.procedures import registry
 from sim.procedures.registry import format_value
@@ -80,7 +81,7 @@ def measurement_notes(metrics: Iterable[tuple[str, str, str]]) -> tuple[str, ...
     Returns
     -------
     tuple of str
-        Up to two lines ("Too noisy to score with this input: Puncture off the centreline.",
+        Up to three lines ("Too noisy to score with this input: Puncture off the centreline.",
         "Guided, not scored: ..."); none when every metric was measured.
     """
     metrics = list(metrics)
@@ -95,9 +96,17 @@ def measurement_notes(metrics: Iterable[tuple[str, str, str]]) -> tuple[str, ...
             + ", ".join(noisy)
             + "."
         )
+    slow = [lab for lab, status, note in metrics if status == NOT_MEASURED and "frames/s" in note]
+    if slow:
+        out.append(
+            f"Too few frames per second to measure (a camera needs {MIN_TREMOR_RATE_HZ:.0f} or "
+            "more): " + ", ".join(slow) + "."
+        )
     if guided:
         out.append(
-            "Set by the depth assist, not by the hand (not scored): " + ", ".join(guided) + "."
+            "Guided: set by the depth assist, not by the hand, so not scored: "
+            + ", ".join(guided)
+            + "."
         )
     return tuple(out)
 
@@ -219,6 +228,7 @@ def score(
     empty: bool = False,
     input_kind: str = "scripted",
     noise: InputNoise | None = None,
+    unmeasured: Mapping[str, str] | None = None,
 ) -> ScoreResult:
     """Score metric values against the scenario's anchors and thresholds.
 
@@ -242,6 +252,10 @@ def score(
     noise : InputNoise, optional
         How precisely the input read each axis in this session (default: exactly): decides
         which metrics are too uncertain to score (see the module notes).
+    unmeasured : mapping of str to str, optional
+        Metrics this session's input could not measure, each with the words why ("not
+        measured at 5 frames/s": the hand's tremor and smoothness from a camera too slow
+        for them): "not measured", no points, no weight.
     """
     complete = complete and not empty
     results = []
@@ -259,13 +273,22 @@ def score(
                 )
             )  # fmt: skip
             continue
+        why_not = (unmeasured or {}).get(name)
+        if why_not is not None:
+            results.append(
+                MetricResult(
+                    name, math.nan, mi.unit, mi.description, None, 0.0,
+                    a.expert if a else None, a.novice if a else None,
+                    mi.label, NOT_MEASURED, why_not,
+                )
+            )  # fmt: skip
+            continue
         if noise is not None and noise.guides(mi.axes):
-            where = " and ".join(dict.fromkeys(WORDS[q] for q in noise.guides(mi.axes)))
             results.append(
                 MetricResult(
                     name, v, mi.unit, mi.description, None, 0.0,
                     a.expert if a else None, a.novice if a else None,
-                    mi.label, NOT_MEASURED, f"not measured: guided {where}",
+                    mi.label, NOT_MEASURED, "guided (depth assist)",
                 )
             )  # fmt: skip
             continue

@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 from scipy import signal
 
 from sim.core.records import Vec3
-from sim.metrics.motion import MAX_GAP_S, TREMOR_BAND_HZ, step_lengths_mm
+from sim.metrics.motion import MAX_GAP_S, MIN_TREMOR_RATE_HZ, TREMOR_BAND_HZ, step_lengths_mm
 
 FloatArray = NDArray[np.float64]
 
@@ -33,8 +33,8 @@ class TremorDesign:
     ----------
     sos : (4, 6) float array, or None
         The band-pass: an 8th-order Butterworth over :data:`TREMOR_BAND_HZ` (its top
-        lowered to 95 % of Nyquist), as second-order sections; None when the band lies
-        above Nyquist (below about 8.4 Hz): tremor cannot be measured.
+        lowered to 95 % of Nyquist), as second-order sections; None below
+        :data:`~sim.metrics.motion.MIN_TREMOR_RATE_HZ`: tremor cannot be measured.
     window_n : int
         Samples in the RMS window (at least 2).
     warmup_n : int
@@ -52,7 +52,7 @@ def tremor_design(rate_hz: float, window_s: float) -> TremorDesign:
     :func:`tremor_series_mm` share."""
     hi = min(TREMOR_BAND_HZ[1], 0.95 * rate_hz / 2)
     sos = None
-    if hi > TREMOR_BAND_HZ[0]:
+    if rate_hz >= MIN_TREMOR_RATE_HZ:
         sos = np.asarray(
             signal.butter(4, (TREMOR_BAND_HZ[0], hi), btype="bandpass", fs=rate_hz, output="sos"),
             dtype=np.float64,
@@ -67,8 +67,9 @@ class StreamingTremor:
     ``rate_hz`` and steep enough that slow voluntary motion stays out of the band; then
     the mean square of the filtered 3-D signal over the last ``window_s``.
     The tracker's noise floor (mm RMS) is subtracted in quadrature. Call :meth:`reset`
-    after a tracking gap: the filter never bridges one. Below about 8.4 Hz the band lies
-    above Nyquist: tremor cannot be measured and :meth:`update` returns NaN.
+    after a tracking gap: the filter never bridges one. Below
+    :data:`~sim.metrics.motion.MIN_TREMOR_RATE_HZ` tremor cannot be measured and
+    :meth:`update` returns NaN.
     """
 
     def __init__(self, rate_hz: float, window_s: float = 1.5, noise_floor_mm: float = 0.0):

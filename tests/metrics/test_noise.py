@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from sim.core.records import Sample
 from sim.metrics.noise import EXACT, InputNoise, check_header, jitter, measure_noise
-from sim.metrics.scoring import NOT_MEASURED, SCORED, UNCERTAIN
+from sim.metrics.scoring import NOT_MEASURED, SCORED, UNCERTAIN, measurement_notes
 from sim.pipeline import Pipeline
 from sim.sources.scripted import scripted_items
 from tests.conftest import scenario_of
@@ -117,7 +117,11 @@ def test_a_guided_axis_is_not_measured() -> None:
     r = _run("venipuncture", EXACT, frozenset({"z"})).result()
     off = r.metric("puncture_offset_mm")
     assert off.status == NOT_MEASURED and off.weight == 0.0
-    assert "guided across the arm" in off.note
+    assert off.note == "guided (depth assist)"
+    lines = measurement_notes((m.label, m.status, m.note) for m in r.metrics)
+    assert any(
+        line.startswith("Guided") and "Puncture off the centreline" in line for line in lines
+    )
 
 
 def test_without_calibration_a_tracked_hand_is_judged_by_its_own_jitter() -> None:
@@ -139,3 +143,32 @@ def test_without_calibration_a_tracked_hand_is_judged_by_its_own_jitter() -> Non
     m = Pipeline(sc, input_kind="mouse")
     m.feed_all(items)
     assert m.session_noise() == EXACT
+
+
+def test_a_camera_too_slow_for_the_tremor_band_measures_no_tremor() -> None:
+    """Tracked samples at 15 frames/s: the band's top (12 Hz) lies above Nyquist, so tremor
+    and smoothness are "not measured at 15 frames/s" (no points, no weight), never a sliver of
+    the band read as no tremor at all (100 points); at 30 frames/s they are scored."""
+    sc = scenario_of("venipuncture")
+    items = scripted_items(sc, "expert", 1)
+
+    def at_rate(step: int) -> list:
+        samples = [i for i in items if isinstance(i, Sample)]
+        keep = {id(s) for s in samples[::step]}
+        return [i for i in items if not isinstance(i, Sample) or id(i) in keep]
+
+    slow = Pipeline(sc, input_kind="webcam", noise=EXACT)
+    slow.feed_all(at_rate(4))  # 60 Hz -> 15 frames/s
+    r = slow.result()
+    for name in ("tremor_rms_mm", "sparc"):
+        m = r.metric(name)
+        assert (
+            m.status == NOT_MEASURED and m.weight == 0.0 and m.note == "not measured at 15 frames/s"
+        )
+    assert any(
+        "Too few frames per second" in ln
+        for ln in measurement_notes((m.label, m.status, m.note) for m in r.metrics)
+    )
+    fast = Pipeline(sc, input_kind="webcam", noise=EXACT)
+    fast.feed_all(at_rate(2))  # 30 frames/s
+    assert fast.result().metric("tremor_rms_mm").status == SCORED
