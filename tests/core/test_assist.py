@@ -38,7 +38,7 @@ def test_snap_is_a_dead_zone_that_keeps_the_needle_along_the_arm(
     assert tip[:2] == (x, y)
     assert tip[2] == pytest.approx(2.0 + math.copysign(max(abs(z - 2.0) - 6.0, 0.0), z - 2.0))
     assert ax2[2] == 0.0 and g.norm(ax2) == pytest.approx(1.0)
-    assert abs(g.dot(ax2, n2)) < 1e-9 and g.norm(n2) == pytest.approx(1.0)
+    assert abs(g.dot(ax2, n2)) < 1e-6 and g.norm(n2) == pytest.approx(1.0)
     if abs(ax2[1]) < 0.99:  # the bevel keeps its roll from up (what the HUD and metrics read)
         up = (0.0, 1.0, 0.0)
         before, after = g.signed_roll_deg(normal, up, axis), g.signed_roll_deg(n2, up, ax2)
