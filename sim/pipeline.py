@@ -291,7 +291,7 @@ class Pipeline:
         rate = nominal_rate_hz(t) if len(t) > 1 else 0.0
         if rate == 0.0 or rate >= MIN_TREMOR_RATE_HZ:
             return {}
-        note = f"not measured at {rate:.0f} frames/s"
+        note = f"not measured: {rate:.0f} frames/s tracked"
         return {
             name: note
             for name, mi in registry.metrics_of(self.procedure).items()

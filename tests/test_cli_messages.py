@@ -139,6 +139,15 @@ def test_the_station_configs_unreachable_db_falls_back_with_a_warning(
     assert "no sessions in sqlite" in out.out
 
 
+def test_a_station_given_an_unreachable_db_does_not_start(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """procsim station --db URL: the lab's own database named on the command line cannot be
+    reached, so the station does not start pretending that sessions go there."""
+    line = one_line(capsys, main(["station", "--db", UNREACHABLE]), "--db", "cannot reach")
+    assert "127.0.0.1" in line
+
+
 # --- counts ----------------------------------------------------------------------------------
 def test_plural() -> None:
     assert [plural(n, "session") for n in (0, 1, 2)] == ["0 sessions", "1 session", "2 sessions"]

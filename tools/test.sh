@@ -6,6 +6,24 @@
 # Arguments go to pytest (e.g. bash tools/test.sh tests/lab -x).
 # PROCSIM_SETUP_DRY_RUN=1: only say what would be installed, then stop (runs no tests).
 set -euo pipefail
+case "${1:-}" in
+  -h|--help)
+    cat <<'USAGE'
+usage: bash tools/test.sh [PYTEST ARGS...]
+
+Runs procsim's test suite offscreen (no display needed). First it sets up what running
+procsim needs (tools/setup.sh), then what only the tests need: a PostgreSQL server,
+headless Chromium and the dev tools (pytest, hypothesis, ruff, mypy). A second run only
+checks that they are there.
+
+  bash tools/test.sh                 the whole suite
+  bash tools/test.sh tests/lab -x    arguments go to pytest
+
+PROCSIM_SETUP_DRY_RUN=1 bash tools/test.sh   say what would be installed, run nothing
+USAGE
+    exit 0
+    ;;
+esac
 cd "$(dirname "$0")/.."
 # shellcheck source=tools/setup-lib.sh
 . tools/setup-lib.sh

@@ -23,6 +23,7 @@ one at run time.
 from __future__ import annotations
 
 import functools
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -115,6 +116,7 @@ class App:
         self._pacer = pygame.time.Clock()
         self.running = True
         self.recordings: list[Path] = []
+        self._stored: set[Path] = set()
         self.defaults = settings or Settings(_first_scenario(), input_spec, trainee, exam, hand)
         self.screen: Screen = StartScreen(self, self.defaults)
         if settings is not None and settings.trainee != ANONYMOUS:
@@ -172,7 +174,31 @@ class App:
         )
 
     def show_results(self, settings: Settings, result: ScoreResult, path: Path) -> None:
+        self.store_session(path)
         self.screen = ResultsScreen(self, settings, result, path)
+
+    def store_session(self, path: Path) -> None:
+        """Keep a session in this machine's session store (docs/store.md), so that
+        ``procsim sessions`` and the progress reports see it. The recording is kept whatever
+        happens: a store that fails says so on stderr (``procsim sessions import`` adds it
+        later) and the trainee carries on."""
+        from sim.lab.config import local_url
+        from sim.lab.ingest import session_from_recording
+        from sim.lab.store import Store
+
+        try:
+            store = Store(local_url())
+            try:
+                store.add(session_from_recording(path, station=self.station_id()))
+            finally:
+                store.close()
+        except Exception as exc:  # noqa: BLE001 - never lose the session over its index
+            print(
+                f"procsim: warning: {path}: not added to the session store ({exc}); "
+                "procsim sessions import adds it",
+                file=sys.stderr,
+            )
+        self._stored.add(path)
 
     def quit(self) -> None:
         """A screen asks to quit (Esc on the start screen, Q on the results)."""
@@ -217,6 +243,10 @@ class App:
             self.shutdown()
         finally:
             self.screen.close()
+            # a session cut short by closing the window is stored too (marked incomplete)
+            for path in self.recordings:
+                if path not in self._stored and path.exists():
+                    self.store_session(path)
         return 0
 
 

@@ -11,6 +11,7 @@ import pygame
 
 from sim.app.widgets import ACCENT
 from sim.core.records import Action
+from sim.metrics.motion import MIN_TREMOR_RATE_HZ
 from sim.render.hud import BAD, GOOD, MUTED, PANEL, WARN, WHITE
 
 if TYPE_CHECKING:
@@ -125,20 +126,23 @@ class CalibrationScreen:
         y += 30 * s
         words = result.noise.words()
         if not math.isfinite(result.noise_floor_mm):
-            words += "; tremor not measured: the camera is too slow for the tremor band"
+            rate = (result.samples - 1) / result.duration_s if result.duration_s > 0 else 0.0
+            words += (
+                f"; tremor not measured: only {rate:.0f} frames/s were tracked "
+                f"(needs {MIN_TREMOR_RATE_HZ:.0f})"
+            )
         for line in b.wrap(words[0].upper() + words[1:], 17, w - 120 * s):
             b.text(line, w / 2, y, 17, WHITE, anchor="centre")
             y += 24 * s
         assist = self.source.tracker.assist
         if assist.guided:
             what = (
-                "kept on target"
+                "kept over the target for you"
                 if assist.mode == "fixed"
-                else f"snapped onto target within ±{assist.snap_mm:g} mm"
+                else f"pulled onto the target when within {assist.snap_mm:g} mm"
             )
             b.text(
-                f"Across the arm the aim is {what}: the camera reads depth too coarsely to "
-                "judge it (assisted depth)",
+                f"Depth is too coarse in a webcam to aim by: side to side, the needle is {what}",
                 w / 2,
                 y + 4 * s,
                 14,
@@ -212,23 +216,26 @@ class CalibrationScreen:
                 y += 28 * s
             if fv is not None and not self.tracked and self.result is None:
                 b.text("hand not visible", w / 2, y, 17, BAD, anchor="centre")
-        b.text(
-            "Hold the needle still, bevel up, where you want to work: this measures the "
-            "camera's jitter (not counted as tremor) and sets your working space.",
-            w / 2,
-            h - 62 * s,
-            14,
-            MUTED,
-            anchor="centre",
-        )
-        b.text(
-            "S: skip calibration  ·  M: use the mouse  ·  Esc: back",
-            w / 2,
-            h - 36 * s,
-            14,
-            MUTED,
-            anchor="centre",
-        )
+        if self.result is None:  # once calibrated, the session is about to start
+            b.text(
+                "Hold the needle still, bevel up, where you want to work: this measures the "
+                "camera's jitter (not counted as tremor) and sets your working space.",
+                w / 2,
+                h - 62 * s,
+                14,
+                MUTED,
+                anchor="centre",
+            )
+            b.text(
+                "S: skip calibration  ·  M: use the mouse  ·  Esc: back",
+                w / 2,
+                h - 36 * s,
+                14,
+                MUTED,
+                anchor="centre",
+            )
+        else:
+            b.text("starting the session...", w / 2, h - 36 * s, 14, MUTED, anchor="centre")
         r.draw_batch(b)
         if self._view is not None and fv is not None:
             image = self._view[1]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +123,21 @@ def _cmd_station(args: argparse.Namespace) -> int:
     require_display("procsim station")  # after the config, before pygame or OpenGL start
     lab = Lab(local_url(), resolve_db_url(args.db, cfg))
     target = lab.remote_display or lab.local.display_url
+    if lab.remote_url is not None:
+        from sim.lab.database import StoreUnavailable
+
+        try:
+            lab.open_remote().close()
+        except StoreUnavailable as exc:
+            if args.db:  # named on the command line: the caller must know
+                lab.close()
+                raise UserError(f"--db: cannot reach the session database ({exc})") from None
+            print(
+                f"procsim: warning: lab database unreachable ({exc}); sessions are kept on "
+                "this station and sent when it can be reached (procsim sessions sync)",
+                file=sys.stderr,
+            )
+            target = f"{lab.local.display_url}, queued for {target}"
     print(f"procsim station {cfg.station_id!r}: sessions go to {target}")
     fullscreen = args.size is None and _has_display()
     if fullscreen:

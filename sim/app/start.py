@@ -289,7 +289,9 @@ class StartScreen:
         b = r.new_batch()
         self.clicks = Clickable()
         if self.station:
-            label = b.fit(f"Station {self.station}", t.body, w / 2 - margin - 120 * t.s)
+            # a station left with the config's default id is just "Station", not "Station station"
+            name = "Station" if self.station.lower() == "station" else f"Station {self.station}"
+            label = b.fit(name, t.body, w / 2 - margin - 120 * t.s)
             b.text(label, margin, 18 * t.s, t.body, ACCENT)
         b.text("procsim", w / 2, 14 * t.s, 56, WHITE, anchor="centre")
         tagline = f"practise {practised()} with live coaching"
@@ -386,7 +388,7 @@ class StartScreen:
         text_field(b, field, self.trainee, body, self.focus == "trainee", cursor_on)
         self.clicks.add(field, functools.partial(setattr, self, "focus", "trainee"))
         y += bh
-        rule = 'letters, digits, "-", "_" and "."'
+        rule = 'letters A-Z, digits, "-", "_" and "."'
         b.text(rule + ("  (required)" if self.require_id else ""), xc, y, small, MUTED)
         y += lh[small] + 16
         if not self.exam_locked or self.exam:

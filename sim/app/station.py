@@ -166,7 +166,6 @@ class StationApp(App):
         return None
 
     def show_results(self, settings: Settings, result: ScoreResult, path: Path) -> None:
-        self._store(path)
         super().show_results(settings, result, path)
         self._results_since = self.clock()
 
@@ -216,11 +215,12 @@ class StationApp(App):
         super().frame()
 
     # --- the store ------------------------------------------------------------------------
-    def _store(self, path: Path) -> None:
+    def store_session(self, path: Path) -> None:
         """Store a session locally now; push it to the lab server in the background."""
         session = session_from_recording(path, station=self.config.station_id)
         self.lab.record(session, sync=False)
         self.stored.append(session.id)
+        self._stored.add(path)
         if self.lab.remote_url is not None:
             self.sync_in_background()
 
@@ -232,6 +232,7 @@ class StationApp(App):
                 if s.id not in self.stored:
                     self.lab.record(s, sync=False)
                     self.stored.append(s.id)
+                self._stored.add(path)
 
     def sync_in_background(self) -> None:
         """Push queued sessions to the lab server without blocking the screen."""

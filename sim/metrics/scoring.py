@@ -99,8 +99,10 @@ def measurement_notes(metrics: Iterable[tuple[str, str, str]]) -> tuple[str, ...
     slow = [lab for lab, status, note in metrics if status == NOT_MEASURED and "frames/s" in note]
     if slow:
         out.append(
-            f"Too few frames per second to measure (a camera needs {MIN_TREMOR_RATE_HZ:.0f} or "
-            "more): " + ", ".join(slow) + "."
+            "Too few frames per second were tracked to measure these (the camera and this "
+            f"computer's hand tracking together must reach {MIN_TREMOR_RATE_HZ:.0f}): "
+            + ", ".join(slow)
+            + "."
         )
     if guided:
         out.append(
@@ -254,8 +256,8 @@ def score(
         which metrics are too uncertain to score (see the module notes).
     unmeasured : mapping of str to str, optional
         Metrics this session's input could not measure, each with the words why ("not
-        measured at 5 frames/s": the hand's tremor and smoothness from a camera too slow
-        for them): "not measured", no points, no weight.
+        measured: 5 frames/s tracked": the hand's tremor and smoothness when too few frames
+        were tracked for them): "not measured", no points, no weight.
     """
     complete = complete and not empty
     results = []

@@ -284,7 +284,10 @@ def draw_side_view(
     batch.rect(x - 6 * s, y, 6 * s, h, PANEL)
     batch.rect(x + w, y, 6 * s, h, PANEL)
     batch.rect(x - 6 * s, y + h, w + 12 * s, 6 * s, PANEL)
-    angle = format_value("insertion_angle_deg", sec.angle_deg)
+    # the number the dial and the cues judge (to the skin, in 3-D); the drawing shows the
+    # needle as this plane cuts it, which differs by a degree or so when it points sideways
+    judged = frame.view.angle_deg if frame.view is not None else sec.angle_deg
+    angle = format_value("insertion_angle_deg", judged)
     title = f"side view  angle {angle}  {depth_words(sec.depth_mm)}"
     batch.text(title, x, y - 26 * s, 14, WHITE)
     _draw_section(batch, sec, (x, y, w, h))

@@ -26,6 +26,8 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     from sim.replay.timeline import Timeline
 
     size = _size(args.size)
+    if not 0.25 <= args.speed <= 4:  # (NaN is refused too)
+        raise UserError(f"--speed {args.speed:g}: expected 0.25 to 4")
     tl = Timeline(args.recording)  # reads and checks the files before any window opens
     if args.at is not None:
         check_at(args.at, tl.end_s)
@@ -92,7 +94,11 @@ def register(sub: Any) -> None:
     p.add_argument("--ghost", metavar="REFERENCE", help="expert recording drawn translucent")
     p.add_argument("--fps", type=float, default=30.0, help="frames per second (default 30)")
     p.add_argument("--speed", type=float, default=1.0, help="playback speed (0.25 to 4)")
-    p.add_argument("--size", default="1280x720", help="scene size WxH (default 1280x720)")
+    p.add_argument(
+        "--size",
+        default="1280x720",
+        help="scene size WxH (default 1280x720; the timeline panel is added below it)",
+    )
     p.add_argument("--exam", action="store_true", help="draw as in exam mode")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_export_video)

@@ -335,7 +335,7 @@ class CalibrationSession:
             + (
                 ""
                 if math.isfinite(self.result.noise_floor_mm)
-                else f" (tremor not measured: only {self._rate_hz():.0f} frames/s)"
+                else f" (tremor not measured: only {self._rate_hz():.0f} frames/s tracked)"
             ),
         )
         return self.status

@@ -248,7 +248,7 @@ def _cmd_track(args: argparse.Namespace) -> int:
         return 0
     print(
         f"{rep.recording}: {plural(rep.frames, 'frame')}, hand in {rep.frames_with_hand} "
-        f"({100 * rep.detection_rate:.1f} %), {rep.processing_fps:.1f} frames/s; "
+        f"({100 * rep.detection_rate:.1f} %), processed at {rep.processing_fps:.1f} frames/s; "
         f"{rep.scenario} score {rep.score:.1f}/100 {rep.verdict}"
         + (f": {VERDICT_LINES[rep.verdict]}" if rep.verdict in VERDICT_LINES else "")
     )

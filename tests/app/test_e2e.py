@@ -68,6 +68,14 @@ def test_venipuncture_from_start_screen_to_results(data_dir: Path, quit_display:
     assert rec.header["meta"]["session_id"] == str(uuid.UUID(practice.session_id))
     assert rec.header["station"] == ""
     assert rec.header["calibration"] == {"noise_floor_mm": 0.0}  # the mouse needs none
+    # the session is in this machine's session store: progress reports and
+    # `procsim sessions` see it without an import
+    from sim.lab.config import local_url
+    from sim.lab.store import Store
+
+    with Store(local_url()) as store:
+        row = store.get(practice.session_id)
+        assert row is not None and row.trainee_id == "trainee-7" and row.score == result.score
     again = rescore(path)
     assert again.matches
     assert json.dumps(again.result.as_dict(), sort_keys=True, default=str) == json.dumps(

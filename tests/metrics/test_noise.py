@@ -147,7 +147,7 @@ def test_without_calibration_a_tracked_hand_is_judged_by_its_own_jitter() -> Non
 
 def test_a_camera_too_slow_for_the_tremor_band_measures_no_tremor() -> None:
     """Tracked samples at 15 frames/s: the band's top (12 Hz) lies above Nyquist, so tremor
-    and smoothness are "not measured at 15 frames/s" (no points, no weight), never a sliver of
+    and smoothness are "not measured: 15 frames/s tracked" (no points, no weight), never a sliver of
     the band read as no tremor at all (100 points); at 30 frames/s they are scored."""
     sc = scenario_of("venipuncture")
     items = scripted_items(sc, "expert", 1)
