@@ -16,7 +16,7 @@ import numpy as np
 from sim.core.records import Action, Cue, Event, Item, Sample
 from sim.core.scenario import Scenario
 from sim.feedback.cues import CueEngine, Gates, LiveView
-from sim.metrics.catalog import EXACT_INPUTS, HAND, can_measure
+from sim.metrics.catalog import EXACT_INPUTS, HAND, can_measure, tremor_measured
 from sim.metrics.motion import MAX_GAP_S, MIN_TREMOR_RATE_HZ, motion_metrics, nominal_rate_hz
 from sim.metrics.noise import EXACT, InputNoise, measure_noise
 from sim.metrics.scoring import ScoreResult, score
@@ -53,9 +53,10 @@ class Pipeline:
     noise : InputNoise, optional
         How precisely the input reads each axis and needle angle (from calibration). The
         cue rules raise their thresholds above it and the score leaves out metrics it
-        cannot resolve. Default: exact for an input that is not a tracked hand (mouse); for
-        a tracked hand without a calibration, the live cues assume none and the score uses
-        the session's own jitter (:meth:`session_noise`), an upper bound.
+        cannot resolve. Default: exact for the mouse and a scripted trainee
+        (:data:`~sim.metrics.catalog.EXACT_INPUTS`); for a tracker without a calibration,
+        the live cues assume none and the score uses the session's own jitter
+        (:meth:`session_noise`), an upper bound.
     guided : frozenset of str
         Quantities an assist set instead of the hand (``{"z"}`` with the depth snapped to the
         vein, :mod:`sim.core.assist`): the metrics reading them are not scored.
@@ -89,6 +90,7 @@ class Pipeline:
         self.noise_floor_mm = noise_floor_mm
         self.input_kind = input_kind
         self._hand_measured = can_measure(HAND, input_kind)
+        self._tremor_measured = tremor_measured(input_kind, noise_floor_mm)
         self.guided = guided | (noise.guided if noise is not None else frozenset())
         self.noise = replace(noise, guided=self.guided) if noise is not None else None
         self.started_s: float | None = None
@@ -203,8 +205,10 @@ class Pipeline:
                     )
             self._last_tracked_t = s.t_s
             tremor = self._tremor.update(s.tip_mm) if self._tremor is not None else 0.0
-            if not self._hand_measured:
-                tremor = math.nan  # an eased pointer's jitter is the filter's, not the hand's
+            if not self._tremor_measured:
+                # an eased pointer's jitter is the filter's, and a tracker's without a noise
+                # floor is mostly the tracker's: neither is the hand's tremor
+                tremor = math.nan
             speed = self._speed.update(s.t_s, s.tip_mm)
         else:
             tremor, speed = 0.0, 0.0
@@ -278,8 +282,16 @@ class Pipeline:
             empty=self.empty,
             input_kind=self.input_kind,
             noise=self.session_noise(),
-            unmeasured=self._too_slow(),
+            unmeasured={**self._no_floor(), **self._too_slow()},
         )
+
+    def _no_floor(self) -> dict[str, str]:
+        """The tremor metrics of a tracker session without a noise floor (calibration
+        skipped, or too few frames tracked in it), with the words why."""
+        if self._tremor_measured or not self._hand_measured:
+            return {}
+        note = "not measured: no noise floor"
+        return {name: note for name in ("tremor_rms_mm", "tremor_peak_hz")}
 
     def _too_slow(self) -> dict[str, str]:
         """The hand's metrics (tremor, smoothness) when a tracker delivered too few frames

@@ -3,6 +3,7 @@ and where the recording is (:func:`draw_results` draws the page)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -10,9 +11,11 @@ from typing import TYPE_CHECKING, Any
 import pygame
 
 from sim.app.widgets import ACCENT, Clickable
+from sim.core.records import Event
 from sim.metrics.scoring import VERDICT_LINES, ScoreResult, measurement_notes
 from sim.render.hud import BAD, GOOD, MUTED, PANEL, WARN, WHITE
 from sim.render.overlay import Batch2D
+from sim.words import plural
 
 if TYPE_CHECKING:
     from sim.app.app import App
@@ -110,12 +113,21 @@ def draw_results(
     tx = w - 650 * s  # metric table on the right
     col_w = tx - x0 - 30 * s
     y = 100 * s
-    for e in result.critical_errors[:3]:
-        for line in b.wrap(f"CRITICAL  {e.message}", 17, col_w):
+    # each kind of mistake once, with how often it happened (one per attempt, say)
+    for message, n in _grouped(result.critical_errors)[:4]:
+        times = f"  ({n} times)" if n > 1 else ""
+        for line in b.wrap(f"CRITICAL  {message}{times}", 17, col_w):
             b.text(line, x0, y, 17, BAD)
             y += 24 * s
-    for e in result.errors[:4]:
-        b.text(b.fit(f"error  {e.message}", 14, col_w), x0, y, 14, WARN)
+    errors = _grouped(result.errors)
+    for message, n in errors[:4]:
+        times = f"  ({n} times)" if n > 1 else ""
+        for line in b.wrap(f"error  {message}{times}", 14, col_w)[:2]:
+            b.text(line, x0, y, 14, WARN)
+            y += 20 * s
+    if len(errors) > 4:
+        more = sum(n for _, n in errors[4:])
+        b.text(f"and {plural(more, 'more error')} (see the report)", x0, y, 14, MUTED)
         y += 20 * s
     y += 10 * s
     b.text("Work on first", x0, y, 22, ACCENT)
@@ -134,6 +146,14 @@ def draw_results(
     _draw_metric_table(b, result, tx, 100 * s, w - tx - 20 * s, s, exam)
     b.text("Recording saved to:", x0, h - 100 * s, 14, MUTED)
     b.text(b.fit(str(path), 14, w - 620 * s), x0, h - 80 * s, 14, WHITE)
+
+
+def _grouped(events: Sequence[Event]) -> list[tuple[str, int]]:
+    """Each distinct message of ``events`` in order of first appearance, with its count."""
+    counts: dict[str, int] = {}
+    for e in events:
+        counts[e.message] = counts.get(e.message, 0) + 1
+    return list(counts.items())
 
 
 def _draw_metric_table(

@@ -42,6 +42,17 @@ EXACT_INPUTS = frozenset({"mouse", "scripted"})
 INPUT_WORDS = {"mouse": "the mouse", "scripted": "the scripted trainee"}
 
 
+def tremor_measured(input_kind: str, noise_floor_mm: float) -> bool:
+    """Whether a session from ``input_kind`` with this tracker noise floor (mm RMS, from
+    calibration) measures the hand's tremor: an input that can measure the hand, and for a
+    tracker (not :data:`EXACT_INPUTS`) only with a measured floor above 0. Without one (the
+    calibration skipped, or too few frames tracked in it) the tracker's own jitter would be
+    reported as tremor, which it never is (DOMAIN.md)."""
+    if not can_measure(HAND, input_kind):
+        return False
+    return input_kind in EXACT_INPUTS or noise_floor_mm > 0.0
+
+
 def can_measure(needs: str, input_kind: str) -> bool:
     """Whether an input of ``input_kind`` can measure a metric that needs ``needs``."""
     return needs in INPUT_CAPABILITIES.get(input_kind, HAND_INPUT)

@@ -71,7 +71,8 @@ def shown_value(name: str, value: float | None, status: str, uncertainty: float 
 
 def measurement_notes(metrics: Iterable[tuple[str, str, str]]) -> tuple[str, ...]:
     """What the results say about metrics the input could not measure well: those too
-    uncertain to score, and those an assist set instead of the hand.
+    uncertain to score, those too few tracked frames or no noise floor left unmeasured, and
+    those an assist set instead of the hand.
 
     Parameters
     ----------
@@ -81,8 +82,9 @@ def measurement_notes(metrics: Iterable[tuple[str, str, str]]) -> tuple[str, ...
     Returns
     -------
     tuple of str
-        Up to three lines ("Too noisy to score with this input: Puncture off the centreline.",
-        "Guided, not scored: ..."); none when every metric was measured.
+        Up to four lines, one per reason, each naming the metrics ("The tracker could not
+        measure these well enough to score (shown ± its noise): Bite error."); none when
+        every metric was measured.
     """
     metrics = list(metrics)
     noisy = [label for label, status, _ in metrics if status == UNCERTAIN]
@@ -103,6 +105,12 @@ def measurement_notes(metrics: Iterable[tuple[str, str, str]]) -> tuple[str, ...
             f"computer's hand tracking together must reach {MIN_TREMOR_RATE_HZ:.0f}): "
             + ", ".join(slow)
             + "."
+        )
+    floorless = [lab for lab, status, note in metrics if note == "not measured: no noise floor"]
+    if floorless:
+        out.append(
+            "Without a calibration the tracker's own jitter cannot be told from tremor, so "
+            "these were not measured: " + ", ".join(floorless) + "."
         )
     if guided:
         out.append(

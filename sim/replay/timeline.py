@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 
 from sim.core.records import Cue, Event, Sample
 from sim.core.scenario import Scenario
-from sim.metrics.catalog import HAND, can_measure
+from sim.metrics.catalog import tremor_measured
 from sim.metrics.streaming import speed_series_mm_s, tremor_series_mm
 from sim.pipeline import Pipeline
 from sim.storage.recording import IndexedRecording
@@ -180,5 +180,5 @@ class Timeline(IndexedRecording):
             window_s,
             self.noise_floor_mm,
             rate_probe=Pipeline.RATE_PROBE,
-            hand_measured=can_measure(HAND, self.input_kind),
+            hand_measured=tremor_measured(self.input_kind, self.noise_floor_mm),
         )

@@ -157,18 +157,42 @@ def test_a_camera_too_slow_for_the_tremor_band_measures_no_tremor() -> None:
         keep = {id(s) for s in samples[::step]}
         return [i for i in items if not isinstance(i, Sample) or id(i) in keep]
 
-    slow = Pipeline(sc, input_kind="webcam", noise=EXACT)
+    slow = Pipeline(sc, 0.3, "webcam", noise=EXACT)
     slow.feed_all(at_rate(4))  # 60 Hz -> 15 frames/s
     r = slow.result()
     for name in ("tremor_rms_mm", "sparc"):
         m = r.metric(name)
         assert (
-            m.status == NOT_MEASURED and m.weight == 0.0 and m.note == "not measured at 15 frames/s"
+            m.status == NOT_MEASURED
+            and m.weight == 0.0
+            and m.note == "not measured: 15 frames/s tracked"
         )
     assert any(
         "Too few frames per second" in ln
         for ln in measurement_notes((m.label, m.status, m.note) for m in r.metrics)
     )
-    fast = Pipeline(sc, input_kind="webcam", noise=EXACT)
+    fast = Pipeline(sc, 0.3, "webcam", noise=EXACT)
     fast.feed_all(at_rate(2))  # 30 frames/s
     assert fast.result().metric("tremor_rms_mm").status == SCORED
+
+
+def test_a_tracker_without_a_noise_floor_reports_no_tremor() -> None:
+    """A webcam session whose calibration was skipped (floor 0): the live tremor is not
+    measured (so "hold steady" cannot fire on the tracker's jitter) and neither is the
+    session's; with a floor from calibration both are. The scripted trainee needs none."""
+    sc = scenario_of("venipuncture")
+    items = scripted_items(sc, "novice", 3)
+    bare = Pipeline(sc, 0.0, "webcam", noise=EXACT)
+    bare.feed_all(items)
+    assert bare.view is not None and math.isnan(bare.view.tremor_mm)
+    assert not [c for c in bare.cues if c.rule == "hold_steady"]
+    r = bare.result()
+    assert r.metric("tremor_rms_mm").note == "not measured: no noise floor"
+    assert r.metric("tremor_rms_mm").weight == 0.0
+    assert r.metric("sparc").status != NOT_MEASURED  # smoothness needs no floor
+    calibrated = Pipeline(sc, 0.3, "webcam", noise=EXACT)
+    calibrated.feed_all(items)
+    assert calibrated.result().metric("tremor_rms_mm").status == SCORED
+    scripted = Pipeline(sc, 0.0, "scripted")
+    scripted.feed_all(items)
+    assert scripted.result().metric("tremor_rms_mm").status == SCORED

@@ -34,11 +34,11 @@ from sim.sources.scripted import scripted_items
     [("venipuncture", "novice"), ("venipuncture", "expert"), ("suturing", "intermediate")],
 )
 def test_report_tremor_is_the_tremor_the_trainee_saw_live(scenario: str, skill: str) -> None:
-    """A scripted session through the live pipeline (webcam input, so tremor is measured):
+    """A scripted session through the live pipeline (a tracked hand, so tremor is measured):
     the RMS of the live tremor over the session (after the filter settled) is the report's
     tremor to within 2 %, from the 0.8 mm of a novice to the 0.06 mm of an expert."""
     sc = find_scenario(scenario)
-    live = Pipeline(sc, 0.0, "webcam")
+    live = Pipeline(sc, 0.0, "scripted")
     samples: list[Sample] = []
     shown: list[float] = []
     for item in scripted_items(sc, skill, 0):
