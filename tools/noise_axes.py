@@ -42,13 +42,6 @@ QUANT = ("x", "y", "z", "angle", "roll")
 SMOOTH_TAU_S = 0.25
 
 
-def running_median(t: np.ndarray, v: np.ndarray, window_s: float = 0.3) -> np.ndarray:
-    half = window_s / 2
-    lo = np.searchsorted(t, t - half, side="left")
-    hi = np.searchsorted(t, t + half, side="right")
-    return np.array([np.median(v[a:b]) for a, b in zip(lo, hi, strict=True)])
-
-
 def ema(t: np.ndarray, v: np.ndarray, tau_s: float) -> np.ndarray:
     out = np.empty_like(v)
     out[0] = v[0]
@@ -61,7 +54,7 @@ def ema(t: np.ndarray, v: np.ndarray, tau_s: float) -> np.ndarray:
 def measure(video: Path, snap_mm: float, radius_mm: float) -> dict[str, object]:
     """The figures of one video."""
     from sim.core.assist import DepthAssist
-    from sim.metrics.noise import jitter, needle_angles_deg
+    from sim.metrics.noise import jitter, needle_angles_deg, running_median
     from sim.tracking.calibration import noise_floor_mm
     from sim.tracking.commands import track_samples
     from sim.tracking.tracker import TrackerConfig
@@ -80,7 +73,7 @@ def measure(video: Path, snap_mm: float, radius_mm: float) -> dict[str, object]:
         only[:, k] = p[:, k]
         band.append(noise_floor_mm(t, only))
     z = p[:, 2]
-    intent = running_median(t, z)
+    intent = running_median(t, z)[:, 0]
     line = float(np.median(z))
 
     def assisted(mode: str, zone: float, v: np.ndarray) -> np.ndarray:

@@ -59,6 +59,8 @@ def jitter(
 ) -> tuple[float, ...]:
     """Standard deviation of each column about its centred running median.
 
+    The median is :func:`running_median`'s (a tracker's samples are near-uniform).
+
     Parameters
     ----------
     t_s : (n,) float array
@@ -81,13 +83,42 @@ def jitter(
     t, v = t[ok], v[ok]
     if len(t) < 3:
         return tuple(math.nan for _ in range(v.shape[1]))
-    half = window_s / 2
-    lo = np.searchsorted(t, t - half, side="left")
-    hi = np.searchsorted(t, t + half, side="right")
-    dev = np.empty_like(v)
-    for i in range(len(t)):
-        dev[i] = v[i] - np.median(v[lo[i] : hi[i]], axis=0)
+    dev = v - running_median(t, v, window_s)
     return tuple(float(x) for x in np.std(dev, axis=0))
+
+
+def running_median(
+    t_s: npt.ArrayLike, values: npt.ArrayLike, window_s: float = JITTER_WINDOW_S
+) -> npt.NDArray[np.float64]:
+    """Centred running median of each column over about ``window_s``.
+
+    Parameters
+    ----------
+    t_s : (n,) float array
+        Sample times, s, increasing (n >= 3).
+    values : (n, k) float array
+        Readings, no NaN.
+    window_s : float
+        Width of the window, s: the largest odd number of samples it spans at the readings'
+        median rate (at least 3), mirrored at both ends.
+
+    Returns
+    -------
+    (n, k) float array
+        The medians, in the readings' unit.
+    """
+    t = np.asarray(t_s, dtype=np.float64)
+    v = np.asarray(values, dtype=np.float64)
+    if v.ndim == 1:
+        v = v[:, None]
+    dt = np.diff(t)
+    dt = dt[dt > 0]
+    rate = 1.0 / float(np.median(dt)) if len(dt) else 1.0
+    half = max(1, int(window_s * rate / 2))
+    half = max(1, min(half, (len(t) - 1) // 2))
+    padded = np.pad(v, ((half, half), (0, 0)), mode="reflect")
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1, axis=0)
+    return np.asarray(np.median(windows, axis=-1), dtype=np.float64)
 
 
 def needle_angles_deg(axes: npt.ArrayLike, normals: npt.ArrayLike) -> npt.NDArray[np.float64]:
