@@ -91,6 +91,9 @@ def draw_hud(batch: Batch2D, frame: Frame, options: DrawOptions, size: tuple[int
     batch.rect(12 * s, 12 * s, 270 * s, 92 * s, PANEL)
     batch.text(batch.fit(options.title or sc.title, 14, 250 * s), 22 * s, 18 * s, 14, MUTED)
     batch.text(fmt_time(frame.t_s), 22 * s, 38 * s, 30, WHITE)
+    if frame.t_s == 0.0 and (frame.view is None or not frame.view.moved):
+        # the session's clock starts with the first move or action (sim.pipeline.Pipeline)
+        batch.text("starts when you move", 130 * s, 50 * s, 14, MUTED)
     batch.text(frame.phase or "-", 22 * s, 76 * s, 17, (0.6, 0.85, 1.0, 1.0))
     if options.exam:
         batch.text("EXAM", 270 * s, 40 * s, 17, WARN, anchor="right")
