@@ -125,6 +125,8 @@ def vein_entry_rules(
                     f"the skin, then re-aim {side}"
                 )
             return f"off the vein by {shown(d, 1, hi=0.0)} mm: move {side}"
+        if compared(d, 1) > off_on - oh:  # still held (hysteresis): still a warning
+            return f"at the vein's edge ({shown(-d, 1, lo=0.0)} mm inside): move {side}"
         return f"on the vein ({shown(-d, 1, lo=0.0)} mm inside its edge)"
 
     def edge_shown(v: VeinView) -> tuple[float, int]:  # "off by" or "inside by"

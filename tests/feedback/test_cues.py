@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from sim.core import geometry as g
-from sim.core.records import Action, ActionKind, Sample
+from sim.core.records import Action, ActionKind, Sample, Severity
 from sim.core.scenario import Scenario
 from sim.feedback.cues import CueEngine, shown
 from sim.pipeline import Pipeline
@@ -168,7 +168,14 @@ def test_off_vein_follows_the_aim_and_ends_when_back_on_the_vein(veni):
     eng.update(view(0.5, offset_mm=-(r + 0.4)))
     assert eng.banner().message == "off the vein by 0.4 mm: move towards you"
     eng.update(view(0.8, offset_mm=-(r - 0.3)))  # over the vein, inside the hysteresis
-    assert eng.banner().message == "on the vein (0.3 mm inside its edge)"
+    # still held, so still a warning: the words say so (at the edge, which way to go)
+    banner = eng.banner()
+    assert banner.message == "at the vein's edge (0.3 mm inside): move towards you"
+    assert banner.severity is Severity.WARNING
+    eng.update(view(0.85, offset_mm=-(r - 0.8)))  # past the hysteresis: solved, good news
+    banner = eng.banner()
+    assert banner.message == "on the vein (0.8 mm inside its edge)"
+    assert banner.severity is Severity.INFO
     ends = []
     for i in range(1, 40):  # on the centreline from 1.0 s: gone after min_show and release
         ends += [c for c in eng.update(view(0.9 + i / 20, offset_mm=0.0)) if not c.active]
