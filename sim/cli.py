@@ -29,7 +29,8 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
         sc = load_scenario(args.file)
         print(
             f"{args.file}: ok ({sc.id}, task {sc.task}, schema {sc.schema_version}, "
-            f"sha256 {sc.content_hash[:12]})"
+            + (f"patient {sc.patient.id}, " if sc.patient else "")
+            + f"sha256 {sc.content_hash[:12]})"
         )
         return 0
     print(f"{'scenario':26s} {'procedure':15s} {'patient':15s} {'difficulty':10s} title")

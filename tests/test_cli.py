@@ -73,6 +73,11 @@ def test_scenarios_list_and_check(tmp_path):
         f"procsim: error: {bad}: key 'tolerances.bite_target_mm': expected a number, got []"
     )
     assert "Traceback" not in r.stderr
+    ok = procsim("scenarios", "check", REPO / "scenarios" / "venipuncture-obese.toml")
+    assert (
+        ok.returncode == 0
+        and "(venipuncture-obese, task venipuncture, schema 1, patient obese" in ok.stdout
+    )
     unknown = tmp_path / "unknown-case.toml"
     unknown.write_text(
         (REPO / "scenarios" / "venipuncture-obese.toml")
