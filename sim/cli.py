@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 from sim import __version__
 from sim.core.scenario import ScenarioError
 from sim.errors import UserError
-from sim.scenarios import find_scenario, load_scenario, scenario_paths
+from sim.scenarios import find_scenario, load_scenario, patient_of, scenario_paths
 from sim.storage.recording import RecordingError
 
 Handler = Callable[[argparse.Namespace], int]
@@ -29,16 +29,19 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
         sc = load_scenario(args.file)
         print(
             f"{args.file}: ok ({sc.id}, task {sc.task}, schema {sc.schema_version}, "
-            f"sha256 {sc.content_hash[:12]})"
+            + (f"patient {sc.patient.id}, " if sc.patient else "")
+            + f"sha256 {sc.content_hash[:12]})"
         )
         return 0
-    print(f"{'scenario':16s} {'procedure':15s} title")
+    print(f"{'scenario':26s} {'procedure':15s} {'patient':15s} {'difficulty':10s} title")
     for p in scenario_paths():
         try:
             sc = load_scenario(p)
-            print(f"{sc.id:16s} {sc.task:15s} {sc.title}")
+            case = patient_of(sc)
+            who = f"{case.id:15s} {case.difficulty:<10d}" if case else f"{'-':15s} {'-':10s}"
+            print(f"{sc.id:26s} {sc.task:15s} {who} {sc.title}")
         except ScenarioError as exc:
-            print(f"{p.stem:16s} INVALID         {exc}")
+            print(f"{p.stem:26s} INVALID         {exc}")
     return 0
 
 

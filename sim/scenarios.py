@@ -25,6 +25,7 @@ from sim.core.scenario import (
     DepthSpec,
     FeedbackSpec,
     MetricAnchor,
+    PatientCase,
     ProficiencySpec,
     Scenario,
     ScenarioError,
@@ -40,10 +41,107 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 SCENARIO_DIR = Path(__file__).resolve().parents[1] / "scenarios"
+CASE_DIR = SCENARIO_DIR / "cases"
+"""The shipped patient cases (``docs/scenarios.md``, "Patient cases")."""
+PATIENT_KEYS = (
+    "arm_radius_mm",
+    "arm_length_mm",
+    "vein_depth_mm",
+    "vein_diameter_mm",
+    "vein_lateral_mm",
+    "vein_visibility",
+)
+"""The ``[geometry]`` keys a patient case may set: the patient's arm and vein."""
+DEFAULT_PATIENT = "healthy-adult"
+"""The case a scenario that names none stands for: its own ``[geometry]`` is a healthy
+adult's (the case is not applied, so such scenarios and their recordings are unchanged)."""
+_CASE_TOP = {"title": str, "description": str, "difficulty": int}
 
 
-def parse_scenario(text: bytes, path: str) -> Scenario:
-    """Parse and validate scenario file contents; ``path`` is used in error messages."""
+def takes_patient(geometry_cls: Any) -> bool:
+    """Whether a procedure's ``[geometry]`` type has a patient's arm and vein."""
+    names = {f.name for f in dataclasses.fields(geometry_cls)}
+    return set(PATIENT_KEYS) <= names
+
+
+def case_ids(directory: Path = CASE_DIR) -> list[str]:
+    """The patient cases in ``directory``, sorted."""
+    return sorted(p.stem for p in directory.glob("*.toml"))
+
+
+def patient_of(scenario: Scenario, directory: Path = CASE_DIR) -> PatientCase | None:
+    """The patient case ``scenario`` names, or the default case for a procedure with a
+    patient whose scenario names none (its own geometry stands for that case); None for a
+    procedure without a patient."""
+    if scenario.patient is not None:
+        return scenario.patient
+    geom_cls = registry.get(scenario.task).geometry
+    return load_case(DEFAULT_PATIENT, geom_cls, directory) if takes_patient(geom_cls) else None
+
+
+def embedded_case(header: Any) -> bytes | None:
+    """The patient case text a recording's header embeds beside its scenario (``patient_toml``,
+    written when the scenario named a case); None when it has none."""
+    text = header.get("patient_toml") if isinstance(header, dict) else None
+    return text.encode("utf-8") if isinstance(text, str) and text else None
+
+
+def _case_path(r: SpecReader, name: str, directory: Path) -> Path:
+    """The file of case ``name``; one line listing the cases when there is none."""
+    path = directory / f"{name}.toml"
+    if "/" in name or "\\" in name or name.startswith(".") or not path.is_file():
+        raise ScenarioError(
+            f"{r.path}: key 'patient': unknown patient case '{name}' (expected one of: "
+            f"{', '.join(case_ids(directory))}; files in {directory})"
+        )
+    return path
+
+
+def parse_case(text: bytes, path: str, case_id: str, geometry_cls: Any) -> PatientCase:
+    """Parse and validate a patient case file for a procedure whose ``[geometry]`` type is
+    ``geometry_cls``: each value within that type's range, one line naming the file and the
+    key otherwise."""
+    data = _read_toml(text, path, "patient case file")
+    r = SpecReader(path)
+    for key in data:
+        if key not in (*_CASE_TOP, "geometry"):
+            raise ScenarioError(
+                f"{path}: key '{key}': unknown (expected one of: "
+                f"{', '.join([*_CASE_TOP, 'geometry'])})"
+            )
+    vals: dict[str, Any] = {}
+    for key, kind in _CASE_TOP.items():
+        if key not in data:
+            raise ScenarioError(f"{path}: key '{key}': missing")
+        meta = {"min": 1, "max": 5} if kind is int else {}
+        vals[key] = r.value(key, data[key], kind, meta)
+    table = r.table(data, "geometry")
+    fields = {f.name: f.metadata for f in dataclasses.fields(geometry_cls)}
+    anatomy = []
+    for key, raw in table.items():
+        if key not in PATIENT_KEYS:
+            raise ScenarioError(
+                f"{path}: key 'geometry.{key}': unknown (expected one of: "
+                f"{', '.join(PATIENT_KEYS)})"
+            )
+        anatomy.append((key, float(r.value(f"geometry.{key}", raw, float, fields[key]))))
+    if not anatomy:
+        raise ScenarioError(
+            f"{path}: key 'geometry': empty (expected one or more of: {', '.join(PATIENT_KEYS)})"
+        )
+    return PatientCase(id=case_id, anatomy=tuple(anatomy), text=text.decode("utf-8"), **vals)
+
+
+def load_case(name: str, geometry_cls: Any, directory: Path = CASE_DIR) -> PatientCase:
+    """Read and validate one patient case by id (its file in ``directory``)."""
+    path = _case_path(SpecReader(str(directory)), name, directory)
+    return parse_case(
+        read_bytes(path, "patient case file", ScenarioError), str(path), name, geometry_cls
+    )
+
+
+def _read_toml(text: bytes, path: str, what: str) -> dict[str, Any]:
+    """The TOML table of a file's bytes, after the size, UTF-8 and line-length checks."""
     if len(text) > MAX_FILE_BYTES:
         raise ScenarioError(
             f"{path}: file of {len(text)} bytes is too large (expected at most "
@@ -54,7 +152,7 @@ def parse_scenario(text: bytes, path: str) -> Scenario:
     except UnicodeDecodeError as exc:
         line = text[: exc.start].count(b"\n") + 1
         raise ScenarioError(
-            f"{path}: line {line}: not UTF-8 text (expected a TOML scenario file)"
+            f"{path}: line {line}: not UTF-8 text (expected a TOML {what})"
         ) from None
     for no, line_text in enumerate(decoded.splitlines(), start=1):
         if len(line_text) > MAX_LINE_CHARS:
@@ -68,6 +166,19 @@ def parse_scenario(text: bytes, path: str) -> Scenario:
         raise ScenarioError(f"{path}: invalid TOML ({exc})") from None
     except RecursionError:
         raise ScenarioError(f"{path}: invalid TOML (nested too deeply)") from None
+    return data
+
+
+def parse_scenario(
+    text: bytes, path: str, case_text: bytes | None = None, case_dir: Path | None = None
+) -> Scenario:
+    """Parse and validate scenario file contents; ``path`` is used in error messages.
+
+    A scenario that names a patient case (``patient = "ID"``) reads ``case_dir / ID.toml``
+    (default ``scenarios/cases/``), or ``case_text`` when given (the case text a recording
+    embedded), and the case's values replace the scenario's ``[geometry]`` keys.
+    """
+    data = _read_toml(text, path, "scenario file")
     r = SpecReader(path)
     top = {
         "schema_version": int,
@@ -77,7 +188,15 @@ def parse_scenario(text: bytes, path: str) -> Scenario:
         "description": str,
         "sample_rate_hz": float,
     }
-    allowed = set(top) | {"geometry", "tolerances", "feedback", "scoring", "proficiency", "input"}
+    allowed = set(top) | {
+        "patient",
+        "geometry",
+        "tolerances",
+        "feedback",
+        "scoring",
+        "proficiency",
+        "input",
+    }
     for key in data:
         if key not in allowed:
             raise ScenarioError(
@@ -95,7 +214,26 @@ def parse_scenario(text: bytes, path: str) -> Scenario:
     except registry.UnknownProcedure:
         raise r.fail("task", "one of " + ", ".join(registry.ids()), vals["task"]) from None
     geom_cls, tol_cls = proc.geometry, proc.tolerances
-    geometry = geom_cls(**r.build(geom_cls, r.table(data, "geometry"), "geometry."))
+    geometry_table = r.table(data, "geometry")
+    patient: PatientCase | None = None
+    content_hash = hashlib.sha256(text)
+    check_reader = r
+    if "patient" in data:
+        name = r.value("patient", data["patient"], str, {})
+        if not takes_patient(geom_cls):
+            raise r.fail("patient", f"no patient key (task {vals['task']} has no patient)", name)
+        directory = CASE_DIR if case_dir is None else case_dir
+        if case_text is None:
+            case_path = _case_path(r, name, directory)
+            case_text = read_bytes(case_path, "patient case file", ScenarioError)
+            case_label = str(case_path)
+        else:
+            case_label = f"{path} (embedded patient case {name})"
+        patient = parse_case(case_text, case_label, name, geom_cls)
+        geometry_table = {**geometry_table, **dict(patient.anatomy)}
+        content_hash.update(b"\0patient case\0" + case_text)
+        check_reader = SpecReader(f"{path} with patient case {case_label}")
+    geometry = geom_cls(**r.build(geom_cls, geometry_table, "geometry."))
     tolerances = tol_cls(**r.build(tol_cls, r.table(data, "tolerances"), "tolerances."))
     feedback = FeedbackSpec(**r.build(FeedbackSpec, r.table(data, "feedback"), "feedback."))
     proficiency = ProficiencySpec(
@@ -144,7 +282,7 @@ def parse_scenario(text: bytes, path: str) -> Scenario:
     scoring = ScoringSpec(
         anchors=tuple(anchors), input_anchors=tuple(input_anchors), **score_kwargs
     )
-    proc.check(r, geometry, tolerances)
+    proc.check(check_reader, geometry, tolerances)
     _check_feedback(r, feedback)
     inputs = _inputs(r, data, proc)
     return Scenario(
@@ -155,7 +293,8 @@ def parse_scenario(text: bytes, path: str) -> Scenario:
         scoring=scoring,
         proficiency=proficiency,
         path=path,
-        content_hash=hashlib.sha256(text).hexdigest(),
+        content_hash=content_hash.hexdigest(),
+        patient=patient,
         **vals,
     )
 

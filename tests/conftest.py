@@ -17,9 +17,11 @@ HANDS = REPO.parent / "shared" / "data" / "hands"
 
 
 def scenario_of(task: str) -> Scenario:
-    """The first shipped scenario of procedure ``task`` (for tests run over every
-    registered procedure)."""
-    return next(sc for sc in map(load_scenario, scenario_paths()) if sc.task == task)
+    """The shipped scenario named after procedure ``task`` (its healthy adult), else its
+    first one (for tests run over every registered procedure)."""
+    paths = scenario_paths()
+    own = [p for p in paths if p.stem == task]
+    return next(sc for sc in map(load_scenario, own + paths) if sc.task == task)
 
 
 @pytest.fixture(scope="session")

@@ -54,6 +54,11 @@ def test_scenarios_list_and_check(tmp_path):
     r = procsim("scenarios")
     assert r.returncode == 0
     assert "venipuncture" in r.stdout and "suturing" in r.stdout
+    rows = {line.split()[0]: line.split()[1:4] for line in r.stdout.splitlines()[1:]}
+    assert rows["venipuncture"] == ["venipuncture", "healthy-adult", "1"]
+    assert rows["venipuncture-obese"] == ["venipuncture", "obese", "5"]
+    assert rows["iv-cannulation-dehydrated"] == ["iv-cannulation", "dehydrated", "4"]
+    assert rows["suturing"][1:] == ["-", "-"]
     ok = procsim("scenarios", "check", REPO / "scenarios" / "suturing.toml")
     assert ok.returncode == 0 and ": ok (suturing" in ok.stdout
     bad = tmp_path / "bad.toml"
@@ -68,6 +73,24 @@ def test_scenarios_list_and_check(tmp_path):
         f"procsim: error: {bad}: key 'tolerances.bite_target_mm': expected a number, got []"
     )
     assert "Traceback" not in r.stderr
+    ok = procsim("scenarios", "check", REPO / "scenarios" / "venipuncture-obese.toml")
+    assert (
+        ok.returncode == 0
+        and "(venipuncture-obese, task venipuncture, schema 1, patient obese" in ok.stdout
+    )
+    unknown = tmp_path / "unknown-case.toml"
+    unknown.write_text(
+        (REPO / "scenarios" / "venipuncture-obese.toml")
+        .read_text()
+        .replace('patient = "obese"', 'patient = "obses"')
+    )
+    r = procsim("scenarios", "check", unknown)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.startswith(
+        f"procsim: error: {unknown}: key 'patient': unknown patient case 'obses' (expected "
+        "one of: anticoagulated, anxious, child, dehydrated,"
+    )
+    assert len(r.stderr.strip().splitlines()) == 1
 
 
 def test_simulate_then_score_json(tmp_path):

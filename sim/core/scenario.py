@@ -148,11 +148,38 @@ TRACKED_INPUTS = ("webcam", "video")
 
 
 @dataclass(frozen=True, slots=True)
+class PatientCase:
+    """A patient case (``scenarios/cases/ID.toml``) as a scenario applied it.
+
+    Attributes
+    ----------
+    id : str
+        The case file's name without ``.toml``.
+    title, description : str
+        Names shown to people.
+    difficulty : int
+        1 (easiest) to 5, for listing.
+    anatomy : tuple of (str, float)
+        The ``[geometry]`` keys the case set, and their values, in file order.
+    text : str
+        The case file's text, embedded in recordings beside the scenario's.
+    """
+
+    id: str
+    title: str
+    description: str
+    difficulty: int
+    anatomy: tuple[tuple[str, float], ...]
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class Scenario:
     """A validated scenario.
 
-    ``content_hash`` is the SHA-256 of the file's bytes, stored in every recording so that
-    a recording is always scored against the scenario it was made with.
+    ``content_hash`` is the SHA-256 of the file's bytes (with a patient case named, of the
+    scenario's bytes followed by the case file's), stored in every recording so that a
+    recording is always scored against the scenario it was made with.
     """
 
     schema_version: int
@@ -172,6 +199,9 @@ class Scenario:
     content_hash: str
     inputs: tuple[tuple[str, DepthSpec], ...] = ()
     """``[input.KIND]`` tables by input kind (a kind not named: depth from the camera)."""
+    patient: PatientCase | None = None
+    """The patient case the scenario names (its anatomy is in ``geometry``); None: the
+    scenario's own ``[geometry]``, a healthy adult."""
 
     def depth_spec(self, input_kind: str) -> DepthSpec:
         """How a tracked input of ``input_kind`` sets depth (default: the camera's)."""

@@ -117,10 +117,12 @@ def vein_tint(
     vein_length_mm: float,
     limb_radius_mm: float,
     strength: float,
+    vein_visibility: float = 1.0,
 ) -> Tint:
     """A vein showing through a limb's skin: fainter the deeper it lies (full at 1.6 mm,
-    a quarter from 7.6 mm down), times ``strength`` (more with a tourniquet on: it fills)."""
-    visibility = float(np.clip(1.2 - vein_depth_mm / 8.0, 0.25, 1.0))
+    a quarter from 7.6 mm down), times ``strength`` (more with a tourniquet on: it fills)
+    and the patient's ``vein_visibility`` (0 to 1: 0 hides it)."""
+    visibility = float(np.clip(1.2 - vein_depth_mm / 8.0, 0.25, 1.0)) * vein_visibility
     return Tint(
         rgb=VEIN,
         centre_z_mm=vein_lateral_mm,

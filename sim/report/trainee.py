@@ -34,14 +34,16 @@ def _rule(store: Store, rows: Sequence[SessionRow]) -> tuple[int, int, float | N
     """(consecutive, further, pass score) of the scenario the latest session was made with;
     2, 10 and unknown if it cannot be read."""
     from sim.core.scenario import ScenarioError
-    from sim.scenarios import find_scenario, parse_scenario
+    from sim.scenarios import embedded_case, find_scenario, parse_scenario
 
     latest = rows[-1]
     try:
         head = store.recording_header(latest.id)
         text = str(head.get("scenario_toml") or "")
         sc = (
-            parse_scenario(text.encode("utf-8"), f"session {latest.id}")
+            parse_scenario(
+                text.encode("utf-8"), f"session {latest.id}", case_text=embedded_case(head)
+            )
             if text
             else find_scenario(latest.scenario)
         )

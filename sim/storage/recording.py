@@ -29,7 +29,7 @@ from sim.core.scenario import Scenario, ScenarioError
 from sim.errors import read_bytes
 from sim.metrics.noise import InputNoise
 from sim.metrics.noise import check_header as check_noise
-from sim.scenarios import parse_scenario
+from sim.scenarios import embedded_case, parse_scenario
 
 FloatArray = NDArray[np.float64]
 
@@ -79,6 +79,7 @@ def make_header(
         "scenario_toml": Path(scenario.path).read_text("utf-8")
         if Path(scenario.path).is_file()
         else "",
+        **({"patient_toml": scenario.patient.text} if scenario.patient else {}),
         "trainee": trainee,
         "station": station,
         "input": input_kind,
@@ -350,12 +351,17 @@ class RecordingHeader:
         return str(self.header.get("input") or "mouse")
 
     def scenario(self) -> Scenario:
-        """The scenario the recording was made with (from the text stored in the header;
-        by id for a header without it). :class:`RecordingError` if it does not load."""
+        """The scenario the recording was made with (from the text stored in the header, with
+        the patient case's text stored beside it; by id for a header without it).
+        :class:`RecordingError` if it does not load."""
         text = self.header.get("scenario_toml") or ""
         try:
             if text:
-                return parse_scenario(text.encode("utf-8"), f"{self.path} (embedded scenario)")
+                return parse_scenario(
+                    text.encode("utf-8"),
+                    f"{self.path} (embedded scenario)",
+                    case_text=embedded_case(self.header),
+                )
             from sim.scenarios import find_scenario
 
             return find_scenario(str(self.header.get("scenario")))
@@ -453,7 +459,7 @@ def check_header(header: object, p: str) -> dict[str, Any]:
         raise RecordingError(
             f"{p}: format_version {_short(version)} is not supported (expected <= {FORMAT_VERSION})"
         )
-    for key in ("scenario", "scenario_toml", "input", "trainee", "station"):
+    for key in ("scenario", "scenario_toml", "patient_toml", "input", "trainee", "station"):
         if not isinstance(header.get(key, ""), str):
             raise RecordingError(f"{p}: line 1: '{key}': expected a string")
     cal = header.get("calibration", {})

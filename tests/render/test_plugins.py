@@ -15,29 +15,19 @@ import pytest
 
 pygame = pytest.importorskip("pygame")
 
-from sim.core.scenario import Scenario  # noqa: E402
 from sim.pipeline import Pipeline  # noqa: E402
 from sim.procedures import registry  # noqa: E402
 from sim.render.hud import draw_hud, side_view_rect  # noqa: E402
 from sim.render.overlay import Batch2D, GlyphAtlas  # noqa: E402
 from sim.render.plugin import SideSection  # noqa: E402
 from sim.render.scene import DrawOptions, Frame, frame_from_pipeline, scene_of  # noqa: E402
-from sim.scenarios import load_scenario, scenario_paths  # noqa: E402
 from sim.sources.scripted import ScriptedSource  # noqa: E402
+from tests.conftest import scenario_of  # noqa: E402
 
 SIZE = (640, 360)
 NO_HUD = DrawOptions(hud=False)
 IN_TISSUE_S = 0.3
 """How long the instrument has been in the tissue at the frame drawn, s."""
-
-
-def scenario_of(task: str) -> Scenario:
-    """The first scenario file of the procedure ``task``."""
-    for path in scenario_paths():
-        sc = load_scenario(path)
-        if sc.task == task:
-            return sc
-    raise AssertionError(f"no scenario file for the procedure '{task}'")
 
 
 def mid_procedure(task: str) -> Frame:

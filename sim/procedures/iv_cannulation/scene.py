@@ -186,6 +186,7 @@ def vein_tint(geo: IvGeometry, tourniquet_on: bool) -> Tint:
         geo.vein_length_mm,
         geo.arm_radius_mm,
         0.9 if tourniquet_on else 0.55,
+        geo.vein_visibility,
     )
 
 

@@ -38,6 +38,9 @@ class IvGeometry:
     needle_protrusion_mm: float = field(metadata=spec_range(0.2, 5))
     catheter_step_mm: float = field(metadata=spec_range(0.05, 5))
     """How far one ``catheter_advance`` action slides the catheter along the needle."""
+    vein_visibility: float = field(default=1.0, metadata=spec_range(0, 1))
+    """How clearly the vein shows through the skin: 0 not at all, 1 as clearly as its depth
+    allows (a patient case's key; default 1, which older scenarios had)."""
 
     @property
     def needle_length_mm(self) -> float:

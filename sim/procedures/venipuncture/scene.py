@@ -56,6 +56,7 @@ def vein_tint(geo: VenipunctureGeometry, tourniquet_on: bool) -> Tint:
         geo.vein_length_mm,
         geo.arm_radius_mm,
         0.85 if tourniquet_on else 0.6,
+        geo.vein_visibility,
     )
 
 

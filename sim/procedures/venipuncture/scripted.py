@@ -68,10 +68,10 @@ def scripted(
         if "attempt_limit" in errors:  # misses the vein on every attempt
             aim_z = geo.vein_lateral_mm + vein_r + 2.0
         axis, normal = g.pose_from_angles(0.0, angle, roll)
-        depth_here = geo.vein_depth_mm - (geo.arm_radius_mm - math.hypot(geo.arm_radius_mm, aim_z))
+        surf_y = math.sqrt(geo.arm_radius_mm**2 - aim_z**2) - geo.arm_radius_mm
+        depth_here = geo.vein_depth_mm + surf_y  # the skin falls away beside the arm's top
         along = depth_here / math.sin(math.radians(angle))
         puncture_x = -along * math.cos(math.radians(angle))
-        surf_y = math.sqrt(geo.arm_radius_mm**2 - aim_z**2) - geo.arm_radius_mm
         puncture = (puncture_x, surf_y, aim_z)
         before = g.sub(puncture, g.scale(axis, 8.0))
         s.move(g.add(before, (0.0, 10.0, 0.0)), axis, normal, speed_mm_s=80.0)

@@ -20,6 +20,9 @@ class VenipunctureGeometry:
     vein_length_mm: float = field(metadata=spec_range(20, 400))
     tourniquet_x_mm: float = field(metadata=spec_range(-300, 300))
     needle_length_mm: float = field(metadata=spec_range(5, 80))
+    vein_visibility: float = field(default=1.0, metadata=spec_range(0, 1))
+    """How clearly the vein shows through the skin: 0 not at all, 1 as clearly as its depth
+    allows (a patient case's key; default 1, which older scenarios had)."""
 
 
 @dataclass(frozen=True, slots=True)
