@@ -96,8 +96,9 @@ def draw_results(
     x0 = 40 * s
     verdict = result.verdict
     col = {"PASS": GOOD, "FAIL": BAD}.get(verdict, WARN)
-    b.text(f"{result.score:.0f}", x0, 24 * s, 56, WHITE)
-    b.text("/ 100", x0 + b.text_width(f"{result.score:.0f}", 56) + 10 * s, 50 * s, 22, MUTED)
+    score = f"{result.score:.1f}"  # as the command line, the store and the reports say it
+    b.text(score, x0, 24 * s, 56, WHITE)
+    b.text("/ 100", x0 + b.text_width(score, 56) + 10 * s, 50 * s, 22, MUTED)
     b.rect(x0 + 200 * s, 30 * s, 170 * s, 50 * s, col)
     b.text(verdict, x0 + 285 * s, 42 * s, 26 if len(verdict) > 4 else 30, WHITE, anchor="centre")
     b.text(
