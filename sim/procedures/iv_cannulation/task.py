@@ -40,6 +40,7 @@ from sim.core import geometry as g
 from sim.core.limb import Limb
 from sim.core.records import Action, ActionKind, Event, Item, Sample, Vec3
 from sim.core.scenario import Scenario
+from sim.core.tourniquet import overdue, released
 from sim.procedures.iv_cannulation.spec import limb, parts
 from sim.words import plural
 
@@ -260,7 +261,7 @@ class IvCannulationTask:
             st = replace(st, tourniquet_on=True, tourniquet_since_s=t, tourniquet_warned=False)
             return st, (Event(t, "tourniquet_on", "tourniquet applied"),)
         if kind == ActionKind.TOURNIQUET_OFF and st.tourniquet_on:
-            return replace(st, tourniquet_on=False), (self._tourniquet_off(st, t),)
+            return replace(st, tourniquet_on=False), (released(st, t),)
         if kind == ActionKind.FINISH:
             events: list[Event] = []
             if not self.is_complete(st):
@@ -288,19 +289,10 @@ class IvCannulationTask:
             return self._end(st, t, "cannula in place: task complete", events), tuple(events)
         return st, ()
 
-    def _tourniquet_off(self, st: IvState, t: float) -> Event:
-        dur = t - st.tourniquet_since_s
-        return Event(
-            t,
-            "tourniquet_off",
-            f"tourniquet released after {dur:.0f} s",
-            values=(("duration_s", dur),),
-        )
-
     def _end(self, st: IvState, t: float, message: str, events: list[Event]) -> IvState:
         """Finish the session: the tourniquet comes off (if on) and a ``finish`` event."""
         if st.tourniquet_on:
-            events.append(self._tourniquet_off(st, t))
+            events.append(released(st, t))
         events.append(Event(t, "finish", message))
         return replace(st, finished=True, tourniquet_on=False)
 
@@ -373,20 +365,9 @@ class IvCannulationTask:
         t, p = s.t_s, s.tip_mm
         events: list[Event] = []
         tol = self.tol
-        if (
-            st.tourniquet_on
-            and not st.tourniquet_warned
-            and t - st.tourniquet_since_s > tol.tourniquet_max_s
-        ):
-            events.append(
-                Event(
-                    t,
-                    "tourniquet_too_long",
-                    f"tourniquet on for over {tol.tourniquet_max_s:.0f} s",
-                    True,
-                    (("limit_s", tol.tourniquet_max_s),),
-                )
-            )
+        too_long = overdue(st, t, tol.tourniquet_max_s)
+        if too_long is not None:
+            events.append(too_long)
             st = replace(st, tourniquet_warned=True)
         if st.needle_out:  # the needle is away from the site (in the sharps bin)
             return st, tuple(events)

@@ -8,6 +8,7 @@ from typing import Any
 from sim.core import geometry as g
 from sim.core.limb import LastMeasure
 from sim.core.records import Sample, Vec3
+from sim.core.tourniquet import tourniquet_s
 from sim.feedback.cues import LiveView
 from sim.procedures.base import Hand
 from sim.procedures.iv_cannulation.task import (
@@ -95,10 +96,6 @@ class IvView(LiveView):
     catheter_tip_mm: Vec3 = (0.0, 0.0, 0.0)
 
 
-def _tourniquet_s(st: IvState, t_s: float) -> float:
-    return max(t_s - st.tourniquet_since_s, 0.0) if st.tourniquet_on else 0.0
-
-
 class IvLive:
     """Measures :class:`IvView` from the task's state and a sample."""
 
@@ -142,7 +139,7 @@ class IvLive:
                 t_s=hand.t_s,
                 phase=hand.phase,
                 done=hand.done,
-                tourniquet_s=_tourniquet_s(state, hand.t_s),
+                tourniquet_s=tourniquet_s(state, hand.t_s),
             )
         return self._state_part(
             state,
@@ -174,7 +171,7 @@ class IvLive:
         return IvView(
             *hand,
             inserted=inserted,
-            tourniquet_s=_tourniquet_s(st, hand.t_s),
+            tourniquet_s=tourniquet_s(st, hand.t_s),
             blown=st.back_wall and inserted,
             flashback=st.flashback and inserted,
             catheter_in_vein=(not st.hung_up) if started else st.catheter_in_vein,

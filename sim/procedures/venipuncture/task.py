@@ -14,6 +14,7 @@ from sim.core import geometry as g
 from sim.core.limb import Limb
 from sim.core.records import Action, ActionKind, Event, Item, Sample, Vec3
 from sim.core.scenario import Scenario
+from sim.core.tourniquet import overdue, released
 from sim.procedures.venipuncture.spec import parts
 from sim.words import plural
 
@@ -120,15 +121,7 @@ class VenipunctureTask:
             st = replace(st, tourniquet_on=True, tourniquet_since_s=t, tourniquet_warned=False)
             return st, events_on
         if a.kind is ActionKind.TOURNIQUET_OFF and st.tourniquet_on:
-            dur = t - st.tourniquet_since_s
-            return replace(st, tourniquet_on=False, tourniquet_off_s=t), (
-                Event(
-                    t,
-                    "tourniquet_off",
-                    f"tourniquet released after {dur:.0f} s",
-                    values=(("duration_s", dur),),
-                ),
-            )
+            return replace(st, tourniquet_on=False, tourniquet_off_s=t), (released(st, t),)
         if a.kind is ActionKind.FINISH and not st.finished:
             events: list[Event] = []
             incomplete = not self.is_complete(st)
@@ -142,15 +135,7 @@ class VenipunctureTask:
     ) -> VenipunctureState:
         """Finish the session: the tourniquet comes off (if on) and a ``finish`` event."""
         if st.tourniquet_on:
-            dur = t - st.tourniquet_since_s
-            events.append(
-                Event(
-                    t,
-                    "tourniquet_off",
-                    f"tourniquet released after {dur:.0f} s",
-                    values=(("duration_s", dur),),
-                )
-            )
+            events.append(released(st, t))
         events.append(Event(t, "finish", message))
         return replace(st, finished=True, tourniquet_on=False)
 
@@ -162,20 +147,9 @@ class VenipunctureTask:
         t, p = s.t_s, s.tip_mm
         events: list[Event] = []
         tol = self.tol
-        if (
-            st.tourniquet_on
-            and not st.tourniquet_warned
-            and t - st.tourniquet_since_s > tol.tourniquet_max_s
-        ):
-            events.append(
-                Event(
-                    t,
-                    "tourniquet_too_long",
-                    f"tourniquet on for over {tol.tourniquet_max_s:.0f} s",
-                    True,
-                    (("limit_s", tol.tourniquet_max_s),),
-                )
-            )
+        too_long = overdue(st, t, tol.tourniquet_max_s)
+        if too_long is not None:
+            events.append(too_long)
             st = replace(st, tourniquet_warned=True)
         depth = self.limb.skin.depth_mm(p)
         prev = st.last_tip

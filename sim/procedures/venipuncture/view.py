@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 
 from sim.core.limb import LastMeasure
 from sim.core.records import Sample
+from sim.core.tourniquet import tourniquet_s
 from sim.feedback.cues import LiveView
 from sim.procedures.base import Hand
 from sim.procedures.venipuncture.task import (
@@ -51,10 +52,6 @@ class VenipunctureView(LiveView):
     blown: bool = False
 
 
-def _tourniquet_s(st: VenipunctureState, t_s: float) -> float:
-    return max(t_s - st.tourniquet_since_s, 0.0) if st.tourniquet_on else 0.0
-
-
 class VenipunctureLive:
     """Measures :class:`VenipunctureView` from the task's state and a sample."""
 
@@ -77,7 +74,7 @@ class VenipunctureLive:
             inserted=inserted,
             roll_deg=m.roll_deg,
             offset_mm=sample.tip_mm[2] - task.limb.vein_z if inserted else m.offset_mm,
-            tourniquet_s=_tourniquet_s(state, hand.t_s),
+            tourniquet_s=tourniquet_s(state, hand.t_s),
             in_vein=state.position == IN_VEIN,
             through_wall=state.position == THROUGH_WALL,
             drawn=state.drawn,
@@ -91,5 +88,5 @@ class VenipunctureLive:
             t_s=hand.t_s,
             phase=hand.phase,
             done=hand.done,
-            tourniquet_s=_tourniquet_s(state, hand.t_s),
+            tourniquet_s=tourniquet_s(state, hand.t_s),
         )
