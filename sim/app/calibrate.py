@@ -126,9 +126,8 @@ class CalibrationScreen:
         y += 30 * s
         words = result.noise.words()
         if not math.isfinite(result.noise_floor_mm):
-            rate = (result.samples - 1) / result.duration_s if result.duration_s > 0 else 0.0
             words += (
-                f"; tremor not measured: only {rate:.0f} frames/s were tracked "
+                f"; tremor not measured: only {result.rate_hz:.0f} frames/s were tracked "
                 f"(needs {MIN_TREMOR_RATE_HZ:.0f})"
             )
         for line in b.wrap(words[0].upper() + words[1:], 17, w - 120 * s):

@@ -64,7 +64,7 @@ from typing import Any, Generic, TypeVar
 from sim.core import geometry as g
 from sim.core.records import Cue, Severity, Vec3
 from sim.core.scenario import FeedbackSpec
-from sim.metrics.noise import NOISE_MARGIN_SD, WORDS, InputNoise
+from sim.metrics.noise import NOISE_MARGIN_SD, UNITS, InputNoise, where
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,10 +283,9 @@ def guidance(
     judge, to how much, and what to aim for ("across the arm (depth) the camera reads ±4 mm,
     too coarse to coach: line the needle up over the vein"). Shown, as information, whenever
     the replaced rule's phase gate is open; named ``<name>_guidance``."""
-    where = " and ".join(dict.fromkeys(WORDS[q] for q in axes))
     u = noise.of(axes)
-    reads = f"±{u:.0f}°" if axes and axes[0] in ("angle", "roll") else f"±{u:.1f} mm"
-    text = f"{where}: the camera reads {reads}, too coarse to coach: {aim}"
+    reads = f"±{u:.0f}°" if axes and UNITS[axes[0]] == "°" else f"±{u:.1f} mm"
+    text = f"{where(axes)}: the camera reads {reads}, too coarse to coach: {aim}"
     return Rule(
         f"{name}_guidance",
         priority,

@@ -45,6 +45,13 @@ WORDS = {
 }
 """Each quantity in a trainee's words."""
 
+
+def where(quantities: Iterable[str]) -> str:
+    """The quantities in a trainee's words, each once: "across the arm (depth)", "needle
+    angle and bevel roll"."""
+    return " and ".join(dict.fromkeys(WORDS[q] for q in quantities))
+
+
 JITTER_WINDOW_S = 0.3
 """Width of the running median a reading's jitter is taken about, s (what the hand does in
 0.3 s is the hand's; faster wobble around it is the tracker's: DOMAIN.md's measure)."""

@@ -29,7 +29,7 @@ from sim.core.records import Event
 from sim.core.scenario import Scenario
 from sim.metrics.catalog import INPUT_WORDS, can_measure
 from sim.metrics.motion import MIN_TREMOR_RATE_HZ
-from sim.metrics.noise import WORDS, InputNoise
+from sim.metrics.noise import InputNoise, where
 from sim.procedures import registry
 from sim.procedures.registry import format_value
 
@@ -309,12 +309,12 @@ def score(
             )
             continue
         if unc > a.max_uncertainty and not math.isnan(v):
-            where = " and ".join(dict.fromkeys(WORDS[q] for q in mi.axes))
+            reads = where(mi.axes)
             results.append(
                 MetricResult(
                     name, v, mi.unit, mi.description, None, 0.0, a.expert, a.novice,
                     mi.label, UNCERTAIN,
-                    f"not scored: the tracker reads {where} to ±{format_value(name, unc)}, "
+                    f"not scored: the tracker reads {reads} to ±{format_value(name, unc)}, "
                     f"scoring needs ±{format_value(name, a.max_uncertainty)}",
                     unc,
                 )

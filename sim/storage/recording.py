@@ -342,8 +342,7 @@ class RecordingHeader:
         """The quantities the recorded depth assist set instead of the hand (``{"z"}`` when
         the aim across the arm snapped to the vein; empty without an assist)."""
         cal = self.header.get("calibration") or {}
-        mode = (cal.get("depth_assist") or {}).get("mode", "camera")
-        return DepthAssist(str(mode)).guided
+        return DepthAssist.from_dict(cal.get("depth_assist") or {}).guided
 
     @property
     def input_kind(self) -> str:

@@ -162,6 +162,11 @@ class CalibrationResult:
     samples: int
 
     @property
+    def rate_hz(self) -> float:
+        """Frames tracked per second over the hold."""
+        return (self.samples - 1) / self.duration_s if self.duration_s > 0 else 0.0
+
+    @property
     def tremor_floor_mm(self) -> float:
         """The floor to subtract from tremor: ``noise_floor_mm``, or 0 when the hold's
         frame rate was too low for the 4-12 Hz band (the tremor metric is then not measured
@@ -288,11 +293,6 @@ class CalibrationSession:
             CalibrationStep.WAIT_HAND, 0.0, "Show your hand to the camera, holding the needle"
         )
 
-    def _rate_hz(self) -> float:
-        """The hold's frame rate, frames/s."""
-        held = self._t[-1] - self._t[0] if len(self._t) > 1 else 0.0
-        return (len(self._t) - 1) / held if held > 0 else 0.0
-
     def _restart(self, message: str) -> CalibrationStatus:
         self._t, self._lm, self._start = [], [], None
         self.status = CalibrationStatus(CalibrationStep.WAIT_HAND, 0.0, message)
@@ -335,7 +335,7 @@ class CalibrationSession:
             + (
                 ""
                 if math.isfinite(self.result.noise_floor_mm)
-                else f" (tremor not measured: only {self._rate_hz():.0f} frames/s tracked)"
+                else f" (tremor not measured: only {self.result.rate_hz:.0f} frames/s tracked)"
             ),
         )
         return self.status
