@@ -62,6 +62,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from sim.core import geometry as g
+from sim.core.patient import PatientView
 from sim.core.records import Cue, Severity, Vec3
 from sim.core.scenario import FeedbackSpec
 from sim.metrics.noise import NOISE_MARGIN_SD, UNITS, InputNoise, where
@@ -101,6 +102,9 @@ class LiveView:
         the tissue.
     inserted : bool
         Tip in the tissue (with the task's exit margin).
+    patient : PatientView or None
+        What the patient shows (discomfort, words, bruise...); None for a procedure
+        without a virtual patient (:mod:`sim.core.patient`).
     """
 
     t_s: float
@@ -115,6 +119,7 @@ class LiveView:
     depth_mm: float
     distance_to_skin_mm: float
     inserted: bool
+    patient: PatientView | None = None
 
 
 V = TypeVar("V", bound=LiveView)
