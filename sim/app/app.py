@@ -89,6 +89,10 @@ class App:
         opened (no such camera, a missing or unreadable video).
     """
 
+    keep_raw_landmarks = False
+    """Write the raw hand landmarks of webcam samples into recordings (a station's
+    ``keep_raw_landmarks``; docs/store.md)."""
+
     def __init__(
         self,
         size: tuple[int, int] = (1280, 720),

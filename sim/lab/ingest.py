@@ -25,6 +25,7 @@ from sim.storage.recording import (
     _clean,
     parse_recording,
     session_id_for,
+    strip_raw,
 )
 
 
@@ -56,18 +57,23 @@ def session_from_recording(
     display_name: str | None = None,
     station: str | None = None,
     notes: str | None = None,
+    keep_raw: bool = False,
 ) -> NewSession:
     """Build the stored form of a recording file (finished or interrupted).
 
-    The score is the one stored in the recording (what the trainee saw); an interrupted
-    recording without one is re-scored. ``complete`` and ``empty`` are the result's, or
-    derived for a recording made before results carried them
-    (:func:`sim.storage.session.recorded_outcome`).
+    A recording's own result is never trusted: it is re-scored by today's rules
+    (:func:`sim.storage.session.rescore`), and today's score, outcome and metrics are
+    stored. The score the recording claimed is kept beside it (``recorded_score``), and
+    ``score_differs`` marks a recording whose result is not what today's re-score gives
+    (another version's rules, or an edited file). An interrupted recording (no result, or no
+    end record: a crash) is complete only if the procedure was done before it stopped.
+    Without ``keep_raw`` the raw hand landmarks are stripped from the stored recording
+    (:func:`sim.storage.recording.strip_raw`; the session id is the original's).
     """
     p = Path(path)
     data = read_bytes(p, "recording", RecordingError)
     rec = parse_recording(data, p)
-    return _session_from(rec, data, trainee, display_name, station, notes)
+    return _session_from(rec, data, trainee, display_name, station, notes, keep_raw)
 
 
 def _session_from(
@@ -77,20 +83,21 @@ def _session_from(
     display_name: str | None,
     station: str | None,
     notes: str | None,
+    keep_raw: bool = False,
 ) -> NewSession:
-    from sim.storage.session import recorded_outcome, rescore
+    from sim.storage.session import rescore
 
     h = rec.header
-    outcome = recorded_outcome(rec)
-    if rec.result is not None and outcome is not None:
-        result: dict[str, Any] = {k: v for k, v in rec.result.items() if k != "type"}
-        complete, empty = outcome.complete, outcome.empty
-    else:
-        again = rescore(rec)
-        result = _clean(again.result.as_dict())
-        # interrupted: complete only if the procedure was done before the recording stopped
+    sid = session_id_for(h, data)
+    if not keep_raw:
+        data = strip_raw(data)
+    again = rescore(rec)
+    result: dict[str, Any] = _clean(again.result.as_dict())
+    empty = again.today.empty
+    if rec.result is not None:
+        complete = again.today.complete
+    else:  # interrupted: complete only if the procedure was done before it stopped
         complete = again.today.complete and rec.complete
-        empty = again.today.empty
     meta = h.get("meta") if isinstance(h.get("meta"), dict) else {}
     started = _parse_time(h.get("created_utc")) or utc_now()
     duration = rec.items[-1].t_s if rec.items else 0.0
@@ -100,7 +107,7 @@ def _session_from(
     name = display_name if display_name is not None else (meta or {}).get("display_name")
     crit = [e.get("kind", "") for e in result.get("critical_errors", []) if isinstance(e, dict)]
     row = {
-        "id": session_id_for(h, data),
+        "id": sid,
         "trainee_id": trainee_id[:128],
         "display_name": str(name)[:256] if name else None,
         "station_id": str(station if station is not None else h.get("station") or "")[:128],
@@ -119,6 +126,8 @@ def _session_from(
         "recording_gz": gzip.compress(data, compresslevel=6, mtime=0),
         "recording_sha256": hashlib.sha256(data).hexdigest(),
         "notes": notes,
+        "recorded_score": again.recorded.score if again.recorded is not None else None,
+        "score_differs": bool(again.differs),
     }
     metrics = []
     for name_, m in (result.get("metrics") or {}).items():
