@@ -83,7 +83,7 @@ def mask_url(url: str | URL) -> str:
     keys = _secret_keys(u)
     if keys:
         u = u.update_query_dict({k: "***" for k in keys})
-    return u.render_as_string(hide_password=True)
+    return u.render_as_string(hide_password=True).replace("%2A%2A%2A", "***")
 
 
 def url_secrets(u: URL) -> list[str]:
