@@ -166,6 +166,33 @@ _DIFFERS = (
 )
 
 
+def _erase_expired(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from sim.lab.schema import utc_now
+
+    lab, cfg = _lab(args)
+    if cfg.retention_days is None:
+        lab.close()
+        where = cfg.path or "the station config"
+        raise UserError(f"{where}: key 'station.retention_days': not set (no retention period)")
+    with lab:
+        target = lab.open_remote() if lab.remote_url is not None else lab.local
+        try:
+            cutoff = utc_now() - dt.timedelta(days=cfg.retention_days)
+            n = len(target.erase_recordings_before(cutoff))
+            where = target.display_url
+        finally:
+            if target is not lab.local:
+                target.close()
+        lab.apply_retention()
+    print(
+        f"retention {cfg.retention_days} days: the recordings of {plural(n, 'session')} "
+        f"erased in {where} (scores, metrics and notes kept)"
+    )
+    return 0
+
+
 def _cmd_show(args: argparse.Namespace) -> int:
     from sim.metrics.scoring import verdict_word
     from sim.procedures.registry import metric_info, metric_order
@@ -231,6 +258,10 @@ def _cmd_get(args: argparse.Namespace) -> int:
 
 
 def _cmd_erase(args: argparse.Namespace) -> int:
+    if bool(args.trainee) == bool(args.expired):
+        raise UserError("sessions erase: give either --trainee ID or --expired")
+    if args.expired:
+        return _erase_expired(args)
     lab, _cfg = _lab(args)
     with lab:
         target = lab.open_remote() if lab.remote_url is not None else lab.local
@@ -485,12 +516,18 @@ def register(sub: Any) -> None:
     add_db_args(q)
     q = sp.add_parser(
         "erase",
-        help="erase a trainee's sessions, metrics, notes and recordings",
+        help="erase a trainee's sessions, metrics, notes and recordings (or old recordings)",
         description="Delete every session of a trainee (metrics, notes, recordings) from "
         "the store this command points at. On the lab database it also leaves a tombstone: "
         "each station deletes its own copies and recording files at its next sync. Without "
-        "a lab database, this machine's store and recording files.",
+        "a lab database, this machine's store and recording files. --expired instead "
+        "erases the recordings older than the config's retention_days (scores stay).",
     )
-    q.add_argument("--trainee", required=True, metavar="ID", help="the trainee to erase")
+    q.add_argument("--trainee", metavar="ID", help="the trainee to erase")
+    q.add_argument(
+        "--expired",
+        action="store_true",
+        help="erase recordings older than the config's retention_days, keeping the scores",
+    )
     add_db_args(q)
     p.set_defaults(func=_cmd_sessions)

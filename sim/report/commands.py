@@ -27,7 +27,7 @@ def _write(out: str, text: str) -> None:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     if sum(map(bool, (args.recording, args.trainee, args.session))) != 1:
-        raise UserError("report: give either a RECORDING, --session ID or --trainee ID")
+        raise UserError("report: give either a RECORDING or --trainee ID (or --session ID)")
     if args.session:
         from sim.lab.commands import session_file
         from sim.report.session import session_report

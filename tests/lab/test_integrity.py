@@ -231,3 +231,31 @@ def test_an_older_store_upgrades_to_schema_4(
             assert s.retry_set_aside() == 1 and s.pending() == [r.id]
             assert s.erase_trainee("t-001", tombstone=True) == [r.id]
             assert [t for t, _ in s.tombstones()] == ["t-001"] and s.count() == 0
+
+
+def test_erase_expired_applies_the_retention_period_to_the_lab_database(
+    pg_url: str, tmp_path: Path, recordings: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    import re
+
+    old = tmp_path / "old.jsonl"  # a session made in 2020
+    made = re.sub(
+        r'"created_utc":"[^"]*"',
+        '"created_utc":"2020-01-02T03:04:05Z"',
+        recordings["exp1"].read_text(),
+        count=1,
+    )
+    old.write_text(made)
+    assert main(["sessions", "import", str(old), str(recordings["exp2"]), "--db", pg_url]) == 0
+    cfg = tmp_path / "lab.toml"
+    cfg.write_text('[station]\nid = "server"\n')
+    assert main(["sessions", "erase", "--expired", "--db", pg_url, "--config", str(cfg)]) == 2
+    assert "retention_days" in capsys.readouterr().err
+    cfg.write_text('[station]\nid = "server"\nretention_days = 30\n')
+    assert main(["sessions", "erase", "--expired", "--db", pg_url, "--config", str(cfg)]) == 0
+    assert "recordings of 1 session erased" in capsys.readouterr().out
+    with Store(pg_url) as remote:
+        rows = {r.started_utc.year: r for r in remote.find()}
+        assert rows[2020].recording_erased_utc is not None and rows[2020].score > 0
+        assert rows[max(rows)].recording_erased_utc is None
+        assert remote.recording_bytes(rows[max(rows)].id)
