@@ -216,10 +216,14 @@ class StationApp(App):
         super().frame()
 
     # --- the store ------------------------------------------------------------------------
-    def store_session(self, path: Path) -> None:
-        """Store a session locally now; push it to the lab server in the background."""
+    def store_session(self, path: Path, result: ScoreResult | None = None) -> None:
+        """Store a session locally now; push it to the lab server in the background.
+        ``result``: the score this run computed for the recording (not computed again)."""
         session = session_from_recording(
-            path, station=self.config.station_id, keep_raw=self.config.keep_raw_landmarks
+            path,
+            station=self.config.station_id,
+            keep_raw=self.config.keep_raw_landmarks,
+            today=result,
         )
         self.lab.record(session, sync=False)
         self.stored.append(session.id)

@@ -19,6 +19,7 @@ from typing import Any
 
 from sim.errors import UserError, read_bytes
 from sim.lab.schema import utc_now
+from sim.metrics.scoring import ScoreResult
 from sim.storage.recording import (
     Recording,
     RecordingError,
@@ -58,6 +59,7 @@ def session_from_recording(
     station: str | None = None,
     notes: str | None = None,
     keep_raw: bool = False,
+    today: ScoreResult | None = None,
 ) -> NewSession:
     """Build the stored form of a recording file (finished or interrupted).
 
@@ -69,11 +71,15 @@ def session_from_recording(
     end record: a crash) is complete only if the procedure was done before it stopped.
     Without ``keep_raw`` the raw hand landmarks are stripped from the stored recording
     (:func:`sim.storage.recording.strip_raw`; the session id is the original's).
+
+    ``today`` is for the app only: the result its own pipeline computed, in this process,
+    for the recording it has just written; it is today's score by construction and is not
+    computed a second time (the recording's result is still compared with it).
     """
     p = Path(path)
     data = read_bytes(p, "recording", RecordingError)
     rec = parse_recording(data, p)
-    return _session_from(rec, data, trainee, display_name, station, notes, keep_raw)
+    return _session_from(rec, data, trainee, display_name, station, notes, keep_raw, today)
 
 
 def _session_from(
@@ -84,20 +90,25 @@ def _session_from(
     station: str | None,
     notes: str | None,
     keep_raw: bool = False,
+    today: ScoreResult | None = None,
 ) -> NewSession:
-    from sim.storage.session import rescore
+    from sim.storage.session import recorded_outcome, rescore, same_result, today_outcome
 
     h = rec.header
     sid = session_id_for(h, data)
     if not keep_raw:
         data = strip_raw(data)
-    again = rescore(rec)
-    result: dict[str, Any] = _clean(again.result.as_dict())
-    empty = again.today.empty
-    if rec.result is not None:
-        complete = again.today.complete
-    else:  # interrupted: complete only if the procedure was done before it stopped
-        complete = again.today.complete and rec.complete
+    if today is None:
+        again = rescore(rec)
+        now, recorded, differs = again.today, again.recorded, again.differs
+        result: dict[str, Any] = _clean(again.result.as_dict())
+    else:
+        now, recorded = today_outcome(today), recorded_outcome(rec)
+        result = _clean(today.as_dict())
+        differs = rec.result is not None and not same_result(today, rec)
+    empty = now.empty
+    # interrupted (no result): complete only if the procedure was done before it stopped
+    complete = now.complete and (rec.result is not None or rec.complete)
     meta = h.get("meta") if isinstance(h.get("meta"), dict) else {}
     started = _parse_time(h.get("created_utc")) or utc_now()
     duration = rec.items[-1].t_s if rec.items else 0.0
@@ -126,8 +137,8 @@ def _session_from(
         "recording_gz": gzip.compress(data, compresslevel=6, mtime=0),
         "recording_sha256": hashlib.sha256(data).hexdigest(),
         "notes": notes,
-        "recorded_score": again.recorded.score if again.recorded is not None else None,
-        "score_differs": bool(again.differs),
+        "recorded_score": recorded.score if recorded is not None else None,
+        "score_differs": bool(differs),
     }
     metrics = []
     for name_, m in (result.get("metrics") or {}).items():

@@ -233,6 +233,13 @@ def _canon(obj: Any) -> str:
     return json.dumps(_clean(obj), sort_keys=True, allow_nan=False)
 
 
+def same_result(result: ScoreResult, rec: Recording) -> bool:
+    """Whether ``rec``'s own result is ``result`` (False for a recording without one)."""
+    return rec.result is not None and _canon(result.as_dict()) == _canon(
+        {k: v for k, v in rec.result.items() if k != "type"}
+    )
+
+
 def _same(pipeline: Pipeline, result: ScoreResult, rec: Recording) -> bool:
     return (
         _canon([e.as_dict() for e in pipeline.events]) == _canon([e.as_dict() for e in rec.events])

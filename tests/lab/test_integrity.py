@@ -259,3 +259,21 @@ def test_erase_expired_applies_the_retention_period_to_the_lab_database(
         assert rows[2020].recording_erased_utc is not None and rows[2020].score > 0
         assert rows[max(rows)].recording_erased_utc is None
         assert remote.recording_bytes(rows[max(rows)].id)
+
+
+def test_the_app_s_own_score_is_today_s_and_an_edited_file_is_marked(
+    tmp_path: Path, recordings: dict[str, Path]
+) -> None:
+    from sim.storage.session import rescore
+    from tests.conftest import as_old_recording
+
+    today = rescore(recordings["exp1"]).result
+    own = session_from_recording(recordings["exp1"], today=today)  # what the app stores
+    again = session_from_recording(recordings["exp1"])  # what an import stores
+    for key in ("score", "passed", "complete", "empty", "result_json", "recorded_score"):
+        assert own.row[key] == again.row[key], key
+    assert not own.row["score_differs"] and not again.row["score_differs"]
+    edited = as_old_recording(recordings["exp1"], tmp_path / "e.jsonl", score=99.5, passed=True)
+    marked = session_from_recording(edited, today=today)
+    assert marked.row["recorded_score"] == 99.5 and marked.row["score_differs"]
+    assert marked.row["score"] == today.score
