@@ -148,3 +148,24 @@ def test_every_file_and_folder_procsim_creates_is_private(
         assert _mode(d) == 0o700, d
     for f in (rec, data_dir / "sessions.sqlite", nested, csv, html, png):
         assert _mode(f) == 0o600, f
+
+
+def test_erase_a_trainee_on_this_machine(
+    data_dir: Path, recordings: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+
+    folder = data_dir / "recordings"
+    folder.mkdir(parents=True)
+    for k in ("exp1", "nov1"):
+        shutil.copyfile(recordings[k], folder / recordings[k].name)
+        assert main(["sessions", "import", str(folder / recordings[k].name)]) == 0
+    capsys.readouterr()
+    assert main(["sessions", "erase", "--trainee", "t-001"]) == 0
+    out = capsys.readouterr().out
+    assert "erased trainee 't-001': 1 session" in out and "1 recording file deleted" in out
+    assert [p.name for p in folder.iterdir()] == [recordings["nov1"].name]
+    assert main(["sessions", "list", "--trainee", "t-001"]) == 0
+    assert "no sessions" in capsys.readouterr().out
+    assert main(["sessions", "erase"]) == 2
+    assert "--trainee ID or --expired" in capsys.readouterr().err
