@@ -89,6 +89,10 @@ class App:
         opened (no such camera, a missing or unreadable video).
     """
 
+    keep_raw_landmarks = False
+    """Write the raw hand landmarks of webcam samples into recordings (a station's
+    ``keep_raw_landmarks``; docs/store.md)."""
+
     def __init__(
         self,
         size: tuple[int, int] = (1280, 720),
@@ -174,14 +178,15 @@ class App:
         )
 
     def show_results(self, settings: Settings, result: ScoreResult, path: Path) -> None:
-        self.store_session(path)
+        self.store_session(path, result)
         self.screen = ResultsScreen(self, settings, result, path)
 
-    def store_session(self, path: Path) -> None:
+    def store_session(self, path: Path, result: ScoreResult | None = None) -> None:
         """Keep a session in this machine's session store (docs/store.md), so that
         ``procsim sessions`` and the progress reports see it. The recording is kept whatever
         happens: a store that fails says so on stderr (``procsim sessions import`` adds it
-        later) and the trainee carries on."""
+        later) and the trainee carries on. ``result``: the score this run computed for the
+        recording (not computed again)."""
         from sim.lab.config import local_url
         from sim.lab.ingest import session_from_recording
         from sim.lab.store import Store
@@ -189,7 +194,14 @@ class App:
         try:
             store = Store(local_url())
             try:
-                store.add(session_from_recording(path, station=self.station_id()))
+                store.add(
+                    session_from_recording(
+                        path,
+                        station=self.station_id(),
+                        keep_raw=self.keep_raw_landmarks,
+                        today=result,
+                    )
+                )
             finally:
                 store.close()
         except Exception as exc:  # noqa: BLE001 - never lose the session over its index

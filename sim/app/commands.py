@@ -121,7 +121,18 @@ def _cmd_station(args: argparse.Namespace) -> int:
 
             find_scenario(sid)  # an unknown scenario in the config: one line, exit 2
     require_display("procsim station")  # after the config, before pygame or OpenGL start
-    lab = Lab(local_url(), resolve_db_url(args.db, cfg))
+    lab = Lab(
+        local_url(),
+        resolve_db_url(args.db, cfg),
+        retention_days=cfg.retention_days,
+        keep_raw=cfg.keep_raw_landmarks,
+    )
+    erased = lab.apply_retention()
+    if erased:
+        print(f"retention: the recordings of {plural(erased, 'session')} erased (scores kept)")
+    found = lab.recover(cfg.station_id)  # recordings a crash left unstored
+    if found:
+        print(f"stored {plural(len(found), 'session')} left unstored by a crash (incomplete)")
     target = lab.remote_display or lab.local.display_url
     if lab.remote_url is not None:
         from sim.lab.database import StoreUnavailable

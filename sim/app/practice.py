@@ -79,6 +79,7 @@ class PracticeScreen:
             self.path,
             trainee=settings.trainee,
             station=app.station_id(),
+            keep_raw=app.keep_raw_landmarks,
             calibration=self._calibration_header(calibration),
             meta={
                 "session_id": self.session_id,

@@ -82,6 +82,7 @@ class StationApp(App):
     ) -> None:
         self.config = config
         self.lab = lab
+        self.keep_raw_landmarks = config.keep_raw_landmarks  # recordings: docs/store.md
         self.results_timeout_s = results_timeout_s
         self.stored: list[str] = []  # session ids stored by this station run
         self.last_sync: SyncReport | None = None
@@ -215,9 +216,15 @@ class StationApp(App):
         super().frame()
 
     # --- the store ------------------------------------------------------------------------
-    def store_session(self, path: Path) -> None:
-        """Store a session locally now; push it to the lab server in the background."""
-        session = session_from_recording(path, station=self.config.station_id)
+    def store_session(self, path: Path, result: ScoreResult | None = None) -> None:
+        """Store a session locally now; push it to the lab server in the background.
+        ``result``: the score this run computed for the recording (not computed again)."""
+        session = session_from_recording(
+            path,
+            station=self.config.station_id,
+            keep_raw=self.config.keep_raw_landmarks,
+            today=result,
+        )
         self.lab.record(session, sync=False)
         self.stored.append(session.id)
         self._stored.add(path)
@@ -228,7 +235,9 @@ class StationApp(App):
         """A session cut short by closing the window is stored too (marked incomplete)."""
         for path in self.recordings:
             if path.exists():
-                s = session_from_recording(path, station=self.config.station_id)
+                s = session_from_recording(
+                    path, station=self.config.station_id, keep_raw=self.config.keep_raw_landmarks
+                )
                 if s.id not in self.stored:
                     self.lab.record(s, sync=False)
                     self.stored.append(s.id)
@@ -240,9 +249,7 @@ class StationApp(App):
             return
 
         def run() -> None:
-            from sim.lab.sync import Lab as _Lab
-
-            with _Lab(self.lab.local_url, self.lab.remote_url) as lab:  # own connections
+            with self.lab.twin() as lab:  # own connections
                 self.last_sync = lab.sync()
 
         self._sync_thread = threading.Thread(target=run, name="procsim-sync", daemon=True)

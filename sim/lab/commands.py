@@ -39,7 +39,50 @@ def _lab(args: argparse.Namespace) -> Any:
     from sim.lab.sync import Lab
 
     cfg = load_config(getattr(args, "config", None))
-    return Lab(local_url(), resolve_db_url(getattr(args, "db", None), cfg)), cfg
+    lab = Lab(
+        local_url(),
+        resolve_db_url(getattr(args, "db", None), cfg),
+        retention_days=cfg.retention_days,
+        keep_raw=cfg.keep_raw_landmarks,
+    )
+    return lab, cfg
+
+
+def stored_recording(args: argparse.Namespace, session: str) -> tuple[SessionRow, bytes]:
+    """(row, recording bytes) of the stored session ``session`` (a whole id or a unique
+    prefix) in the store ``args`` names (``--db``, ``--config``); :class:`UserError` (one
+    line, exit status 2) for an unknown id or an erased recording."""
+    store = reading_store(args)
+    try:
+        sid = store.resolve(session)
+        row = store.get(sid)
+        assert row is not None
+        return row, store.recording_bytes(sid)
+    finally:
+        store.close()
+
+
+def session_file(args: argparse.Namespace, session: str) -> Any:
+    """A private temporary folder holding the stored recording of ``session`` as
+    ``<id>.jsonl``, for the commands that read a file (``replay``, ``report``,
+    ``export-video --session ID``): use as a context manager giving (the file's path, the
+    stored row). The folder (mode 0700) and the file go when the block ends."""
+    import contextlib
+    import tempfile
+
+    from sim.paths import open_private
+
+    row, data = stored_recording(args, session)
+
+    @contextlib.contextmanager
+    def opened() -> Any:
+        with tempfile.TemporaryDirectory(prefix="procsim-session-") as d:  # mode 0700
+            path = Path(d) / f"{row.id}.jsonl"
+            with open_private(path, "wb") as f:
+                f.write(data)
+            yield path, row
+
+    return opened()
 
 
 def reading_store(args: argparse.Namespace) -> Any:
@@ -101,16 +144,146 @@ def _cmd_list(args: argparse.Namespace) -> int:
     )
     for r in rows:
         flag = verdict_word(r.passed, r.complete, r.empty)
+        mark = f"  ! {r.integrity}" if r.integrity else ""
         print(
             f"{r.started_utc:%Y-%m-%d %H:%M}  {r.trainee_id[:14]:14s} {r.scenario[:14]:14s} "
             f"{(r.station_id or '-')[:10]:10s} {r.input_kind[:9]:9s} {r.score:5.1f}  "
-            f"{flag:10s}  {r.status or 'complete':10s}  {r.id}"
+            f"{flag:10s}  {r.status or 'complete':10s}  {r.id}{mark}"
         )
     if any(not r.counts for r in rows):
         print(
             "incomplete: the procedure was not carried out to its end; empty: no samples. "
             "Neither counts for the learning curve or sign-off."
         )
+    if any(r.score_differs for r in rows):
+        print(_DIFFERS)
+    return 0
+
+
+_DIFFERS = (
+    "! the recording's own result differs from today's re-score (another version's rules, "
+    "or an edited file); the score shown is today's."
+)
+
+
+def _erase_expired(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from sim.lab.schema import utc_now
+
+    lab, cfg = _lab(args)
+    if cfg.retention_days is None:
+        lab.close()
+        where = cfg.path or "the station config"
+        raise UserError(f"{where}: key 'station.retention_days': not set (no retention period)")
+    with lab:
+        target = lab.open_remote() if lab.remote_url is not None else lab.local
+        try:
+            cutoff = utc_now() - dt.timedelta(days=cfg.retention_days)
+            n = len(target.erase_recordings_before(cutoff))
+            where = target.display_url
+        finally:
+            if target is not lab.local:
+                target.close()
+        lab.apply_retention()
+    print(
+        f"retention {cfg.retention_days} days: the recordings of {plural(n, 'session')} "
+        f"erased in {where} (scores, metrics and notes kept)"
+    )
+    return 0
+
+
+def _cmd_show(args: argparse.Namespace) -> int:
+    from sim.metrics.scoring import verdict_word
+    from sim.procedures.registry import metric_info, metric_order
+
+    store = reading_store(args)
+    try:
+        row = store.get(store.resolve(args.id))
+        set_aside = {e.session_id: e for e in store.set_aside_entries()}
+    finally:
+        store.close()
+    assert row is not None
+    if args.json:
+        print(json.dumps(row.as_dict(), indent=2, allow_nan=False))
+        return 0
+    word = verdict_word(row.passed, row.complete, row.empty)
+    lines = [
+        f"session   {row.id}",
+        f"trainee   {row.trainee_id}" + (f" ({row.display_name})" if row.display_name else ""),
+        f"station   {row.station_id or '-'}",
+        f"scenario  {row.scenario} (sha256 {row.scenario_hash[:12]})",
+        f"input     {row.input_kind}",
+        f"started   {row.started_utc:%Y-%m-%d %H:%M:%S} UTC, {row.duration_s:.0f} s",
+        f"score     {row.score:.1f} {word}" + (f" ({row.status})" if row.status else ""),
+    ]
+    if row.score_differs:
+        claimed = "a result" if row.recorded_score is None else f"{row.recorded_score:.1f}"
+        lines.append(
+            f"          ! the recording claimed {claimed}; today's re-score gives "
+            f"{row.score:.1f}, which is the one stored"
+        )
+    if row.critical_errors:
+        lines.append(f"critical  {', '.join(row.critical_errors)}")
+    if row.notes:
+        lines.append(f"notes     {row.notes}")
+    if row.recording_erased_utc is not None:
+        lines.append(f"recording erased on {row.recording_erased_utc:%Y-%m-%d} (retention period)")
+    if row.id in set_aside:
+        lines.append(f"sync      set aside: {set_aside[row.id].error}")
+    lines.append("metrics")
+    for m in sorted(row.metrics, key=lambda m: metric_order(m.name)):
+        value = "-" if m.value is None else f"{m.value:.4g}"
+        pts = "" if m.points is None else f"  {m.points:.0f} points"
+        lines.append(f"  {metric_info(m.name).heading:40s} {value:>10s}{pts}")
+    print("\n".join(lines))
+    return 0
+
+
+def _cmd_get(args: argparse.Namespace) -> int:
+    from sim.paths import open_private
+
+    row, data = stored_recording(args, args.id)
+    sid = row.id
+    out = Path(args.output)
+    try:
+        with open_private(out, "wb" if args.force else "xb") as f:
+            f.write(data)
+    except FileExistsError:
+        raise UserError(f"{out}: already exists (use --force to overwrite)") from None
+    except OSError as exc:
+        raise UserError(f"{out}: cannot write ({exc.strerror})") from None
+    print(f"{out}: recording of session {sid} ({plural(len(data), 'byte')})")
+    return 0
+
+
+def _cmd_erase(args: argparse.Namespace) -> int:
+    if bool(args.trainee) == bool(args.expired):
+        raise UserError("sessions erase: give either --trainee ID or --expired")
+    if args.expired:
+        return _erase_expired(args)
+    lab, _cfg = _lab(args)
+    with lab:
+        target = lab.open_remote() if lab.remote_url is not None else lab.local
+        try:
+            ids = target.erase_trainee(args.trainee, tombstone=lab.remote_url is not None)
+            where = target.display_url
+        finally:
+            if target is not lab.local:
+                target.close()
+        files = 0
+        if lab.remote_url is not None:
+            # this machine applies the erasure at once, as every station at its next sync
+            rep = lab.sync()
+            print(f"sync to {lab.remote_display}: {rep.line()}")
+        else:
+            files = lab.delete_recording_files(set(ids), args.trainee)
+    tail = (
+        "; stations delete their copies at their next sync"
+        if lab.remote_url is not None
+        else f", {plural(files, 'recording file')} deleted here"
+    )
+    print(f"erased trainee {args.trainee!r}: {plural(len(ids), 'session')} in {where}{tail}")
     return 0
 
 
@@ -150,7 +323,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
     ]
     out = Path(args.csv)
     try:
-        f = open(out, "w", newline="", encoding="utf-8-sig")  # noqa: SIM115
+        from sim.paths import open_private
+
+        f = open_private(out, "w", newline="", encoding="utf-8-sig")
     except OSError as exc:
         raise UserError(f"{out}: cannot write ({exc.strerror})") from None
     with f:
@@ -228,8 +403,21 @@ def _cmd_sync(args: argparse.Namespace) -> int:
         if lab.remote_url is None:
             print(f"no lab database configured: sessions stay in {lab.local.display_url}")
             return 0
+        if args.retry:
+            n = lab.local.retry_set_aside()
+            print(f"{plural(n, 'set-aside session')} queued again")
         rep = lab.sync()
         print(f"sync to {lab.remote_display}: {rep.line()}")
+        for line in rep.disagreements:
+            print(f"  disagreement: {line}")
+        aside = lab.local.set_aside_entries()
+        if aside:
+            print(
+                f"set aside ({len(aside)}; they no longer hold back the others; "
+                "`procsim sessions sync --retry` tries them again):"
+            )
+            for e in aside:
+                print(f"  {e.session_id}  after {plural(e.attempts, 'attempt')}: {e.error}")
     return 1 if rep.error else 0
 
 
@@ -239,6 +427,9 @@ def _cmd_sessions(args: argparse.Namespace) -> int:
         "export": _cmd_export,
         "import": _cmd_import,
         "sync": _cmd_sync,
+        "show": _cmd_show,
+        "get": _cmd_get,
+        "erase": _cmd_erase,
     }[args.action]
     return handler(args)
 
@@ -247,10 +438,12 @@ def register(sub: Any) -> None:
     """Add ``sessions`` to ``procsim``'s subparsers."""
     p = sub.add_parser(
         "sessions",
-        help="the session store: list, export, import, sync",
-        description="Stored sessions. list: print them (--json for JSON); export: write a "
-        "CSV for the cohort; import: store recordings made elsewhere; sync: push this "
-        "station's sessions to the lab database now.",
+        help="the session store: list, show, get, export, import, sync, erase",
+        description="Stored sessions. list: print them (--json for JSON); show: one "
+        "session by id; get: its recording back out of the store; export: write a CSV for "
+        "the cohort; import: store recordings made elsewhere (re-scored: a recording's own "
+        "result is never trusted); sync: push this station's sessions to the lab database "
+        "now; erase: delete a trainee's data.",
     )
     sp = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     q = sp.add_parser("list", help="list stored sessions")
@@ -285,6 +478,56 @@ def register(sub: Any) -> None:
         "recording is refused",
     )
     add_db_args(q)
-    q = sp.add_parser("sync", help="push this station's sessions to the lab database now")
+    q = sp.add_parser(
+        "sync",
+        help="push this station's sessions to the lab database now",
+        description="Apply the lab's erasures here, then push the queued sessions. A "
+        "session the server keeps refusing is set aside with its error after "
+        "a few attempts, and one the server holds under another trainee or station is set "
+        "aside as a disagreement; neither holds back the others. The set-aside sessions "
+        "are listed.",
+        epilog="exit status: 0 synced (some may be set aside); 1 the lab database could not "
+        "be reached; 2 bad input.",
+    )
+    q.add_argument("--retry", action="store_true", help="queue the set-aside sessions again first")
+    add_db_args(q)
+    q = sp.add_parser(
+        "show",
+        help="one stored session by id",
+        description="Print a stored session: trainee, station, scenario, score, metrics, "
+        "notes, and whether its recording's own result differed from today's re-score.",
+        epilog="exit status: 0 shown; 2 no such session (one line).",
+    )
+    q.add_argument("id", metavar="ID", help="session id (or its first 8+ characters)")
+    q.add_argument("--json", action="store_true", help="print JSON")
+    add_db_args(q)
+    q = sp.add_parser(
+        "get",
+        help="write a stored session's recording to a file",
+        description="Write the recording of a stored session, as the store keeps it (the "
+        "recording's bytes, without raw hand landmarks unless the station kept them), to a "
+        "file (mode 0600) that replay, report and rescore read.",
+        epilog="exit status: 0 written; 2 no such session, its recording was erased, or the "
+        "file exists.",
+    )
+    q.add_argument("id", metavar="ID", help="session id (or its first 8+ characters)")
+    q.add_argument("-o", "--output", required=True, metavar="FILE", help="file to write")
+    q.add_argument("--force", action="store_true", help="overwrite an existing file")
+    add_db_args(q)
+    q = sp.add_parser(
+        "erase",
+        help="erase a trainee's sessions, metrics, notes and recordings (or old recordings)",
+        description="Delete every session of a trainee (metrics, notes, recordings) from "
+        "the store this command points at. On the lab database it also leaves a tombstone: "
+        "each station deletes its own copies and recording files at its next sync. Without "
+        "a lab database, this machine's store and recording files. --expired instead "
+        "erases the recordings older than the config's retention_days (scores stay).",
+    )
+    q.add_argument("--trainee", metavar="ID", help="the trainee to erase")
+    q.add_argument(
+        "--expired",
+        action="store_true",
+        help="erase recordings older than the config's retention_days, keeping the scores",
+    )
     add_db_args(q)
     p.set_defaults(func=_cmd_sessions)

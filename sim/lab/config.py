@@ -45,6 +45,14 @@ class StationConfig:
         Exam mode: no live cues, one attempt, results shown at the end only.
     path : str
         File the configuration came from ("" for the defaults).
+    keep_raw_landmarks : bool
+        Keep the raw hand landmarks (63 numbers per webcam sample, biometric data) in
+        recordings and the store; False (the default) strips them where recordings are
+        written and where sessions are stored. No metric needs them.
+    retention_days : int or None
+        Recordings (the raw motion data) of sessions that started more than this many days
+        ago are erased from this station's store and recordings folder at start and at
+        each sync; the scores and metrics stay. None keeps them.
     """
 
     station_id: str = "station"
@@ -54,6 +62,8 @@ class StationConfig:
     assigned_scenario: str | None = None
     exam_mode: bool = False
     path: str = ""
+    keep_raw_landmarks: bool = False
+    retention_days: int | None = None
 
 
 def default_config_path() -> Path | None:
@@ -88,7 +98,16 @@ def load_config(path: str | Path | None) -> StationConfig:
     st = data.get("station")
     if not isinstance(st, dict):
         raise UserError(f"{p}: missing table [station]")
-    known = {"id", "database", "scenarios", "inputs", "assigned_scenario", "exam_mode"}
+    known = {
+        "id",
+        "database",
+        "scenarios",
+        "inputs",
+        "assigned_scenario",
+        "exam_mode",
+        "keep_raw_landmarks",
+        "retention_days",
+    }
     unknown = sorted(set(st) - known)
     if unknown:
         raise UserError(
@@ -113,6 +132,12 @@ def load_config(path: str | Path | None) -> StationConfig:
     exam = st.get("exam_mode", False)
     if not isinstance(exam, bool):
         raise UserError(f"{p}: key 'station.exam_mode': expected true or false")
+    keep_raw = st.get("keep_raw_landmarks", False)
+    if not isinstance(keep_raw, bool):
+        raise UserError(f"{p}: key 'station.keep_raw_landmarks': expected true or false")
+    days = st.get("retention_days")
+    if days is not None and (isinstance(days, bool) or not isinstance(days, int) or days < 1):
+        raise UserError(f"{p}: key 'station.retention_days': expected a whole number of days >= 1")
     return StationConfig(
         station_id=sid.strip(),
         database=db.strip() if isinstance(db, str) else None,
@@ -121,6 +146,8 @@ def load_config(path: str | Path | None) -> StationConfig:
         assigned_scenario=assigned,
         exam_mode=exam,
         path=str(p),
+        keep_raw_landmarks=keep_raw,
+        retention_days=days,
     )
 
 

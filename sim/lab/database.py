@@ -33,7 +33,7 @@ def parse_url(url: str) -> URL:
         may hold a password.
     """
     try:
-        u = make_url(url)
+        u = make_url(_encode_userinfo(url))
     except (ArgumentError, ValueError):
         raise UserError(
             "database URL not understood (expected e.g. sqlite:///path/sessions.sqlite or "
@@ -49,6 +49,27 @@ def parse_url(url: str) -> URL:
     return u
 
 
+def _encode_userinfo(url: str) -> str:
+    """``url`` with any ``@`` inside its user name or password percent-encoded.
+
+    A password such as ``p@ss`` written unencoded (``postgresql://lab:p@ss@host/db``) would
+    otherwise be split at its first ``@``: the password read as ``p`` and the rest taken for
+    the host, and printed unmasked. The user information ends at the *last* ``@`` of the
+    authority (before the query); SQLite URLs, whose path may hold an ``@``, are left as
+    they are.
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.lower().startswith("sqlite"):
+        return url
+    head, q, query = rest.partition("?")
+    if head.count("@") < 2:
+        return url
+    userinfo, _, hostpath = head.rpartition("@")
+    user, colon, password = userinfo.partition(":")
+    fixed = user.replace("@", "%40") + colon + password.replace("@", "%40")
+    return f"{scheme}://{fixed}@{hostpath}{q}{query}"
+
+
 def _secret_keys(u: URL) -> list[str]:
     return [k for k in u.query if "pass" in k.lower() or "secret" in k.lower()]
 
@@ -56,13 +77,13 @@ def _secret_keys(u: URL) -> list[str]:
 def mask_url(url: str | URL) -> str:
     """The URL with any password (also ``?password=``) replaced by ``***``; safe to print."""
     try:
-        u = url if isinstance(url, URL) else make_url(url)
+        u = url if isinstance(url, URL) else make_url(_encode_userinfo(url))
     except (ArgumentError, ValueError):
         return "<database URL not understood>"
     keys = _secret_keys(u)
     if keys:
         u = u.update_query_dict({k: "***" for k in keys})
-    return u.render_as_string(hide_password=True)
+    return u.render_as_string(hide_password=True).replace("%2A%2A%2A", "***")
 
 
 def url_secrets(u: URL) -> list[str]:

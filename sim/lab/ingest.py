@@ -19,12 +19,14 @@ from typing import Any
 
 from sim.errors import UserError, read_bytes
 from sim.lab.schema import utc_now
+from sim.metrics.scoring import ScoreResult
 from sim.storage.recording import (
     Recording,
     RecordingError,
     _clean,
     parse_recording,
     session_id_for,
+    strip_raw,
 )
 
 
@@ -56,18 +58,28 @@ def session_from_recording(
     display_name: str | None = None,
     station: str | None = None,
     notes: str | None = None,
+    keep_raw: bool = False,
+    today: ScoreResult | None = None,
 ) -> NewSession:
     """Build the stored form of a recording file (finished or interrupted).
 
-    The score is the one stored in the recording (what the trainee saw); an interrupted
-    recording without one is re-scored. ``complete`` and ``empty`` are the result's, or
-    derived for a recording made before results carried them
-    (:func:`sim.storage.session.recorded_outcome`).
+    A recording's own result is never trusted: it is re-scored by today's rules
+    (:func:`sim.storage.session.rescore`), and today's score, outcome and metrics are
+    stored. The score the recording claimed is kept beside it (``recorded_score``), and
+    ``score_differs`` marks a recording whose result is not what today's re-score gives
+    (another version's rules, or an edited file). An interrupted recording (no result, or no
+    end record: a crash) is complete only if the procedure was done before it stopped.
+    Without ``keep_raw`` the raw hand landmarks are stripped from the stored recording
+    (:func:`sim.storage.recording.strip_raw`; the session id is the original's).
+
+    ``today`` is for the app only: the result its own pipeline computed, in this process,
+    for the recording it has just written; it is today's score by construction and is not
+    computed a second time (the recording's result is still compared with it).
     """
     p = Path(path)
     data = read_bytes(p, "recording", RecordingError)
     rec = parse_recording(data, p)
-    return _session_from(rec, data, trainee, display_name, station, notes)
+    return _session_from(rec, data, trainee, display_name, station, notes, keep_raw, today)
 
 
 def _session_from(
@@ -77,20 +89,26 @@ def _session_from(
     display_name: str | None,
     station: str | None,
     notes: str | None,
+    keep_raw: bool = False,
+    today: ScoreResult | None = None,
 ) -> NewSession:
-    from sim.storage.session import recorded_outcome, rescore
+    from sim.storage.session import recorded_outcome, rescore, same_result, today_outcome
 
     h = rec.header
-    outcome = recorded_outcome(rec)
-    if rec.result is not None and outcome is not None:
-        result: dict[str, Any] = {k: v for k, v in rec.result.items() if k != "type"}
-        complete, empty = outcome.complete, outcome.empty
-    else:
+    sid = session_id_for(h, data)
+    if not keep_raw:
+        data = strip_raw(data)
+    if today is None:
         again = rescore(rec)
-        result = _clean(again.result.as_dict())
-        # interrupted: complete only if the procedure was done before the recording stopped
-        complete = again.today.complete and rec.complete
-        empty = again.today.empty
+        now, recorded, differs = again.today, again.recorded, again.differs
+        result: dict[str, Any] = _clean(again.result.as_dict())
+    else:
+        now, recorded = today_outcome(today), recorded_outcome(rec)
+        result = _clean(today.as_dict())
+        differs = rec.result is not None and not same_result(today, rec)
+    empty = now.empty
+    # interrupted (no result): complete only if the procedure was done before it stopped
+    complete = now.complete and (rec.result is not None or rec.complete)
     meta = h.get("meta") if isinstance(h.get("meta"), dict) else {}
     started = _parse_time(h.get("created_utc")) or utc_now()
     duration = rec.items[-1].t_s if rec.items else 0.0
@@ -100,7 +118,7 @@ def _session_from(
     name = display_name if display_name is not None else (meta or {}).get("display_name")
     crit = [e.get("kind", "") for e in result.get("critical_errors", []) if isinstance(e, dict)]
     row = {
-        "id": session_id_for(h, data),
+        "id": sid,
         "trainee_id": trainee_id[:128],
         "display_name": str(name)[:256] if name else None,
         "station_id": str(station if station is not None else h.get("station") or "")[:128],
@@ -119,6 +137,8 @@ def _session_from(
         "recording_gz": gzip.compress(data, compresslevel=6, mtime=0),
         "recording_sha256": hashlib.sha256(data).hexdigest(),
         "notes": notes,
+        "recorded_score": recorded.score if recorded is not None else None,
+        "score_differs": bool(differs),
     }
     metrics = []
     for name_, m in (result.get("metrics") or {}).items():

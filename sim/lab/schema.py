@@ -35,7 +35,7 @@ from sqlalchemy.engine import Connection
 from sim.lab.database import StoreError
 from sim.storage.recording import RecordingError, parse_recording
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """Version of the schema this procsim writes (see :data:`MIGRATIONS`)."""
 
 
@@ -80,6 +80,12 @@ def session_cols(version: int) -> list[Column[Any]]:
         cols.append(Column("notes", Text))
     if version >= 3:
         cols.append(Column("empty", Boolean, nullable=False, server_default=text("false")))
+    if version >= 4:
+        cols += [
+            Column("recorded_score", Float),
+            Column("score_differs", Boolean, nullable=False, server_default=text("false")),
+            Column("recording_erased_utc", DateTime),
+        ]
     return cols
 
 
@@ -110,13 +116,25 @@ def _outbox_cols(version: int) -> list[Column[Any]]:
     ]
     if version >= 3:
         cols.append(Column("replace_remote", Boolean, nullable=False, server_default=text("false")))
+    if version >= 4:
+        cols.append(Column("set_aside_utc", DateTime))
     return cols
+
+
+def _tombstone_cols() -> list[Column[Any]]:
+    return [
+        Column("trainee_id", String(128), primary_key=True),
+        Column("erased_utc", DateTime, primary_key=True),
+    ]
 
 
 sessions = Table("sessions", metadata, *session_cols(SCHEMA_VERSION))
 session_metrics = Table("session_metrics", metadata, *_metric_cols())
 outbox = Table("outbox", metadata, *_outbox_cols(SCHEMA_VERSION))
 """The local sync outbox: sessions still to be pushed to the lab server."""
+tombstones = Table("tombstones", metadata, *_tombstone_cols())
+"""Trainees erased (``sessions erase --trainee``): on the lab server, what stations apply
+at their next sync; on a station, the erasures it has applied."""
 
 
 def _migrate_1(conn: Connection) -> None:
@@ -167,7 +185,25 @@ def _stored_outcome(gz: bytes, sid: str) -> tuple[bool, bool]:
     return out.complete, out.empty
 
 
-MIGRATIONS = {1: _migrate_1, 2: _migrate_2, 3: _migrate_3}
+def _migrate_4(conn: Connection) -> None:
+    """Schema 4: integrity and erasure. ``sessions.recorded_score`` (the score the recording
+    claimed) and ``sessions.score_differs`` (today's re-score disagrees with the recording's
+    own result) keep what the import found; sessions stored before were not re-scored, so
+    their recorded score is the stored one. ``sessions.recording_erased_utc``: the recording
+    was erased by the retention period. ``outbox.set_aside_utc``: an entry that kept failing
+    and no longer holds back the others. ``tombstones``: erased trainees."""
+    conn.execute(text("ALTER TABLE sessions ADD COLUMN recorded_score FLOAT"))
+    conn.execute(
+        text("ALTER TABLE sessions ADD COLUMN score_differs BOOLEAN NOT NULL DEFAULT false")
+    )
+    ts = "TIMESTAMP" if conn.dialect.name == "postgresql" else "DATETIME"
+    conn.execute(text(f"ALTER TABLE sessions ADD COLUMN recording_erased_utc {ts}"))
+    conn.execute(text(f"ALTER TABLE outbox ADD COLUMN set_aside_utc {ts}"))
+    conn.execute(text("UPDATE sessions SET recorded_score = score"))
+    Table("tombstones", MetaData(), *_tombstone_cols()).create(conn)
+
+
+MIGRATIONS = {1: _migrate_1, 2: _migrate_2, 3: _migrate_3, 4: _migrate_4}
 """Upgrade steps: ``MIGRATIONS[v]`` takes a database from version ``v - 1`` to ``v``."""
 
 

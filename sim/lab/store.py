@@ -33,10 +33,28 @@ from sim.lab.database import (
     url_secrets,
 )
 from sim.lab.ingest import NewSession
-from sim.lab.schema import outbox, session_metrics, sessions, upgrade, utc_now
+from sim.lab.schema import outbox, session_metrics, sessions, tombstones, upgrade, utc_now
 from sim.storage.recording import FORMAT
 
 CONNECT_TIMEOUT_S = 5
+MAX_ATTEMPTS = 3
+"""Failed pushes of one outbox entry after which it is set aside (our choice: a server that
+refuses the same session three times will refuse it again; an unreachable server counts no
+attempt)."""
+MIN_ID_PREFIX = 8
+"""Shortest session id prefix that ``sessions show`` and ``--session`` accept (our choice:
+the first group of the UUID, what ``sessions list`` lets one copy)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SetAside:
+    """An outbox entry set aside after failing :data:`MAX_ATTEMPTS` times (or found in
+    disagreement with the server): it no longer holds back the others."""
+
+    session_id: str
+    attempts: int
+    error: str
+    set_aside_utc: dt.datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +91,19 @@ class SessionRow:
     notes: str | None
     metrics: tuple[MetricValue, ...] = ()
     empty: bool = False
+    recorded_score: float | None = None
+    score_differs: bool = False
+    recording_erased_utc: dt.datetime | None = None
+
+    @property
+    def integrity(self) -> str:
+        """ "" when the recording's own result is what today's re-score gives; else a few
+        words saying what it claimed (the stored score is always today's)."""
+        if not self.score_differs:
+            return ""
+        if self.recorded_score is None:
+            return "recorded result differs"
+        return f"recorded {self.recorded_score:.1f}"
 
     @property
     def counts(self) -> bool:
@@ -110,6 +141,11 @@ class SessionRow:
             "empty": self.empty,
             "critical_errors": list(self.critical_errors),
             "notes": self.notes,
+            "recorded_score": self.recorded_score,
+            "score_differs": self.score_differs,
+            "recording_erased_utc": _iso(self.recording_erased_utc)
+            if self.recording_erased_utc
+            else None,
             "metrics": {
                 m.name: {"value": m.value, "unit": m.unit, "points": m.points} for m in self.metrics
             },
@@ -144,7 +180,12 @@ class Store:
         else:
             db = self._url.database
             if db and db != ":memory:":
-                Path(db).expanduser().parent.mkdir(parents=True, exist_ok=True)
+                from sim.paths import private_dir, private_file
+
+                f = Path(db).expanduser()
+                private_dir(f.parent)
+                if not f.exists():  # a new store is its user's only (journals follow)
+                    private_file(f, exclusive=True)
             kwargs["connect_args"] = {"timeout": 15}
         try:
             self.engine: Engine = create_engine(self._url, **kwargs)
@@ -320,14 +361,51 @@ class Store:
         return dict(json.loads(v))
 
     def recording_bytes(self, session_id: str) -> bytes:
-        """The session's recording file, byte for byte."""
+        """The session's recording file, byte for byte (as stored: without raw landmarks
+        unless the station kept them).
+
+        Raises
+        ------
+        UserError
+            No such session, or its recording was erased by the retention period.
+        """
         with self._begin() as conn:
-            v = conn.execute(
-                select(sessions.c.recording_gz).where(sessions.c.id == session_id)
-            ).scalar()
-        if v is None:
+            r = conn.execute(
+                select(sessions.c.recording_gz, sessions.c.recording_erased_utc).where(
+                    sessions.c.id == session_id
+                )
+            ).first()
+        if r is None:
             raise UserError(f"no session {session_id} in {self.display_url}")
-        return gzip.decompress(bytes(v))
+        if r[1] is not None:
+            raise UserError(
+                f"session {session_id}: its recording was erased on {r[1]:%Y-%m-%d} "
+                "(retention period); the scores and metrics are kept"
+            )
+        return gzip.decompress(bytes(r[0]))
+
+    def resolve(self, session_id: str) -> str:
+        """The full id of a stored session, given it whole or as a unique prefix of at least
+        :data:`MIN_ID_PREFIX` characters.
+
+        Raises
+        ------
+        UserError
+            No such session (one line naming the id and the store), or an ambiguous prefix.
+        """
+        sid = session_id.strip().lower()
+        with self._begin() as conn:
+            if conn.execute(select(sessions.c.id).where(sessions.c.id == sid)).first():
+                return sid
+            found: list[str] = []
+            if len(sid) >= MIN_ID_PREFIX and all(c in "0123456789abcdef-" for c in sid):
+                q = select(sessions.c.id).where(sessions.c.id.startswith(sid)).limit(2)
+                found = [str(r[0]) for r in conn.execute(q)]
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            raise UserError(f"session {session_id}: more than one session starts so")
+        raise UserError(f"no session {session_id} in {self.display_url}")
 
     def recording_header(self, session_id: str) -> dict[str, Any]:
         """The first line of the session's recording (its header), parsed."""
@@ -349,6 +427,68 @@ class Store:
         r = dict(row._mapping)
         r["recording_gz"] = bytes(r["recording_gz"])
         return NewSession(r, tuple(dict(m._mapping) for m in mets))
+
+    # -- erasure and retention --
+    def erase_trainee(
+        self, trainee: str, *, tombstone: bool = False, before: dt.datetime | None = None
+    ) -> list[str]:
+        """Delete a trainee's sessions, their metrics, notes and recordings (and outbox
+        entries), in one transaction; ``before``: only sessions started at or before then.
+        ``tombstone`` leaves a record that stations apply at their next sync (the lab
+        server's erasure).
+
+        Returns
+        -------
+        list of str
+            The ids of the sessions deleted.
+        """
+        when = utc_now()
+        with self._begin() as conn:
+            q = select(sessions.c.id).where(sessions.c.trainee_id == trainee)
+            if before is not None:
+                q = q.where(sessions.c.started_utc <= before)
+            ids = [str(r[0]) for r in conn.execute(q)]
+            for chunk in _chunks(ids, 500):
+                conn.execute(delete(session_metrics).where(session_metrics.c.session_id.in_(chunk)))
+                conn.execute(delete(outbox).where(outbox.c.session_id.in_(chunk)))
+                conn.execute(delete(sessions).where(sessions.c.id.in_(chunk)))
+            if tombstone:
+                conn.execute(insert(tombstones).values(trainee_id=trainee, erased_utc=when))
+        return ids
+
+    def tombstones(self) -> list[tuple[str, dt.datetime]]:
+        """The erasures recorded here: (trainee id, when), oldest first."""
+        with self._begin() as conn:
+            q = select(tombstones.c.trainee_id, tombstones.c.erased_utc).order_by(
+                tombstones.c.erased_utc, tombstones.c.trainee_id
+            )
+            return [(str(r[0]), r[1]) for r in conn.execute(q)]
+
+    def apply_tombstone(self, trainee: str, erased_utc: dt.datetime) -> list[str]:
+        """Apply the lab server's erasure of ``trainee`` here (once): delete the sessions
+        that started at or before it, and remember it. Returns the ids deleted."""
+        if (trainee, erased_utc) in set(self.tombstones()):
+            return []
+        ids = self.erase_trainee(trainee, before=erased_utc)
+        with self._begin() as conn:
+            _insert_ignore_pair(conn, trainee, erased_utc)
+        return ids
+
+    def erase_recordings_before(self, cutoff: dt.datetime) -> list[str]:
+        """Erase the recordings (raw motion data) of sessions started before ``cutoff``,
+        keeping their scores, metrics and notes (the retention period). Returns their ids."""
+        with self._begin() as conn:
+            q = select(sessions.c.id).where(
+                and_(sessions.c.started_utc < cutoff, sessions.c.recording_erased_utc.is_(None))
+            )
+            ids = [str(r[0]) for r in conn.execute(q)]
+            for chunk in _chunks(ids, 500):
+                conn.execute(
+                    update(sessions)
+                    .where(sessions.c.id.in_(chunk))
+                    .values(recording_gz=b"", recording_erased_utc=utc_now())
+                )
+        return ids
 
     # -- the outbox (used by a station's local store) --
     def queue(self, session_id: str, *, replace: bool = False) -> None:
@@ -377,10 +517,59 @@ class Store:
         return bool(v)
 
     def pending(self) -> list[str]:
-        """Ids of the sessions not yet pushed, oldest first."""
+        """Ids of the sessions waiting to be pushed (not set aside), oldest first."""
         with self._begin() as conn:
-            q = select(outbox.c.session_id).order_by(outbox.c.queued_utc, outbox.c.session_id)
+            q = (
+                select(outbox.c.session_id)
+                .where(outbox.c.set_aside_utc.is_(None))
+                .order_by(outbox.c.queued_utc, outbox.c.session_id)
+            )
             return [str(r[0]) for r in conn.execute(q)]
+
+    def set_aside(self, session_id: str, error: str) -> None:
+        """Set an outbox entry aside with its error: later syncs skip it (see
+        :meth:`set_aside_entries`, :meth:`retry_set_aside`)."""
+        with self._begin() as conn:
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.session_id == session_id)
+                .values(last_error=error[:500], set_aside_utc=utc_now())
+            )
+
+    def set_aside_entries(self) -> list[SetAside]:
+        """The outbox entries set aside, oldest first."""
+        with self._begin() as conn:
+            q = (
+                select(outbox)
+                .where(outbox.c.set_aside_utc.is_not(None))
+                .order_by(outbox.c.set_aside_utc, outbox.c.session_id)
+            )
+            return [
+                SetAside(
+                    str(r.session_id), int(r.attempts), str(r.last_error or ""), r.set_aside_utc
+                )
+                for r in conn.execute(q)
+            ]
+
+    def retry_set_aside(self) -> int:
+        """Put every set-aside entry back in the queue (attempts from 0); returns how many."""
+        with self._begin() as conn:
+            return int(
+                conn.execute(
+                    update(outbox)
+                    .where(outbox.c.set_aside_utc.is_not(None))
+                    .values(set_aside_utc=None, attempts=0)
+                ).rowcount
+                or 0
+            )
+
+    def attempts(self, session_id: str) -> int:
+        """Failed pushes of an outbox entry so far."""
+        with self._begin() as conn:
+            v = conn.execute(
+                select(outbox.c.attempts).where(outbox.c.session_id == session_id)
+            ).scalar()
+        return int(v or 0)
 
     def dequeue(self, session_id: str) -> None:
         with self._begin() as conn:
@@ -429,6 +618,17 @@ def _insert_ignore(conn: Connection, table: Table, values: Mapping[str, Any], ke
     return len(conn.execute(stmt.returning(table.c[key])).all())
 
 
+def _insert_ignore_pair(conn: Connection, trainee: str, erased_utc: dt.datetime) -> None:
+    """Record an applied tombstone unless it is there already."""
+    have = conn.execute(
+        select(tombstones.c.trainee_id).where(
+            and_(tombstones.c.trainee_id == trainee, tombstones.c.erased_utc == erased_utc)
+        )
+    ).first()
+    if have is None:
+        conn.execute(insert(tombstones).values(trainee_id=trainee, erased_utc=erased_utc))
+
+
 def _chunks(seq: Sequence[str], n: int) -> Iterator[Sequence[str]]:
     for i in range(0, len(seq), n):
         yield seq[i : i + n]
@@ -457,4 +657,7 @@ def _row(r: Mapping[str, Any], metrics: tuple[MetricValue, ...]) -> SessionRow:
         notes=r.get("notes"),
         metrics=metrics,
         empty=bool(r.get("empty")),
+        recorded_score=None if r.get("recorded_score") is None else float(r["recorded_score"]),
+        score_differs=bool(r.get("score_differs")),
+        recording_erased_utc=r.get("recording_erased_utc"),
     )

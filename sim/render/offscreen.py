@@ -104,7 +104,12 @@ def save_png(image: np.ndarray, path: str | Path) -> None:
     import pygame
 
     surf = pygame.image.frombuffer(np.ascontiguousarray(image).tobytes(), image.shape[1::-1], "RGB")
+    from sim.paths import private_file
+
     try:
+        private_file(path)  # mode 0600 before pygame writes into it
         pygame.image.save(surf, str(path))
+    except OSError as exc:
+        raise UserError(f"{path}: cannot write the image ({exc.strerror})") from None
     except pygame.error as exc:
         raise UserError(f"{path}: cannot write the image ({exc})") from None

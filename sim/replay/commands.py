@@ -20,7 +20,24 @@ def _size(text: str | None) -> tuple[int, int] | None:
     return parse_size(text) if text else None
 
 
+def _one_source(args: argparse.Namespace, command: str) -> None:
+    """A RECORDING or ``--session ID``, not both and not neither."""
+    if bool(args.recording) == bool(args.session):
+        raise UserError(f"{command}: give either a RECORDING or --session ID")
+
+
 def _cmd_replay(args: argparse.Namespace) -> int:
+    _one_source(args, "replay")
+    if args.session:
+        from sim.lab.commands import session_file
+
+        with session_file(args, args.session) as (path, _row):
+            args.recording = str(path)
+            return _replay(args)
+    return _replay(args)
+
+
+def _replay(args: argparse.Namespace) -> int:
     from sim.app.commands import check_at
     from sim.render.offscreen import require_display
     from sim.replay.timeline import Timeline
@@ -46,6 +63,17 @@ def _cmd_replay(args: argparse.Namespace) -> int:
 
 
 def _cmd_export_video(args: argparse.Namespace) -> int:
+    _one_source(args, "export-video")
+    if args.session:
+        from sim.lab.commands import session_file
+
+        with session_file(args, args.session) as (path, _row):
+            args.recording = str(path)
+            return _export_video(args)
+    return _export_video(args)
+
+
+def _export_video(args: argparse.Namespace) -> int:
     from sim.replay.video import export_video
 
     n = export_video(
@@ -62,6 +90,18 @@ def _cmd_export_video(args: argparse.Namespace) -> int:
     return 0
 
 
+def _session_args(p: argparse.ArgumentParser) -> None:
+    from sim.lab.commands import add_db_args
+
+    p.add_argument(
+        "--session",
+        metavar="ID",
+        help="a stored session instead of a file (its id, or its first 8+ characters; "
+        "from the store --db names)",
+    )
+    add_db_args(p)
+
+
 def register(sub: Any) -> None:
     """Add ``replay`` and ``export-video`` to ``procsim``'s subparsers."""
     p = sub.add_parser(
@@ -72,7 +112,8 @@ def register(sub: Any) -> None:
         "(Left/Right), a timeline to scrub with event and cue markers, speed and tremor "
         "plots, free camera (drag, wheel). F1 in the window lists the keys.",
     )
-    p.add_argument("recording", help="recording file (.jsonl)")
+    p.add_argument("recording", nargs="?", help="recording file (.jsonl)")
+    _session_args(p)
     p.add_argument("--ghost", metavar="REFERENCE", help="expert recording drawn translucent")
     p.add_argument("--at", type=float, metavar="SECONDS", help="start at this time")
     p.add_argument("--speed", type=float, default=1.0, help="playback speed (0.25 to 4)")
@@ -89,7 +130,8 @@ def register(sub: Any) -> None:
         "platforms play). Progress goes to stderr: a bar on a terminal, a few lines in a "
         "log. No display needed.",
     )
-    p.add_argument("recording", help="recording file (.jsonl)")
+    p.add_argument("recording", nargs="?", help="recording file (.jsonl)")
+    _session_args(p)
     p.add_argument("-o", "--output", required=True, metavar="FILE.mp4", help="video to write")
     p.add_argument("--ghost", metavar="REFERENCE", help="expert recording drawn translucent")
     p.add_argument("--fps", type=float, default=30.0, help="frames per second (default 30)")

@@ -109,6 +109,9 @@ class H264Writer:
         name, options = _h264_encoder(av)
         self.codec = name
         self.rate = Fraction(fps).limit_denominator(1001)
+        from sim.paths import private_file
+
+        private_file(path)  # mode 0600 before FFmpeg writes into it
         self.container: Any = av.open(
             str(path), mode="w", format="mp4", options={"movflags": "+faststart"}
         )

@@ -15,16 +15,28 @@ from sim.lab.commands import add_db_args, reading_store
 
 
 def _write(out: str, text: str) -> None:
+    from sim.paths import open_private
+
     p = Path(out)
     try:
-        p.write_text(text, encoding="utf-8")
+        with open_private(p, "w", encoding="utf-8") as f:
+            f.write(text)
     except OSError as exc:
         raise UserError(f"{p}: cannot write ({exc.strerror})") from None
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    if bool(args.recording) == bool(args.trainee):
-        raise UserError("report: give either a RECORDING or --trainee ID")
+    if sum(map(bool, (args.recording, args.trainee, args.session))) != 1:
+        raise UserError("report: give either a RECORDING or --trainee ID (or --session ID)")
+    if args.session:
+        from sim.lab.commands import session_file
+        from sim.report.session import session_report
+
+        with session_file(args, args.session) as (path, row):
+            text = session_report(path, display_name=row.display_name, notes=row.notes)
+        _write(args.output, text)
+        print(f"{args.output}: report of session {row.id}")
+        return 0
     if args.recording:
         from sim.report.session import session_report
 
@@ -50,10 +62,16 @@ def register(sub: Any) -> None:
         help="HTML report of a session, or of a trainee's progress",
         description="One self-contained HTML file: a session's score, metrics, plots, "
         "timeline and advice (RECORDING), or a trainee's learning curves, proficiency "
-        "sign-off and standing in the cohort (--trainee ID, from the session store).",
+        "sign-off and standing in the cohort (--trainee ID, from the session store). "
+        "--session ID reports a stored session from the store.",
     )
     p.add_argument("recording", nargs="?", metavar="RECORDING", help="recording file")
     p.add_argument("--trainee", metavar="ID", help="progress report of this trainee")
+    p.add_argument(
+        "--session",
+        metavar="ID",
+        help="report of a stored session (its id, or its first 8+ characters)",
+    )
     p.add_argument("-o", "--output", required=True, metavar="FILE.html", help="file to write")
     add_db_args(p)
     p.set_defaults(func=_cmd_report)

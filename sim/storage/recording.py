@@ -240,13 +240,26 @@ class RecordingWriter:
     """Appends records to a recording file, flushing at least every ``flush_s`` seconds.
 
     Use as a context manager; :meth:`close` writes the end record (``complete`` False for a
-    session that was interrupted).
+    session that was interrupted). The file is created with mode 0600 (folders 0700). The
+    raw hand landmarks of webcam samples (``raw``, 63 numbers: biometric data) are written
+    only with ``keep_raw`` (the station config's ``keep_raw_landmarks``); no metric needs
+    them (docs/store.md, "Raw landmarks").
     """
 
-    def __init__(self, path: str | Path, header: dict[str, Any], flush_s: float = FLUSH_S):
+    def __init__(
+        self,
+        path: str | Path,
+        header: dict[str, Any],
+        flush_s: float = FLUSH_S,
+        *,
+        keep_raw: bool = False,
+    ):
+        from sim.paths import open_private, private_dir
+
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._f: IO[str] | None = open(self.path, "x", encoding="utf-8")  # noqa: SIM115
+        private_dir(self.path.parent)
+        self._f: IO[str] | None = open_private(self.path, "x", encoding="utf-8")
+        self.keep_raw = keep_raw
         self.flush_s = flush_s
         self._last_flush = time.monotonic()
         self._write(header)
@@ -268,7 +281,10 @@ class RecordingWriter:
             self._last_flush = time.monotonic()
 
     def item(self, item: Item) -> None:
-        self._write(item_record(item))
+        rec = item_record(item)
+        if not self.keep_raw:
+            rec.pop("raw", None)  # biometric: kept only when the station says so
+        self._write(rec)
         self._maybe_flush()
 
     def events(self, events: Sequence[Event]) -> None:
@@ -304,6 +320,44 @@ class RecordingWriter:
 
     def __exit__(self, exc_type: object, *_: object) -> None:
         self.close(complete=exc_type is None)
+
+
+def strip_raw(data: bytes) -> bytes:
+    """A recording's bytes without the raw hand landmarks of its samples (``raw``), every
+    other line byte for byte. When there were any, the header gains ``meta.session_id`` (the
+    id of the original, :func:`session_id_for`) and ``meta.raw_removed``, so that the
+    stripped file is still known as the same session."""
+    if b'"raw"' not in data:
+        return data
+    lines = data.split(b"\n")
+    out: list[bytes] = []
+    removed = False
+    for line in lines[1:]:
+        if b'"raw"' in line:
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                out.append(line)
+                continue
+            if isinstance(rec, dict) and rec.get("type") == "s" and "raw" in rec:
+                del rec["raw"]
+                line = json.dumps(rec, separators=(",", ":"), allow_nan=False).encode()
+                removed = True
+        out.append(line)
+    if not removed:
+        return data
+    try:
+        header = json.loads(lines[0])
+    except ValueError:
+        return data
+    if not isinstance(header, dict):
+        return data
+    meta = dict(header.get("meta") or {}) if isinstance(header.get("meta"), dict) else {}
+    meta["session_id"] = session_id_for(header, data)
+    meta["raw_removed"] = True
+    header["meta"] = meta
+    head = json.dumps(header, separators=(",", ":"), allow_nan=False).encode()
+    return b"\n".join([head, *out])
 
 
 def _clean(obj: Any) -> Any:

@@ -36,6 +36,8 @@ class SessionRecorder:
     A crash loses at most the writer's flush interval; :meth:`finish` writes the result and
     the end record. The header's input kind is the pipeline's. ``header`` replaces the
     header made from the other arguments (a re-scored recording keeps its original's).
+    ``keep_raw`` keeps the raw hand landmarks of webcam samples (see
+    :class:`~sim.storage.recording.RecordingWriter`).
     """
 
     def __init__(
@@ -48,6 +50,7 @@ class SessionRecorder:
         calibration: dict[str, Any] | None = None,
         meta: dict[str, Any] | None = None,
         header: dict[str, Any] | None = None,
+        keep_raw: bool = False,
     ) -> None:
         self.pipeline = pipeline
         cal = dict(calibration or {})
@@ -61,7 +64,7 @@ class SessionRecorder:
                 calibration=cal,
                 meta=meta,
             )
-        self.writer = RecordingWriter(path, header)
+        self.writer = RecordingWriter(path, header, keep_raw=keep_raw)
         self.path = self.writer.path
         self.result: ScoreResult | None = None
 
@@ -230,6 +233,13 @@ def _canon(obj: Any) -> str:
     return json.dumps(_clean(obj), sort_keys=True, allow_nan=False)
 
 
+def same_result(result: ScoreResult, rec: Recording) -> bool:
+    """Whether ``rec``'s own result is ``result`` (False for a recording without one)."""
+    return rec.result is not None and _canon(result.as_dict()) == _canon(
+        {k: v for k, v in rec.result.items() if k != "type"}
+    )
+
+
 def _same(pipeline: Pipeline, result: ScoreResult, rec: Recording) -> bool:
     return (
         _canon([e.as_dict() for e in pipeline.events]) == _canon([e.as_dict() for e in rec.events])
@@ -335,7 +345,8 @@ def write_rescored(source: str | Path, output: str | Path) -> Rescore:
     header["app_version"] = __version__
     pipeline = pipeline_for(rec)
     try:
-        recorder = SessionRecorder(pipeline, out, header=header)
+        # a copy of what the original holds: its raw landmarks, if it kept any, stay
+        recorder = SessionRecorder(pipeline, out, header=header, keep_raw=True)
     except OSError as exc:
         raise RecordingError(f"{out}: cannot write ({exc.strerror})") from None
     try:

@@ -200,6 +200,9 @@ def run_track(
         trainee=trainee,
         calibration=calibration,
         meta={"video": str(video), "frames": n_frames},
+        # a file asked for from the user's own video, to study the tracker: it keeps the
+        # landmarks (the session store strips them unless a station keeps them)
+        keep_raw=True,
     )
     try:
         for s in samples:

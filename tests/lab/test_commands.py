@@ -98,21 +98,28 @@ def test_import_of_a_rescored_file_replaces_nothing_silently(
     assert main(["sessions", "import", str(old), "--note", "angle drifts"]) == 0
     capsys.readouterr()
 
+    assert main(["sessions", "list", "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    # the recording's own result is not trusted: today's score is stored, the claim marked
+    assert row["score"] > 41.0 and row["passed"]
+    assert row["recorded_score"] == 41.0 and row["score_differs"]
+    assert main(["sessions", "list"]) == 0
+    assert "recorded 41.0" in capsys.readouterr().out
+
     assert main(["sessions", "import", str(new)]) == 1
     out = capsys.readouterr().out
     assert "not stored: session" in out and "already stored with another recording" in out
-    assert "score 41.0 FAIL" in out and "Use --replace" in out
+    assert "Use --replace" in out
     assert "0 new of 1" in out and "1 refused" in out
-    assert main(["sessions", "list", "--json"]) == 0
-    (row,) = json.loads(capsys.readouterr().out)
-    assert row["score"] == 41.0  # the stored session is untouched
 
     assert main(["sessions", "import", str(new), "--replace"]) == 0
     out = capsys.readouterr().out
-    assert f"replaced {row['id']}: score 41.0 FAIL -> score " in out and "1 replaced" in out
+    assert f"replaced {row['id']}: score {row['score']:.1f} PASS -> score " in out
+    assert "1 replaced" in out
     assert main(["sessions", "list", "--json"]) == 0
     (again,) = json.loads(capsys.readouterr().out)
-    assert again["id"] == row["id"] and again["score"] > 41.0 and again["passed"]
+    assert again["id"] == row["id"] and again["score"] == row["score"] and again["passed"]
+    assert not again["score_differs"]  # the re-score's own result is today's
     assert again["notes"] == "angle drifts"  # the instructor's note stays
 
 

@@ -223,7 +223,8 @@ def test_rescored_recording_never_silently_replaces_the_server_s_copy(
     new = tmp_path / "new.jsonl"
     write_rescored(old, new)
     first, second = session_from_recording(old), session_from_recording(new)
-    assert first.id == second.id and first.row["score"] == 41.0 != second.row["score"]
+    assert first.id == second.id and first.row["recorded_score"] == 41.0
+    assert first.row["score"] == second.row["score"]  # both re-scored on import
     with Lab(f"sqlite:///{tmp_path / 'a.sqlite'}", pg_url) as a:
         _, rep = a.record(first)
         assert rep is not None and rep.pushed == 1
@@ -233,7 +234,7 @@ def test_rescored_recording_never_silently_replaces_the_server_s_copy(
         assert rep is not None and (rep.pushed, rep.conflicts, rep.pending) == (0, 1, 1)
         assert "--replace" in rep.line()
         with Store(pg_url) as remote:
-            assert [r.score for r in remote.find()] == [41.0]  # untouched
+            assert [r.recorded_score for r in remote.find()] == [41.0]  # untouched
         _, rep = b.record(second, replace=True)  # the instructor says so
         assert rep is not None and (rep.pushed, rep.conflicts, rep.pending) == (1, 0, 0)
     with Store(pg_url) as remote:

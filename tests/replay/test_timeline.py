@@ -111,7 +111,8 @@ def test_tracked_recording_with_raw_landmarks(tmp_path: Path) -> None:
             it = dataclasses.replace(it, raw=(0.5, k * 1e-3, -2.0), tracked=k % 50 != 0)
         items.append(it)
     path = tmp_path / "webcam.jsonl"
-    run_session(Pipeline(sc, input_kind="webcam"), items, path, trainee="t")
+    # a station that keeps them (keep_raw_landmarks = true)
+    run_session(Pipeline(sc, input_kind="webcam"), items, path, trainee="t", keep_raw=True)
     tl, rec = Timeline(path), load_recording(path)
     assert list(tl.items_from(0)) == rec.items
     assert tl.state_at(tl.end_s / 2).sample.raw is not None

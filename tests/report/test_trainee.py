@@ -17,11 +17,17 @@ from sim.pipeline import Pipeline
 from sim.report import plots, trainee
 from sim.sources.scripted import ScriptedSource
 from sim.storage.session import run_session
-from tests.conftest import as_old_recording
+from tests.conftest import as_old_recording, stopped_after
 
 
-def _session(path: Path, sc: Scenario, skill: str, seed: int, who: str) -> Path:
-    run_session(Pipeline(sc), ScriptedSource(sc, skill, seed), path, trainee=who)
+def _session(
+    path: Path, sc: Scenario, skill: str, seed: int, who: str, stop_after: str | None = None
+) -> Path:
+    pipeline = Pipeline(sc)
+    source: Any = ScriptedSource(sc, skill, seed)
+    if stop_after is not None:  # abandoned (Esc) right after that event
+        source = stopped_after(pipeline, source, stop_after)
+    run_session(pipeline, source, path, trainee=who)
     return path
 
 
@@ -29,18 +35,21 @@ def test_incomplete_and_empty_sessions_are_listed_but_not_counted(
     tmp_path: Path, veni: Scenario, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     a = _session(tmp_path / "a.jsonl", veni, "expert", 1, "t-1")
-    # the old rules passed a session abandoned before blood was drawn
+    # the old rules passed a session abandoned before blood was drawn (the store re-scores
+    # it: incomplete)
     abandoned = as_old_recording(
-        a, tmp_path / "b.jsonl", score=88.0, passed=True, drop_events=("completed",)
+        _session(tmp_path / "b0.jsonl", veni, "expert", 1, "t-1", "flashback"),
+        tmp_path / "b.jsonl",
+        score=88.0,
+        passed=True,
     )
     empty = tmp_path / "c.jsonl"
     run_session(Pipeline(veni), [Action(0.0, ActionKind.FINISH)], empty, trainee="t-1")
     d = _session(tmp_path / "d.jsonl", veni, "expert", 2, "t-1")
     # another trainee with nothing complete has no standing in the cohort
     other = as_old_recording(
-        _session(tmp_path / "o.jsonl", veni, "expert", 3, "t-2"),
+        _session(tmp_path / "o.jsonl", veni, "expert", 3, "t-2", "flashback"),
         tmp_path / "o-old.jsonl",
-        drop_events=("completed",),
     )
     curves: list[dict[str, Any]] = []
     real = plots.learning_curve_plot

@@ -41,6 +41,7 @@ def test_round_trip_keeps_everything(tmp_path, veni):
         trainee="t-17",
         station="lab-2",
         calibration={"noise_floor_mm": 0.25, "scale_mm_per_px": 0.3},
+        keep_raw=True,  # a station with keep_raw_landmarks = true
     )
     rec = load_recording(path)
     assert rec.items == items
