@@ -131,6 +131,16 @@ class StepResult:
     note: str = ""
     ok: bool = field(default=False)
 
+    @property
+    def status(self) -> str:
+        """One word or two for every view: "done", "not done", "out of order", "not met"
+        (taken in order, but the puncture outside the cleaned area)."""
+        if self.ok:
+            return "done"
+        if not self.done:
+            return "not done"
+        return "out of order" if not self.in_order else "not met"
+
     def as_dict(self) -> dict[str, object]:
         return {
             "id": self.id,
