@@ -98,6 +98,7 @@ class PracticeScreen:
         self.help_lines = help_lines(self.procedure, sc.checklist)
         self.clicks = Clickable()  # the checklist's buttons drawn this frame
         self._flash: tuple[str, float] | None = None  # the step last taken, and when
+        self._stopped = False  # the trainee pressed Enter
         # a short hint of the controls in the trainee's first session, until the first action
         first = not any(p != self.path for p in recordings_of(settings.trainee))
         self.hint: str | None = None
@@ -212,6 +213,7 @@ class PracticeScreen:
                 return
             if k in (pygame.K_RETURN, pygame.K_KP_ENTER):
                 self._action(ActionKind.FINISH)
+                self._stopped = True
                 return
             name = pygame.key.name(k)
             key_action = self.procedure.keys.get(name)
@@ -281,7 +283,8 @@ class PracticeScreen:
         self._feed_source()
         self._repeat_held()
         # a complete procedure waits for the checklist's steps left (gauze, sharps) or Enter
-        if self.pipeline.finished or (self.pipeline.complete and not self.steps_left()):
+        ended = self.pipeline.finished or self.pipeline.complete
+        if ended and (self._stopped or not self.steps_left()):
             self.finish()
 
     def _repeat_held(self) -> None:
@@ -321,7 +324,8 @@ class PracticeScreen:
         err = self.source.error
         advice = self.source.advice() if isinstance(self.source, GivesAdvice) else None
         msg = f"{err}: press M to continue with the mouse" if err else self.hint or advice
-        left = self.steps_left() if self.pipeline.complete else ()
+        ended = self.pipeline.complete or self.pipeline.finished
+        left = self.steps_left() if ended else ()
         if left and not err:
             steps = ", ".join(f"{STEP_KEYS[st]} {STEPS[st]}" for st in left)
             msg = f"Procedure complete. Checklist steps left: {steps}; or Enter to finish"
