@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.core.checklist import SITE, evaluate, step_event, step_kind
+from sim.core.checklist import SITE, evaluate, step_event
 from sim.core.records import Action, Cue, Event, Item, Sample
 from sim.core.scenario import Scenario
 from sim.feedback.cues import CueEngine, Gates, LiveView

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -367,7 +368,9 @@ class PracticeScreen:
         now = self.now()
         for step in self.checklist.steps:
             done = step_kind(step) in kinds
-            fresh = self._flash is not None and self._flash[0] == step and now - self._flash[1] < 1.0
+            fresh = (
+                self._flash is not None and self._flash[0] == step and now - self._flash[1] < 1.0
+            )
             bg = (0.16, 0.45, 0.70, 0.95) if fresh else (0.08, 0.09, 0.12, 0.72)
             b.rect(x, y, bw, bh, bg)
             box = (0.24, 0.75, 0.38, 1.0) if done else (0.45, 0.50, 0.58, 1.0)
@@ -378,7 +381,7 @@ class PracticeScreen:
             fg = (0.62, 0.66, 0.72, 1.0) if done and not fresh else (1.0, 1.0, 1.0, 1.0)
             b.text(STEP_KEYS[step], x + 27 * s, y + 5 * s, 14, ACCENT)
             b.text(b.fit(STEPS[step], 14, bw - 48 * s), x + 44 * s, y + 5 * s, 14, fg)
-            self.clicks.add((x, y, bw, bh), lambda st=step: self.take_step(st))
+            self.clicks.add((x, y, bw, bh), functools.partial(self.take_step, step))
             y += bh + 4 * s
         r.draw_batch(b)
 

@@ -269,7 +269,8 @@ def evaluate(
         if item in STEPS:
             ts = _times(events, step_kind(item))
             after = [t for t in ts if last_milestone is None or t >= last_milestone]
-            times.append((after or ts or [None])[0])
+            first = after or ts
+            times.append(first[0] if first else None)
         else:
             ms = _times(events, item)
             times.append(ms[0] if ms else None)
@@ -287,10 +288,9 @@ def evaluate(
             continue
         note = ""
         if not keep[i]:
-            later = [
-                j for j in range(i + 1, len(spec.order)) if times[j] is not None and times[j] < t
-            ]
-            earlier = [j for j in range(i) if times[j] is not None and times[j] > t]
+            at = [math.nan if u is None else u for u in times]  # NaN compares False
+            later = [j for j in range(i + 1, len(spec.order)) if at[j] < t]
+            earlier = [j for j in range(i) if at[j] > t]
             if later:
                 note = f"taken after: {_name(spec.order[later[0]], words)}"
             elif earlier:

@@ -186,9 +186,7 @@ def scripted_items(
     return with_checklist(scenario, items, skip_steps)
 
 
-def with_checklist(
-    scenario: Scenario, items: list[Item], skip: Collection[str] = ()
-) -> list[Item]:
+def with_checklist(scenario: Scenario, items: list[Item], skip: Collection[str] = ()) -> list[Item]:
     """``items`` with the actions of the scenario's checklist steps added where its order
     puts them (all of them but those in ``skip``; none without a checklist).
 
@@ -222,12 +220,12 @@ def with_checklist(
             pos = next((i + 1 for i, it in enumerate(items) if isinstance(it, Sample)), 0)
         inserts.setdefault(pos, []).append(step)
     out: list[Item] = []
-    for i, item in enumerate([*items, None]):
+    for i in range(len(items) + 1):
         for step in inserts.get(i, ()):
-            t = out[-1].t_s if out else (item.t_s if item is not None else 0.0)
+            t = out[-1].t_s if out else (items[i].t_s if i < len(items) else 0.0)
             out.append(Action(t, step))
-        if item is not None:
-            out.append(item)
+        if i < len(items):
+            out.append(items[i])
     return out
 
 
@@ -242,9 +240,12 @@ class ScriptedSource:
         skill: str,
         seed: int = 0,
         errors: Collection[str] = (),
+        skip_steps: Collection[str] = (),
         **overrides: float,
     ) -> None:
-        self.items = scripted_items(scenario, skill, seed, errors=errors, **overrides)
+        self.items = scripted_items(
+            scenario, skill, seed, errors=errors, skip_steps=skip_steps, **overrides
+        )
 
     def __iter__(self) -> Iterator[Item]:
         return iter(self.items)

@@ -111,9 +111,7 @@ def test_a_held_repeating_key_acts_at_its_rate_until_released(
     assert [a.kind for a in recorded].count("slide") == held  # each one was recorded
 
 
-def test_the_checklists_keys_and_buttons_take_its_steps(
-    data_dir: Path, quit_display: None
-) -> None:
+def test_the_checklists_keys_and_buttons_take_its_steps(data_dir: Path, quit_display: None) -> None:
     """A digit key takes its checklist step (recorded as its action, an event step_<id>),
     a click on a step's button too, and a step the scenario's checklist lacks has no key."""
     from sim.core.records import Action
@@ -122,7 +120,10 @@ def test_the_checklists_keys_and_buttons_take_its_steps(
     d = Driver("suturing")  # identity, hygiene and sharps only
     d.frames(2)
     screen = d.screen
-    line = ("1 / 2 / 8", "checklist: identity, hand hygiene and gloves, sharps (or click its button)")
+    line = (
+        "1 / 2 / 8",
+        "checklist: identity, hand hygiene and gloves, sharps (or click its button)",
+    )
     assert line in screen.help_lines
     d.key(pygame.K_2)
     d.key(pygame.K_4)  # "clean the site": not in suturing's checklist
