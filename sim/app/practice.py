@@ -176,6 +176,8 @@ class PracticeScreen:
     def _action(self, kind: str) -> None:
         self._feed_source()  # samples up to now first, so items stay in time order
         self._feed(Action(round(self.now(), 6), kind))
+        if kind == ActionKind.FINISH:
+            self._stopped = True  # the trainee stopped: the steps left are not waited for
 
     def _feed(self, item: Any) -> None:
         step = self.recorder.feed(item)
@@ -214,7 +216,6 @@ class PracticeScreen:
                 return
             if k in (pygame.K_RETURN, pygame.K_KP_ENTER):
                 self._action(ActionKind.FINISH)
-                self._stopped = True
                 return
             name = pygame.key.name(k)
             key_action = self.procedure.keys.get(name)

@@ -394,9 +394,11 @@ def _advice(
     empty: bool,
     steps: Sequence[StepResult] = (),
 ) -> tuple[str, ...]:
-    """Up to three things to work on first: the session's status, critical errors and
-    critical checklist steps missed, then the metrics that lost the most weighted points,
-    each with its value and target, then the other checklist steps missed."""
+    """Up to three things to work on first: the session's status and critical errors, the
+    metric that lost the most weighted points (with its value and target), the critical
+    checklist steps not met (one line), the metrics that lost the next most, then the
+    other checklist steps not met (one line). The results and the report list the whole
+    checklist besides."""
     if empty:
         return ("No motion was recorded: nothing to score.",)
     out = []
@@ -406,26 +408,33 @@ def _advice(
             "not scored for sign-off."
         )
     out += [f"{e.message} (critical)" for e in dict((e.kind, e) for e in crit).values()]
-    out += [f"{_step_words(s)} (critical step)" for s in steps if s.critical and not s.ok]
     lost = sorted(
         (m for m in results if m.points is not None and m.points < 90),
         key=lambda m: -(m.weight * (100.0 - (m.points or 0.0))),
     )
+    metric_lines = []
     for m in lost:
-        if len(out) >= 3:
-            break
         if m.status == INCOMPLETE:
             continue  # said once above
         if m.status == NOT_DONE:
-            out.append(f"{m.label}: not done")
+            metric_lines.append(f"{m.label}: not done")
         else:
-            out.append(_target(scenario, m, values))
-    out += [_step_words(s) for s in steps if not s.critical and not s.ok]
+            metric_lines.append(_target(scenario, m, values))
+    missed = [st for st in steps if st.critical and not st.ok]
+    others = [st for st in steps if not st.critical and not st.ok]
+    out += metric_lines[:1]
+    if missed:
+        out.append(_steps_words("Critical checklist step", missed))
+    out += metric_lines[1:]
+    if others:
+        out.append(_steps_words("Checklist step", others))
     if not out:
         out.append("Every scored metric at 90 points or more: keep it up.")
     return tuple(out[:3])
 
 
-def _step_words(s: StepResult) -> str:
-    """A checklist step not satisfied, in words ("Clean the site: not done")."""
-    return f"{s.label[0].upper()}{s.label[1:]}: {s.note}"
+def _steps_words(what: str, steps: Sequence[StepResult]) -> str:
+    """Checklist steps not met, in one line ("Critical checklist steps: check the patient's
+    identity (not done), clean the site (taken after: skin punctured).")."""
+    plural = "s" if len(steps) > 1 else ""
+    return f"{what}{plural}: " + ", ".join(f"{st.label} ({st.note})" for st in steps) + "."

@@ -115,7 +115,8 @@ def test_a_missed_critical_step_fails_a_session_that_otherwise_passes() -> None:
     assert missed.score == ok.score  # type: ignore[attr-defined]
     assert not missed.passed and missed.verdict == "FAIL"  # type: ignore[attr-defined]
     assert [s.id for s in missed.missed_critical] == ["hygiene"]  # type: ignore[attr-defined]
-    assert any("Hand hygiene and gloves: not done (critical step)" in a for a in missed.advice)  # type: ignore[attr-defined]
+    line = "Critical checklist step: hand hygiene and gloves (not done)."
+    assert line in missed.advice  # type: ignore[attr-defined]
 
 
 def test_a_missed_step_that_is_not_critical_is_reported_and_costs_nothing() -> None:
@@ -124,7 +125,7 @@ def test_a_missed_step_that_is_not_critical_is_reported_and_costs_nothing() -> N
     assert missed.passed and missed.score == ok.score  # type: ignore[attr-defined]
     fist = next(s for s in missed.checklist if s.id == "fist")  # type: ignore[attr-defined]
     assert not fist.done and not fist.critical
-    assert "Ask for a fist: not done" in missed.advice  # type: ignore[attr-defined]
+    assert "Checklist step: ask for a fist (not done)." in missed.advice  # type: ignore[attr-defined]
 
 
 def test_json_of_a_result_carries_the_checklist() -> None:
