@@ -121,6 +121,14 @@ def print_result(name: str, result: Any) -> None:
         print(f"  CRITICAL  {e.message}")
     for e in result.errors:
         print(f"  error     {e.message}")
+    if result.checklist:
+        print("  checklist (critical: *)")
+        lw = max(len(st.label) for st in result.checklist)
+        for st in result.checklist:
+            when = "" if st.t_s is None else f"{st.t_s:6.1f} s"
+            note = f"  {st.note}" if st.note else ""
+            mark = "*" if st.critical else " "
+            print(f"  {mark} {st.label:{lw}s}  {st.status:12s} {when:>8s}{note}".rstrip())
     rows = []
     for m in result.metrics:
         pts = "" if m.points is None else f"{m.points:.0f}"

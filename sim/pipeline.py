@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.core.checklist import SITE, evaluate, step_event
 from sim.core.records import Action, Cue, Event, Item, Sample
 from sim.core.scenario import Scenario
 from sim.feedback.cues import CueEngine, Gates, LiveView
@@ -114,6 +115,7 @@ class Pipeline:
         self._phase_time: dict[str, float] = {}
         self._last_t: float | None = None
         self._last_tracked_t: float | None = None
+        self._site: Event | None = None  # the latest checklist step_site event
 
     @property
     def phase(self) -> str:
@@ -129,12 +131,27 @@ class Pipeline:
         return self.completed_s is not None
 
     def feed(self, item: Item) -> Step:
-        """Consume one sample or action."""
-        if self.started_s is None and not isinstance(item, Sample):
+        """Consume one sample or action.
+
+        An action that takes a step of the scenario's checklist becomes its ``step_<id>``
+        event (:func:`sim.core.checklist.step_event`), before the task's events for it (the
+        task hears the action too: the patient model listens for ``anchor`` and
+        ``pressure``). Checklist steps do not start the session's clock: it times the work
+        with the needle, which the time metrics' anchors were set for.
+        """
+        checklist = self.scenario.checklist
+        taken: tuple[Event, ...] = ()
+        if isinstance(item, Action) and checklist is not None and checklist.takes(item.kind):
+            tip = self.samples[-1].tip_mm if self.samples else None
+            taken = (step_event(checklist, item, tip, self._site),)
+            if item.kind == SITE:
+                self._site = taken[0]
+        elif self.started_s is None and not isinstance(item, Sample):
             self.started_s = item.t_s  # the first action starts the clock
         was = self.task.phase(self.state)  # the time up to this item was spent in it
         was_complete = self.completed_s is not None
         self.state, events = self.task.step(self.state, item)
+        events = taken + events
         if self.completed_s is None and self.task.is_complete(self.state):
             self.completed_s = item.t_s
         if events:
@@ -273,6 +290,10 @@ class Pipeline:
     def result(self) -> ScoreResult:
         """Score the session as it stands."""
         phases = tuple(self._phase_time.items())  # in the order the procedure went through them
+        spec = self.scenario.checklist
+        steps = (
+            evaluate(spec, self.events, dict(self.procedure.milestones)) if spec is not None else ()
+        )
         return score(
             self.scenario,
             self.metric_values(),
@@ -283,6 +304,7 @@ class Pipeline:
             input_kind=self.input_kind,
             noise=self.session_noise(),
             unmeasured={**self._no_floor(), **self._too_slow()},
+            checklist=steps,
         )
 
     def _no_floor(self) -> dict[str, str]:

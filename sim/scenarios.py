@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.core.assist import DepthAssist
+from sim.core.checklist import STEPS, ChecklistSpec
 from sim.core.scenario import (
     INPUT_KINDS,
     MAX_FILE_BYTES,
@@ -196,6 +197,7 @@ def parse_scenario(
         "scoring",
         "proficiency",
         "input",
+        "checklist",
     }
     for key in data:
         if key not in allowed:
@@ -285,7 +287,9 @@ def parse_scenario(
     proc.check(check_reader, geometry, tolerances)
     _check_feedback(r, feedback)
     inputs = _inputs(r, data, proc)
+    checklist = _checklist(r, data, proc)
     return Scenario(
+        checklist=checklist,
         inputs=inputs,
         geometry=geometry,
         tolerances=tolerances,
@@ -324,6 +328,39 @@ def _inputs(r: SpecReader, data: dict[str, Any], proc: Any) -> tuple[tuple[str, 
             )
         out.append((kind, spec))
     return tuple(out)
+
+
+def _checklist(r: SpecReader, data: dict[str, Any], proc: Any) -> ChecklistSpec | None:
+    """The ``[checklist]`` table (None when the scenario has none): its steps and the
+    procedure's milestones in order, each named once; critical steps among its steps."""
+    if "checklist" not in data:
+        return None
+    table = r.table(data, "checklist")
+    spec = ChecklistSpec(**r.build(ChecklistSpec, table, "checklist."))
+    known = [*STEPS, *proc.milestones]
+    seen: set[str] = set()
+    for i, item in enumerate(spec.order):
+        if item not in known:
+            raise r.fail(
+                f"checklist.order[{i}]",
+                f"a step ({', '.join(STEPS)}) or a milestone of task {proc.id} ("
+                + (", ".join(proc.milestones) or "none")
+                + ")",
+                item,
+            )
+        if item in seen:
+            raise r.fail(f"checklist.order[{i}]", "each step or milestone once", item)
+        seen.add(item)
+    if not spec.steps:
+        raise r.fail("checklist.order", "at least one step (" + ", ".join(STEPS) + ")")
+    for i, item in enumerate(spec.critical):
+        if item not in spec.steps:
+            raise r.fail(
+                f"checklist.critical[{i}]",
+                "one of the steps in checklist.order (" + ", ".join(spec.steps) + ")",
+                item,
+            )
+    return spec
 
 
 def depth_assist(scenario: Scenario, input_kind: str) -> DepthAssist:

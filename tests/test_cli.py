@@ -324,3 +324,23 @@ def test_score_table_columns_line_up(tmp_path, mouse_sessions):
         assert rows
         for line in rows:
             assert line[end - 1] != " " and (len(line) == end or line[end] == " "), line
+
+
+def test_score_prints_the_checklist_and_json_carries_it(mouse_sessions, capsys):
+    """`procsim score --json` has the scenario's checklist beside the metrics (each step: id,
+    label, done, in order, critical, time, note) and the text lists it, critical ones starred."""
+    from sim.cli import main
+    from sim.scenarios import find_scenario
+
+    assert main(["score", "--json", str(mouse_sessions["complete"])]) == 0
+    data = json.loads(capsys.readouterr().out)
+    steps = {s["id"]: s for s in data["checklist"]}
+    assert list(steps) == list(find_scenario("venipuncture").checklist.steps)
+    clean = steps["clean"]
+    assert clean["done"] and clean["in_order"] and clean["critical"] and clean["note"] == ""
+    assert clean["label"] == "clean the site" and isinstance(clean["t_s"], float)
+    assert not steps["fist"]["critical"]
+    out = _human(main, capsys, mouse_sessions["incomplete"])  # abandoned before any step
+    assert "  checklist (critical: *)" in out
+    line = next(ln for ln in out.splitlines() if "clean the site" in ln)
+    assert line.lstrip().startswith("*") and "not done" in line

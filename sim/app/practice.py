@@ -3,14 +3,17 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import pygame
 
-from sim.app.help import help_lines
+from sim.app.help import CHECKLIST_KEYS, STEP_KEYS, help_lines
 from sim.app.inputs import make_source
+from sim.app.widgets import ACCENT, Clickable
+from sim.core.checklist import RELEASE, STEPS, pending, step_kind
 from sim.core.records import Action, ActionKind
 from sim.metrics.scoring import ScoreResult
 from sim.paths import new_recording_path, recordings_of
@@ -93,7 +96,11 @@ class PracticeScreen:
         self._held: dict[str, float] = {}  # repeating keys held down: when last acted
         self._help_since: float | None = None  # app clock when help opened (session paused)
         self._paused_s = 0.0
-        self.help_lines = help_lines(self.procedure)
+        self.checklist = sc.checklist
+        self.help_lines = help_lines(self.procedure, sc.checklist)
+        self.clicks = Clickable()  # the checklist's buttons drawn this frame
+        self._flash: tuple[str, float] | None = None  # the step last taken, and when
+        self._stopped = False  # the trainee pressed Enter
         # a short hint of the controls in the trainee's first session, until the first action
         first = not any(p != self.path for p in recordings_of(settings.trainee))
         self.hint: str | None = None
@@ -156,9 +163,22 @@ class PracticeScreen:
             self._help_since = None
         self.help = not self.help
 
+    def take_step(self, step: str) -> None:
+        """Take a step of the scenario's checklist (its key or its button): the step's action
+        (releasing the tourniquet: the shared tourniquet-off action)."""
+        kind = ActionKind.TOURNIQUET_OFF if step == RELEASE else step
+        self._action(kind)
+        self._flash = (step, self.now())
+
+    def steps_left(self) -> tuple[str, ...]:
+        """The checklist's steps not taken yet (none without a checklist)."""
+        return pending(self.checklist, self.pipeline.events)
+
     def _action(self, kind: str) -> None:
         self._feed_source()  # samples up to now first, so items stay in time order
         self._feed(Action(round(self.now(), 6), kind))
+        if kind == ActionKind.FINISH:
+            self._stopped = True  # the trainee stopped: the steps left are not waited for
 
     def _feed(self, item: Any) -> None:
         step = self.recorder.feed(item)
@@ -205,6 +225,10 @@ class PracticeScreen:
                 if name in self.procedure.repeat_hz:
                     self._held[name] = self.now()  # again while held (see update)
                 return
+            step = CHECKLIST_KEYS.get(name)
+            if step is not None and self.checklist is not None and step in self.checklist.steps:
+                self.take_step(step)
+                return
             if k == pygame.K_m and self.source.error is not None:
                 self.source.close()
                 self.source = self._make_source("mouse")
@@ -219,6 +243,8 @@ class PracticeScreen:
             self._held.clear()  # its key-up goes to another window
         if self.help:
             return  # paused
+        if et == pygame.MOUSEBUTTONDOWN and event.button == 1 and self.clicks.click(event.pos):
+            return  # a checklist button, not the instrument
         if isinstance(self.source, HandlesEvents) and self.source.handle_event(event):
             return
         self._camera_event(event)
@@ -259,7 +285,9 @@ class PracticeScreen:
             return
         self._feed_source()
         self._repeat_held()
-        if self.pipeline.finished or self.pipeline.complete:
+        # a complete procedure waits for the checklist's steps left (gauze, sharps) or Enter
+        ended = self.pipeline.finished or self.pipeline.complete
+        if ended and (self._stopped or not self.steps_left()):
             self.finish()
 
     def _repeat_held(self) -> None:
@@ -299,6 +327,11 @@ class PracticeScreen:
         err = self.source.error
         advice = self.source.advice() if isinstance(self.source, GivesAdvice) else None
         msg = f"{err}: press M to continue with the mouse" if err else self.hint or advice
+        ended = self.pipeline.complete or self.pipeline.finished
+        left = self.steps_left() if ended else ()
+        if left and not err:
+            steps = ", ".join(f"{STEP_KEYS[st]} {STEPS[st]}" for st in left)
+            msg = f"Procedure complete. Checklist steps left: {steps}; or Enter to finish"
         return DrawOptions(
             exam=self.settings.exam,
             hud=True,
@@ -316,7 +349,43 @@ class PracticeScreen:
         if shown is not None:
             frame = replace(frame, sample=shown)
         self.app.renderer.draw(frame, self.options(), self.camera)
+        self._draw_checklist()
         self._draw_camera_view()
+
+    def _draw_checklist(self) -> None:
+        """The checklist's buttons down the left edge, under the title: the step's key and
+        words, a box filled once it is taken, and a highlight for a moment after a step is
+        taken. Clicking one takes the step."""
+        self.clicks = Clickable()
+        if self.checklist is None or self.help:
+            return
+        r = self.app.renderer
+        w, h = r.size
+        s = h / 720.0
+        kinds = {e.kind for e in self.pipeline.events}
+        b = r.new_batch()
+        x, y, bw, bh = 16 * s, 122 * s, 214 * s, 26 * s
+        b.text("Checklist", x + 4 * s, y, 14, ACCENT)
+        y += 20 * s
+        now = self.now()
+        for step in self.checklist.steps:
+            done = step_kind(step) in kinds
+            fresh = (
+                self._flash is not None and self._flash[0] == step and now - self._flash[1] < 1.0
+            )
+            bg = (0.16, 0.45, 0.70, 0.95) if fresh else (0.08, 0.09, 0.12, 0.72)
+            b.rect(x, y, bw, bh, bg)
+            box = (0.24, 0.75, 0.38, 1.0) if done else (0.45, 0.50, 0.58, 1.0)
+            if done:
+                b.rect(x + 7 * s, y + 7 * s, 12 * s, 12 * s, box)
+            else:
+                b.frame(x + 7 * s, y + 7 * s, 12 * s, 12 * s, 1, box)
+            fg = (0.62, 0.66, 0.72, 1.0) if done and not fresh else (1.0, 1.0, 1.0, 1.0)
+            b.text(STEP_KEYS[step], x + 27 * s, y + 5 * s, 14, ACCENT)
+            b.text(b.fit(STEPS[step], 14, bw - 48 * s), x + 44 * s, y + 5 * s, 14, fg)
+            self.clicks.add((x, y, bw, bh), functools.partial(self.take_step, step))
+            y += bh + 4 * s
+        r.draw_batch(b)
 
     def _draw_camera_view(self) -> None:
         """Picture-in-picture of a camera source's newest frame (top right), if it has one."""

@@ -1,5 +1,5 @@
 """The results screen: score, pass/fail, critical errors, every metric, what to work on,
-and where the recording is (:func:`draw_results` draws the page)."""
+the procedure's checklist, and where the recording is (:func:`draw_results` draws the page)."""
 
 from __future__ import annotations
 
@@ -138,6 +138,8 @@ def draw_results(
             b.text(("·  " if i == 0 else "   ") + line, x0, y, 17, WHITE)
             y += 24 * s
         y += 6 * s
+    if result.checklist:
+        y = _draw_checklist(b, result, x0, y + 4 * s, col_w, s, exam)
     if result.phases_s:
         y += 6 * s
         phases = "  ·  ".join(f"{name} {sec:.0f} s" for name, sec in result.phases_s)
@@ -147,6 +149,33 @@ def draw_results(
     _draw_metric_table(b, result, tx, 100 * s, w - tx - 20 * s, s, exam)
     b.text("Recording saved to:", x0, h - 100 * s, 14, MUTED)
     b.text(b.fit(str(path), 14, w - 620 * s), x0, h - 80 * s, 14, WHITE)
+
+
+def _draw_checklist(
+    b: Batch2D, result: ScoreResult, x0: float, y: float, width: float, s: float, exam: bool
+) -> float:
+    """The checklist in two columns: a box per step (green: done; amber: out of order or
+    the puncture outside the cleaned area; red: not done; plain in exam mode), its words, a
+    star for a critical one, and what went wrong. Returns the y below it."""
+    b.text("Checklist", x0, y, 22, ACCENT)
+    b.text("* critical", x0 + b.text_width("Checklist", 22) + 14 * s, y + 6 * s, 14, MUTED)
+    y += 30 * s
+    steps = result.checklist
+    half = (len(steps) + 1) // 2
+    cw = width / 2
+    for i, st in enumerate(steps):
+        cx = x0 + (i // half) * cw
+        cy = y + (i % half) * 21 * s
+        if exam:
+            box = WHITE if st.ok else MUTED
+        else:
+            box = GOOD if st.ok else (BAD if not st.done else WARN)
+        b.rect(cx, cy + 2 * s, 12 * s, 12 * s, box)
+        label = st.label + (" *" if st.critical else "")
+        b.text(b.fit(label, 14, cw * 0.56), cx + 20 * s, cy, 14, WHITE)
+        if not st.ok:
+            b.text(b.fit(st.status, 14, cw * 0.38), cx + cw * 0.6, cy, 14, box)
+    return y + half * 21 * s + 6 * s
 
 
 def _grouped(events: Sequence[Event]) -> list[tuple[str, int]]:

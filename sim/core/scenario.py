@@ -12,7 +12,10 @@ import dataclasses
 import math
 import typing
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sim.core.checklist import ChecklistSpec
 
 SCHEMA_VERSION = 1
 
@@ -202,6 +205,9 @@ class Scenario:
     patient: PatientCase | None = None
     """The patient case the scenario names (its anatomy is in ``geometry``); None: the
     scenario's own ``[geometry]``, a healthy adult."""
+    checklist: ChecklistSpec | None = None
+    """The procedure's checklist (``[checklist]``, :mod:`sim.core.checklist`); None: the
+    scenario has none (its sessions are scored on the needle alone)."""
 
     def depth_spec(self, input_kind: str) -> DepthSpec:
         """How a tracked input of ``input_kind`` sets depth (default: the camera's)."""

@@ -25,6 +25,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from sim.core.checklist import StepResult
 from sim.core.records import Event
 from sim.core.scenario import Scenario
 from sim.metrics.catalog import INPUT_WORDS, can_measure
@@ -187,6 +188,13 @@ class ScoreResult:
     complete: bool = False
     empty: bool = False
     input_kind: str = "scripted"
+    checklist: tuple[StepResult, ...] = ()
+    """The scenario's checklist, one result per step (none without one)."""
+
+    @property
+    def missed_critical(self) -> tuple[StepResult, ...]:
+        """The critical steps of the checklist not satisfied (each fails the session)."""
+        return tuple(s for s in self.checklist if s.critical and not s.ok)
 
     @property
     def verdict(self) -> str:
@@ -214,6 +222,7 @@ class ScoreResult:
             "metrics": {m.name: m.as_dict() for m in self.metrics},
             "phases_s": dict(self.phases_s),
             "advice": list(self.advice),
+            "checklist": [s.as_dict() for s in self.checklist],
         }
 
 
@@ -239,6 +248,7 @@ def score(
     input_kind: str = "scripted",
     noise: InputNoise | None = None,
     unmeasured: Mapping[str, str] | None = None,
+    checklist: Sequence[StepResult] = (),
 ) -> ScoreResult:
     """Score metric values against the scenario's anchors and thresholds.
 
@@ -266,6 +276,12 @@ def score(
         Metrics this session's input could not measure, each with the words why ("not
         measured: 5 frames/s tracked": the hand's tremor and smoothness when too few frames
         were tracked for them): "not measured", no points, no weight.
+    checklist : sequence of StepResult
+        The session's checklist (:func:`sim.core.checklist.evaluate`). A critical step not
+        satisfied (not taken, out of order, or the puncture outside the cleaned area) fails
+        the session as a critical error does; the other steps are reported and advised on,
+        and cost no points (the points are the needle's metrics against their anchors; a
+        step is done or not, with no expert-to-novice span to score on).
     """
     complete = complete and not empty
     results = []
@@ -338,7 +354,9 @@ def score(
     crit_kinds = set(scenario.scoring.critical_errors)
     crit = tuple(e for e in events if e.error and e.kind in crit_kinds)
     errors = tuple(e for e in events if e.error and e.kind not in crit_kinds)
-    passed = complete and total >= scenario.scoring.pass_score and not crit
+    steps = tuple(checklist)
+    missed = [s for s in steps if s.critical and not s.ok]
+    passed = complete and total >= scenario.scoring.pass_score and not crit and not missed
     return ScoreResult(
         scenario.id,
         scenario.content_hash,
@@ -349,10 +367,11 @@ def score(
         errors,
         tuple(results),
         tuple(phases_s),
-        _advice(scenario, results, values, crit, complete, empty),
+        _advice(scenario, results, values, crit, complete, empty, steps),
         complete,
         empty,
         input_kind,
+        steps,
     )
 
 
@@ -373,9 +392,13 @@ def _advice(
     crit: Sequence[Event],
     complete: bool,
     empty: bool,
+    steps: Sequence[StepResult] = (),
 ) -> tuple[str, ...]:
-    """Up to three things to work on first: the session's status, critical errors, then the
-    metrics that lost the most weighted points, each with its value and target."""
+    """Up to three things to work on first: the session's status and critical errors, the
+    metric that lost the most weighted points (with its value and target), the critical
+    checklist steps not met (one line), the metrics that lost the next most, then the
+    other checklist steps not met (one line). The results and the report list the whole
+    checklist besides."""
     if empty:
         return ("No motion was recorded: nothing to score.",)
     out = []
@@ -389,15 +412,29 @@ def _advice(
         (m for m in results if m.points is not None and m.points < 90),
         key=lambda m: -(m.weight * (100.0 - (m.points or 0.0))),
     )
+    metric_lines = []
     for m in lost:
-        if len(out) >= 3:
-            break
         if m.status == INCOMPLETE:
             continue  # said once above
         if m.status == NOT_DONE:
-            out.append(f"{m.label}: not done")
+            metric_lines.append(f"{m.label}: not done")
         else:
-            out.append(_target(scenario, m, values))
+            metric_lines.append(_target(scenario, m, values))
+    missed = [st for st in steps if st.critical and not st.ok]
+    others = [st for st in steps if not st.critical and not st.ok]
+    out += metric_lines[:1]
+    if missed:
+        out.append(_steps_words("Critical checklist step", missed))
+    out += metric_lines[1:]
+    if others:
+        out.append(_steps_words("Checklist step", others))
     if not out:
         out.append("Every scored metric at 90 points or more: keep it up.")
     return tuple(out[:3])
+
+
+def _steps_words(what: str, steps: Sequence[StepResult]) -> str:
+    """Checklist steps not met, in one line ("Critical checklist steps: check the patient's
+    identity (not done), clean the site (taken after: skin punctured).")."""
+    plural = "s" if len(steps) > 1 else ""
+    return f"{what}{plural}: " + ", ".join(f"{st.label} ({st.note})" for st in steps) + "."

@@ -230,6 +230,9 @@ class Procedure(Generic[S, V]):
         ``aim_across_mm(scenario)``: the line across the arm (scene z, mm) the task aims at,
         e.g. the vein's centreline; a webcam's aim may snap to it (:mod:`sim.core.assist`).
         None for a task that has no single such line (suturing bites on both sides).
+    milestones : mapping of str to str
+        Events of the task a scenario's checklist may place its steps around (event kind ->
+        words: ``"skin_puncture": "skin punctured"``), :mod:`sim.core.checklist`.
     """
 
     id: str
@@ -256,6 +259,7 @@ class Procedure(Generic[S, V]):
     sounds: Mapping[str, str] = field(default_factory=dict)
     report: Callable[[Scenario, Sequence[Event]], tuple[ReportTable, ...]] = no_report
     aim_across_mm: Callable[[Scenario], float] | None = None
+    milestones: Mapping[str, str] = field(default_factory=dict)
 
     def known_error_kinds(self) -> tuple[str, ...]:
         """Error kinds a scenario of this procedure may name: emitted now, and legacy."""

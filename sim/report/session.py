@@ -171,6 +171,39 @@ def outcome_of(rec: Recording, result: dict[str, Any]) -> tuple[str, str]:
     return word, VERDICT_LINES.get(word, "")
 
 
+def checklist_section(result: dict[str, Any]) -> list[str]:
+    """The report's "Checklist": each step of the scenario's checklist, whether it is
+    critical, done and in order, when, and the note (none for a result without one)."""
+    steps = [st for st in result.get("checklist") or [] if isinstance(st, dict)]
+    if not steps:
+        return []
+    rows = []
+    for st in steps:
+        t = st.get("t_s")
+        rows.append(
+            [
+                td(str(st.get("label") or words(str(st.get("id", ""))))),
+                td("critical" if st.get("critical") else ""),
+                td("yes" if st.get("done") else "no"),
+                td("yes" if st.get("in_order") else ("-" if not st.get("done") else "no")),
+                td(f"{float(t):.1f}" if isinstance(t, (int, float)) else "-", True),
+                td(str(st.get("note") or "")),
+            ]
+        )
+    return [
+        "<h2>Checklist</h2>",
+        "<p>The procedure's steps in the scenario's order. A critical step not done, done out "
+        "of order or (cleaning) with the puncture outside the cleaned area fails the session; "
+        "the others are reported and cost no points.</p>",
+        table(
+            ["step", "", "done", "in order", "time (s)", "note"],
+            rows,
+            cls="checklist",
+            numeric=(4,),
+        ),
+    ]
+
+
 def session_report(
     recording: str | Path | Recording, *, display_name: str | None = None, notes: str | None = None
 ) -> str:
@@ -241,6 +274,7 @@ def session_report(
         )
     else:
         parts.append("<p>None.</p>")
+    parts += checklist_section(result)
     advice = result.get("advice") or []
     parts.append("<h2>What to work on</h2>")
     parts.append(

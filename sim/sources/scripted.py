@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from sim.core import geometry as g
+from sim.core.checklist import RELEASE, STEPS
 from sim.core.records import Action, ActionKind, Item, Sample, Vec3
 from sim.core.scenario import Scenario
 from sim.procedures import registry
@@ -154,13 +155,15 @@ def scripted_items(
     tremor_hz: float | None = None,
     angle_deg: float | None = None,
     errors: Collection[str] = (),
+    skip_steps: Collection[str] = (),
 ) -> list[Item]:
     """The items of a scripted session: ``skill`` is expert, intermediate or novice.
 
     ``tremor_rms_mm``, ``tremor_hz`` and ``angle_deg`` (mean insertion angle, venipuncture)
     override the skill level's values. ``errors`` are error kinds (of
     :attr:`sim.procedures.base.Procedure.error_kinds`: every kind the task emits) the trainee
-    makes on purpose.
+    makes on purpose. The trainee takes the steps of the scenario's checklist in its order
+    (:func:`with_checklist`) but those in ``skip_steps``.
     """
     if skill not in SKILL_LEVELS:
         raise ValueError(f"unknown skill '{skill}' (expected one of: {', '.join(SKILLS)})")
@@ -179,7 +182,51 @@ def scripted_items(
         level = replace(level, tremor_hz=tremor_hz)
     if angle_deg is not None:
         level = replace(level, angle_deg=(angle_deg, level.angle_deg[1]))
-    return proc.scripted(scenario, level, rng, errors, np.random.default_rng([seed, 1]))
+    items = proc.scripted(scenario, level, rng, errors, np.random.default_rng([seed, 1]))
+    return with_checklist(scenario, items, skip_steps)
+
+
+def with_checklist(scenario: Scenario, items: list[Item], skip: Collection[str] = ()) -> list[Item]:
+    """``items`` with the actions of the scenario's checklist steps added where its order
+    puts them (all of them but those in ``skip``; none without a checklist).
+
+    The task is run over the items to find when each milestone of the order happens; a step
+    goes just before the item that brought the next milestone after it in the order (the
+    needle then hovers over the site, which becomes the site chosen and cleaned), else just
+    after the one that brought the milestone before it, else after the first sample. The
+    tourniquet's release is the trainee's own action (already among the items).
+    """
+    spec = scenario.checklist
+    if spec is None:
+        return items
+    task = registry.get(scenario.task).task(scenario)
+    state = task.initial()
+    at: dict[str, int] = {}  # milestone -> index of the item that brought it first
+    for i, item in enumerate(items):
+        state, events = task.step(state, item)
+        for e in events:
+            at.setdefault(e.kind, i)
+    inserts: dict[int, list[str]] = {}  # insert before this index
+    for k, step in enumerate(spec.order):
+        if step not in STEPS or step == RELEASE or step in skip:
+            continue
+        later = [at[m] for m in spec.order[k + 1 :] if m not in STEPS and m in at]
+        earlier = [at[m] for m in spec.order[:k] if m not in STEPS and m in at]
+        if later:
+            pos = later[0]
+        elif earlier:
+            pos = earlier[-1] + 1
+        else:
+            pos = next((i + 1 for i, it in enumerate(items) if isinstance(it, Sample)), 0)
+        inserts.setdefault(pos, []).append(step)
+    out: list[Item] = []
+    for i in range(len(items) + 1):
+        for step in inserts.get(i, ()):
+            t = out[-1].t_s if out else (items[i].t_s if i < len(items) else 0.0)
+            out.append(Action(t, step))
+        if i < len(items):
+            out.append(items[i])
+    return out
 
 
 class ScriptedSource:
@@ -193,9 +240,12 @@ class ScriptedSource:
         skill: str,
         seed: int = 0,
         errors: Collection[str] = (),
+        skip_steps: Collection[str] = (),
         **overrides: float,
     ) -> None:
-        self.items = scripted_items(scenario, skill, seed, errors=errors, **overrides)
+        self.items = scripted_items(
+            scenario, skill, seed, errors=errors, skip_steps=skip_steps, **overrides
+        )
 
     def __iter__(self) -> Iterator[Item]:
         return iter(self.items)

@@ -42,24 +42,37 @@ def test_venipuncture_from_start_screen_to_results(data_dir: Path, quit_display:
     d.key(pygame.K_h)  # help overlay on and off again
     assert d.screen.help
     d.key(pygame.K_F1)
+    d.key(pygame.K_1)  # the checklist: identity, hygiene and gloves
+    d.key(pygame.K_2)
     d.key(pygame.K_t)  # tourniquet on
     assert d.screen.pipeline.state.tourniquet_on
     geo = d.screen.settings.scenario.geometry
     d.point_at((-14.0, _surface_y(d, geo.vein_lateral_mm), geo.vein_lateral_mm))
     d.seconds(0.5)
+    for key in (pygame.K_3, pygame.K_4, pygame.K_5, pygame.K_6):  # site, clean, fist, anchor
+        d.key(key)
     d.key(pygame.K_w, hold_s=(10.0 + 11.7) / 6.0)  # advance into the vein at 20 deg
     d.seconds(3.5)  # hold in the lumen until blood is drawn
     kinds = [e.kind for e in d.screen.pipeline.events]
     assert "flashback" in kinds and "blood_drawn" in kinds
     d.key(pygame.K_t)  # tourniquet off
     pipeline = d.screen.pipeline
-    d.key(pygame.K_s, hold_s=3.0)  # withdraw: the procedure is complete and ends itself
+    d.key(pygame.K_s, hold_s=3.0)  # withdraw: the procedure is complete
     d.frames(2)
     assert "completed" in [e.kind for e in pipeline.events]
+    # it waits for the checklist's steps left, and says which
+    assert d.screen is practice and "7 gauze and pressure" in (practice.options().message or "")
+    d.key(pygame.K_7)
+    assert d.screen is practice
+    d.key(pygame.K_8)  # sharps: the last step, the session ends
+    d.frames(2)
     assert isinstance(d.screen, ResultsScreen)
     result = d.screen.result
     assert result.complete and result.passed and result.score > 70
     assert not result.critical_errors
+    assert [st.id for st in result.checklist if st.ok] == list(
+        practice.settings.scenario.checklist.steps
+    ), [(st.id, st.note) for st in result.checklist]
     path = d.screen.path
     assert path.parent == data_dir / "recordings" and "trainee-7" in path.name
     rec = load_recording(path)

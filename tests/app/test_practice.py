@@ -12,7 +12,7 @@ import pytest
 
 pygame = pytest.importorskip("pygame")
 
-from sim.app.help import COMMON_HELP  # noqa: E402
+from sim.app.help import COMMON_HELP, checklist_help  # noqa: E402
 from sim.core.records import ActionKind  # noqa: E402
 from sim.procedures.registry import get, procedures  # noqa: E402
 from tests.app.driver import Driver  # noqa: E402
@@ -28,7 +28,8 @@ def test_help_lists_the_procedures_controls_then_the_apps(
     d.key(pygame.K_F1)
     opts = d.screen.options()
     assert opts.help
-    assert opts.help_lines == proc.help.controls + COMMON_HELP
+    steps = checklist_help(d.screen.settings.scenario.checklist)
+    assert opts.help_lines == proc.help.controls + steps + COMMON_HELP
     keys = [k for k, _ in opts.help_lines]
     assert len(keys) == len(set(keys))  # no line twice (the tourniquet's is the procedure's)
 
@@ -108,3 +109,35 @@ def test_a_held_repeating_key_acts_at_its_rate_until_released(
 
     recorded = [i for i in load_recording(screen.path).items if isinstance(i, Action)]
     assert [a.kind for a in recorded].count("slide") == held  # each one was recorded
+
+
+def test_the_checklists_keys_and_buttons_take_its_steps(data_dir: Path, quit_display: None) -> None:
+    """A digit key takes its checklist step (recorded as its action, an event step_<id>),
+    a click on a step's button too, and a step the scenario's checklist lacks has no key."""
+    from sim.core.records import Action
+    from sim.storage.recording import load_recording
+
+    d = Driver("suturing")  # identity, hygiene and sharps only
+    d.frames(2)
+    screen = d.screen
+    line = (
+        "1 / 2 / 8",
+        "checklist: identity, hand hygiene and gloves, sharps (or click its button)",
+    )
+    assert line in screen.help_lines
+    d.key(pygame.K_2)
+    d.key(pygame.K_4)  # "clean the site": not in suturing's checklist
+    d.frames(2)  # the buttons are drawn (and clickable) from the next frame
+    assert [x for x in screen.clicks.items] and len(screen.clicks.items) == 3
+    (x, y, w, h), _ = screen.clicks.items[0]  # identity's button
+    pygame.event.post(
+        pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=(x + w / 2, y + h / 2), button=1)
+    )
+    d.frames(2)
+    kinds = [e.kind for e in screen.pipeline.events]
+    assert kinds == ["step_hygiene", "step_identity"]
+    assert screen.steps_left() == ("sharps",)
+    d.key(pygame.K_RETURN)
+    recorded = [i.kind for i in load_recording(screen.path).items if isinstance(i, Action)]
+    assert recorded[:2] == ["hygiene", "identity"]
+    assert [st.id for st in d.screen.result.checklist if st.done] == ["identity", "hygiene"]

@@ -274,6 +274,7 @@ def _range_rows() -> list[str]:
     import dataclasses
 
     from sim.core import scenario as s
+    from sim.core.checklist import ChecklistSpec
     from sim.procedures.registry import procedures
 
     sections: list[tuple[type, str]] = []
@@ -285,6 +286,7 @@ def _range_rows() -> list[str]:
         (s.ScoringSpec, "[scoring]"),
         (s.MetricAnchor, "[scoring.metrics.NAME]"),
         (s.ProficiencySpec, "[proficiency]"),
+        (ChecklistSpec, "[checklist]"),
     ]
     rows = []
     for cls, name in sections:

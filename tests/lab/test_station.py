@@ -128,6 +128,10 @@ def test_exam_station_forces_exam_and_allows_no_retry(
         _type(app, "t-1", clock)
         _key(app, pygame.K_RETURN, clock)
         assert isinstance(app.screen, PracticeScreen) and app.screen.settings.exam  # ...no
+        practice = app.screen
+        _key(app, pygame.K_2, clock)  # the checklist's keys and buttons work in an exam too
+        assert [e.kind for e in practice.pipeline.events] == ["step_hygiene"]
+        assert len(practice.clicks.items) == len(cfg_checklist(practice))
         _key(app, pygame.K_ESCAPE, clock)  # stop: the interrupted session is stored too
         _frames(app, clock, 1)
         assert isinstance(app.screen, ResultsScreen)
@@ -136,6 +140,13 @@ def test_exam_station_forces_exam_and_allows_no_retry(
         assert len(app.stored) == 1
         rows = lab.local.find()
         assert len(rows) == 1 and not rows[0].complete and rows[0].station_id == "exam-1"
+        done = [st.id for st in practice.pipeline.result().checklist if st.done]
+        assert done == ["hygiene"]
+
+
+def cfg_checklist(practice: object) -> tuple[str, ...]:
+    """The steps of the checklist of a practice screen's scenario."""
+    return practice.settings.scenario.checklist.steps  # type: ignore[attr-defined, no-any-return]
 
 
 @pytest.fixture()

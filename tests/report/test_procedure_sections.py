@@ -51,3 +51,18 @@ def test_suturing_lists_each_stitch(tmp_path: Path) -> None:
     placed = [e for e in p.events if e.kind == "stitch_completed"]
     assert [r[0] for r in stitches.rows] == [str(i + 1) for i in range(len(placed))]
     assert [float(r[2]) for r in stitches.rows] == [round(e.value("x_mm"), 1) for e in placed]
+
+
+def test_the_report_has_the_checklist_table() -> None:
+    """The session report's "Checklist" lists the scenario's steps: each step, critical or
+    not, done, in order, when, and why one is not met (none for a result without one)."""
+    from sim.report.session import checklist_section
+
+    sc = scenario_of("venipuncture")
+    p = Pipeline(sc)
+    p.feed_all(scripted_items(sc, "expert", 0, skip_steps=("identity",)))
+    text = visible_text("".join(checklist_section(p.result().as_dict())))
+    assert "Checklist" in text and "A critical step not done" in text
+    assert "check the patient's identity critical no - - not done" in text
+    assert "ask for a fist yes yes" in text
+    assert checklist_section({"checklist": []}) == [] == checklist_section({})

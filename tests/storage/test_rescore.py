@@ -127,3 +127,39 @@ def test_the_pipeline_at_a_moment_is_what_the_trainee_saw_then(made: dict) -> No
     assert [e for e in rec.events if e.t_s <= at] == p.events
     with pytest.raises(ValueError, match="0 s or more"):
         pipeline_at(made["veni_expert"], -1.0)
+
+
+def test_a_recording_with_checklist_steps_rescores_to_the_same_checklist(made: dict) -> None:
+    """The checklist's actions are recorded as items and their step_<id> events re-derived
+    from them: today's re-score gives the recorded checklist, step by step."""
+    from sim.core.records import Action
+
+    rec = load_recording(made["veni_expert"])
+    taken = [i.kind for i in rec.items if isinstance(i, Action) and i.kind not in ("finish",)]
+    assert {"identity", "hygiene", "clean", "sharps"} <= set(taken)
+    clean = next(e for e in rec.events if e.kind == "step_clean")
+    assert clean.value("radius_mm") == 25.0  # the scenario's, in the recording's event
+    r = rescore(made["veni_expert"])
+    assert r.matches
+    assert r.result.as_dict()["checklist"] == rec.result["checklist"]
+    assert [s["id"] for s in rec.result["checklist"] if s["ok"]] == list(
+        rec.scenario().checklist.steps
+    )
+
+
+def test_a_recording_whose_scenario_has_no_checklist_rescores_unchanged(tmp_path: Path) -> None:
+    """A recording made with a scenario without [checklist] (every recording made before
+    it) loads and re-scores as it was: no checklist, no step events, the same verdict."""
+    from sim.scenarios import SCENARIO_DIR, load_scenario
+
+    text = (SCENARIO_DIR / "venipuncture.toml").read_text()
+    path = tmp_path / "venipuncture.toml"
+    path.write_text(text[: text.index("# The procedure's checklist")])
+    sc = load_scenario(path)
+    rec_path = tmp_path / "old.jsonl"
+    run_session(Pipeline(sc), ScriptedSource(sc, "expert", 3), rec_path, trainee="t-1")
+    rec = load_recording(rec_path)
+    assert rec.scenario().checklist is None and rec.result["checklist"] == []
+    r = rescore(rec_path)
+    assert r.matches and r.result.passed and r.result.checklist == ()
+    assert not any(e.kind.startswith("step_") for e in rec.events)

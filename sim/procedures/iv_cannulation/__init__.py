@@ -95,6 +95,13 @@ PROCEDURE: Procedure[IvState, IvView] = Procedure(
     keys=_KEYS,
     repeat_hz={"k": CATHETER_STEPS_HZ},
     report=metrics.report,
+    milestones={
+        "skin_puncture": "skin punctured",
+        "flashback": "flashback",
+        "threaded": "catheter threaded",
+        "needle_withdrawn": "needle withdrawn",
+        "secured": "cannula secured",
+    },
     scene=_scene,
     mouse=_mouse,
     aim_across_mm=lambda sc: spec.parts(sc)[0].vein_lateral_mm,

@@ -56,6 +56,7 @@ PROCEDURE: Procedure[SuturingState, SuturingView] = Procedure(
     ),
     keys={},
     sounds={"through_pad": "danger", "stitch_completed": "progress"},
+    milestones={"stitch_completed": "a stitch placed", "finish": "task complete"},
     scene=_scene,
     mouse=_mouse,
 )

@@ -68,6 +68,11 @@ PROCEDURE: Procedure[VenipunctureState, VenipunctureView] = Procedure(
         "flashback": "step",
         "completed": "done",
     },
+    milestones={
+        "skin_puncture": "skin punctured",
+        "flashback": "flashback",
+        "withdrawal": "needle withdrawn",
+    },
     scene=_scene,
     mouse=_mouse,
     aim_across_mm=lambda sc: spec.parts(sc)[0].vein_lateral_mm,
