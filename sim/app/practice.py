@@ -11,6 +11,7 @@ import pygame
 
 from sim.app.help import help_lines
 from sim.app.inputs import make_source
+from sim.core import patient
 from sim.core.records import Action, ActionKind
 from sim.metrics.scoring import ScoreResult
 from sim.paths import new_recording_path, recordings_of
@@ -161,6 +162,10 @@ class PracticeScreen:
 
     def _feed(self, item: Any) -> None:
         step = self.recorder.feed(item)
+        if self.settings.voice:  # the patient speaks (in the background: no frame waits)
+            for e in step.events:
+                if e.kind == patient.SAID:
+                    self.app.voice.say(e.message)
         if step.events and not self.settings.exam:
             tones = self.procedure.sounds
             for e in step.events:
