@@ -348,7 +348,7 @@ class IvScene:
             frame.view.patient if frame.view is not None else None,
             st is not None and st.back_wall,
             geo.vein_lateral_mm,
-            s.t_s if s is not None else frame.t_s,
+            frame.now_s,
         )
 
     def draw_instrument(self, meshes: IvMeshes, sample: Sample, canvas: Canvas) -> None:

@@ -141,7 +141,7 @@ class VenipunctureScene:
             frame.view.patient if frame.view is not None else None,
             st is not None and st.back_wall,
             meshes.geo.vein_lateral_mm,
-            s.t_s if s is not None else frame.t_s,
+            frame.now_s,
         )
 
     def draw_instrument(self, meshes: VenipunctureMeshes, sample: Sample, canvas: Canvas) -> None:
