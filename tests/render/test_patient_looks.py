@@ -242,3 +242,57 @@ def test_the_patient_panel_covers_no_other_panel(size: tuple[int, int]) -> None:
     mine = (px, py, pw, ph)
     for other in ((bx, by, bw, bh), (sx, sy - 30 * s, sw, sh), gauges):
         assert apart(mine, other), (mine, other)
+
+
+def _patch(img: np.ndarray, p: tuple[float, float], half: int = 2) -> np.ndarray:
+    x, y = int(round(p[0])), int(round(p[1]))
+    return (
+        img[y - half : y + half + 1, x - half : x + half + 1].reshape(-1, 3).astype(float).mean(0)
+    )
+
+
+def test_the_skin_tents_under_a_tip_about_to_go_in(renderer: Any, veni: Scenario) -> None:
+    cam = default_camera(veni)
+    axis, normal = g.pose_from_angles(0.0, 30.0, 0.0)
+    z = 12.0
+
+    def near(height_mm: float) -> np.ndarray:
+        top = surface(veni, 0.0, z)
+        tip = (0.0, top[1] - 0.3 + height_mm, z)
+        img = renderer.render_image(frame(veni, Sample(1.0, tip, axis, normal)), NO_HUD)
+        # beside the tip, ahead of it (the needle comes from behind): the dimple's far side
+        return _patch(img, cam.project(surface(veni, 2.5, z), SIZE))
+
+    pressing, far = near(0.4), near(6.0)
+    assert np.abs(pressing - far).sum() > 12, (pressing, far)
+
+
+def test_a_rolled_vein_shows_where_it_rolled_to(renderer: Any, veni: Scenario) -> None:
+    cam = default_camera(veni)
+    lat = veni.geometry.vein_lateral_mm
+    shift = 8.0
+
+    def blue(p: PatientView | None, z: float) -> float:
+        img = renderer.render_image(frame(veni, patient=p), NO_HUD)
+        c = _patch(img, cam.project(surface(veni, -10.0, z), SIZE))
+        return float(c[2] / c[0])
+
+    rolled = PatientView(vein_shift_mm=shift)
+    assert blue(rolled, lat + shift) > blue(None, lat + shift) + 0.1
+    assert blue(rolled, lat) < blue(None, lat) - 0.1
+
+
+def test_a_flinch_moves_the_arm(renderer: Any, veni: Scenario) -> None:
+    cam = OrbitCamera(target=(0.0, -30.0, 0.0), yaw_deg=0.0, pitch_deg=89.0, distance_mm=400)
+    r = veni.geometry.arm_radius_mm
+    edge = cam.project((-20.0, -r, -r - 3.0), SIZE)  # just beside the arm, seen from above
+
+    def at_edge(p: PatientView) -> np.ndarray:
+        return _patch(renderer.render_image(frame(veni, patient=p), NO_HUD, cam), edge)
+
+    still, moved = at_edge(PatientView()), at_edge(PatientView(flinch_mm=-6.0))
+
+    def arm_there(c: np.ndarray) -> bool:  # skin, lit or in shade (the table is green)
+        return bool(c[0] > c[1] + 15 and c[1] > c[2])
+
+    assert not arm_there(still) and arm_there(moved), (still, moved)
