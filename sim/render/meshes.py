@@ -1,5 +1,6 @@
 """Procedural meshes as numpy arrays (no OpenGL): the generic builders a procedure's scene
-composes (tubes, boxes, ellipsoids, discs, a limb, a table, a tourniquet, a bruise) and the
+composes (tubes, boxes, ellipsoids, discs, an arm with its hand, a table, a tourniquet,
+patches on the skin, a bruise, blood filling a tube) and the
 instruments (syringe, curved needle, needle driver). They take plain numbers; shapes of one
 procedure only live in its scene module (``sim/procedures/<name>/scene.py``), built with
 :func:`pack` and :func:`merge`.
@@ -210,35 +211,6 @@ def disc_y(centre: Vec3, radius: float, color: Sequence[float], sides: int = 16)
 
 
 # --- bodies and what goes on them ------------------------------------------------------
-def limb(radius_mm: float, length_mm: float, around: int = 96, along: int = 9) -> MeshData:
-    """A limb's skin: a cylinder along ``x`` whose top is at ``y = 0`` (axis at
-    ``y = -radius_mm``), centred on ``x = 0``, with rounded ends.
-
-    Coarse along its length: a tint drawn per pixel (:class:`sim.render.plugin.Tint`) shows
-    a vein through it, lighting is per vertex, and a cylinder's normals do not change along
-    its length.
-    """
-    r = radius_mm
-    half = length_mm / 2
-    xs = np.linspace(-half, half, along)
-    a = np.linspace(0, 2 * np.pi, around, endpoint=False)
-    nrm = np.stack([np.zeros_like(a), np.cos(a), np.sin(a)], axis=1)  # angle 0 = top
-    pos = np.empty((along, around, 3))
-    pos[:, :, 0] = xs[:, None]
-    pos[:, :, 1] = -r + r * nrm[None, :, 1]
-    pos[:, :, 2] = r * nrm[None, :, 2]
-    col = np.broadcast_to(np.array(SKIN), (along, around, 3)).copy()
-    col *= (0.97 + 0.03 * np.cos(a))[None, :, None]
-    v = np.empty((along * around, STRIDE), np.float32)
-    v[:, 0:3] = pos.reshape(-1, 3)
-    v[:, 3:6] = np.broadcast_to(nrm, (along, around, 3)).reshape(-1, 3)
-    v[:, 6:9] = col.reshape(-1, 3)
-    v[:, 9] = 0.0
-    skin = MeshData(v, grid_indices(along, around, True))
-    caps = [ellipsoid((sx * half, -r, 0.0), (r * 0.35, r, r), SKIN, 14) for sx in (-1, 1)]
-    return merge([skin, *caps])
-
-
 ARM_SITE_HALF_MM = 35.0
 """Half the length of the stretch of an :func:`arm` round the site where it is exactly the
 task's cylinder (its radius, its top at ``y = 0``): the shape changes only beyond it, so the
@@ -445,9 +417,9 @@ def table(y: float, size: float = 900.0) -> MeshData:
 def tourniquet(
     limb_radius_mm: float, x_mm: float, section: tuple[float, float, float] | None = None
 ) -> MeshData:
-    """A rubber band round a limb at ``x_mm``, knotted on top: round a :func:`limb` of
-    ``limb_radius_mm``, or round the cross-section ``section`` = ``(axis_y, radius_y,
-    radius_z)`` mm there (an :func:`arm`'s, :func:`arm_section`)."""
+    """A rubber band round a limb at ``x_mm``, knotted on top: round a cylinder of
+    ``limb_radius_mm`` (its top at ``y = 0``), or round the cross-section ``section`` =
+    ``(axis_y, radius_y, radius_z)`` mm there (an :func:`arm`'s, :func:`arm_section`)."""
     r = limb_radius_mm
     cy, ry, rz = section if section is not None else (-r, r, r)
     a = np.linspace(0, 2 * np.pi, 48)
@@ -474,7 +446,7 @@ def arm_section(
 
 
 def haematoma(site: Vec3, limb_radius_mm: float) -> MeshData:
-    """A bruise-coloured swelling on a :func:`limb` of ``limb_radius_mm`` at a puncture
+    """A bruise-coloured swelling on a limb (a cylinder) of ``limb_radius_mm`` at a puncture
     ``site`` (its ``x`` and ``z``), mm."""
     x, _, z = site
     y = math.sqrt(max(limb_radius_mm**2 - z * z, 0.0)) - limb_radius_mm
