@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 CLEAN_EVENT = "step_clean"
 """The checklist's event for a cleaned site (values ``x_mm``, ``z_mm``, ``radius_mm``)."""
-CLEANED = (0.95, 0.80, 0.70)
+CLEANED = (0.92, 0.73, 0.62)
 """Skin just cleaned with chlorhexidine in alcohol: paler, a little shiny."""
 BRIGHT_BLOOD = (0.95, 0.06, 0.05)
 """Arterial blood: bright red."""
@@ -64,7 +64,7 @@ class ArmMeshes:
 
     radius_mm: float
     arm: GpuMesh
-    table: GpuMesh
+    """The arm and the table under it (one draw; a flinch of a few mm moves both)."""
     tourniquet: GpuMesh
     tent: tuple[GpuMesh, ...]
     """The tenting dimple, one per depth step (1 to :data:`TENT_LEVELS`)."""
@@ -74,13 +74,12 @@ def build_arm(
     canvas: Canvas, radius_mm: float, length_mm: float, tourniquet_x_mm: float
 ) -> ArmMeshes:
     """Upload the arm (its hand on the side away from the tourniquet, which is towards the
-    heart), the table, the tourniquet and the dimples."""
+    heart) with the table, the tourniquet and the dimples."""
     hand_dir = -1.0 if tourniquet_x_mm > 0 else 1.0
     r = radius_mm
     return ArmMeshes(
         radius_mm=r,
-        arm=canvas.upload(mz.arm(r, length_mm, hand_dir)),
-        table=canvas.upload(mz.table(-2 * r)),
+        arm=canvas.upload(mz.merge([mz.arm(r, length_mm, hand_dir), mz.table(-2 * r)])),
         tourniquet=canvas.upload(
             mz.tourniquet(
                 r, tourniquet_x_mm, mz.arm_section(r, length_mm, hand_dir, tourniquet_x_mm + 9.0)
@@ -102,7 +101,8 @@ def _translate(dz: float, m: np.ndarray | None = None) -> np.ndarray:
 
 
 def _cleaned(limb_radius_mm: float, radius_mm: float) -> mz.MeshData:
-    return mz.skin_patch(limb_radius_mm, radius_mm, CLEANED, 0.08)
+    # fine enough that its flat triangles stay above the curved skin (a 40 mm disc)
+    return mz.skin_patch(limb_radius_mm, radius_mm, CLEANED, 0.2, rings=8, sides=48)
 
 
 def cleaned_sites(events: Sequence[Event]) -> list[tuple[float, float, float]]:
@@ -184,7 +184,6 @@ def draw_arm(
             if mesh is not None:
                 canvas.draw(mesh)
     canvas.draw(arm.arm, moved, tint=tint)
-    canvas.draw(arm.table)
     if tourniquet_on:
         canvas.draw(arm.tourniquet, moved)
 
@@ -199,14 +198,15 @@ def _draw_patient_marks(
         beat = 0.5 + 0.5 * math.sin(2 * math.pi * PULSE_HZ * t_s)
         level = 4 + round(3 * beat)  # 4-7 mm
         mesh = canvas.cached(
-            ("arterial", level), lambda: mz.skin_patch(r, float(level), BRIGHT_BLOOD, 0.35)
+            ("arterial", level), lambda: mz.skin_patch(r, float(level), BRIGHT_BLOOD, 0.4)
         )
         if mesh is not None:
             canvas.draw(mesh, place)
     d = round(p.bruise_mm)
     if d >= 1:
         mesh = canvas.cached(
-            ("bruise", d), lambda: mz.skin_patch(r, d / 2, mz.HAEMATOMA, 0.25, rings=4)
+            ("bruise", d),
+            lambda: mz.skin_patch(r, d / 2, mz.HAEMATOMA, 0.3, rings=5, sides=32, rim=mz.SKIN),
         )
         if mesh is not None:
             canvas.draw(mesh, place)

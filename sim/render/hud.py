@@ -186,6 +186,7 @@ def draw_patient(batch: Batch2D, p: PatientView, now_s: float, size: tuple[int, 
     x, y, w, _ = patient_rect(size)
     s = size[1] / 720.0
     d = min(max(p.discomfort, 0.0), 10.0)
+    n = int(math.floor(d + 0.5))  # the number said and the segments lit
     col = discomfort_rgba(d)
     batch.rect(x, y, w, 62 * s, PANEL)
     # the face: a disc, two eyes, a mouth that turns down with discomfort
@@ -199,10 +200,10 @@ def draw_patient(batch: Batch2D, p: PatientView, now_s: float, size: tuple[int, 
     batch.polyline(mouth, 2.4 * s, DARK)
     # the gauge: ten segments, lit up to the discomfort
     gx, gw = x + 62 * s, w - 74 * s
-    batch.text(f"discomfort {d:.0f}/10  {discomfort_words(d)}", gx, y + 8 * s, 14, col)
+    batch.text(f"discomfort {n}/10  {discomfort_words(d)}", gx, y + 8 * s, 14, col)
     seg = gw / 10
     for i in range(10):
-        lit = d >= i + 0.5
+        lit = i < n
         c = discomfort_rgba(i + 0.5) if lit else (0.25, 0.27, 0.31, 1.0)
         batch.rect(gx + i * seg + 1, y + 34 * s, seg - 2, 14 * s, c)
     if not line_showing(p, now_s):

@@ -361,11 +361,13 @@ def skin_patch(
     rings: int = 6,
     sides: int = 24,
     dimple_mm: float = 0.0,
+    rim: Sequence[float] | None = None,
 ) -> MeshData:
     """A round patch of ``radius_mm`` lying on top of a limb of ``limb_radius_mm`` (centred on
     ``x = 0``, ``z = 0``; place it with :func:`on_limb`), ``lift_mm`` above the skin: a bruise,
     a cleaned area, blood on the skin. With ``dimple_mm`` its normals lean in as a dimple that
-    deep would (the skin tenting under a pressing tip) and its centre darkens a little."""
+    deep would (the skin tenting under a pressing tip) and its centre darkens a little. With
+    ``rim`` its colour fades into that one towards the edge (a bruise's soft edge)."""
     r = limb_radius_mm
     rho = np.linspace(0.0, 1.0, rings + 1)[1:]
     a = np.linspace(0, 2 * np.pi, sides, endpoint=False)
@@ -376,6 +378,9 @@ def skin_patch(
     pos = np.stack([u, -r + rr * np.cos(th), rr * np.sin(th)], axis=1)
     nrm = np.stack([np.zeros_like(u), np.cos(th), np.sin(th)], axis=1)
     col = np.broadcast_to(np.asarray(color, np.float64), pos.shape).copy()
+    if rim is not None:
+        q3 = (np.hypot(u, w) / radius_mm)[:, None] ** 3
+        col = col * (1 - q3) + np.asarray(rim, np.float64) * q3
     if dimple_mm > 0:
         q = np.hypot(u, w) / radius_mm  # 0 at the centre, 1 at the rim
         slope = dimple_mm * 2.0 * np.pi * np.sin(np.pi * q) / (2 * radius_mm)
@@ -398,7 +403,7 @@ def skin_patch(
         tri.append(np.stack([a0, a1, b0], 1))
         tri.append(np.stack([a1, b1, b0], 1))
     return MeshData(
-        pack(pos, nrm, color if dimple_mm <= 0 else col, 0.0),
+        pack(pos, nrm, col, 0.0),
         np.concatenate(tri).reshape(-1).astype(np.uint32),
     )
 

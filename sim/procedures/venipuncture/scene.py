@@ -37,11 +37,13 @@ from sim.render.scene import DrawOptions, Frame, OrbitCamera, needle_frame
 if TYPE_CHECKING:
     from sim.render.gl import GpuMesh
 
-TUBE_FRONT_MM = 80.0
-"""Where the collection tube shows behind the needle's hub (out of the holder's back), mm
-behind the needle's base (:func:`sim.render.meshes.syringe`)."""
-TUBE_MM = 60.0
-"""The visible length of the collection tube, mm (a 4-6 ml tube is 75 mm long)."""
+TUBE_FRONT_MM = 22.0
+"""Where the collection tube's stopper sits in the holder, mm behind the needle's base
+(:func:`sim.render.meshes.syringe`: the holder runs from 14 to 78 mm behind it)."""
+TUBE_MM = 72.0
+"""The collection tube's length, mm (a 4-6 ml tube is 75 mm long): its end sticks out of
+the holder's back. Blood is drawn as seen through a clear holder, filling it from the
+stopper back."""
 
 
 def vein_tint(geo: VenipunctureGeometry, tourniquet_on: bool) -> Tint:
@@ -98,7 +100,7 @@ class VenipunctureScene:
             [
                 mz.syringe(L),
                 mz.tube(
-                    np.array([[-L - TUBE_FRONT_MM - TUBE_MM, 0, 0], [-L - TUBE_FRONT_MM, 0, 0]]),
+                    np.array([[-L - TUBE_FRONT_MM - TUBE_MM, 0, 0], [-L - 79.0, 0, 0]]),
                     6.3,
                     (0.86, 0.90, 0.93),
                     sides=20,
@@ -109,7 +111,7 @@ class VenipunctureScene:
             geo=geo,
             arm=am.build_arm(canvas, geo.arm_radius_mm, geo.arm_length_mm, geo.tourniquet_x_mm),
             syringe=canvas.upload(tube),
-            fill=canvas.upload(mz.fill_cylinder(6.45, mz.BLOOD, 20)),
+            fill=canvas.upload(mz.fill_cylinder(7.65, mz.BLOOD, 24)),  # over the holder
             draw_hold_s=tol.draw_hold_s,
             tint_off=vein_tint(geo, False),
             tint_on=vein_tint(geo, True),
