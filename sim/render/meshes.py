@@ -247,7 +247,7 @@ def arm_profile(s_mm: np.ndarray, radius_mm: float, length_mm: float) -> np.ndar
     return np.stack([ry, rz, crease], axis=1)
 
 
-def arm(radius_mm: float, length_mm: float, hand_dir: float, around: int = 64) -> MeshData:
+def arm(radius_mm: float, length_mm: float, hand_dir: float, around: int = 48) -> MeshData:
     """A forearm lying on a table (its underside at ``y = -2 radius_mm``) along ``x``: the
     task's cylinder round the site (``x`` near 0: axis at ``y = -radius_mm``, top at
     ``y = 0``), tapering to the wrist and a palm-up hand towards ``hand_dir`` (+1: +x,
@@ -269,9 +269,9 @@ def arm(radius_mm: float, length_mm: float, hand_dir: float, around: int = 64) -
     ss = np.unique(
         np.concatenate(
             [
-                np.linspace(-half, -f, 14),
-                np.linspace(-f, f, 5),
-                np.linspace(f, wrist + 12.0, 14),
+                np.linspace(-half, -f, 8),
+                np.linspace(-f, f, 3),
+                np.linspace(f, wrist + 12.0, 10),
             ]
         )
     )
@@ -306,7 +306,7 @@ def arm(radius_mm: float, length_mm: float, hand_dir: float, around: int = 64) -
     skin = MeshData(v, idx)
     end = prof[0]
     shoulder = ellipsoid(
-        (-hand_dir * half, -2 * r + end[0], 0.0), (end[0] * 0.4, end[0], end[1]), SKIN, 14
+        (-hand_dir * half, -2 * r + end[0], 0.0), (end[0] * 0.4, end[0], end[1]), SKIN, 10
     )
     return merge([skin, shoulder, hand(r * WRIST_RATIO, hand_dir * wrist, -2 * r, hand_dir)])
 
@@ -320,7 +320,7 @@ def hand(wrist_radius_mm: float, wrist_x_mm: float, table_y_mm: float, hand_dir:
     def at(s: float, y: float, z: float) -> tuple[float, float, float]:
         return (wrist_x_mm + d * s * k, table_y_mm + y * k, z * k)
 
-    palm = ellipsoid(at(40.0, 17.0, 0.0), (52.0 * k, 17.0 * k, 40.0 * k), PALM, 16)
+    palm = ellipsoid(at(40.0, 17.0, 0.0), (52.0 * k, 17.0 * k, 40.0 * k), PALM, 12)
     parts = [palm]
     for z, length in ((-27.0, 52.0), (-9.0, 68.0), (9.0, 72.0), (27.0, 64.0)):
         t = np.linspace(0.0, 1.0, 6)
@@ -331,11 +331,11 @@ def hand(wrist_radius_mm: float, wrist_x_mm: float, table_y_mm: float, hand_dir:
                 for ti, c in zip(t, curl, strict=True)
             ]
         )
-        parts.append(tube(path, np.linspace(8.5, 7.0, 6) * k, PALM, sides=10))
-        parts.append(ellipsoid(tuple(path[-1]), (7.0 * k, 7.0 * k, 7.0 * k), PALM, 8))
+        parts.append(tube(path, np.linspace(8.5, 7.0, 6) * k, PALM, sides=8, caps=False))
+        parts.append(ellipsoid(tuple(path[-1]), (7.0 * k, 7.0 * k, 7.0 * k), PALM, 6))
     thumb = np.array([at(25.0, 18.0, 40.0), at(55.0, 26.0, 52.0), at(80.0, 30.0, 50.0)])
-    parts.append(tube(thumb, np.array([11.0, 9.0, 8.0]) * k, PALM, sides=10))
-    parts.append(ellipsoid(tuple(thumb[-1]), (8.0 * k, 8.0 * k, 8.0 * k), PALM, 8))
+    parts.append(tube(thumb, np.array([11.0, 9.0, 8.0]) * k, PALM, sides=8, caps=False))
+    parts.append(ellipsoid(tuple(thumb[-1]), (8.0 * k, 8.0 * k, 8.0 * k), PALM, 6))
     return merge(parts)
 
 
