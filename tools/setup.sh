@@ -29,6 +29,7 @@ RUN_PACKAGES=(
   libgl1 libglx-mesa0 libgl1-mesa-dri libegl1 libegl-mesa0 libopengl0 libgles2 # OpenGL, EGL
   libglib2.0-0 libsm6 libxext6 # loaded by OpenCV (cv2)
   fonts-dejavu-core            # the font of the HTML reports and plots
+  espeak-ng                    # the patient's voice (sim/app/voice.py; without it: words only)
 )
 
 # The Pythons procsim runs on: pyproject.toml's requires-python. mediapipe 0.10.21 (the last

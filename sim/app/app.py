@@ -38,6 +38,7 @@ from sim.app.results import ResultsScreen
 from sim.app.settings import ANONYMOUS, Settings, check_trainee_id
 from sim.app.sound import Sounds
 from sim.app.start import StartScreen
+from sim.app.voice import Voice
 from sim.core.scenario import Scenario, ScenarioError
 from sim.metrics.scoring import ScoreResult
 from sim.render import gl as glu
@@ -79,6 +80,8 @@ class App:
         Pace frames with ``pygame.time.Clock`` (60 fps at most).
     sound : bool
         Play short sounds for critical events (silent without a device anyway).
+    voice : bool
+        Speak the patient's lines (espeak-ng); muted without sound too.
     hidden : bool
         Hidden window (tests, benchmarks).
 
@@ -106,6 +109,7 @@ class App:
         realtime: bool = True,
         sound: bool = True,
         hidden: bool = False,
+        voice: bool = True,
     ) -> None:
         check_trainee_id(settings.trainee if settings is not None else trainee)
         check_input(settings.input_spec if settings is not None else input_spec)
@@ -117,11 +121,14 @@ class App:
         self.clock = clock
         self.realtime = realtime
         self.sounds = Sounds(sound)
+        self.voice = Voice(sound and voice)  # a session's settings mute it too
         self._pacer = pygame.time.Clock()
         self.running = True
         self.recordings: list[Path] = []
         self._stored: set[Path] = set()
-        self.defaults = settings or Settings(_first_scenario(), input_spec, trainee, exam, hand)
+        self.defaults = settings or Settings(
+            _first_scenario(), input_spec, trainee, exam, hand, voice=voice
+        )
         self.screen: Screen = StartScreen(self, self.defaults)
         if settings is not None and settings.trainee != ANONYMOUS:
             App.start_practice(self, settings)
@@ -215,6 +222,7 @@ class App:
     def quit(self) -> None:
         """A screen asks to quit (Esc on the start screen, Q on the results)."""
         self.screen.close()
+        self.voice.close()
         self.running = False
 
     def shutdown(self) -> None:

@@ -48,7 +48,7 @@ def _cmd_practice(args: argparse.Namespace) -> int:
     from sim.app.settings import Settings
 
     settings = (
-        Settings(scenario, args.input, args.trainee, args.exam, hand)
+        Settings(scenario, args.input, args.trainee, args.exam, hand, voice=not args.no_voice)
         if scenario is not None
         else None
     )
@@ -64,6 +64,7 @@ def _cmd_practice(args: argparse.Namespace) -> int:
         exam=args.exam,
         hand=hand,
         sound=not args.no_sound,
+        voice=not args.no_voice,
     )
     status = app.run()
     for p in app.recordings:
@@ -224,6 +225,11 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--size", help="window size WxH (default: fits the display)")
     p.add_argument("--no-sound", action="store_true", help="no sounds for critical events")
+    p.add_argument(
+        "--no-voice",
+        action="store_true",
+        help="the patient's words are shown, not spoken (espeak-ng)",
+    )
     p.set_defaults(func=_cmd_practice)
 
     p = sub.add_parser(

@@ -13,6 +13,7 @@ import pygame
 from sim.app.help import CHECKLIST_KEYS, STEP_KEYS, help_lines
 from sim.app.inputs import make_source
 from sim.app.widgets import ACCENT, Clickable
+from sim.core import patient
 from sim.core.checklist import RELEASE, STEPS, pending, step_kind
 from sim.core.records import Action, ActionKind
 from sim.metrics.scoring import ScoreResult
@@ -182,6 +183,10 @@ class PracticeScreen:
 
     def _feed(self, item: Any) -> None:
         step = self.recorder.feed(item)
+        if self.settings.voice:  # the patient speaks (in the background: no frame waits)
+            for e in step.events:
+                if e.kind == patient.SAID:
+                    self.app.voice.say(e.message)
         if step.events and not self.settings.exam:
             tones = self.procedure.sounds
             for e in step.events:

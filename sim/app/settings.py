@@ -79,3 +79,5 @@ class Settings:
     exam: bool = False
     hand: str = "right"
     """The trainee's dominant hand (the one a tracked input follows): right or left."""
+    voice: bool = True
+    """The patient's lines are spoken (``--no-voice``: muted; the words still show)."""

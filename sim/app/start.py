@@ -109,6 +109,7 @@ class StartScreen:
         self.video_path = rest if kind == "video" else ""
         self.trainee = defaults.trainee if defaults.trainee != ANONYMOUS else ""
         self.exam = defaults.exam
+        self.voice = defaults.voice
         self.exam_locked = exam_locked
         self.hand = defaults.hand if defaults.hand in HANDS else "right"
         self.station = station
@@ -146,6 +147,7 @@ class StartScreen:
             self.trainee.strip() or ANONYMOUS,
             self.exam,
             self.hand,
+            self.voice,
         )
 
     def problem(self) -> str | None:

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.core.patient import PatientView
 from sim.core.records import Severity
 from sim.metrics.catalog import HAND, INPUT_WORDS, can_measure
 from sim.procedures.registry import format_value
@@ -125,6 +126,9 @@ def draw_hud(batch: Batch2D, frame: Frame, options: DrawOptions, size: tuple[int
     _readouts(batch, frame, options, plugin, band, col_x, gy + 10 * s, s)
     if not options.exam:
         draw_side_view(batch, frame, size, plugin)
+    patient = frame.view.patient if frame.view is not None else None
+    if patient is not None:
+        draw_patient(batch, patient, frame.now_s, size)
     if options.message:
         # between the gauges and the side view, so that it covers neither
         x0 = gx + 350 * s + 12 * s
@@ -137,6 +141,83 @@ def draw_hud(batch: Batch2D, frame: Frame, options: DrawOptions, size: tuple[int
             batch.text(line, (x0 + x1) / 2, y, 14, WARN, anchor="centre")
     elif options.help_lines:  # a window with a controls overlay (not a video or a still)
         batch.text("F1 / H: controls", w / 2, h - 26 * s, 14, MUTED, anchor="centre")
+
+
+LINE_SHOW_S = 5.0
+"""How long the patient's words stay in the speech bubble after they were said, s (our
+choice: time to read a short sentence twice)."""
+DISCOMFORT_WORDS = (
+    (2.0, "comfortable"),
+    (4.0, "a little uncomfortable"),
+    (6.0, "uncomfortable"),
+    (8.0, "in pain"),
+    (math.inf, "in severe pain"),
+)
+"""How the HUD words discomfort (0-10): the first entry whose bound it is below (our choice,
+after the wording of the 0-10 numeric rating scale's anchors)."""
+BUBBLE: RGBA = (0.98, 0.97, 0.92, 0.96)
+
+
+def discomfort_words(discomfort: float) -> str:
+    """The patient's discomfort (0-10) in words ("comfortable", "in pain")."""
+    return next(w for bound, w in DISCOMFORT_WORDS if discomfort < bound)
+
+
+def discomfort_rgba(discomfort: float) -> RGBA:
+    """Green when comfortable, amber when uncomfortable, red in pain."""
+    return GOOD if discomfort < 4 else WARN if discomfort < 6 else BAD
+
+
+def patient_rect(size: tuple[int, int]) -> tuple[float, float, float, float]:
+    """(x, y, w, h) of the patient panel (face, discomfort gauge and speech bubble), pixels:
+    on the left under the timer, above the gauges, clear of the banner and the side view."""
+    s = size[1] / 720.0
+    return (12 * s, 114 * s, 300 * s, 150 * s)
+
+
+def line_showing(p: PatientView, now_s: float) -> bool:
+    """Whether the patient's latest line is still in the speech bubble at ``now_s``."""
+    return bool(p.line) and 0.0 <= now_s - p.line_t_s <= LINE_SHOW_S
+
+
+def draw_patient(batch: Batch2D, p: PatientView, now_s: float, size: tuple[int, int]) -> None:
+    """The patient: a face that frowns with discomfort, a 0-10 gauge with words, and the
+    latest line in a speech bubble for :data:`LINE_SHOW_S` after it was said."""
+    x, y, w, _ = patient_rect(size)
+    s = size[1] / 720.0
+    d = min(max(p.discomfort, 0.0), 10.0)
+    n = int(math.floor(d + 0.5))  # the number said and the segments lit
+    col = discomfort_rgba(d)
+    batch.rect(x, y, w, 62 * s, PANEL)
+    # the face: a disc, two eyes, a mouth that turns down with discomfort
+    fx, fy, fr = x + 30 * s, y + 31 * s, 22 * s
+    batch.arc(fx, fy, 0.0, fr, 0.0, 360.0, (0.93, 0.76, 0.62, 1.0), 28)
+    batch.arc(fx, fy, fr - 2.5 * s, fr, 0.0, 360.0, col, 28)
+    for ex in (-8.0, 8.0):
+        batch.arc(fx + ex * s, fy - 6 * s, 0.0, 2.6 * s, 0.0, 360.0, DARK, 10)
+    bend = (1.0 - d / 5.0) * 6 * s  # + smile, - frown
+    mouth = [(fx + u * s, fy + 9 * s + bend * (1 - (u / 10.0) ** 2)) for u in range(-10, 11, 4)]
+    batch.polyline(mouth, 2.4 * s, DARK)
+    # the gauge: ten segments, lit up to the discomfort
+    gx, gw = x + 62 * s, w - 74 * s
+    batch.text(f"discomfort {n}/10  {discomfort_words(d)}", gx, y + 8 * s, 14, col)
+    seg = gw / 10
+    for i in range(10):
+        lit = i < n
+        c = discomfort_rgba(i + 0.5) if lit else (0.25, 0.27, 0.31, 1.0)
+        batch.rect(gx + i * seg + 1, y + 34 * s, seg - 2, 14 * s, c)
+    if not line_showing(p, now_s):
+        return
+    # the speech bubble under the face, its tail pointing up at the mouth
+    ts = 17
+    lines = batch.wrap(f'"{p.line}"', ts, w - 24 * s)[:4]
+    lh = batch.line_height(ts)
+    by = y + 74 * s
+    bh = lh * len(lines) + 14 * s
+    batch.tri(((fx - 6 * s, by), (fx + 10 * s, by), (fx, by - 12 * s)), BUBBLE)
+    batch.rect(x, by, w, bh, BUBBLE)
+    for i, line in enumerate(lines):
+        batch.text(line, x + 12 * s, by + 7 * s + i * lh, ts, DARK)
 
 
 def _angle_gauge(

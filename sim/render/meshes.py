@@ -1,5 +1,6 @@
 """Procedural meshes as numpy arrays (no OpenGL): the generic builders a procedure's scene
-composes (tubes, boxes, ellipsoids, discs, a limb, a table, a tourniquet, a bruise) and the
+composes (tubes, boxes, ellipsoids, discs, an arm with its hand, a table, a tourniquet,
+patches on the skin, a bruise, blood filling a tube) and the
 instruments (syringe, curved needle, needle driver). They take plain numbers; shapes of one
 procedure only live in its scene module (``sim/procedures/<name>/scene.py``), built with
 :func:`pack` and :func:`merge`.
@@ -210,33 +211,207 @@ def disc_y(centre: Vec3, radius: float, color: Sequence[float], sides: int = 16)
 
 
 # --- bodies and what goes on them ------------------------------------------------------
-def limb(radius_mm: float, length_mm: float, around: int = 96, along: int = 9) -> MeshData:
-    """A limb's skin: a cylinder along ``x`` whose top is at ``y = 0`` (axis at
-    ``y = -radius_mm``), centred on ``x = 0``, with rounded ends.
+ARM_SITE_HALF_MM = 35.0
+"""Half the length of the stretch of an :func:`arm` round the site where it is exactly the
+task's cylinder (its radius, its top at ``y = 0``): the shape changes only beyond it, so the
+task's geometry holds wherever a needle goes in (our choice)."""
+WRIST_RATIO = 0.62
+"""Wrist radius over the forearm's at the site (an adult's wrist circumference, about 16 cm,
+over a forearm's near the elbow, about 26 cm: our reading of anthropometric tables)."""
+PALM = (0.90, 0.62, 0.55)
+"""The palm and fingers: a little pinker than the forearm."""
+CREASE = (0.74, 0.52, 0.44)
+"""The elbow's crease across the antecubital fossa."""
 
-    Coarse along its length: a tint drawn per pixel (:class:`sim.render.plugin.Tint`) shows
-    a vein through it, lighting is per vertex, and a cylinder's normals do not change along
-    its length.
+
+def _smooth(t: np.ndarray) -> np.ndarray:
+    t = np.clip(t, 0.0, 1.0)
+    return t * t * (3 - 2 * t)
+
+
+def arm_profile(s_mm: np.ndarray, radius_mm: float, length_mm: float) -> np.ndarray:
+    """The arm's cross-section along its length: rows ``(radius_y, radius_z, crease)`` at
+    ``s_mm`` (mm from the site, positive towards the hand). Exactly ``radius_mm`` (circular)
+    within :data:`ARM_SITE_HALF_MM` of the site; towards the hand it tapers to a flatter
+    wrist (:data:`WRIST_RATIO`) at 0.8 of the half length; towards the shoulder it widens a
+    little into the elbow, with the fossa's crease 12 mm beyond the flat stretch."""
+    s = np.asarray(s_mm, np.float64)
+    r, f = radius_mm, ARM_SITE_HALF_MM
+    wrist = 0.8 * length_mm / 2
+    t_hand = _smooth((s - f) / max(wrist - f, 1.0))
+    t_elbow = _smooth((-s - f) / 40.0)
+    rad = r * (1.0 - (1.0 - WRIST_RATIO) * t_hand + 0.08 * t_elbow)
+    ry = rad * (1.0 - 0.2 * t_hand)
+    rz = rad * (1.0 + 0.22 * t_hand)
+    crease = np.exp(-(((s + f + 12.0) / 4.0) ** 2))
+    return np.stack([ry, rz, crease], axis=1)
+
+
+def arm(radius_mm: float, length_mm: float, hand_dir: float, around: int = 48) -> MeshData:
+    """A forearm lying on a table (its underside at ``y = -2 radius_mm``) along ``x``: the
+    task's cylinder round the site (``x`` near 0: axis at ``y = -radius_mm``, top at
+    ``y = 0``), tapering to the wrist and a palm-up hand towards ``hand_dir`` (+1: +x,
+    -1: -x), widening into the elbow with the fossa's crease the other way, skin shaded
+    paler underneath and pinker at the hand.
+
+    Parameters
+    ----------
+    radius_mm, length_mm : float
+        The task's arm radius and length, mm (the hand lies beyond the wrist at 0.8 of the
+        half length; the upper arm ends at the half length).
+    hand_dir : float
+        The side of the hand: +1 or -1.
     """
     r = radius_mm
     half = length_mm / 2
-    xs = np.linspace(-half, half, along)
+    wrist = 0.8 * half
+    f = ARM_SITE_HALF_MM
+    ss = np.unique(
+        np.concatenate(
+            [
+                np.linspace(-half, -f, 8),
+                np.linspace(-f, f, 3),
+                np.linspace(f, wrist + 12.0, 10),
+            ]
+        )
+    )
+    prof = arm_profile(ss, r, length_mm)
     a = np.linspace(0, 2 * np.pi, around, endpoint=False)
-    nrm = np.stack([np.zeros_like(a), np.cos(a), np.sin(a)], axis=1)  # angle 0 = top
-    pos = np.empty((along, around, 3))
-    pos[:, :, 0] = xs[:, None]
-    pos[:, :, 1] = -r + r * nrm[None, :, 1]
-    pos[:, :, 2] = r * nrm[None, :, 2]
-    col = np.broadcast_to(np.array(SKIN), (along, around, 3)).copy()
-    col *= (0.97 + 0.03 * np.cos(a))[None, :, None]
-    v = np.empty((along * around, STRIDE), np.float32)
+    ca, sa = np.cos(a), np.sin(a)  # angle 0 = top
+    pos = np.empty((len(ss), around, 3))
+    pos[:, :, 0] = hand_dir * ss[:, None]
+    cy = -2 * r + prof[:, 0]
+    pos[:, :, 1] = cy[:, None] + prof[:, 0:1] * ca[None, :]
+    pos[:, :, 2] = prof[:, 1:2] * sa[None, :]
+    # normals from the surface's tangents (along the arm and round it)
+    d_s = np.gradient(pos, axis=0)
+    d_a = np.roll(pos, -1, axis=1) - np.roll(pos, 1, axis=1)
+    nrm = np.cross(d_a, d_s) * hand_dir
+    nrm /= np.linalg.norm(nrm, axis=-1, keepdims=True) + 1e-12
+    col = np.empty((len(ss), around, 3))
+    under = 0.5 + 0.5 * ca  # 1 on top, 0 underneath
+    base = np.array(SKIN)
+    col[:] = base * (0.93 + 0.07 * under)[None, :, None]
+    top = np.clip(ca, 0.0, 1.0) ** 2
+    w = (prof[:, 2:3] * top[None, :])[:, :, None]
+    col = col * (1 - w) + np.array(CREASE) * w
+    v = np.empty((len(ss) * around, STRIDE), np.float32)
     v[:, 0:3] = pos.reshape(-1, 3)
-    v[:, 3:6] = np.broadcast_to(nrm, (along, around, 3)).reshape(-1, 3)
+    v[:, 3:6] = nrm.reshape(-1, 3)
     v[:, 6:9] = col.reshape(-1, 3)
     v[:, 9] = 0.0
-    skin = MeshData(v, grid_indices(along, around, True))
-    caps = [ellipsoid((sx * half, -r, 0.0), (r * 0.35, r, r), SKIN, 14) for sx in (-1, 1)]
-    return merge([skin, *caps])
+    idx = grid_indices(len(ss), around, True)
+    if hand_dir < 0:  # mirrored: keep the triangles counter-clockwise seen from outside
+        idx = idx.reshape(-1, 3)[:, [0, 2, 1]].reshape(-1)
+    skin = MeshData(v, idx)
+    end = prof[0]
+    shoulder = ellipsoid(
+        (-hand_dir * half, -2 * r + end[0], 0.0), (end[0] * 0.4, end[0], end[1]), SKIN, 10
+    )
+    return merge([skin, shoulder, hand(r * WRIST_RATIO, hand_dir * wrist, -2 * r, hand_dir)])
+
+
+def hand(wrist_radius_mm: float, wrist_x_mm: float, table_y_mm: float, hand_dir: float) -> MeshData:
+    """A relaxed palm-up hand beyond a wrist of ``wrist_radius_mm`` at ``wrist_x_mm``, resting
+    on a table at ``table_y_mm``: the palm, four fingers curling up a little, the thumb."""
+    k = wrist_radius_mm / 21.7  # sizes below are an adult's, for a 21.7 mm wrist
+    d = hand_dir
+
+    def at(s: float, y: float, z: float) -> tuple[float, float, float]:
+        return (wrist_x_mm + d * s * k, table_y_mm + y * k, z * k)
+
+    palm = ellipsoid(at(40.0, 17.0, 0.0), (52.0 * k, 17.0 * k, 40.0 * k), PALM, 12)
+    parts = [palm]
+    for z, length in ((-27.0, 52.0), (-9.0, 68.0), (9.0, 72.0), (27.0, 64.0)):
+        t = np.linspace(0.0, 1.0, 6)
+        curl = 0.6 * t**2
+        path = np.array(
+            [
+                at(85.0 + length * np.cos(c) * ti, 14.0 + length * 0.5 * np.sin(c) * ti, z * 1.0)
+                for ti, c in zip(t, curl, strict=True)
+            ]
+        )
+        parts.append(tube(path, np.linspace(8.5, 7.0, 6) * k, PALM, sides=8, caps=False))
+        parts.append(ellipsoid(tuple(path[-1]), (7.0 * k, 7.0 * k, 7.0 * k), PALM, 6))
+    thumb = np.array([at(25.0, 18.0, 40.0), at(55.0, 26.0, 52.0), at(80.0, 30.0, 50.0)])
+    parts.append(tube(thumb, np.array([11.0, 9.0, 8.0]) * k, PALM, sides=8, caps=False))
+    parts.append(ellipsoid(tuple(thumb[-1]), (8.0 * k, 8.0 * k, 8.0 * k), PALM, 6))
+    return merge(parts)
+
+
+def on_limb(limb_radius_mm: float, x_mm: float, z_mm: float) -> np.ndarray:
+    """The rigid 4x4 matrix that carries a mesh built on top of a limb of ``limb_radius_mm``
+    (round ``x = 0``, ``z = 0``, the skin's top at ``y = 0``, e.g. :func:`skin_patch`) to the
+    skin point above ``(x_mm, z_mm)``: moved along the limb and turned round its axis
+    (``y = -limb_radius_mm``, ``z = 0``), which carries the limb's surface onto itself."""
+    r = limb_radius_mm
+    th = math.asin(max(-0.98, min(0.98, z_mm / r)))
+    c, s = math.cos(th), math.sin(th)
+    m = np.eye(4, dtype=np.float32)
+    m[1, 1], m[1, 2], m[2, 1], m[2, 2] = c, -s, s, c  # y' = y c - z s, z' = y s + z c
+    m[0, 3], m[1, 3], m[2, 3] = x_mm, -r + r * c, r * s  # the axis stays where it is
+    return m
+
+
+def skin_patch(
+    limb_radius_mm: float,
+    radius_mm: float,
+    color: Sequence[float],
+    lift_mm: float = 0.15,
+    rings: int = 6,
+    sides: int = 24,
+    dimple_mm: float = 0.0,
+    rim: Sequence[float] | None = None,
+) -> MeshData:
+    """A round patch of ``radius_mm`` lying on top of a limb of ``limb_radius_mm`` (centred on
+    ``x = 0``, ``z = 0``; place it with :func:`on_limb`), ``lift_mm`` above the skin: a bruise,
+    a cleaned area, blood on the skin. With ``dimple_mm`` its normals lean in as a dimple that
+    deep would (the skin tenting under a pressing tip) and its centre darkens a little. With
+    ``rim`` its colour fades into that one towards the edge (a bruise's soft edge)."""
+    r = limb_radius_mm
+    rho = np.linspace(0.0, 1.0, rings + 1)[1:]
+    a = np.linspace(0, 2 * np.pi, sides, endpoint=False)
+    u = np.concatenate([[0.0], (rho[:, None] * np.cos(a)[None, :]).reshape(-1)]) * radius_mm
+    w = np.concatenate([[0.0], (rho[:, None] * np.sin(a)[None, :]).reshape(-1)]) * radius_mm
+    th = w / (r + lift_mm)
+    rr = r + lift_mm
+    pos = np.stack([u, -r + rr * np.cos(th), rr * np.sin(th)], axis=1)
+    nrm = np.stack([np.zeros_like(u), np.cos(th), np.sin(th)], axis=1)
+    col = np.broadcast_to(np.asarray(color, np.float64), pos.shape).copy()
+    if rim is not None:
+        q3 = (np.hypot(u, w) / radius_mm)[:, None] ** 3
+        col = col * (1 - q3) + np.asarray(rim, np.float64) * q3
+    if dimple_mm > 0:
+        q = np.hypot(u, w) / radius_mm  # 0 at the centre, 1 at the rim
+        slope = dimple_mm * 2.0 * np.pi * np.sin(np.pi * q) / (2 * radius_mm)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            du = np.where(q > 0, u / np.maximum(np.hypot(u, w), 1e-9), 0.0)
+            dw = np.where(q > 0, w / np.maximum(np.hypot(u, w), 1e-9), 0.0)
+        nrm[:, 0] -= slope * du
+        nrm[:, 2] -= slope * dw
+        nrm /= np.linalg.norm(nrm, axis=1, keepdims=True)
+        col *= (0.9 + 0.1 * q)[:, None]
+    tri = [
+        np.stack(
+            [np.zeros(sides, int), 1 + (np.arange(sides) + 1) % sides, 1 + np.arange(sides)], 1
+        )
+    ]
+    for i in range(rings - 1):
+        a0 = 1 + i * sides + np.arange(sides)
+        a1 = 1 + i * sides + (np.arange(sides) + 1) % sides
+        b0, b1 = a0 + sides, a1 + sides
+        tri.append(np.stack([a0, a1, b0], 1))
+        tri.append(np.stack([a1, b1, b0], 1))
+    return MeshData(
+        pack(pos, nrm, col, 0.0),
+        np.concatenate(tri).reshape(-1).astype(np.uint32),
+    )
+
+
+def fill_cylinder(radius_mm: float, color: Sequence[float], sides: int = 16) -> MeshData:
+    """A cylinder of unit length from ``x = 0`` back to ``x = -1``: blood filling a tube or a
+    chamber, scaled along ``x`` by the filled length (its normals do not change with it)."""
+    return tube(np.array([[-1.0, 0, 0], [0.0, 0, 0]]), radius_mm, color, sides=sides)
 
 
 def table(y: float, size: float = 900.0) -> MeshData:
@@ -244,26 +419,39 @@ def table(y: float, size: float = 900.0) -> MeshData:
     return box((-size / 2, y - 10, -size / 3), (size / 2, y, size / 3), TABLE)
 
 
-def tourniquet(limb_radius_mm: float, x_mm: float) -> MeshData:
-    """A rubber band round a :func:`limb` of ``limb_radius_mm`` at ``x_mm``, knotted on top."""
+def tourniquet(
+    limb_radius_mm: float, x_mm: float, section: tuple[float, float, float] | None = None
+) -> MeshData:
+    """A rubber band round a limb at ``x_mm``, knotted on top: round a cylinder of
+    ``limb_radius_mm`` (its top at ``y = 0``), or round the cross-section ``section`` =
+    ``(axis_y, radius_y, radius_z)`` mm there (an :func:`arm`'s, :func:`arm_section`)."""
     r = limb_radius_mm
+    cy, ry, rz = section if section is not None else (-r, r, r)
     a = np.linspace(0, 2 * np.pi, 48)
     ring = np.stack(
-        [np.full_like(a, x_mm), -r + (r + 1.2) * np.cos(a), (r + 1.2) * np.sin(a)],
+        [np.full_like(a, x_mm), cy + (ry + 1.2) * np.cos(a), (rz + 1.2) * np.sin(a)],
         axis=1,
     )
     band = tube(ring, 1.6, TOURNIQUET, sides=6, caps=False)
     ring2 = ring.copy()
     ring2[:, 0] += 18.0
     band2 = tube(ring2, 1.6, TOURNIQUET, sides=6, caps=False)
-    kz = r * 0.35
-    ky = math.sqrt(r * r - kz * kz) - r + 1.5
+    kz = rz * 0.35
+    ky = cy + ry * math.sqrt(1 - 0.35**2) + 1.5
     knot = ellipsoid((x_mm + 9, ky, kz), (12.0, 2.5, 6.0), TOURNIQUET, 10)
     return merge([band, band2, knot])
 
 
+def arm_section(
+    radius_mm: float, length_mm: float, hand_dir: float, x_mm: float
+) -> tuple[float, float, float]:
+    """An :func:`arm`'s cross-section at ``x_mm``: ``(axis_y, radius_y, radius_z)``, mm."""
+    ry, rz, _ = arm_profile(np.array([hand_dir * x_mm]), radius_mm, length_mm)[0]
+    return (-2 * radius_mm + float(ry), float(ry), float(rz))
+
+
 def haematoma(site: Vec3, limb_radius_mm: float) -> MeshData:
-    """A bruise-coloured swelling on a :func:`limb` of ``limb_radius_mm`` at a puncture
+    """A bruise-coloured swelling on a limb (a cylinder) of ``limb_radius_mm`` at a puncture
     ``site`` (its ``x`` and ``z``), mm."""
     x, _, z = site
     y = math.sqrt(max(limb_radius_mm**2 - z * z, 0.0)) - limb_radius_mm

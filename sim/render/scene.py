@@ -69,6 +69,9 @@ class Frame:
         Task phase shown in the HUD.
     input_kind : str
         What drives the instrument; the HUD shows tremor only for inputs that measure it.
+    moment_s : float or None
+        The moment drawn, s of recording time (the clock of the samples and events; the
+        patient's words show for a while after theirs); None: the latest sample's.
     """
 
     scenario: Scenario
@@ -80,6 +83,15 @@ class Frame:
     t_s: float = 0.0
     phase: str = ""
     input_kind: str = "scripted"
+    moment_s: float | None = None
+
+    @property
+    def now_s(self) -> float:
+        """The moment drawn, s of recording time (:attr:`moment_s`, else the latest
+        sample's time, else the session time)."""
+        if self.moment_s is not None:
+            return self.moment_s
+        return self.sample.t_s if self.sample is not None else self.t_s
 
 
 @dataclass(frozen=True)
@@ -134,6 +146,7 @@ def frame_from_pipeline(pipeline: Any, t_s: float | None = None) -> Frame:
         t_s=pipeline.clock_s(t),
         phase=pipeline.phase,
         input_kind=pipeline.input_kind,
+        moment_s=t,
     )
 
 

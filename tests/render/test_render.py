@@ -70,7 +70,11 @@ def test_tourniquet_appears_when_applied(renderer, veni) -> None:  # noqa: ANN00
 
     cam = default_camera(veni)
     geo = veni.geometry
-    at = cam.project((geo.tourniquet_x_mm, 1.0, 0.0), SIZE)
+    # the band lies on the arm's skin there (the arm widens towards the elbow)
+    from sim.render.meshes import arm_section
+
+    cy, ry, _ = arm_section(geo.arm_radius_mm, geo.arm_length_mm, 1.0, geo.tourniquet_x_mm)
+    at = cam.project((geo.tourniquet_x_mm, cy + ry + 1.0, 0.0), SIZE)
     off = renderer.render_image(frame_with(veni, state=VenipunctureState()), NO_HUD)
     on = renderer.render_image(
         frame_with(veni, state=VenipunctureState(tourniquet_on=True)), NO_HUD

@@ -1,7 +1,8 @@
-"""IV cannulation's scene: the limb with the vein showing through, the tourniquet, the
-catheter-over-needle (the needle with its flash chamber, the catheter with its hub), what
+"""IV cannulation's scene: the patient's arm (:mod:`sim.render.arm`: forearm, hand, fossa,
+the vein showing through, the tourniquet, a bruise), the catheter-over-needle (the needle
+with its flash chamber filling with blood, the catheter with its hub), what
 stays once the needle is out (the catheter in the vein, its connector once flushed, a
-dressing once secured), a haematoma; the side view with the catheter and the needle drawn
+dressing once secured); the side view with the catheter and the needle drawn
 apart; the HUD's bevel, step and tourniquet lines (a :class:`sim.render.plugin.ScenePlugin`).
 
 The cannula's meshes are built here from the generic builders of :mod:`sim.render.meshes`
@@ -12,17 +13,19 @@ the origin, ``+x`` towards the tip, ``+y`` the bevel side).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.core import geometry as g
-from sim.core.records import Sample, Vec3
+from sim.core.records import Event, Sample, Vec3
 from sim.core.scenario import Scenario
 from sim.procedures.iv_cannulation.spec import IvGeometry, IvTolerances, parts
 from sim.procedures.iv_cannulation.task import APPROACH, IvCannulationTask, IvState
 from sim.procedures.iv_cannulation.view import IvView
+from sim.render import arm as am
 from sim.render import meshes as mz
 from sim.render.hud import DARK
 from sim.render.overlay import RGBA
@@ -33,11 +36,9 @@ from sim.render.plugin import (
     Readout,
     Readouts,
     ScenePlugin,
-    SideBand,
     SideLine,
     SideSection,
     Tint,
-    haematoma_site,
     tourniquet_readout,
 )
 from sim.render.plugin import vein_tint as shared_vein_tint
@@ -66,18 +67,15 @@ PRESS_AHEAD_MM = 10.0
 """The fingertip presses this far ahead of the catheter tip (above it, towards the heart)."""
 CATHETER_SIDE: RGBA = (1.0, 0.42, 0.72, 1.0)
 """The catheter in the side view (the needle is :data:`sim.render.plugin.NEEDLE_SIDE`)."""
-VEIN_SIDE: RGBA = (0.30, 0.25, 0.55, 1.0)
-"""The vein's cut in the side view."""
-VEIN_NOTE: RGBA = (0.3, 0.2, 0.5, 1.0)
-"""The side view's words on where the vein is."""
-HALF_WIDTH_MM = 20.0
-"""Half the side view's width, mm."""
 HUB_MM = 11.0
 """Length of the catheter's hub behind the catheter, mm (as a 20G cannula's, roughly)."""
 CHAMBER_MM = 16.0
 """Length of the needle's flash chamber, mm."""
 GRIP_MM = 18.0
 """Length of the needle's grip behind the flash chamber, mm."""
+FLASH_FILL_S = 1.0
+"""How long the flash chamber takes to fill after flashback, s (our choice: blood is seen
+at once and fills the small chamber within a second or so)."""
 
 
 # --- meshes -------------------------------------------------------------------------------
@@ -247,6 +245,15 @@ def catheter_path(pose: CatheterPose, geo: IvGeometry) -> list[Vec3]:
     return [tip, bend, back]
 
 
+def flash_fill(events: Sequence[Event], t_s: float) -> float:
+    """How full the flash chamber is at ``t_s``, 0-1: blood shows in its front quarter at the
+    flashback (its event's time) and fills it over :data:`FLASH_FILL_S`."""
+    for e in events:
+        if e.kind == "flashback":
+            return 0.25 + 0.75 * min(max((t_s - e.t_s) / FLASH_FILL_S, 0.0), 1.0)
+    return 0.0
+
+
 def _frame_at(tip: Vec3, axis: Vec3, normal: Vec3) -> Mat4:
     return needle_frame(Sample(0.0, tip, axis, normal))
 
@@ -257,9 +264,10 @@ class IvMeshes:
 
     geo: IvGeometry
     task: IvCannulationTask
-    body: GpuMesh
-    tourniquet: GpuMesh
+    arm: am.ArmMeshes
     needle: GpuMesh
+    fill: GpuMesh
+    """Blood in the flash chamber: unit length, scaled by how full it is."""
     catheter: GpuMesh
     connector: GpuMesh
     tint_off: Tint
@@ -286,9 +294,9 @@ class IvScene:
         return IvMeshes(
             geo=geo,
             task=IvCannulationTask(scenario),
-            body=canvas.upload(mz.merge([mz.limb(r, geo.arm_length_mm), mz.table(-2 * r)])),
-            tourniquet=canvas.upload(mz.tourniquet(r, geo.tourniquet_x_mm)),
+            arm=am.build_arm(canvas, r, geo.arm_length_mm, geo.tourniquet_x_mm),
             needle=canvas.upload(needle_mesh(geo.needle_length_mm)),
+            fill=canvas.upload(mz.fill_cylinder(3.0, mz.BLOOD, 16)),
             catheter=canvas.upload(catheter_mesh(geo.catheter_length_mm, geo.catheter_diameter_mm)),
             connector=canvas.upload(connector_mesh(geo.catheter_length_mm)),
             tint_off=vein_tint(geo, False),
@@ -301,8 +309,13 @@ class IvScene:
         s = frame.sample
         # the cannula first: it is nearest, so the depth test spares the pixels behind it
         if s is not None:
-            flash = st is not None and st.flashback
-            canvas.draw(meshes.needle, needle_frame(s), mz.BLOOD, 1.0 if flash else 0.0)
+            model = needle_frame(s)
+            canvas.draw(meshes.needle, model)
+            fill = flash_fill(frame.events, s.t_s) if st is not None and st.flashback else 0.0
+            if fill > 0:
+                scale = np.diag([CHAMBER_MM * fill, 1.0, 1.0, 1.0]).astype(np.float32)
+                scale[0, 3] = -geo.needle_length_mm - HUB_MM - 2.0
+                canvas.draw(meshes.fill, model @ scale)
         cath = catheter_pose(meshes.task, st, s)
         if cath is not None:
             model = _frame_at(cath.tip, cath.axis, cath.normal)
@@ -317,10 +330,6 @@ class IvScene:
             mesh = canvas.cached(key, lambda: fingertip_mesh(r, press[0], press[2]))
             if mesh is not None:
                 canvas.draw(mesh)
-        tq_on = st is not None and st.tourniquet_on
-        canvas.draw(meshes.body, tint=meshes.tint_on if tq_on else meshes.tint_off)
-        if tq_on:
-            canvas.draw(meshes.tourniquet)
         if st is not None and st.secured and cath is not None:
             hub = g.sub(cath.tip, g.scale(cath.axis, geo.catheter_length_mm))
             key = ("dressing", round(hub[0], 1), round(hub[2], 1))
@@ -328,14 +337,19 @@ class IvScene:
             mesh = canvas.cached(key, lambda: dressing_mesh(r, hub[0] + 4.0, hub[2]))
             if mesh is not None:
                 canvas.draw(mesh)
-        site = haematoma_site(frame.events)
-        if site is not None or (st is not None and st.back_wall):
-            where = site or (0.0, 0.0, geo.vein_lateral_mm)
-            mesh = canvas.cached(
-                ("haematoma", where), lambda: mz.haematoma(where, geo.arm_radius_mm)
-            )
-            if mesh is not None:
-                canvas.draw(mesh)
+        tq_on = st is not None and st.tourniquet_on
+        am.draw_arm(
+            canvas,
+            meshes.arm,
+            meshes.tint_on if tq_on else meshes.tint_off,
+            tq_on,
+            s,
+            frame.events,
+            frame.view.patient if frame.view is not None else None,
+            st is not None and st.back_wall,
+            geo.vein_lateral_mm,
+            frame.now_s,
+        )
 
     def draw_instrument(self, meshes: IvMeshes, sample: Sample, canvas: Canvas) -> None:
         """The loaded cannula at ``sample`` (the expert's ghost)."""
@@ -360,38 +374,20 @@ class IvScene:
         path = catheter_path(cath, geo) if cath is not None else []
         tip, ax = (path[0], cath.axis) if needle_out and cath is not None else (s.tip_mm, s.axis)
         ax = g.unit(ax)
-        half = HALF_WIDTH_MM
-        hx, hz = ax[0], ax[2]
-        hn = math.hypot(hx, hz)
-        h = (hx / hn, 0.0, hz / hn) if hn > 1e-6 else (1.0, 0.0, 0.0)
-        skin = g.Cylinder(geo.arm_radius_mm)
-        depth = skin.depth_mm(tip)
-        hit = skin.intersect_ray(tip, ax) if depth < 0 else None
-        centre_pt = hit if hit is not None and g.norm(g.sub(hit, tip)) < 60 else tip
-        if needle_out and path:  # the whole catheter in view, its hub at the left
-            centre_pt = g.lerp(path[0], path[-1], 0.5)
-        cu = g.dot(g.sub(centre_pt, tip), h)
-        us = np.linspace(cu - half * 1.6, cu + half * 1.6, 97)
-        xs = tip[0] + us * h[0]
-        zs = tip[2] + us * h[2]
-        r_arm = geo.arm_radius_mm
-        surf = np.sqrt(np.maximum(r_arm * r_arm - zs * zs, 0.0)) - r_arm
-        vr = geo.vein_diameter_mm / 2
-        dz = zs - geo.vein_lateral_mm
-        inside = (np.abs(dz) < vr) & (np.abs(xs) <= geo.vein_length_mm / 2)
-        hh = np.sqrt(np.maximum(vr * vr - dz * dz, 0.0))
-        vy = -geo.vein_depth_mm
-        over = bool(np.any(np.abs(zs) < r_arm * 0.9))
-        shapes: tuple[SideBand, ...] = ()
-        note: tuple[str, RGBA] | None = None
-        if inside.any():
-            shapes = (SideBand(us[inside], (vy - hh)[inside], (vy + hh)[inside], VEIN_SIDE),)
-        elif over:
-            miss = float(max(np.min(np.abs(dz)) - vr, 0.0))
-            note = (f"vein {miss:.1f} mm to the side", VEIN_NOTE)
-        if not over:
-            note = ("the cannula is beside the arm", DARK)
-        elif needle_out:
+        centre = g.lerp(path[0], path[-1], 0.5) if needle_out and path else None
+        p = frame.view.patient if frame.view is not None else None
+        h, cu, skin, shapes, note, over, depth = am.vein_section(
+            tip,
+            ax,
+            centre,  # with the needle out, the whole catheter in view, its hub at the left
+            geo.arm_radius_mm,
+            geo.vein_depth_mm,
+            geo.vein_lateral_mm + (p.vein_shift_mm if p is not None else 0.0),
+            geo.vein_diameter_mm,
+            geo.vein_length_mm,
+            "the cannula is beside the arm",
+        )
+        if over and needle_out:
             note = ("needle withdrawn: the catheter stays", DARK)
         hv = np.array(h)
 
@@ -410,14 +406,14 @@ class IvScene:
             pts = [s.tip_mm, g.sub(s.tip_mm, g.scale(n_ax, geo.needle_length_mm))]
             lines.append(SideLine(flat(pts), 0.5, NEEDLE_SIDE, 2.5))
         angle = math.degrees(math.atan2(-ax[1], g.dot(ax, h)))
-        cv = float(np.interp(cu, us, surf)) - 3.0 if over else float(tip[1])
+        cv = float(np.interp(cu, skin[:, 0], skin[:, 1])) - 3.0 if over else float(tip[1])
         return SideSection(
-            skin=np.stack([us, surf], axis=1),
-            tissue_bottom_v=-r_arm,
+            skin=skin,
+            tissue_bottom_v=-geo.arm_radius_mm,
             tip=(0.0, tip[1]),
             angle_deg=angle,
             depth_mm=depth,
-            half_width_mm=half,
+            half_width_mm=am.HALF_WIDTH_MM,
             centre=(cu, cv),
             instrument=tuple(lines),
             shapes=shapes,

@@ -1,6 +1,7 @@
-"""Venipuncture's scene: forearm with the vein showing through, tourniquet, syringe,
-haematoma; the side view through the arm at the needle; the HUD's bevel and tourniquet
-lines (a :class:`sim.render.plugin.ScenePlugin`)."""
+"""Venipuncture's scene: the patient's arm (:mod:`sim.render.arm`: forearm, hand, fossa, the
+vein showing through, tourniquet, bruise), the needle in its holder with the collection
+tube filling while blood is drawn; the side view through the arm at the needle; the HUD's
+bevel and tourniquet lines (a :class:`sim.render.plugin.ScenePlugin`)."""
 
 from __future__ import annotations
 
@@ -16,9 +17,8 @@ from sim.core.scenario import Scenario
 from sim.procedures.venipuncture.spec import VenipunctureGeometry, parts
 from sim.procedures.venipuncture.task import VenipunctureState
 from sim.procedures.venipuncture.view import VenipunctureView
+from sim.render import arm as am
 from sim.render import meshes as mz
-from sim.render.hud import DARK
-from sim.render.overlay import RGBA
 from sim.render.plugin import (
     NEEDLE_SIDE,
     Canvas,
@@ -26,11 +26,9 @@ from sim.render.plugin import (
     Readout,
     Readouts,
     ScenePlugin,
-    SideBand,
     SideLine,
     SideSection,
     Tint,
-    haematoma_site,
     tourniquet_readout,
 )
 from sim.render.plugin import vein_tint as shared_vein_tint
@@ -39,12 +37,13 @@ from sim.render.scene import DrawOptions, Frame, OrbitCamera, needle_frame
 if TYPE_CHECKING:
     from sim.render.gl import GpuMesh
 
-VEIN_SIDE: RGBA = (0.30, 0.25, 0.55, 1.0)
-"""The vein's cut in the side view."""
-VEIN_NOTE: RGBA = (0.3, 0.2, 0.5, 1.0)
-"""The side view's words on where the vein is."""
-HALF_WIDTH_MM = 20.0
-"""Half the side view's width, mm."""
+TUBE_FRONT_MM = 22.0
+"""Where the collection tube's stopper sits in the holder, mm behind the needle's base
+(:func:`sim.render.meshes.syringe`: the holder runs from 14 to 78 mm behind it)."""
+TUBE_MM = 72.0
+"""The collection tube's length, mm (a 4-6 ml tube is 75 mm long): its end sticks out of
+the holder's back. Blood is drawn as seen through a clear holder, filling it from the
+stopper back."""
 
 
 def vein_tint(geo: VenipunctureGeometry, tourniquet_on: bool) -> Tint:
@@ -65,13 +64,27 @@ class VenipunctureMeshes:
     """The GPU meshes of one venipuncture scenario."""
 
     geo: VenipunctureGeometry
-    body: GpuMesh
-    tourniquet: GpuMesh
+    arm: am.ArmMeshes
     syringe: GpuMesh
+    fill: GpuMesh
+    """Blood in the collection tube: unit length, scaled by how full it is."""
+    draw_hold_s: float
     tint_off: Tint
     """The vein's tint with the tourniquet off."""
     tint_on: Tint
     """... and on."""
+
+
+def tube_fill(st: VenipunctureState | None, t_s: float, draw_hold_s: float) -> float:
+    """How full the collection tube is, 0-1: it fills while the tip stays in the vein, full
+    once the blood is drawn (``draw_hold_s`` in the lumen)."""
+    if st is None:
+        return 0.0
+    if st.drawn:
+        return 1.0
+    if st.lumen_since_s is None or draw_hold_s <= 0:
+        return 0.0
+    return min(max((t_s - st.lumen_since_s) / draw_hold_s, 0.0), 1.0)
 
 
 class VenipunctureScene:
@@ -81,13 +94,25 @@ class VenipunctureScene:
         return OrbitCamera(target=(-5.0, -8.0, 0.0), yaw_deg=-18.0, pitch_deg=38.0, distance_mm=230)
 
     def build(self, scenario: Scenario, canvas: Canvas) -> VenipunctureMeshes:
-        geo, _ = parts(scenario)
-        r = geo.arm_radius_mm
+        geo, tol = parts(scenario)
+        L = geo.needle_length_mm
+        tube = mz.merge(
+            [
+                mz.syringe(L),
+                mz.tube(
+                    np.array([[-L - TUBE_FRONT_MM - TUBE_MM, 0, 0], [-L - 79.0, 0, 0]]),
+                    6.3,
+                    (0.86, 0.90, 0.93),
+                    sides=20,
+                ),
+            ]
+        )
         return VenipunctureMeshes(
             geo=geo,
-            body=canvas.upload(mz.merge([mz.limb(r, geo.arm_length_mm), mz.table(-2 * r)])),
-            tourniquet=canvas.upload(mz.tourniquet(r, geo.tourniquet_x_mm)),
-            syringe=canvas.upload(mz.syringe(geo.needle_length_mm)),
+            arm=am.build_arm(canvas, geo.arm_radius_mm, geo.arm_length_mm, geo.tourniquet_x_mm),
+            syringe=canvas.upload(tube),
+            fill=canvas.upload(mz.fill_cylinder(7.65, mz.BLOOD, 24)),  # over the holder
+            draw_hold_s=tol.draw_hold_s,
             tint_off=vein_tint(geo, False),
             tint_on=vein_tint(geo, True),
         )
@@ -96,24 +121,30 @@ class VenipunctureScene:
         self, meshes: VenipunctureMeshes, frame: Frame, options: DrawOptions, canvas: Canvas
     ) -> None:
         st = frame.state if isinstance(frame.state, VenipunctureState) else None
+        s = frame.sample
         # the syringe first: it is nearest, so the depth test spares the pixels behind it
-        if frame.sample is not None:
+        if s is not None:
             flash = st is not None and (st.flashback or st.drawn)
-            canvas.draw(meshes.syringe, needle_frame(frame.sample), mz.BLOOD, 1.0 if flash else 0.0)
-        # the forearm, the vein showing through (more with the tourniquet on)
+            model = needle_frame(s)
+            canvas.draw(meshes.syringe, model, mz.BLOOD, 1.0 if flash else 0.0)
+            fill = tube_fill(st, s.t_s, meshes.draw_hold_s)
+            if fill > 0:
+                scale = np.diag([TUBE_MM * fill, 1.0, 1.0, 1.0]).astype(np.float32)
+                scale[0, 3] = -meshes.geo.needle_length_mm - TUBE_FRONT_MM
+                canvas.draw(meshes.fill, model @ scale)
         tq_on = st is not None and st.tourniquet_on
-        canvas.draw(meshes.body, tint=meshes.tint_on if tq_on else meshes.tint_off)
-        if tq_on:
-            canvas.draw(meshes.tourniquet)
-        site = haematoma_site(frame.events)
-        if site is not None or (st is not None and st.back_wall):
-            geo = meshes.geo
-            where = site or (0.0, 0.0, geo.vein_lateral_mm)
-            mesh = canvas.cached(
-                ("haematoma", where), lambda: mz.haematoma(where, geo.arm_radius_mm)
-            )
-            if mesh is not None:
-                canvas.draw(mesh)
+        am.draw_arm(
+            canvas,
+            meshes.arm,
+            meshes.tint_on if tq_on else meshes.tint_off,
+            tq_on,
+            s,
+            frame.events,
+            frame.view.patient if frame.view is not None else None,
+            st is not None and st.back_wall,
+            meshes.geo.vein_lateral_mm,
+            frame.now_s,
+        )
 
     def draw_instrument(self, meshes: VenipunctureMeshes, sample: Sample, canvas: Canvas) -> None:
         canvas.draw(meshes.syringe, needle_frame(sample))
@@ -125,51 +156,33 @@ class VenipunctureScene:
         if s is None:
             return None
         geo, _ = parts(frame.scenario)
-        half = HALF_WIDTH_MM
-        ax = g.unit(s.axis)
-        hx, hz = ax[0], ax[2]
-        hn = math.hypot(hx, hz)
-        h = (hx / hn, 0.0, hz / hn) if hn > 1e-6 else (1.0, 0.0, 0.0)
+        p = frame.view.patient if frame.view is not None else None
         tip = s.tip_mm
-        skin = g.Cylinder(geo.arm_radius_mm)
-        # centre the window where the needle meets the skin (or on the tip once inside)
-        depth = skin.depth_mm(tip)
-        hit = skin.intersect_ray(tip, ax) if depth < 0 else None
-        centre_pt = hit if hit is not None and g.norm(g.sub(hit, tip)) < 60 else tip
-        cu = g.dot(g.sub(centre_pt, tip), h)
-        us = np.linspace(cu - half * 1.6, cu + half * 1.6, 97)
-        xs = tip[0] + us * h[0]
-        zs = tip[2] + us * h[2]
-        r_arm = geo.arm_radius_mm
-        surf = np.sqrt(np.maximum(r_arm * r_arm - zs * zs, 0.0)) - r_arm
-        vr = geo.vein_diameter_mm / 2
-        dz = zs - geo.vein_lateral_mm
-        inside = (np.abs(dz) < vr) & (np.abs(xs) <= geo.vein_length_mm / 2)
-        hh = np.sqrt(np.maximum(vr * vr - dz * dz, 0.0))
-        vy = -geo.vein_depth_mm
-        over = bool(np.any(np.abs(zs) < r_arm * 0.9))
-        shapes: tuple[SideBand, ...] = ()
-        note: tuple[str, RGBA] | None = None
-        if inside.any():
-            shapes = (SideBand(us[inside], (vy - hh)[inside], (vy + hh)[inside], VEIN_SIDE),)
-        elif over:
-            miss = float(max(np.min(np.abs(dz)) - vr, 0.0))
-            note = (f"vein {miss:.1f} mm to the side", VEIN_NOTE)
-        if not over:
-            note = ("the needle is beside the arm", DARK)
+        h, cu, skin, shapes, note, over, depth = am.vein_section(
+            tip,
+            s.axis,
+            None,
+            geo.arm_radius_mm,
+            geo.vein_depth_mm,
+            geo.vein_lateral_mm + (p.vein_shift_mm if p is not None else 0.0),
+            geo.vein_diameter_mm,
+            geo.vein_length_mm,
+            "the needle is beside the arm",
+        )
+        ax = g.unit(s.axis)
         length = geo.needle_length_mm
         pts = np.array([tip, g.sub(tip, g.scale(ax, length))], np.float64)
         rel = pts - np.array(tip)
         needle = np.stack([rel @ np.array(h), pts[:, 1]], axis=1)
         angle = math.degrees(math.atan2(-ax[1], g.dot(ax, h)))
-        cv = float(np.interp(cu, us, surf)) - 3.0 if over else float(tip[1])
+        cv = float(np.interp(cu, skin[:, 0], skin[:, 1])) - 3.0 if over else float(tip[1])
         return SideSection(
-            skin=np.stack([us, surf], axis=1),
-            tissue_bottom_v=-r_arm,
+            skin=skin,
+            tissue_bottom_v=-geo.arm_radius_mm,
             tip=(0.0, tip[1]),
             angle_deg=angle,
             depth_mm=depth,
-            half_width_mm=half,
+            half_width_mm=am.HALF_WIDTH_MM,
             centre=(cu, cv),
             instrument=(SideLine(needle, 0.6, NEEDLE_SIDE),),
             shapes=shapes,
