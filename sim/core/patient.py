@@ -11,7 +11,12 @@ HUD and the voice show and say) and the event and action kinds.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol, TypeVar
+
+from sim.core.limb import Limb
+from sim.core.records import Event, Sample, Vec3
+from sim.core.scenario import spec_range
 
 # --- event kinds (every patient event's kind starts with "patient_") -------------------
 SAID = "patient_said"
@@ -88,3 +93,605 @@ class PatientView:
     pressure: bool = False
     vein_shift_mm: float = 0.0
     collapsed: bool = False
+
+
+# --- the patient's condition (a case file's [patient] table) ----------------------------
+@dataclass(frozen=True, slots=True)
+class PatientSpec:
+    """A patient's condition: how they feel the needle, how they react, where the artery
+    and the nerve run, and what they say (a patient case's ``[patient]`` table; every
+    number's source is in the case file, ``docs/scenarios.md`` documents each key).
+
+    Discomfort (0-10) rises with each thing the needle does (each ``*_pain`` key, times
+    ``pain_sensitivity``) and falls by ``decay_per_s`` while nothing hurts (the needle out
+    and the tourniquet not yet aching). Positions are in the scene frame: ``*_z_mm`` across
+    the arm, ``*_depth_mm`` under the top of the skin to the centreline.
+    """
+
+    pain_sensitivity: float = field(metadata=spec_range(0.1, 5))
+    puncture_pain: float = field(metadata=spec_range(0, 10))
+    failed_attempt_pain: float = field(metadata=spec_range(0, 10))
+    fast_entry_mm_s: float = field(metadata=spec_range(0.5, 200))
+    fast_entry_pain: float = field(metadata=spec_range(0, 10))
+    depth_pain_per_mm: float = field(metadata=spec_range(0, 5))
+    redirect_pain: float = field(metadata=spec_range(0, 10))
+    probe_pain: float = field(metadata=spec_range(0, 10))
+    dwell_pain_per_s: float = field(metadata=spec_range(0, 5))
+    bevel_down_pain: float = field(metadata=spec_range(0, 10))
+    nerve_near_mm: float = field(metadata=spec_range(0, 20))
+    nerve_near_pain_per_s: float = field(metadata=spec_range(0, 20))
+    nerve_pain: float = field(metadata=spec_range(0, 10))
+    artery_pain: float = field(metadata=spec_range(0, 10))
+    tourniquet_ache_s: float = field(metadata=spec_range(0, 600))
+    tourniquet_pain_per_s: float = field(metadata=spec_range(0, 5))
+    decay_per_s: float = field(metadata=spec_range(0, 10))
+    speed_window_s: float = field(metadata=spec_range(0.01, 5))
+    flinch_at: float = field(metadata=spec_range(0, 11))
+    flinch_mm: float = field(metadata=spec_range(0, 30))
+    flinch_s: float = field(metadata=spec_range(0.05, 5))
+    vein_roll_mm: float = field(metadata=spec_range(0, 20))
+    roll_reach_mm: float = field(metadata=spec_range(0, 10))
+    collapse_speed_mm_s: float = field(metadata=spec_range(0.5, 1000))
+    blow_angle_deg: float = field(metadata=spec_range(1, 90))
+    bruise_mm_s: float = field(metadata=spec_range(0, 20))
+    bruise_max_mm: float = field(metadata=spec_range(0, 100))
+    pressure_s: float = field(metadata=spec_range(0, 600))
+    artery_z_mm: float = field(metadata=spec_range(-60, 60))
+    artery_depth_mm: float = field(metadata=spec_range(0.5, 60))
+    artery_radius_mm: float = field(metadata=spec_range(0.1, 10))
+    nerve_z_mm: float = field(metadata=spec_range(-60, 60))
+    nerve_depth_mm: float = field(metadata=spec_range(0.5, 60))
+    nerve_radius_mm: float = field(metadata=spec_range(0.1, 10))
+    line_mild_at: float = field(metadata=spec_range(0, 11))
+    line_mild: str
+    line_strong_at: float = field(metadata=spec_range(0, 11))
+    line_strong: str
+    line_nerve: str
+    line_artery: str
+    line_flinch: str
+
+
+@dataclass(frozen=True, slots=True)
+class PatientState:
+    """Everything about the patient that changes during a session (in the task state).
+
+    Per attempt (reset when the needle comes out): ``anchored``, ``vein_shift_mm``,
+    ``collapsed``, ``blown``, ``deepest_mm``, ``entry_angle_deg``, ``nerve_touched``,
+    ``flinched``, ``said`` (thresholds already spoken: 1 mild, 2 strong).
+    """
+
+    discomfort: float = 0.0
+    peak: float = 0.0
+    reported: float = 0.0
+    """Discomfort at the last ``patient_discomfort`` event."""
+    pending: tuple[tuple[str, float], ...] = ()
+    """Rises from continuous causes not yet reported, by cause."""
+    line: str = ""
+    line_t_s: float = -math.inf
+    flinch_t_s: float = -math.inf
+    flinched: bool = False
+    said: int = 0
+    bruise_mm: float = 0.0
+    bruise_x_mm: float = 0.0
+    bruise_z_mm: float = 0.0
+    bleeding: bool = False
+    arterial: bool = False
+    pressure_since_s: float | None = None
+    anchored: bool = False
+    vein_shift_mm: float = 0.0
+    rolled: bool = False
+    collapsed: bool = False
+    blown: bool = False
+    entered: bool = False
+    """The vein (or artery) was entered in this attempt: withdrawing leaves a hole that bleeds."""
+    inserted: bool = False
+    entry_angle_deg: float = 0.0
+    entry_x_mm: float = 0.0
+    entry_z_mm: float = 0.0
+    deepest_mm: float = 0.0
+    nerve_touched: bool = False
+    smooth_tip: Vec3 | None = None
+    speed_mm_s: float = 0.0
+    last_t_s: float | None = None
+
+    def view(self, spec: PatientSpec, t_s: float) -> PatientView:
+        """What the patient shows at ``t_s``."""
+        since = t_s - self.flinch_t_s
+        flinch = 0.0
+        if 0.0 <= since < spec.flinch_s:
+            flinch = spec.flinch_mm * math.sin(math.pi * since / spec.flinch_s)
+        return PatientView(
+            discomfort=self.discomfort,
+            line=self.line,
+            line_t_s=self.line_t_s,
+            flinch_mm=flinch,
+            bruise_mm=self.bruise_mm,
+            bruise_x_mm=self.bruise_x_mm,
+            bruise_z_mm=self.bruise_z_mm,
+            bleeding=self.bleeding and self.pressure_since_s is None,
+            arterial=self.arterial,
+            anchored=self.anchored,
+            pressure=self.pressure_since_s is not None,
+            vein_shift_mm=self.vein_shift_mm,
+            collapsed=self.collapsed or self.blown,
+        )
+
+
+REPORT_STEP = 0.1
+"""A continuous rise of discomfort (dwell, depth, nerve proximity, tourniquet) is reported
+in a ``patient_discomfort`` event once it adds up to this much (0-10 scale): the events'
+largest ``discomfort`` is the session's peak to within it."""
+
+CAUSE_WORDS = {
+    "puncture": "the puncture",
+    "fast_entry": "a fast entry",
+    "depth": "a deep needle",
+    "redirection": "redirecting",
+    "probing": "probing",
+    "dwell": "the needle kept in",
+    "bevel_down": "bevel down",
+    "nerve_near": "the needle near a nerve",
+    "nerve": "a nerve touch",
+    "artery": "the artery punctured",
+    "tourniquet": "the tourniquet left on",
+    "failed_attempt": "a failed attempt",
+}
+"""How each cause of discomfort reads in the results (the ``+CAUSE`` values of
+``patient_discomfort`` events)."""
+_DISCRETE = ("puncture", "fast_entry", "redirection", "probing", "bevel_down", "nerve",
+             "artery", "failed_attempt")  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Needle:
+    """What the needle did at one sample, as the task measured it (what the patient feels).
+
+    Attributes
+    ----------
+    inserted : bool
+        The tip is under the skin (the task's view, with its exit margin).
+    in_lumen : bool
+        The tip is in the vein's lumen (blood is flowing into the tube or chamber).
+    depth_mm : float
+        The tip's depth under the skin, mm.
+    tourniquet_s : float
+        How long the tourniquet has been on, s (0 when off).
+    """
+
+    inserted: bool
+    in_lumen: bool
+    depth_mm: float
+    tourniquet_s: float
+
+
+class Patient:
+    """The patient model: discomfort and reactions, a pure function of the task's
+    measurements and events (its state lives in the task state; time from the samples).
+
+    A vein task calls :meth:`arrive` before it judges whether the tip is in the vein (a
+    mobile vein may roll away first), :meth:`sample` after each sample with that sample's
+    task events, and :meth:`action` for each action. Reactions come back as ``patient_*``
+    events; ``patient_artery``, ``patient_nerve`` and a ``patient_flinch`` with the needle
+    in are errors.
+    """
+
+    def __init__(self, spec: PatientSpec) -> None:
+        self.spec = spec
+
+    # --- the vein rolls ----------------------------------------------------------------
+    def arrive(
+        self, st: PatientState, t_s: float, tip_z_mm: float, wall_mm: float, vein_z_mm: float
+    ) -> tuple[PatientState, tuple[Event, ...]]:
+        """The tip is ``wall_mm`` from the vein's wall (negative: inside it): a mobile vein
+        that is not anchored rolls away from it, once per attempt, by ``vein_roll_mm``
+        sideways (away from the tip's side, ``vein_z_mm`` its resting centreline)."""
+        sp = self.spec
+        if st.rolled or st.anchored or sp.vein_roll_mm <= 0.0 or wall_mm > sp.roll_reach_mm:
+            return st, ()
+        side = 1.0 if vein_z_mm + st.vein_shift_mm >= tip_z_mm else -1.0
+        shift = st.vein_shift_mm + side * sp.vein_roll_mm
+        ev = Event(
+            t_s,
+            VEIN_ROLLED,
+            f"the vein rolled {sp.vein_roll_mm:.0f} mm away from the needle: anchor the skin "
+            "below the site before the stick",
+            values=(("shift_mm", shift),),
+        )
+        return replace(st, rolled=True, vein_shift_mm=shift), (ev,)
+
+    # --- actions -----------------------------------------------------------------------
+    def action(
+        self, st: PatientState, t_s: float, kind: str
+    ) -> tuple[PatientState, tuple[Event, ...]]:
+        """``anchor`` (the skin held taut for this attempt) and ``pressure`` (gauze pressed
+        on the site: a growing bruise stops growing)."""
+        if kind == ANCHOR and not st.anchored:
+            return replace(st, anchored=True), ()
+        if kind == PRESSURE and st.pressure_since_s is None:
+            events: tuple[Event, ...] = ()
+            if st.bleeding:
+                events = (
+                    Event(
+                        t_s,
+                        BRUISE_STOPPED,
+                        f"pressure on the site: the bruise stopped growing at "
+                        f"{st.bruise_mm:.0f} mm",
+                        values=(("diameter_mm", st.bruise_mm),),
+                    ),
+                )
+            return replace(st, pressure_since_s=t_s), events
+        return st, ()
+
+    # --- samples -----------------------------------------------------------------------
+    def sample(
+        self,
+        st: PatientState,
+        t_s: float,
+        tip: Vec3,
+        needle: Needle,
+        task_events: tuple[Event, ...] | list[Event],
+    ) -> tuple[PatientState, tuple[Event, ...]]:
+        """The patient after one sample: ``needle`` as the task measured it, ``task_events``
+        the events the task made of this sample."""
+        sp = self.spec
+        out: list[Event] = []
+        dt = 0.0 if st.last_t_s is None else max(t_s - st.last_t_s, 0.0)
+        # the tip's speed, smoothed over speed_window_s (a hand's tremor is not speed)
+        if st.smooth_tip is None or dt == 0.0:
+            smooth, speed = tip if st.smooth_tip is None else st.smooth_tip, st.speed_mm_s
+        else:
+            a = min(1.0, dt / sp.speed_window_s)
+            smooth = (
+                st.smooth_tip[0] + a * (tip[0] - st.smooth_tip[0]),
+                st.smooth_tip[1] + a * (tip[1] - st.smooth_tip[1]),
+                st.smooth_tip[2] + a * (tip[2] - st.smooth_tip[2]),
+            )
+            speed = math.dist(smooth, st.smooth_tip) / dt
+        rise: dict[str, float] = {}
+        kinds = {e.kind: e for e in task_events}
+        new = replace(st, smooth_tip=smooth, speed_mm_s=speed, last_t_s=t_s)
+        # a new attempt
+        punct = kinds.get("skin_puncture")
+        if punct is not None:
+            new = replace(
+                new,
+                inserted=True,
+                entry_angle_deg=punct.value("angle_deg", 0.0),
+                entry_x_mm=punct.value("x_mm", tip[0]),
+                entry_z_mm=punct.value("z_mm", tip[2]),
+                deepest_mm=0.0,
+                said=0,
+                flinched=False,
+                nerve_touched=False,
+            )
+            if new.pressure_since_s is not None:  # the hand leaves the gauze for the stick
+                new = replace(new, pressure_since_s=None)
+                if new.bleeding:
+                    out.append(
+                        self._bleed_event(t_s, "the site bleeds again: pressure held too briefly")
+                    )
+            rise["puncture"] = sp.puncture_pain
+            if speed > sp.fast_entry_mm_s:
+                over = min(1.0, (speed - sp.fast_entry_mm_s) / sp.fast_entry_mm_s)
+                rise["fast_entry"] = sp.fast_entry_pain * over
+        if "bevel_down" in kinds:
+            rise["bevel_down"] = sp.bevel_down_pain
+        if "redirection" in kinds:
+            rise["redirection"] = sp.redirect_pain
+        if "probing" in kinds:
+            rise["probing"] = sp.probe_pain
+        if needle.inserted and new.inserted:
+            deeper = needle.depth_mm - new.deepest_mm
+            if deeper > 0.0:
+                rise["depth"] = sp.depth_pain_per_mm * deeper
+                new = replace(new, deepest_mm=needle.depth_mm)
+            rise["dwell"] = sp.dwell_pain_per_s * dt
+            new = self._vein(new, t_s, needle, kinds, speed, out)
+            new = self._artery_nerve(new, t_s, tip, dt, rise, out)
+        withdrawn = next(
+            (e for e in task_events if e.kind in ("withdrawal", "needle_withdrawn")), None
+        )
+        if withdrawn is not None or (new.inserted and not needle.inserted):
+            success = withdrawn is not None and withdrawn.value("success", 0.0) > 0.0
+            if withdrawn is not None and not success:
+                rise["failed_attempt"] = sp.failed_attempt_pain
+            if new.entered and not success and new.pressure_since_s is None:
+                new = self._bleed(new, t_s, "blood leaks from the puncture: press on the site", out)
+            new = replace(
+                new,
+                inserted=False,
+                anchored=False,
+                vein_shift_mm=0.0,
+                rolled=False,
+                collapsed=False,
+                blown=False,
+                entered=False,
+            )
+        if needle.tourniquet_s > sp.tourniquet_ache_s:
+            rise["tourniquet"] = sp.tourniquet_pain_per_s * dt
+        # the bruise
+        if new.bleeding:
+            since = new.pressure_since_s
+            if since is not None and t_s - since >= sp.pressure_s and not new.inserted:
+                new = replace(new, bleeding=False)  # held long enough: the bleeding stopped
+            elif since is None and new.bruise_mm < sp.bruise_max_mm:
+                grown = min(new.bruise_mm + sp.bruise_mm_s * dt, sp.bruise_max_mm)
+                new = replace(new, bruise_mm=grown)
+        return self._feel(new, t_s, needle, dt, rise, out)
+
+    def _bleed_event(self, t_s: float, why: str) -> Event:
+        return Event(t_s, BRUISE, f"bruise growing: {why}")
+
+    def _bleed(self, st: PatientState, t_s: float, why: str, out: list[Event]) -> PatientState:
+        """Blood starts leaking into the tissue at this attempt's site (a bruise grows)."""
+        if st.bleeding:
+            return st
+        out.append(self._bleed_event(t_s, why))
+        if st.bruise_mm == 0.0:
+            st = replace(st, bruise_x_mm=st.entry_x_mm, bruise_z_mm=st.entry_z_mm)
+        return replace(st, bleeding=True)
+
+    def _vein(
+        self,
+        st: PatientState,
+        t_s: float,
+        needle: Needle,
+        kinds: dict[str, Event],
+        speed: float,
+        out: list[Event],
+    ) -> PatientState:
+        """Entering the vein: a steep entry blows a fragile one, a fast draw collapses it; a
+        pierced back wall bleeds."""
+        sp = self.spec
+        if "flashback" in kinds:
+            st = replace(st, entered=True)
+            if st.entry_angle_deg > sp.blow_angle_deg and not st.blown:
+                out.append(
+                    Event(
+                        t_s,
+                        VEIN_BLOWN,
+                        f"the fragile vein blew on a {st.entry_angle_deg:.0f}° entry (steeper "
+                        f"than {sp.blow_angle_deg:g}°): no blood, a bruise grows",
+                        values=(("angle_deg", st.entry_angle_deg),),
+                    )
+                )
+                st = replace(st, blown=True)
+                st = self._bleed(st, t_s, "the vein blew", out)
+        if needle.in_lumen and not st.collapsed and not st.blown and speed > sp.collapse_speed_mm_s:
+            out.append(
+                Event(
+                    t_s,
+                    VEIN_COLLAPSED,
+                    f"the vein collapsed: the needle moved at {speed:.0f} mm/s in it (keep "
+                    f"under {sp.collapse_speed_mm_s:g}); no blood this attempt",
+                    values=(("speed_mm_s", speed),),
+                )
+            )
+            st = replace(st, collapsed=True)
+        if "back_wall" in kinds:
+            st = self._bleed(st, t_s, "the back wall of the vein was pierced", out)
+        return st
+
+    def _artery_nerve(
+        self,
+        st: PatientState,
+        t_s: float,
+        tip: Vec3,
+        dt: float,
+        rise: dict[str, float],
+        out: list[Event],
+    ) -> PatientState:
+        """The tip in the artery (bright red pulsing blood; critical) or on the nerve (the
+        patient cries out; critical); near the nerve it hurts more the closer it is."""
+        sp = self.spec
+        artery = math.hypot(tip[1] + sp.artery_depth_mm, tip[2] - sp.artery_z_mm)
+        if artery < sp.artery_radius_mm and not st.arterial:
+            rise["artery"] = sp.artery_pain
+            out.append(
+                Event(
+                    t_s,
+                    ARTERY,
+                    "the brachial artery was punctured: bright red, pulsing blood; withdraw and "
+                    "press for at least 5 minutes",
+                    True,
+                    (("depth_mm", -tip[1]),),
+                )
+            )
+            st = replace(st, arterial=True, entered=True)
+            st = self._bleed(st, t_s, "the artery bleeds into the tissue", out)
+            st = self._say(st, t_s, sp.line_artery, out)
+        nerve = math.hypot(tip[1] + sp.nerve_depth_mm, tip[2] - sp.nerve_z_mm) - sp.nerve_radius_mm
+        if nerve < 0.0 and not st.nerve_touched:
+            rise["nerve"] = sp.nerve_pain
+            out.append(
+                Event(
+                    t_s,
+                    NERVE,
+                    "the needle touched a nerve: the patient cried out; withdraw at once",
+                    True,
+                    (("depth_mm", -tip[1]),),
+                )
+            )
+            st = replace(st, nerve_touched=True)
+            st = self._say(st, t_s, sp.line_nerve, out)
+        elif 0.0 <= nerve < sp.nerve_near_mm:
+            rise["nerve_near"] = sp.nerve_near_pain_per_s * (1.0 - nerve / sp.nerve_near_mm) * dt
+        return st
+
+    def _say(self, st: PatientState, t_s: float, line: str, out: list[Event]) -> PatientState:
+        if not line:
+            return st
+        out.append(Event(t_s, SAID, line))
+        return replace(st, line=line, line_t_s=t_s)
+
+    def _feel(
+        self,
+        st: PatientState,
+        t_s: float,
+        needle: Needle,
+        dt: float,
+        rise: dict[str, float],
+        out: list[Event],
+    ) -> tuple[PatientState, tuple[Event, ...]]:
+        """Discomfort after the rises (or the decay when nothing hurts); the events it gives:
+        a ``patient_discomfort`` report, the lines at thresholds, a flinch."""
+        sp = self.spec
+        k = sp.pain_sensitivity
+        rises = {c: v * k for c, v in rise.items() if v > 0.0}
+        before = st.discomfort
+        if rises:
+            level = min(10.0, before + sum(rises.values()))
+        elif not needle.inserted:
+            level = max(0.0, before - sp.decay_per_s * dt)
+        else:
+            level = before
+        if level != before:
+            st = replace(st, discomfort=level, peak=max(st.peak, level))
+        if rises:
+            pending = dict(st.pending)
+            for c, v in rises.items():
+                pending[c] = pending.get(c, 0.0) + v
+            discrete = any(c in _DISCRETE for c in rises)
+            if discrete or level - st.reported >= REPORT_STEP:
+                values = (("discomfort", level), *((f"+{c}", v) for c, v in pending.items()))
+                causes = ", ".join(CAUSE_WORDS[c] for c in pending)
+                out.append(
+                    Event(t_s, DISCOMFORT, f"discomfort {level:.1f}/10 ({causes})", values=values)
+                )
+                st = replace(st, pending=(), reported=level)
+            else:
+                st = replace(st, pending=tuple(pending.items()))
+        elif level < st.reported:
+            st = replace(st, reported=level)
+        if level > before:
+            if not st.said & 1 and before < sp.line_mild_at <= level:
+                st = replace(st, said=st.said | 1)
+                st = self._say(st, t_s, sp.line_mild, out)
+            if not st.said & 2 and before < sp.line_strong_at <= level:
+                st = replace(st, said=st.said | 2)
+                st = self._say(st, t_s, sp.line_strong, out)
+            if not st.flinched and before < sp.flinch_at <= level:
+                with_needle = needle.inserted
+                what = ": the needle moved in the tissue (tissue trauma)" if with_needle else ""
+                out.append(
+                    Event(
+                        t_s,
+                        FLINCH,
+                        f"the patient flinched{what}",
+                        with_needle,
+                        (("discomfort", level), ("displacement_mm", sp.flinch_mm)),
+                    )
+                )
+                st = replace(st, flinched=True, flinch_t_s=t_s)
+                st = self._say(st, t_s, sp.line_flinch, out)
+        return st, tuple(out)
+
+
+class WithPatient(Protocol):
+    """A vein task's state: it carries the patient's."""
+
+    @property
+    def patient(self) -> PatientState: ...
+
+
+T = TypeVar("T", bound=WithPatient)
+
+
+class Site:
+    """A vein task's limb and patient together: the one place both vein procedures
+    (venipuncture, IV cannulation) run the patient model from, as :mod:`sim.core.tourniquet`
+    is for the tourniquet. Pure: functions of a task state that carries ``patient``.
+
+    Parameters
+    ----------
+    limb : Limb
+        The limb at rest (the vein where it lies).
+    spec : PatientSpec or None
+        The patient's condition; None: a patient who feels nothing (a scenario built without
+        one), whose views have no patient.
+    """
+
+    def __init__(self, limb: Limb, spec: PatientSpec | None) -> None:
+        self.limb = limb
+        self.model = Patient(spec) if spec is not None else None
+        self._rolled: dict[float, Limb] = {0.0: limb}
+
+    def limb_of(self, st: WithPatient) -> Limb:
+        """The limb with the vein where it lies now (rolled sideways in this attempt)."""
+        shift = st.patient.vein_shift_mm
+        found = self._rolled.get(shift)
+        if found is None:
+            base = self.limb
+            found = Limb(
+                base.skin.radius_mm,
+                -base.vein_y,
+                base.vein_z + shift,
+                2 * base.vein_r,
+                2 * base.vein_half,
+            )
+            self._rolled[shift] = found
+        return found
+
+    def arrive(self, st: T, s: Sample, events: list[Event]) -> T:
+        """Before the task judges whether the tip is in the vein: a mobile vein not anchored
+        rolls away from a tip that comes close (the events appended to ``events``)."""
+        if self.model is None or self.model.spec.vein_roll_mm <= 0.0:
+            return st
+        limb = self.limb_of(st)
+        wall = limb.vein_distance_mm(s.tip_mm) - limb.vein_r
+        pst, made = self.model.arrive(st.patient, s.t_s, s.tip_mm[2], wall, self.limb.vein_z)
+        if not made:
+            return st
+        events.extend(made)
+        return _with(st, pst)
+
+    def sample(
+        self,
+        st: T,
+        s: Sample,
+        events: tuple[Event, ...],
+        *,
+        inserted: bool,
+        in_lumen: bool,
+        tourniquet_s: float,
+    ) -> tuple[T, tuple[Event, ...]]:
+        """The patient after the task stepped on sample ``s`` (its ``events``): the state
+        with the patient's, and the events with the patient's after them."""
+        if self.model is None:
+            return st, events
+        needle = Needle(inserted, in_lumen, self.limb.skin.depth_mm(s.tip_mm), tourniquet_s)
+        pst, made = self.model.sample(st.patient, s.t_s, s.tip_mm, needle, events)
+        return _with(st, pst), _before_finish(events, made)
+
+    def action(
+        self, st: T, t_s: float, kind: str, events: tuple[Event, ...]
+    ) -> tuple[T, tuple[Event, ...]]:
+        """The patient after action ``kind`` (``anchor``, ``pressure``)."""
+        if self.model is None or kind not in (ANCHOR, PRESSURE):
+            return st, events
+        pst, made = self.model.action(st.patient, t_s, kind)
+        return (_with(st, pst) if pst is not st.patient else st), _before_finish(events, made)
+
+    def view(self, st: WithPatient, t_s: float) -> PatientView | None:
+        """What the patient shows at ``t_s`` (None without a patient)."""
+        return None if self.model is None else st.patient.view(self.model.spec, t_s)
+
+    def blocked(self, st: WithPatient) -> bool:
+        """No blood can come in this attempt: the vein collapsed or blew."""
+        return st.patient.collapsed or st.patient.blown
+
+
+def _with(st: T, pst: PatientState) -> T:
+    out: Any = replace(st, patient=pst)  # type: ignore[type-var]
+    return out
+
+
+def _before_finish(events: tuple[Event, ...], made: tuple[Event, ...]) -> tuple[Event, ...]:
+    """The task's events with the patient's inserted before the task's closing ``finish``
+    (at the same time: the session's last event stays its end)."""
+    if not made:
+        return events
+    for i, e in enumerate(events):
+        if e.kind == "finish":
+            return events[:i] + made + events[i:]
+    return events + made

@@ -12,7 +12,10 @@ import dataclasses
 import math
 import typing
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # sim.core.patient reads its ranges from here (spec_range)
+    from sim.core.patient import PatientSpec
 
 SCHEMA_VERSION = 1
 
@@ -163,6 +166,9 @@ class PatientCase:
         The ``[geometry]`` keys the case set, and their values, in file order.
     text : str
         The case file's text, embedded in recordings beside the scenario's.
+    condition : PatientSpec
+        The patient's condition (the case's ``[patient]`` table): what the patient model of
+        :mod:`sim.core.patient` feels and does.
     """
 
     id: str
@@ -171,6 +177,7 @@ class PatientCase:
     difficulty: int
     anatomy: tuple[tuple[str, float], ...]
     text: str
+    condition: PatientSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +209,17 @@ class Scenario:
     patient: PatientCase | None = None
     """The patient case the scenario names (its anatomy is in ``geometry``); None: the
     scenario's own ``[geometry]``, a healthy adult."""
+    default_patient: PatientCase | None = None
+    """For a scenario of a procedure with a patient that names no case: the default case
+    (the healthy adult), whose condition it has (its anatomy is not applied: the scenario's
+    own ``[geometry]`` stands for it)."""
+
+    @property
+    def condition(self) -> PatientSpec | None:
+        """The patient's condition: the named case's, else the default case's; None for a
+        procedure without a patient (suturing)."""
+        case = self.patient if self.patient is not None else self.default_patient
+        return case.condition if case is not None else None
 
     def depth_spec(self, input_kind: str) -> DepthSpec:
         """How a tracked input of ``input_kind`` sets depth (default: the camera's)."""
