@@ -11,7 +11,8 @@ HUD and the voice show and say) and the event and action kinds.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Protocol, TypeVar
 
 from sim.core.limb import Limb
@@ -40,6 +41,14 @@ ARTERY = "patient_artery"
 """The artery was punctured (bright red, pulsing blood; critical)."""
 NERVE = "patient_nerve"
 """The needle touched a nerve (the patient cries out; critical)."""
+
+ERRORS = (FLINCH, ARTERY, NERVE)
+"""The patient's reactions that are errors: a flinch with the needle in (tissue trauma; a
+flinch with the needle out is not), an arterial puncture and a nerve touch (a scenario makes
+the last two critical)."""
+REACTIONS = (SAID, BRUISE, BRUISE_STOPPED, VEIN_ROLLED, VEIN_COLLAPSED, VEIN_BLOWN)
+"""The patient's other reactions (each provokable by a scripted trainee on a case that
+allows it: :attr:`sim.procedures.base.Procedure.reactions`)."""
 
 # --- actions the patient model hears (checklist steps with a bodily effect) --------------
 ANCHOR = "anchor"
@@ -155,9 +164,10 @@ class PatientSpec:
 class PatientState:
     """Everything about the patient that changes during a session (in the task state).
 
-    Per attempt (reset when the needle comes out): ``anchored``, ``vein_shift_mm``,
-    ``collapsed``, ``blown``, ``deepest_mm``, ``entry_angle_deg``, ``nerve_touched``,
-    ``flinched``, ``said`` (thresholds already spoken: 1 mild, 2 strong).
+    Per attempt (set at the puncture or reset when the needle comes out): ``anchored``,
+    ``vein_shift_mm``, ``collapsed``, ``blown``, ``deepest_mm``, ``entry_*``,
+    ``nerve_touched``, ``flinched``, ``said`` (thresholds already spoken: 1 mild, 2 strong).
+    ``smooth_tip`` and ``speed_mm_s``: the tip and its speed smoothed while inserted.
     """
 
     discomfort: float = 0.0
@@ -190,6 +200,10 @@ class PatientState:
     entry_z_mm: float = 0.0
     deepest_mm: float = 0.0
     nerve_touched: bool = False
+    entry_t_s: float = 0.0
+    entry_tip: Vec3 | None = None
+    entry_judged: bool = False
+    """The entry's speed has been judged (``speed_window_s`` after the puncture)."""
     smooth_tip: Vec3 | None = None
     speed_mm_s: float = 0.0
     last_t_s: float | None = None
@@ -238,6 +252,8 @@ CAUSE_WORDS = {
 }
 """How each cause of discomfort reads in the results (the ``+CAUSE`` values of
 ``patient_discomfort`` events)."""
+COUNTED = ("redirection", "probing", "bevel_down", "nerve", "failed_attempt", "puncture")
+"""Causes the results count ("probing twice"): each is one event, not a rise over time."""
 _DISCRETE = ("puncture", "fast_entry", "redirection", "probing", "bevel_down", "nerve",
              "artery", "failed_attempt")  # fmt: skip
 
@@ -264,15 +280,30 @@ class Needle:
     tourniquet_s: float
 
 
+class _Work:
+    """A mutable copy of a :class:`PatientState` while one step works on it (built back
+    into a frozen state once, at the end: one copy per step, not one per change)."""
+
+    def __init__(self, st: PatientState) -> None:
+        for name in _NAMES:
+            setattr(self, name, getattr(st, name))
+
+    def frozen(self) -> PatientState:
+        return PatientState(**{name: getattr(self, name) for name in _NAMES})
+
+
+_NAMES = tuple(f.name for f in fields(PatientState))
+
+
 class Patient:
     """The patient model: discomfort and reactions, a pure function of the task's
     measurements and events (its state lives in the task state; time from the samples).
 
     A vein task calls :meth:`arrive` before it judges whether the tip is in the vein (a
     mobile vein may roll away first), :meth:`sample` after each sample with that sample's
-    task events, and :meth:`action` for each action. Reactions come back as ``patient_*``
-    events; ``patient_artery``, ``patient_nerve`` and a ``patient_flinch`` with the needle
-    in are errors.
+    task events, and :meth:`action` for each action (through :class:`Site`). Reactions come
+    back as ``patient_*`` events; ``patient_artery``, ``patient_nerve`` and a
+    ``patient_flinch`` with the needle in are errors (:data:`ERRORS`).
     """
 
     def __init__(self, spec: PatientSpec) -> None:
@@ -319,145 +350,159 @@ class Patient:
                         values=(("diameter_mm", st.bruise_mm),),
                     ),
                 )
-            return replace(st, pressure_since_s=t_s), events
+            return replace(st, pressure_since_s=t_s, last_t_s=None), events
         return st, ()
 
     # --- samples -----------------------------------------------------------------------
+    def idle(self, st: PatientState, needle: Needle, task_events: Sequence[Event]) -> bool:
+        """Nothing about the patient can change at this sample: the needle out and nothing
+        happening, no discomfort left to fade, no blood leaking, pressure not being timed and
+        the tourniquet not aching (most of the approach: the state is kept as it is)."""
+        return (
+            not needle.inserted
+            and not st.inserted
+            and not task_events
+            and st.discomfort == 0.0
+            and not st.bleeding
+            and needle.tourniquet_s <= self.spec.tourniquet_ache_s
+            and st.pending == ()
+        )
+
     def sample(
         self,
         st: PatientState,
         t_s: float,
         tip: Vec3,
         needle: Needle,
-        task_events: tuple[Event, ...] | list[Event],
+        task_events: Sequence[Event],
     ) -> tuple[PatientState, tuple[Event, ...]]:
         """The patient after one sample: ``needle`` as the task measured it, ``task_events``
-        the events the task made of this sample."""
+        the events the task made of this sample.
+
+        Rates (dwell, decay, bruise growth...) run over the time since the previous sample
+        the model worked on; after an idle stretch (:meth:`idle`) the first sample starts
+        the clock again (``last_t_s`` None)."""
+        if self.idle(st, needle, task_events):
+            return (st if st.last_t_s is None else replace(st, last_t_s=None)), ()
         sp = self.spec
+        w: Any = _Work(st)
         out: list[Event] = []
         dt = 0.0 if st.last_t_s is None else max(t_s - st.last_t_s, 0.0)
-        # the tip's speed, smoothed over speed_window_s (a hand's tremor is not speed)
-        if st.smooth_tip is None or dt == 0.0:
-            smooth, speed = tip if st.smooth_tip is None else st.smooth_tip, st.speed_mm_s
-        else:
-            a = min(1.0, dt / sp.speed_window_s)
-            smooth = (
-                st.smooth_tip[0] + a * (tip[0] - st.smooth_tip[0]),
-                st.smooth_tip[1] + a * (tip[1] - st.smooth_tip[1]),
-                st.smooth_tip[2] + a * (tip[2] - st.smooth_tip[2]),
-            )
-            speed = math.dist(smooth, st.smooth_tip) / dt
+        w.last_t_s = t_s
         rise: dict[str, float] = {}
         kinds = {e.kind: e for e in task_events}
-        new = replace(st, smooth_tip=smooth, speed_mm_s=speed, last_t_s=t_s)
-        # a new attempt
         punct = kinds.get("skin_puncture")
-        if punct is not None:
-            new = replace(
-                new,
-                inserted=True,
-                entry_angle_deg=punct.value("angle_deg", 0.0),
-                entry_x_mm=punct.value("x_mm", tip[0]),
-                entry_z_mm=punct.value("z_mm", tip[2]),
-                deepest_mm=0.0,
-                said=0,
-                flinched=False,
-                nerve_touched=False,
-            )
-            if new.pressure_since_s is not None:  # the hand leaves the gauze for the stick
-                new = replace(new, pressure_since_s=None)
-                if new.bleeding:
+        if punct is not None:  # a new attempt
+            w.inserted = True
+            w.entry_t_s = t_s
+            w.entry_tip = tip
+            w.entry_judged = False
+            w.entry_angle_deg = punct.value("angle_deg", 0.0)
+            w.entry_x_mm = punct.value("x_mm", tip[0])
+            w.entry_z_mm = punct.value("z_mm", tip[2])
+            w.deepest_mm = 0.0
+            w.said = 0
+            w.flinched = False
+            w.nerve_touched = False
+            w.smooth_tip = tip
+            w.speed_mm_s = 0.0
+            if w.pressure_since_s is not None:  # the hand leaves the gauze for the stick
+                w.pressure_since_s = None
+                if w.bleeding:
                     out.append(
-                        self._bleed_event(t_s, "the site bleeds again: pressure held too briefly")
+                        _bleed_event(t_s, "the site bleeds again: pressure held too briefly")
                     )
             rise["puncture"] = sp.puncture_pain
-            if speed > sp.fast_entry_mm_s:
-                over = min(1.0, (speed - sp.fast_entry_mm_s) / sp.fast_entry_mm_s)
-                rise["fast_entry"] = sp.fast_entry_pain * over
         if "bevel_down" in kinds:
             rise["bevel_down"] = sp.bevel_down_pain
         if "redirection" in kinds:
             rise["redirection"] = sp.redirect_pain
         if "probing" in kinds:
             rise["probing"] = sp.probe_pain
-        if needle.inserted and new.inserted:
-            deeper = needle.depth_mm - new.deepest_mm
+        if needle.inserted and w.inserted:
+            self._speed(w, t_s, tip, dt, rise)
+            deeper = needle.depth_mm - w.deepest_mm
             if deeper > 0.0:
                 rise["depth"] = sp.depth_pain_per_mm * deeper
-                new = replace(new, deepest_mm=needle.depth_mm)
+                w.deepest_mm = needle.depth_mm
             rise["dwell"] = sp.dwell_pain_per_s * dt
-            new = self._vein(new, t_s, needle, kinds, speed, out)
-            new = self._artery_nerve(new, t_s, tip, dt, rise, out)
+            self._vein(w, t_s, needle, kinds, out)
+            self._artery_nerve(w, t_s, tip, dt, rise, out)
         withdrawn = next(
             (e for e in task_events if e.kind in ("withdrawal", "needle_withdrawn")), None
         )
-        if withdrawn is not None or (new.inserted and not needle.inserted):
+        if withdrawn is not None or (w.inserted and not needle.inserted):
             success = withdrawn is not None and withdrawn.value("success", 0.0) > 0.0
             if withdrawn is not None and not success:
                 rise["failed_attempt"] = sp.failed_attempt_pain
-            if new.entered and not success and new.pressure_since_s is None:
-                new = self._bleed(new, t_s, "blood leaks from the puncture: press on the site", out)
-            new = replace(
-                new,
-                inserted=False,
-                anchored=False,
-                vein_shift_mm=0.0,
-                rolled=False,
-                collapsed=False,
-                blown=False,
-                entered=False,
-            )
+            if w.entered and not success and w.pressure_since_s is None:
+                self._bleed(w, t_s, "blood leaks from the puncture: press on the site", out)
+            w.inserted = w.anchored = w.rolled = w.collapsed = w.blown = w.entered = False
+            w.vein_shift_mm = 0.0
         if needle.tourniquet_s > sp.tourniquet_ache_s:
             rise["tourniquet"] = sp.tourniquet_pain_per_s * dt
-        # the bruise
-        if new.bleeding:
-            since = new.pressure_since_s
-            if since is not None and t_s - since >= sp.pressure_s and not new.inserted:
-                new = replace(new, bleeding=False)  # held long enough: the bleeding stopped
-            elif since is None and new.bruise_mm < sp.bruise_max_mm:
-                grown = min(new.bruise_mm + sp.bruise_mm_s * dt, sp.bruise_max_mm)
-                new = replace(new, bruise_mm=grown)
-        return self._feel(new, t_s, needle, dt, rise, out)
+        if w.bleeding:  # the bruise
+            since = w.pressure_since_s
+            if since is not None and t_s - since >= sp.pressure_s and not w.inserted:
+                w.bleeding = False  # held long enough: the bleeding stopped
+            elif since is None and w.bruise_mm < sp.bruise_max_mm:
+                w.bruise_mm = min(w.bruise_mm + sp.bruise_mm_s * dt, sp.bruise_max_mm)
+        self._feel(w, t_s, needle, dt, rise, out)
+        return w.frozen(), tuple(out)
 
-    def _bleed_event(self, t_s: float, why: str) -> Event:
-        return Event(t_s, BRUISE, f"bruise growing: {why}")
+    def _speed(self, w: Any, t_s: float, tip: Vec3, dt: float, rise: dict[str, float]) -> None:
+        """The entry's speed, judged once ``speed_window_s`` after the puncture (how far the
+        tip went in that time: a hand's tremor is not speed), and the tip's speed since,
+        smoothed over the same window (what a fragile vein collapses under)."""
+        sp = self.spec
+        if dt > 0.0 and w.smooth_tip is not None:
+            a = min(1.0, dt / sp.speed_window_s)
+            old = w.smooth_tip
+            w.smooth_tip = (
+                old[0] + a * (tip[0] - old[0]),
+                old[1] + a * (tip[1] - old[1]),
+                old[2] + a * (tip[2] - old[2]),
+            )
+            w.speed_mm_s = math.dist(w.smooth_tip, old) / dt
+        since = t_s - w.entry_t_s
+        if not w.entry_judged and since >= sp.speed_window_s and w.entry_tip is not None:
+            w.entry_judged = True
+            speed = math.dist(tip, w.entry_tip) / since
+            if speed > sp.fast_entry_mm_s:
+                over = min(1.0, (speed - sp.fast_entry_mm_s) / sp.fast_entry_mm_s)
+                rise["fast_entry"] = sp.fast_entry_pain * over
 
-    def _bleed(self, st: PatientState, t_s: float, why: str, out: list[Event]) -> PatientState:
+    def _bleed(self, w: Any, t_s: float, why: str, out: list[Event]) -> None:
         """Blood starts leaking into the tissue at this attempt's site (a bruise grows)."""
-        if st.bleeding:
-            return st
-        out.append(self._bleed_event(t_s, why))
-        if st.bruise_mm == 0.0:
-            st = replace(st, bruise_x_mm=st.entry_x_mm, bruise_z_mm=st.entry_z_mm)
-        return replace(st, bleeding=True)
+        if w.bleeding:
+            return
+        out.append(_bleed_event(t_s, why))
+        if w.bruise_mm == 0.0:
+            w.bruise_x_mm, w.bruise_z_mm = w.entry_x_mm, w.entry_z_mm
+        w.bleeding = True
 
     def _vein(
-        self,
-        st: PatientState,
-        t_s: float,
-        needle: Needle,
-        kinds: dict[str, Event],
-        speed: float,
-        out: list[Event],
-    ) -> PatientState:
+        self, w: Any, t_s: float, needle: Needle, kinds: dict[str, Event], out: list[Event]
+    ) -> None:
         """Entering the vein: a steep entry blows a fragile one, a fast draw collapses it; a
         pierced back wall bleeds."""
         sp = self.spec
         if "flashback" in kinds:
-            st = replace(st, entered=True)
-            if st.entry_angle_deg > sp.blow_angle_deg and not st.blown:
+            w.entered = True
+            if w.entry_angle_deg > sp.blow_angle_deg and not w.blown:
                 out.append(
                     Event(
                         t_s,
                         VEIN_BLOWN,
-                        f"the fragile vein blew on a {st.entry_angle_deg:.0f}° entry (steeper "
+                        f"the fragile vein blew on a {w.entry_angle_deg:.0f}° entry (steeper "
                         f"than {sp.blow_angle_deg:g}°): no blood, a bruise grows",
-                        values=(("angle_deg", st.entry_angle_deg),),
+                        values=(("angle_deg", w.entry_angle_deg),),
                     )
                 )
-                st = replace(st, blown=True)
-                st = self._bleed(st, t_s, "the vein blew", out)
-        if needle.in_lumen and not st.collapsed and not st.blown and speed > sp.collapse_speed_mm_s:
+                w.blown = True
+                self._bleed(w, t_s, "the vein blew", out)
+        speed = w.speed_mm_s
+        if needle.in_lumen and not w.collapsed and not w.blown and speed > sp.collapse_speed_mm_s:
             out.append(
                 Event(
                     t_s,
@@ -467,25 +512,18 @@ class Patient:
                     values=(("speed_mm_s", speed),),
                 )
             )
-            st = replace(st, collapsed=True)
+            w.collapsed = True
         if "back_wall" in kinds:
-            st = self._bleed(st, t_s, "the back wall of the vein was pierced", out)
-        return st
+            self._bleed(w, t_s, "the back wall of the vein was pierced", out)
 
     def _artery_nerve(
-        self,
-        st: PatientState,
-        t_s: float,
-        tip: Vec3,
-        dt: float,
-        rise: dict[str, float],
-        out: list[Event],
-    ) -> PatientState:
+        self, w: Any, t_s: float, tip: Vec3, dt: float, rise: dict[str, float], out: list[Event]
+    ) -> None:
         """The tip in the artery (bright red pulsing blood; critical) or on the nerve (the
         patient cries out; critical); near the nerve it hurts more the closer it is."""
         sp = self.spec
         artery = math.hypot(tip[1] + sp.artery_depth_mm, tip[2] - sp.artery_z_mm)
-        if artery < sp.artery_radius_mm and not st.arterial:
+        if artery < sp.artery_radius_mm and not w.arterial:
             rise["artery"] = sp.artery_pain
             out.append(
                 Event(
@@ -497,11 +535,11 @@ class Patient:
                     (("depth_mm", -tip[1]),),
                 )
             )
-            st = replace(st, arterial=True, entered=True)
-            st = self._bleed(st, t_s, "the artery bleeds into the tissue", out)
-            st = self._say(st, t_s, sp.line_artery, out)
+            w.arterial = w.entered = True
+            self._bleed(w, t_s, "the artery bleeds into the tissue", out)
+            _say(w, t_s, sp.line_artery, out)
         nerve = math.hypot(tip[1] + sp.nerve_depth_mm, tip[2] - sp.nerve_z_mm) - sp.nerve_radius_mm
-        if nerve < 0.0 and not st.nerve_touched:
+        if nerve < 0.0 and not w.nerve_touched:
             rise["nerve"] = sp.nerve_pain
             out.append(
                 Event(
@@ -512,65 +550,59 @@ class Patient:
                     (("depth_mm", -tip[1]),),
                 )
             )
-            st = replace(st, nerve_touched=True)
-            st = self._say(st, t_s, sp.line_nerve, out)
+            w.nerve_touched = True
+            _say(w, t_s, sp.line_nerve, out)
         elif 0.0 <= nerve < sp.nerve_near_mm:
             rise["nerve_near"] = sp.nerve_near_pain_per_s * (1.0 - nerve / sp.nerve_near_mm) * dt
-        return st
-
-    def _say(self, st: PatientState, t_s: float, line: str, out: list[Event]) -> PatientState:
-        if not line:
-            return st
-        out.append(Event(t_s, SAID, line))
-        return replace(st, line=line, line_t_s=t_s)
 
     def _feel(
         self,
-        st: PatientState,
+        w: Any,
         t_s: float,
         needle: Needle,
         dt: float,
         rise: dict[str, float],
         out: list[Event],
-    ) -> tuple[PatientState, tuple[Event, ...]]:
+    ) -> None:
         """Discomfort after the rises (or the decay when nothing hurts); the events it gives:
         a ``patient_discomfort`` report, the lines at thresholds, a flinch."""
         sp = self.spec
         k = sp.pain_sensitivity
         rises = {c: v * k for c, v in rise.items() if v > 0.0}
-        before = st.discomfort
+        before = w.discomfort
         if rises:
             level = min(10.0, before + sum(rises.values()))
         elif not needle.inserted:
             level = max(0.0, before - sp.decay_per_s * dt)
         else:
             level = before
-        if level != before:
-            st = replace(st, discomfort=level, peak=max(st.peak, level))
+        w.discomfort = level
+        w.peak = max(w.peak, level)
         if rises:
-            pending = dict(st.pending)
+            pending = dict(w.pending)
             for c, v in rises.items():
                 pending[c] = pending.get(c, 0.0) + v
-            discrete = any(c in _DISCRETE for c in rises)
-            if discrete or level - st.reported >= REPORT_STEP:
+            if any(c in _DISCRETE for c in rises) or level - w.reported >= REPORT_STEP:
                 values = (("discomfort", level), *((f"+{c}", v) for c, v in pending.items()))
                 causes = ", ".join(CAUSE_WORDS[c] for c in pending)
                 out.append(
                     Event(t_s, DISCOMFORT, f"discomfort {level:.1f}/10 ({causes})", values=values)
                 )
-                st = replace(st, pending=(), reported=level)
+                w.pending, w.reported = (), level
             else:
-                st = replace(st, pending=tuple(pending.items()))
-        elif level < st.reported:
-            st = replace(st, reported=level)
+                w.pending = tuple(pending.items())
+        elif level < w.reported:
+            w.reported = level
+            if level == 0.0:
+                w.pending = ()  # faded away: what was not reported no longer matters
         if level > before:
-            if not st.said & 1 and before < sp.line_mild_at <= level:
-                st = replace(st, said=st.said | 1)
-                st = self._say(st, t_s, sp.line_mild, out)
-            if not st.said & 2 and before < sp.line_strong_at <= level:
-                st = replace(st, said=st.said | 2)
-                st = self._say(st, t_s, sp.line_strong, out)
-            if not st.flinched and before < sp.flinch_at <= level:
+            if not w.said & 1 and before < sp.line_mild_at <= level:
+                w.said |= 1
+                _say(w, t_s, sp.line_mild, out)
+            if not w.said & 2 and before < sp.line_strong_at <= level:
+                w.said |= 2
+                _say(w, t_s, sp.line_strong, out)
+            if not w.flinched and before < sp.flinch_at <= level:
                 with_needle = needle.inserted
                 what = ": the needle moved in the tissue (tissue trauma)" if with_needle else ""
                 out.append(
@@ -582,9 +614,18 @@ class Patient:
                         (("discomfort", level), ("displacement_mm", sp.flinch_mm)),
                     )
                 )
-                st = replace(st, flinched=True, flinch_t_s=t_s)
-                st = self._say(st, t_s, sp.line_flinch, out)
-        return st, tuple(out)
+                w.flinched, w.flinch_t_s = True, t_s
+                _say(w, t_s, sp.line_flinch, out)
+
+
+def _bleed_event(t_s: float, why: str) -> Event:
+    return Event(t_s, BRUISE, f"bruise growing: {why}")
+
+
+def _say(w: Any, t_s: float, line: str, out: list[Event]) -> None:
+    """The patient says ``line`` (a ``patient_said`` event; the view shows it)."""
+    out.append(Event(t_s, SAID, line))
+    w.line, w.line_t_s = line, t_s
 
 
 class WithPatient(Protocol):
@@ -661,7 +702,7 @@ class Site:
             return st, events
         needle = Needle(inserted, in_lumen, self.limb.skin.depth_mm(s.tip_mm), tourniquet_s)
         pst, made = self.model.sample(st.patient, s.t_s, s.tip_mm, needle, events)
-        return _with(st, pst), _before_finish(events, made)
+        return (st if pst is st.patient else _with(st, pst)), _before_finish(events, made)
 
     def action(
         self, st: T, t_s: float, kind: str, events: tuple[Event, ...]
