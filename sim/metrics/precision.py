@@ -98,6 +98,6 @@ def discomfort_words(events: Sequence[Event]) -> str:
     if parts:
         line += ": " + ", ".join(parts[:5])
     said = list(dict.fromkeys(e.message for e in events if e.kind == pt.SAID))
-    if said:
-        line += "; the patient said: " + " ".join(f'"{s}"' for s in said[:3])
+    if said:  # the words end the line (with their own stop)
+        return line + "; the patient said: " + " ".join(f'"{s}"' for s in said[:3])
     return line + "."

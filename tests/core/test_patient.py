@@ -331,3 +331,18 @@ def test_discomfort_stays_within_0_10_and_events_come_in_time_order(
         view = state.patient.view(spec, it.t_s)
         assert 0.0 <= view.flinch_mm <= spec.flinch_mm
     assert replace(state.patient) == state.patient
+
+
+def test_procsim_score_says_what_the_patient_felt(tmp_path) -> None:  # noqa: ANN001
+    from tests.mutations import run_cli
+
+    rec = tmp_path / "said.jsonl"
+    rc, _, err = run_cli(["simulate", "venipuncture", "--error", "patient_said", "-o", str(rec)])
+    assert rc == 0, err
+    rc, out, err = run_cli(["score", str(rec)])
+    assert rc == 0, err
+    line = next(x.strip() for x in out.splitlines() if "Patient discomfort peaked" in x)
+    line_mild = find_scenario("venipuncture").condition.line_mild
+    assert line.endswith(f'the patient said: "{line_mild}"') and "probing" in line
+    rc, _, err = run_cli(["simulate", "venipuncture", "--error", "patient_nope", "-o", str(rec)])
+    assert rc == 2 and "patient_vein_rolled" in err  # the reactions are listed
