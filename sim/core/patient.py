@@ -167,7 +167,7 @@ class PatientState:
     Per attempt (set at the puncture or reset when the needle comes out): ``anchored``,
     ``vein_shift_mm``, ``collapsed``, ``blown``, ``deepest_mm``, ``entry_*``,
     ``nerve_touched``, ``flinched``, ``said`` (thresholds already spoken: 1 mild, 2 strong).
-    ``smooth_tip`` and ``speed_mm_s``: the tip and its speed smoothed while inserted.
+    ``tick_tip`` and ``speed_mm_s``: the tip at the last tick, and its speed over that tick.
     """
 
     discomfort: float = 0.0
@@ -204,9 +204,12 @@ class PatientState:
     entry_tip: Vec3 | None = None
     entry_judged: bool = False
     """The entry's speed has been judged (``speed_window_s`` after the puncture)."""
-    smooth_tip: Vec3 | None = None
+    tick_tip: Vec3 | None = None
+    """The tip at the last tick while inserted (its speed is judged over a tick)."""
     speed_mm_s: float = 0.0
     last_t_s: float | None = None
+    """The last tick: continuous effects (dwell, decay, aches, bruise growth, the tip's speed)
+    advance once every ``speed_window_s``, not at every sample."""
 
     def view(self, spec: PatientSpec, t_s: float) -> PatientView:
         """What the patient shows at ``t_s``."""
@@ -379,16 +382,23 @@ class Patient:
         """The patient after one sample: ``needle`` as the task measured it, ``task_events``
         the events the task made of this sample.
 
-        Rates (dwell, decay, bruise growth...) run over the time since the previous sample
-        the model worked on; after an idle stretch (:meth:`idle`) the first sample starts
-        the clock again (``last_t_s`` None)."""
+        Continuous effects (dwell, decay, the tourniquet's ache, nerve proximity, bruise
+        growth, the tip's speed) advance in ticks of ``speed_window_s``; between ticks only
+        something discrete (a task event, the needle in or out, the nerve or artery touched)
+        changes the state, so most samples leave it as it is. After an idle stretch
+        (:meth:`idle`) the first sample starts the clock again (``last_t_s`` None)."""
         if self.idle(st, needle, task_events):
             return (st if st.last_t_s is None else replace(st, last_t_s=None)), ()
         sp = self.spec
+        last = st.last_t_s
+        tick = last is None or t_s - last >= sp.speed_window_s
+        if not (tick or task_events or needle.inserted != st.inserted or self._touch(st, tip)):
+            return st, ()
         w: Any = _Work(st)
         out: list[Event] = []
-        dt = 0.0 if st.last_t_s is None else max(t_s - st.last_t_s, 0.0)
-        w.last_t_s = t_s
+        dt = t_s - last if tick and last is not None else 0.0
+        if tick:
+            w.last_t_s = t_s
         rise: dict[str, float] = {}
         kinds = {e.kind: e for e in task_events}
         punct = kinds.get("skin_puncture")
@@ -404,7 +414,7 @@ class Patient:
             w.said = 0
             w.flinched = False
             w.nerve_touched = False
-            w.smooth_tip = tip
+            w.tick_tip = tip
             w.speed_mm_s = 0.0
             if w.pressure_since_s is not None:  # the hand leaves the gauze for the stick
                 w.pressure_since_s = None
@@ -420,13 +430,14 @@ class Patient:
         if "probing" in kinds:
             rise["probing"] = sp.probe_pain
         if needle.inserted and w.inserted:
-            self._speed(w, t_s, tip, dt, rise)
+            if dt > 0.0:
+                self._speed(w, t_s, tip, dt, rise)
             deeper = needle.depth_mm - w.deepest_mm
             if deeper > 0.0:
                 rise["depth"] = sp.depth_pain_per_mm * deeper
                 w.deepest_mm = needle.depth_mm
             rise["dwell"] = sp.dwell_pain_per_s * dt
-            self._vein(w, t_s, needle, kinds, out)
+            self._vein(w, t_s, needle, kinds, out, dt > 0.0)
             self._artery_nerve(w, t_s, tip, dt, rise, out)
         withdrawn = next(
             (e for e in task_events if e.kind in ("withdrawal", "needle_withdrawn")), None
@@ -450,20 +461,25 @@ class Patient:
         self._feel(w, t_s, needle, dt, rise, out)
         return w.frozen(), tuple(out)
 
-    def _speed(self, w: Any, t_s: float, tip: Vec3, dt: float, rise: dict[str, float]) -> None:
-        """The entry's speed, judged once ``speed_window_s`` after the puncture (how far the
-        tip went in that time: a hand's tremor is not speed), and the tip's speed since,
-        smoothed over the same window (what a fragile vein collapses under)."""
+    def _touch(self, st: PatientState, tip: Vec3) -> bool:
+        """The tip has just reached the artery or the nerve (a discrete reaction)."""
+        if not st.inserted:
+            return False
         sp = self.spec
-        if dt > 0.0 and w.smooth_tip is not None:
-            a = min(1.0, dt / sp.speed_window_s)
-            old = w.smooth_tip
-            w.smooth_tip = (
-                old[0] + a * (tip[0] - old[0]),
-                old[1] + a * (tip[1] - old[1]),
-                old[2] + a * (tip[2] - old[2]),
-            )
-            w.speed_mm_s = math.dist(w.smooth_tip, old) / dt
+        artery = math.hypot(tip[1] + sp.artery_depth_mm, tip[2] - sp.artery_z_mm)
+        nerve = math.hypot(tip[1] + sp.nerve_depth_mm, tip[2] - sp.nerve_z_mm)
+        return (not st.arterial and artery < sp.artery_radius_mm) or (
+            not st.nerve_touched and nerve < sp.nerve_radius_mm
+        )
+
+    def _speed(self, w: Any, t_s: float, tip: Vec3, dt: float, rise: dict[str, float]) -> None:
+        """At a tick: the entry's speed, judged once ``speed_window_s`` after the puncture
+        (how far the tip went in that time: a hand's tremor is not speed), and the tip's
+        speed over the tick (what a fragile vein collapses under)."""
+        sp = self.spec
+        if w.tick_tip is not None:
+            w.speed_mm_s = math.dist(tip, w.tick_tip) / dt
+        w.tick_tip = tip
         since = t_s - w.entry_t_s
         if not w.entry_judged and since >= sp.speed_window_s and w.entry_tip is not None:
             w.entry_judged = True
@@ -482,7 +498,13 @@ class Patient:
         w.bleeding = True
 
     def _vein(
-        self, w: Any, t_s: float, needle: Needle, kinds: dict[str, Event], out: list[Event]
+        self,
+        w: Any,
+        t_s: float,
+        needle: Needle,
+        kinds: dict[str, Event],
+        out: list[Event],
+        tick: bool,
     ) -> None:
         """Entering the vein: a steep entry blows a fragile one, a fast draw collapses it; a
         pierced back wall bleeds."""
@@ -502,7 +524,8 @@ class Patient:
                 w.blown = True
                 self._bleed(w, t_s, "the vein blew", out)
         speed = w.speed_mm_s
-        if needle.in_lumen and not w.collapsed and not w.blown and speed > sp.collapse_speed_mm_s:
+        fast = tick and speed > sp.collapse_speed_mm_s
+        if needle.in_lumen and not w.collapsed and not w.blown and fast:
             out.append(
                 Event(
                     t_s,
@@ -656,6 +679,7 @@ class Site:
         self.limb = limb
         self.model = Patient(spec) if spec is not None else None
         self._rolled: dict[float, Limb] = {0.0: limb}
+        self._shown: tuple[PatientState, PatientView] | None = None
 
     def limb_of(self, st: WithPatient) -> Limb:
         """The limb with the vein where it lies now (rolled sideways in this attempt)."""
@@ -715,7 +739,20 @@ class Site:
 
     def view(self, st: WithPatient, t_s: float) -> PatientView | None:
         """What the patient shows at ``t_s`` (None without a patient)."""
-        return None if self.model is None else st.patient.view(self.model.spec, t_s)
+        if self.model is None:
+            return None
+        pst, spec = st.patient, self.model.spec
+        shown = self._shown  # the same state shows the same, unless a flinch is moving
+        if (
+            shown is not None
+            and shown[0] is pst
+            and not 0.0 <= t_s - pst.flinch_t_s <= spec.flinch_s
+            and shown[1].flinch_mm == 0.0
+        ):
+            return shown[1]
+        view = pst.view(spec, t_s)
+        self._shown = (pst, view)
+        return view
 
     def blocked(self, st: WithPatient) -> bool:
         """No blood can come in this attempt: the vein collapsed or blew."""

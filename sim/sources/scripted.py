@@ -168,8 +168,8 @@ def fast_draw(s: Script) -> None:
     """Jiggles the needle along the vein (x) and back, fast, with the tip in the lumen: the
     draw a fragile vein collapses under."""
     held = s.pos
-    s.move(g.add(held, (5.0, 0.0, 0.0)), duration_s=0.25)
-    s.move(held, duration_s=0.25)
+    s.move(g.add(held, (7.0, 0.0, 0.0)), duration_s=0.5)  # the shaft shifts 2.6 mm: not probing
+    s.move(held, duration_s=0.5)
 
 
 def anchors(scenario: Scenario, errors: Collection[str], first: bool) -> bool:

@@ -135,9 +135,9 @@ def test_a_fragile_vein_collapses_under_a_fast_draw_and_gives_no_blood() -> None
     sc = case("elderly")
     items, (puncture, target, axis, normal, t) = stick(sc, anchor=True, hold_s=0.5)
     # jiggle along the vein, fast, with the tip in the lumen
-    far = g.add(target, (5.0, 0.0, 0.0))
-    for i in range(1, 16):
-        items.append(Sample(t, g.lerp(target, far, i / 15), axis, normal))
+    far = g.add(target, (7.0, 0.0, 0.0))
+    for i in range(1, 31):
+        items.append(Sample(t, g.lerp(target, far, i / 30), axis, normal))
         t += 1 / RATE
     rest, t = hold(far, axis, normal, t, 4.0)
     _, events = run(sc, items + rest)
