@@ -211,6 +211,10 @@ class PatientState:
     """The last tick: continuous effects (dwell, decay, aches, bruise growth, the tip's speed)
     advance once every ``speed_window_s``, not at every sample."""
 
+    def fields(self) -> dict[str, Any]:
+        """Every field by name (a step's working copy starts from it)."""
+        return {name: getattr(self, name) for name in _NAMES}
+
     def view(self, spec: PatientSpec, t_s: float) -> PatientView:
         """What the patient shows at ``t_s``."""
         since = t_s - self.flinch_t_s
@@ -288,11 +292,10 @@ class _Work:
     into a frozen state once, at the end: one copy per step, not one per change)."""
 
     def __init__(self, st: PatientState) -> None:
-        for name in _NAMES:
-            setattr(self, name, getattr(st, name))
+        self.__dict__.update(st.fields())
 
     def frozen(self) -> PatientState:
-        return PatientState(**{name: getattr(self, name) for name in _NAMES})
+        return PatientState(**self.__dict__)
 
 
 _NAMES = tuple(f.name for f in fields(PatientState))
