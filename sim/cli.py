@@ -75,7 +75,8 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     from sim.procedures import registry
 
     errors = list(dict.fromkeys(args.error or ()))
-    known = registry.get(scenario.task).error_kinds
+    proc = registry.get(scenario.task)
+    known = proc.error_kinds + proc.reactions  # errors, and the patient's other reactions
     for kind in errors:
         if kind not in known:
             raise UserError(
@@ -272,12 +273,12 @@ def build_parser() -> argparse.ArgumentParser:
     from sim.procedures import registry
     from sim.sources.scripted import SKILLS
 
-    kinds = {p.id: p.error_kinds for p in registry.procedures()}
+    kinds = {p.id: p.error_kinds + p.reactions for p in registry.procedures()}
     p = sub.add_parser(
         "simulate",
         help="write a recording of a scripted trainee",
         description="Run a scripted trainee of a given skill through a "
-        "scenario and write the recording. Error kinds for --error: "
+        "scenario and write the recording. Error kinds (and patient reactions) for --error: "
         + "; ".join(f"{task}: {', '.join(k)}" for task, k in kinds.items())
         + ".",
     )

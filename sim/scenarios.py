@@ -17,6 +17,7 @@ from typing import Any
 
 from sim.core.assist import DepthAssist
 from sim.core.checklist import STEPS, ChecklistSpec
+from sim.core.patient import PatientSpec
 from sim.core.scenario import (
     INPUT_KINDS,
     MAX_FILE_BYTES,
@@ -80,11 +81,18 @@ def patient_of(scenario: Scenario, directory: Path = CASE_DIR) -> PatientCase | 
     return load_case(DEFAULT_PATIENT, geom_cls, directory) if takes_patient(geom_cls) else None
 
 
-def embedded_case(header: Any) -> bytes | None:
+def embedded_case(header: Any, key: str = "patient_toml") -> bytes | None:
     """The patient case text a recording's header embeds beside its scenario (``patient_toml``,
-    written when the scenario named a case); None when it has none."""
-    text = header.get("patient_toml") if isinstance(header, dict) else None
+    written when the scenario named a case; ``default_patient_toml``, the default case whose
+    condition a scenario naming none had); None when it has none."""
+    text = header.get(key) if isinstance(header, dict) else None
     return text.encode("utf-8") if isinstance(text, str) and text else None
+
+
+def embedded_cases(header: Any) -> tuple[bytes | None, bytes | None]:
+    """The case texts a recording's header embeds: the named case's and the default
+    case's (``parse_scenario``'s ``case_text`` and ``default_case_text``)."""
+    return embedded_case(header), embedded_case(header, "default_patient_toml")
 
 
 def _case_path(r: SpecReader, name: str, directory: Path) -> Path:
@@ -105,10 +113,10 @@ def parse_case(text: bytes, path: str, case_id: str, geometry_cls: Any) -> Patie
     data = _read_toml(text, path, "patient case file")
     r = SpecReader(path)
     for key in data:
-        if key not in (*_CASE_TOP, "geometry"):
+        if key not in (*_CASE_TOP, "geometry", "patient"):
             raise ScenarioError(
                 f"{path}: key '{key}': unknown (expected one of: "
-                f"{', '.join([*_CASE_TOP, 'geometry'])})"
+                f"{', '.join([*_CASE_TOP, 'geometry', 'patient'])})"
             )
     vals: dict[str, Any] = {}
     for key, kind in _CASE_TOP.items():
@@ -130,7 +138,14 @@ def parse_case(text: bytes, path: str, case_id: str, geometry_cls: Any) -> Patie
         raise ScenarioError(
             f"{path}: key 'geometry': empty (expected one or more of: {', '.join(PATIENT_KEYS)})"
         )
-    return PatientCase(id=case_id, anatomy=tuple(anatomy), text=text.decode("utf-8"), **vals)
+    condition = PatientSpec(**r.build(PatientSpec, r.table(data, "patient"), "patient."))
+    return PatientCase(
+        id=case_id,
+        anatomy=tuple(anatomy),
+        text=text.decode("utf-8"),
+        condition=condition,
+        **vals,
+    )
 
 
 def load_case(name: str, geometry_cls: Any, directory: Path = CASE_DIR) -> PatientCase:
@@ -171,13 +186,20 @@ def _read_toml(text: bytes, path: str, what: str) -> dict[str, Any]:
 
 
 def parse_scenario(
-    text: bytes, path: str, case_text: bytes | None = None, case_dir: Path | None = None
+    text: bytes,
+    path: str,
+    case_text: bytes | None = None,
+    case_dir: Path | None = None,
+    default_case_text: bytes | None = None,
 ) -> Scenario:
     """Parse and validate scenario file contents; ``path`` is used in error messages.
 
     A scenario that names a patient case (``patient = "ID"``) reads ``case_dir / ID.toml``
     (default ``scenarios/cases/``), or ``case_text`` when given (the case text a recording
-    embedded), and the case's values replace the scenario's ``[geometry]`` keys.
+    embedded), and the case's values replace the scenario's ``[geometry]`` keys. A scenario
+    of a procedure with a patient that names none has the default case's condition
+    (:data:`DEFAULT_PATIENT`, or ``default_case_text`` when given: the text a recording
+    embedded), not its anatomy; neither changes its ``content_hash``.
     """
     data = _read_toml(text, path, "scenario file")
     r = SpecReader(path)
@@ -235,6 +257,9 @@ def parse_scenario(
         geometry_table = {**geometry_table, **dict(patient.anatomy)}
         content_hash.update(b"\0patient case\0" + case_text)
         check_reader = SpecReader(f"{path} with patient case {case_label}")
+    default_patient = None
+    if patient is None and takes_patient(geom_cls):
+        default_patient = _default_case(geom_cls, case_dir, default_case_text, path)
     geometry = geom_cls(**r.build(geom_cls, geometry_table, "geometry."))
     tolerances = tol_cls(**r.build(tol_cls, r.table(data, "tolerances"), "tolerances."))
     feedback = FeedbackSpec(**r.build(FeedbackSpec, r.table(data, "feedback"), "feedback."))
@@ -299,8 +324,24 @@ def parse_scenario(
         path=path,
         content_hash=content_hash.hexdigest(),
         patient=patient,
+        default_patient=default_patient,
         **vals,
     )
+
+
+def _default_case(
+    geom_cls: Any, case_dir: Path | None, text: bytes | None, path: str
+) -> PatientCase:
+    """The default patient case (its condition) of a scenario naming none: ``text`` (as a
+    recording embedded it), else the file in ``case_dir`` (when it has one), else the
+    shipped one."""
+    if text is not None:
+        label = f"{path} (embedded default patient case {DEFAULT_PATIENT})"
+        return parse_case(text, label, DEFAULT_PATIENT, geom_cls)
+    directory = case_dir if case_dir is not None else CASE_DIR
+    if not (directory / f"{DEFAULT_PATIENT}.toml").is_file():
+        directory = CASE_DIR
+    return load_case(DEFAULT_PATIENT, geom_cls, directory)
 
 
 def _inputs(r: SpecReader, data: dict[str, Any], proc: Any) -> tuple[tuple[str, DepthSpec], ...]:

@@ -14,8 +14,9 @@ import typing
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # sim.core.checklist and sim.core.patient read spec_range from here
     from sim.core.checklist import ChecklistSpec
+    from sim.core.patient import PatientSpec
 
 SCHEMA_VERSION = 1
 
@@ -166,6 +167,9 @@ class PatientCase:
         The ``[geometry]`` keys the case set, and their values, in file order.
     text : str
         The case file's text, embedded in recordings beside the scenario's.
+    condition : PatientSpec
+        The patient's condition (the case's ``[patient]`` table): what the patient model of
+        :mod:`sim.core.patient` feels and does.
     """
 
     id: str
@@ -174,6 +178,7 @@ class PatientCase:
     difficulty: int
     anatomy: tuple[tuple[str, float], ...]
     text: str
+    condition: PatientSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +213,17 @@ class Scenario:
     checklist: ChecklistSpec | None = None
     """The procedure's checklist (``[checklist]``, :mod:`sim.core.checklist`); None: the
     scenario has none (its sessions are scored on the needle alone)."""
+    default_patient: PatientCase | None = None
+    """For a scenario of a procedure with a patient that names no case: the default case
+    (the healthy adult), whose condition it has (its anatomy is not applied: the scenario's
+    own ``[geometry]`` stands for it)."""
+
+    @property
+    def condition(self) -> PatientSpec | None:
+        """The patient's condition: the named case's, else the default case's; None for a
+        procedure without a patient (suturing)."""
+        case = self.patient if self.patient is not None else self.default_patient
+        return case.condition if case is not None else None
 
     def depth_spec(self, input_kind: str) -> DepthSpec:
         """How a tracked input of ``input_kind`` sets depth (default: the camera's)."""

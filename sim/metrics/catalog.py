@@ -213,6 +213,18 @@ VEIN_PUNCTURE = (
         axes=("z",),
     ),
 )
+PATIENT = (
+    MetricInfo(
+        "patient_discomfort",
+        "Patient discomfort",
+        "/10",
+        "the patient's peak discomfort, 0 (none) to 10 (worst), from what the needle did",
+        1,
+        whole_session=True,
+    ),
+)
+"""The virtual patient's metric (:mod:`sim.core.patient`), computed by
+:func:`sim.metrics.precision.discomfort_peak`."""
 VEIN_SESSION = (
     MetricInfo("attempts", "Attempts", "", "skin punctures", 0, whole_session=True),
     MetricInfo(

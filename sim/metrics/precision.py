@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from sim.core import patient as pt
 from sim.core.records import Event
 
 
@@ -54,3 +55,49 @@ def vein_entry(
         "probes": count("probing"),
         "tourniquet_time_s": max(tourniquet) if tourniquet else math.nan,
     }
+
+
+def discomfort_peak(events: Sequence[Event]) -> float:
+    """The patient's peak discomfort (0-10: :data:`sim.metrics.catalog.PATIENT`) from the
+    ``patient_discomfort`` events (:mod:`sim.core.patient`); NaN ("not done") when the skin
+    was never punctured."""
+    if not any(e.kind == "skin_puncture" for e in events):
+        return math.nan
+    return max((e.value("discomfort", 0.0) for e in events if e.kind == pt.DISCOMFORT), default=0.0)
+
+
+_TIMES = {1: "", 2: " twice"}
+
+
+def discomfort_words(events: Sequence[Event]) -> str:
+    """What the patient felt and why, in one line for the results ("Patient discomfort
+    peaked at 6.5/10: probing twice, a fast entry, a nerve touch; the patient said: "Ow,
+    that stings.""): the causes that raised it up to its peak, largest first, and the
+    lines the patient said. "" when the skin was never punctured."""
+    peak = discomfort_peak(events)
+    if math.isnan(peak):
+        return ""
+    totals: dict[str, float] = {}
+    counts: dict[str, int] = {}
+    reports = [e for e in events if e.kind == pt.DISCOMFORT]
+    top = max(range(len(reports)), key=lambda i: reports[i].value("discomfort", 0.0), default=-1)
+    for e in reports[: top + 1]:
+        for key, value in e.values:
+            if key.startswith("+"):
+                cause = key[1:]
+                totals[cause] = totals.get(cause, 0.0) + value
+                counts[cause] = counts.get(cause, 0) + 1
+    parts = []
+    for cause in sorted(totals, key=lambda c: -totals[c]):
+        words = pt.CAUSE_WORDS.get(cause, cause.replace("_", " "))
+        n = counts[cause]
+        if cause in pt.COUNTED:
+            words += _TIMES.get(n, f" {n} times")
+        parts.append(words)
+    line = f"Patient discomfort peaked at {peak:.1f}/10"
+    if parts:
+        line += ": " + ", ".join(parts[:5])
+    said = list(dict.fromkeys(e.message for e in events if e.kind == pt.SAID))
+    if said:  # the words end the line (with their own stop)
+        return line + "; the patient said: " + " ".join(f'"{s}"' for s in said[:3])
+    return line + "."

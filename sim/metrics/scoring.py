@@ -83,11 +83,15 @@ def measurement_notes(metrics: Iterable[tuple[str, str, str]]) -> tuple[str, ...
     Returns
     -------
     tuple of str
-        Up to four lines, one per reason, each naming the metrics ("The tracker could not
-        measure these well enough to score (shown ± its noise): Bite error."); none when
-        every metric was measured.
+        First the words a scored metric carries on what its value came from (the
+        procedure's :attr:`~sim.procedures.base.Procedure.notes`: "Patient discomfort peaked
+        at 6.5/10: ..."); then up to four lines, one per reason, each naming the metrics
+        ("The tracker could not measure these well enough to score (shown ± its noise):
+        Bite error."); none when every metric was measured and none has words.
     """
     metrics = list(metrics)
+    # what a scored metric's value came from, in words (the procedure's notes)
+    said = [note for _, status, note in metrics if status == SCORED and note]
     noisy = [label for label, status, _ in metrics if status == UNCERTAIN]
     guided = [
         label for label, status, note in metrics if status == NOT_MEASURED and "guided" in note
@@ -119,7 +123,7 @@ def measurement_notes(metrics: Iterable[tuple[str, str, str]]) -> tuple[str, ...
             + ", ".join(guided)
             + "."
         )
-    return tuple(out)
+    return (*said, *out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,7 +290,9 @@ def score(
     complete = complete and not empty
     results = []
     total_w = total_p = 0.0
-    for name, mi in registry.metrics_of(registry.get(scenario.task)).items():
+    proc = registry.get(scenario.task)
+    words = {} if empty else proc.notes(scenario, events)
+    for name, mi in registry.metrics_of(proc).items():
         v = math.nan if empty else float(values.get(name, math.nan))
         a = scenario.scoring.anchor(name, input_kind)
         if not can_measure(mi.needs, input_kind):
@@ -341,7 +347,7 @@ def score(
         elif mi.whole_session and not complete:
             p, status, note = 0.0, INCOMPLETE, "no points: the procedure was not completed"
         else:
-            p, status, note = points(v, a.expert, a.novice), SCORED, ""
+            p, status, note = points(v, a.expert, a.novice), SCORED, words.get(name, "")
         total_w += a.weight
         total_p += a.weight * p
         results.append(

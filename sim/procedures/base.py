@@ -195,6 +195,16 @@ class Procedure(Generic[S, V]):
         Every error event kind the task model emits (each provokable by ``scripted``).
     legacy_error_kinds : tuple of str
         Kinds older versions emitted: scenario files may still name them.
+    reactions : tuple of str
+        The patient's reactions that are not errors (``patient_*`` event kinds of
+        :mod:`sim.core.patient`) its scripted trainee provokes on demand, as it does the
+        error kinds (most only on a patient case whose condition allows them: a vein that
+        rolls, a fragile wall). Empty for a procedure without a patient.
+    notes : callable
+        ``notes(scenario, events) -> {metric: words}``: what some of its metrics' values
+        came from, in words ("Patient discomfort peaked at 6.5/10: ..."); the results, the
+        report and ``procsim score`` show a scored metric's words as a line of their notes
+        (:func:`sim.metrics.scoring.measurement_notes`). Default: none.
     complete_from_events : callable
         ``complete_from_events(scenario, events) -> bool``: whether a recording made before
         results carried ``complete`` shows the procedure carried out to its end.
@@ -255,6 +265,10 @@ class Procedure(Generic[S, V]):
     scene: Callable[[], ScenePlugin]
     mouse: Callable[[], MouseMapping]
     legacy_error_kinds: tuple[str, ...] = ()
+    reactions: tuple[str, ...] = ()
+    notes: Callable[[Scenario, Sequence[Event]], dict[str, str]] = field(
+        default=lambda scenario, events: {}
+    )
     repeat_hz: Mapping[str, float] = field(default_factory=dict)
     sounds: Mapping[str, str] = field(default_factory=dict)
     report: Callable[[Scenario, Sequence[Event]], tuple[ReportTable, ...]] = no_report

@@ -5,11 +5,14 @@ scripted trainees and raises :class:`ProcedureCheckError`, naming the procedure 
 broken promise, at the first one that does not hold:
 
 - **determinism**: a scripted trainee gives the same items for the same seed, and the same
-  items give the same events, cues and score, twice;
+  items give the same events, cues, live views (the patient's included) and score, twice;
 - **immutable state**: a task state cannot be changed in place;
 - **time order**: events come in time order, none later than the item that caused it;
 - **errors**: every declared error kind is provoked by its scripted trainee on demand and
   detected, and no event kind outside the declared ones is an error;
+- **the patient**: every reaction of its patient (:attr:`Procedure.reactions`) is provoked
+  by its scripted trainee on demand, on the scenario given for it (a patient case whose
+  condition allows it: a vein that rolls, a fragile wall);
 - **metrics**: every catalogue metric of the procedure is in the result, and an expert's
   complete session measures each one it is scored on;
 - **skill**: over several seeds experts complete and pass, and expert > intermediate >
@@ -23,11 +26,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sim.core.records import Action, ActionKind, Item
+from sim.core.records import Action, ActionKind, Item, Sample
 from sim.core.scenario import Scenario
 from sim.metrics.scoring import ScoreResult
 from sim.pipeline import Pipeline
@@ -65,6 +68,12 @@ def _run(
     return p, p.result()
 
 
+def _views(proc: Procedure[Any, Any], scenario: Scenario, items: Sequence[Item]) -> str:
+    """The live views of ``items`` (every sample's), as text (NaN equals itself there)."""
+    p = Pipeline(scenario, procedure=proc)
+    return repr([p.feed(i).view for i in items if isinstance(i, Sample)])
+
+
 def _check_task(proc: Procedure[Any, Any], scenario: Scenario, items: Sequence[Item]) -> None:
     """Immutable states and events in time order, straight on the task model."""
     task = proc.task(scenario)
@@ -92,6 +101,7 @@ def check_procedure(
     scenario: Scenario,
     scripted: Scripted,
     seeds: Collection[int] = range(3),
+    cases: Mapping[str, Scenario] | None = None,
 ) -> CheckReport:
     """Check ``proc`` on ``scenario`` with its scripted trainees; see the module notes.
 
@@ -105,6 +115,9 @@ def check_procedure(
         Its scripted trainee: ``scripted(scenario, skill, seed, errors=...) -> items``.
     seeds : collection of int
         Seeds for the skill ordering and the stopped sessions.
+    cases : mapping of str to Scenario, optional
+        The scenario to provoke each patient reaction on (by its event kind; default
+        ``scenario``): a case whose condition allows it.
 
     Raises
     ------
@@ -127,6 +140,10 @@ def check_procedure(
             # repr: NaN ("not done") equals itself there
             if repr((a.events, a.cues, ra)) != repr((b.events, b.cues, rb)):
                 raise _fail(proc, f"{skill} seed {seed}: the same items gave different results")
+            if seed == min(seeds) and _views(proc, scenario, items) != _views(
+                proc, scenario, items
+            ):
+                raise _fail(proc, f"{skill} seed {seed}: the same items gave different views")
             declared = set(proc.error_kinds)
             stray = {e.kind for e in a.events if e.error} - declared
             if stray:
@@ -160,5 +177,14 @@ def check_procedure(
         sessions += 1
         if kind not in {e.kind for e in p.events}:
             raise _fail(proc, f"error '{kind}' asked of its scripted trainee was not detected")
+        provoked.append(kind)
+    for kind in proc.reactions:
+        on = (cases or {}).get(kind, scenario)
+        p, _ = _run(proc, on, scripted(on, "expert", 0, errors=(kind,)))
+        sessions += 1
+        if kind not in {e.kind for e in p.events}:
+            raise _fail(
+                proc, f"patient reaction '{kind}' asked of its scripted trainee did not happen"
+            )
         provoked.append(kind)
     return CheckReport(proc.id, sessions, tuple(provoked), {k: tuple(v) for k, v in scores.items()})

@@ -101,4 +101,4 @@ def format_value(name: str, value: float | None, unit: bool = True) -> str:
         text = text[1:]
     if not unit or not mi.unit:
         return text
-    return f"{text}{mi.unit}" if mi.unit == "°" else f"{text} {mi.unit}"
+    return f"{text}{mi.unit}" if mi.unit in ("°", "/10") else f"{text} {mi.unit}"

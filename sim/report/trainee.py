@@ -34,7 +34,7 @@ def _rule(store: Store, rows: Sequence[SessionRow]) -> tuple[int, int, float | N
     """(consecutive, further, pass score) of the scenario the latest session was made with;
     2, 10 and unknown if it cannot be read."""
     from sim.core.scenario import ScenarioError
-    from sim.scenarios import embedded_case, find_scenario, parse_scenario
+    from sim.scenarios import embedded_cases, find_scenario, parse_scenario
 
     latest = rows[-1]
     try:
@@ -42,7 +42,10 @@ def _rule(store: Store, rows: Sequence[SessionRow]) -> tuple[int, int, float | N
         text = str(head.get("scenario_toml") or "")
         sc = (
             parse_scenario(
-                text.encode("utf-8"), f"session {latest.id}", case_text=embedded_case(head)
+                text.encode("utf-8"),
+                f"session {latest.id}",
+                case_text=embedded_cases(head)[0],
+                default_case_text=embedded_cases(head)[1],
             )
             if text
             else find_scenario(latest.scenario)

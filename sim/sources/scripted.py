@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from sim.core import geometry as g
+from sim.core import patient as pt
 from sim.core.checklist import RELEASE, STEPS
 from sim.core.records import Action, ActionKind, Item, Sample, Vec3
 from sim.core.scenario import Scenario
@@ -146,6 +147,41 @@ class Script:
         return out
 
 
+PATIENT_AIMS = (pt.NERVE, pt.ARTERY, pt.FLINCH)
+"""Patient reactions a trainee provokes by aiming the first stick elsewhere than the vein:
+at the median nerve (a nerve touch; the pain makes the patient flinch) or at the artery."""
+
+
+def patient_aim(scenario: Scenario, errors: Collection[str]) -> tuple[float, float] | None:
+    """Where a first stick asked for a nerve touch, a flinch or an arterial puncture aims:
+    ``(z_mm, depth_mm)`` of the nerve's or the artery's centreline; None otherwise."""
+    c = scenario.condition
+    if c is None:
+        return None
+    if pt.ARTERY in errors:
+        return c.artery_z_mm, c.artery_depth_mm
+    if pt.NERVE in errors or pt.FLINCH in errors:
+        return c.nerve_z_mm, c.nerve_depth_mm
+    return None
+
+
+def fast_draw(s: Script) -> None:
+    """Jiggles the needle along the vein (x) and back, fast, with the tip in the lumen: the
+    draw a fragile vein collapses under."""
+    held = s.pos
+    s.move(g.add(held, (7.0, 0.0, 0.0)), duration_s=0.5)  # the shaft shifts 2.6 mm: not probing
+    s.move(held, duration_s=0.5)
+
+
+def anchors(scenario: Scenario, errors: Collection[str], first: bool) -> bool:
+    """Whether the trainee anchors the skin before this stick: always on a vein that rolls
+    (a habit every level has), except on the first stick asked to let the vein roll."""
+    c = scenario.condition
+    if c is None or c.vein_roll_mm <= 0.0:
+        return False
+    return not (first and pt.VEIN_ROLLED in errors)
+
+
 def scripted_items(
     scenario: Scenario,
     skill: str,
@@ -168,7 +204,7 @@ def scripted_items(
     if skill not in SKILL_LEVELS:
         raise ValueError(f"unknown skill '{skill}' (expected one of: {', '.join(SKILLS)})")
     proc = registry.get(scenario.task)
-    known = proc.error_kinds
+    known = proc.error_kinds + proc.reactions
     for kind in errors:
         if kind not in known:
             raise ValueError(

@@ -29,7 +29,7 @@ from sim.core.scenario import Scenario, ScenarioError
 from sim.errors import read_bytes
 from sim.metrics.noise import InputNoise
 from sim.metrics.noise import check_header as check_noise
-from sim.scenarios import embedded_case, parse_scenario
+from sim.scenarios import embedded_cases, parse_scenario
 
 FloatArray = NDArray[np.float64]
 
@@ -80,6 +80,11 @@ def make_header(
         if Path(scenario.path).is_file()
         else "",
         **({"patient_toml": scenario.patient.text} if scenario.patient else {}),
+        **(
+            {"default_patient_toml": scenario.default_patient.text}
+            if scenario.default_patient
+            else {}
+        ),
         "trainee": trainee,
         "station": station,
         "input": input_kind,
@@ -413,7 +418,8 @@ class RecordingHeader:
                 return parse_scenario(
                     text.encode("utf-8"),
                     f"{self.path} (embedded scenario)",
-                    case_text=embedded_case(self.header),
+                    case_text=embedded_cases(self.header)[0],
+                    default_case_text=embedded_cases(self.header)[1],
                 )
             from sim.scenarios import find_scenario
 
@@ -512,7 +518,15 @@ def check_header(header: object, p: str) -> dict[str, Any]:
         raise RecordingError(
             f"{p}: format_version {_short(version)} is not supported (expected <= {FORMAT_VERSION})"
         )
-    for key in ("scenario", "scenario_toml", "patient_toml", "input", "trainee", "station"):
+    for key in (
+        "scenario",
+        "scenario_toml",
+        "patient_toml",
+        "default_patient_toml",
+        "input",
+        "trainee",
+        "station",
+    ):
         if not isinstance(header.get(key, ""), str):
             raise RecordingError(f"{p}: line 1: '{key}': expected a string")
     cal = header.get("calibration", {})

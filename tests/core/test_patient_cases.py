@@ -76,8 +76,13 @@ def test_cases_differ_in_anatomy_and_the_default_is_the_venipuncture_arm() -> No
     named = parse_scenario(_with_patient("venipuncture", DEFAULT_PATIENT), "named")
     assert named.geometry == by_case[DEFAULT_PATIENT].geometry
     anatomies = {tuple(getattr(sc.geometry, k) for k in PATIENT_KEYS) for sc in by_case.values()}
-    # only the anticoagulated patient has a healthy adult's arm (bleeding is not modelled yet)
+    # only the anticoagulated patient has a healthy adult's arm: its bleeding differs
     assert len(anatomies) == len(by_case) - 1
+    conditions = {sc.condition for sc in by_case.values()}
+    assert len(conditions) == len(by_case) - 1  # the median cubital case: another vein only
+    anticoag, adult = by_case["anticoagulated"].condition, by_case[DEFAULT_PATIENT].condition
+    assert anticoag is not None and adult is not None
+    assert anticoag.pressure_s > adult.pressure_s and anticoag.bruise_mm_s > adult.bruise_mm_s
     obese, healthy = by_case["obese"].geometry, by_case[DEFAULT_PATIENT].geometry
     assert obese.vein_depth_mm > 2 * healthy.vein_depth_mm  # type: ignore[attr-defined]
     assert by_case["dehydrated"].geometry.vein_diameter_mm < 2.0  # type: ignore[attr-defined]
@@ -121,6 +126,24 @@ def test_a_recording_carries_the_case_it_was_made_with() -> None:
     assert "patient_toml" not in make_header(find_scenario("venipuncture"))
 
 
+def test_a_recording_without_a_case_carries_the_default_patients_condition() -> None:
+    sc = find_scenario("venipuncture")
+    assert sc.default_patient is not None and sc.condition == sc.default_patient.condition
+    header = make_header(sc)
+    assert header["default_patient_toml"] == (CASE_DIR / "healthy-adult.toml").read_text("utf-8")
+    rec = RecordingHeader()
+    rec.path, rec.header = "rec.jsonl", header
+    assert rec.scenario().condition == sc.condition
+    # the embedded text is read, not today's file; the hash stays the scenario's own
+    header["default_patient_toml"] = header["default_patient_toml"].replace(
+        "flinch_at = 7.0", "flinch_at = 3.0"
+    )
+    again = rec.scenario()
+    assert again.condition is not None and again.condition.flinch_at == 3.0
+    assert again.content_hash == sc.content_hash
+    assert "default_patient_toml" not in make_header(find_scenario("suturing"))
+
+
 def _case_dir(tmp_path: Path, old: str = "", new: str = "") -> Path:
     d = tmp_path / "cases"
     shutil.copytree(CASE_DIR, d)
@@ -160,9 +183,32 @@ def _case_dir(tmp_path: Path, old: str = "", new: str = "") -> Path:
         (
             "[geometry]",
             "[anatomy]",
-            "key 'anatomy': unknown (expected one of: title, description, difficulty, geometry)",
+            "key 'anatomy': unknown (expected one of: title, description, difficulty, geometry, "
+            "patient)",
         ),
         ("title =", "title = = ", "invalid TOML"),
+        (
+            "flinch_at = 7.0",
+            "flinch_at = nan",
+            "key 'patient.flinch_at': expected a finite number between 0 and 11, got nan",
+        ),
+        (
+            "pressure_s = 15.0",
+            "pressure_s = -1.0",
+            "key 'patient.pressure_s': expected a value between 0 and 600, got -1.0",
+        ),
+        ('line_nerve = "Aah! A shock down my arm!"', "", "key 'patient.line_nerve': missing"),
+        (
+            'line_mild = "Ow, that stings."',
+            "line_mild = 3",
+            "key 'patient.line_mild': expected a non-empty string, got 3",
+        ),
+        (
+            "vein_roll_mm = 0.0",
+            "vein_roll = 0.0",
+            "key 'patient.vein_roll': unknown (expected one of: pain_sensitivity,",
+        ),
+        ("[patient]", "[patients]", "key 'patients': unknown (expected one of: title,"),
     ],
 )
 def test_a_bad_case_file_names_the_file_and_key(

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from hypothesis import event, given, settings
 
-from sim.core.scenario import INPUT_KINDS, Scenario
+from sim.core.patient import PatientSpec
+from sim.core.scenario import INPUT_KINDS, Scenario, ScenarioError
 from sim.scenarios import SCENARIO_DIR, find_scenario, load_scenario, parse_scenario
 from sim.storage.recording import parse_recording
 from tests.mutations import FUZZ, assert_finite, assert_one_clean_line, mutated, run_cli
@@ -269,6 +270,31 @@ def test_fuzz_scenarios_check_gives_one_line_or_a_finite_scenario(veni: bytes, s
             _assert_all_finite(parse_scenario(data, str(p)))
 
 
+CASE = (SCENARIO_DIR / "cases" / "healthy-adult.toml").read_bytes()
+ELDERLY = _variant(VENI, "\ntitle =", '\npatient = "elderly"\ntitle =').encode()
+
+
+@settings(FUZZ, max_examples=SCENARIO_EXAMPLES)
+@given(mutated(CASE))
+def test_fuzz_a_patient_case_gives_one_line_or_a_finite_condition(case: bytes):
+    # the case text as a recording embeds it: for a named case and for the default one
+    for kw in ({"case_text": case}, {"default_case_text": case}):
+        scenario = ELDERLY if "case_text" in kw else VENI
+        try:
+            sc = parse_scenario(scenario, "s.toml", **kw)  # type: ignore[arg-type]
+        except ScenarioError as exc:
+            event("refused")
+            msg = str(exc)
+            assert "\n" not in msg and msg.startswith("s.toml")
+            assert "key '" in msg or "line " in msg or "invalid TOML" in msg, msg
+            continue
+        event("read")
+        c = sc.condition
+        assert c is not None
+        assert_finite([getattr(c, f) for f in c.__dataclass_fields__ if f[:5] != "line_"])
+        assert all(getattr(c, f) for f in c.__dataclass_fields__ if f[:5] == "line_")
+
+
 def _range_rows() -> list[str]:
     """One row of the ranges table in docs/scenarios.md per section, from the code."""
     import dataclasses
@@ -287,6 +313,7 @@ def _range_rows() -> list[str]:
         (s.MetricAnchor, "[scoring.metrics.NAME]"),
         (s.ProficiencySpec, "[proficiency]"),
         (ChecklistSpec, "[checklist]"),
+        (PatientSpec, "[patient] (case files)"),
     ]
     rows = []
     for cls, name in sections:

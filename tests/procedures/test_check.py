@@ -7,18 +7,33 @@ from typing import Any
 
 import pytest
 
+from sim.core import patient as pt
 from sim.core.records import Event
 from sim.procedures.base import Procedure
 from sim.procedures.check import ProcedureCheckError, check_procedure
 from sim.procedures.registry import UnknownProcedure, get, ids
-from sim.scenarios import find_scenario, load_scenario, scenario_paths
+from sim.scenarios import SCENARIO_DIR, find_scenario, load_scenario, parse_scenario, scenario_paths
 from sim.sources.scripted import scripted_items
+
+
+def _with_case(task: str, case: str) -> Any:
+    """The shipped scenario ``task`` naming patient ``case``."""
+    text = (SCENARIO_DIR / f"{task}.toml").read_bytes()
+    return parse_scenario(
+        text.replace(b"\ntitle =", f'\npatient = "{case}"\ntitle ='.encode(), 1), case
+    )
+
+
+FRAGILE = (pt.VEIN_ROLLED, pt.VEIN_COLLAPSED, pt.VEIN_BLOWN)
+"""Reactions only a fragile, mobile vein has: provoked on the elderly patient."""
 
 
 @pytest.mark.parametrize("task", ids())
 def test_every_procedure_keeps_its_contract(task: str) -> None:
-    report = check_procedure(get(task), find_scenario(task), scripted_items, seeds=range(3))
-    assert set(report.errors_provoked) == set(get(task).error_kinds)
+    proc = get(task)
+    cases = {k: _with_case(task, "elderly") for k in FRAGILE if k in proc.reactions}
+    report = check_procedure(proc, find_scenario(task), scripted_items, seeds=range(3), cases=cases)
+    assert set(report.errors_provoked) == set(proc.error_kinds) | set(proc.reactions)
     assert all(0 <= s <= 100 for scores in report.scores.values() for s in scores)
     assert report.sessions >= 3 * 3 * 3 + len(get(task).error_kinds)
 
@@ -29,8 +44,10 @@ def test_every_procedure_keeps_its_contract(task: str) -> None:
 def test_every_scenario_with_a_patient_case_keeps_the_contract(name: str) -> None:
     # the scripted trainees reach a vein where the case puts it, and still rank by skill
     sc = find_scenario(name)
-    report = check_procedure(get(sc.task), sc, scripted_items, seeds=range(1))
-    assert set(report.errors_provoked) == set(get(sc.task).error_kinds)
+    proc = get(sc.task)
+    cases = {k: _with_case(sc.task, "elderly") for k in FRAGILE}
+    report = check_procedure(proc, sc, scripted_items, seeds=range(1), cases=cases)
+    assert set(report.errors_provoked) == set(proc.error_kinds) | set(proc.reactions)
 
 
 def test_an_unknown_procedure_names_the_known_ones() -> None:
@@ -78,3 +95,30 @@ def test_the_checker_catches_events_out_of_time_order() -> None:
     proc = replace(base, task=late_task)
     with pytest.raises(ProcedureCheckError, match="out of time order"):
         check_procedure(proc, sc, scripted_items, seeds=range(1))
+
+
+def test_the_checker_catches_a_reaction_the_trainee_cannot_provoke() -> None:
+    # on the healthy adult the vein never rolls: asked for it there, the checker says so
+    proc = get("venipuncture")
+    with pytest.raises(ProcedureCheckError, match="patient reaction 'patient_vein_rolled'"):
+        check_procedure(proc, find_scenario("venipuncture"), scripted_items, seeds=range(1))
+
+
+def test_the_checker_catches_a_view_that_differs_for_the_same_items() -> None:
+    base = get("venipuncture")
+    calls = {"n": 0}
+
+    def live(task):  # noqa: ANN001, ANN202
+        inner = base.live(task)
+        view = inner.view
+
+        def counting(state, sample, hand):  # noqa: ANN001, ANN202
+            calls["n"] += 1
+            return replace(view(state, sample, hand), tourniquet_s=float(calls["n"]))
+
+        inner.view = counting  # type: ignore[method-assign]
+        return inner
+
+    proc = replace(base, live=live)
+    with pytest.raises(ProcedureCheckError, match="different"):
+        check_procedure(proc, find_scenario("venipuncture"), scripted_items, seeds=range(1))

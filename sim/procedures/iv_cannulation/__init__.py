@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sim.core import patient as pt
 from sim.core.records import ActionKind
 from sim.procedures.base import HelpText, KeyAction, Procedure
 from sim.procedures.iv_cannulation import metrics, rules, scripted, spec
@@ -102,6 +103,8 @@ PROCEDURE: Procedure[IvState, IvView] = Procedure(
         "needle_withdrawn": "needle withdrawn",
         "secured": "cannula secured",
     },
+    reactions=pt.REACTIONS,
+    notes=metrics.notes,
     scene=_scene,
     mouse=_mouse,
     aim_across_mm=lambda sc: spec.parts(sc)[0].vein_lateral_mm,

@@ -5,10 +5,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
+from sim.core import patient as pt
 from sim.core.records import Event
 from sim.core.scenario import Scenario
-from sim.metrics.catalog import VEIN_PUNCTURE, VEIN_SESSION, MetricInfo
-from sim.metrics.precision import mean_or_nan, vein_entry
+from sim.metrics.catalog import PATIENT, VEIN_PUNCTURE, VEIN_SESSION, MetricInfo
+from sim.metrics.precision import discomfort_peak, discomfort_words, mean_or_nan, vein_entry
 from sim.procedures.base import ReportTable
 from sim.procedures.iv_cannulation.spec import parts
 from sim.procedures.registry import format_value, metric_info
@@ -28,6 +29,7 @@ ERRORS = (
     "no_occlusion",
     "attempt_limit",
     "incomplete",
+    *pt.ERRORS,
 )
 """The error event kinds the task model emits (each can be provoked on demand by a scripted
 trainee: ``procsim simulate iv-cannulation --error KIND``)."""
@@ -67,6 +69,7 @@ METRICS = (
         axes=("x", "y", "z"),
     ),
     *VEIN_SESSION,
+    *PATIENT,
 )
 """The IV cannulation metrics (after the motion metrics every procedure has), in the order
 they are shown. The shared ones (``VEIN_PUNCTURE``, ``VEIN_SESSION``) mean what
@@ -94,6 +97,7 @@ def precision(scenario: Scenario, events: Sequence[Event], total_time_s: float) 
         "advance_error_mm": mean_or_nan([abs(a - tol.advance_after_flash_mm) for a in advances]),
         "threading_angle_deg": mean_or_nan([e.value("angle_deg") for e in starts]),
         "needle_motion_mm": max(motion) if motion else math.nan,
+        "patient_discomfort": discomfort_peak(events),
     }
 
 
@@ -168,3 +172,9 @@ def report(scenario: Scenario, events: Sequence[Event]) -> tuple[ReportTable, ..
             numeric=(1, 2),
         ),
     )
+
+
+def notes(scenario: Scenario, events: Sequence[Event]) -> dict[str, str]:
+    """What the patient felt and why (the results' line on ``patient_discomfort``)."""
+    words = discomfort_words(events)
+    return {"patient_discomfort": words} if words else {}

@@ -22,11 +22,12 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from sim.core import geometry as g
+from sim.core import patient as pt
 from sim.core.records import Action, ActionKind, Item, Vec3
 from sim.core.scenario import Scenario
 from sim.procedures.iv_cannulation.spec import parts
 from sim.procedures.iv_cannulation.task import IvAction, IvCannulationTask, IvState
-from sim.sources.scripted import SKILL_LEVELS, Script, Skill
+from sim.sources.scripted import SKILL_LEVELS, Script, Skill, anchors, fast_draw, patient_aim
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +128,9 @@ def scripted(
     release, occlude, withdraw, flush, secure; a new attempt after a failed one.
 
     ``errors`` are error kinds (of :data:`sim.procedures.iv_cannulation.metrics.ERRORS`) to
-    make on purpose (on the first attempt), besides those the skill makes by itself.
+    make on purpose (on the first attempt), besides those the skill makes by itself, and
+    the patient's reactions (:data:`sim.core.patient.REACTIONS`), provoked as venipuncture's
+    trainee does (:func:`sim.procedures.venipuncture.scripted.scripted`).
     ``habits`` draws whether the trainee probes. The cannulation settings come with the
     skill level (:func:`iv_skill`).
     """
@@ -149,6 +152,9 @@ def scripted(
         return s.finish()
     R, r = geo.arm_radius_mm, geo.vein_diameter_mm / 2
     vein_y = -geo.vein_depth_mm
+    cond = scenario.condition
+    aim_at = patient_aim(scenario, errors)
+    bruise = pt.BRUISE in errors or pt.BRUISE_STOPPED in errors
     attempts = 0
     while attempts < tol.max_attempts:
         attempts += 1
@@ -162,6 +168,18 @@ def scripted(
         advance += iv.over_advance_mm * float(rng.random())
         premature = float(rng.random()) < iv.premature_p
         drift = iv.needle_drift_mm
+        speed = skill.speed_mm_s
+        target_y = None
+        if anchors(scenario, errors, first):
+            tr.act(pt.ANCHOR)
+        if first and cond is not None:
+            if aim_at is not None:  # at the nerve or the artery, not the vein
+                aim_z, target_y = aim_at[0], -aim_at[1]
+            if pt.VEIN_BLOWN in errors:
+                angle = max(angle, cond.blow_angle_deg + 5.0)
+            if pt.SAID in errors:  # a fast entry, then probing: it hurts
+                speed = 3.0 * cond.fast_entry_mm_s
+                probe = True
         if first:
             if "angle_out_of_range" in errors:
                 angle = tol.angle_max_deg + 10.0
@@ -177,6 +195,8 @@ def scripted(
             angle = min(angle, tol.angle_max_deg - 2.0)
             aim_z = geo.vein_lateral_mm + 0.3 * (aim_z - geo.vein_lateral_mm)
             premature = False
+            if aim_at is not None:  # ...at the vein this time
+                aim_z = geo.vein_lateral_mm
         if "attempt_limit" in errors:  # misses the vein on every attempt
             aim_z = geo.vein_lateral_mm + r + 2.0
         angle = max(angle, tol.angle_min_deg / 2)
@@ -190,6 +210,8 @@ def scripted(
         # beside it), at x = 0; each new attempt 8 mm nearer the tourniquet (a new cannula
         # above the last puncture)
         near_wall = vein_y + math.sqrt(r * r - dz * dz) if not missed else vein_y - 1.0
+        if target_y is not None:
+            near_wall = target_y
         t_stop = _line_t(surf_y, near_wall, angle) + (0.3 if not missed else 0.0)
         x0 = -8.0 * (attempts - 1)
         puncture = (x0 - t_stop * math.cos(math.radians(angle)), surf_y, aim_z)
@@ -200,20 +222,26 @@ def scripted(
         if probe:  # just short of the vein, slides the needle sideways looking for it, and
             # back, at the same depth (deeper than exit_margin_mm, where redirecting is free)
             mid = g.add(puncture, g.scale(axis, max(t_stop - 0.8, t_stop / 2)))
-            s.move(mid, speed_mm_s=skill.speed_mm_s)
+            s.move(mid, speed_mm_s=speed)
             side = tol.probe_mm + float(habits.uniform(0.5, 2.0))
             rad = R + mid[1]
             s.move((mid[0], math.sqrt(rad * rad - side * side) - R, mid[2] + side))
             s.move(mid, speed_mm_s=skill.speed_mm_s)
         flash = g.add(puncture, g.scale(axis, t_stop))
-        s.move(flash, speed_mm_s=skill.speed_mm_s)
+        s.move(flash, speed_mm_s=speed)
         s.hold(0.3 + skill.hesitation_s)
-        if first and "back_wall" in errors:  # pushes on through the vein
+        if first and ("back_wall" in errors or bruise):  # pushes on through the vein
             s.move(g.add(puncture, g.scale(axis, _line_t(surf_y, vein_y - r - 1.0, angle))))
             s.hold(0.3 + skill.hesitation_s)
+        if first and pt.VEIN_COLLAPSED in errors:
+            fast_draw(s)
         seen = tr.sees()
-        if not seen.flashback or seen.failed:  # no blood, or a blown vein: out, try again
+        if not seen.flashback or seen.failed or (first and aim_at is not None):
+            # no blood, a blown or collapsed vein, or the nerve or artery: out, try again
             _withdraw(s, axis, surf_y)
+            if first and pt.BRUISE_STOPPED in errors and cond is not None:
+                tr.act(pt.PRESSURE)  # presses until the bleeding stops
+                s.hold(cond.pressure_s + 0.5)
             continue
         # lower the angle (pivoting on the tip), then advance the catheter tip into the vein
         axis2, normal2 = g.pose_from_angles(0.0, lowered, roll)

@@ -38,9 +38,10 @@ from enum import Enum
 
 from sim.core import geometry as g
 from sim.core.limb import Limb
+from sim.core.patient import PatientState, Site
 from sim.core.records import Action, ActionKind, Event, Item, Sample, Vec3
 from sim.core.scenario import Scenario
-from sim.core.tourniquet import overdue, released
+from sim.core.tourniquet import overdue, released, tourniquet_s
 from sim.procedures.iv_cannulation.spec import limb, parts
 from sim.words import plural
 
@@ -136,6 +137,8 @@ class IvState:
     secured: bool = False
     completed: bool = False
     finished: bool = False
+    patient: PatientState = PatientState()
+    """The patient (:mod:`sim.core.patient`): discomfort, bruise, the vein rolled..."""
     out_since_s: float | None = None
     """When the tip last rose ``exit_margin_mm`` out of the skin (None while it is in): the
     needle counts as withdrawn once it stays out for :data:`EXIT_HOLD_S` or rises three
@@ -148,8 +151,9 @@ class IvState:
 
     @property
     def failed(self) -> bool:
-        """This attempt cannot succeed any more: the needle comes out next."""
-        return self.back_wall or self.hung_up
+        """This attempt cannot succeed any more: the needle comes out next (the back wall
+        pierced, the catheter hung up, or the vein collapsed or blew)."""
+        return self.back_wall or self.hung_up or self.patient.collapsed or self.patient.blown
 
 
 def _new_attempt(st: IvState) -> IvState:
@@ -186,6 +190,8 @@ class IvCannulationTask:
         self.scenario = scenario
         self.geo, self.tol = parts(scenario)
         self.limb = limb(self.geo)
+        self.site = Site(self.limb, scenario.condition)
+        """The limb with the patient: the vein where it lies now, and what the patient feels."""
 
     def initial(self) -> IvState:
         return IvState()
@@ -250,8 +256,21 @@ class IvCannulationTask:
     # --- state machine -----------------------------------------------------------------
     def step(self, state: IvState, item: Item) -> tuple[IvState, tuple[Event, ...]]:
         if isinstance(item, Action):
-            return self._action(state, item)
-        return self._sample(state, item)
+            st, events = self._action(state, item)
+            if state.finished:
+                return st, events
+            return self.site.action(st, item.t_s, item.kind, events)
+        st, events = self._sample(state, item)
+        if not item.tracked or state.finished:
+            return st, events
+        return self.site.sample(
+            st,
+            item,
+            events,
+            inserted=st.position != APPROACH,
+            in_lumen=st.position == IN_VEIN,
+            tourniquet_s=tourniquet_s(st, item.t_s),
+        )
 
     def _action(self, st: IvState, a: Action) -> tuple[IvState, tuple[Event, ...]]:
         t, kind = a.t_s, a.kind
@@ -315,7 +334,7 @@ class IvCannulationTask:
             angle = self.limb.angle_deg(axis, crossing if crossing is not None else tip)
             flashed = st.flash_tip is not None
             advance = self.advance_past_flash_mm(st, tip, axis) if flashed else math.nan
-            if not self.limb.in_lumen(cath):
+            if not self.site.limb_of(st).in_lumen(cath):
                 events.append(
                     Event(
                         t,
@@ -407,7 +426,9 @@ class IvCannulationTask:
         return self._advance(st, s, hit, events)
 
     def _advance(self, st: IvState, s: Sample, prev: Vec3 | None, events: list[Event]) -> IvState:
-        t, p, tol, site = s.t_s, s.tip_mm, self.tol, self.limb
+        t, p, tol = s.t_s, s.tip_mm, self.tol
+        st = self.site.arrive(st, s, events)  # a mobile vein may roll away first
+        site = self.site.limb_of(st)
         if st.entry_point is not None and site.skin.depth_mm(p) < tol.exit_margin_mm:
             # just under the skin: the shaft may be redirected freely from here
             st = replace(st, entry_point=p, probed=False)
@@ -461,7 +482,7 @@ class IvCannulationTask:
         self, st: IvState, s: Sample, prev: Vec3 | None, events: list[Event]
     ) -> IvState:
         """Flashback, the back wall and a missed vein, from where the needle tip is."""
-        t, p, site = s.t_s, s.tip_mm, self.limb
+        t, p, site = s.t_s, s.tip_mm, self.site.limb_of(st)
         lumen = site.in_lumen(p)
         passed = prev is not None and not lumen and site.crosses_lumen(prev, p)
         position = st.position

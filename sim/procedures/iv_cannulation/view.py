@@ -111,7 +111,8 @@ class IvLive:
         self._sample = sample
         m = self._measure(sample)
         inserted = state.position != APPROACH
-        offset = sample.tip_mm[2] - self.task.limb.vein_z if inserted else m.offset_mm
+        vein_z = self.task.site.limb_of(state).vein_z
+        offset = sample.tip_mm[2] - vein_z if inserted else m.offset_mm
         return self._state_part(
             state,
             sample,
@@ -140,6 +141,7 @@ class IvLive:
                 phase=hand.phase,
                 done=hand.done,
                 tourniquet_s=tourniquet_s(state, hand.t_s),
+                patient=self.task.site.view(state, hand.t_s),
             )
         return self._state_part(
             state,
@@ -189,5 +191,6 @@ class IvLive:
             needle_out=st.needle_out,
             flushed=st.flushed,
             catheter_tip_mm=task.catheter_tip(st, s.tip_mm, s.axis),
+            patient=task.site.view(st, hand.t_s),
             **geometry,
         )

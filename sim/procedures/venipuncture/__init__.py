@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sim.core import patient as pt
 from sim.core.records import ActionKind
 from sim.procedures.base import HelpText, Procedure
 from sim.procedures.venipuncture import metrics, rules, scripted, spec
@@ -45,6 +46,8 @@ PROCEDURE: Procedure[VenipunctureState, VenipunctureView] = Procedure(
     scripted=scripted.scripted,
     target_words=metrics.target_words,
     report=metrics.report,
+    reactions=pt.REACTIONS,
+    notes=metrics.notes,
     along="the arm",
     help=HelpText(
         controls=(

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from sim.core import patient as pt
 from sim.core.records import Event
 from sim.core.scenario import Scenario
-from sim.metrics.catalog import VEIN_PUNCTURE, VEIN_SESSION
-from sim.metrics.precision import vein_entry
+from sim.metrics.catalog import PATIENT, VEIN_PUNCTURE, VEIN_SESSION
+from sim.metrics.precision import discomfort_peak, discomfort_words, vein_entry
 from sim.procedures.base import ReportTable
 from sim.procedures.registry import format_value, metric_info
 from sim.procedures.venipuncture.spec import parts
@@ -24,6 +25,7 @@ ERRORS = (
     "probing",
     "attempt_limit",
     "incomplete",
+    *pt.ERRORS,
 )
 """The error event kinds the task model emits (each can be provoked on demand by a scripted
 trainee: ``procsim simulate --error KIND``)."""
@@ -32,7 +34,7 @@ LEGACY_ERRORS = ("attempts_exceeded",)
 embedded in old recordings), never emitted now. A venipuncture now ends at the attempt
 limit, so another attempt after it cannot happen."""
 
-METRICS = VEIN_PUNCTURE + VEIN_SESSION
+METRICS = VEIN_PUNCTURE + VEIN_SESSION + PATIENT
 
 
 def precision(scenario: Scenario, events: Sequence[Event], total_time_s: float) -> dict[str, float]:
@@ -43,7 +45,9 @@ def precision(scenario: Scenario, events: Sequence[Event], total_time_s: float) 
     has no tourniquet time.
     """
     _, tol = parts(scenario)
-    return vein_entry(events, tol.angle_min_deg, tol.angle_max_deg)
+    values = vein_entry(events, tol.angle_min_deg, tol.angle_max_deg)
+    values["patient_discomfort"] = discomfort_peak(events)
+    return values
 
 
 def target_words(scenario: Scenario, name: str, values: Mapping[str, float]) -> str | None:
@@ -118,3 +122,9 @@ def report(scenario: Scenario, events: Sequence[Event]) -> tuple[ReportTable, ..
             numeric=(0, 1, 2, 3, 4, 5, 6),
         ),
     )
+
+
+def notes(scenario: Scenario, events: Sequence[Event]) -> dict[str, str]:
+    """What the patient felt and why (the results' line on ``patient_discomfort``)."""
+    words = discomfort_words(events)
+    return {"patient_discomfort": words} if words else {}

@@ -12,9 +12,10 @@ from dataclasses import dataclass, replace
 
 from sim.core import geometry as g
 from sim.core.limb import Limb
+from sim.core.patient import PatientState, Site
 from sim.core.records import Action, ActionKind, Event, Item, Sample, Vec3
 from sim.core.scenario import Scenario
-from sim.core.tourniquet import overdue, released
+from sim.core.tourniquet import overdue, released, tourniquet_s
 from sim.procedures.venipuncture.spec import parts
 from sim.words import plural
 
@@ -43,6 +44,8 @@ class VenipunctureState:
     drawn: bool = False
     completed: bool = False
     finished: bool = False
+    patient: PatientState = PatientState()
+    """The patient (:mod:`sim.core.patient`): discomfort, bruise, the vein rolled..."""
 
 
 class VenipunctureTask:
@@ -60,6 +63,8 @@ class VenipunctureTask:
             geo.vein_diameter_mm,
             geo.vein_length_mm,
         )
+        self.site = Site(self.limb, scenario.condition)
+        """The limb with the patient: the vein where it lies now, and what the patient feels."""
 
     def initial(self) -> VenipunctureState:
         return VenipunctureState()
@@ -96,8 +101,21 @@ class VenipunctureTask:
         self, state: VenipunctureState, item: Item
     ) -> tuple[VenipunctureState, tuple[Event, ...]]:
         if isinstance(item, Action):
-            return self._action(state, item)
-        return self._sample(state, item)
+            st, events = self._action(state, item)
+            if state.finished:
+                return st, events
+            return self.site.action(st, item.t_s, item.kind, events)
+        st, events = self._sample(state, item)
+        if not item.tracked or state.finished:
+            return st, events
+        return self.site.sample(
+            st,
+            item,
+            events,
+            inserted=st.position != APPROACH,
+            in_lumen=st.position == IN_VEIN,
+            tourniquet_s=tourniquet_s(st, item.t_s),
+        )
 
     def _action(
         self, st: VenipunctureState, a: Action
@@ -225,8 +243,10 @@ class VenipunctureTask:
                     )
                 )
                 st = replace(st, ref_axis=s.axis)
-        lumen = self.limb.in_lumen(p)
-        passed = prev is not None and not lumen and self.limb.crosses_lumen(prev, p)
+        st = self.site.arrive(st, s, events)  # a mobile vein may roll away first
+        limb = self.site.limb_of(st)
+        lumen = limb.in_lumen(p)
+        passed = prev is not None and not lumen and limb.crosses_lumen(prev, p)
         position = st.position
         if (lumen or passed) and not st.flashback:
             events.append(
@@ -241,7 +261,12 @@ class VenipunctureTask:
         if lumen:
             position = IN_VEIN
             since = st.lumen_since_s if st.lumen_since_s is not None else t
-            if not st.drawn and t - since >= self.tol.draw_hold_s and not st.back_wall:
+            if (
+                not st.drawn
+                and t - since >= self.tol.draw_hold_s
+                and not st.back_wall
+                and not self.site.blocked(st)  # a collapsed or blown vein gives no blood
+            ):
                 events.append(
                     Event(t, "blood_drawn", "blood drawn: release the tourniquet, then withdraw")
                 )
@@ -249,7 +274,7 @@ class VenipunctureTask:
             st = replace(st, lumen_since_s=since)
         else:
             st = replace(st, lumen_since_s=None)
-            if self.limb.beyond_vein(p) and (st.position == IN_VEIN or passed):
+            if limb.beyond_vein(p) and (st.position == IN_VEIN or passed):
                 position = THROUGH_WALL
                 if not st.back_wall:
                     events.append(
@@ -262,14 +287,9 @@ class VenipunctureTask:
                         )
                     )
                     st = replace(st, back_wall=True)
-            elif position != THROUGH_WALL or not self.limb.beyond_vein(p):
+            elif position != THROUGH_WALL or not limb.beyond_vein(p):
                 position = IN_SKIN
-            if (
-                position == IN_SKIN
-                and not st.flashback
-                and not st.missed
-                and p[1] < self.limb.vein_y
-            ):
+            if position == IN_SKIN and not st.flashback and not st.missed and p[1] < limb.vein_y:
                 events.append(
                     Event(
                         t,

@@ -73,13 +73,16 @@ class VenipunctureLive:
             distance_to_skin_mm=m.distance_to_skin_mm,
             inserted=inserted,
             roll_deg=m.roll_deg,
-            offset_mm=sample.tip_mm[2] - task.limb.vein_z if inserted else m.offset_mm,
+            offset_mm=sample.tip_mm[2] - task.site.limb_of(state).vein_z
+            if inserted
+            else m.offset_mm,
             tourniquet_s=tourniquet_s(state, hand.t_s),
             in_vein=state.position == IN_VEIN,
             through_wall=state.position == THROUGH_WALL,
             drawn=state.drawn,
             probe_mm=task.probe_mm(state, sample),
             blown=state.back_wall and inserted,
+            patient=task.site.view(state, hand.t_s),
         )
 
     def at(self, state: VenipunctureState, last: VenipunctureView, hand: Hand) -> VenipunctureView:
@@ -89,4 +92,5 @@ class VenipunctureLive:
             phase=hand.phase,
             done=hand.done,
             tourniquet_s=tourniquet_s(state, hand.t_s),
+            patient=self.task.site.view(state, hand.t_s),
         )

@@ -32,7 +32,10 @@ def run(sc: Scenario, items: list[Item]) -> tuple[IvState, list[Event], list[str
 
 
 def kinds(events: list[Event], errors_only: bool = False) -> list[str]:
-    return [e.kind for e in events if e.error or not errors_only]
+    """The task's own event kinds (the patient's reactions, ``patient_*``, left out)."""
+    return [
+        e.kind for e in events if (e.error or not errors_only) and not e.kind.startswith("patient_")
+    ]
 
 
 def views(sc: Scenario, items: list[Item]) -> list[IvView]:

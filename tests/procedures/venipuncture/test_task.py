@@ -48,7 +48,8 @@ def run(scenario, items):
 
 
 def kinds(events):
-    return [e.kind for e in events]
+    """The task's own event kinds (the patient's reactions, ``patient_*``, left out)."""
+    return [e.kind for e in events if not e.kind.startswith("patient_")]
 
 
 def stick(scenario, angle=20.0, roll=0.0, aim_z=0.0, extra_mm=0.0, tourniquet=True, hold_s=4.0):
