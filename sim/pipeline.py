@@ -205,6 +205,17 @@ class Pipeline:
         for item in items:
             self.feed(item)
 
+    def discomfort_series(self, items: Iterable[Item]) -> np.ndarray:
+        """Feed ``items``; the patient's discomfort (0-10) at each of their samples, as the
+        live view showed it, shape (samples,); NaN throughout for a procedure without a
+        patient (:attr:`sim.feedback.cues.LiveView.patient` None)."""
+        out: list[float] = []
+        for item in items:
+            view = self.feed(item).view
+            if view is not None:
+                out.append(view.patient.discomfort if view.patient is not None else math.nan)
+        return np.array(out, dtype=np.float64)
+
     def _view(self, s: Sample) -> LiveView:
         if s.tracked:
             last = self._last_tracked_t

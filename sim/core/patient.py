@@ -19,7 +19,8 @@ from sim.core.limb import Limb
 from sim.core.records import Event, Sample, Vec3
 from sim.core.scenario import spec_range
 
-# --- event kinds (every patient event's kind starts with "patient_") -------------------
+# --- event kinds (every patient event's kind starts with PREFIX) ----------------------
+PREFIX = "patient_"
 SAID = "patient_said"
 """The patient speaks: the event's message is the line, word for word."""
 DISCOMFORT = "patient_discomfort"
@@ -351,8 +352,9 @@ class Patient:
                     Event(
                         t_s,
                         BRUISE_STOPPED,
-                        f"pressure on the site: the bruise stopped growing at "
-                        f"{st.bruise_mm:.0f} mm",
+                        f"pressure on the site: the bruise stopped growing at {st.bruise_mm:.0f} mm"
+                        if st.bruise_mm >= 1.0
+                        else "pressure on the site at once: no bruise",
                         values=(("diameter_mm", st.bruise_mm),),
                     ),
                 )
@@ -449,7 +451,10 @@ class Patient:
             success = withdrawn is not None and withdrawn.value("success", 0.0) > 0.0
             if withdrawn is not None and not success:
                 rise["failed_attempt"] = sp.failed_attempt_pain
-            if w.entered and not success and w.pressure_since_s is None:
+            # the hole in the vein bleeds into the tissue until pressure: after a failed
+            # attempt and after a blood draw (a cannula left in the vein plugs its hole)
+            plugged = success and withdrawn is not None and withdrawn.kind != "withdrawal"
+            if w.entered and not plugged and w.pressure_since_s is None:
                 self._bleed(w, t_s, "blood leaks from the puncture: press on the site", out)
             w.inserted = w.anchored = w.rolled = w.collapsed = w.blown = w.entered = False
             w.vein_shift_mm = 0.0

@@ -31,15 +31,20 @@ MARKER_RGBA: dict[str, RGBA] = {
     "event": (0.40, 0.75, 1.0, 1.0),
     "error": BAD,
     "cue": (0.98, 0.70, 0.15, 1.0),
+    "patient": (0.95, 0.45, 0.75, 1.0),
 }
 MARKER_WORDS: tuple[tuple[str, str], ...] = (
     ("event", "event"),
     ("error", "error"),
+    ("patient", "patient"),
     ("cue", "cue shown"),
 )
 """The timeline markers' key, as the legend says it."""
 PLOT_BG: RGBA = (0.13, 0.14, 0.17, 1.0)
 LIMIT_RGBA: RGBA = (0.80, 0.62, 0.45, 0.9)
+DISCOMFORT_RGBA: RGBA = MARKER_RGBA["patient"]
+DISCOMFORT_TOP = 10.0
+"""The discomfort scale's top: the patient model's worst."""
 
 
 MIN_PANEL_PX = 140
@@ -145,12 +150,15 @@ class PanelModel:
         fb = timeline.scenario().feedback
         self.tremor_limit_mm = fb.steady_tremor_mm
         self.tremor_top_mm = max(2.0 * fb.steady_tremor_mm, 0.1)
+        #: the patient's discomfort (0-10) at every sample; all NaN without a patient
+        self.discomfort = timeline.discomfort()
+        self.has_patient = bool(np.any(np.isfinite(self.discomfort)))
         self._cache: dict[int, tuple[NDArray[np.float64], ...]] = {}
 
     def series(self, layout: PanelLayout) -> tuple[NDArray[np.float64], ...]:
-        """(x, speed, tremor) for the plots: x in pixels, one point per 2 px, and each
-        series as a fraction of its plot's height (0 bottom, 1 top; the peak of each column
-        kept; NaN where not measured)."""
+        """(x, speed, tremor, discomfort) for the plots: x in pixels, one point per 2 px, and
+        each series as a fraction of its plot's height (0 bottom, 1 top; the peak of each
+        column kept; NaN where not measured)."""
         key = int(layout.x1 - layout.x0)
         if key not in self._cache:
             n = max(2, key // 2)
@@ -161,6 +169,7 @@ class PanelModel:
             for series, top in (
                 (self.speed, self.speed_top_mm_s),
                 (self.tremor, self.tremor_top_mm),
+                (self.discomfort, DISCOMFORT_TOP),
             ):
                 scale = top if top > 0 else 1.0
                 vals = np.full(n, np.nan)
@@ -172,7 +181,7 @@ class PanelModel:
                         vals[k] = min(float(seg.max()) / scale, 1.0)
                 out.append(vals)
             x = np.linspace(layout.x0, layout.x1, n)
-            self._cache[key] = (x, out[0], out[1])
+            self._cache[key] = (x, out[0], out[1], out[2])
         return self._cache[key]
 
 
@@ -229,6 +238,11 @@ def _legend(batch: Batch2D, model: PanelModel, lay: PanelLayout, s: float) -> No
         _dashed(batch, x, x + 18, mid, 4, LIMIT_RGBA)
         limit = format_value("tremor_rms_mm", model.tremor_limit_mm)
         x += 24 + batch.text(f"steady limit {limit}", x + 24, y, 13, LIMIT_RGBA) + 18
+    if model.has_patient:
+        peak = float(np.nanmax(model.discomfort))
+        batch.rect(x, mid - 1, 18, 2.5, DISCOMFORT_RGBA)
+        words = f"Discomfort (0-10, peak {peak:.1f})"
+        x += 24 + batch.text(words, x + 24, y, 13, DISCOMFORT_RGBA) + 18
     # the markers' key, right-aligned: as the bar draws them (events and errors over the
     # upper half, cues under the lower half)
     right = lay.x1
@@ -295,7 +309,7 @@ def draw_panel(
             batch.text(msg, mx, lay.head_y + 1, 13, col)
     _legend(batch, model, lay, s)
     # plots: speed and tremor, each on its own scale (the legend gives both)
-    x, sp, tr = model.series(lay)
+    x, sp, tr, pain = model.series(lay)
     py0, py1 = lay.plot_top, lay.plot_bottom
     batch.rect(lay.x0, py0, lay.x1 - lay.x0, py1 - py0, PLOT_BG)
     width = max(1.0, 1.2 * s)
@@ -304,6 +318,8 @@ def draw_panel(
         _dashed(batch, lay.x0, lay.x1, limit_y, 6, LIMIT_RGBA)
         _trace(batch, x, tr, lay, width, TREMOR_RGBA)
     _trace(batch, x, sp, lay, width, SPEED_RGBA)
+    if model.has_patient:
+        _trace(batch, x, pain, lay, width, DISCOMFORT_RGBA)
     # the timeline bar: elapsed part, markers (events above, cues below), playhead
     by0, by1 = lay.bar_top, lay.bar_bottom
     px = lay.x_of(t_s, tl.start_s, tl.end_s)

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from sim.core import patient
 from sim.core.records import Cue, Event, Sample
 from sim.core.scenario import Scenario
 from sim.metrics.catalog import tremor_measured
@@ -26,6 +27,19 @@ from sim.pipeline import Pipeline
 from sim.storage.recording import IndexedRecording
 
 FloatArray = NDArray[np.float64]
+
+
+def _category(e: Event) -> str:
+    """A marker's category: ``"error"`` for a procedural error, ``"patient"`` for the
+    patient's other reactions, else ``"event"``."""
+    if e.error:
+        return "error"
+    return "patient" if e.kind.startswith(patient.PREFIX) else "event"
+
+
+def _label(e: Event) -> str:
+    """A marker's words: the event's message; a spoken line in quotes, said by whom."""
+    return f'the patient said: "{e.message}"' if e.kind == patient.SAID else e.message
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +51,8 @@ class Marker:
     t_s : float
         Time, s.
     category : str
-        ``"event"``, ``"error"`` (an event that is a procedural error) or ``"cue"`` (a cue
-        appeared).
+        ``"event"``, ``"error"`` (an event that is a procedural error), ``"patient"`` (the
+        patient's reaction: words, a bruise, a rolled vein...) or ``"cue"`` (a cue appeared).
     kind : str
         Event kind or cue rule.
     label : str
@@ -147,12 +161,13 @@ class Timeline(IndexedRecording):
         return RecordedState(t, i, self.sample(i), self.events_until(t), self.cues_at(t))
 
     def markers(self) -> list[Marker]:
-        """Timeline marks: every event (errors apart) and every cue that appeared (not each
+        """Timeline marks: every event (errors and the patient's reactions apart; the
+        discomfort readings are the discomfort curve) and every cue that appeared (not each
         change of its words)."""
         out = [
-            Marker(e.t_s, "error" if e.error else "event", e.kind, e.message)
+            Marker(e.t_s, _category(e), e.kind, _label(e))
             for e in self.events
-            if e.kind != "finish"
+            if e.kind not in ("finish", patient.DISCOMFORT)  # discomfort: its own curve
         ]
         out += [
             Marker(c.t_s, "cue", c.rule, c.message) for c in self.cues if c.active and not c.update
@@ -160,6 +175,18 @@ class Timeline(IndexedRecording):
         return sorted(out, key=lambda m: (m.t_s, m.category, m.kind))
 
     # -- series for the plots under the timeline --
+    def discomfort(self) -> FloatArray:
+        """The patient's discomfort at every sample, 0-10, as the live view showed it (the
+        recording re-run through its pipeline); NaN throughout for a procedure without a
+        patient, which is not re-run."""
+        scenario = self.scenario()
+        if scenario.condition is None:
+            return np.full(self.n, np.nan)
+        p = Pipeline(
+            scenario, self.noise_floor_mm, self.input_kind, noise=self.noise, guided=self.guided
+        )
+        return p.discomfort_series(self.items_from(0))
+
     def speed_mm_s(self, tau_s: float = 0.1) -> FloatArray:
         """Tip speed at every sample, mm/s: the value the live view showed (see
         :func:`sim.metrics.streaming.speed_series_mm_s`; 0 where the hand was not

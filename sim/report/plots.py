@@ -28,7 +28,13 @@ from sim.procedures.registry import metric_info as info
 FloatArray = NDArray[np.float64]
 
 DPI = 100
-COLORS = {"event": "#1f77b4", "error": "#d62728", "cue": "#ff7f0e", "pass": "#2ca02c"}
+COLORS = {
+    "event": "#1f77b4",
+    "error": "#d62728",
+    "cue": "#ff7f0e",
+    "pass": "#2ca02c",
+    "patient": "#c2417f",
+}
 
 
 def _figure(w: float = 8.0, h: float = 3.0) -> Any:
@@ -152,6 +158,28 @@ def speed_plot(motion: Motion, events: Sequence[Event], cues: Sequence[Cue]) -> 
     ax.set_title("speed profile (lines: events, red = errors; shaded: a cue was shown)")
     ax.grid(alpha=0.3)
     ax.set_ylim(bottom=0)
+    return to_png(fig)
+
+
+def discomfort_plot(t_s: FloatArray, discomfort: FloatArray, reactions: Sequence[Event]) -> bytes:
+    """The patient's discomfort (0-10) over time, shape (samples,) each, with the patient's
+    reactions marked and numbered (the report's table lists them by number; errors red)."""
+    fig = _figure(8.0, 2.8)
+    ax = fig.subplots()
+    ax.plot(t_s, discomfort, lw=1.2, color=COLORS["patient"])
+    for k, e in enumerate(reactions, 1):
+        col = COLORS["error" if e.error else "patient"]
+        ax.axvline(e.t_s, color=col, lw=0.8, alpha=0.6)
+        ax.annotate(
+            str(k), (e.t_s, 10.0), textcoords="offset points", xytext=(2, -10), fontsize=8,
+            color=col,
+        )  # fmt: skip
+    ax.set_ylim(0, 10.5)
+    ax.set_xlim(float(t_s[0]) if len(t_s) else 0.0, float(t_s[-1]) if len(t_s) > 1 else 1.0)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("discomfort (0-10)")
+    ax.set_title("the patient's discomfort (lines: the reactions, numbered; red = errors)")
+    ax.grid(alpha=0.3)
     return to_png(fig)
 
 

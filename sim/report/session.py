@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.core import patient
 from sim.core.records import Sample
 from sim.core.scenario import ScenarioError
 from sim.metrics.catalog import HAND, INPUT_WORDS, can_measure
@@ -204,6 +205,48 @@ def checklist_section(result: dict[str, Any]) -> list[str]:
     ]
 
 
+def _patient_section(rec: Recording, t_s: np.ndarray) -> list[str]:
+    """The patient's part of the report: the discomfort curve with the reactions numbered on
+    it, and the reactions in a table (nothing for a procedure without a patient, or a
+    recording whose scenario cannot be read)."""
+    try:
+        scenario = rec.scenario()
+    except (RecordingError, ScenarioError):
+        return []
+    if scenario.condition is None or not len(t_s):
+        return []
+    from sim.storage.session import pipeline_for
+
+    pain = pipeline_for(rec).discomfort_series(rec.items)
+    reactions = [
+        e for e in rec.events if e.kind.startswith(patient.PREFIX) and e.kind != patient.DISCOMFORT
+    ]
+    case = scenario.patient or scenario.default_patient
+    who = f" ({esc(case.title)})" if case is not None else ""
+    out = [
+        f"<h2>The patient{who}</h2>",
+        f"<p>Discomfort peaked at {float(np.nanmax(pain)):.1f}/10. What the patient felt and "
+        "did, moment by moment:</p>",
+        img(plots.discomfort_plot(t_s, pain, reactions), "the patient's discomfort"),
+    ]
+    if reactions:
+        rows = [
+            [
+                td(str(k), numeric=True),
+                td(f"{e.t_s:.2f}", numeric=True),
+                td("error" if e.error else "reaction"),
+                td(f'said: "{e.message}"' if e.kind == patient.SAID else e.message),
+            ]
+            for k, e in enumerate(reactions, 1)
+        ]
+        out.append(
+            table(["", "time (s)", "what", ""], rows, cls="timeline patient", numeric=(0, 1))
+        )
+    else:
+        out.append("<p>The patient did not react.</p>")
+    return out
+
+
 def session_report(
     recording: str | Path | Recording, *, display_name: str | None = None, notes: str | None = None
 ) -> str:
@@ -320,6 +363,7 @@ def session_report(
             "eased on its way to the instrument, so they would describe the easing, not the "
             "hand.</p>"
         )
+    parts.extend(_patient_section(rec, t))
     parts.append("<h2>Timeline: events and cues</h2>")
     parts.append(img(plots.timeline_plot(rec.events, rec.cues, duration), "event timeline"))
     timed: list[tuple[float, int, list[str]]] = [

@@ -192,6 +192,31 @@ def test_a_bruise_grows_until_pressure_stops_it(name: str) -> None:
     assert not state.patient.bleeding  # held long enough: stopped for good
 
 
+def test_after_a_blood_draw_the_site_bruises_until_gauze_is_pressed_on_it() -> None:
+    # the needle work is over at the withdrawal, but the hole in the vein bleeds on: the
+    # bruise grows while the trainee leaves the site alone, and pressure stops it
+    sc = case("anticoagulated")
+    items, (puncture, target, axis, normal, t) = stick(sc, anchor=True)
+    out, t = withdraw(puncture, target, axis, normal, t)
+    away = g.sub(puncture, g.scale(axis, 10.0))
+    wait, t = hold(away, axis, normal, t, 3.0)
+    after, _ = hold(away, axis, normal, t, 2.0)
+    state, events = run(sc, items + out + wait)
+    assert "completed" in kinds(events) and pt.BRUISE in kinds(events)
+    grown = state.patient.bruise_mm
+    assert grown > 1.0 and state.patient.bleeding
+    state, events = run(sc, items + out + wait + [Action(t, pt.PRESSURE)] + after)
+    stopped = [e for e in events if e.kind == pt.BRUISE_STOPPED]
+    assert len(stopped) == 1 and f"{grown:.0f} mm" in stopped[0].message
+    assert state.patient.bruise_mm == pytest.approx(grown)
+    # pressed at once, there is no bruise to speak of
+    seq = items + out
+    t_out = next(e.t_s for e in run(sc, seq)[1] if e.kind == "withdrawal")
+    k = next(i for i, it in enumerate(seq) if it.t_s > t_out)
+    _, events = run(sc, seq[:k] + [Action(t_out, pt.PRESSURE)] + seq[k:] + wait)
+    assert "no bruise" in next(e for e in events if e.kind == pt.BRUISE_STOPPED).message
+
+
 def test_an_anticoagulated_patient_bruises_faster_and_needs_longer_pressure() -> None:
     healthy, anticoag = case("healthy-adult").condition, case("anticoagulated").condition
     assert anticoag.bruise_mm_s > healthy.bruise_mm_s

@@ -110,7 +110,7 @@ def test_the_tremor_trace_is_on_the_live_meters_scale(suturing: PanelModel) -> N
     limit line, not one stretched to the top of the plot."""
     m = suturing
     assert np.nanmax(m.tremor) < m.tremor_limit_mm  # this recording: a steady hand
-    _, _, tremor = m.series(PanelLayout.of(1222, 150))
+    _, _, tremor, _ = m.series(PanelLayout.of(1222, 150))
     limit = m.tremor_limit_mm / m.tremor_top_mm
     assert np.nanmax(tremor) < limit
     assert np.nanmax(tremor) == pytest.approx(np.nanmax(m.tremor) / m.tremor_top_mm, rel=0.01)

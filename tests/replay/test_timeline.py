@@ -170,3 +170,26 @@ def test_replay_has_no_tremor_for_a_mouse_recording(tmp_path: Path) -> None:
     shown, replayed, _, tl = _live_and_replayed(tmp_path, "mouse", 0.0)
     assert all(math.isnan(v) for v, tr in zip(replayed, tl.tracked) if tr)
     np.testing.assert_allclose(replayed, shown, rtol=0, atol=1e-9)  # NaN where live had NaN
+
+
+def test_the_patient_on_the_timeline_discomfort_curve_and_reactions(tmp_path: Path) -> None:
+    # a stick at the nerve: the patient cries out (a reaction marker), the nerve touch is an
+    # error, and the curve under the timeline peaks where the score's discomfort says
+    path = tmp_path / "nerve.jsonl"
+    sc = find_scenario("venipuncture")
+    run_session(Pipeline(sc), ScriptedSource(sc, "expert", 0, errors=("patient_nerve",)), path,
+                trainee="t")  # fmt: skip
+    tl = Timeline(path)
+    marks = {(m.category, m.kind): m for m in tl.markers()}
+    assert ("error", "patient_nerve") in marks
+    said = marks[("patient", "patient_said")]
+    assert said.label.startswith('the patient said: "')
+    assert not any(k == "patient_discomfort" for _, k in marks)  # the curve shows those
+    pain = tl.discomfort()
+    assert pain.shape == (tl.n,) and np.all((pain >= 0) & (pain <= 10))
+    peak = load_recording(path).result["metrics"]["patient_discomfort"]["value"]
+    assert float(pain.max()) == pytest.approx(peak)
+    assert pain[0] == 0.0 and pain.max() > 5.0
+    # suturing has no patient: no curve, and no pipeline run for it
+    sut = Timeline(record(tmp_path, "suturing", "expert", 0))
+    assert np.all(np.isnan(sut.discomfort()))

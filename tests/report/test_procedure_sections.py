@@ -10,6 +10,7 @@ import pytest
 from sim.pipeline import Pipeline
 from sim.procedures.registry import get, ids
 from sim.report.session import session_report
+from sim.scenarios import SCENARIO_DIR, load_scenario
 from sim.sources.scripted import scripted_items
 from sim.storage.recording import load_recording
 from sim.storage.session import run_session
@@ -66,3 +67,31 @@ def test_the_report_has_the_checklist_table() -> None:
     assert "check the patient's identity critical no - - not done" in text
     assert "ask for a fist yes yes" in text
     assert checklist_section({"checklist": []}) == [] == checklist_section({})
+
+
+def test_the_report_shows_what_the_patient_felt_and_did(tmp_path: Path) -> None:
+    # an artery stick on the anticoagulated patient: the curve's peak is the score's, and every
+    # reaction is a numbered row, the spoken lines in the patient's words
+    text_sc = (SCENARIO_DIR / "venipuncture.toml").read_bytes()
+    file = tmp_path / "venipuncture-anticoagulated.toml"
+    file.write_bytes(text_sc.replace(b"\ntitle =", b'\npatient = "anticoagulated"\ntitle =', 1))
+    sc = load_scenario(file)
+    path = tmp_path / "artery.jsonl"
+    run_session(Pipeline(sc), scripted_items(sc, "expert", 0, errors=("patient_artery",)), path)
+    rec = load_recording(path)
+    text = visible_text(session_report(rec))
+    peak = rec.result["metrics"]["patient_discomfort"]["value"]
+    assert "The patient (On anticoagulants)" in text
+    assert f"Discomfort peaked at {peak:.1f}/10" in text
+    reactions = [
+        e for e in rec.events if e.kind.startswith("patient_") and e.kind != "patient_discomfort"
+    ]
+    assert any(e.kind == "patient_artery" and e.error for e in reactions)
+    for k, e in enumerate(reactions, 1):
+        said = f'said: "{e.message}"' if e.kind == "patient_said" else e.message
+        assert f"{k} {e.t_s:.2f} {'error' if e.error else 'reaction'} {said}" in text
+    # suturing has no patient section
+    sut = scenario_of("suturing")
+    spath = tmp_path / "s.jsonl"
+    run_session(Pipeline(sut), scripted_items(sut, "expert", 0), spath)
+    assert "Discomfort peaked" not in visible_text(session_report(load_recording(spath)))

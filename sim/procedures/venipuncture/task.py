@@ -100,20 +100,20 @@ class VenipunctureTask:
     def step(
         self, state: VenipunctureState, item: Item
     ) -> tuple[VenipunctureState, tuple[Event, ...]]:
+        # the patient goes on after the needle work has finished: the puncture bleeds
+        # into the tissue until the trainee presses gauze on it
         if isinstance(item, Action):
             st, events = self._action(state, item)
-            if state.finished:
-                return st, events
             return self.site.action(st, item.t_s, item.kind, events)
         st, events = self._sample(state, item)
-        if not item.tracked or state.finished:
+        if not item.tracked:
             return st, events
         return self.site.sample(
             st,
             item,
             events,
-            inserted=st.position != APPROACH,
-            in_lumen=st.position == IN_VEIN,
+            inserted=st.position != APPROACH and not state.finished,
+            in_lumen=st.position == IN_VEIN and not state.finished,
             tourniquet_s=tourniquet_s(st, item.t_s),
         )
 
