@@ -20,6 +20,7 @@ from sim.metrics.scoring import ScoreResult
 from sim.paths import new_recording_path, recordings_of
 from sim.pipeline import Pipeline
 from sim.procedures.registry import get as procedure_of
+from sim.render.hud import patient_rect
 from sim.render.scene import DrawOptions, default_camera, frame_from_pipeline
 from sim.sources import Calibratable, GivesAdvice, HandlesEvents, LiveSource, ShowsCamera
 from sim.storage.session import SessionRecorder
@@ -370,6 +371,9 @@ class PracticeScreen:
         kinds = {e.kind for e in self.pipeline.events}
         b = r.new_batch()
         x, y, bw, bh = 16 * s, 122 * s, 214 * s, 26 * s
+        if self.pipeline.scenario.condition is not None:  # under the patient panel
+            _, py, _, ph = patient_rect((w, h))
+            y = py + ph + 8 * s
         b.text("Checklist", x + 4 * s, y, 14, ACCENT)
         y += 20 * s
         now = self.now()

@@ -169,10 +169,19 @@ def discomfort_rgba(discomfort: float) -> RGBA:
 
 
 def patient_rect(size: tuple[int, int]) -> tuple[float, float, float, float]:
-    """(x, y, w, h) of the patient panel (face, discomfort gauge and speech bubble), pixels:
-    on the left under the timer, above the gauges, clear of the banner and the side view."""
+    """(x, y, w, h) of the patient panel (face and discomfort gauge), pixels: on the left
+    under the timer (a checklist goes under it), clear of the banner and the side view."""
     s = size[1] / 720.0
-    return (12 * s, 114 * s, 300 * s, 150 * s)
+    return (12 * s, 114 * s, 300 * s, 62 * s)
+
+
+def bubble_rect(size: tuple[int, int]) -> tuple[float, float, float, float]:
+    """(x, y, w, h) the speech bubble may take, pixels (four lines at most): right of the
+    patient panel, its tail at the face, over the scene between the left column's panels
+    and the side view."""
+    x, y, w, _ = patient_rect(size)
+    s = size[1] / 720.0
+    return (x + w + 16 * s, y, 300 * s, 4 * 26 * s + 14 * s)
 
 
 def line_showing(p: PatientView, now_s: float) -> bool:
@@ -183,12 +192,12 @@ def line_showing(p: PatientView, now_s: float) -> bool:
 def draw_patient(batch: Batch2D, p: PatientView, now_s: float, size: tuple[int, int]) -> None:
     """The patient: a face that frowns with discomfort, a 0-10 gauge with words, and the
     latest line in a speech bubble for :data:`LINE_SHOW_S` after it was said."""
-    x, y, w, _ = patient_rect(size)
+    x, y, w, h = patient_rect(size)
     s = size[1] / 720.0
     d = min(max(p.discomfort, 0.0), 10.0)
     n = int(math.floor(d + 0.5))  # the number said and the segments lit
     col = discomfort_rgba(d)
-    batch.rect(x, y, w, 62 * s, PANEL)
+    batch.rect(x, y, w, h, PANEL)
     # the face: a disc, two eyes, a mouth that turns down with discomfort
     fx, fy, fr = x + 30 * s, y + 31 * s, 22 * s
     batch.arc(fx, fy, 0.0, fr, 0.0, 360.0, (0.93, 0.76, 0.62, 1.0), 28)
@@ -208,16 +217,16 @@ def draw_patient(batch: Batch2D, p: PatientView, now_s: float, size: tuple[int, 
         batch.rect(gx + i * seg + 1, y + 34 * s, seg - 2, 14 * s, c)
     if not line_showing(p, now_s):
         return
-    # the speech bubble under the face, its tail pointing up at the mouth
+    # the speech bubble right of the panel, its tail pointing back at the face
+    bx, by, bw, _ = bubble_rect(size)
     ts = 17
-    lines = batch.wrap(f'"{p.line}"', ts, w - 24 * s)[:4]
+    lines = batch.wrap(f'"{p.line}"', ts, bw - 24 * s)[:4]
     lh = batch.line_height(ts)
-    by = y + 74 * s
     bh = lh * len(lines) + 14 * s
-    batch.tri(((fx - 6 * s, by), (fx + 10 * s, by), (fx, by - 12 * s)), BUBBLE)
-    batch.rect(x, by, w, bh, BUBBLE)
+    batch.tri(((bx, by + 8 * s), (bx, by + 24 * s), (bx - 14 * s, by + 14 * s)), BUBBLE)
+    batch.rect(bx, by, bw, bh, BUBBLE)
     for i, line in enumerate(lines):
-        batch.text(line, x + 12 * s, by + 7 * s + i * lh, ts, DARK)
+        batch.text(line, bx + 12 * s, by + 7 * s + i * lh, ts, DARK)
 
 
 def _angle_gauge(

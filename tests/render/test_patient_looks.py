@@ -20,7 +20,7 @@ from sim.core.records import Event, Sample  # noqa: E402
 from sim.core.scenario import Scenario  # noqa: E402
 from sim.pipeline import Pipeline  # noqa: E402
 from sim.procedures.venipuncture.task import VenipunctureState  # noqa: E402
-from sim.render.hud import banner_rect, patient_rect, side_view_rect  # noqa: E402
+from sim.render.hud import banner_rect, bubble_rect, patient_rect, side_view_rect  # noqa: E402
 from sim.render.scene import (  # noqa: E402
     DrawOptions,
     Frame,
@@ -203,7 +203,7 @@ def test_the_cleaned_skin_is_paler(renderer: Any, veni: Scenario) -> None:
 
 
 def test_the_speech_bubble_shows_the_line_then_goes(renderer: Any, veni: Scenario) -> None:
-    x, y, w, _ = patient_rect(SIZE)
+    x, y, w, _ = bubble_rect(SIZE)
     s = SIZE[1] / 720
 
     def bubble(said_ago_s: float) -> tuple[int, int]:
@@ -211,7 +211,7 @@ def test_the_speech_bubble_shows_the_line_then_goes(renderer: Any, veni: Scenari
         p = PatientView(discomfort=3.0, line="Ouch, that stings!", line_t_s=f.now_s - said_ago_s)
         f = replace(f, view=replace(f.view, patient=p))
         img = renderer.render_image(f, DrawOptions()).astype(int)
-        box = img[int(y + 76 * s) : int(y + 110 * s), int(x) : int(x + w)]
+        box = img[int(y + 2 * s) : int(y + 36 * s), int(x) : int(x + w)]
         pale = (box > 225).all(axis=-1).sum()
         dark = (box < 60).all(axis=-1).sum()  # the words, dark on the pale bubble
         return int(pale), int(dark)
@@ -227,8 +227,8 @@ def test_the_speech_bubble_shows_the_line_then_goes(renderer: Any, veni: Scenari
 def test_the_patient_panel_covers_no_other_panel(size: tuple[int, int]) -> None:
     w, h = size
     s = h / 720
-    px, py, pw, ph = patient_rect(size)
-    ph += 4 * 26 * s  # with four lines of words
+    panel = patient_rect(size)
+    bubble = bubble_rect(size)  # with four lines of words
     bx, by, bw, bh = banner_rect(size)
     bh = 80 * s  # a banner of two lines
     sx, sy, sw, sh = side_view_rect(size)
@@ -239,9 +239,13 @@ def test_the_patient_panel_covers_no_other_panel(size: tuple[int, int]) -> None:
             a[0] + a[2] <= b[0] or b[0] + b[2] <= a[0] or a[1] + a[3] <= b[1] or b[1] + b[3] <= a[1]
         )
 
-    mine = (px, py, pw, ph)
-    for other in ((bx, by, bw, bh), (sx, sy - 30 * s, sw, sh), gauges):
-        assert apart(mine, other), (mine, other)
+    # the checklist's column under the panel: 9 steps (practice screen's layout)
+    checklist = (16 * s, panel[1] + panel[3], 214 * s, 8 * s + 20 * s + 9 * 30 * s)
+    assert apart(panel, bubble) and apart(bubble, checklist)
+    for mine in (panel, bubble, checklist):
+        for other in ((bx, by, bw, bh), (sx, sy - 30 * s, sw, sh), gauges):
+            assert apart(mine, other), (mine, other)
+    assert bubble[0] + bubble[2] <= w
 
 
 def _patch(img: np.ndarray, p: tuple[float, float], half: int = 2) -> np.ndarray:
