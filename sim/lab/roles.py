@@ -149,10 +149,34 @@ def _functions_sql(schema: str) -> list[str]:
     ]
 
 
+def _grant_schema(conn: Connection) -> None:
+    """Let the three roles connect to the database and use its schema (``procsim_admin``
+    also create in it): run by the database's superuser or owner."""
+    db = _ident(conn, str(conn.execute(text("SELECT current_database()")).scalar()))
+    schema = _ident(conn, str(conn.execute(text("SELECT current_schema()")).scalar()))
+    conn.execute(text(f"GRANT CONNECT ON DATABASE {db} TO {', '.join(ROLES)}"))
+    conn.execute(text(f"GRANT USAGE ON SCHEMA {schema} TO {STATION}, {INSTRUCTOR}"))
+    conn.execute(text(f"GRANT USAGE, CREATE ON SCHEMA {schema} TO {ADMIN}"))
+
+
+def _owns_schema(conn: Connection) -> bool:
+    return bool(
+        conn.execute(
+            text(
+                "SELECT pg_has_role(n.nspowner, 'USAGE') AND pg_has_role(d.datdba, 'USAGE') "
+                "FROM pg_namespace n, pg_database d WHERE n.oid = current_schema()::regnamespace "
+                "AND d.datname = current_database()"
+            )
+        ).scalar()
+    )
+
+
 def apply_grants(conn: Connection) -> None:
     """Give procsim's tables and functions to ``procsim_admin`` and grant the station and
     instructor roles their privileges (:data:`GRANTS`); idempotent. Run by an admin after
     each migration, and by ``lab init``."""
+    if _owns_schema(conn):  # a superuser, or the owner of the database and schema
+        _grant_schema(conn)
     schema = _ident(conn, str(conn.execute(text("SELECT current_schema()")).scalar()))
     for table in _procsim_tables(conn):
         t = f"{schema}.{_ident(conn, table)}"
@@ -207,11 +231,7 @@ def init_lab(conn: Connection) -> InitReport:
             created.append(role)
     if not is_admin(conn):
         conn.execute(text(f"GRANT {ADMIN} TO CURRENT_USER"))
-    db = _ident(conn, str(conn.execute(text("SELECT current_database()")).scalar()))
-    schema = _ident(conn, str(conn.execute(text("SELECT current_schema()")).scalar()))
-    conn.execute(text(f"GRANT CONNECT ON DATABASE {db} TO {', '.join(ROLES)}"))
-    conn.execute(text(f"GRANT USAGE ON SCHEMA {schema} TO {STATION}, {INSTRUCTOR}"))
-    conn.execute(text(f"GRANT USAGE, CREATE ON SCHEMA {schema} TO {ADMIN}"))
+    _grant_schema(conn)
     old = upgrade(conn)
     apply_grants(conn)
     return InitReport(tuple(created), old)
