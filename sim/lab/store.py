@@ -306,9 +306,7 @@ class Store:
             from sim.lab.roles import DIGEST_FN
 
             self._functions = bool(
-                conn.execute(
-                    text("SELECT to_regproc(:f) IS NOT NULL"), {"f": DIGEST_FN}
-                ).scalar()
+                conn.execute(text("SELECT to_regproc(:f) IS NOT NULL"), {"f": DIGEST_FN}).scalar()
             )
         return self._functions
 

@@ -43,7 +43,9 @@ def _logins(pg_server: PgServer) -> dict[str, str]:
     eng = _su(pg_server)
     with eng.connect() as c:
         for name, group in LOGINS.items():
-            if not c.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :n"), {"n": name}).first():
+            if not c.execute(
+                text("SELECT 1 FROM pg_roles WHERE rolname = :n"), {"n": name}
+            ).first():
                 c.execute(text(f"CREATE ROLE {name} LOGIN PASSWORD '{PW}'"))
             c.execute(text(f"GRANT {group} TO {name}"))
     eng.dispose()
@@ -150,10 +152,11 @@ def test_a_station_syncs_with_only_procsim_station_and_reads_deletes_alters_noth
     _init(pg_url, capsys)
     urls = _logins(pg_server)
     # the existing sync path, as the station logins: push, already there, re-score
-    # --replace, a disagreement, an erasure's tombstone
-    with _station(tmp_path, "a", urls["station_a"]) as a, _station(
-        tmp_path, "b", urls["station_b"]
-    ) as b:
+    # --replace, a disagreement (the erasures' tombstones: the next test)
+    with (
+        _station(tmp_path, "a", urls["station_a"]) as a,
+        _station(tmp_path, "b", urls["station_b"]) as b,
+    ):
         ids_a = [_put(a, recordings[k], station="s-a") for k in ("exp1", "sut1")]
         rep = a.sync()
         assert (rep.pushed, rep.error, rep.set_aside) == (2, None, ()), rep
@@ -163,9 +166,7 @@ def test_a_station_syncs_with_only_procsim_station_and_reads_deletes_alters_noth
         _put(b, recordings["exp1"], station="s-b", trainee="t-999")
         rep = b.sync()
         assert rep.set_aside == (ids_a[0],), rep
-        assert "'t-999' here, 't-001' on the server" in (
-            rep.disagreements[0]
-        )
+        assert "'t-999' here, 't-001' on the server" in (rep.disagreements[0])
         # station a re-imports its session with --replace: pushed in place of the server's
         s = session_from_recording(a.recordings / recordings["exp1"].name, station="s-a")
         a.record(s, sync=False, replace=True)
@@ -213,10 +214,10 @@ def test_an_instructor_reads_the_cohort_and_writes_notes_but_cannot_erase_and_an
 ) -> None:
     _init(pg_url, capsys)
     urls = _logins(pg_server)
-    with _station(tmp_path, "a", urls["station_a"]) as a:
-        for k in ("exp1", "nov1"):
-            _put(a, recordings[k], station="s-a")
-        assert a.sync().pushed == 2
+    a = _station(tmp_path, "a", urls["station_a"])
+    for k in ("exp1", "nov1"):
+        _put(a, recordings[k], station="s-a")
+    assert a.sync().pushed == 2
     ins = urls["instr_1"]
     capsys.readouterr()
     assert main(["sessions", "list", "--db", ins, "--json"]) == 0
@@ -240,6 +241,12 @@ def test_an_instructor_reads_the_cohort_and_writes_notes_but_cannot_erase_and_an
     with Store(pg_url) as su:
         assert [r.trainee_id for r in su.find()] == ["t-001"]
         assert [t for t, _ in su.tombstones()] == ["t-002"]
+    # the station, with only procsim_station, applies the erasure at its next sync
+    with a:
+        rep = a.sync()
+        assert rep.erased == 1 and rep.error is None
+        assert [r.trainee_id for r in a.local.find()] == ["t-001"]
+        assert sorted(p.name for p in a.recordings.iterdir()) == [recordings["exp1"].name]
 
 
 def test_a_station_finding_an_older_schema_says_so_and_does_not_migrate(
@@ -277,4 +284,3 @@ def test_a_station_finding_an_older_schema_says_so_and_does_not_migrate(
     with Store(pg_url) as su:
         assert su.ids() == {sid}
     eng.dispose()
-
