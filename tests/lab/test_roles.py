@@ -284,3 +284,43 @@ def test_a_station_finding_an_older_schema_says_so_and_does_not_migrate(
     with Store(pg_url) as su:
         assert su.ids() == {sid}
     eng.dispose()
+
+
+def test_a_login_s_password_comes_from_a_pgpass_or_service_file_not_the_url(
+    pg_server: PgServer,
+    pg_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # as docs/lab-setup.md says: the URL (in the config, on the command line, in `ps`)
+    # names no password; libpq reads it from the station account's private files
+    _init(pg_url, capsys)
+    _logins(pg_server)
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    passfile = tmp_path / "pgpass"
+    passfile.write_text(f"127.0.0.1:{pg_server.port}:postgres:station_a:{PW}\n")
+    passfile.chmod(0o600)
+    monkeypatch.setenv("PGPASSFILE", str(passfile))
+    with Store(f"postgresql://station_a@127.0.0.1:{pg_server.port}/postgres") as s:
+        assert s.tombstones() == []
+    service = tmp_path / "pg_service.conf"
+    service.write_text(
+        f"[procsim-lab]\nhost=127.0.0.1\nport={pg_server.port}\ndbname=postgres\n"
+        "user=station_a\nsslmode=disable\n"
+    )
+    monkeypatch.setenv("PGSERVICEFILE", str(service))
+    with Store("postgresql://?service=procsim-lab") as s:
+        assert s.tombstones() == []
+    # TLS options in the URL reach libpq: verify-full against a server without TLS fails
+    with pytest.raises(StoreError) as exc:
+        Store(
+            f"postgresql://station_a@127.0.0.1:{pg_server.port}/postgres"
+            f"?sslmode=verify-full&sslrootcert={tmp_path / 'ca.crt'}"
+        )
+    assert "SSL was required" in str(exc.value)
+    # without the file, the login is refused; no password shows in the message
+    monkeypatch.setenv("PGPASSFILE", str(tmp_path / "none"))
+    with pytest.raises(StoreError) as exc:
+        Store(f"postgresql://station_a@127.0.0.1:{pg_server.port}/postgres")
+    assert "no password supplied" in str(exc.value) and PW not in str(exc.value)
