@@ -257,9 +257,11 @@ def _cmd_init(args: argparse.Namespace) -> int:
             with store.engine.begin() as conn:
                 rep = init_lab(conn)
         except SQLAlchemyError as exc:
-            raise StoreError(
-                f"lab init: {store.error(exc)} (run it as the database's superuser or owner)"
-            ) from None
+            msg = store.error(exc)
+            hint = (
+                " (run it as the database's superuser)" if "denied" in msg or "must " in msg else ""
+            )
+            raise StoreError(f"lab init: {msg}{hint}") from None
         for line in rep.lines(store.display_url):
             print(line)
     finally:
@@ -267,15 +269,27 @@ def _cmd_init(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_lab(args: argparse.Namespace) -> int:
-    handler = {"init": _cmd_init}[args.action]
-    return handler(args)
+def add_lab_init(lab_actions: Any) -> None:
+    """Add ``init`` to the subparsers of the ``lab`` group (each action sets its own
+    ``func``, so that other modules can add theirs to the same group)."""
+    from sim.lab.commands import add_db_args
+
+    q = lab_actions.add_parser(
+        "init",
+        help="create or upgrade the schema and the roles (run as an admin)",
+        description="Create (idempotently) the schema and the group roles procsim_station, "
+        "procsim_instructor, procsim_admin, and grant each its privileges. Run it as the "
+        "database's superuser or owner (--db ADMIN_URL), once at set-up and after each "
+        "procsim upgrade; stations do not change the schema. See docs/lab-setup.md.",
+        epilog="exit status: 0 done; 2 the database cannot be reached, is SQLite, or the "
+        "login may not create roles (one line).",
+    )
+    add_db_args(q)
+    q.set_defaults(func=_cmd_init)
 
 
 def register(sub: Any) -> None:
-    """Add ``lab`` to ``procsim``'s subparsers."""
-    from sim.lab.commands import add_db_args
-
+    """Add the ``lab`` group, with ``init``, to ``procsim``'s subparsers."""
     p = sub.add_parser(
         "lab",
         help="the lab database: init (roles and schema)",
@@ -283,16 +297,4 @@ def register(sub: Any) -> None:
         "upgrade it) and the group roles procsim_station, procsim_instructor and "
         "procsim_admin, with their grants; safe to run again. See docs/lab-setup.md.",
     )
-    sp = p.add_subparsers(dest="action", metavar="ACTION", required=True)
-    q = sp.add_parser(
-        "init",
-        help="create or upgrade the schema and the roles (run as an admin)",
-        description="Create (idempotently) the schema and the group roles procsim_station, "
-        "procsim_instructor, procsim_admin, and grant each its privileges. Run it as the "
-        "database's superuser or owner (--db ADMIN_URL), once at set-up and after each "
-        "procsim upgrade; stations do not change the schema.",
-        epilog="exit status: 0 done; 2 the database cannot be reached, is SQLite, or the "
-        "login may not create roles (one line).",
-    )
-    add_db_args(q)
-    p.set_defaults(func=_cmd_lab)
+    add_lab_init(p.add_subparsers(dest="lab_action", metavar="ACTION", required=True))

@@ -136,6 +136,14 @@ def test_lab_init_creates_the_schema_and_roles_and_twice_is_a_no_op(
     out = _init(pg_url, capsys)
     assert f"schema {SCHEMA_VERSION} already current; roles already there" in out
     assert _catalog(pg_server) == before
+    # a station's login may not: one line, exit status 2, nothing changed
+    urls = _logins(pg_server)
+    capsys.readouterr()
+    assert main(["lab", "init", "--db", urls["station_a"]]) == 2
+    err = capsys.readouterr().err
+    assert "run it as the database's superuser" in err and PW not in err
+    assert len(err.strip().splitlines()) == 1
+    assert _catalog(pg_server) == before
     # a SQLite store has no roles: one line, exit status 2
     assert main(["lab", "init", "--db", "sqlite:////tmp/x/sessions.sqlite"]) == 2
     err = capsys.readouterr().err
@@ -167,6 +175,8 @@ def test_a_station_syncs_with_only_procsim_station_and_reads_deletes_alters_noth
         rep = b.sync()
         assert rep.set_aside == (ids_a[0],), rep
         assert "'t-999' here, 't-001' on the server" in (rep.disagreements[0])
+        with Store(pg_url) as su:
+            assert su.set_notes(ids_a[0], "good flashback")
         # station a re-imports its session with --replace: pushed in place of the server's
         s = session_from_recording(a.recordings / recordings["exp1"].name, station="s-a")
         a.record(s, sync=False, replace=True)
@@ -177,8 +187,9 @@ def test_a_station_syncs_with_only_procsim_station_and_reads_deletes_alters_noth
     with Store(pg_url) as su:
         assert su.count() == 3
         assert {r.trainee_id for r in su.find()} == {"t-001", "t-002"}
-        # the replace kept the session and its metric rows
-        assert len(su.get(ids_a[0]).metrics) > 5  # type: ignore[union-attr]
+        # the replace kept the session, its metric rows and the instructor's notes
+        row = su.get(ids_a[0])
+        assert row is not None and len(row.metrics) > 5 and row.notes == "good flashback"
     # read another trainee's rows, or any: refused by the server
     sta = urls["station_a"]
     for sql in (
