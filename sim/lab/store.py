@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, and_, delete, func, insert, select, update
+from sqlalchemy import Table, and_, delete, func, insert, literal_column, select, text, update
 from sqlalchemy.engine import Connection, Engine, create_engine
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
@@ -166,9 +166,16 @@ class Store:
         SQLAlchemy URL; ``postgresql://`` is served by psycopg 3. Never printed unmasked.
     connect_timeout_s : float
         How long to wait for a PostgreSQL server before calling it unavailable.
+    check_schema : bool
+        Open the schema: a SQLite store is created or upgraded; a PostgreSQL one is upgraded
+        only by an admin login, and any other login finding it older than this procsim gets
+        one line saying to ask an admin (:func:`sim.lab.roles.open_schema`). False: only
+        the engine (``procsim lab init``).
     """
 
-    def __init__(self, url: str, *, connect_timeout_s: float = CONNECT_TIMEOUT_S) -> None:
+    def __init__(
+        self, url: str, *, connect_timeout_s: float = CONNECT_TIMEOUT_S, check_schema: bool = True
+    ) -> None:
         self._url = parse_url(url)
         self.display_url = mask_url(self._url)
         self._secrets = url_secrets(self._url)
@@ -192,8 +199,24 @@ class Store:
         except (ArgumentError, NoSuchModuleError) as exc:
             raise StoreError(f"{self.display_url}: {describe_error(exc, self._secrets)}") from None
         self._upgraded_from: int | None = None
-        with self._begin() as conn:
-            self._upgraded_from = upgrade(conn)
+        self._functions: bool | None = None
+        if not check_schema:
+            return
+        try:
+            with self._begin() as conn:
+                if self.dialect == "postgresql":
+                    from sim.lab.roles import open_schema
+
+                    self._upgraded_from = open_schema(conn)
+                else:
+                    self._upgraded_from = upgrade(conn)
+        except StoreUnavailable:
+            raise
+        except StoreError as exc:
+            msg = str(exc)
+            raise StoreError(
+                msg if msg.startswith(self.display_url) else f"{self.display_url}: {msg}"
+            ) from None
 
     @property
     def upgraded_from(self) -> int | None:
@@ -276,6 +299,53 @@ class Store:
             if session.metrics:
                 conn.execute(insert(session_metrics), [dict(m) for m in session.metrics])
         return old
+
+    def _has_functions(self, conn: Connection) -> bool:
+        """Whether this PostgreSQL database has the station's functions (``lab init``)."""
+        if self._functions is None:
+            from sim.lab.roles import DIGEST_FN
+
+            self._functions = bool(
+                conn.execute(text("SELECT to_regproc(:f) IS NOT NULL"), {"f": DIGEST_FN}).scalar()
+            )
+        return self._functions
+
+    def digest(self, session_id: str) -> tuple[str, str, str] | None:
+        """(trainee id, station id, recording SHA-256) of a stored session, None if there
+        is none: what sync needs to know about a session already on the server. On a lab
+        database set up by ``lab init`` it is read through ``procsim_session_digest``, so
+        that a station login needs no read access to ``sessions``."""
+        with self._begin() as conn:
+            if self.dialect == "postgresql" and self._has_functions(conn):
+                from sim.lab.roles import DIGEST_FN
+
+                r = conn.execute(text(f"SELECT * FROM {DIGEST_FN}(:i)"), {"i": session_id}).first()
+            else:
+                q = select(
+                    sessions.c.trainee_id, sessions.c.station_id, sessions.c.recording_sha256
+                ).where(sessions.c.id == session_id)
+                r = conn.execute(q).first()
+        return None if r is None else (str(r[0]), str(r[1]), str(r[2]))
+
+    def replace_pushed(self, session: NewSession) -> None:
+        """:meth:`replace` for sync: on a lab database set up by ``lab init`` through
+        ``procsim_replace_session`` (one statement that puts the new row in place of the
+        old), so that a station login needs no ``DELETE``."""
+        with self._begin() as conn:
+            functions = self.dialect == "postgresql" and self._has_functions(conn)
+        if not functions:
+            self.replace(session)
+            return
+        from sim.lab.roles import REPLACE_FN
+
+        row = {k: _jsonable(v) for k, v in session.row.items()}
+        row.setdefault("stored_utc", _jsonable(utc_now()))
+        mets = [{k: _jsonable(v) for k, v in m.items()} for m in session.metrics]
+        with self._begin() as conn:
+            conn.execute(
+                text(f"SELECT {REPLACE_FN}(CAST(:r AS jsonb), CAST(:m AS jsonb))"),
+                {"r": json.dumps(row, allow_nan=False), "m": json.dumps(mets, allow_nan=False)},
+            )
 
     def recording_sha256(self, session_id: str) -> str | None:
         """SHA-256 of the stored recording of a session; None if there is no such session."""
@@ -609,7 +679,10 @@ def _insert_ignore(conn: Connection, table: Table, values: Mapping[str, Any], ke
     if name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-        stmt: Any = pg_insert(table).values(**values).on_conflict_do_nothing(index_elements=[key])
+        # neither a conflict target nor a returned column, which need read access to the
+        # table (a station login may only insert); the key is the only unique constraint
+        stmt: Any = pg_insert(table).values(**values).on_conflict_do_nothing()
+        return len(conn.execute(stmt.returning(literal_column("1"))).all())
     else:
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -627,6 +700,15 @@ def _insert_ignore_pair(conn: Connection, trainee: str, erased_utc: dt.datetime)
     ).first()
     if have is None:
         conn.execute(insert(tombstones).values(trainee_id=trainee, erased_utc=erased_utc))
+
+
+def _jsonable(v: Any) -> Any:
+    """A column value as ``jsonb_populate_record`` reads it back."""
+    if isinstance(v, bytes | bytearray | memoryview):
+        return "\\x" + bytes(v).hex()
+    if isinstance(v, dt.datetime):
+        return v.isoformat()
+    return v
 
 
 def _chunks(seq: Sequence[str], n: int) -> Iterator[Sequence[str]]:

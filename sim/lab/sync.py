@@ -261,13 +261,11 @@ class Lab:
             self.delete_recording_files(set(ids), trainee, when)
             tally.erased += len(ids)
 
-    def _disagreement(self, remote: Store, session: NewSession) -> str | None:
-        """A line if the server holds this session under another trainee or station."""
-        theirs = remote.get(session.id)
-        if theirs is None:
-            return None
+    def _disagreement(self, theirs: tuple[str, str, str], session: NewSession) -> str | None:
+        """A line if the server holds this session (``theirs``: :meth:`Store.digest`)
+        under another trainee or station."""
         here = (str(session.row["trainee_id"]), str(session.row["station_id"]))
-        there = (theirs.trainee_id, theirs.station_id)
+        there = theirs[:2]
         if here == there:
             return None
         what = [
@@ -318,17 +316,18 @@ class Lab:
         session = self.local.export(sid)
         try:
             if self.local.replacing(sid):
-                remote.replace(session)
+                remote.replace_pushed(session)
                 added = True
             else:
                 added = remote.add(session)
                 if not added:
-                    if remote.recording_sha256(sid) != session.row["recording_sha256"]:
+                    theirs = remote.digest(sid)
+                    if theirs is None or theirs[2] != session.row["recording_sha256"]:
                         # same id, other recording: never overwritten without --replace
                         self.local.note_attempt(sid, "server has a different recording")
                         tally.conflicts += 1
                         return
-                    line = self._disagreement(remote, session)
+                    line = self._disagreement(theirs, session)
                     if line is not None:
                         self.local.set_aside(sid, f"disagrees with the server: {line}")
                         tally.disagreements.append(line)

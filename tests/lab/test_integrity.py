@@ -59,7 +59,11 @@ def test_a_password_with_an_unencoded_at_is_never_shown(pg_server: PgServer, pg_
     with eng.connect() as c:
         if not c.execute(text("SELECT 1 FROM pg_roles WHERE rolname = 'at_user'")).first():
             c.execute(text("CREATE ROLE at_user LOGIN PASSWORD 'p@ss@word'"))
-        c.execute(text("GRANT ALL ON SCHEMA public TO at_user"))
+    eng.dispose()
+    # a lab set up by `lab init`, the login a station's (docs/lab-setup.md)
+    assert main(["lab", "init", "--db", pg_url]) == 0
+    with eng.connect() as c:
+        c.execute(text("GRANT procsim_station TO at_user"))
     eng.dispose()
     base = f"127.0.0.1:{pg_server.port}/postgres"
     with Store(f"postgresql://at_user:p@ss@word@{base}") as s:
