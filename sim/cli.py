@@ -145,7 +145,7 @@ def print_result(name: str, result: Any) -> None:
         print(f"  {label:{w}s} {value:>{vw}s} {pts:>6s} {wt:>6s}{why}".rstrip())
     from sim.metrics.scoring import measurement_notes
 
-    for note in measurement_notes((m.label, m.status, m.note) for m in result.metrics):
+    for note in measurement_notes((m.label, m.status, m.note, m.words) for m in result.metrics):
         print(f"  {note}")
     for a in result.advice:
         print(f"  work on: {a}")

@@ -318,7 +318,7 @@ def test_score_table_columns_line_up(tmp_path, mouse_sessions):
         out = procsim("score", str(path)).stdout.splitlines()
         head = next(i for i, line in enumerate(out) if line.strip().startswith("metric"))
         end = out[head].index("value") + len("value")
-        notes = ("work on", "The tracker", "Set by")
+        notes = ("work on", "The tracker", "Set by", "Patient discomfort peaked")
         rows = [line for line in out[head + 1 :] if not line.strip().startswith(notes)]
         rows = [line for line in rows if not line.strip().startswith(("iv-cannulation", "venip"))]
         assert rows

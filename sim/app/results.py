@@ -223,7 +223,7 @@ def _draw_metric_table(
         ty += 14 * s
         b.text("* no points: the procedure was not completed", tx, ty, 14, MUTED)
         ty += 8 * s
-    notes = measurement_notes((m.label, m.status, m.note) for m in result.metrics)
+    notes = measurement_notes((m.label, m.status, m.note, m.words) for m in result.metrics)
     for note in notes:
         ty += 14 * s
         for line in b.wrap(note, 14, width - 24 * s):

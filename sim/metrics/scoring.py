@@ -70,31 +70,31 @@ def shown_value(name: str, value: float | None, status: str, uncertainty: float 
     return format_value(name, value)
 
 
-def measurement_notes(metrics: Iterable[tuple[str, str, str]]) -> tuple[str, ...]:
+def measurement_notes(metrics: Iterable[tuple[str, str, str, str]]) -> tuple[str, ...]:
     """What the results say about metrics the input could not measure well: those too
     uncertain to score, those too few tracked frames or no noise floor left unmeasured, and
     those an assist set instead of the hand.
 
     Parameters
     ----------
-    metrics : iterable of (label, status, note)
-        The session's metrics.
+    metrics : iterable of (label, status, note, words)
+        The session's metrics (:class:`MetricResult`'s fields).
 
     Returns
     -------
     tuple of str
-        First the words a scored metric carries on what its value came from (the
+        First the words a metric carries on what its value came from, scored or not (the
         procedure's :attr:`~sim.procedures.base.Procedure.notes`: "Patient discomfort peaked
         at 6.5/10: ..."); then up to four lines, one per reason, each naming the metrics
         ("The tracker could not measure these well enough to score (shown ± its noise):
         Bite error."); none when every metric was measured and none has words.
     """
     metrics = list(metrics)
-    # what a scored metric's value came from, in words (the procedure's notes)
-    said = [note for _, status, note in metrics if status == SCORED and note]
-    noisy = [label for label, status, _ in metrics if status == UNCERTAIN]
+    # what a metric's value came from, in words (the procedure's notes)
+    said = [words for *_, words in metrics if words]
+    noisy = [label for label, status, *_ in metrics if status == UNCERTAIN]
     guided = [
-        label for label, status, note in metrics if status == NOT_MEASURED and "guided" in note
+        label for label, status, note, _ in metrics if status == NOT_MEASURED and "guided" in note
     ]
     out = []
     if noisy:
@@ -103,7 +103,9 @@ def measurement_notes(metrics: Iterable[tuple[str, str, str]]) -> tuple[str, ...
             + ", ".join(noisy)
             + "."
         )
-    slow = [lab for lab, status, note in metrics if status == NOT_MEASURED and "frames/s" in note]
+    slow = [
+        lab for lab, status, note, _ in metrics if status == NOT_MEASURED and "frames/s" in note
+    ]
     if slow:
         out.append(
             "Too few frames per second were tracked to measure these (the camera and this "
@@ -111,7 +113,7 @@ def measurement_notes(metrics: Iterable[tuple[str, str, str]]) -> tuple[str, ...
             + ", ".join(slow)
             + "."
         )
-    floorless = [lab for lab, status, note in metrics if note == "not measured: no noise floor"]
+    floorless = [lab for lab, _, note, _ in metrics if note == "not measured: no noise floor"]
     if floorless:
         out.append(
             "Without a calibration the tracker's own jitter cannot be told from tremor, so "
@@ -132,8 +134,11 @@ class MetricResult:
 
     ``points`` is None for metrics that carry no weight (``status`` "info", "not
     measured" or "uncertain"); ``status`` says why a metric earned what it did (see the
-    module notes); ``uncertainty`` is how far the value may be off from the input's noise
-    alone (in its unit; 0 when the input reads it exactly).
+    module notes) and ``note`` words it; ``uncertainty`` is how far the value may be off
+    from the input's noise alone (in its unit; 0 when the input reads it exactly);
+    ``words`` is what the value came from, in words, whatever its points (the procedure's
+    :attr:`~sim.procedures.base.Procedure.notes`: "Patient discomfort peaked at 6.5/10:
+    ..."; "" for most metrics).
     """
 
     name: str
@@ -148,6 +153,7 @@ class MetricResult:
     status: str = INFO
     note: str = ""
     uncertainty: float = 0.0
+    words: str = ""
 
     @property
     def shown(self) -> str:
@@ -168,6 +174,7 @@ class MetricResult:
             "status": self.status,
             "note": self.note,
             "uncertainty": self.uncertainty,
+            "words": self.words,
         }
 
 
@@ -347,13 +354,13 @@ def score(
         elif mi.whole_session and not complete:
             p, status, note = 0.0, INCOMPLETE, "no points: the procedure was not completed"
         else:
-            p, status, note = points(v, a.expert, a.novice), SCORED, words.get(name, "")
+            p, status, note = points(v, a.expert, a.novice), SCORED, ""
         total_w += a.weight
         total_p += a.weight * p
         results.append(
             MetricResult(
                 name, v, mi.unit, mi.description, round(p, 2), a.weight, a.expert, a.novice,
-                mi.label, status, note, unc,
+                mi.label, status, note, unc, "" if math.isnan(v) else words.get(name, ""),
             )
         )  # fmt: skip
     total = round(total_p / total_w, 2) if total_w and not empty else 0.0

@@ -63,6 +63,8 @@ class MetricView:
         "scored", "not done", "incomplete", "not measured", "uncertain" or "info".
     note : str
         Why a metric earned nothing ("not measured with the mouse"); "" otherwise.
+    words : str
+        What the value came from, in words ("Patient discomfort peaked at ..."); "" for most.
     """
 
     name: str
@@ -75,6 +77,7 @@ class MetricView:
     expert: str
     novice: str
     description: str
+    words: str = ""
 
 
 def metric_view(name: str, m: dict[str, Any]) -> MetricView:
@@ -114,6 +117,7 @@ def metric_view(name: str, m: dict[str, Any]) -> MetricView:
         anchor("expert"),
         anchor("novice"),
         mi.description or str(m.get("description") or ""),
+        str(m.get("words") or ""),
     )
 
 
@@ -339,7 +343,7 @@ def session_report(
         )
     )
     views = metric_views(result)
-    for line in measurement_notes((m.label, m.status, m.note) for m in views):
+    for line in measurement_notes((m.label, m.status, m.note, m.words) for m in views):
         parts.append(f'<p class="why">{esc(line)}</p>')
     for s in sections:  # the procedure's own: each attempt, each stitch...
         parts.append(f"<h2>{esc(s.title)}</h2>")

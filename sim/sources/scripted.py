@@ -105,7 +105,10 @@ class Script:
             f = 10 * tau**3 - 15 * tau**4 + 6 * tau**5
             ax = g.unit(g.lerp(a0, a1, f))
             nm = g.lerp(n0, n1, f)
-            nm = g.unit(g.sub(nm, g.scale(ax, g.dot(nm, ax))))
+            nm = g.sub(nm, g.scale(ax, g.dot(nm, ax)))
+            if g.norm(nm) < 1e-9:  # the blend of the normals lies along the axis here
+                nm = g.sub(self.normal, g.scale(ax, g.dot(self.normal, ax)))
+            nm = g.unit(nm)
             self._emit(g.lerp(p0, pos, f), ax, nm)
 
     def path(self, poses: list[tuple[Vec3, Vec3, Vec3]], speed_mm_s: float) -> None:
@@ -219,6 +222,8 @@ def scripted_items(
     if angle_deg is not None:
         level = replace(level, angle_deg=(angle_deg, level.angle_deg[1]))
     items = proc.scripted(scenario, level, rng, errors, np.random.default_rng([seed, 1]))
+    if pt.VEIN_ROLLED in errors:  # a trainee who lets the vein roll did not anchor the skin
+        skip_steps = {*skip_steps, pt.ANCHOR}
     return with_checklist(scenario, items, skip_steps)
 
 

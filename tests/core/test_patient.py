@@ -304,12 +304,36 @@ def test_the_results_say_what_the_patient_felt_and_why() -> None:
     p.feed_all(scripted_items(sc, "expert", 0, errors=(pt.SAID,)))
     result = p.result()
     m = result.metric("patient_discomfort")
-    assert m.note.startswith(f"Patient discomfort peaked at {m.value:.1f}/10: ")
-    assert "probing" in m.note and "a fast entry" in m.note
-    assert f'the patient said: "{sc.condition.line_mild}"' in m.note
+    assert m.words.startswith(f"Patient discomfort peaked at {m.value:.1f}/10: ")
+    assert "probing" in m.words and "a fast entry" in m.words
+    assert f'the patient said: "{sc.condition.line_mild}"' in m.words
     from sim.metrics.scoring import measurement_notes
 
-    assert m.note in measurement_notes((x.label, x.status, x.note) for x in result.metrics)
+    assert m.words in measurement_notes(
+        (x.label, x.status, x.note, x.words) for x in result.metrics
+    )
+
+
+def test_an_unfinished_session_still_says_what_the_patient_felt() -> None:
+    # the trainee hurts the patient and stops before blood is drawn: the metric earns no
+    # points, but the results still say what the patient felt and why
+    from sim.metrics.scoring import INCOMPLETE, measurement_notes
+
+    sc = find_scenario("venipuncture")
+    items = scripted_items(sc, "expert", 0, errors=(pt.SAID,))
+    p = Pipeline(sc)
+    for it in items:
+        p.feed(it)
+        if any(e.kind == pt.SAID for e in p.events):
+            break
+    p.feed(Action(it.t_s + 0.1, ActionKind.FINISH))
+    result = p.result()
+    m = result.metric("patient_discomfort")
+    assert not result.complete and m.status == INCOMPLETE
+    assert m.words.startswith("Patient discomfort peaked at ")
+    assert m.words in measurement_notes(
+        (x.label, x.status, x.note, x.words) for x in result.metrics
+    )
 
 
 def test_suturing_has_no_patient() -> None:

@@ -118,7 +118,7 @@ def test_a_guided_axis_is_not_measured() -> None:
     off = r.metric("puncture_offset_mm")
     assert off.status == NOT_MEASURED and off.weight == 0.0
     assert off.note == "guided (depth assist)"
-    lines = measurement_notes((m.label, m.status, m.note) for m in r.metrics)
+    lines = measurement_notes((m.label, m.status, m.note, m.words) for m in r.metrics)
     assert any(
         line.startswith("Guided") and "Puncture off the centreline" in line for line in lines
     )
@@ -169,7 +169,7 @@ def test_a_camera_too_slow_for_the_tremor_band_measures_no_tremor() -> None:
         )
     assert any(
         "Too few frames per second" in ln
-        for ln in measurement_notes((m.label, m.status, m.note) for m in r.metrics)
+        for ln in measurement_notes((m.label, m.status, m.note, m.words) for m in r.metrics)
     )
     fast = Pipeline(sc, 0.3, "webcam", noise=EXACT)
     fast.feed_all(at_rate(2))  # 30 frames/s
