@@ -15,6 +15,11 @@ from dataclasses import dataclass
 from sim.core import geometry as g
 from sim.core.records import Event, Sample, Vec3
 
+PASSED_MM = 3.0
+"""How far beside a vein's wall a tip deeper than the vein still "passed the vein without
+entering" (our choice: a near miss the trainee can correct; farther aside the off-vein cue
+says where the vein is, and no miss is claimed)."""
+
 
 @dataclass(frozen=True, slots=True)
 class NeedleMeasure:
@@ -79,6 +84,18 @@ class Limb:
     def beyond_vein(self, p: Vec3) -> bool:
         """True when ``p`` is deeper than the vein's far wall."""
         return p[1] < self.vein_y - self.vein_r
+
+    def under_vein(self, p: Vec3) -> bool:
+        """Whether ``p`` is deeper than the vein's far wall and within its width: where a tip
+        that went into the vein ends up once it has gone on through its wall."""
+        return self.beyond_vein(p) and abs(p[2] - self.vein_z) <= self.vein_r
+
+    def passed_beside_vein(self, p: Vec3) -> bool:
+        """Whether ``p`` is deeper than the vein's centre and within :data:`PASSED_MM` (or
+        one vein diameter, if more) of its wall sideways: a tip there went past the vein;
+        farther aside it was never near it."""
+        reach = self.vein_r + max(PASSED_MM, 2 * self.vein_r)
+        return p[1] < self.vein_y and abs(p[2] - self.vein_z) <= reach
 
     def crosses_lumen(self, a: Vec3, b: Vec3) -> bool:
         """Whether the straight segment ``a -> b`` passes through the lumen."""

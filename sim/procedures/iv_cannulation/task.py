@@ -499,7 +499,10 @@ class IvCannulationTask:
         if lumen:
             position = IN_VEIN
         else:
-            if site.beyond_vein(p) and (st.position == IN_VEIN or passed):
+            # through the far wall: from the lumen, across it, or (after the flashback)
+            # out through its lower side and on under it
+            through = st.position == IN_VEIN or passed or (st.flashback and site.under_vein(p))
+            if site.beyond_vein(p) and through:
                 position = THROUGH_WALL
                 if not st.back_wall:
                     events.append(
@@ -514,7 +517,12 @@ class IvCannulationTask:
                     st = replace(st, back_wall=True)
             elif position != THROUGH_WALL or not site.beyond_vein(p):
                 position = IN_SKIN
-            if position == IN_SKIN and not st.flashback and not st.missed and p[1] < site.vein_y:
+            if (
+                position == IN_SKIN
+                and not st.flashback
+                and not st.missed
+                and site.passed_beside_vein(p)
+            ):
                 events.append(
                     Event(
                         t,

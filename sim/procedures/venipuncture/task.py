@@ -274,7 +274,10 @@ class VenipunctureTask:
             st = replace(st, lumen_since_s=since)
         else:
             st = replace(st, lumen_since_s=None)
-            if limb.beyond_vein(p) and (st.position == IN_VEIN or passed):
+            # through the far wall: from the lumen, across it, or (after the flashback)
+            # out through its lower side and on under it
+            through = st.position == IN_VEIN or passed or (st.flashback and limb.under_vein(p))
+            if limb.beyond_vein(p) and through:
                 position = THROUGH_WALL
                 if not st.back_wall:
                     events.append(
@@ -289,7 +292,12 @@ class VenipunctureTask:
                     st = replace(st, back_wall=True)
             elif position != THROUGH_WALL or not limb.beyond_vein(p):
                 position = IN_SKIN
-            if position == IN_SKIN and not st.flashback and not st.missed and p[1] < limb.vein_y:
+            if (
+                position == IN_SKIN
+                and not st.flashback
+                and not st.missed
+                and limb.passed_beside_vein(p)
+            ):
                 events.append(
                     Event(
                         t,

@@ -124,6 +124,25 @@ def test_one_sample_jump_through_the_vein_is_caught(veni):
     assert {"flashback", "back_wall"} <= set(kinds(events))
 
 
+def test_through_the_lower_side_of_the_vein_is_the_back_wall(veni):
+    # a tip a little off the centreline enters the lumen, leaves it through the lower side of
+    # its wall and goes on under the vein: the vein is pierced as surely as through its floor
+    tr, *_ = stick(veni, aim_z=0.9, extra_mm=8.0)
+    state, events = run(veni, tr.items)
+    k = kinds(events)
+    assert k.index("flashback") < k.index("back_wall") and state.back_wall
+    assert "blood_drawn" not in k
+
+
+def test_far_to_the_side_is_not_passing_the_vein(veni):
+    # a stick 14 mm aside goes below the vein's height only because the arm curves away: it
+    # never came near the vein, so it did not "pass the vein without entering"
+    tr, *_ = stick(veni, aim_z=14.0, extra_mm=3.0)
+    _, events = run(veni, tr.items)
+    assert "skin_puncture" in kinds(events)
+    assert "missed_vein" not in kinds(events) and "flashback" not in kinds(events)
+
+
 def test_lateral_aim_misses_the_vein(veni):
     tr, *_ = stick(veni, aim_z=4.0, extra_mm=3.0)
     _, events = run(veni, tr.items)
