@@ -14,7 +14,7 @@ from sim.app.help import CHECKLIST_KEYS, STEP_KEYS, help_lines
 from sim.app.inputs import make_source
 from sim.app.widgets import ACCENT, Clickable
 from sim.core import patient
-from sim.core.checklist import RELEASE, STEPS, pending, step_kind
+from sim.core.checklist import RELEASE, STEPS, pending, taken
 from sim.core.records import Action, ActionKind
 from sim.metrics.scoring import ScoreResult
 from sim.paths import new_recording_path, recordings_of
@@ -368,7 +368,7 @@ class PracticeScreen:
         r = self.app.renderer
         w, h = r.size
         s = h / 720.0
-        kinds = {e.kind for e in self.pipeline.events}
+        done_steps = set(taken(self.checklist, self.pipeline.events))
         b = r.new_batch()
         x, y, bw, bh = 16 * s, 122 * s, 214 * s, 26 * s
         if self.pipeline.scenario.condition is not None:  # under the patient panel
@@ -378,7 +378,7 @@ class PracticeScreen:
         y += 20 * s
         now = self.now()
         for step in self.checklist.steps:
-            done = step_kind(step) in kinds
+            done = step in done_steps
             fresh = (
                 self._flash is not None and self._flash[0] == step and now - self._flash[1] < 1.0
             )

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 from sim.core.records import Action, ActionKind, Event, Vec3
 from sim.core.scenario import spec_range
+from sim.core.tourniquet import AT_FINISH
 
 IDENTITY, HYGIENE, SITE, CLEAN, FIST, ANCHOR, RELEASE, PRESSURE, SHARPS = (
     "identity",
@@ -192,10 +193,17 @@ def step_event(
     return Event(action.t_s, step_kind(step), words, values=where)
 
 
+def took(e: Event, kind: str) -> bool:
+    """Whether event ``e`` is the trainee taking the step recorded as ``kind`` (a tourniquet
+    still on at the session's end was taken off by the end, not released by the trainee)."""
+    return e.kind == kind and e.value(AT_FINISH, 0.0) == 0.0
+
+
 def taken(spec: ChecklistSpec, events: Sequence[Event]) -> tuple[str, ...]:
     """The checklist's steps taken so far (in checklist order)."""
-    kinds = {e.kind for e in events}
-    return tuple(s for s in spec.steps if step_kind(s) in kinds)
+    kinds = {step_kind(s) for s in spec.steps}
+    done = {e.kind for e in events if e.kind in kinds and took(e, e.kind)}
+    return tuple(s for s in spec.steps if step_kind(s) in done)
 
 
 def pending(spec: ChecklistSpec | None, events: Sequence[Event]) -> tuple[str, ...]:
@@ -207,7 +215,7 @@ def pending(spec: ChecklistSpec | None, events: Sequence[Event]) -> tuple[str, .
 
 
 def _times(events: Sequence[Event], kind: str) -> list[float]:
-    return [e.t_s for e in events if e.kind == kind]
+    return [e.t_s for e in events if took(e, kind)]
 
 
 def _in_order(times: Sequence[float | None], fixed: Sequence[bool]) -> list[bool]:

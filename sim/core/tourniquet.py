@@ -27,9 +27,23 @@ def tourniquet_s(st: Tourniquet, t_s: float) -> float:
     return max(t_s - st.tourniquet_since_s, 0.0) if st.tourniquet_on else 0.0
 
 
-def released(st: Tourniquet, t_s: float) -> Event:
-    """The ``tourniquet_off`` event of taking an applied tourniquet off at ``t_s``."""
+AT_FINISH = "at_finish"
+"""The value (1) of a ``tourniquet_off`` event that the session's end made, not the trainee:
+the tourniquet does not stay on a patient after the session, but the trainee did not
+release it (the checklist's step is not taken)."""
+
+
+def released(st: Tourniquet, t_s: float, at_finish: bool = False) -> Event:
+    """The ``tourniquet_off`` event of taking an applied tourniquet off at ``t_s``: by the
+    trainee, or (``at_finish``) by the session's end."""
     dur = t_s - st.tourniquet_since_s
+    if at_finish:
+        return Event(
+            t_s,
+            "tourniquet_off",
+            f"tourniquet still on at the end, after {dur:.0f} s: taken off",
+            values=(("duration_s", dur), (AT_FINISH, 1.0)),
+        )
     return Event(
         t_s,
         "tourniquet_off",

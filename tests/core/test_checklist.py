@@ -195,3 +195,25 @@ def test_a_scenario_without_a_checklist_has_none_and_scores_as_before(tmp_path: 
     assert r.checklist == () and r.as_dict()["checklist"] == []
     assert not any(e.kind.startswith("step_") for e in p.events)
     assert r.passed and r.score == _scored("venipuncture").score  # type: ignore[attr-defined]
+
+
+def test_a_tourniquet_left_on_until_the_end_was_not_released_by_the_trainee() -> None:
+    # the session's end takes the tourniquet off the patient, but the trainee never released
+    # it: the step stays not done (and a critical step fails the session)
+    from sim.core.records import ActionKind
+
+    sc = find_scenario("venipuncture")
+    items = [
+        it
+        for it in scripted_items(sc, "expert", 0)
+        if not (isinstance(it, Action) and it.kind == ActionKind.TOURNIQUET_OFF)
+    ]
+    p = Pipeline(sc)
+    p.feed_all(items)
+    if not p.task.is_finished(p.state):
+        p.feed(Action(items[-1].t_s + 0.1, ActionKind.FINISH))
+    off = [e for e in p.events if e.kind == "tourniquet_off"]
+    assert off and off[-1].value("at_finish") == 1.0 and "still on at the end" in off[-1].message
+    result = p.result()
+    release = next(s for s in result.checklist if s.id == "tourniquet_off")
+    assert not release.done and not release.ok and not result.passed

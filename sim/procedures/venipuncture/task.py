@@ -153,7 +153,7 @@ class VenipunctureTask:
     ) -> VenipunctureState:
         """Finish the session: the tourniquet comes off (if on) and a ``finish`` event."""
         if st.tourniquet_on:
-            events.append(released(st, t))
+            events.append(released(st, t, at_finish=True))
         events.append(Event(t, "finish", message))
         return replace(st, finished=True, tourniquet_on=False)
 
