@@ -14,7 +14,7 @@ from sim.app.help import CHECKLIST_KEYS, STEP_KEYS, help_lines
 from sim.app.inputs import make_source
 from sim.app.widgets import ACCENT, Clickable
 from sim.core import patient
-from sim.core.checklist import RELEASE, STEPS, pending, taken
+from sim.core.checklist import RELEASE, STEPS, pending, taken, waits_for
 from sim.core.records import Action, ActionKind
 from sim.metrics.scoring import ScoreResult
 from sim.paths import new_recording_path, recordings_of
@@ -29,6 +29,10 @@ if TYPE_CHECKING:
     from sim.app.app import App
     from sim.app.settings import Settings
     from sim.tracking.calibration import CalibrationResult
+
+
+NOTICE_S = 3.0
+"""How long a refused step's words stay on screen, s (our choice: read once at ease)."""
 
 
 class PracticeScreen:
@@ -106,6 +110,7 @@ class PracticeScreen:
         # a short hint of the controls in the trainee's first session, until the first action
         first = not any(p != self.path for p in recordings_of(settings.trainee))
         self.hint: str | None = None
+        self._notice: tuple[str, float] | None = None  # a step refused, and when
         if first and self.source.input_kind == "mouse":
             self.hint = self.procedure.help.hint
         self.t0 = app.clock()
@@ -168,6 +173,12 @@ class PracticeScreen:
     def take_step(self, step: str) -> None:
         """Take a step of the scenario's checklist (its key or its button): the step's action
         (releasing the tourniquet: the shared tourniquet-off action)."""
+        if self.checklist is not None:
+            first = waits_for(self.checklist, step, self.pipeline.events)
+            if first is not None:  # not yet possible: say what must happen first
+                what = self.procedure.milestones.get(first, first.replace("_", " "))
+                self._notice = (f"{STEPS[step].capitalize()}: not yet ({what} first)", self.now())
+                return
         kind = ActionKind.TOURNIQUET_OFF if step == RELEASE else step
         self._action(kind)
         self._flash = (step, self.now())
@@ -333,6 +344,8 @@ class PracticeScreen:
         err = self.source.error
         advice = self.source.advice() if isinstance(self.source, GivesAdvice) else None
         msg = f"{err}: press M to continue with the mouse" if err else self.hint or advice
+        if self._notice is not None and self.now() - self._notice[1] < NOTICE_S:
+            msg = self._notice[0]
         ended = self.pipeline.complete or self.pipeline.finished
         left = self.steps_left() if ended else ()
         if left and not err:

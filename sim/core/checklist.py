@@ -206,6 +206,17 @@ def taken(spec: ChecklistSpec, events: Sequence[Event]) -> tuple[str, ...]:
     return tuple(s for s in spec.steps if step_kind(s) in done)
 
 
+def waits_for(spec: ChecklistSpec, step: str, events: Sequence[Event]) -> str | None:
+    """The milestone (an event kind) the order puts before ``step`` that has not happened
+    yet (the nearest such), or None: a step that comes after the needle is out (gauze,
+    sharps) cannot be taken while it is still in the patient."""
+    if step not in spec.order:
+        return None
+    happened = {e.kind for e in events}
+    before = spec.order[: spec.order.index(step)]
+    return next((m for m in reversed(before) if m not in STEPS and m not in happened), None)
+
+
 def pending(spec: ChecklistSpec | None, events: Sequence[Event]) -> tuple[str, ...]:
     """The checklist's steps not taken yet (in checklist order; none without a checklist)."""
     if spec is None:

@@ -141,3 +141,22 @@ def test_the_checklists_keys_and_buttons_take_its_steps(data_dir: Path, quit_dis
     recorded = [i.kind for i in load_recording(screen.path).items if isinstance(i, Action)]
     assert recorded[:2] == ["hygiene", "identity"]
     assert [st.id for st in d.screen.result.checklist if st.done] == ["identity", "hygiene"]
+
+
+def test_a_step_that_needs_the_needle_out_is_refused_while_it_is_in(
+    data_dir: Path, quit_display: None
+) -> None:
+    """Sharps and gauze come after the withdrawal: taken before it, the step is not recorded
+    (no green tick that the debrief later fails) and the screen says what must come first."""
+    d = Driver("venipuncture")
+    d.frames(2)
+    screen = d.screen
+    d.key(pygame.K_8)  # dispose of sharps, with the needle never out
+    d.frames(2)
+    assert not any(e.kind == "step_sharps" for e in screen.pipeline.events)
+    assert "sharps" in screen.steps_left()
+    msg = screen.options().message or ""
+    assert msg.startswith("Dispose of sharps: not yet") and "withdrawn first" in msg
+    d.key(pygame.K_1)  # a step before the puncture is taken as usual
+    d.frames(2)
+    assert any(e.kind == "step_identity" for e in screen.pipeline.events)
