@@ -364,6 +364,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "sim.report.commands",
     "sim.replay.commands",
     "sim.app.commands",
+    "sim.portal.commands",
 )
 
 
