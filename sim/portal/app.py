@@ -185,6 +185,7 @@ class Portal:
         video_dir: Path,
         video_fps: float = 15.0,
         video_speed: float = 1.0,
+        render_videos: bool = True,
         secret: str | None = None,
     ) -> None:
         self.store = store
@@ -192,7 +193,9 @@ class Portal:
         self.secret = secret or secrets.token_urlsafe(48)
         self.per_user = RateLimiter(MAX_FAILS_PER_USER, LOGIN_WINDOW_S)
         self.per_client = RateLimiter(MAX_FAILS_PER_CLIENT, LOGIN_WINDOW_S)
-        self.videos = VideoCache(store, video_dir, video_fps, video_speed)
+        self.videos = (
+            VideoCache(store, video_dir, video_fps, video_speed) if render_videos else None
+        )
         import jinja2
 
         env = jinja2.Environment(
@@ -338,7 +341,12 @@ class Portal:
             return report_body(text), None
 
         body, why = await run_in_threadpool(load)
-        video, _path = ("unavailable", None) if body is None else self.videos.state(sid)
+        if self.videos is None:
+            video = "off on this portal (started with --no-video)"
+        elif body is None:
+            video = "unavailable"
+        else:
+            video, _path = await run_in_threadpool(self.videos.state, sid)
         await self.audit(
             request, "view_session", user.name, trainee_id=row.trainee_id, session_id=sid
         )
@@ -363,6 +371,8 @@ class Portal:
             return self.error(request, 404, "No such session in the store.", user)
         if not user.may_see(row.trainee_id):
             return await self.deny(request, user, row.trainee_id, NOT_YOURS, sid)
+        if self.videos is None:
+            return self.error(request, 404, "Replay videos are off on this portal.", user)
         state, path = await run_in_threadpool(self.videos.state, sid)
         if path is None:
             return self.error(request, 404, f"The replay video is not ready ({state}).", user)

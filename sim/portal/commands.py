@@ -120,6 +120,7 @@ def _cmd_portal(args: argparse.Namespace) -> int:
         video_dir=Path(args.video_dir) if args.video_dir else data_dir() / "portal-videos",
         video_fps=args.video_fps,
         video_speed=args.video_speed,
+        render_videos=not args.no_video,
         secret=os.environ.get("PROCSIM_PORTAL_SECRET") or None,
     )
     import uvicorn
@@ -200,8 +201,13 @@ def register(sub: Any) -> None:
         "session cookie Secure (without TLS on loopback it is not)",
     )
     p.add_argument("--video-dir", metavar="DIR", help="where replay videos are cached")
-    p.add_argument("--video-fps", type=float, default=15.0, help="replay video frame rate")
-    p.add_argument("--video-speed", type=float, default=1.0, help="replay video speed")
+    p.add_argument(
+        "--video-fps", type=float, default=15.0, help="replay video frame rate (default 15)"
+    )
+    p.add_argument(
+        "--video-speed", type=float, default=1.0, help="replay video speed, 0.25-4 (default 1)"
+    )
+    p.add_argument("--no-video", action="store_true", help="do not render replay videos")
     add_db_args(p)
     p.set_defaults(func=_cmd_portal)
     lab = sub.add_parser(
