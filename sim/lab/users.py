@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, cast, delete, func, insert, select
+from sqlalchemy import Integer, and_, case, cast, delete, func, insert, literal_column, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.engine import Connection
 
 from sim.errors import UserError
@@ -334,14 +335,26 @@ def cohort(store: Store, trainee_ids: Sequence[str] | None = None) -> list[Cohor
         .where(counts)
         .order_by(s.trainee_id, s.scenario, s.started_utc, s.stored_utc, s.id)
     )
+    if store.dialect == "postgresql":  # one string of passes per trainee and scenario
+        flag = case((s.passed, "1"), else_="0")
+        sep: Any = aggregate_order_by(literal_column("''"), s.started_utc, s.stored_utc, s.id)
+        seq = (
+            select(s.trainee_id, s.scenario, func.string_agg(flag, sep))
+            .where(counts)
+            .group_by(s.trainee_id, s.scenario)
+        )
     if trainee_ids is not None:
         agg = agg.where(s.trainee_id.in_(list(trainee_ids)))
         seq = seq.where(s.trainee_id.in_(list(trainee_ids)))
+    passes: dict[str, dict[str, list[bool]]] = {}
     with _tx(store) as conn:
         aggs = conn.execute(agg).all()
-        passes: dict[str, dict[str, list[bool]]] = {}
-        for t, sc, p in conn.execute(seq):
-            passes.setdefault(t, {}).setdefault(sc, []).append(bool(p))
+        if store.dialect == "postgresql":
+            for t, sc, flags in conn.execute(seq):
+                passes.setdefault(t, {})[sc] = [c == "1" for c in flags]
+        else:  # SQLite (a station's own store) has no ordered aggregate before 3.44
+            for t, sc, p in conn.execute(seq):
+                passes.setdefault(t, {}).setdefault(sc, []).append(bool(p))
         signed: dict[str, list[tuple[str, str]]] = {}
         for t, sc, by in conn.execute(
             select(sign_offs.c.trainee_id, sign_offs.c.scenario, sign_offs.c.signed_by)
@@ -369,3 +382,13 @@ def cohort(store: Store, trainee_ids: Sequence[str] | None = None) -> list[Cohor
         )
     out.sort(key=lambda r: r.trainee_id)
     return out
+
+
+def cohort_version(store: Store) -> tuple[Any, ...]:
+    """What the dashboard's numbers depend on, cheaply: the number of sessions and the
+    latest time one was stored (a new, replaced or erased session changes one of them), and
+    the same of the sign-offs. Two indexed aggregates."""
+    with _tx(store) as conn:
+        a = conn.execute(select(func.count(), func.max(sessions.c.stored_utc))).one()
+        b = conn.execute(select(func.count(), func.max(sign_offs.c.signed_utc))).one()
+    return (*a, *b)

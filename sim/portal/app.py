@@ -37,12 +37,14 @@ from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
 from sim.errors import UserError
+from sim.lab.database import StoreError
 from sim.lab.store import SessionRow, Store
 from sim.lab.users import (
     User,
     audit,
     authenticate,
     cohort,
+    cohort_version,
     get_user,
     sign_off,
     sign_offs_of,
@@ -204,6 +206,20 @@ class Portal:
             undefined=jinja2.StrictUndefined,
         )
         self.templates = Jinja2Templates(env=env)
+        self._cohort: tuple[tuple[Any, ...], int, int, str] | None = None
+        self._cohort_lock = threading.Lock()
+
+    def cohort_table(self) -> tuple[int, int, str]:
+        """(trainees, sessions, the dashboard's table as HTML), rendered again only when
+        the store's sessions or sign-offs changed (:func:`cohort_version`)."""
+        version = cohort_version(self.store)
+        with self._cohort_lock:  # one computes, the others wait for it and share it
+            if self._cohort is None or self._cohort[0] != version:
+                rows = cohort(self.store)
+                html = self.templates.env.get_template("cohort_table.html").render(rows=rows)
+                self._cohort = (version, len(rows), sum(r.sessions for r in rows), html)
+            _v, n_trainees, n_sessions, table = self._cohort
+        return n_trainees, n_sessions, table
 
     # -- helpers --
     def page(self, request: Request, name: str, status: int = 200, **ctx: Any) -> Response:
@@ -213,7 +229,9 @@ class Portal:
         return self.templates.TemplateResponse(request, name, ctx, status_code=status)
 
     def error(self, request: Request, status: int, message: str, user: User | None) -> Response:
-        heading = {400: "Bad request", 403: "Not allowed", 404: "Not found"}.get(status, "Error")
+        heading = {400: "Bad request", 403: "Not allowed", 404: "Not found"}.get(
+            status, "Unavailable" if status == 503 else "Error"
+        )
         return self.page(request, "error.html", status, message=message, user=user, heading=heading)
 
     async def deny(
@@ -280,10 +298,16 @@ class Portal:
             return RedirectResponse("/login", status_code=303)
         if not user.staff:
             return RedirectResponse(_home(user), status_code=303)
-        rows = await run_in_threadpool(cohort, self.store)
-        await self.audit(request, "view_cohort", user.name, detail=f"{len(rows)} trainees")
-        n_sessions = sum(r.sessions for r in rows)
-        return self.page(request, "dashboard.html", user=user, rows=rows, n_sessions=n_sessions)
+        n_trainees, n_sessions, table = await run_in_threadpool(self.cohort_table)
+        await self.audit(request, "view_cohort", user.name, detail=f"{n_trainees} trainees")
+        return self.page(
+            request,
+            "dashboard.html",
+            user=user,
+            n_trainees=n_trainees,
+            n_sessions=n_sessions,
+            table=table,
+        )
 
     async def trainee(self, request: Request) -> Response:
         user = await self.current(request)
@@ -522,4 +546,11 @@ def create_app(portal: Portal) -> Starlette:
             https_only=p.secure_cookie,
         ),
     ]
-    return Starlette(routes=routes, middleware=middleware)
+
+    async def store_error(request: Request, exc: Exception) -> Response:
+        # the database is down or refused: one line (URL masked), not a traceback
+        return p.error(request, 503, f"The session database cannot be used now: {exc}", None)
+
+    return Starlette(
+        routes=routes, middleware=middleware, exception_handlers={StoreError: store_error}
+    )
