@@ -156,7 +156,12 @@ def add_lab_commands(lab_sub: Any) -> None:
         "characters) and stored as an argon2id hash.",
     )
     p.add_argument("name", metavar="NAME", help="login name")
-    p.add_argument("--role", required=True, choices=("admin", "instructor", "trainee"))
+    p.add_argument(
+        "--role",
+        required=True,
+        choices=("admin", "instructor", "trainee"),
+        help="admin or instructor: every trainee, notes and sign-off; trainee: one trainee",
+    )
     p.add_argument("--trainee", metavar="ID", help="the trainee a trainee account belongs to")
     p.add_argument(
         "--password-stdin",
@@ -202,10 +207,10 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--video-dir", metavar="DIR", help="where replay videos are cached")
     p.add_argument(
-        "--video-fps", type=float, default=15.0, help="replay video frame rate (default 15)"
+        "--video-fps", type=float, default=15.0, metavar="FPS", help="replay video frame rate (default 15)"
     )
     p.add_argument(
-        "--video-speed", type=float, default=1.0, help="replay video speed, 0.25-4 (default 1)"
+        "--video-speed", type=float, default=1.0, metavar="X", help="replay video speed, 0.25-4 (default 1)"
     )
     p.add_argument("--no-video", action="store_true", help="do not render replay videos")
     add_db_args(p)
