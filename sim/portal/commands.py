@@ -105,6 +105,10 @@ def _cmd_portal(args: argparse.Namespace) -> int:
             f"--host {args.host}: serving beyond this machine needs TLS (--tls-cert, "
             "--tls-key), or keep 127.0.0.1 behind a TLS reverse proxy"
         )
+    if not 1 <= args.video_fps <= 120:
+        raise UserError(f"--video-fps {args.video_fps:g}: expected 1 to 120")
+    if not 0.25 <= args.video_speed <= 4:
+        raise UserError(f"--video-speed {args.video_speed:g}: expected 0.25 to 4")
     if not 0 < args.port < 65536:
         raise UserError(f"--port {args.port}: expected 1 to 65535")
     for flag, f in (("--tls-cert", args.tls_cert), ("--tls-key", args.tls_key)):
@@ -207,10 +211,18 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--video-dir", metavar="DIR", help="where replay videos are cached")
     p.add_argument(
-        "--video-fps", type=float, default=15.0, metavar="FPS", help="replay video frame rate (default 15)"
+        "--video-fps",
+        type=float,
+        default=15.0,
+        metavar="FPS",
+        help="replay video frame rate (default 15)",
     )
     p.add_argument(
-        "--video-speed", type=float, default=1.0, metavar="X", help="replay video speed, 0.25-4 (default 1)"
+        "--video-speed",
+        type=float,
+        default=1.0,
+        metavar="X",
+        help="replay video speed, 0.25-4 (default 1)",
     )
     p.add_argument("--no-video", action="store_true", help="do not render replay videos")
     add_db_args(p)
