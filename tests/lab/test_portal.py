@@ -372,6 +372,21 @@ def test_the_dashboard_counts_in_the_database(tmp_path: Path, recordings: dict[s
     assert (b.sessions, b.counted, b.pass_rate, b.critical, b.incomplete) == (1, 0, None, 1, 1)
 
 
+def test_erasing_a_trainee_erases_the_sign_offs(
+    tmp_path: Path, recordings: dict[str, Path]
+) -> None:
+    from sim.lab.users import sign_off, sign_offs_of
+
+    with Store(f"sqlite:///{tmp_path / 's.sqlite'}") as store:
+        for key in ("exp1", "nov1"):
+            store.add(session_from_recording(recordings[key]))
+        sign_off(store, "t-001", "venipuncture", "ann", "fine")
+        sign_off(store, "t-002", "venipuncture", "ann", None)
+        store.erase_trainee("t-001")
+        assert [s["trainee_id"] for s in sign_offs_of(store)] == ["t-002"]
+        assert [r.trainee_id for r in cohort(store)] == ["t-002"]
+
+
 def test_lab_add_user_and_audit_commands(
     data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
 ) -> None:
