@@ -374,6 +374,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "sim.report.commands",
     "sim.replay.commands",
     "sim.app.commands",
+    "sim.portal.commands",
 )
 
 

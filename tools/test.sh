@@ -2,7 +2,8 @@
 # Run the whole test suite, offscreen (no display needed). Sets up first: what running
 # procsim needs (tools/setup.sh), then on top what only the tests need: a PostgreSQL server
 # (the lab-store tests start one), headless Chromium (the HTML-report tests open the
-# reports in it) and the dev tools (pytest, hypothesis, ruff, mypy).
+# reports in it) and Debian's chromedriver (Selenium drives the instructor portal with it),
+# and the dev tools (pytest, hypothesis, ruff, mypy, selenium).
 # Arguments go to pytest (e.g. bash tools/test.sh tests/lab -x).
 # PROCSIM_SETUP_DRY_RUN=1: only say what would be installed, then stop (runs no tests).
 set -euo pipefail
@@ -13,7 +14,8 @@ usage: bash tools/test.sh [PYTEST ARGS...]
 
 Runs procsim's test suite offscreen (no display needed). First it sets up what running
 procsim needs (tools/setup.sh), then what only the tests need: a PostgreSQL server,
-headless Chromium and the dev tools (pytest, hypothesis, ruff, mypy). A second run only
+headless Chromium with its chromedriver and the dev tools (pytest, hypothesis, ruff,
+mypy, selenium). A second run only
 checks that they are there.
 
   bash tools/test.sh                 the whole suite
@@ -34,7 +36,7 @@ else
   bash tools/setup.sh
 fi
 
-TEST_PACKAGES=(postgresql chromium)
+TEST_PACKAGES=(postgresql chromium chromium-driver)
 apt_install "test tools" "${TEST_PACKAGES[@]}"
 [ -x .venv/bin/python ] && pip_install_project dev
 [ "$DRY_RUN" = 1 ] && exit 0

@@ -35,7 +35,7 @@ from sqlalchemy.engine import Connection
 from sim.lab.database import StoreError
 from sim.storage.recording import RecordingError, parse_recording
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """Version of the schema this procsim writes (see :data:`MIGRATIONS`)."""
 
 
@@ -128,6 +128,39 @@ def _tombstone_cols() -> list[Column[Any]]:
     ]
 
 
+def _user_cols() -> list[Column[Any]]:
+    return [
+        Column("name", String(128), primary_key=True),
+        Column("role", String(16), nullable=False),
+        Column("trainee_id", String(128)),
+        Column("password_hash", Text, nullable=False),
+        Column("created_utc", DateTime, nullable=False),
+    ]
+
+
+def _audit_cols() -> list[Column[Any]]:
+    return [
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("at_utc", DateTime, nullable=False),
+        Column("username", String(128)),
+        Column("client", String(64)),
+        Column("action", String(32), nullable=False),
+        Column("trainee_id", String(128)),
+        Column("session_id", String(36)),
+        Column("detail", Text),
+    ]
+
+
+def _signoff_cols() -> list[Column[Any]]:
+    return [
+        Column("trainee_id", String(128), primary_key=True),
+        Column("scenario", String(128), primary_key=True),
+        Column("signed_by", String(128), nullable=False),
+        Column("signed_utc", DateTime, nullable=False),
+        Column("note", Text),
+    ]
+
+
 sessions = Table("sessions", metadata, *session_cols(SCHEMA_VERSION))
 session_metrics = Table("session_metrics", metadata, *_metric_cols())
 outbox = Table("outbox", metadata, *_outbox_cols(SCHEMA_VERSION))
@@ -135,6 +168,14 @@ outbox = Table("outbox", metadata, *_outbox_cols(SCHEMA_VERSION))
 tombstones = Table("tombstones", metadata, *_tombstone_cols())
 """Trainees erased (``sessions erase --trainee``): on the lab server, what stations apply
 at their next sync; on a station, the erasures it has applied."""
+users = Table("users", metadata, *_user_cols())
+"""The portal's accounts (``procsim lab add-user``): role admin, instructor or trainee (a
+trainee account is tied to one ``trainee_id``); argon2 password hashes."""
+audit_log = Table("audit_log", metadata, *_audit_cols())
+"""Every view and change of a trainee's data in the portal, every login (``procsim lab
+audit``)."""
+sign_offs = Table("sign_offs", metadata, *_signoff_cols())
+"""An instructor's sign-off of a trainee on a scenario."""
 
 
 def _migrate_1(conn: Connection) -> None:
@@ -203,7 +244,28 @@ def _migrate_4(conn: Connection) -> None:
     Table("tombstones", MetaData(), *_tombstone_cols()).create(conn)
 
 
-MIGRATIONS = {1: _migrate_1, 2: _migrate_2, 3: _migrate_3, 4: _migrate_4}
+def _migrate_5(conn: Connection) -> None:
+    """Schema 5: the instructor portal. ``users`` (accounts and argon2 hashes), ``audit_log``
+    (who saw or changed which trainee's data, when, from where; indexed by trainee and by
+    time), ``sign_offs`` (an instructor's sign-off per trainee and scenario), and an index on
+    ``sessions (trainee_id, scenario, started_utc)`` that the cohort dashboard's aggregate
+    reads in order."""
+    m = MetaData()
+    Table("users", m, *_user_cols())
+    Table("audit_log", m, *_audit_cols())
+    Table("sign_offs", m, *_signoff_cols())
+    m.create_all(conn)
+    conn.execute(text("CREATE INDEX ix_audit_trainee ON audit_log (trainee_id, at_utc)"))
+    conn.execute(text("CREATE INDEX ix_audit_at ON audit_log (at_utc)"))
+    conn.execute(
+        text(
+            "CREATE INDEX ix_sessions_trainee_scenario "
+            "ON sessions (trainee_id, scenario, started_utc)"
+        )
+    )
+
+
+MIGRATIONS = {1: _migrate_1, 2: _migrate_2, 3: _migrate_3, 4: _migrate_4, 5: _migrate_5}
 """Upgrade steps: ``MIGRATIONS[v]`` takes a database from version ``v - 1`` to ``v``."""
 
 

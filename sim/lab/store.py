@@ -33,7 +33,15 @@ from sim.lab.database import (
     url_secrets,
 )
 from sim.lab.ingest import NewSession
-from sim.lab.schema import outbox, session_metrics, sessions, tombstones, upgrade, utc_now
+from sim.lab.schema import (
+    outbox,
+    session_metrics,
+    sessions,
+    sign_offs,
+    tombstones,
+    upgrade,
+    utc_now,
+)
 from sim.storage.recording import FORMAT
 
 CONNECT_TIMEOUT_S = 5
@@ -503,7 +511,8 @@ class Store:
         self, trainee: str, *, tombstone: bool = False, before: dt.datetime | None = None
     ) -> list[str]:
         """Delete a trainee's sessions, their metrics, notes and recordings (and outbox
-        entries), in one transaction; ``before``: only sessions started at or before then.
+        entries; without ``before``, the instructors' sign-offs), in one transaction;
+        ``before``: only sessions started at or before then.
         ``tombstone`` leaves a record that stations apply at their next sync (the lab
         server's erasure).
 
@@ -522,6 +531,8 @@ class Store:
                 conn.execute(delete(session_metrics).where(session_metrics.c.session_id.in_(chunk)))
                 conn.execute(delete(outbox).where(outbox.c.session_id.in_(chunk)))
                 conn.execute(delete(sessions).where(sessions.c.id.in_(chunk)))
+            if before is None:  # the whole trainee: the instructors' sign-offs too
+                conn.execute(delete(sign_offs).where(sign_offs.c.trainee_id == trainee))
             if tombstone:
                 conn.execute(insert(tombstones).values(trainee_id=trainee, erased_utc=when))
         return ids

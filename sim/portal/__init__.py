@@ -1,0 +1,1 @@
+"""The instructor portal (``procsim portal``): a web application over the session store."""
