@@ -370,7 +370,6 @@ COMMAND_MODULES: tuple[str, ...] = (
     "sim.storage.commands",
     "sim.tracking.commands",
     "sim.lab.commands",
-    "sim.lab.roles",
     "sim.report.commands",
     "sim.replay.commands",
     "sim.app.commands",

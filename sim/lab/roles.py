@@ -64,6 +64,11 @@ GRANTS: dict[str, dict[str, tuple[str, ...]]] = {
     "tombstones": {STATION: ("SELECT",), INSTRUCTOR: ("SELECT",)},
     # the server's outbox stays empty; `sessions show` reads its set-aside entries
     "outbox": {INSTRUCTOR: ("SELECT",)},
+    # the portal logs in as an instructor: it checks accounts, writes the audit log and
+    # records sign-offs (docs/portal.md)
+    "users": {INSTRUCTOR: ("SELECT",)},
+    "audit_log": {INSTRUCTOR: ("SELECT", "INSERT")},
+    "sign_offs": {INSTRUCTOR: ("SELECT", "INSERT", "UPDATE")},
 }
 """Table privileges of the station and instructor roles (``procsim_admin`` owns every
 table). A table that is not there yet is skipped; a new table gets its line here."""
@@ -286,15 +291,3 @@ def add_lab_init(lab_actions: Any) -> None:
     )
     add_db_args(q)
     q.set_defaults(func=_cmd_init)
-
-
-def register(sub: Any) -> None:
-    """Add the ``lab`` group, with ``init``, to ``procsim``'s subparsers."""
-    p = sub.add_parser(
-        "lab",
-        help="the lab database: init (roles and schema)",
-        description="Set up the lab's PostgreSQL database. init: create the schema (or "
-        "upgrade it) and the group roles procsim_station, procsim_instructor and "
-        "procsim_admin, with their grants; safe to run again. See docs/lab-setup.md.",
-    )
-    add_lab_init(p.add_subparsers(dest="lab_action", metavar="ACTION", required=True))

@@ -17,6 +17,7 @@ from typing import Any
 
 from sim.errors import UserError
 from sim.lab.commands import add_db_args
+from sim.lab.roles import add_lab_init
 
 LOOPBACK_NAMES = ("localhost",)
 
@@ -188,7 +189,8 @@ def add_lab_commands(lab_sub: Any) -> None:
 
 
 def register(sub: Any) -> None:
-    """Add ``portal`` and the ``lab`` group (``add-user``, ``audit``) to ``procsim``."""
+    """Add ``portal`` and the ``lab`` group (``init``, ``add-user``, ``audit``) to
+    ``procsim``."""
     p = sub.add_parser(
         "portal",
         help="the instructor portal: a web application over the session store",
@@ -229,9 +231,13 @@ def register(sub: Any) -> None:
     p.set_defaults(func=_cmd_portal)
     lab = sub.add_parser(
         "lab",
-        help="lab administration: portal accounts, the audit log",
-        description="Lab administration on the store given with --db URL.",
+        help="lab administration: init (roles and schema), portal accounts, the audit log",
+        description="Lab administration on the database given with --db URL. init: create "
+        "the schema (or upgrade it) and the group roles procsim_station, procsim_instructor "
+        "and procsim_admin, with their grants; safe to run again (docs/lab-setup.md). "
+        "add-user: a portal account. audit: the audit log (docs/portal.md).",
     )
     lab_sub = lab.add_subparsers(dest="lab_action", metavar="ACTION")
+    add_lab_init(lab_sub)
     add_lab_commands(lab_sub)
     lab.set_defaults(func=lambda a: (lab.print_help(), 0)[1])
