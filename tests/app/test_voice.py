@@ -105,3 +105,32 @@ def test_muted_speaks_nothing(tmp_path: Path) -> None:
     voice = Voice(enabled=False, cache_dir=tmp_path, play=False, runner=run)
     assert voice.say("Ouch!").result(WAIT_S) is None
     assert run.calls == 0 and not list(tmp_path.iterdir())
+
+
+@needs_espeak
+def test_the_practice_screen_speaks_what_the_patient_says(
+    tmp_path: Path, data_dir: Path, quit_display: None
+) -> None:
+    """Each line the patient says in a session is handed to the voice: its wav appears in
+    the cache without any frame waiting for it."""
+    import time
+
+    from sim.app.practice import PracticeScreen
+    from sim.core import patient
+    from sim.sources.scripted import scripted_items
+    from tests.app.driver import Driver
+
+    d = Driver("venipuncture")
+    screen = d.screen
+    assert isinstance(screen, PracticeScreen)
+    d.app.voice = Voice(cache_dir=tmp_path / "voice", play=False)
+    items = scripted_items(screen.pipeline.scenario, "expert", 0, errors=(patient.SAID,))
+    for item in items:
+        screen._feed(item)  # the session's own path from an item to the screen
+    said = [e.message for e in screen.pipeline.events if e.kind == patient.SAID]
+    assert said
+    deadline = time.monotonic() + WAIT_S
+    wavs = [d.app.voice.wav_path(line) for line in said]
+    while not all(w.is_file() for w in wavs) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert all(w.is_file() and w.stat().st_size > 1000 for w in wavs)
