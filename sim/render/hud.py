@@ -470,18 +470,39 @@ def _draw_section(
     batch.text("5 mm", x + w - 8, y + 14, 14, DARK, anchor="right")
 
 
-def draw_help(batch: Batch2D, lines: tuple[tuple[str, str], ...], size: tuple[int, int]) -> None:
-    """The controls overlay (F1 / H)."""
+def help_layout(
+    batch: Batch2D, lines: tuple[tuple[str, str], ...], size: tuple[int, int]
+) -> tuple[tuple[float, float, float, float], float, list[tuple[str, list[str]]]]:
+    """Where the controls overlay goes: its box ``(x, y, w, h)``, the x of the description
+    column, and each line's keys with its description wrapped to the box.
+
+    The keys column is as wide as its longest keys; the box widens (up to the window less a
+    margin) for the longest description, and a description still too long wraps.
+    """
     w, h = size
     s = h / 720.0
-    pw, ph = 860 * s, (90 + 28 * len(lines)) * s
-    px, py = (w - pw) / 2, (h - ph) / 2
+    pad, gap = 24 * s, 30 * s
+    keys_w = max((batch.text_width(k, 17) for k, _ in lines), default=0.0)
+    what_w = max((batch.text_width(d, 17) for _, d in lines), default=0.0)
+    pw = min(w - 40 * s, max(860 * s, pad + keys_w + gap + what_w + pad))
+    what_x = pad + keys_w + gap
+    wrapped = [(k, batch.wrap(d, 17, pw - what_x - pad) or [""]) for k, d in lines]
+    ph = (90 + 28 * sum(len(ws) for _, ws in wrapped)) * s
+    px, py = (w - pw) / 2, max(0.0, (h - ph) / 2)
+    return (px, py, pw, ph), px + what_x, wrapped
+
+
+def draw_help(batch: Batch2D, lines: tuple[tuple[str, str], ...], size: tuple[int, int]) -> None:
+    """The controls overlay (F1 / H): every line inside the box (:func:`help_layout`)."""
+    s = size[1] / 720.0
+    (px, py, pw, ph), what_x, wrapped = help_layout(batch, lines, size)
     batch.rect(px, py, pw, ph, (0.04, 0.05, 0.07, 0.92))
     batch.frame(px, py, pw, ph, 2, (0.5, 0.7, 1.0, 1.0))
     batch.text("Controls", px + pw / 2, py + 16 * s, 22, WHITE, anchor="centre")
     yy = py + 60 * s
-    for keys, what in lines:
+    for keys, whats in wrapped:
         batch.text(keys, px + 24 * s, yy, 17, (0.6, 0.85, 1.0, 1.0))
-        batch.text(what, px + 330 * s, yy, 17, WHITE)
-        yy += 28 * s
+        for what in whats:
+            batch.text(what, what_x, yy, 17, WHITE)
+            yy += 28 * s
     batch.text("F1 / H to close", px + pw / 2, py + ph - 28 * s, 14, MUTED, anchor="centre")
