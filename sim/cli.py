@@ -33,15 +33,19 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
             + f"sha256 {sc.content_hash[:12]})"
         )
         return 0
-    print(f"{'scenario':26s} {'procedure':15s} {'patient':15s} {'difficulty':10s} title")
+    rows: list[tuple[str, ...]] = [("scenario", "procedure", "patient", "difficulty", "title")]
     for p in scenario_paths():
         try:
             sc = load_scenario(p)
             case = patient_of(sc)
-            who = f"{case.id:15s} {case.difficulty:<10d}" if case else f"{'-':15s} {'-':10s}"
-            print(f"{sc.id:26s} {sc.task:15s} {who} {sc.title}")
+            who = (case.id, str(case.difficulty)) if case else ("-", "-")
+            rows.append((sc.id, sc.task, *who, sc.title))
         except ScenarioError as exc:
-            print(f"{p.stem:26s} INVALID         {exc}")
+            rows.append((p.stem, "INVALID", "", "", str(exc)))
+    # each column as wide as its longest entry, so long case names keep the columns aligned
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    for row in rows:
+        print(" ".join(f"{cell:{w}s}" for cell, w in zip(row, widths, strict=False)), row[4])
     return 0
 
 

@@ -156,26 +156,46 @@ def _draw_checklist(
 ) -> float:
     """The checklist in two columns: a box per step (green: done; amber: out of order or
     the puncture outside the cleaned area; red: not done; plain in exam mode), its words, a
-    star for a critical one, and what went wrong. Returns the y below it."""
+    star for a critical one, and what went wrong. Returns the y below it.
+
+    Each column is laid out by the widths of its own words: the status starts after the
+    column's longest step name when both fit side by side; otherwise the names wrap and each
+    status goes on the line under its step, so name, star and status never overlap.
+    """
     b.text("Checklist", x0, y, 22, ACCENT)
     b.text("* critical", x0 + b.text_width("Checklist", 22) + 14 * s, y + 6 * s, 14, MUTED)
     y += 30 * s
     steps = result.checklist
     half = (len(steps) + 1) // 2
     cw = width / 2
-    for i, st in enumerate(steps):
-        cx = x0 + (i // half) * cw
-        cy = y + (i % half) * 21 * s
-        if exam:
-            box = WHITE if st.ok else MUTED
-        else:
-            box = GOOD if st.ok else (BAD if not st.done else WARN)
-        b.rect(cx, cy + 2 * s, 12 * s, 12 * s, box)
-        label = st.label + (" *" if st.critical else "")
-        b.text(b.fit(label, 14, cw * 0.56), cx + 20 * s, cy, 14, WHITE)
-        if not st.ok:
-            b.text(b.fit(st.status, 14, cw * 0.38), cx + cw * 0.6, cy, 14, box)
-    return y + half * 21 * s + 6 * s
+    box_w, gap, row = 20 * s, 12 * s, 21 * s
+    bottom = y
+    for c, column in enumerate((steps[:half], steps[half:])):
+        cx = x0 + c * cw
+        room = cw - box_w - gap  # the name and status; a gap before the next column
+        labels = [st.label + (" *" if st.critical else "") for st in column]
+        label_w = max((b.text_width(lab, 14) for lab in labels), default=0.0)
+        status_w = max((b.text_width(st.status, 14) for st in column if not st.ok), default=0.0)
+        side_by_side = label_w + gap + status_w <= room
+        cy = y
+        for st, label in zip(column, labels, strict=True):
+            if exam:
+                box = WHITE if st.ok else MUTED
+            else:
+                box = GOOD if st.ok else (BAD if not st.done else WARN)
+            b.rect(cx, cy + 2 * s, 12 * s, 12 * s, box)
+            lines = [label] if side_by_side else b.wrap(label, 14, room)
+            for line in lines:
+                b.text(b.fit(line, 14, room), cx + box_w, cy, 14, WHITE)
+                cy += row
+            if not st.ok:
+                if side_by_side:
+                    b.text(st.status, cx + box_w + label_w + gap, cy - row, 14, box)
+                else:
+                    b.text(b.fit(st.status, 14, room), cx + box_w, cy, 14, box)
+                    cy += row
+        bottom = max(bottom, cy)
+    return bottom + 6 * s
 
 
 def _grouped(events: Sequence[Event]) -> list[tuple[str, int]]:

@@ -93,6 +93,10 @@ class StartScreen:
                 continue
             if not scenario_ids or sc.id in scenario_ids:
                 self.scenarios.append(sc)
+        # each procedure's own scenario first, then its patient cases from the easiest
+        self.scenarios.sort(
+            key=lambda sc: (sc.task, sc.patient.difficulty if sc.patient else 0, sc.id)
+        )
         # the scenario given (e.g. a .toml path on the command line) as it was given
         chosen = defaults.scenario
         same = [i for i, sc in enumerate(self.scenarios) if sc.id == chosen.id]
@@ -308,18 +312,24 @@ class StartScreen:
     def _draw_scenarios(
         self, b: Any, x0: float, width: float, y: float, bottom: float, t: _Type
     ) -> float:
-        """The scenario cards, each with its whole description, wrapped; the list scrolls
-        to keep the chosen one in view when they do not all fit. Returns the bottom."""
+        """The scenario cards, each with its whole description, wrapped. When they do not
+        all fit, only the chosen card has its description (the others their title, so that
+        every scenario is in view); the list scrolls to keep the chosen one in view when even
+        that does not fit. Returns the bottom."""
         lh = b.atlas.line_height
         b.text("Scenario  (Up / Down or click)", x0, y, t.body, ACCENT)
         y += lh[t.body] + 8
         pad = 10.0
         step = lh[t.desc] + 2  # a little leading between description lines
-        cards = []
-        for sc in self.scenarios:
-            lines = b.wrap(sc.description, t.desc, width - 2 * pad)
-            cards.append((sc, lines, pad + lh[t.head] + 4 + len(lines) * step + pad))
         room = bottom - y
+        full = [b.wrap(sc.description, t.desc, width - 2 * pad) for sc in self.scenarios]
+
+        def height(lines: list[str]) -> float:  # a title-only card: a thinner margin
+            return 2 * pad + lh[t.head] + 4 + len(lines) * step if lines else 12 + lh[t.head]
+
+        whole = sum(height(lines) + 8 for lines in full) <= room
+        shown = [lines if whole or i == self.index else [] for i, lines in enumerate(full)]
+        cards = [(sc, ls, height(ls)) for sc, ls in zip(self.scenarios, shown, strict=True)]
         self._first = min(self._first, self.index)
         while (
             self._first < self.index
@@ -339,7 +349,8 @@ class StartScreen:
             b.rect(*rect, SELECTED if i == self.index else PANEL)
             if i == self.index:
                 b.frame(*rect, 2, ACCENT)
-            b.text(b.fit(sc.title, t.head, width - 2 * pad), x0 + pad, y + pad, t.head, WHITE)
+            ty = y + (pad if lines else 6)
+            b.text(b.fit(sc.title, t.head, width - 2 * pad), x0 + pad, ty, t.head, WHITE)
             for k, line in enumerate(lines):
                 b.text(line, x0 + pad, y + pad + lh[t.head] + 4 + k * step, t.desc, MUTED)
             self.clicks.add(rect, functools.partial(setattr, self, "index", i))

@@ -158,14 +158,36 @@ after the wording of the 0-10 numeric rating scale's anchors)."""
 BUBBLE: RGBA = (0.98, 0.97, 0.92, 0.96)
 
 
-def discomfort_words(discomfort: float) -> str:
-    """The patient's discomfort (0-10) in words ("comfortable", "in pain")."""
-    return next(w for bound, w in DISCOMFORT_WORDS if discomfort < bound)
+def discomfort_shown(discomfort: float) -> int:
+    """The whole number 0-10 the HUD shows for a discomfort (halves round up): its words,
+    colour, face and lit segments all follow this number, never the unrounded one."""
+    return int(math.floor(min(max(discomfort, 0.0), 10.0) + 0.5))
 
 
-def discomfort_rgba(discomfort: float) -> RGBA:
-    """Green when comfortable, amber when uncomfortable, red in pain."""
-    return GOOD if discomfort < 4 else WARN if discomfort < 6 else BAD
+def discomfort_level(shown: int) -> int:
+    """Which entry of :data:`DISCOMFORT_WORDS` a shown discomfort (0-10) falls in (0:
+    comfortable ... 4: in severe pain)."""
+    return next(i for i, (bound, _) in enumerate(DISCOMFORT_WORDS) if shown < bound)
+
+
+def discomfort_words(shown: int) -> str:
+    """A shown discomfort (0-10, :func:`discomfort_shown`) in words ("comfortable", "in
+    pain")."""
+    return DISCOMFORT_WORDS[discomfort_level(shown)][1]
+
+
+def discomfort_rgba(shown: float) -> RGBA:
+    """Green when comfortable, amber when uncomfortable, red in pain (of a shown number, or
+    of a gauge segment's middle)."""
+    return GOOD if shown < 4 else WARN if shown < 6 else BAD
+
+
+FACE_MOUTH = (6.0, 2.5, -1.5, -4.5, -7.0)
+"""The mouth's bend at each discomfort level (:data:`DISCOMFORT_WORDS`), in units of the
+panel's scale: + smile, - frown (our choice)."""
+FACE_BROW_DEG = (0.0, 0.0, 12.0, 24.0, 34.0)
+"""How far the brows slant up towards the nose at each level, degrees; 0: no brows drawn
+(our choice)."""
 
 
 def patient_rect(size: tuple[int, int]) -> tuple[float, float, float, float]:
@@ -189,27 +211,45 @@ def line_showing(p: PatientView, now_s: float) -> bool:
     return bool(p.line) and 0.0 <= now_s - p.line_t_s <= LINE_SHOW_S
 
 
+def draw_face(batch: Batch2D, fx: float, fy: float, s: float, shown: int, rgba: RGBA) -> None:
+    """The patient's face centred at ``(fx, fy)``: a disc ringed in the discomfort's colour,
+    a mouth from a smile to a frown and brows that slant more with each discomfort level
+    (:data:`FACE_MOUTH`, :data:`FACE_BROW_DEG`); in severe pain the eyes squeeze shut. The
+    face changes exactly where the words do."""
+    level = discomfort_level(shown)
+    fr = 22 * s
+    batch.arc(fx, fy, 0.0, fr, 0.0, 360.0, (0.93, 0.76, 0.62, 1.0), 28)
+    batch.arc(fx, fy, fr - 2.5 * s, fr, 0.0, 360.0, rgba, 28)
+    for side in (-1.0, 1.0):
+        ex, ey = fx + side * 8 * s, fy - 6 * s
+        if level == len(FACE_MOUTH) - 1:  # squeezed shut: a chevron pointing at the nose
+            tip, back = ex - side * 2.5 * s, ex + side * 2.5 * s
+            pts = [(back, ey - 2.5 * s), (tip, ey), (back, ey + 2.5 * s)]
+            batch.polyline(pts, 1.8 * s, DARK)
+        else:
+            batch.arc(ex, ey, 0.0, 2.6 * s, 0.0, 360.0, DARK, 10)
+        slant = math.radians(FACE_BROW_DEG[level])
+        if slant:  # inner end (towards the nose) raised
+            dx, dy = 4.5 * s * math.cos(slant), 4.5 * s * math.sin(slant)
+            by = ey - 6 * s
+            batch.polyline([(ex - side * dx, by - dy), (ex + side * dx, by + dy)], 1.8 * s, DARK)
+    bend = FACE_MOUTH[level] * s
+    mouth = [(fx + u * s, fy + 9 * s + bend * (1 - (u / 10.0) ** 2)) for u in range(-10, 11, 4)]
+    batch.polyline(mouth, 2.4 * s, DARK)
+
+
 def draw_patient(batch: Batch2D, p: PatientView, now_s: float, size: tuple[int, int]) -> None:
     """The patient: a face that frowns with discomfort, a 0-10 gauge with words, and the
     latest line in a speech bubble for :data:`LINE_SHOW_S` after it was said."""
     x, y, w, h = patient_rect(size)
     s = size[1] / 720.0
-    d = min(max(p.discomfort, 0.0), 10.0)
-    n = int(math.floor(d + 0.5))  # the number said and the segments lit
-    col = discomfort_rgba(d)
+    n = discomfort_shown(p.discomfort)  # the number said, its words, colour and face
+    col = discomfort_rgba(n)
     batch.rect(x, y, w, h, PANEL)
-    # the face: a disc, two eyes, a mouth that turns down with discomfort
-    fx, fy, fr = x + 30 * s, y + 31 * s, 22 * s
-    batch.arc(fx, fy, 0.0, fr, 0.0, 360.0, (0.93, 0.76, 0.62, 1.0), 28)
-    batch.arc(fx, fy, fr - 2.5 * s, fr, 0.0, 360.0, col, 28)
-    for ex in (-8.0, 8.0):
-        batch.arc(fx + ex * s, fy - 6 * s, 0.0, 2.6 * s, 0.0, 360.0, DARK, 10)
-    bend = (1.0 - d / 5.0) * 6 * s  # + smile, - frown
-    mouth = [(fx + u * s, fy + 9 * s + bend * (1 - (u / 10.0) ** 2)) for u in range(-10, 11, 4)]
-    batch.polyline(mouth, 2.4 * s, DARK)
+    draw_face(batch, x + 30 * s, y + 31 * s, s, n, col)
     # the gauge: ten segments, lit up to the discomfort
     gx, gw = x + 62 * s, w - 74 * s
-    batch.text(f"discomfort {n}/10  {discomfort_words(d)}", gx, y + 8 * s, 14, col)
+    batch.text(f"discomfort {n}/10  {discomfort_words(n)}", gx, y + 8 * s, 14, col)
     seg = gw / 10
     for i in range(10):
         lit = i < n
@@ -470,18 +510,39 @@ def _draw_section(
     batch.text("5 mm", x + w - 8, y + 14, 14, DARK, anchor="right")
 
 
-def draw_help(batch: Batch2D, lines: tuple[tuple[str, str], ...], size: tuple[int, int]) -> None:
-    """The controls overlay (F1 / H)."""
+def help_layout(
+    batch: Batch2D, lines: tuple[tuple[str, str], ...], size: tuple[int, int]
+) -> tuple[tuple[float, float, float, float], float, list[tuple[str, list[str]]]]:
+    """Where the controls overlay goes: its box ``(x, y, w, h)``, the x of the description
+    column, and each line's keys with its description wrapped to the box.
+
+    The keys column is as wide as its longest keys; the box widens (up to the window less a
+    margin) for the longest description, and a description still too long wraps.
+    """
     w, h = size
     s = h / 720.0
-    pw, ph = 860 * s, (90 + 28 * len(lines)) * s
-    px, py = (w - pw) / 2, (h - ph) / 2
+    pad, gap = 24 * s, 30 * s
+    keys_w = max((batch.text_width(k, 17) for k, _ in lines), default=0.0)
+    what_w = max((batch.text_width(d, 17) for _, d in lines), default=0.0)
+    pw = min(w - 40 * s, max(860 * s, pad + keys_w + gap + what_w + pad))
+    what_x = pad + keys_w + gap
+    wrapped = [(k, batch.wrap(d, 17, pw - what_x - pad) or [""]) for k, d in lines]
+    ph = (90 + 28 * sum(len(ws) for _, ws in wrapped)) * s
+    px, py = (w - pw) / 2, max(0.0, (h - ph) / 2)
+    return (px, py, pw, ph), px + what_x, wrapped
+
+
+def draw_help(batch: Batch2D, lines: tuple[tuple[str, str], ...], size: tuple[int, int]) -> None:
+    """The controls overlay (F1 / H): every line inside the box (:func:`help_layout`)."""
+    s = size[1] / 720.0
+    (px, py, pw, ph), what_x, wrapped = help_layout(batch, lines, size)
     batch.rect(px, py, pw, ph, (0.04, 0.05, 0.07, 0.92))
     batch.frame(px, py, pw, ph, 2, (0.5, 0.7, 1.0, 1.0))
     batch.text("Controls", px + pw / 2, py + 16 * s, 22, WHITE, anchor="centre")
     yy = py + 60 * s
-    for keys, what in lines:
+    for keys, whats in wrapped:
         batch.text(keys, px + 24 * s, yy, 17, (0.6, 0.85, 1.0, 1.0))
-        batch.text(what, px + 330 * s, yy, 17, WHITE)
-        yy += 28 * s
+        for what in whats:
+            batch.text(what, what_x, yy, 17, WHITE)
+            yy += 28 * s
     batch.text("F1 / H to close", px + pw / 2, py + ph - 28 * s, 14, MUTED, anchor="centre")

@@ -31,7 +31,7 @@ MARKER_RGBA: dict[str, RGBA] = {
     "event": (0.40, 0.75, 1.0, 1.0),
     "error": BAD,
     "cue": (0.98, 0.70, 0.15, 1.0),
-    "patient": (0.95, 0.45, 0.75, 1.0),
+    "patient": (0.70, 0.45, 1.0, 1.0),  # violet, the report's hue: apart from the error red
 }
 MARKER_WORDS: tuple[tuple[str, str], ...] = (
     ("event", "event"),

@@ -93,6 +93,7 @@ class ReplayView:
                 events=rec.events,
                 t_s=t_s,
                 phase="(replaying...)",
+                input_kind=self.tl.input_kind,
             )
         d = self.derived.at(t_s)
         return Frame(
@@ -104,6 +105,7 @@ class ReplayView:
             events=d.events,
             t_s=t_s,
             phase=d.phase,
+            input_kind=self.tl.input_kind,
         )
 
     def ghost_sample(self, t_s: float) -> Sample | None:

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from sim.core.patient import DISCOMFORT
 from sim.core.records import Cue, Event
 from sim.metrics.motion import (
     TREMOR_BAND_HZ,
@@ -33,8 +34,19 @@ COLORS = {
     "error": "#d62728",
     "cue": "#ff7f0e",
     "pass": "#2ca02c",
-    "patient": "#c2417f",
+    "patient": "#8e44d8",  # violet: apart from the error red and the event blue
 }
+"""The reports' colours; the replay's markers use the same hues (sim.replay.panel)."""
+
+NOT_MARKS = ("finish", DISCOMFORT)
+"""Event kinds that are not marked on the report's plots nor listed in its event table: the
+end of the session, and the patient's discomfort readings (the discomfort curve shows them)."""
+
+
+def marks(events: Sequence[Event]) -> list[Event]:
+    """The events the report marks: on the speed profile, the timeline plot and the event
+    table (every event but :data:`NOT_MARKS`)."""
+    return [e for e in events if e.kind not in NOT_MARKS]
 
 
 def _figure(w: float = 8.0, h: float = 3.0) -> Any:
@@ -95,9 +107,7 @@ def motion_runs(t_s: FloatArray, pos_mm: FloatArray, tracked: NDArray[np.bool_])
 
 
 def _mark_events(ax: Any, events: Sequence[Event]) -> None:
-    for e in events:
-        if e.kind in ("finish",):
-            continue
+    for e in marks(events):
         ax.axvline(e.t_s, color=COLORS["error" if e.error else "event"], lw=0.8, alpha=0.6)
 
 
@@ -167,12 +177,15 @@ def discomfort_plot(t_s: FloatArray, discomfort: FloatArray, reactions: Sequence
     fig = _figure(8.0, 2.8)
     ax = fig.subplots()
     ax.plot(t_s, discomfort, lw=1.2, color=COLORS["patient"])
+    span = float(t_s[-1] - t_s[0]) if len(t_s) > 1 else 1.0
     for k, e in enumerate(reactions, 1):
         col = COLORS["error" if e.error else "patient"]
         ax.axvline(e.t_s, color=col, lw=0.8, alpha=0.6)
+        # reactions at (nearly) the same moment: their numbers one under another, not on top
+        below = sum(abs(r.t_s - e.t_s) < span / 50 for r in reactions[: k - 1])
         ax.annotate(
-            str(k), (e.t_s, 10.0), textcoords="offset points", xytext=(2, -10), fontsize=8,
-            color=col,
+            str(k), (e.t_s, 10.0), textcoords="offset points", xytext=(2, -10 - 10 * below),
+            fontsize=8, color=col,
         )  # fmt: skip
     ax.set_ylim(0, 10.5)
     ax.set_xlim(float(t_s[0]) if len(t_s) else 0.0, float(t_s[-1]) if len(t_s) > 1 else 1.0)
@@ -250,8 +263,8 @@ def cue_spans(cues: Sequence[Cue]) -> list[tuple[float, float, Cue]]:
 def timeline_plot(events: Sequence[Event], cues: Sequence[Cue], duration_s: float) -> bytes:
     """Event timeline (top row) above one row per cue rule showing when it was shown."""
     spans = cue_spans(cues)
-    rules = sorted(
-        {s[2].rule for s in spans}, key=lambda r: min(x[0] for x in spans if x[2].rule == r)
+    rules = sorted(  # by first shown; the same moment: by name (the same order every run)
+        {s[2].rule for s in spans}, key=lambda r: (min(x[0] for x in spans if x[2].rule == r), r)
     )
     fig = _figure(8.0, 1.2 + 0.3 * (len(rules) + 1))
     ax = fig.subplots()
@@ -265,7 +278,7 @@ def timeline_plot(events: Sequence[Event], cues: Sequence[Cue], duration_s: floa
             height=0.6,
             color=sev.get(c.severity.value, "#888888"),
         )
-    for e in sorted(events, key=lambda e: e.error):  # errors drawn last, on top
+    for e in sorted(marks(events), key=lambda e: e.error):  # errors drawn last, on top
         ax.plot(
             e.t_s,
             0,

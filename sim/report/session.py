@@ -371,7 +371,8 @@ def session_report(
     parts.append("<h2>Timeline: events and cues</h2>")
     parts.append(img(plots.timeline_plot(rec.events, rec.cues, duration), "event timeline"))
     timed: list[tuple[float, int, list[str]]] = [
-        (e.t_s, 0, [td("error" if e.error else "event"), td(e.message)]) for e in rec.events
+        (e.t_s, 0, [td("error" if e.error else "event"), td(e.message)])
+        for e in plots.marks(rec.events)
     ]
     for start, end, c in plots.cue_spans(rec.cues):
         timed.append(

@@ -14,6 +14,7 @@ pytest.importorskip("pygame")
 from sim.core.scenario import Scenario  # noqa: E402
 from sim.pipeline import Pipeline  # noqa: E402
 from sim.procedures.registry import format_value  # noqa: E402
+from sim.render.hud import DrawOptions  # noqa: E402
 from sim.render.overlay import Batch2D, GlyphAtlas  # noqa: E402
 from sim.replay.panel import TREMOR_RGBA, PanelModel, draw_panel  # noqa: E402
 from sim.replay.timeline import Timeline  # noqa: E402
@@ -59,3 +60,20 @@ def test_hand_replay_shows_tremor_rounded_as_everywhere(tmp_path: Path, veni: Sc
     top = format_value("tremor_rms_mm", float(model.tremor.max()))
     assert f"Tremor (max {top})" in seen.texts and re.fullmatch(r"\d\.\d\d mm", top)
     assert tuple(TREMOR_RGBA) in seen.line_colours
+
+
+def test_mouse_replay_hud_words_tremor_as_the_live_hud(
+    mouse_sessions: dict[str, Path], quit_display: None
+) -> None:
+    # the newcomer's replay said "tremor: not measured (no calibration o..." for a mouse
+    # session where the live HUD said "with the mouse"
+    from sim.app.replay import ReplayWindow
+    from sim.render.hud import draw_hud
+
+    tl = Timeline(mouse_sessions["complete"])
+    win = ReplayWindow(tl, None, (640, 360), realtime=False, hidden=True)
+    frame = win.view.frame_at(tl.end_s / 2)
+    seen = Seen()
+    draw_hud(seen, frame, DrawOptions(), (1280, 720))
+    assert "tremor: not measured" in seen.texts and "with the mouse" in seen.texts
+    assert not any("calibration" in t for t in seen.texts)

@@ -95,3 +95,46 @@ def test_the_report_shows_what_the_patient_felt_and_did(tmp_path: Path) -> None:
     spath = tmp_path / "s.jsonl"
     run_session(Pipeline(sut), scripted_items(sut, "expert", 0), spath)
     assert "Discomfort peaked" not in visible_text(session_report(load_recording(spath)))
+
+
+def test_discomfort_readings_show_as_the_curve_only(tmp_path: Path) -> None:
+    # the newcomer's report: a line for every discomfort reading flooded the speed profile,
+    # the timeline's events row and the event table; the patient's curve already shows them
+    import colorsys
+
+    import numpy as np
+
+    from sim.replay.panel import MARKER_RGBA
+    from sim.report import plots
+    from sim.scenarios import find_scenario
+
+    sc = find_scenario("venipuncture-elderly")
+    path = tmp_path / "novice.jsonl"
+    run_session(Pipeline(sc), scripted_items(sc, "novice", 1), path)
+    rec = load_recording(path)
+    readings = [e for e in rec.events if e.kind == "patient_discomfort"]
+    assert len(readings) >= 5
+    text = visible_text(session_report(rec))
+    assert not any(e.message in text for e in readings)
+    assert "Discomfort peaked" in text
+    t = np.array([s.t_s for s in rec.samples])
+    pos = np.array([s.tip_mm for s in rec.samples])
+    motion = plots.motion_runs(t, pos, np.ones(len(t), bool))
+    ev, marks, cues, end = rec.events, plots.marks(rec.events), rec.cues, float(t[-1])
+    assert plots.speed_plot(motion, ev, cues) == plots.speed_plot(motion, marks, cues)
+    assert plots.timeline_plot(ev, cues, end) == plots.timeline_plot(marks, cues, end)
+
+    # the patient's colour is not the errors' red ("red = errors"), and the replay's hue is the same
+    def hue(rgb: tuple[float, ...]) -> float:
+        return colorsys.rgb_to_hsv(*rgb[:3])[0] * 360
+
+    def hex_rgb(c: str) -> tuple[float, ...]:
+        return tuple(int(c[i : i + 2], 16) / 255 for i in (1, 3, 5))
+
+    def apart(a: float, b: float) -> float:
+        return min(abs(a - b), 360 - abs(a - b))
+
+    patient = hue(hex_rgb(plots.COLORS["patient"]))
+    assert apart(patient, hue(hex_rgb(plots.COLORS["error"]))) >= 60
+    assert apart(hue(MARKER_RGBA["patient"]), patient) <= 10
+    assert apart(hue(MARKER_RGBA["patient"]), hue(MARKER_RGBA["error"])) >= 60

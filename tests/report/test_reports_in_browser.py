@@ -35,7 +35,8 @@ def test_session_report(
     assert rec.result is not None
 
     widths = page.image_widths()
-    assert len(widths) == 4 and all(w > 300 for w in widths), widths  # path, speed, tremor, time
+    # path, speed, tremor, the patient's discomfort, timeline
+    assert len(widths) == 5 and all(w > 300 for w in widths), widths
     _not_blank(page.image)
 
     dom = page.dom

@@ -60,7 +60,7 @@ def test_mouse_session_report_speaks_in_labels(mouse_sessions: dict[str, Path]) 
     assert "score " in text and " PASS " in text
     # no spectrum of the eased pointer: the page says why instead
     assert "Tremor and smoothness are not measured with the mouse" in text
-    assert page.count("<img ") == 3  # path, speed, timeline
+    assert page.count("<img ") == 4  # path, speed, the patient's discomfort, timeline
     # phases in the order the procedure went through them, not sorted
     phases = list(result["phases_s"])
     assert phases == ["prepare", "insert", "draw", "withdraw"]
