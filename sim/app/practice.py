@@ -12,15 +12,15 @@ import pygame
 
 from sim.app.help import CHECKLIST_KEYS, STEP_KEYS, help_lines
 from sim.app.inputs import make_source
-from sim.app.widgets import ACCENT, Clickable
+from sim.app.widgets import Clickable
 from sim.core import patient
-from sim.core.checklist import RELEASE, STEPS, pending, taken, waits_for
+from sim.core.checklist import RELEASE, STEPS, pending, waits_for
 from sim.core.records import Action, ActionKind
 from sim.metrics.scoring import ScoreResult
 from sim.paths import new_recording_path, recordings_of
 from sim.pipeline import Pipeline
 from sim.procedures.registry import get as procedure_of
-from sim.render.hud import patient_rect
+from sim.render.hud import checklist_rects
 from sim.render.scene import DrawOptions, default_camera, frame_from_pipeline
 from sim.sources import Calibratable, GivesAdvice, HandlesEvents, LiveSource, ShowsCamera
 from sim.storage.session import SessionRecorder
@@ -105,7 +105,6 @@ class PracticeScreen:
         self.checklist = sc.checklist
         self.help_lines = help_lines(self.procedure, sc.checklist)
         self.clicks = Clickable()  # the checklist's buttons drawn this frame
-        self._flash: tuple[str, float] | None = None  # the step last taken, and when
         self._stopped = False  # the trainee pressed Enter
         # a short hint of the controls in the trainee's first session, until the first action
         first = not any(p != self.path for p in recordings_of(settings.trainee))
@@ -181,7 +180,6 @@ class PracticeScreen:
                 return
         kind = ActionKind.TOURNIQUET_OFF if step == RELEASE else step
         self._action(kind)
-        self._flash = (step, self.now())
 
     def steps_left(self) -> tuple[str, ...]:
         """The checklist's steps not taken yet (none without a checklist)."""
@@ -358,6 +356,7 @@ class PracticeScreen:
             help_lines=self.help_lines,
             message=msg,
             title=f"{self.settings.trainee}  ·  {self.settings.scenario.title}",
+            step_keys=tuple(STEP_KEYS.items()),
         )
 
     def draw(self) -> None:
@@ -368,46 +367,17 @@ class PracticeScreen:
         if shown is not None:
             frame = replace(frame, sample=shown)
         self.app.renderer.draw(frame, self.options(), self.camera)
-        self._draw_checklist()
+        self._checklist_buttons()
         self._draw_camera_view()
 
-    def _draw_checklist(self) -> None:
-        """The checklist's buttons down the left edge, under the title: the step's key and
-        words, a box filled once it is taken, and a highlight for a moment after a step is
-        taken. Clicking one takes the step."""
+    def _checklist_buttons(self) -> None:
+        """Make the checklist's buttons (drawn by the HUD) clickable: a click takes the
+        step."""
         self.clicks = Clickable()
         if self.checklist is None or self.help:
             return
-        r = self.app.renderer
-        w, h = r.size
-        s = h / 720.0
-        done_steps = set(taken(self.checklist, self.pipeline.events))
-        b = r.new_batch()
-        x, y, bw, bh = 16 * s, 122 * s, 214 * s, 26 * s
-        if self.pipeline.scenario.condition is not None:  # under the patient panel
-            _, py, _, ph = patient_rect((w, h))
-            y = py + ph + 8 * s
-        b.text("Checklist", x + 4 * s, y, 14, ACCENT)
-        y += 20 * s
-        now = self.now()
-        for step in self.checklist.steps:
-            done = step in done_steps
-            fresh = (
-                self._flash is not None and self._flash[0] == step and now - self._flash[1] < 1.0
-            )
-            bg = (0.16, 0.45, 0.70, 0.95) if fresh else (0.08, 0.09, 0.12, 0.72)
-            b.rect(x, y, bw, bh, bg)
-            box = (0.24, 0.75, 0.38, 1.0) if done else (0.45, 0.50, 0.58, 1.0)
-            if done:
-                b.rect(x + 7 * s, y + 7 * s, 12 * s, 12 * s, box)
-            else:
-                b.frame(x + 7 * s, y + 7 * s, 12 * s, 12 * s, 1, box)
-            fg = (0.62, 0.66, 0.72, 1.0) if done and not fresh else (1.0, 1.0, 1.0, 1.0)
-            b.text(STEP_KEYS[step], x + 27 * s, y + 5 * s, 14, ACCENT)
-            b.text(b.fit(STEPS[step], 14, bw - 48 * s), x + 44 * s, y + 5 * s, 14, fg)
-            self.clicks.add((x, y, bw, bh), functools.partial(self.take_step, step))
-            y += bh + 4 * s
-        r.draw_batch(b)
+        for step, rect in checklist_rects(self.pipeline.scenario, self.app.renderer.size):
+            self.clicks.add(rect, functools.partial(self.take_step, step))
 
     def _draw_camera_view(self) -> None:
         """Picture-in-picture of a camera source's newest frame (top right), if it has one."""

@@ -1,14 +1,16 @@
-"""What the app's screens draw alike: the accent colour, clickable rectangles and a text
-field."""
+"""What the app's screens draw alike: the accent colour (the HUD's), clickable rectangles and
+a text field."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
+from sim.render.hud import ACCENT
 from sim.render.overlay import RGBA
 
-ACCENT: RGBA = (0.45, 0.72, 1.0, 1.0)
+__all__ = ["ACCENT", "FIELD", "FIELD_IDLE", "Clickable", "text_field"]
+
 FIELD: RGBA = (0.05, 0.06, 0.08, 1.0)
 FIELD_IDLE: RGBA = (0.45, 0.50, 0.58, 1.0)
 

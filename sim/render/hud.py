@@ -15,8 +15,10 @@ from typing import Any
 
 import numpy as np
 
+from sim.core.checklist import STEPS, step_kind, taken, took
 from sim.core.patient import PatientView
 from sim.core.records import Severity
+from sim.core.scenario import Scenario
 from sim.metrics.catalog import HAND, INPUT_WORDS, can_measure
 from sim.procedures.registry import format_value
 from sim.render.overlay import RGBA, Batch2D
@@ -37,6 +39,7 @@ SEVERITY_RGBA: dict[Severity, RGBA] = {
     Severity.DANGER: (0.86, 0.13, 0.13, 0.95),
 }
 WHITE: RGBA = (1.0, 1.0, 1.0, 1.0)
+ACCENT: RGBA = (0.45, 0.72, 1.0, 1.0)
 DARK: RGBA = (0.08, 0.08, 0.1, 1.0)
 PANEL: RGBA = (0.06, 0.07, 0.09, 0.72)
 AIR: RGBA = (0.55, 0.68, 0.80, 1.0)  # the side view above the skin
@@ -129,6 +132,8 @@ def draw_hud(batch: Batch2D, frame: Frame, options: DrawOptions, size: tuple[int
     patient = frame.view.patient if frame.view is not None else None
     if patient is not None:
         draw_patient(batch, patient, frame.now_s, size)
+    if not options.help:
+        draw_checklist(batch, frame, options, size)
     if options.message:
         # between the gauges and the side view, so that it covers neither
         x0 = gx + 350 * s + 12 * s
@@ -204,6 +209,69 @@ def bubble_rect(size: tuple[int, int]) -> tuple[float, float, float, float]:
     x, y, w, _ = patient_rect(size)
     s = size[1] / 720.0
     return (x + w + 16 * s, y, 300 * s, 4 * 26 * s + 14 * s)
+
+
+CHECKLIST_FRESH_S = 1.0
+"""How long a step's button stays highlighted after it was taken, s (our choice)."""
+
+
+def checklist_rects(
+    scenario: Scenario, size: tuple[int, int]
+) -> list[tuple[str, tuple[float, float, float, float]]]:
+    """``(step, (x, y, w, h))`` of each button of the scenario's checklist, pixels: down the
+    left edge under the timer (under the patient panel when there is a patient); none
+    without a checklist. The practice screen makes them clickable."""
+    spec = scenario.checklist
+    if spec is None:
+        return []
+    s = size[1] / 720.0
+    x, y, bw, bh = 16 * s, 122 * s, 214 * s, 26 * s
+    if scenario.condition is not None:
+        _, py, _, ph = patient_rect(size)
+        y = py + ph + 8 * s
+    y += 20 * s  # the title
+    out = []
+    for step in spec.steps:
+        out.append((step, (x, y, bw, bh)))
+        y += bh + 4 * s
+    return out
+
+
+def draw_checklist(
+    batch: Batch2D, frame: Frame, options: DrawOptions, size: tuple[int, int]
+) -> None:
+    """The checklist as buttons: each step's key (when the options give keys) and words, a
+    box filled once it is taken, and a highlight for a moment after it was taken (from the
+    frame's events: the same in practice, replay and video)."""
+    rows = checklist_rects(frame.scenario, size)
+    spec = frame.scenario.checklist
+    if not rows or spec is None:
+        return
+    s = size[1] / 720.0
+    keys = dict(options.step_keys)
+    done = set(taken(spec, frame.events))
+    now = frame.now_s
+    fresh = {
+        step
+        for step in spec.steps
+        for e in frame.events
+        if took(e, step_kind(step)) and 0.0 <= now - e.t_s < CHECKLIST_FRESH_S
+    }
+    x0, y0 = rows[0][1][0], rows[0][1][1]
+    batch.text("Checklist", x0 + 4 * s, y0 - 20 * s, 14, ACCENT)
+    for step, (x, y, bw, bh) in rows:
+        hot = step in fresh
+        batch.rect(x, y, bw, bh, (0.16, 0.45, 0.70, 0.95) if hot else (0.08, 0.09, 0.12, 0.72))
+        if step in done:
+            batch.rect(x + 7 * s, y + 7 * s, 12 * s, 12 * s, GOOD)
+        else:
+            batch.frame(x + 7 * s, y + 7 * s, 12 * s, 12 * s, 1, (0.45, 0.50, 0.58, 1.0))
+        fg = (0.62, 0.66, 0.72, 1.0) if step in done and not hot else WHITE
+        tx = x + 27 * s
+        if step in keys:
+            batch.text(keys[step], tx, y + 5 * s, 14, ACCENT)
+            tx = x + 44 * s
+        batch.text(batch.fit(STEPS[step], 14, x + bw - 4 * s - tx), tx, y + 5 * s, 14, fg)
 
 
 def line_showing(p: PatientView, now_s: float) -> bool:

@@ -112,6 +112,9 @@ class DrawOptions:
         A line shown at the bottom (e.g. an input device error), amber.
     title : str
         Shown top left (defaults to the scenario title).
+    step_keys : tuple of (str, str)
+        ``(step, key)``: the key that takes each checklist step, shown on its button (none
+        in a replay, where the checklist only shows what was taken).
     """
 
     exam: bool = False
@@ -120,6 +123,7 @@ class DrawOptions:
     help_lines: tuple[tuple[str, str], ...] = ()
     message: str | None = None
     title: str = ""
+    step_keys: tuple[tuple[str, str], ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
 

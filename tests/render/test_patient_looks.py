@@ -300,3 +300,39 @@ def test_a_flinch_moves_the_arm(renderer: Any, veni: Scenario) -> None:
         return bool(c[0] > c[1] + 15 and c[1] > c[2])
 
     assert not arm_there(still) and arm_there(moved), (still, moved)
+
+
+def test_the_checklist_shows_the_steps_taken_by_the_moment_drawn(
+    renderer: Any, veni: Scenario
+) -> None:
+    """Practice, replay and video draw the checklist alike, from the frame's events (those so
+    far): a step is ticked from the moment it was taken, and lit for a moment then."""
+    from sim.core.records import Event
+    from sim.render.hud import checklist_rects
+
+    taken = Event(5.0, "step_identity", "identity checked")
+    rects = dict(checklist_rects(veni, SIZE))
+    x, y, w, h = rects["identity"]
+    s = SIZE[1] / 720
+
+    def box(moment_s: float) -> np.ndarray:
+        so_far = tuple(e for e in (taken,) if e.t_s <= moment_s)  # a frame's events so far
+        f = frame(veni, events=so_far, moment_s=moment_s)
+        img = renderer.render_image(f, DrawOptions()).astype(int)
+        return img[int(y + 10 * s) : int(y + 16 * s), int(x + 10 * s) : int(x + 16 * s)]
+
+    def green(c: np.ndarray) -> bool:
+        m = c.reshape(-1, 3).mean(0)
+        return bool(m[1] > 150 and m[1] > m[0] + 60 and m[1] > m[2] + 60)
+
+    assert not green(box(4.0))  # before it was taken
+    assert green(box(5.5)) and green(box(30.0))  # taken: ticked from then on
+
+    def lit(moment_s: float) -> bool:  # the button's background, left of its words
+        f = frame(veni, events=(taken,), moment_s=moment_s)
+        img = renderer.render_image(f, DrawOptions()).astype(int)
+        c = img[int(y + 2 * s) : int(y + 5 * s), int(x + 2 * s) : int(x + 5 * s)]
+        m = c.reshape(-1, 3).mean(0)
+        return bool(m[2] > 120 and m[2] > m[0] + 50)
+
+    assert lit(5.5) and not lit(30.0)
