@@ -8,6 +8,7 @@ out in the strip's own pixels (origin top left, y down) into a
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -150,10 +151,42 @@ class PanelModel:
         fb = timeline.scenario().feedback
         self.tremor_limit_mm = fb.steady_tremor_mm
         self.tremor_top_mm = max(2.0 * fb.steady_tremor_mm, 0.1)
-        #: the patient's discomfort (0-10) at every sample; all NaN without a patient
-        self.discomfort = timeline.discomfort()
-        self.has_patient = bool(np.any(np.isfinite(self.discomfort)))
+        #: the patient's discomfort (0-10) at every sample: all NaN without a patient, and
+        #: until it has been re-derived in the background (the recording run through its
+        #: pipeline: seconds for a long recording, which the window does not wait for)
+        self.discomfort = np.full(timeline.n, np.nan)
+        self.has_patient = False
         self._cache: dict[int, tuple[NDArray[np.float64], ...]] = {}
+        self._pain: list[NDArray[np.float64]] = []  # filled by the worker
+        self._worker: threading.Thread | None = None
+        if timeline.scenario().condition is not None:
+            path = timeline.path
+            self._worker = threading.Thread(
+                target=lambda: self._pain.append(Timeline(path).discomfort()),
+                name="replay-discomfort",
+                daemon=True,  # closing the replay never waits for it
+            )
+            self._worker.start()
+
+    def update(self) -> bool:
+        """Take the discomfort series once the worker has it; whether it is there (or there
+        is none to wait for)."""
+        if self._worker is None:
+            return True
+        if not self._pain:
+            return False
+        self.discomfort = self._pain[0]
+        self.has_patient = bool(np.any(np.isfinite(self.discomfort)))
+        self._cache.clear()
+        self._worker = None
+        return True
+
+    def wait(self, timeout_s: float | None = None) -> bool:
+        """Wait up to ``timeout_s`` (None: as long as it takes) for the discomfort series
+        (:meth:`update`)."""
+        if self._worker is not None:
+            self._worker.join(timeout_s)
+        return self.update()
 
     def series(self, layout: PanelLayout) -> tuple[NDArray[np.float64], ...]:
         """(x, speed, tremor, discomfort) for the plots: x in pixels, one point per 2 px, and
@@ -287,6 +320,7 @@ def draw_panel(
     lay = PanelLayout.of(w, h)
     s = h / 160.0
     tl = model.tl
+    model.update()  # the discomfort trace, once the background worker has it
     batch.rect(0, 0, w, h, BG)
     # header: state and time on the left, the title on the right, the latest event at the
     # playhead between them (shortened to the room left: it never runs into the title)

@@ -215,6 +215,7 @@ def export_video(
     from sim.replay.view import ReplayView
 
     view = ReplayView(tl, size, ghost_tl)
+    view.model.wait()  # a video is made at once: every frame has the discomfort trace
     full = view.full_size
     n = int(tl.duration_s / speed * fps) + 1
     part = out.with_name(out.stem + ".part.mp4")

@@ -187,6 +187,12 @@ def test_the_patient_on_the_timeline_discomfort_curve_and_reactions(tmp_path: Pa
     assert not any(k == "patient_discomfort" for _, k in marks)  # the curve shows those
     pain = tl.discomfort()
     assert pain.shape == (tl.n,) and np.all((pain >= 0) & (pain <= 10))
+    # the replay's panel gets the same curve from its background worker
+    from sim.replay.panel import PanelModel
+
+    model = PanelModel(tl)
+    assert model.wait(120.0) and model.has_patient
+    assert np.array_equal(model.discomfort, pain)
     peak = load_recording(path).result["metrics"]["patient_discomfort"]["value"]
     assert float(pain.max()) == pytest.approx(peak)
     assert pain[0] == 0.0 and pain.max() > 5.0
