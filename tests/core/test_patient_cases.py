@@ -104,6 +104,10 @@ def test_shipped_scenarios_with_a_patient() -> None:
     assert named == {
         "venipuncture-elderly": "elderly",
         "venipuncture-obese": "obese",
+        "venipuncture-child": "child",
+        "venipuncture-anxious": "anxious",
+        "venipuncture-anticoagulated": "anticoagulated",
+        "venipuncture-cephalic": "median-cubital-unusable",
         "iv-cannulation-dehydrated": "dehydrated",
     }
 

@@ -207,7 +207,7 @@ def test_columnar_form_reads_what_the_line_reader_reads(tmp_path, veni):
         assert cols.tracked.tolist() == [s.tracked for s in samples]
         assert list(cols.items_from(0)) == rec.items
         assert (cols.events, cols.cues, cols.result) == (rec.events, rec.cues, rec.result)
-        assert cols.complete and not cols.truncated
+        assert cols.complete == rec.complete and not cols.truncated
 
 
 def test_a_header_with_null_calibration_reads_as_no_noise_floor(tmp_path, veni):
