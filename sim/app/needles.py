@@ -86,6 +86,12 @@ wrist; Q/E pitch about the tip; A/D are taken but do nothing (a curved needle ha
 to roll), so they never reach the camera."""
 
 
+def _about_x(v: Vec3, angle_rad: float) -> Vec3:
+    """``v`` turned about the x axis (the arm's) by ``angle_rad``, +y towards +z."""
+    c, sn = math.cos(angle_rad), math.sin(angle_rad)
+    return (v[0], v[1] * c - v[2] * sn, v[1] * sn + v[2] * c)
+
+
 @dataclass
 class StraightNeedle:
     """A straight needle aimed at a point on a cylindrical skin (see the module).
@@ -113,8 +119,13 @@ class StraightNeedle:
         return Controls(self.start_aim, -HOVER_MM, self.start_angle_deg)
 
     def pose(self, c: Controls) -> Pose:
-        """The tip ``advance_mm`` along the needle's axis from the aim point."""
+        """The tip ``advance_mm`` along the needle's axis from the aim point. The angle and
+        the roll are the trainee's against the skin under the aim point, as the task judges
+        them: aimed to the side of the arm, where the skin slopes, the needle turns with it
+        (bevel up stays up from the skin there, and 20° stays 20° to it)."""
         axis, normal = g.pose_from_angles(c.yaw_deg, c.angle_deg, c.roll_deg)
+        tilt = math.atan2(c.aim[2], c.aim[1] + self.skin_radius_mm)  # the skin's slope
+        axis, normal = _about_x(axis, tilt), _about_x(normal, tilt)
         return g.add(c.aim, g.scale(axis, c.advance_mm)), axis, normal
 
     def pick(self, origin: Vec3, direction: Vec3) -> Vec3 | None:

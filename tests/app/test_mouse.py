@@ -23,10 +23,18 @@ def make(scenario_id: str) -> MouseSource:
 
 
 @pytest.mark.parametrize("angle", [10.0, 20.0, 35.0])
-def test_venipuncture_angle_and_bevel_are_what_the_task_measures(angle: float) -> None:
+@pytest.mark.parametrize("aside_mm", [0.0, 12.0, -20.0])
+def test_venipuncture_angle_and_bevel_are_what_the_task_measures(
+    angle: float, aside_mm: float
+) -> None:
+    # also aimed to the side of the arm, where the skin slopes: the mouse's 20° and bevel up
+    # are 20° to the skin there and up from it, as the task measures (no roll the trainee
+    # did not make)
     m = make("venipuncture")
     task = VenipunctureTask(m.scenario).limb
-    tip, axis, normal = m.pose(Controls((0.0, 0.0, 0.0), -5.0, angle, 0.0))
+    r = task.skin.radius_mm
+    aim = (0.0, (r * r - aside_mm * aside_mm) ** 0.5 - r, aside_mm)
+    tip, axis, normal = m.pose(Controls(aim, -5.0, angle, 0.0))
     from sim.core.records import Sample
 
     meas = task.measure(Sample(0.0, tip, axis, normal))
