@@ -89,6 +89,8 @@ def discomfort_words(events: Sequence[Event]) -> str:
                 counts[cause] = counts.get(cause, 0) + 1
     parts = []
     for cause in sorted(totals, key=lambda c: -totals[c]):
+        if totals[cause] < pt.REPORT_STEP:  # too small to have been felt: not a reason
+            continue
         words = pt.CAUSE_WORDS.get(cause, cause.replace("_", " "))
         n = counts[cause]
         if cause in pt.COUNTED:
