@@ -124,14 +124,13 @@ def main() -> int:
     elif args.sqlite:
         url = f"sqlite:///{tmp / 'lab.sqlite'}"
     else:
-        from tests.lab.conftest import PgServer, _pg_bin
+        from tests.lab.pgserver import NoServer, throwaway_server
 
-        initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
-        if not initdb or not pg_ctl:
-            print("no PostgreSQL server binaries (initdb, pg_ctl): use --sqlite or --db URL")
+        try:
+            server = throwaway_server(tmp)
+        except NoServer as exc:
+            print(f"{exc}: use --sqlite or --db URL")
             return 2
-        as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-        server = PgServer(tmp, initdb, pg_ctl, as_user)
         server.start()
         url = server.url
     try:
@@ -151,9 +150,9 @@ def main() -> int:
 
 
 def _run(url: str, args: argparse.Namespace, tmp: Path) -> int:
-    from tests.lab.conftest import _free_port
+    from tests.lab.pgserver import free_port
 
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ, PYTHONPATH=str(ROOT), PROCSIM_DATA_DIR=str(tmp / "data"))
     cmd = [sys.executable, "-m", "sim", "portal", "--db", url, "--port", str(port), "--no-video"]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)

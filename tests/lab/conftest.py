@@ -5,11 +5,7 @@ port, stopped afterwards."""
 from __future__ import annotations
 
 import contextlib
-import glob
-import os
 import shutil
-import socket
-import subprocess
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -23,8 +19,7 @@ from sim.sources.scripted import ScriptedSource
 from sim.storage.session import run_session
 from tests.conftest import stopped_after
 
-PG_USER = "procsim_lab"
-PG_PASSWORD = "Sup3r-secret-pw"
+from .pgserver import NoServer, PgServer, throwaway_server
 
 
 def make_recording(
@@ -66,97 +61,16 @@ def recordings(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     }
 
 
-def _pg_bin(name: str) -> str | None:
-    found = shutil.which(name)
-    if found:
-        return found
-    cands = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
-    return cands[-1] if cands else None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class PgServer:
-    """A throw-away PostgreSQL server: ``url`` (with a password), ``stop()``, ``start()``."""
-
-    def __init__(self, base: Path, initdb: str, pg_ctl: str, as_user: list[str]) -> None:
-        self.base = base
-        self.data = base / "data"
-        self.pg_ctl = pg_ctl
-        self.as_user = as_user
-        self.port = _free_port()
-        pw = base / "pw"
-        pw.write_text(PG_PASSWORD + "\n")
-        self._chown(base)
-        self._run(
-            [
-                initdb,
-                "-D",
-                str(self.data),
-                "-U",
-                PG_USER,
-                f"--pwfile={pw}",
-                "--auth-local=trust",
-                "--auth-host=scram-sha-256",
-                "-E",
-                "UTF8",
-                "--no-sync",
-            ]
-        )
-        pw.unlink()
-        self.url = f"postgresql://{PG_USER}:{PG_PASSWORD}@127.0.0.1:{self.port}/postgres"
-
-    def _chown(self, path: Path) -> None:
-        if self.as_user:
-            shutil.chown(path, "postgres", "postgres")
-            for p in path.rglob("*"):
-                shutil.chown(p, "postgres", "postgres")
-
-    def _run(self, cmd: list[str]) -> None:
-        r = subprocess.run(
-            self.as_user + cmd, capture_output=True, text=True, timeout=120, check=False
-        )
-        if r.returncode != 0:
-            log = self.base / "log"
-            tail = log.read_text()[-2000:] if log.exists() else ""
-            raise RuntimeError(f"{cmd[0]} failed: {r.stdout}{r.stderr}{tail}")
-
-    def start(self) -> None:
-        opts = (
-            f"-k {self.base} -p {self.port} -c listen_addresses=127.0.0.1 "
-            "-c fsync=off -c full_page_writes=off"
-        )
-        self._run(
-            [self.pg_ctl, "-D", str(self.data), "-l", str(self.base / "log"), "-w", "-o", opts]
-            + ["start"]
-        )
-
-    def stop(self, mode: str = "fast") -> None:
-        self._run([self.pg_ctl, "-D", str(self.data), "-m", mode, "-w", "stop"])
-
-
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PgServer]:
     """A real PostgreSQL server for the session (skipped, with the reason, if the machine
     has no PostgreSQL server binaries)."""
-    initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
-    if not initdb or not pg_ctl:
-        pytest.skip("PostgreSQL server binaries initdb/pg_ctl not found (apt install postgresql)")
-    as_user: list[str] = []
-    if os.geteuid() == 0:  # initdb refuses to run as root: use the postgres system user
-        try:
-            import pwd
-
-            pwd.getpwnam("postgres")
-        except KeyError:
-            pytest.skip("running as root and there is no 'postgres' user to run initdb as")
-        as_user = ["runuser", "-u", "postgres", "--"]
     base = Path(tempfile.mkdtemp(prefix="procsim-pg-"))
-    server = PgServer(base, initdb, pg_ctl, as_user)
+    try:
+        server = throwaway_server(base)
+    except NoServer as exc:
+        shutil.rmtree(base, ignore_errors=True)
+        pytest.skip(str(exc))
     server.start()
     try:
         yield server

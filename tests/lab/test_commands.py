@@ -10,7 +10,7 @@ import pytest
 
 from sim.cli import main
 
-from .conftest import PG_PASSWORD, PgServer
+from .pgserver import PG_PASSWORD, PgServer
 
 
 def test_import_list_export(

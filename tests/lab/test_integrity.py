@@ -19,7 +19,7 @@ from sim.lab.schema import SCHEMA_VERSION, session_cols, upgrade
 from sim.lab.store import MAX_ATTEMPTS, Store
 from sim.lab.sync import Lab
 
-from .conftest import PgServer
+from .pgserver import PgServer
 
 
 def _station(root: Path, name: str, pg_url: str, **kw: object) -> Lab:

@@ -24,7 +24,7 @@ from sim.lab.ingest import session_from_recording
 from sim.lab.store import Store
 from sim.lab.users import add_user, audit_rows, cohort
 
-from .conftest import PgServer, _free_port
+from .pgserver import PgServer, free_port
 
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -84,7 +84,7 @@ def _serve(store: Store, ids: dict[str, str], videos: Path | None) -> Iterator[S
         video_speed=4,
         render_videos=videos is not None,
     )
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(create_app(portal), host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -22,7 +22,7 @@ from sim.lab.schema import SCHEMA_VERSION, upgrade
 from sim.lab.store import Store
 from sim.lab.sync import Lab
 
-from .conftest import PgServer
+from .pgserver import PgServer
 
 LOGINS = {
     "station_a": "procsim_station",
@@ -40,17 +40,7 @@ def _su(pg_server: PgServer) -> Any:
 def _logins(pg_server: PgServer) -> dict[str, str]:
     """One login role per name in LOGINS, granted its group role (as a lab's IT would,
     docs/lab-setup.md); their URLs."""
-    eng = _su(pg_server)
-    with eng.connect() as c:
-        for name, group in LOGINS.items():
-            if not c.execute(
-                text("SELECT 1 FROM pg_roles WHERE rolname = :n"), {"n": name}
-            ).first():
-                c.execute(text(f"CREATE ROLE {name} LOGIN PASSWORD '{PW}'"))
-            c.execute(text(f"GRANT {group} TO {name}"))
-    eng.dispose()
-    base = f"127.0.0.1:{pg_server.port}/postgres"
-    return {n: f"postgresql://{n}:{PW}@{base}" for n in LOGINS}
+    return {n: pg_server.add_login(n, group, PW) for n, group in LOGINS.items()}
 
 
 def _init(pg_url: str, capsys: pytest.CaptureFixture[str]) -> str:

@@ -16,7 +16,7 @@ from sim.lab.store import Store
 from sim.lab.sync import Lab
 from sim.storage.recording import load_recording, session_id_for
 
-from .conftest import PG_PASSWORD, PgServer
+from .pgserver import PG_PASSWORD, PgServer
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
