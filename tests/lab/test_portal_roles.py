@@ -1,0 +1,144 @@
+"""The portal as a lab runs it (docs/lab-setup.md, docs/portal.md): on a real PostgreSQL
+server set up by ``procsim lab init``, logged in as a login that is not a superuser and has
+only ``procsim_instructor``; driven over plain HTTP (what is checked is the server's answer,
+not what a browser draws)."""
+
+from __future__ import annotations
+
+import contextlib
+import http.cookiejar
+import re
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from sim.cli import main
+from sim.lab.database import parse_url
+from sim.lab.ingest import session_from_recording
+from sim.lab.store import Store
+from sim.lab.users import add_user, audit_rows, sign_offs_of
+
+from .conftest import PgServer
+from .test_portal import PASSWORDS, _serve
+
+INSTR_LOGIN = "instr_portal"
+INSTR_PW = "Instr-login-pw"
+
+
+@dataclass
+class Lab:
+    """A lab database set up as the docs say: the admin URL, the instructor login's URL, the
+    sessions' ids."""
+
+    admin_url: str
+    instr_url: str
+    ids: dict[str, str]
+
+
+@pytest.fixture()
+def lab(pg_server: PgServer, recordings: dict[str, Path], data_dir: Path) -> Iterator[Lab]:
+    """A fresh database ``portal_roles``: ``lab init`` as the superuser, sessions and portal
+    accounts written by it, and a login role granted only ``procsim_instructor``."""
+    su = create_engine(parse_url(pg_server.url), isolation_level="AUTOCOMMIT")
+    with su.connect() as c:
+        c.execute(text("DROP DATABASE IF EXISTS portal_roles"))
+        c.execute(text("CREATE DATABASE portal_roles"))
+        if not c.execute(
+            text("SELECT 1 FROM pg_roles WHERE rolname = :n"), {"n": INSTR_LOGIN}
+        ).first():
+            c.execute(text(f"CREATE ROLE {INSTR_LOGIN} LOGIN PASSWORD '{INSTR_PW}'"))
+    su.dispose()
+    admin = pg_server.url.rsplit("/", 1)[0] + "/portal_roles"
+    assert main(["lab", "init", "--db", admin]) == 0
+    su = create_engine(parse_url(admin), isolation_level="AUTOCOMMIT")
+    with su.connect() as c:
+        c.execute(text(f"GRANT procsim_instructor TO {INSTR_LOGIN}"))
+        assert (
+            c.execute(
+                text("SELECT rolsuper FROM pg_roles WHERE rolname = :n"), {"n": INSTR_LOGIN}
+            ).scalar()
+            is False
+        )
+    su.dispose()
+    ids = {}
+    with Store(admin) as store:
+        for key in ("exp1", "exp2", "nov1"):
+            s = session_from_recording(recordings[key])
+            store.add(s)
+            ids[key] = s.id
+        add_user(store, "ann", "instructor", PASSWORDS["ann"])
+    instr = f"postgresql://{INSTR_LOGIN}:{INSTR_PW}@127.0.0.1:{pg_server.port}/portal_roles"
+    yield Lab(admin, instr, ids)
+
+
+class Client:
+    """A browser without a browser: cookies kept, redirects followed, forms posted with the
+    page's CSRF token."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
+        self.csrf = ""
+
+    def get(self, path: str) -> tuple[int, str]:
+        return self._open(urllib.request.Request(self.base + path))
+
+    def post(self, path: str, fields: dict[str, str]) -> tuple[int, str]:
+        data = urllib.parse.urlencode({"csrf_token": self.csrf, **fields}).encode()
+        return self._open(urllib.request.Request(self.base + path, data=data))
+
+    def _open(self, req: urllib.request.Request) -> tuple[int, str]:
+        try:
+            with self.opener.open(req, timeout=120) as r:
+                status, body = int(r.status), r.read().decode()
+        except urllib.error.HTTPError as exc:
+            status, body = int(exc.code), exc.read().decode()
+        m = re.search(r'name="csrf_token" value="([^"]+)"', body)
+        if m:
+            self.csrf = m.group(1)
+        return status, body
+
+    def login(self, name: str, password: str) -> tuple[int, str]:
+        self.get("/login")
+        return self.post("/login", {"username": name, "password": password})
+
+
+@contextlib.contextmanager
+def portal_as(url: str, ids: dict[str, str], videos: Path | None = None) -> Iterator[Any]:
+    """The portal served over the store at ``url`` (the login in the URL), and a client."""
+    with Store(url) as store, _serve(store, ids, videos) as served:
+        yield served, Client(served.base)
+
+
+def test_the_portal_works_as_a_login_with_only_the_instructor_role(lab: Lab) -> None:
+    with portal_as(lab.instr_url, lab.ids) as (served, web):
+        status, page = web.login("ann", PASSWORDS["ann"])
+        assert status == 200 and "t-001" in page and "t-002" in page  # the dashboard
+        status, page = web.get("/trainees/t-001")
+        assert status == 200 and 'Progress of <span class="trainee">t-001' in page
+        sid = lab.ids["exp1"]
+        status, page = web.post(f"/sessions/{sid}/notes", {"notes": "angle too steep"})
+        assert status == 200 and "Saved." in page
+        fields = {"scenario": "venipuncture", "note": "solid", "confirm": "1"}
+        status, page = web.post("/trainees/t-001/signoff", fields)
+        assert status == 200 and "Saved." in page, page
+        # a second sign-off replaces the first (no DELETE needed)
+        status, page = web.post("/trainees/t-001/signoff", {**fields, "note": "again"})
+        assert status == 200 and "Saved." in page, page
+    with Store(lab.admin_url) as store:
+        row = store.get(sid)
+        assert row is not None and row.notes == "angle too steep"
+        (signed,) = sign_offs_of(store, "t-001")
+        assert (signed["signed_by"], signed["note"]) == ("ann", "again")
+        acts = [r.action for r in audit_rows(store) if r.username == "ann"]
+    assert acts[:3] == ["login", "view_cohort", "view_trainee"]
+    assert "set_notes" in acts and acts.count("sign_off") == 2
