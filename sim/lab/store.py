@@ -34,6 +34,7 @@ from sim.lab.database import (
 )
 from sim.lab.ingest import NewSession
 from sim.lab.schema import (
+    audit_log,
     outbox,
     session_metrics,
     sessions,
@@ -372,6 +373,30 @@ class Store:
         return bool(n)
 
     # -- reading --
+    def kept_recordings(self) -> dict[str, str]:
+        """Session id -> SHA-256 of its stored recording, for every session whose recording
+        is kept (not erased by the retention period): what may have a replay video."""
+        with self._begin() as conn:
+            q = select(sessions.c.id, sessions.c.recording_sha256).where(
+                sessions.c.recording_erased_utc.is_(None)
+            )
+            return {str(r[0]): str(r[1]) for r in conn.execute(q)}
+
+    def recordings_version(self) -> tuple[Any, ...]:
+        """What :meth:`kept_recordings` depends on, cheaply: the number of sessions, the
+        latest stored and the latest recording erased (an added, replaced or erased session,
+        or an erased recording, changes one of them)."""
+        with self._begin() as conn:
+            return tuple(
+                conn.execute(
+                    select(
+                        func.count(),
+                        func.max(sessions.c.stored_utc),
+                        func.max(sessions.c.recording_erased_utc),
+                    )
+                ).one()
+            )
+
     def ids(self) -> set[str]:
         with self._begin() as conn:
             return {str(r[0]) for r in conn.execute(select(sessions.c.id))}
@@ -531,8 +556,17 @@ class Store:
                 conn.execute(delete(session_metrics).where(session_metrics.c.session_id.in_(chunk)))
                 conn.execute(delete(outbox).where(outbox.c.session_id.in_(chunk)))
                 conn.execute(delete(sessions).where(sessions.c.id.in_(chunk)))
+                # the audit log keeps who accessed what and when, not the notes' texts
+                conn.execute(
+                    update(audit_log).where(audit_log.c.session_id.in_(chunk)).values(detail=None)
+                )
             if before is None:  # the whole trainee: the instructors' sign-offs too
                 conn.execute(delete(sign_offs).where(sign_offs.c.trainee_id == trainee))
+                # and the free text of its audit rows (notes, sign-off notes): the rows stay
+                # (who, when, what, the pseudonymous trainee id), their detail goes
+                conn.execute(
+                    update(audit_log).where(audit_log.c.trainee_id == trainee).values(detail=None)
+                )
             if tombstone:
                 conn.execute(insert(tombstones).values(trainee_id=trainee, erased_utc=when))
         return ids

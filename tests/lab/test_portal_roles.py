@@ -142,3 +142,75 @@ def test_the_portal_works_as_a_login_with_only_the_instructor_role(lab: Lab) -> 
         acts = [r.action for r in audit_rows(store) if r.username == "ann"]
     assert acts[:3] == ["login", "view_cohort", "view_trainee"]
     assert "set_notes" in acts and acts.count("sign_off") == 2
+
+
+def test_erasing_a_trainee_blanks_the_free_text_of_its_audit_rows(
+    data_dir: Path, tmp_path: Path, recordings: dict[str, Path]
+) -> None:
+    from sim.lab.users import audit, sign_off
+
+    url = f"sqlite:///{tmp_path / 'lab.sqlite'}"
+    with Store(url) as store:
+        a = session_from_recording(recordings["exp1"])
+        b = session_from_recording(recordings["nov1"])
+        store.add(a)
+        store.add(b)
+        for sess in (a, b):
+            audit(
+                store,
+                "set_notes",
+                user="ann",
+                client="10.0.0.5",
+                trainee_id=sess.row["trainee_id"],
+                session_id=sess.id,
+                detail=f"private words about {sess.row['trainee_id']}",
+            )
+            audit(
+                store,
+                "sign_off",
+                user="ann",
+                trainee_id=sess.row["trainee_id"],
+                detail="venipuncture: shaky hands",
+            )
+            sign_off(store, sess.row["trainee_id"], "venipuncture", "ann", "shaky hands")
+    assert main(["sessions", "erase", "--trainee", "t-001", "--db", url]) == 0
+    with Store(url) as store:
+        rows = audit_rows(store)
+    erased = [(r.username, r.client, r.action, r.detail) for r in rows if r.trainee_id == "t-001"]
+    assert erased == [("ann", "10.0.0.5", "set_notes", None), ("ann", None, "sign_off", None)]
+    kept = [r.detail for r in rows if r.trainee_id == "t-002"]
+    assert kept == ["private words about t-002", "venipuncture: shaky hands"]
+
+
+def test_the_portal_drops_the_videos_of_erased_sessions(
+    data_dir: Path, tmp_path: Path, recordings: dict[str, Path]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'lab.sqlite'}"
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    ids = {}
+    with Store(url) as store:
+        for key in ("exp1", "nov1"):
+            s = session_from_recording(recordings[key])
+            store.add(s)
+            ids[key] = s.id
+        add_user(store, "ann", "instructor", PASSWORDS["ann"])
+        sha = {sid: store.recording_sha256(sid) or "" for sid in ids.values()}
+
+    def cached(key: str) -> Path:  # a video as the portal names it, already rendered
+        f = videos / f"{ids[key]}-{sha[ids[key]][:16]}.mp4"
+        f.write_bytes(b"\0\0\0\x18ftypmp42")
+        return f
+
+    old = videos / f"{ids['exp1']}-{'0' * 16}.mp4"  # of a recording since replaced
+    old.write_bytes(b"old")
+    exp1, nov1 = cached("exp1"), cached("nov1")
+    with portal_as(url, ids, videos) as (_served, web):
+        assert not old.exists() and exp1.exists() and nov1.exists()  # pruned at start
+        assert main(["sessions", "erase", "--trainee", "t-002", "--db", url]) == 0
+        status, _page = web.login("ann", PASSWORDS["ann"])  # the dashboard
+        assert status == 200
+        assert not nov1.exists() and exp1.exists()
+        status, _page = web.get(f"/sessions/{ids['exp1']}")
+        assert status == 200 and exp1.exists()
+        assert sorted(p.name for p in videos.iterdir()) == [exp1.name]
