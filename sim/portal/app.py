@@ -121,7 +121,33 @@ class VideoCache:
         self._busy: set[str] = set()
         self._errors: dict[str, str] = {}
         self._lock = threading.Lock()
+        self._pruned_at: tuple[Any, ...] | None = None
+        self.prune()
         threading.Thread(target=self._work, name="procsim-video", daemon=True).start()
+
+    def prune(self) -> list[Path]:
+        """Delete the cached videos that no session's kept recording has any more: of a
+        session erased (``sessions erase``, a tombstone), of a recording replaced or erased
+        by the retention period. Run at start, and by :meth:`state` whenever the store's
+        sessions changed (:meth:`Store.recordings_version`). Returns the files deleted."""
+        version = self.store.recordings_version()
+        keep = {f"{sid}-{sha[:16]}" for sid, sha in self.store.kept_recordings().items()}
+        gone = []
+        with self._lock:
+            busy = set(self._busy)
+            for f in sorted(self.folder.glob("*.mp4")):
+                stem = f.name.removesuffix(".mp4").removesuffix(".part")
+                if stem in keep or stem.rsplit("-", 1)[0] in busy:
+                    continue
+                f.unlink(missing_ok=True)
+                gone.append(f)
+            self._pruned_at = version
+        return gone
+
+    def refresh(self) -> None:
+        """:meth:`prune` if the store's sessions changed since the last time."""
+        if self.store.recordings_version() != self._pruned_at:
+            self.prune()
 
     def path(self, session_id: str) -> Path | None:
         sha = self.store.recording_sha256(session_id)
@@ -129,7 +155,9 @@ class VideoCache:
 
     def state(self, session_id: str) -> tuple[str, Path | None]:
         """("ready", file), ("rendering", None) or ("failed: why", None); queues a render
-        of a video that is neither there nor being rendered."""
+        of a video that is neither there nor being rendered; first drops the videos of
+        sessions erased since it last looked (:meth:`prune`)."""
+        self.refresh()
         p = self.path(session_id)
         if p is None:
             return "failed: no such session", None
@@ -299,6 +327,8 @@ class Portal:
         if not user.staff:
             return RedirectResponse(_home(user), status_code=303)
         n_trainees, n_sessions, table = await run_in_threadpool(self.cohort_table)
+        if self.videos is not None:  # erased sessions' videos go when the store changed
+            await run_in_threadpool(self.videos.refresh)
         await self.audit(request, "view_cohort", user.name, detail=f"{n_trainees} trainees")
         return self.page(
             request,
