@@ -14,6 +14,7 @@ of a trainee's data is written to the audit log (:func:`sim.lab.users.audit`). S
 from __future__ import annotations
 
 import hmac
+import logging
 import os
 import secrets
 import subprocess
@@ -64,6 +65,12 @@ MAX_NOTES_CHARS = 4000
 """Longest instructor note accepted (our choice)."""
 
 NOT_YOURS = "This account may not see that trainee's data."
+UNAVAILABLE = (
+    "The session database cannot be used now. Please try again later; the portal's log says why."
+)
+
+LOG = logging.getLogger("uvicorn.error.procsim")
+"""The portal's log: a child of uvicorn's error log, which goes to standard error."""
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -578,8 +585,10 @@ def create_app(portal: Portal) -> Starlette:
     ]
 
     async def store_error(request: Request, exc: Exception) -> Response:
-        # the database is down or refused: one line (URL masked), not a traceback
-        return p.error(request, 503, f"The session database cannot be used now: {exc}", None)
+        # the database is down or refused: the details (URL masked, the database's error) go
+        # to the portal's log, the browser (anyone, before a login too) gets one plain line
+        LOG.error("%s %s from %s: %s", request.method, request.url.path, _client(request), exc)
+        return p.error(request, 503, UNAVAILABLE, None)
 
     return Starlette(
         routes=routes, middleware=middleware, exception_handlers={StoreError: store_error}

@@ -214,3 +214,20 @@ def test_the_portal_drops_the_videos_of_erased_sessions(
         status, _page = web.get(f"/sessions/{ids['exp1']}")
         assert status == 200 and exp1.exists()
         assert sorted(p.name for p in videos.iterdir()) == [exp1.name]
+
+
+def test_the_503_page_tells_the_browser_nothing_and_the_log_everything(
+    lab: Lab, pg_server: PgServer, capfd: pytest.CaptureFixture[str]
+) -> None:
+    with portal_as(lab.instr_url, lab.ids) as (_served, web):
+        su = create_engine(parse_url(lab.admin_url), isolation_level="AUTOCOMMIT")
+        with su.connect() as c:  # the login loses its rights while the portal runs
+            c.execute(text(f"REVOKE procsim_instructor FROM {INSTR_LOGIN}"))
+        su.dispose()
+        status, page = web.login("ann", PASSWORDS["ann"])
+    assert status == 503 and "cannot be used now" in page
+    for secret in (INSTR_LOGIN, str(pg_server.port), "127.0.0.1", "permission denied"):
+        assert secret not in page
+    log = capfd.readouterr().err
+    assert f"POST /login from 127.0.0.1: postgresql://{INSTR_LOGIN}:***@" in log
+    assert "permission denied for table users" in log and INSTR_PW not in log
