@@ -69,12 +69,16 @@ def _fill(store: Store, recordings: dict[str, Path]) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def _serve(store: Store, ids: dict[str, str], videos: Path | None) -> Iterator[Served]:
+def _serve(
+    store: Store, ids: dict[str, str], videos: Path | None, behind_proxy: bool = False
+) -> Iterator[Served]:
     """Serve the portal over ``store`` on a free loopback port (rendering videos into
-    ``videos`` if given) until the block ends."""
+    ``videos`` if given; as ``--https-proxy`` does if ``behind_proxy``) until the block ends,
+    configured as ``procsim portal`` does."""
     import uvicorn
 
     from sim.portal.app import Portal, create_app
+    from sim.portal.commands import server_config
 
     portal = Portal(
         store,
@@ -85,7 +89,9 @@ def _serve(store: Store, ids: dict[str, str], videos: Path | None) -> Iterator[S
         render_videos=videos is not None,
     )
     port = _free_port()
-    config = uvicorn.Config(create_app(portal), host="127.0.0.1", port=port, log_level="warning")
+    config = server_config(
+        create_app(portal), host="127.0.0.1", port=port, behind_proxy=behind_proxy
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -231,3 +231,26 @@ def test_the_503_page_tells_the_browser_nothing_and_the_log_everything(
     log = capfd.readouterr().err
     assert f"POST /login from 127.0.0.1: postgresql://{INSTR_LOGIN}:***@" in log
     assert "permission denied for table users" in log and INSTR_PW not in log
+
+
+@pytest.mark.parametrize("behind_proxy", [False, True])
+def test_x_forwarded_for_is_believed_only_behind_a_proxy(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, behind_proxy: bool
+) -> None:
+    monkeypatch.setattr("sim.portal.app.MAX_FAILS_PER_CLIENT", 3)
+    url = f"sqlite:///{tmp_path / 'lab.sqlite'}"
+    with Store(url) as store:
+        with _serve(store, {}, None, behind_proxy=behind_proxy) as served:
+            web = Client(served.base)
+            for i in range(4):  # a local program claiming another address at each try
+                web.opener.addheaders = [("X-Forwarded-For", f"203.0.113.{i}")]
+                web.login(f"nobody{i}", "wrong password!")
+        rows = audit_rows(store)
+    clients = [r.client for r in rows]
+    actions = [r.action for r in rows]
+    if behind_proxy:  # the proxy's word for the client: four clients, none blocked
+        assert clients == [f"203.0.113.{i}" for i in range(4)]
+        assert actions == ["login_failed"] * 4
+    else:  # the connection's own address: the header changes nothing, the limit holds
+        assert clients == ["127.0.0.1"] * 4
+        assert actions == ["login_failed"] * 3 + ["login_blocked"]
