@@ -357,7 +357,7 @@ def _outcome(row: Any) -> str:
 def _cmd_import(args: argparse.Namespace) -> int:
     from sim.lab.ingest import session_from_recording
 
-    lab, _cfg = _lab(args)
+    lab, cfg = _lab(args)
     with lab:
         new = replaced = refused = 0
         for f in args.recordings:
@@ -367,6 +367,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
                 display_name=args.name,
                 station=args.station,
                 notes=args.note,
+                # a recording that names no station (the practice app's) was made here
+                default_station=cfg.station_id if cfg.path else None,
             )
             row = s.row
             have = lab.local.recording_sha256(s.id)
@@ -468,7 +470,12 @@ def register(sub: Any) -> None:
     q.add_argument("recordings", nargs="+", metavar="RECORDING", help="recording files")
     q.add_argument("--trainee", metavar="ID", help="trainee id (default: the recording's)")
     q.add_argument("--name", metavar="NAME", help="trainee's display name (optional)")
-    q.add_argument("--station", metavar="ID", help="station id (default: the recording's)")
+    q.add_argument(
+        "--station",
+        metavar="ID",
+        help="station id (default: the recording's; for one that names none, the "
+        "station config's id)",
+    )
     q.add_argument("--note", metavar="TEXT", help="instructor note stored with the sessions")
     q.add_argument(
         "--replace",
