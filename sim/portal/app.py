@@ -65,6 +65,8 @@ MAX_NOTES_CHARS = 4000
 """Longest instructor note accepted (our choice)."""
 
 NOT_YOURS = "This account may not see that trainee's data."
+SIGN_OFF_ANYWAY = "sign off although the rule is not met"
+"""The sign-off form's checkbox, needed when the scenario's sign-off rule is not met."""
 UNAVAILABLE = (
     "The session database cannot be used now. Please try again later; the portal's log says why."
 )
@@ -366,6 +368,7 @@ class Portal:
             return self.error(request, 404, "No sessions of this trainee in the store.", user)
         await self.audit(request, "view_trainee", user.name, trainee_id=tid)
         scenarios = sorted({r.scenario for r in rows})
+        rules = await run_in_threadpool(rule_states, self.store, tid, scenarios)
         return self.page(
             request,
             "trainee.html",
@@ -374,7 +377,7 @@ class Portal:
             rows=list(reversed(rows)),
             report=body,
             signed=signed,
-            scenarios=scenarios,
+            rules=rules,
             saved=request.query_params.get("saved"),
         )
 
@@ -480,15 +483,47 @@ class Portal:
         if not user.staff:
             return await self.deny(request, user, tid, "Only instructors sign off.")
         scenario = str(form.get("scenario") or "")
+        if not scenario:
+            return self.error(request, 400, "Choose the scenario to sign off on.", user)
         rows = await run_in_threadpool(self.store.find, trainee=tid, scenario=scenario)
         if not rows:
             return self.error(request, 400, "That trainee has no session of that scenario.", user)
+        ((_sc, state, met),) = await run_in_threadpool(rule_states, self.store, tid, [scenario])
+        if not met and form.get("confirm") != "1":
+            return self.error(
+                request,
+                400,
+                f"The sign-off rule of {scenario} is not met ({state}): not signed off. To sign "
+                f'off all the same, tick "{SIGN_OFF_ANYWAY}".',
+                user,
+            )
         note = str(form.get("note") or "").strip()[:MAX_NOTES_CHARS]
         await run_in_threadpool(sign_off, self.store, tid, scenario, user.name, note)
+        # the audit log's action says whether the rule was met (it outlives the detail's
+        # free text, which an erasure blanks)
         await self.audit(
-            request, "sign_off", user.name, trainee_id=tid, detail=f"{scenario}: {note}".strip()
+            request,
+            "sign_off" if met else "sign_off_rule_not_met",
+            user.name,
+            trainee_id=tid,
+            detail=f"{scenario}: {note}".strip() if met else f"{scenario} ({state}): {note}",
         )
         return RedirectResponse(f"/trainees/{tid}?saved=signoff", status_code=303)
+
+
+def rule_states(store: Store, tid: str, scenarios: list[str]) -> list[tuple[str, str, bool]]:
+    """(scenario, the sign-off rule's state in words, whether it is met) of a trainee, per
+    scenario (:func:`sim.lab.users.cohort`'s proficiency)."""
+    rows = cohort(store, [tid])
+    profs = dict(rows[0].proficiency) if rows else {}
+    out = []
+    for sc in scenarios:
+        p = profs.get(sc)
+        if p is None:
+            out.append((sc, "no session that counts yet", False))
+        else:
+            out.append((sc, p.line(), p.signed_off))
+    return out
 
 
 def _client(request: Request) -> str:

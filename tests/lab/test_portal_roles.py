@@ -141,7 +141,7 @@ def test_the_portal_works_as_a_login_with_only_the_instructor_role(lab: Lab) -> 
         assert (signed["signed_by"], signed["note"]) == ("ann", "again")
         acts = [r.action for r in audit_rows(store) if r.username == "ann"]
     assert acts[:3] == ["login", "view_cohort", "view_trainee"]
-    assert "set_notes" in acts and acts.count("sign_off") == 2
+    assert "set_notes" in acts and acts.count("sign_off_rule_not_met") == 2
 
 
 def test_erasing_a_trainee_blanks_the_free_text_of_its_audit_rows(
@@ -254,3 +254,37 @@ def test_x_forwarded_for_is_believed_only_behind_a_proxy(
     else:  # the connection's own address: the header changes nothing, the limit holds
         assert clients == ["127.0.0.1"] * 4
         assert actions == ["login_failed"] * 3 + ["login_blocked"]
+
+
+def test_sign_off_needs_a_scenario_and_a_word_when_the_rule_is_not_met(
+    data_dir: Path, tmp_path: Path, recordings: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sim.lab.users import audit_rows
+
+    url = f"sqlite:///{tmp_path / 'lab.sqlite'}"
+    with Store(url) as store:
+        for key in ("exp1", "exp2", "sut1"):  # t-001: 2 venipuncture passes, 1 suturing pass
+            store.add(session_from_recording(recordings[key]))
+        add_user(store, "ann", "instructor", PASSWORDS["ann"])
+        with _serve(store, {}, None) as served:
+            web = Client(served.base)
+            web.login("ann", PASSWORDS["ann"])
+            status, page = web.get("/trainees/t-001")
+            assert '<option value="" selected>(choose)</option>' in page
+            assert "2 consecutive passes reached (session 2); 0 of 10 further passes" in page
+            status, page = web.post("/trainees/t-001/signoff", {"scenario": "", "note": "x"})
+            assert status == 400 and "Choose the scenario" in page
+            fields = {"scenario": "venipuncture", "note": "ok"}
+            status, page = web.post("/trainees/t-001/signoff", fields)
+            assert status == 400 and "rule of venipuncture is not met" in page
+            assert sign_offs_of(store, "t-001") == []
+            status, page = web.post("/trainees/t-001/signoff", {**fields, "confirm": "1"})
+            assert status == 200 and "Saved." in page
+            # a scenario whose rule is met (here 1 pass in a row, no further ones) needs no tick
+            monkeypatch.setattr("sim.lab.users._rule", lambda _sc: (1, 0))
+            status, page = web.post("/trainees/t-001/signoff", {"scenario": "suturing"})
+            assert status == 200 and "Saved." in page
+        acts = [(r.action, r.detail) for r in audit_rows(store) if r.action.startswith("sign")]
+    assert [s["scenario"] for s in sign_offs_of(store, "t-001")] == ["suturing", "venipuncture"]
+    assert acts[0][0] == "sign_off_rule_not_met" and "0 of 10 further passes" in str(acts[0][1])
+    assert acts[1] == ("sign_off", "suturing:")
