@@ -25,7 +25,9 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from sim.errors import UserError
 from sim.lab.database import (
+    LOGIN_FAILED,
     StoreError,
+    StoreLoginFailed,
     StoreUnavailable,
     describe_error,
     mask_url,
@@ -245,6 +247,8 @@ class Store:
             with self.engine.begin() as conn:
                 yield conn
         except OperationalError as exc:
+            if _is_login_error(exc):
+                raise StoreLoginFailed(self._login_failed(exc)) from None
             if getattr(exc, "connection_invalidated", False) or _is_connect_error(exc):
                 raise StoreUnavailable(self.error(exc)) from None
             raise StoreError(self.error(exc)) from None
@@ -252,6 +256,23 @@ class Store:
             raise StoreError(self.error(exc)) from None
         except SQLAlchemyError as exc:
             raise StoreError(self.error(exc)) from None
+
+    def _login_failed(self, exc: BaseException) -> str:
+        """One line for a refused login: the role's name (from the URL, else libpq's
+        message), never the password."""
+        import re
+
+        role = self._url.username
+        if not role:
+            m = re.search(r'for user "([^"]+)"', str(getattr(exc, "orig", exc)))
+            role = m.group(1) if m else None
+        who = f"role {role}" if role else "the login role (from the service file or $PGUSER)"
+        msg = str(getattr(exc, "orig", exc)).lower()
+        why = "no password found" if "no password supplied" in msg else "wrong password"
+        return (
+            f"{self.display_url}: login failed for {who}: {why} (the password comes from the "
+            "password file, ~/.pgpass or $PGPASSFILE: docs/lab-setup.md, section 4)"
+        )
 
     def close(self) -> None:
         self.engine.dispose()
@@ -697,6 +718,11 @@ class Store:
                 .where(outbox.c.session_id == session_id)
                 .values(attempts=outbox.c.attempts + 1, last_error=error[:500])
             )
+
+
+def _is_login_error(exc: BaseException) -> bool:
+    msg = str(getattr(exc, "orig", exc)).lower()
+    return any(s in msg for s in LOGIN_FAILED)
 
 
 def _is_connect_error(exc: BaseException) -> bool:

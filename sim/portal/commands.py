@@ -37,14 +37,14 @@ def _open_store(args: argparse.Namespace) -> Any:
     ``database``, else this machine's own); a database that cannot be reached is one line,
     exit status 2. Unlike the station's commands, no local copy is opened beside it."""
     from sim.lab.config import load_config, resolve_db_url
-    from sim.lab.database import StoreUnavailable
+    from sim.lab.database import StoreUnavailable, unusable
     from sim.lab.store import Store
 
     url = resolve_db_url(args.db, load_config(args.config))
     try:
         return Store(url)
     except StoreUnavailable as exc:
-        raise UserError(f"cannot reach the session database ({exc})") from None
+        raise UserError(f"{unusable(exc)} ({exc})") from None
 
 
 def _cmd_add_user(args: argparse.Namespace) -> int:
