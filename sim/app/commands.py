@@ -136,14 +136,14 @@ def _cmd_station(args: argparse.Namespace) -> int:
         print(f"stored {plural(len(found), 'session')} left unstored by a crash (incomplete)")
     target = lab.remote_display or lab.local.display_url
     if lab.remote_url is not None:
-        from sim.lab.database import StoreUnavailable
+        from sim.lab.database import StoreUnavailable, unusable
 
         try:
             lab.open_remote().close()
         except StoreUnavailable as exc:
             if args.db:  # named on the command line: the caller must know
                 lab.close()
-                raise UserError(f"--db: cannot reach the session database ({exc})") from None
+                raise UserError(f"--db: {unusable(exc)} ({exc})") from None
             print(
                 f"procsim: warning: lab database unreachable ({exc}); sessions are kept on "
                 "this station and sent when it can be reached (procsim sessions sync)",

@@ -13,6 +13,8 @@ import argparse
 import csv
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -96,7 +98,7 @@ def reading_store(args: argparse.Namespace) -> Any:
     import os
 
     from sim.lab.config import DB_ENV
-    from sim.lab.database import StoreUnavailable
+    from sim.lab.database import StoreUnavailable, unusable
 
     lab, _cfg = _lab(args)
     if lab.remote_url is None:
@@ -107,7 +109,7 @@ def reading_store(args: argparse.Namespace) -> Any:
         if getattr(args, "db", None) or os.environ.get(DB_ENV):
             lab.close()
             named = "--db" if getattr(args, "db", None) else f"${DB_ENV}"
-            raise UserError(f"{named}: cannot reach the session database ({exc})") from None
+            raise UserError(f"{named}: {unusable(exc)} ({exc})") from None
         print(
             f"procsim: warning: lab database unreachable ({exc}); "
             "showing this station's own sessions",
@@ -166,6 +168,24 @@ _DIFFERS = (
 )
 
 
+@contextmanager
+def _admin_needed(store: Any) -> Iterator[None]:
+    """A lab server refusing an erasure (``permission denied``: an instructor's or a
+    station's login) says, in one line, that erasing needs an admin login."""
+    from sim.lab.database import StoreError
+
+    try:
+        yield
+    except StoreError as exc:
+        if store.dialect != "postgresql" or "permission denied" not in str(exc):
+            raise
+        raise StoreError(
+            f"sessions erase: {store.display_url}: erasing needs an admin login (a login role "
+            "granted procsim_admin, docs/lab-setup.md); this login was refused "
+            f"(permission denied)"
+        ) from None
+
+
 def _erase_expired(args: argparse.Namespace) -> int:
     import datetime as dt
 
@@ -180,7 +200,8 @@ def _erase_expired(args: argparse.Namespace) -> int:
         target = lab.open_remote() if lab.remote_url is not None else lab.local
         try:
             cutoff = utc_now() - dt.timedelta(days=cfg.retention_days)
-            n = len(target.erase_recordings_before(cutoff))
+            with _admin_needed(target):
+                n = len(target.erase_recordings_before(cutoff))
             where = target.display_url
         finally:
             if target is not lab.local:
@@ -266,7 +287,8 @@ def _cmd_erase(args: argparse.Namespace) -> int:
     with lab:
         target = lab.open_remote() if lab.remote_url is not None else lab.local
         try:
-            ids = target.erase_trainee(args.trainee, tombstone=lab.remote_url is not None)
+            with _admin_needed(target):
+                ids = target.erase_trainee(args.trainee, tombstone=lab.remote_url is not None)
             where = target.display_url
         finally:
             if target is not lab.local:
@@ -357,7 +379,7 @@ def _outcome(row: Any) -> str:
 def _cmd_import(args: argparse.Namespace) -> int:
     from sim.lab.ingest import session_from_recording
 
-    lab, _cfg = _lab(args)
+    lab, cfg = _lab(args)
     with lab:
         new = replaced = refused = 0
         for f in args.recordings:
@@ -367,6 +389,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
                 display_name=args.name,
                 station=args.station,
                 notes=args.note,
+                # a recording that names no station (the practice app's) was made here
+                default_station=cfg.station_id if cfg.path else None,
             )
             row = s.row
             have = lab.local.recording_sha256(s.id)
@@ -468,7 +492,12 @@ def register(sub: Any) -> None:
     q.add_argument("recordings", nargs="+", metavar="RECORDING", help="recording files")
     q.add_argument("--trainee", metavar="ID", help="trainee id (default: the recording's)")
     q.add_argument("--name", metavar="NAME", help="trainee's display name (optional)")
-    q.add_argument("--station", metavar="ID", help="station id (default: the recording's)")
+    q.add_argument(
+        "--station",
+        metavar="ID",
+        help="station id (default: the recording's; for one that names none, the "
+        "station config's id)",
+    )
     q.add_argument("--note", metavar="TEXT", help="instructor note stored with the sessions")
     q.add_argument(
         "--replace",

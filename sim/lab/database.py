@@ -23,6 +23,23 @@ class StoreUnavailable(StoreError):
     """The database server cannot be reached right now."""
 
 
+class StoreLoginFailed(StoreUnavailable):
+    """The server refused the login (no password found, or a wrong one). Kept with the
+    unreachable cases (a station keeps its sessions and tries again), but said as itself."""
+
+
+def unusable(exc: StoreUnavailable) -> str:
+    """What went wrong, in words for a command's one line: the login failed, or the
+    database cannot be reached."""
+    if isinstance(exc, StoreLoginFailed):
+        return "the session database refused the login"
+    return "cannot reach the session database"
+
+
+LOGIN_FAILED = ("password authentication failed", "no password supplied", "authentication failed")
+"""libpq's words for a refused login (psycopg passes them on)."""
+
+
 def parse_url(url: str) -> URL:
     """Parse and normalise a database URL (``postgresql://`` uses psycopg 3).
 

@@ -60,8 +60,12 @@ def session_from_recording(
     notes: str | None = None,
     keep_raw: bool = False,
     today: ScoreResult | None = None,
+    default_station: str | None = None,
 ) -> NewSession:
     """Build the stored form of a recording file (finished or interrupted).
+
+    The station stored is ``station`` if given, else the one the recording names, else
+    ``default_station`` (the station config's ``id`` where one is in use).
 
     A recording's own result is never trusted: it is re-scored by today's rules
     (:func:`sim.storage.session.rescore`), and today's score, outcome and metrics are
@@ -79,6 +83,8 @@ def session_from_recording(
     p = Path(path)
     data = read_bytes(p, "recording", RecordingError)
     rec = parse_recording(data, p)
+    if station is None and not rec.header.get("station"):
+        station = default_station
     return _session_from(rec, data, trainee, display_name, station, notes, keep_raw, today)
 
 

@@ -189,6 +189,7 @@ def apply_grants(conn: Connection) -> None:
         conn.execute(text(f"REVOKE ALL ON {t} FROM PUBLIC, {STATION}, {INSTRUCTOR}"))
         for role, privs in GRANTS[table].items():
             conn.execute(text(f"GRANT {', '.join(privs)} ON {t} TO {role}"))
+        _grant_sequences(conn, schema, table)
     if "sessions" in _procsim_tables(conn):
         for sql in _functions_sql(schema):
             conn.execute(text(sql))
@@ -197,6 +198,26 @@ def apply_grants(conn: Connection) -> None:
             conn.execute(text(f"ALTER FUNCTION {f} OWNER TO {ADMIN}"))
             conn.execute(text(f"REVOKE ALL ON FUNCTION {f} FROM PUBLIC"))
             conn.execute(text(f"GRANT EXECUTE ON FUNCTION {f} TO {STATION}"))
+
+
+def _grant_sequences(conn: Connection, schema: str, table: str) -> None:
+    """Let the roles that may ``INSERT`` into ``table`` use the sequences of its serial
+    columns (``audit_log.id``): without ``USAGE`` on ``audit_log_id_seq`` an insert is
+    refused ("permission denied for sequence"). The sequences follow their table's owner."""
+    seqs = conn.execute(
+        text(
+            "SELECT s.relname FROM pg_class s JOIN pg_depend d ON d.objid = s.oid "
+            "AND d.classid = 'pg_class'::regclass AND d.deptype IN ('a', 'i') "
+            "WHERE s.relkind = 'S' AND d.refobjid = to_regclass(:t)"
+        ),
+        {"t": f"{schema}.{_ident(conn, table)}"},
+    )
+    inserters = [r for r, privs in GRANTS[table].items() if "INSERT" in privs]
+    for (name,) in seqs.all():
+        q = f"{schema}.{_ident(conn, str(name))}"
+        conn.execute(text(f"REVOKE ALL ON SEQUENCE {q} FROM PUBLIC, {STATION}, {INSTRUCTOR}"))
+        if inserters:
+            conn.execute(text(f"GRANT USAGE ON SEQUENCE {q} TO {', '.join(inserters)}"))
 
 
 @dataclass(frozen=True, slots=True)

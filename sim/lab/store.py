@@ -25,7 +25,9 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from sim.errors import UserError
 from sim.lab.database import (
+    LOGIN_FAILED,
     StoreError,
+    StoreLoginFailed,
     StoreUnavailable,
     describe_error,
     mask_url,
@@ -34,6 +36,7 @@ from sim.lab.database import (
 )
 from sim.lab.ingest import NewSession
 from sim.lab.schema import (
+    audit_log,
     outbox,
     session_metrics,
     sessions,
@@ -244,6 +247,8 @@ class Store:
             with self.engine.begin() as conn:
                 yield conn
         except OperationalError as exc:
+            if _is_login_error(exc):
+                raise StoreLoginFailed(self._login_failed(exc)) from None
             if getattr(exc, "connection_invalidated", False) or _is_connect_error(exc):
                 raise StoreUnavailable(self.error(exc)) from None
             raise StoreError(self.error(exc)) from None
@@ -251,6 +256,23 @@ class Store:
             raise StoreError(self.error(exc)) from None
         except SQLAlchemyError as exc:
             raise StoreError(self.error(exc)) from None
+
+    def _login_failed(self, exc: BaseException) -> str:
+        """One line for a refused login: the role's name (from the URL, else libpq's
+        message), never the password."""
+        import re
+
+        role = self._url.username
+        if not role:
+            m = re.search(r'for user "([^"]+)"', str(getattr(exc, "orig", exc)))
+            role = m.group(1) if m else None
+        who = f"role {role}" if role else "the login role (from the service file or $PGUSER)"
+        msg = str(getattr(exc, "orig", exc)).lower()
+        why = "no password found" if "no password supplied" in msg else "wrong password"
+        return (
+            f"{self.display_url}: login failed for {who}: {why} (the password comes from the "
+            "password file, ~/.pgpass or $PGPASSFILE: docs/lab-setup.md, section 4)"
+        )
 
     def close(self) -> None:
         self.engine.dispose()
@@ -372,6 +394,30 @@ class Store:
         return bool(n)
 
     # -- reading --
+    def kept_recordings(self) -> dict[str, str]:
+        """Session id -> SHA-256 of its stored recording, for every session whose recording
+        is kept (not erased by the retention period): what may have a replay video."""
+        with self._begin() as conn:
+            q = select(sessions.c.id, sessions.c.recording_sha256).where(
+                sessions.c.recording_erased_utc.is_(None)
+            )
+            return {str(r[0]): str(r[1]) for r in conn.execute(q)}
+
+    def recordings_version(self) -> tuple[Any, ...]:
+        """What :meth:`kept_recordings` depends on, cheaply: the number of sessions, the
+        latest stored and the latest recording erased (an added, replaced or erased session,
+        or an erased recording, changes one of them)."""
+        with self._begin() as conn:
+            return tuple(
+                conn.execute(
+                    select(
+                        func.count(),
+                        func.max(sessions.c.stored_utc),
+                        func.max(sessions.c.recording_erased_utc),
+                    )
+                ).one()
+            )
+
     def ids(self) -> set[str]:
         with self._begin() as conn:
             return {str(r[0]) for r in conn.execute(select(sessions.c.id))}
@@ -531,8 +577,17 @@ class Store:
                 conn.execute(delete(session_metrics).where(session_metrics.c.session_id.in_(chunk)))
                 conn.execute(delete(outbox).where(outbox.c.session_id.in_(chunk)))
                 conn.execute(delete(sessions).where(sessions.c.id.in_(chunk)))
+                # the audit log keeps who accessed what and when, not the notes' texts
+                conn.execute(
+                    update(audit_log).where(audit_log.c.session_id.in_(chunk)).values(detail=None)
+                )
             if before is None:  # the whole trainee: the instructors' sign-offs too
                 conn.execute(delete(sign_offs).where(sign_offs.c.trainee_id == trainee))
+                # and the free text of its audit rows (notes, sign-off notes): the rows stay
+                # (who, when, what, the pseudonymous trainee id), their detail goes
+                conn.execute(
+                    update(audit_log).where(audit_log.c.trainee_id == trainee).values(detail=None)
+                )
             if tombstone:
                 conn.execute(insert(tombstones).values(trainee_id=trainee, erased_utc=when))
         return ids
@@ -663,6 +718,11 @@ class Store:
                 .where(outbox.c.session_id == session_id)
                 .values(attempts=outbox.c.attempts + 1, last_error=error[:500])
             )
+
+
+def _is_login_error(exc: BaseException) -> bool:
+    msg = str(getattr(exc, "orig", exc)).lower()
+    return any(s in msg for s in LOGIN_FAILED)
 
 
 def _is_connect_error(exc: BaseException) -> bool:

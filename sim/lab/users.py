@@ -220,22 +220,20 @@ def audit_rows(store: Store, trainee_id: str | None = None) -> list[AuditRow]:
 
 
 def sign_off(store: Store, trainee_id: str, scenario: str, by: str, note: str | None) -> None:
-    """Record an instructor's sign-off of a trainee on a scenario (a later one replaces it)."""
+    """Record an instructor's sign-off of a trainee on a scenario (a later one replaces it).
+
+    One upsert (``INSERT ... ON CONFLICT DO UPDATE``, on PostgreSQL and SQLite alike): the
+    ``procsim_instructor`` role may insert and update sign-offs but not delete them."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect_insert = postgresql.insert if store.dialect == "postgresql" else sqlite.insert
+    values = {"signed_by": by, "signed_utc": utc_now(), "note": note or None}
+    stmt = dialect_insert(sign_offs).values(trainee_id=trainee_id, scenario=scenario, **values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[sign_offs.c.trainee_id, sign_offs.c.scenario], set_=values
+    )
     with _tx(store) as conn:
-        conn.execute(
-            delete(sign_offs).where(
-                and_(sign_offs.c.trainee_id == trainee_id, sign_offs.c.scenario == scenario)
-            )
-        )
-        conn.execute(
-            insert(sign_offs).values(
-                trainee_id=trainee_id,
-                scenario=scenario,
-                signed_by=by,
-                signed_utc=utc_now(),
-                note=note or None,
-            )
-        )
+        conn.execute(stmt)
 
 
 def sign_offs_of(store: Store, trainee_id: str | None = None) -> list[dict[str, Any]]:

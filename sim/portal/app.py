@@ -14,6 +14,7 @@ of a trainee's data is written to the audit log (:func:`sim.lab.users.audit`). S
 from __future__ import annotations
 
 import hmac
+import logging
 import os
 import secrets
 import subprocess
@@ -64,6 +65,14 @@ MAX_NOTES_CHARS = 4000
 """Longest instructor note accepted (our choice)."""
 
 NOT_YOURS = "This account may not see that trainee's data."
+SIGN_OFF_ANYWAY = "sign off although the rule is not met"
+"""The sign-off form's checkbox, needed when the scenario's sign-off rule is not met."""
+UNAVAILABLE = (
+    "The session database cannot be used now. Please try again later; the portal's log says why."
+)
+
+LOG = logging.getLogger("uvicorn.error.procsim")
+"""The portal's log: a child of uvicorn's error log, which goes to standard error."""
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -121,7 +130,33 @@ class VideoCache:
         self._busy: set[str] = set()
         self._errors: dict[str, str] = {}
         self._lock = threading.Lock()
+        self._pruned_at: tuple[Any, ...] | None = None
+        self.prune()
         threading.Thread(target=self._work, name="procsim-video", daemon=True).start()
+
+    def prune(self) -> list[Path]:
+        """Delete the cached videos that no session's kept recording has any more: of a
+        session erased (``sessions erase``, a tombstone), of a recording replaced or erased
+        by the retention period. Run at start, and by :meth:`state` whenever the store's
+        sessions changed (:meth:`Store.recordings_version`). Returns the files deleted."""
+        version = self.store.recordings_version()
+        keep = {f"{sid}-{sha[:16]}" for sid, sha in self.store.kept_recordings().items()}
+        gone = []
+        with self._lock:
+            busy = set(self._busy)
+            for f in sorted(self.folder.glob("*.mp4")):
+                stem = f.name.removesuffix(".mp4").removesuffix(".part")
+                if stem in keep or stem.rsplit("-", 1)[0] in busy:
+                    continue
+                f.unlink(missing_ok=True)
+                gone.append(f)
+            self._pruned_at = version
+        return gone
+
+    def refresh(self) -> None:
+        """:meth:`prune` if the store's sessions changed since the last time."""
+        if self.store.recordings_version() != self._pruned_at:
+            self.prune()
 
     def path(self, session_id: str) -> Path | None:
         sha = self.store.recording_sha256(session_id)
@@ -129,7 +164,9 @@ class VideoCache:
 
     def state(self, session_id: str) -> tuple[str, Path | None]:
         """("ready", file), ("rendering", None) or ("failed: why", None); queues a render
-        of a video that is neither there nor being rendered."""
+        of a video that is neither there nor being rendered; first drops the videos of
+        sessions erased since it last looked (:meth:`prune`)."""
+        self.refresh()
         p = self.path(session_id)
         if p is None:
             return "failed: no such session", None
@@ -299,6 +336,8 @@ class Portal:
         if not user.staff:
             return RedirectResponse(_home(user), status_code=303)
         n_trainees, n_sessions, table = await run_in_threadpool(self.cohort_table)
+        if self.videos is not None:  # erased sessions' videos go when the store changed
+            await run_in_threadpool(self.videos.refresh)
         await self.audit(request, "view_cohort", user.name, detail=f"{n_trainees} trainees")
         return self.page(
             request,
@@ -329,6 +368,7 @@ class Portal:
             return self.error(request, 404, "No sessions of this trainee in the store.", user)
         await self.audit(request, "view_trainee", user.name, trainee_id=tid)
         scenarios = sorted({r.scenario for r in rows})
+        rules = await run_in_threadpool(rule_states, self.store, tid, scenarios)
         return self.page(
             request,
             "trainee.html",
@@ -337,7 +377,7 @@ class Portal:
             rows=list(reversed(rows)),
             report=body,
             signed=signed,
-            scenarios=scenarios,
+            rules=rules,
             saved=request.query_params.get("saved"),
         )
 
@@ -443,15 +483,47 @@ class Portal:
         if not user.staff:
             return await self.deny(request, user, tid, "Only instructors sign off.")
         scenario = str(form.get("scenario") or "")
+        if not scenario:
+            return self.error(request, 400, "Choose the scenario to sign off on.", user)
         rows = await run_in_threadpool(self.store.find, trainee=tid, scenario=scenario)
         if not rows:
             return self.error(request, 400, "That trainee has no session of that scenario.", user)
+        ((_sc, state, met),) = await run_in_threadpool(rule_states, self.store, tid, [scenario])
+        if not met and form.get("confirm") != "1":
+            return self.error(
+                request,
+                400,
+                f"The sign-off rule of {scenario} is not met ({state}): not signed off. To sign "
+                f'off all the same, tick "{SIGN_OFF_ANYWAY}".',
+                user,
+            )
         note = str(form.get("note") or "").strip()[:MAX_NOTES_CHARS]
         await run_in_threadpool(sign_off, self.store, tid, scenario, user.name, note)
+        # the audit log's action says whether the rule was met (it outlives the detail's
+        # free text, which an erasure blanks)
         await self.audit(
-            request, "sign_off", user.name, trainee_id=tid, detail=f"{scenario}: {note}".strip()
+            request,
+            "sign_off" if met else "sign_off_rule_not_met",
+            user.name,
+            trainee_id=tid,
+            detail=f"{scenario}: {note}".strip() if met else f"{scenario} ({state}): {note}",
         )
         return RedirectResponse(f"/trainees/{tid}?saved=signoff", status_code=303)
+
+
+def rule_states(store: Store, tid: str, scenarios: list[str]) -> list[tuple[str, str, bool]]:
+    """(scenario, the sign-off rule's state in words, whether it is met) of a trainee, per
+    scenario (:func:`sim.lab.users.cohort`'s proficiency)."""
+    rows = cohort(store, [tid])
+    profs = dict(rows[0].proficiency) if rows else {}
+    out = []
+    for sc in scenarios:
+        p = profs.get(sc)
+        if p is None:
+            out.append((sc, "no session that counts yet", False))
+        else:
+            out.append((sc, p.line(), p.signed_off))
+    return out
 
 
 def _client(request: Request) -> str:
@@ -548,8 +620,10 @@ def create_app(portal: Portal) -> Starlette:
     ]
 
     async def store_error(request: Request, exc: Exception) -> Response:
-        # the database is down or refused: one line (URL masked), not a traceback
-        return p.error(request, 503, f"The session database cannot be used now: {exc}", None)
+        # the database is down or refused: the details (URL masked, the database's error) go
+        # to the portal's log, the browser (anyone, before a login too) gets one plain line
+        LOG.error("%s %s from %s: %s", request.method, request.url.path, _client(request), exc)
+        return p.error(request, 503, UNAVAILABLE, None)
 
     return Starlette(
         routes=routes, middleware=middleware, exception_handlers={StoreError: store_error}

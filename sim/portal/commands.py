@@ -37,14 +37,14 @@ def _open_store(args: argparse.Namespace) -> Any:
     ``database``, else this machine's own); a database that cannot be reached is one line,
     exit status 2. Unlike the station's commands, no local copy is opened beside it."""
     from sim.lab.config import load_config, resolve_db_url
-    from sim.lab.database import StoreUnavailable
+    from sim.lab.database import StoreUnavailable, unusable
     from sim.lab.store import Store
 
     url = resolve_db_url(args.db, load_config(args.config))
     try:
         return Store(url)
     except StoreUnavailable as exc:
-        raise UserError(f"cannot reach the session database ({exc})") from None
+        raise UserError(f"{unusable(exc)} ({exc})") from None
 
 
 def _cmd_add_user(args: argparse.Namespace) -> int:
@@ -92,6 +92,37 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     return 0
 
 
+def server_config(
+    app: Any,
+    *,
+    host: str,
+    port: int,
+    tls_cert: str | None = None,
+    tls_key: str | None = None,
+    behind_proxy: bool = False,
+) -> Any:
+    """The ``uvicorn.Config`` serving the portal's application.
+
+    ``X-Forwarded-For`` (and ``-Proto``) is believed only ``behind_proxy`` (``--https-proxy``:
+    a reverse proxy on this machine, which sets it), and then only from loopback, where that
+    proxy connects from. Without a proxy the client address is the connection's own: a
+    header any local program can write would otherwise choose the address in the audit log
+    and dodge the per-client login limit."""
+    import uvicorn
+
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        ssl_certfile=tls_cert,
+        ssl_keyfile=tls_key,
+        log_level="warning",
+        server_header=False,
+        proxy_headers=behind_proxy,
+        forwarded_allow_ips="127.0.0.1,::1" if behind_proxy else None,
+    )
+
+
 def _cmd_portal(args: argparse.Namespace) -> int:
     import os
 
@@ -134,16 +165,16 @@ def _cmd_portal(args: argparse.Namespace) -> int:
     print(f"procsim portal on {scheme}://{args.host}:{args.port}/ ({store.display_url})")
     if not secure:
         print("  plain http on this machine only: the session cookie is not marked Secure")
+    config = server_config(
+        create_app(portal),
+        host=args.host,
+        port=args.port,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
+        behind_proxy=args.https_proxy,
+    )
     try:
-        uvicorn.run(
-            create_app(portal),
-            host=args.host,
-            port=args.port,
-            ssl_certfile=args.tls_cert,
-            ssl_keyfile=args.tls_key,
-            log_level="warning",
-            server_header=False,
-        )
+        uvicorn.Server(config).run()
     finally:
         store.close()
     return 0
@@ -209,7 +240,8 @@ def register(sub: Any) -> None:
         "--https-proxy",
         action="store_true",
         help="a TLS reverse proxy on this machine serves the portal over https: mark the "
-        "session cookie Secure (without TLS on loopback it is not)",
+        "session cookie Secure (without TLS on loopback it is not), and take the client "
+        "address from the proxy's X-Forwarded-For (ignored without this flag)",
     )
     p.add_argument("--video-dir", metavar="DIR", help="where replay videos are cached")
     p.add_argument(

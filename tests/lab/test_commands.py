@@ -212,3 +212,20 @@ def test_store_doc_lists_every_csv_metric_heading() -> None:
     documented = dict(re.findall(r"^\| ([^|`]+?) \| `(\w+)` \|$", doc, re.M))
     names = {n for proc in procedures() for n in metrics_of(proc)}
     assert documented == {info(n).heading: n for n in names}
+
+
+def test_import_with_a_station_config_stores_its_station_id(
+    data_dir: Path, recordings: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from .conftest import make_recording
+
+    cfg = tmp_path / "station.toml"
+    cfg.write_text('[station]\nid = "skills-lab-a-03"\n')
+    practice = make_recording(tmp_path, "venipuncture", "expert", 5, "t-005")  # names none
+    args = ["sessions", "import", str(practice), str(recordings["nov1"]), "--config", str(cfg)]
+    assert main(args) == 0
+    capsys.readouterr()
+    assert main(["sessions", "list", "--json"]) == 0
+    stations = {r["trainee_id"]: r["station_id"] for r in json.loads(capsys.readouterr().out)}
+    # this station's id for the recording made here; the other keeps the station it names
+    assert stations == {"t-005": "skills-lab-a-03", "t-002": "s2"}

@@ -69,12 +69,16 @@ def _fill(store: Store, recordings: dict[str, Path]) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def _serve(store: Store, ids: dict[str, str], videos: Path | None) -> Iterator[Served]:
+def _serve(
+    store: Store, ids: dict[str, str], videos: Path | None, behind_proxy: bool = False
+) -> Iterator[Served]:
     """Serve the portal over ``store`` on a free loopback port (rendering videos into
-    ``videos`` if given) until the block ends."""
+    ``videos`` if given; as ``--https-proxy`` does if ``behind_proxy``) until the block ends,
+    configured as ``procsim portal`` does."""
     import uvicorn
 
     from sim.portal.app import Portal, create_app
+    from sim.portal.commands import server_config
 
     portal = Portal(
         store,
@@ -85,7 +89,9 @@ def _serve(store: Store, ids: dict[str, str], videos: Path | None) -> Iterator[S
         render_videos=videos is not None,
     )
     port = free_port()
-    config = uvicorn.Config(create_app(portal), host="127.0.0.1", port=port, log_level="warning")
+    config = server_config(
+        create_app(portal), host="127.0.0.1", port=port, behind_proxy=behind_proxy
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -220,8 +226,13 @@ def test_instructor_sees_the_cohort_a_trainee_and_a_session(served: Served, brow
     # sign off on venipuncture with a note that tries to be HTML
     from selenium.webdriver.support.ui import Select
 
-    Select(drv.find_element(By.ID, "scenario")).select_by_visible_text("venipuncture")
+    rule = drv.find_element(By.ID, "rule-state").text
+    assert "venipuncture not met: 2 consecutive passes reached (session 2); 0 of 10" in rule
+    choice = Select(drv.find_element(By.ID, "scenario"))
+    assert choice.first_selected_option.get_attribute("value") == ""  # nothing preselected
+    choice.select_by_value("venipuncture")
     drv.find_element(By.ID, "note").send_keys("<b>solid</b> work")
+    drv.find_element(By.ID, "confirm").click()  # the rule is not met: said so on purpose
     submit(drv, "#signoff-form button")
     signed = drv.find_element(By.ID, "signoffs").text
     assert "venipuncture ann" in signed and "<b>solid</b> work" in signed  # shown, not run
@@ -241,7 +252,8 @@ def test_instructor_sees_the_cohort_a_trainee_and_a_session(served: Served, brow
     mine = actions(served.store, username="ann")
     assert ("ann", "login", None) in mine and ("ann", "view_cohort", None) in mine
     t001 = actions(served.store, trainee_id="t-001")
-    assert ("ann", "view_trainee", None) in t001 and ("ann", "sign_off", None) in t001
+    assert ("ann", "view_trainee", None) in t001
+    assert ("ann", "sign_off_rule_not_met", None) in t001
     assert ("ann", "view_session", sid) in t001 and ("ann", "set_notes", sid) in t001
 
 

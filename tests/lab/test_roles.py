@@ -233,7 +233,9 @@ def test_an_instructor_reads_the_cohort_and_writes_notes_but_cannot_erase_and_an
     assert "permission denied" in _refused(ins, "UPDATE sessions SET score = 100")
     assert "permission denied" in _refused(ins, "DELETE FROM session_metrics")
     assert main(["sessions", "erase", "--trainee", "t-002", "--db", ins]) == 2
-    assert "permission denied" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "erasing needs an admin login (a login role granted procsim_admin" in err
+    assert "session_metrics" not in err and len(err.strip().splitlines()) == 1
     with Store(pg_url) as su:
         assert su.count() == 2
     # an admin login (a member of procsim_admin, not a superuser) erases
@@ -324,4 +326,31 @@ def test_a_login_s_password_comes_from_a_pgpass_or_service_file_not_the_url(
     monkeypatch.setenv("PGPASSFILE", str(tmp_path / "none"))
     with pytest.raises(StoreError) as exc:
         Store(f"postgresql://station_a@127.0.0.1:{pg_server.port}/postgres")
-    assert "no password supplied" in str(exc.value) and PW not in str(exc.value)
+    assert "login failed for role station_a: no password found" in str(exc.value) and PW not in str(
+        exc.value
+    )
+
+
+def test_a_refused_login_says_login_failed_naming_the_role_not_cannot_reach(
+    pg_url: str,
+    pg_server: PgServer,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    data_dir: Path,
+) -> None:
+    _init(pg_url, capsys)
+    _logins(pg_server)
+    monkeypatch.setenv("PGPASSFILE", str(tmp_path / "no-such-pgpass"))
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    base = f"127.0.0.1:{pg_server.port}/postgres"
+    cases = {
+        f"postgresql://instr_1@{base}": "no password found",
+        f"postgresql://instr_1:Wr0ng-pw-xyz@{base}": "wrong password",
+    }
+    for url, why in cases.items():
+        assert main(["sessions", "list", "--db", url]) == 2
+        err = capsys.readouterr().err.strip()
+        assert "login failed for role instr_1: " + why in err, err
+        assert "cannot reach" not in err and "Wr0ng-pw-xyz" not in err
+        assert len(err.splitlines()) == 1
