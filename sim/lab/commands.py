@@ -140,16 +140,21 @@ def _cmd_list(args: argparse.Namespace) -> int:
     if not rows:
         print(f"no sessions in {where}")
         return 0
+    # each column as wide as its longest entry: a cut name can be two scenarios
+    # ("venipuncture-c": child or cephalic)
+    tw = max(7, *(len(r.trainee_id) for r in rows))
+    sw = max(8, *(len(r.scenario) for r in rows))
+    stw = max(7, *(len(r.station_id or "-") for r in rows))
     print(
-        f"{'started (UTC)':16s}  {'trainee':14s} {'scenario':14s} {'station':10s} "
+        f"{'started (UTC)':16s}  {'trainee':{tw}s} {'scenario':{sw}s} {'station':{stw}s} "
         f"{'input':9s} {'score':>5s}  {'result':10s}  {'status':10s}  id"
     )
     for r in rows:
         flag = verdict_word(r.passed, r.complete, r.empty)
         mark = f"  ! {r.integrity}" if r.integrity else ""
         print(
-            f"{r.started_utc:%Y-%m-%d %H:%M}  {r.trainee_id[:14]:14s} {r.scenario[:14]:14s} "
-            f"{(r.station_id or '-')[:10]:10s} {r.input_kind[:9]:9s} {r.score:5.1f}  "
+            f"{r.started_utc:%Y-%m-%d %H:%M}  {r.trainee_id:{tw}s} {r.scenario:{sw}s} "
+            f"{r.station_id or '-':{stw}s} {r.input_kind[:9]:9s} {r.score:5.1f}  "
             f"{flag:10s}  {r.status or 'complete':10s}  {r.id}{mark}"
         )
     if any(not r.counts for r in rows):

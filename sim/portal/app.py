@@ -364,6 +364,15 @@ class Portal:
             return rows, report_body(trainee_report(self.store, tid)), sign_offs_of(self.store, tid)
 
         rows, body, signed = await run_in_threadpool(load)
+        if not rows and not user.staff:  # a trainee's own page before their first session
+            return self.page(
+                request,
+                "error.html",
+                message="No sessions of yours in the store yet: they appear here once your "
+                "station has stored and synced them.",
+                heading="No sessions yet",
+                user=user,
+            )
         if not rows:
             return self.error(request, 404, "No sessions of this trainee in the store.", user)
         await self.audit(request, "view_trainee", user.name, trainee_id=tid)

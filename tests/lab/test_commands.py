@@ -28,6 +28,13 @@ def test_import_list_export(
     assert main(["sessions", "list", "--trainee", "t-001", "--scenario", "suturing"]) == 0
     text = capsys.readouterr().out.splitlines()
     assert len(text) == 2 and "suturing" in text[1] and "t-001" in text[1]
+    # the table's columns line up and no name is cut short, however long
+    assert main(["sessions", "list"]) == 0
+    text = capsys.readouterr().out.splitlines()
+    head, body = text[0], [ln for ln in text[1:4]]
+    col = head.index("station")
+    assert all(ln[col - 1] == " " and ln[col] != " " for ln in body), body
+    assert any(" venipuncture " in ln for ln in body)
 
     out = tmp_path / "cohort.csv"
     assert main(["sessions", "export", "--csv", str(out)]) == 0

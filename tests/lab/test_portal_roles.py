@@ -288,3 +288,17 @@ def test_sign_off_needs_a_scenario_and_a_word_when_the_rule_is_not_met(
     assert [s["scenario"] for s in sign_offs_of(store, "t-001")] == ["suturing", "venipuncture"]
     assert acts[0][0] == "sign_off_rule_not_met" and "0 of 10 further passes" in str(acts[0][1])
     assert acts[1] == ("sign_off", "suturing:")
+
+
+def test_a_trainee_before_their_first_session_is_told_so_not_lost(lab: Lab) -> None:
+    with Store(lab.admin_url) as store:
+        add_user(store, "newbie", "trainee", "newbie-password-1", trainee_id="t-900")
+    with portal_as(lab.instr_url, lab.ids) as (served, web):
+        status, page = web.login("newbie", "newbie-password-1")
+        assert status == 200 and "No sessions yet" in page
+        assert "No sessions of yours in the store yet" in page
+        assert "Back to the start page" not in page  # it would lead back here
+        instr = Client(served.base)
+        instr.login("ann", PASSWORDS["ann"])
+        status, page = instr.get("/trainees/t-900")
+        assert status == 404 and "No sessions of this trainee" in page
