@@ -167,13 +167,25 @@ def browser() -> Iterator[Any]:
 
 def submit(drv: Any, css: str) -> None:
     """Click the button ``css`` and wait until the next page has replaced this one."""
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
     button = drv.find_element(By.CSS_SELECTOR, css)
     button.click()
-    WebDriverWait(drv, 120).until(ec.staleness_of(button))
+
+    def replaced(d: Any) -> bool:
+        # chromedriver may say the old node "does not belong to the document" instead of
+        # calling it stale while the next page loads: either way it is gone
+        try:
+            return bool(ec.staleness_of(button)(d))
+        except WebDriverException as exc:
+            if "does not belong to the document" in str(exc):
+                return True
+            raise
+
+    WebDriverWait(drv, 120).until(replaced)
 
 
 def login(drv: Any, base: str, name: str, password: str) -> None:
