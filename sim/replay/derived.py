@@ -22,6 +22,7 @@ from sim.core.records import Cue, Event
 from sim.feedback.cues import LiveView
 from sim.pipeline import Pipeline
 from sim.replay.timeline import Timeline
+from sim.storage.session import pipeline_for
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,14 +53,7 @@ class Derived:
     def __init__(self, timeline: Timeline, checkpoint_every: int = 600) -> None:
         self.tl = timeline
         self.every = max(1, int(checkpoint_every))
-        scenario = timeline.scenario()
-        self._fresh = Pipeline(
-            scenario,
-            timeline.noise_floor_mm,
-            timeline.input_kind,
-            noise=timeline.noise,
-            guided=timeline.guided,
-        )
+        self._fresh = pipeline_for(timeline)
         # checkpoints[k]: the pipeline after items[: k * every]
         self._checkpoints: list[Pipeline] = [self._snapshot(self._fresh)]
         self._cursor = self._snapshot(self._fresh)

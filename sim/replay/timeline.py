@@ -179,13 +179,11 @@ class Timeline(IndexedRecording):
         """The patient's discomfort at every sample, 0-10, as the live view showed it (the
         recording re-run through its pipeline); NaN throughout for a procedure without a
         patient, which is not re-run."""
-        scenario = self.scenario()
-        if scenario.condition is None:
+        if self.scenario().condition is None:
             return np.full(self.n, np.nan)
-        p = Pipeline(
-            scenario, self.noise_floor_mm, self.input_kind, noise=self.noise, guided=self.guided
-        )
-        return p.discomfort_series(self.items_from(0))
+        from sim.storage.session import pipeline_for
+
+        return pipeline_for(self).discomfort_series(self.items_from(0))
 
     def speed_mm_s(self, tau_s: float = 0.1) -> FloatArray:
         """Tip speed at every sample, mm/s: the value the live view showed (see

@@ -20,6 +20,7 @@ from sim.procedures import registry
 from sim.storage.recording import (
     Recording,
     RecordingError,
+    RecordingHeader,
     RecordingSource,
     RecordingWriter,
     _clean,
@@ -187,8 +188,9 @@ def today_outcome(result: ScoreResult) -> Outcome:
     return Outcome(result.score, result.passed, result.complete, result.empty, __version__)
 
 
-def pipeline_for(rec: Recording) -> Pipeline:
-    """A fresh pipeline for re-running ``rec``: its own scenario, noise floor and input."""
+def pipeline_for(rec: RecordingHeader) -> Pipeline:
+    """A fresh pipeline for re-running ``rec`` (a recording read whole or indexed): its own
+    scenario, noise floor and input."""
     return Pipeline(
         rec.scenario(), rec.noise_floor_mm, rec.input_kind, noise=rec.noise, guided=rec.guided
     )
