@@ -390,7 +390,9 @@ class Portal:
             saved=request.query_params.get("saved"),
         )
 
-    async def session(self, request: Request) -> Response:
+    async def seen_session(self, request: Request) -> tuple[User, SessionRow] | Response:
+        """The logged-in user and the session in the path, or the answer that refuses them:
+        the login page, 404, or 403 (written to the audit log)."""
         user = await self.current(request)
         if user is None:
             return RedirectResponse("/login", status_code=303)
@@ -400,6 +402,14 @@ class Portal:
             return self.error(request, 404, "No such session in the store.", user)
         if not user.may_see(row.trainee_id):
             return await self.deny(request, user, row.trainee_id, NOT_YOURS, sid)
+        return user, row
+
+    async def session(self, request: Request) -> Response:
+        seen = await self.seen_session(request)
+        if isinstance(seen, Response):
+            return seen
+        user, row = seen
+        sid = request.path_params["sid"]
 
         def load() -> tuple[str | None, str | None]:
             from sim.report.session import session_report
@@ -435,15 +445,11 @@ class Portal:
         )
 
     async def video(self, request: Request) -> Response:
-        user = await self.current(request)
-        if user is None:
-            return RedirectResponse("/login", status_code=303)
+        seen = await self.seen_session(request)
+        if isinstance(seen, Response):
+            return seen
+        user, row = seen
         sid = request.path_params["sid"]
-        row = await run_in_threadpool(self.store.get, sid)
-        if row is None:
-            return self.error(request, 404, "No such session in the store.", user)
-        if not user.may_see(row.trainee_id):
-            return await self.deny(request, user, row.trainee_id, NOT_YOURS, sid)
         if self.videos is None:
             return self.error(request, 404, "Replay videos are off on this portal.", user)
         state, path = await run_in_threadpool(self.videos.state, sid)
