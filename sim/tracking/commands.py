@@ -71,20 +71,37 @@ class TrackReport:
         return d
 
 
-def track_samples(
-    video: str | Path, config: TrackerConfig, **source_kw: Any
-) -> tuple[list[Sample], HandTracker, float]:
-    """Every frame of ``video`` through the video source (offline: no frame dropped, the
-    video's own timestamps as sample times).
+@dataclass(frozen=True, slots=True)
+class TrackedVideo:
+    """Every frame of a video tracked offline (:func:`track_video`).
 
-    Returns
-    -------
+    Attributes
+    ----------
     samples : list of Sample
         One per frame.
     tracker : HandTracker
         The tracker used (image size, workspace).
     wall_s : float
-        Wall time of the tracking, s.
+        Wall time of the whole run (decoding, tracking, mapping), s.
+    tracking_s : float
+        Time spent tracking frames (detector and mapping, no decoding), s.
+    """
+
+    samples: list[Sample]
+    tracker: HandTracker
+    wall_s: float
+    tracking_s: float
+
+
+def track_video(video: str | Path, config: TrackerConfig, **source_kw: Any) -> TrackedVideo:
+    """Every frame of ``video`` through the video source (offline: no frame dropped, the
+    video's own timestamps as sample times); ``source_kw`` go to
+    :class:`sim.sources.camera.CameraSource` (e.g. ``grabber``: frames from elsewhere).
+
+    Raises
+    ------
+    UserError
+        The video cannot be opened, or the source failed before its end.
     """
     from sim.sources.camera import CameraSource, InputSpec
 
@@ -98,7 +115,15 @@ def track_samples(
             raise UserError(src.error)
     finally:
         src.close()
-    return samples, src.tracker, wall
+    return TrackedVideo(samples, src.tracker, wall, src.tracking_time_s)
+
+
+def track_samples(
+    video: str | Path, config: TrackerConfig, **source_kw: Any
+) -> tuple[list[Sample], HandTracker, float]:
+    """:func:`track_video` as ``(samples, tracker, wall_s)``."""
+    t = track_video(video, config, **source_kw)
+    return t.samples, t.tracker, t.wall_s
 
 
 def remap(samples: Sequence[Sample], tracker: HandTracker) -> list[Sample]:
@@ -305,3 +330,7 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--trainee", default="anonymous", help="trainee id stored in the recording")
     p.set_defaults(func=_cmd_track)
+
+    from sim.tracking import audit
+
+    audit.register(subparsers)
