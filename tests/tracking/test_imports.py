@@ -13,7 +13,7 @@ def test_pure_modules_load_no_cv2_or_mediapipe() -> None:
         "import sim.tracking.hand, sim.tracking.pose, sim.tracking.selection\n"
         "import sim.tracking.filters, sim.tracking.calibration, sim.tracking.tracker\n"
         "import sim.tracking.commands, sim.sources.camera, sim.tracking.overlay\n"
-        "import sim.tracking.mediapipe_hands\n"
+        "import sim.tracking.mediapipe_hands, sim.tracking.audit, sim.tracking.conditions\n"
         "bad = [m for m in ('cv2', 'mediapipe', 'pygame', 'OpenGL') if m in sys.modules]\n"
         "print(','.join(bad))\n"
     )
