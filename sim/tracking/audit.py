@@ -552,11 +552,12 @@ def report_html(doc: Mapping[str, Any], frames: int | None, stride: int) -> str:
 
     parts = ["<h1>Tracking audit</h1>"]
     videos = doc["videos"]
-    limit = "all frames" if frames is None else f"the first {frames} frames"
+    n_cond = len({c["name"] for v in videos for c in v["conditions"]})
+    limit = "all frames" if frames is None else f"up to the first {frames} frames"
     parts.append(
         f'<p class="meta">{len(videos)} video{"s" if len(videos) != 1 else ""}; '
         f"{esc(limit)} of each{'' if stride == 1 else f', every {stride}th'}; "
-        f"{len(CONDITIONS)} conditions. A condition is flagged when the hand is found in more "
+        f"{plural(n_cond, 'condition')}. A condition is flagged when the hand is found in more "
         f"than {100 * DETECTION_DROP:.0f} percentage points fewer frames than as recorded, or "
         f"when the tracker's noise floor at least {'doubles' if NOISE_RATIO == 2 else 'grows'}."
         "</p>"

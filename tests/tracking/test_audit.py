@@ -201,6 +201,7 @@ def test_the_report_and_the_timing(audited: tuple[dict[str, Any], Path, str]) ->
     _, report, err = audited
     html = report.read_text(encoding="utf-8")
     assert "<h1>Tracking audit</h1>" in html and "low resolution" in html
+    assert "up to the first 30 frames of each; 3 conditions." in html
     assert "<h2>Groups</h2>" in html and "bare hand" in html
     assert f"{TEST_VIDEO}: 3 conditions x 30 frames in" in err  # time per video, on stderr
 
