@@ -17,7 +17,7 @@ from typing import Any, Protocol, TypeVar
 
 from sim.core.limb import Limb
 from sim.core.records import Event, Sample, Vec3
-from sim.core.scenario import spec_range
+from sim.core.scenario import Scenario, spec_range
 
 # --- event kinds (every patient event's kind starts with PREFIX) ----------------------
 PREFIX = "patient_"
@@ -781,3 +781,24 @@ def _before_finish(events: tuple[Event, ...], made: tuple[Event, ...]) -> tuple[
         if e.kind == "finish":
             return events[:i] + made + events[i:]
     return events + made
+
+
+def mirrored_scenario(scenario: Scenario) -> Scenario:
+    """``scenario``'s patient seen in a mirror across the vertical plane along the arm
+    (scene z negated): the other arm, with the artery and the nerve on the other side of the
+    vein (``artery_z_mm``, ``nerve_z_mm``). Only the patient's condition changes: a
+    procedure mirrors its own ``[geometry]`` (:attr:`sim.procedures.base.Procedure.mirror`)."""
+
+    def other_arm(case: Any) -> Any:
+        if case is None:
+            return None
+        c = case.condition
+        return replace(
+            case, condition=replace(c, artery_z_mm=-c.artery_z_mm, nerve_z_mm=-c.nerve_z_mm)
+        )
+
+    return replace(
+        scenario,
+        patient=other_arm(scenario.patient),
+        default_patient=other_arm(scenario.default_patient),
+    )

@@ -42,6 +42,11 @@ EXACT_INPUTS = frozenset({"mouse", "scripted"})
 INPUT_WORDS = {"mouse": "the mouse", "scripted": "the scripted trainee"}
 
 
+def input_words(input_kind: str) -> str:
+    """How ``input_kind`` is named in a sentence: ``"the mouse"``, ``"the webcam"``."""
+    return INPUT_WORDS.get(input_kind, f"the {input_kind}")
+
+
 def tremor_measured(input_kind: str, noise_floor_mm: float) -> bool:
     """Whether a session from ``input_kind`` with this tracker noise floor (mm RMS, from
     calibration) measures the hand's tremor: an input that can measure the hand, and for a

@@ -243,6 +243,13 @@ class Procedure(Generic[S, V]):
     milestones : mapping of str to str
         Events of the task a scenario's checklist may place its steps around (event kind ->
         words: ``"skin_puncture": "skin punctured"``), :mod:`sim.core.checklist`.
+    mirror : callable
+        ``mirror(scenario) -> Scenario``: the scene seen in a mirror across the vertical plane
+        along x through z = 0 (the limb's axis, the wound's line): every position across it
+        negated (a vein off the arm's middle, the patient's artery and nerve). A session from
+        a left-handed trainee is the mirror image of a right-handed one's on this scene; the
+        contract checker holds every procedure to scoring the two alike
+        (:mod:`sim.procedures.check`). Default: the scene is its own mirror image.
     """
 
     id: str
@@ -274,6 +281,7 @@ class Procedure(Generic[S, V]):
     report: Callable[[Scenario, Sequence[Event]], tuple[ReportTable, ...]] = no_report
     aim_across_mm: Callable[[Scenario], float] | None = None
     milestones: Mapping[str, str] = field(default_factory=dict)
+    mirror: Callable[[Scenario], Scenario] = field(default=lambda scenario: scenario)
 
     def known_error_kinds(self) -> tuple[str, ...]:
         """Error kinds a scenario of this procedure may name: emitted now, and legacy."""

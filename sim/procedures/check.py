@@ -19,7 +19,15 @@ broken promise, at the first one that does not hold:
   novice in score, seed by seed;
 - **the score contract**: the same sessions stopped half-way are incomplete and never pass
   (their score may be above the complete session's: half a session holds fewer of a
-  novice's mistakes; what it earns for steps not done is 0, see ``docs/scoring.md``).
+  novice's mistakes; what it earns for steps not done is 0, see ``docs/scoring.md``);
+- **mirror invariance**: every session mirrored (the same motion from the other side, as a
+  left-handed trainee makes it: :func:`mirrored`, across the vertical plane along x through
+  z = 0, the limb's axis or the wound's line) on the mirrored scene
+  (:attr:`Procedure.mirror`: a vein off the arm's middle, the artery and the nerve on the
+  other side) completes and passes as the original did and scores the same within
+  :data:`MIRROR_TOLERANCE_POINTS`. No scene depends on the trainee's hand setting (it only
+  tells a tracker which real hand drives the needle, :mod:`sim.tracking.pose`), so the scene
+  is mirrored here by its geometry, not by a setting.
 """
 
 from __future__ import annotations
@@ -35,6 +43,15 @@ from sim.core.scenario import Scenario
 from sim.metrics.scoring import ScoreResult
 from sim.pipeline import Pipeline
 from sim.procedures.base import Procedure
+
+MIRROR_TOLERANCE_POINTS = 0.5
+"""How far (score points, 0-100) a mirrored session's score may be from the original's
+(issue 14: "scores the same within 0.5 points")."""
+
+MIRROR_YAW_DEG = 12.0
+"""How far the checker turns a session about the vertical through the site before mirroring
+it too (a trainee approaching from a little to one side; our choice: the scripted trainees
+approach straight along the limb)."""
 
 Scripted = Callable[..., list[Item]]
 """``scripted(scenario, skill, seed, errors=...) -> items``, e.g.
@@ -68,6 +85,65 @@ def _run(
     return p, p.result()
 
 
+def mirrored(items: Sequence[Item]) -> list[Item]:
+    """``items`` as the same motion made from the other side: every sample's tip, axis and
+    normal reflected across the vertical plane along x through z = 0 (the limb's axis, the
+    wound's line); actions, grip and tracking unchanged."""
+    out: list[Item] = []
+    for item in items:
+        if isinstance(item, Sample):
+            (x, y, z), (ax, ay, az), (nx, ny, nz) = item.tip_mm, item.axis, item.normal
+            item = dataclasses.replace(
+                item, tip_mm=(x, y, -z), axis=(ax, ay, -az), normal=(nx, ny, -nz)
+            )
+        out.append(item)
+    return out
+
+
+def yawed(items: Sequence[Item], yaw_deg: float, pivot_z_mm: float = 0.0) -> list[Item]:
+    """``items`` turned by ``yaw_deg`` about the vertical line through ``(0, 0, pivot_z_mm)``
+    (right-handed about y): the same motion approaching the site from a little to one side."""
+    c, s = math.cos(math.radians(yaw_deg)), math.sin(math.radians(yaw_deg))
+
+    def turn(v: tuple[float, float, float], z0: float = 0.0) -> tuple[float, float, float]:
+        x, y, z = v[0], v[1], v[2] - z0
+        return (c * x + s * z, y, -s * x + c * z + z0)
+
+    out: list[Item] = []
+    for item in items:
+        if isinstance(item, Sample):
+            item = dataclasses.replace(
+                item,
+                tip_mm=turn(item.tip_mm, pivot_z_mm),
+                axis=turn(item.axis),
+                normal=turn(item.normal),
+            )
+        out.append(item)
+    return out
+
+
+def _check_mirror(
+    proc: Procedure[Any, Any],
+    scenario: Scenario,
+    items: Sequence[Item],
+    result: ScoreResult,
+    what: str,
+) -> None:
+    """The mirror image of ``items`` (scored ``result`` on ``scenario``) on the mirrored scene
+    completes, passes and scores as they did."""
+    _, rm = _run(proc, proc.mirror(scenario), mirrored(items))
+    if abs(rm.score - result.score) > MIRROR_TOLERANCE_POINTS or (rm.complete, rm.passed) != (
+        result.complete,
+        result.passed,
+    ):
+        raise _fail(
+            proc,
+            f"{what} mirrored (the other hand) scores {rm.score:.2f} (complete {rm.complete}, "
+            f"passed {rm.passed}) against {result.score:.2f} (complete {result.complete}, "
+            f"passed {result.passed})" + _metric_gaps(result, rm),
+        )
+
+
 def _views(proc: Procedure[Any, Any], scenario: Scenario, items: Sequence[Item]) -> str:
     """The live views of ``items`` (every sample's), as text (NaN equals itself there)."""
     p = Pipeline(scenario, procedure=proc)
@@ -94,6 +170,18 @@ def _check_task(proc: Procedure[Any, Any], scenario: Scenario, items: Sequence[I
                 raise _fail(proc, f"event '{e.kind}' at {e.t_s:g} s is out of time order")
             last = e.t_s
         state = new
+
+
+def _metric_gaps(a: ScoreResult, b: ScoreResult) -> str:
+    """The metrics whose values differ between two results, in words (for a failure)."""
+    other = {m.name: m for m in b.metrics}
+    shown = [
+        (m.name, f"{m.value:.3g}", f"{other[m.name].value:.3g}")
+        for m in a.metrics
+        if m.name in other
+    ]
+    gaps = [f"{name} {x} vs {y}" for name, x, y in shown if x != y]
+    return f"; differing metrics: {', '.join(gaps)}" if gaps else ""
 
 
 def check_procedure(
@@ -159,6 +247,16 @@ def check_procedure(
                 if unmeasured:
                     raise _fail(proc, f"an expert's complete session left {unmeasured} unmeasured")
             scores[skill].append(ra.score)
+            _check_mirror(proc, scenario, items, ra, f"{skill} seed {seed}")
+            sessions += 1
+            if seed == min(seeds):
+                # approached from a little to one side, so that the needle's own direction
+                # (not only its path) has a side to mirror
+                pivot = proc.aim_across_mm(scenario) if proc.aim_across_mm else 0.0
+                turned = yawed(items, MIRROR_YAW_DEG, pivot)
+                _, rt = _run(proc, scenario, turned)
+                _check_mirror(proc, scenario, turned, rt, f"{skill} seed {seed} turned")
+                sessions += 2
             # the same session stopped half-way: incomplete, never a pass
             end = a.completed_s if a.completed_s is not None else items[-1].t_s
             half = [i for i in items if i.t_s <= end / 2]

@@ -7,6 +7,11 @@ against the cohort (every trainee in the same store who practised the scenario).
 Only sessions that count (complete and not empty, :attr:`SessionRow.counts`) enter the
 curve, the sign-off and the cohort standing; the others are listed, marked "incomplete" or
 "empty".
+
+The cohort standing compares like with like: the same scenario **and the same input kind**.
+A mouse session's score leaves out the metrics the mouse cannot measure (the hand's tremor
+and smoothness, :mod:`sim.metrics.catalog`), so its score and a webcam session's are not on
+one scale: a trainee who practised with both stands in each input's cohort separately.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from dataclasses import replace
 from sim.errors import UserError
 from sim.lab.proficiency import Proficiency, proficiency
 from sim.lab.store import SessionRow, Store
-from sim.metrics.catalog import INPUT_WORDS, can_measure
+from sim.metrics.catalog import can_measure, input_words
 from sim.procedures.registry import format_value, metric_order
 from sim.procedures.registry import metric_info as info
 from sim.report import plots
@@ -59,14 +64,22 @@ def _rule(store: Store, rows: Sequence[SessionRow]) -> tuple[int, int, float | N
     )
 
 
-def standing(rows: Sequence[SessionRow], last_n: int = COHORT_LAST_N) -> dict[str, float]:
-    """Per trainee, the mean score of their last ``last_n`` sessions that count (rows oldest
-    first); a trainee without one has no standing."""
+def standing(
+    rows: Sequence[SessionRow], input_kind: str, last_n: int = COHORT_LAST_N
+) -> dict[str, float]:
+    """Per trainee, the mean score of their last ``last_n`` sessions that count made with
+    ``input_kind`` (rows oldest first, of one scenario); a trainee without one has no
+    standing. Sessions of another input kind are left out: their scores weigh other metrics."""
     by: dict[str, list[float]] = defaultdict(list)
     for r in rows:
-        if r.counts:
+        if r.counts and r.input_kind == input_kind:
             by[r.trainee_id].append(r.score)
     return {k: statistics.fmean(v[-last_n:]) for k, v in by.items()}
+
+
+def with_input(input_kind: str) -> str:
+    """``"with the mouse"``, ``"with the webcam"``: how an input kind is named in a sentence."""
+    return f"with {input_words(input_kind)}"
 
 
 def percentile_rank(values: Sequence[float], mine: float) -> float:
@@ -104,8 +117,7 @@ def _metric_cell(r: SessionRow, name: str) -> str:
     if m is not None and m.value is not None:
         return td(format_value(name, m.value), numeric=True)
     if not can_measure(info(name).needs, r.input_kind):
-        who = INPUT_WORDS.get(r.input_kind, f"the {r.input_kind}")
-        why = f"not measured with {who}"
+        why = f"not measured {with_input(r.input_kind)}"
     else:
         why = "not done"
     return td(f'<span class="why">{esc(why)}</span>', numeric=True, raw=True)
@@ -142,13 +154,9 @@ def _scenario_section(store: Store, trainee: str, scenario: str, rows: list[Sess
     left_out = [(i, r) for i, r in enumerate(rows, start=1) if not r.counts]
     prof = signed_off(rows, consecutive, further)
     cohort_rows = store.find(scenario=scenario)
-    stand = standing(cohort_rows)
-    mine = stand.get(trainee)
-    others = list(stand.values())
-    signed = sum(
-        signed_off([r for r in cohort_rows if r.trainee_id == t], consecutive, further).signed_off
-        for t in stand
-    )
+    # the trainee's input kinds, the one used first first; each stands in its own cohort
+    inputs = list(dict.fromkeys(r.input_kind for _, r in counted))
+    stands = {k: standing(cohort_rows, k) for k in inputs}
     parts = [f"<h2>{esc(scenario)}</h2>"]
     status_cls = "pass" if prof.signed_off else "meta"
     parts.append(
@@ -169,10 +177,15 @@ def _scenario_section(store: Store, trainee: str, scenario: str, rows: list[Sess
         )
     if counted:
         verb = "counts" if len(counted) == 1 else "count"
+        means = "; ".join(
+            f"mean of the last {min(COHORT_LAST_N, sum(r.input_kind == k for _, r in counted))}"
+            + (f" {with_input(k)}" if len(inputs) > 1 else "")
+            + f": {stands[k][trainee]:.1f}"
+            for k in inputs
+        )
         summary += (
             f"; of the {len(counted)} that {verb}, {sum(r.passed for _, r in counted)} passed; "
-            f"best score {max(r.score for _, r in counted):.1f}; mean of the last "
-            f"{min(COHORT_LAST_N, len(counted))}: {mine:.1f}."
+            f"best score {max(r.score for _, r in counted):.1f}; {means}."
         )
     else:
         summary += "; none complete yet, so no learning curve or standing."
@@ -193,17 +206,29 @@ def _scenario_section(store: Store, trainee: str, scenario: str, rows: list[Sess
         )
     if counted:
         parts.append(metrics_table(counted))
-    if mine is not None:
-        pr = percentile_rank(others, mine)
+    for kind in inputs:
+        stand = stands[kind]
+        mine, others = stand[trainee], list(stand.values())
         if len(others) == 1:  # the trainee alone: no one to be above or below
-            cohort = ": the only trainee with a complete session of this scenario so far"
-        else:
             cohort = (
-                f" ({plural(len(others), 'trainee')}, {signed} signed off): above {pr:.0f}% "
-                f"of them (median {statistics.median(others):.1f})"
+                ": the only trainee with a complete session of this scenario so far "
+                f"({with_input(kind)})"
+            )
+        else:
+            signed = sum(
+                signed_off(
+                    [r for r in cohort_rows if r.trainee_id == t], consecutive, further
+                ).signed_off
+                for t in stand
+            )
+            cohort = (
+                f" ({plural(len(others), 'trainee')}, {signed} signed off; sessions "
+                f"{with_input(kind)} only): above {percentile_rank(others, mine):.0f}% of them "
+                f"(median {statistics.median(others):.1f})"
             )
         parts.append(f'<p class="cohort">Against the cohort{esc(cohort)}.</p>')
-        parts.append(img(plots.cohort_plot(others, mine, f"cohort: {scenario}"), "cohort"))
+        title = f"cohort: {scenario}, {with_input(kind)}"
+        parts.append(img(plots.cohort_plot(others, mine, title), f"cohort {with_input(kind)}"))
     session_rows = []
     for i, r in enumerate(rows, start=1):
         session_rows.append(

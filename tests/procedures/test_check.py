@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from sim.core import patient as pt
-from sim.core.records import Event
+from sim.core.records import Event, Sample
 from sim.procedures.base import Procedure
-from sim.procedures.check import ProcedureCheckError, check_procedure
+from sim.procedures.check import ProcedureCheckError, check_procedure, mirrored, yawed
 from sim.procedures.registry import UnknownProcedure, get, ids
 from sim.scenarios import SCENARIO_DIR, find_scenario, load_scenario, parse_scenario, scenario_paths
 from sim.sources.scripted import scripted_items
@@ -121,4 +121,59 @@ def test_the_checker_catches_a_view_that_differs_for_the_same_items() -> None:
 
     proc = replace(base, live=live)
     with pytest.raises(ProcedureCheckError, match="different"):
+        check_procedure(proc, find_scenario("venipuncture"), scripted_items, seeds=range(1))
+
+
+def test_mirroring_a_scene_puts_the_vein_artery_and_nerve_on_the_other_side() -> None:
+    sc = find_scenario("venipuncture-cephalic")  # the cephalic vein 12 mm to the arm's side
+    for task in ("venipuncture", "iv-cannulation"):
+        on = sc if task == "venipuncture" else _with_case(task, "median-cubital-unusable")
+        other = get(task).mirror(on)
+        assert other.geometry.vein_lateral_mm == -on.geometry.vein_lateral_mm == 12.0  # type: ignore[attr-defined]
+        c, m = on.condition, other.condition
+        assert c is not None and m is not None
+        assert (m.artery_z_mm, m.nerve_z_mm) == (-c.artery_z_mm, -c.nerve_z_mm) != (0.0, 0.0)
+        assert get(task).mirror(other) == on
+    suturing = find_scenario("suturing")  # the wound lies on the mirror plane
+    assert get("suturing").mirror(suturing) == suturing
+
+
+def test_a_mirrored_and_turned_session_is_the_motion_from_the_other_side() -> None:
+    items = scripted_items(find_scenario("venipuncture"), "novice", 0)
+    back = mirrored(mirrored(items))
+    assert back == items
+    turned = [i for i in yawed(items, 12.0, pivot_z_mm=-5.0) if isinstance(i, Sample)]
+    first = next(i for i in items if isinstance(i, Sample))
+    # turned about the vertical through (0, 0, -5): heights kept, the needle now has a side
+    assert turned[0].tip_mm[1] == first.tip_mm[1]
+    assert abs(turned[0].axis[2]) > 0.1 and abs(first.axis[2]) < 1e-9
+
+
+def test_the_checker_catches_a_scene_not_mirrored_with_its_vein_off_the_middle() -> None:
+    # mirrored in place, the cephalic vein (12 mm to one side) is missed from the other side
+    proc = replace(get("venipuncture"), mirror=lambda scenario: scenario)
+    with pytest.raises(ProcedureCheckError, match=r"expert seed 0 mirrored \(the other hand\)"):
+        check_procedure(proc, find_scenario("venipuncture-cephalic"), scripted_items, range(1))
+
+
+def test_the_checker_catches_a_task_that_favours_one_side() -> None:
+    # a needle model that pulls every tip 1.5 mm towards +z: closer to the vein's middle from
+    # one side than from the other, so the puncture offset and the bevel score differ
+    base = get("venipuncture")
+
+    def pulled(scenario):  # noqa: ANN001, ANN202
+        task = base.task(scenario)
+        step = task.step
+
+        def pulled_step(state, item):  # noqa: ANN001, ANN202
+            if isinstance(item, Sample):
+                x, y, z = item.tip_mm
+                item = replace(item, tip_mm=(x, y, z + 1.5))
+            return step(state, item)
+
+        task.step = pulled_step  # type: ignore[method-assign]
+        return task
+
+    proc = replace(base, task=pulled)
+    with pytest.raises(ProcedureCheckError, match=r"mirrored \(the other hand\).*puncture_offset"):
         check_procedure(proc, find_scenario("venipuncture"), scripted_items, seeds=range(1))

@@ -120,6 +120,23 @@ def test_a_video_without_the_figure_counts_only_for_the_others():
     assert res.gap("original", "detection_rate").groups[1].videos == 2
 
 
+def test_gaps_in_words_for_a_lab_manager():
+    res = group_figures(_audit(DET, JIT), GROUPS, resamples=500, seed=1)
+    det = res.gap("original", "detection_rate")
+    line = det.words()
+    assert line.startswith("detection rate: highest 'A' 90%, lowest 'B' 65%; gap 25 points (95%")
+    jit = res.gap("original", "jitter_mm").words()
+    assert "landmark jitter: highest 'B' 5.00 mm, lowest 'A' 2.00 mm; gap 3.00 mm" in jit
+    both = group_figures(_audit(DET, JIT), {"a1.mp4": "A", "b1.mp4": "B"}).gap(
+        "original", "jitter_mm"
+    )
+    assert both.words() == (
+        "landmark jitter: highest 'B' 4.00 mm, lowest 'A' 1.00 mm; gap 3.00 mm; no interval: "
+        "groups 'B' and 'A' have only one video each, so nothing shows how much the figure "
+        "varies between videos; record more videos of them"
+    )
+
+
 def test_one_group_has_no_gap():
     res = group_figures(_audit(DET, JIT), {"a1.mp4": "A", "a2.mp4": "A"})
     gap = res.gap("original", "detection_rate")

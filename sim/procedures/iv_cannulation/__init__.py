@@ -108,4 +108,5 @@ PROCEDURE: Procedure[IvState, IvView] = Procedure(
     scene=_scene,
     mouse=_mouse,
     aim_across_mm=lambda sc: spec.parts(sc)[0].vein_lateral_mm,
+    mirror=spec.mirror,
 )

@@ -15,9 +15,10 @@ needle_protrusion_mm`` long from the catheter hub.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from sim.core import patient as pt
 from sim.core.limb import Limb
 from sim.core.scenario import Scenario, SpecReader, spec_range
 
@@ -161,3 +162,11 @@ def limb(geo: IvGeometry) -> Limb:
         geo.vein_diameter_mm,
         geo.vein_length_mm,
     )
+
+
+def mirror(scenario: Scenario) -> Scenario:
+    """The scene across the vertical plane along the arm's axis: the vein on the other side of
+    the arm's middle, and the patient's artery and nerve too (the other arm)."""
+    geo, _ = parts(scenario)
+    other = replace(scenario, geometry=replace(geo, vein_lateral_mm=-geo.vein_lateral_mm))
+    return pt.mirrored_scenario(other)

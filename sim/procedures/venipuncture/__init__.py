@@ -79,4 +79,5 @@ PROCEDURE: Procedure[VenipunctureState, VenipunctureView] = Procedure(
     scene=_scene,
     mouse=_mouse,
     aim_across_mm=lambda sc: spec.parts(sc)[0].vein_lateral_mm,
+    mirror=spec.mirror,
 )

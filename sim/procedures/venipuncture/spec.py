@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from sim.core import patient as pt
 from sim.core.scenario import Scenario, SpecReader, spec_range
 
 
@@ -73,3 +74,11 @@ def check(r: SpecReader, geometry: Any, tolerances: Any) -> None:
             f"a depth that keeps the vein inside the arm (radius {geo.arm_radius_mm:g})",
             geo.vein_depth_mm,
         )
+
+
+def mirror(scenario: Scenario) -> Scenario:
+    """The scene across the vertical plane along the arm's axis: the vein on the other side of
+    the arm's middle, and the patient's artery and nerve too (the other arm)."""
+    geo, _ = parts(scenario)
+    other = replace(scenario, geometry=replace(geo, vein_lateral_mm=-geo.vein_lateral_mm))
+    return pt.mirrored_scenario(other)
