@@ -582,7 +582,7 @@ def risks(
     attempts: Sequence[Attempt],
     signoff: SignOffSpec,
     warnings: WarningSpec,
-    pass_score: float,
+    pass_score: float | None,
     now_utc: datetime.datetime,
 ) -> list[Risk]:
     """Every at-risk reason of one trainee in one procedure.
@@ -595,8 +595,9 @@ def risks(
         errors and for practice.
     signoff, warnings : SignOffSpec, WarningSpec
         The procedure's rates and rule parameters.
-    pass_score : float
-        The pass line (score of 100) of the procedure's cases.
+    pass_score : float or None
+        The pass line (score of 100) of the procedure's cases; None (unknown) leaves the
+        plateau rule out.
     now_utc : datetime.datetime
         Now, naive UTC.
 
@@ -613,7 +614,12 @@ def risks(
     out: list[Risk] = []
     found = [
         ("relapse", relapse_reason(track([a.passed for a in full], signoff))),
-        ("plateau", plateau_reason([a.score for a in full], pass_score, warnings)),
+        (
+            "plateau",
+            None
+            if pass_score is None
+            else plateau_reason([a.score for a in full], pass_score, warnings),
+        ),
         ("repeated_critical", repeated_critical_reason(attempts, warnings)),
         ("no_practice", no_practice_reason(attempts, now_utc, warnings)),
     ]
