@@ -43,11 +43,13 @@ def _cmd_report(args: argparse.Namespace) -> int:
         _write(args.output, session_report(args.recording))
         print(f"{args.output}: report of {args.recording}")
         return 0
+    from sim.curriculum import load_curriculum
     from sim.report.trainee import trainee_report
 
+    curriculum = load_curriculum(Path(args.curriculum) if args.curriculum else None)
     store = reading_store(args)
     try:
-        text = trainee_report(store, args.trainee)
+        text = trainee_report(store, args.trainee, curriculum)
     finally:
         store.close()
     _write(args.output, text)
@@ -100,6 +102,12 @@ def register(sub: Any) -> None:
         help="report of a stored session (its id, or its first 8+ characters)",
     )
     p.add_argument("-o", "--output", required=True, metavar="FILE.html", help="file to write")
+    p.add_argument(
+        "--curriculum",
+        metavar="FILE",
+        help="curriculum whose LC-CUSUM rates and warning rules the trainee report uses "
+        "(default: the shipped scenarios/curriculum.toml)",
+    )
     add_db_args(p)
     p.set_defaults(func=_cmd_report)
 

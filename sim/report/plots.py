@@ -398,12 +398,13 @@ def cusum_plot(trace: CompetencyTrace, session_no: Sequence[int], title: str) ->
     shown = [sl, float(np.nanmax(lc, initial=0.0))]
     if not np.all(np.isnan(rel)):
         shown += [rl, float(np.nanmax(rel))]
-    ax.set_ylim(0, max(shown) * 1.3)
+    top = max(shown) * 1.3
+    ax.set_ylim(-0.03 * top, top)  # a CUSUM resting at 0 stays visible above the frame
     last = int(x[-1]) if len(x) else 1
     ax.set_xlim(0.5, last + 0.5)
     if last <= 20:
         ax.set_xticks(np.arange(1, last + 1))
-    ax.set_xlabel("session")
+    ax.set_xlabel("full case of this procedure (n-th that counts)")
     ax.set_ylabel("CUSUM")
     ax.set_title(title)
     ax.grid(alpha=0.3)
