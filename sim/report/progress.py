@@ -33,6 +33,8 @@ class ProcedureProgress:
         Their name as last stored, if any.
     task : str
         Procedure id.
+    title : str
+        The procedure in words (the curriculum's title, e.g. "IV cannulation").
     sessions : int
         Counted sessions of the procedure (full cases and drills).
     cases : tuple of Attempt
@@ -51,6 +53,7 @@ class ProcedureProgress:
     trainee_id: str
     display_name: str | None
     task: str
+    title: str
     sessions: int
     cases: tuple[Attempt, ...]
     trace: CompetencyTrace
@@ -148,6 +151,7 @@ def procedure_progress(
                 trainee_id=trainee_id,
                 display_name=display_name,
                 task=task,
+                title=ladder.title or task,
                 sessions=len(mine),
                 cases=cases,
                 trace=track([a.passed for a in cases], ladder.signoff),

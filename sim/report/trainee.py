@@ -242,16 +242,16 @@ def competency_sections(
     """The at-risk reasons (top) and, per procedure, the LC-CUSUM sign-off beside the fixed
     count rule, with the CUSUM chart."""
     parts = []
-    risks = [r for p in progress for r in p.risks]
+    risks = [(p.title, r) for p in progress for r in p.risks]
     if risks:
-        items = "".join(f"<li><b>{esc(r.task)}</b>: {esc(r.reason)}</li>" for r in risks)
+        items = "".join(f"<li><b>{esc(t)}</b>: {esc(r.reason)}</li>" for t, r in risks)
         parts.append(f'<div class="at-risk"><h2>At risk</h2><ul>{items}</ul></div>')
     else:
         parts.append('<p class="at-risk none">At risk: no (none of the warning rules fires).</p>')
     for p in progress:
         limit = p.trace.signoff_limit
         ladder_spec = p.spec
-        parts.append(f'<h2 class="competency">Sign-off in {esc(p.task)}</h2>')
+        parts.append(f'<h2 class="competency">Sign-off in {esc(p.title)}</h2>')
         cls = "pass" if p.status == "signed_off" else ("fail" if p.status == "relapsed" else "meta")
         parts.append(
             f'<p class="lc-cusum">LC-CUSUM (curriculum: acceptable failure rate '
@@ -272,9 +272,9 @@ def competency_sections(
                     plots.cusum_plot(
                         p.trace,
                         list(range(1, len(p.cases) + 1)),
-                        f"CUSUM sign-off and relapse: {p.task} (full cases that count)",
+                        f"CUSUM sign-off and relapse: {p.title} (full cases that count)",
                     ),
-                    f"CUSUM chart {p.task}",
+                    f"CUSUM chart {p.title}",
                 )
             )
             parts.append(

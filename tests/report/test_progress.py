@@ -101,9 +101,9 @@ def test_trainee_report_has_the_cusum_chart_and_the_reasons_at_the_top(
         last = s.find(trainee="t-risk")[-1].ended_utc
         page = trainee.trainee_report(s, "t-risk", now_utc=last + dt.timedelta(days=60))
     assert [(len(t.signoff), n) for t, n, _ in charts] == [(3, [1, 2, 3])]
-    assert "CUSUM chart venipuncture" in page
+    assert "CUSUM chart Venipuncture" in page
     top = page.index('<div class="at-risk">')
-    assert top < page.index("Sign-off in venipuncture") < page.index("<h2>venipuncture</h2>")
+    assert top < page.index("Sign-off in Venipuncture") < page.index("<h2>venipuncture</h2>")
     risks = re.search(r'<div class="at-risk">(.*?)</div>', page, re.S)
     assert risks is not None
     assert "back wall in 3 of the last 3 sessions" in risks.group(1)

@@ -103,7 +103,7 @@ def test_trainee_report(
     assert "Against the cohort (2 trainees" in dom
     # beside it, LC-CUSUM over the three complete cases: 3 x ln(0.9 / 0.75) = 0.55
     assert "not yet signed off: LC-CUSUM 0.55 of limit 3.82 (3 full cases)" in dom
-    assert dom.index("Sign-off in venipuncture") < dom.index("learning curve venipuncture")
+    assert dom.index("Sign-off in Venipuncture") < dom.index("learning curve venipuncture")
     sessions = re.search(r'<table class="sessions">(.*?)</table>', dom, re.S)
     assert sessions is not None and sessions.group(1).count("<tr>") == 5
     assert "&lt;script&gt;document.body.dataset.pwned=1&lt;/script&gt;Zoë" in dom
