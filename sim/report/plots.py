@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from sim.core.competency import CompetencyTrace
 from sim.core.patient import DISCOMFORT
 from sim.core.records import Cue, Event
 from sim.metrics.motion import (
@@ -351,4 +352,61 @@ def cohort_plot(values: Sequence[float], mine: float, title: str) -> bytes:
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title(title)
     ax.legend(loc="upper left", fontsize=8)
+    return to_png(fig)
+
+
+def cusum_plot(trace: CompetencyTrace, session_no: Sequence[int], title: str) -> bytes:
+    """The LC-CUSUM (blue) with its decision limit, each sign-off (green marker), and after
+    it the relapse CUSUM (orange) with its limit; a relapse is a red marker.
+
+    ``session_no`` places the value after each counted session at its number in the
+    trainee's sessions (as the learning curve numbers them).
+    """
+    fig = _figure(8.0, 2.8)
+    ax = fig.subplots()
+    x = np.asarray(session_no, dtype=float)
+    lc = np.array([np.nan if v is None else v for v in trace.signoff])
+    rel = np.array([np.nan if v is None else v for v in trace.relapse])
+    sl, rl = trace.signoff_limit.h, trace.relapse_limit.h
+    ax.plot(x, lc, color=COLORS["event"], lw=1.5, marker=".", label="LC-CUSUM (sign-off)")
+    ax.axhline(sl, color=COLORS["event"], ls="--", lw=1, label=f"sign-off limit h = {sl:.2f}")
+    if not np.all(np.isnan(rel)):
+        ax.plot(x, rel, color=COLORS["cue"], lw=1.5, marker=".", label="relapse CUSUM")
+        ax.axhline(rl, color=COLORS["cue"], ls=":", lw=1.2, label=f"relapse limit h = {rl:.2f}")
+    for n in trace.signed_off_at:
+        ax.scatter([x[n - 1]], [lc[n - 1]], s=90, marker="*", color=COLORS["pass"], zorder=4)
+        ax.annotate(
+            f"signed off (session {int(x[n - 1])})",
+            (x[n - 1], lc[n - 1]),
+            textcoords="offset points",
+            xytext=(-4, 6),
+            ha="right",
+            fontsize=8,
+            color=COLORS["pass"],
+        )
+    for n in trace.relapsed_at:
+        ax.scatter([x[n - 1]], [rel[n - 1]], s=70, marker="X", color=COLORS["error"], zorder=4)
+        ax.annotate(
+            f"relapse (session {int(x[n - 1])})",
+            (x[n - 1], rel[n - 1]),
+            textcoords="offset points",
+            xytext=(-4, 6),
+            ha="right",
+            fontsize=8,
+            color=COLORS["error"],
+        )
+    shown = [sl, float(np.nanmax(lc, initial=0.0))]
+    if not np.all(np.isnan(rel)):
+        shown += [rl, float(np.nanmax(rel))]
+    top = max(shown) * 1.3
+    ax.set_ylim(-0.03 * top, top)  # a CUSUM resting at 0 stays visible above the frame
+    last = int(x[-1]) if len(x) else 1
+    ax.set_xlim(0.5, last + 0.5)
+    if last <= 20:
+        ax.set_xticks(np.arange(1, last + 1))
+    ax.set_xlabel("full case of this procedure (n-th that counts)")
+    ax.set_ylabel("CUSUM")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7)
     return to_png(fig)

@@ -16,10 +16,12 @@ one scale: a trainee who practised with both stands in each input's cohort separ
 
 from __future__ import annotations
 
+import datetime as dt
 import statistics
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 from sim.errors import UserError
 from sim.lab.proficiency import Proficiency, proficiency
@@ -29,6 +31,7 @@ from sim.procedures.registry import format_value, metric_order
 from sim.procedures.registry import metric_info as info
 from sim.report import plots
 from sim.report.html import esc, img, page, table, td, verdict, words
+from sim.report.progress import ProcedureProgress
 from sim.words import plural
 
 COHORT_LAST_N = 5
@@ -254,8 +257,76 @@ def _scenario_section(store: Store, trainee: str, scenario: str, rows: list[Sess
     return "\n".join(parts)
 
 
-def trainee_report(store: Store, trainee: str) -> str:
-    """The HTML progress report of one trainee (self-contained, images embedded)."""
+def _pct(x: float) -> str:
+    return f"{100 * x:g} %"
+
+
+def competency_sections(
+    progress: Sequence[ProcedureProgress], fixed: dict[str, list[tuple[str, Proficiency]]]
+) -> str:
+    """The at-risk reasons (top) and, per procedure, the LC-CUSUM sign-off beside the fixed
+    count rule, with the CUSUM chart."""
+    parts = []
+    risks = [(p.title, r) for p in progress for r in p.risks]
+    if risks:
+        items = "".join(f"<li><b>{esc(t)}</b>: {esc(r.reason)}</li>" for t, r in risks)
+        parts.append(f'<div class="at-risk"><h2>At risk</h2><ul>{items}</ul></div>')
+    else:
+        parts.append('<p class="at-risk none">At risk: no (none of the warning rules fires).</p>')
+    for p in progress:
+        limit = p.trace.signoff_limit
+        ladder_spec = p.spec
+        parts.append(f'<h2 class="competency">Sign-off in {esc(p.title)}</h2>')
+        cls = "pass" if p.status == "signed_off" else ("fail" if p.status == "relapsed" else "meta")
+        parts.append(
+            f'<p class="lc-cusum">LC-CUSUM (curriculum: acceptable failure rate '
+            f"{_pct(ladder_spec.acceptable_failure)}, unacceptable "
+            f"{_pct(ladder_spec.unacceptable_failure)}, false sign-off rate alpha "
+            f"{_pct(ladder_spec.alpha)}, beta {_pct(ladder_spec.beta)}; limit h = {limit.h:.2f}): "
+            f'<span class="{cls}">{esc(p.line())}</span></p>'
+        )
+        rules = fixed.get(p.task, [])
+        if rules:
+            said = "; ".join(f"{esc(sc)}: {esc(prof.line())}" for sc, prof in rules)
+            parts.append(
+                f'<p class="fixed-rule">Fixed-count rule (per scenario, as below): {said}.</p>'
+            )
+        if p.cases:
+            parts.append(
+                img(
+                    plots.cusum_plot(
+                        p.trace,
+                        list(range(1, len(p.cases) + 1)),
+                        f"CUSUM sign-off and relapse: {p.title} (full cases that count)",
+                    ),
+                    f"CUSUM chart {p.title}",
+                )
+            )
+            parts.append(
+                '<p class="desc">LC-CUSUM (Biau et al. 2008): each pass adds '
+                "ln((1-p0)/(1-p1)), each failure ln(p0/p1), never below 0; it signs the "
+                "trainee off when it reaches h. After sign-off a standard CUSUM watches for a "
+                "relapse to the unacceptable rate (failures add ln(p1/p0)). Cases are numbered "
+                "among this procedure's full cases that count (drills and incomplete "
+                "sessions are left out), so they differ from the per-scenario numbers below.</p>"
+            )
+    return "\n".join(parts)
+
+
+def trainee_report(
+    store: Store,
+    trainee: str,
+    curriculum: Any = None,
+    now_utc: dt.datetime | None = None,
+) -> str:
+    """The HTML progress report of one trainee (self-contained, images embedded).
+
+    ``curriculum`` (default: the shipped one) gives each procedure's LC-CUSUM rates and
+    warning rules; ``now_utc`` (default: now) dates the no-practice reminder.
+    """
+    from sim.curriculum import attempts_from_rows, load_curriculum
+    from sim.report.progress import procedure_progress
+
     rows = store.find(trainee=trainee)
     if not rows:
         raise UserError(f"no sessions of trainee {trainee!r} in {store.display_url}")
@@ -270,6 +341,20 @@ def trainee_report(store: Store, trainee: str) -> str:
         f'<p class="meta">{plural(len(rows), "session")} from {rows[0].started_utc:%Y-%m-%d} to '
         f"{rows[-1].started_utc:%Y-%m-%d}</p>",
     ]
+    if curriculum is None:
+        curriculum = load_curriculum()
+    now = now_utc or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    attempts = attempts_from_rows(rows)
+    task_of = {a.scenario: a.task for a in attempts}
+    fixed: dict[str, list[tuple[str, Proficiency]]] = defaultdict(list)
+    for scenario in sorted(by):
+        if scenario in task_of:
+            consecutive, further, _ = _rule(store, by[scenario])
+            fixed[task_of[scenario]].append(
+                (scenario, signed_off(by[scenario], consecutive, further))
+            )
+    progress = procedure_progress(trainee, name, attempts, curriculum, now)
+    parts.append(competency_sections(progress, fixed))
     for scenario in sorted(by):
         parts.append(_scenario_section(store, trainee, scenario, by[scenario]))
     return page(f"procsim progress: {trainee}", "\n".join(parts))

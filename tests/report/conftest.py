@@ -67,8 +67,9 @@ class Browser:
                 check=True,
             )
 
-    def render(self, page: Path, tmp: Path) -> Rendered:
-        """Open ``page`` (a copy with the probe script added) and return DOM + screenshot."""
+    def render(self, page: Path, tmp: Path, height_px: int = 1600) -> Rendered:
+        """Open ``page`` (a copy with the probe script added) and return DOM + a screenshot
+        of its top ``height_px`` pixels (1000 wide)."""
         probe = tmp / f"probe-{page.name}"
         text = page.read_text("utf-8")
         assert "</body>" in text
@@ -76,7 +77,7 @@ class Browser:
         url = probe.resolve().as_uri()
         dom = self._run("--virtual-time-budget=5000", "--dump-dom", url).stdout
         shot = tmp / f"{page.stem}.png"
-        self._run("--window-size=1000,1600", f"--screenshot={shot}", url)
+        self._run(f"--window-size=1000,{height_px}", f"--screenshot={shot}", url)
         import matplotlib.image
 
         return Rendered(dom, np.asarray(matplotlib.image.imread(str(shot)))[..., :3])

@@ -87,10 +87,12 @@ def test_trainee_report(
     assert main(["sessions", "import", str(other)]) == 0
     out = tmp_path / "progress.html"
     assert main(["report", "--trainee", "t-7", "-o", str(out)]) == 0
-    page = browser.render(out, tmp_path)
+    # tall enough to show the sign-off section and the learning curve and cohort below it
+    page = browser.render(out, tmp_path, height_px=2400)
 
     widths = page.image_widths()
-    assert len(widths) == 2 and all(w > 300 for w in widths)  # learning curve, cohort
+    # CUSUM chart, learning curve, cohort
+    assert len(widths) == 3 and all(w > 300 for w in widths)
     _not_blank(page.image)
     dom = page.dom
     # the novice stopped before blood was drawn (session 1: listed, marked, not counted),
@@ -99,6 +101,9 @@ def test_trainee_report(
     assert "4 sessions (1 incomplete: listed below, left out of the curve" in dom
     assert dom.count("incomplete: not scored for sign-off") == 1
     assert "Against the cohort (2 trainees" in dom
+    # beside it, LC-CUSUM over the three complete cases: 3 x ln(0.9 / 0.75) = 0.55
+    assert "not yet signed off: LC-CUSUM 0.55 of limit 3.82 (3 full cases)" in dom
+    assert dom.index("Sign-off in Venipuncture") < dom.index("learning curve venipuncture")
     sessions = re.search(r'<table class="sessions">(.*?)</table>', dom, re.S)
     assert sessions is not None and sessions.group(1).count("<tr>") == 5
     assert "&lt;script&gt;document.body.dataset.pwned=1&lt;/script&gt;Zoë" in dom
