@@ -382,11 +382,11 @@ def _after_pass(
     before = {k: (v[:-1] if k == rung.id else v) for k, v in by_rung.items()}
     if _frontier(ladder, before).id != front.id:  # this pass opened it
         kind = QUALIFY if front.kind == EXAM else ADVANCE
-        what = "the qualification" if front.kind == EXAM else "the next case"
+        what = "the qualification, " if front.kind == EXAM else ""
         said = _times(run) + " in a row" if front.entry_in_a_row else "enough times"
         return _rec(
             ladder, front, kind,
-            f"You passed {_q(rung.title)} {said}: next, {what}: {_q(front.title)}.",
+            f"You passed {_q(rung.title)} {said}: next, {what}{_q(front.title)}.",
             notes,
         )  # fmt: skip
     kind = QUALIFY if front.kind == EXAM else RETURN

@@ -63,7 +63,7 @@ def test_two_passes_in_a_row_open_the_next_case():
     two = decide_next(CURRICULUM, [att("venipuncture", 80, 0), att("venipuncture", 85, 1)], T0)
     assert (two.scenario, two.kind) == ("venipuncture-elderly", "advance")
     assert two.reason == (
-        "You passed 'Venipuncture: healthy adult' twice in a row: next, the next case: "
+        "You passed 'Venipuncture: healthy adult' twice in a row: next, "
         "'Venipuncture: elderly patient (rolling veins)'."
     )
 
@@ -139,7 +139,7 @@ def test_the_last_case_opens_the_exam_and_passing_it_qualifies():
     hist += [att("venipuncture-elderly", 80, d) for d in (2, 3)]
     rec = decide_next(CURRICULUM, hist, T0)
     assert (rec.scenario, rec.kind, rec.exam) == ("venipuncture-obese", "exam", True)
-    assert "next, the qualification" in rec.reason
+    assert "next, the qualification, 'Venipuncture: obese patient'" in rec.reason
     done = [*hist, att("venipuncture-obese", 88, 4)]
     rec = decide_next(CURRICULUM, done, T0 + dt.timedelta(days=10))
     assert rec.kind == "maintenance"

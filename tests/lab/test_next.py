@@ -57,7 +57,7 @@ def test_two_passes_lead_to_the_next_case_in_words_and_json(store, capsys):
     assert rc == 0 and err == ""
     assert out.splitlines() == [
         "Next for t-up: Venipuncture: patient on anticoagulants [venipuncture-anticoagulated]",
-        "  You passed 'Venipuncture: median cubital vein' twice in a row: next, the next case: "
+        "  You passed 'Venipuncture: median cubital vein' twice in a row: next, "
         "'Venipuncture: patient on anticoagulants'.",
         "  Start it: procsim practice venipuncture-anticoagulated --trainee t-up",
     ]
