@@ -307,7 +307,10 @@ class StartScreen:
         if trainee_id_problem(tid) is not None:
             self.next, self._next_for = None, None
             return
-        if tid == self._next_for or self.app.clock() - self._typed_at < NEXT_DELAY_S:
+        if tid == self._next_for:
+            return
+        self.next = None  # another id: not the last one's suggestion
+        if self.app.clock() - self._typed_at < NEXT_DELAY_S:
             return
         self._next_for = tid
         self.next = self.recommend(tid)

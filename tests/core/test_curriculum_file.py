@@ -58,40 +58,40 @@ BAD = [
     ("repeated_critical = 3 ", "",
      "key 'venipuncture.warnings.repeated_critical': missing"),
     ('scenario = "venipuncture-elderly"', 'scenario = "venipuncture-moon"',
-     "key 'venipuncture.rungs[2].scenario': expected the id of a scenario in scenarios/, "
+     "key 'venipuncture.rungs[4].scenario': expected the id of a scenario in scenarios/, "
      "got 'venipuncture-moon'"),
     ('scenario = "venipuncture-elderly"', 'scenario = "suturing"',
-     "key 'venipuncture.rungs[2].scenario': expected a scenario of task venipuncture, "
+     "key 'venipuncture.rungs[4].scenario': expected a scenario of task venipuncture, "
      "got 'suturing (suturing)'"),
     ('scenario = "venipuncture-elderly"', 'scenario = "venipuncture"',
-     "key 'venipuncture.rungs[2].scenario': expected a scenario no other rung of the ladder "
+     "key 'venipuncture.rungs[4].scenario': expected a scenario no other rung of the ladder "
      "plays, got 'venipuncture'"),
     ('id = "elderly"', 'id = "elderly"\nentry_passes = 0',
-     "key 'venipuncture.rungs[2].entry_passes': expected a value between 1 and 100, got 0"),
+     "key 'venipuncture.rungs[4].entry_passes': expected a value between 1 and 100, got 0"),
     ('id = "elderly"', 'id = "elderly"\nentry_min_score = nan',
-     "key 'venipuncture.rungs[2].entry_min_score': expected a finite number between 0 and "
+     "key 'venipuncture.rungs[4].entry_min_score': expected a finite number between 0 and "
      "100, got nan"),
     ('id = "elderly"', 'id = "elderly"\nentry_after = "child"',
-     "key 'venipuncture.rungs[2].entry_after': expected the id of an earlier case rung, "
+     "key 'venipuncture.rungs[4].entry_after': expected the id of an earlier case rung, "
      "got 'child'"),
     ('id = "elderly"', 'id = "elderly"\nfail_easier = "child"',
-     "key 'venipuncture.rungs[2].fail_easier': expected the id of an earlier case rung, "
+     "key 'venipuncture.rungs[4].fail_easier': expected the id of an earlier case rung, "
      "got 'child'"),
     ('id = "elderly"', 'id = "elderly"\nfail_drill_after = -1',
-     "key 'venipuncture.rungs[2].fail_drill_after': expected a value between 0 and 100"),
+     "key 'venipuncture.rungs[4].fail_drill_after': expected a value between 0 and 100"),
     ('id = "elderly"', 'id = "elderly"\nqualify_passes = 2',
-     "key 'venipuncture.rungs[2].qualify_passes': not a key of a case rung"),
+     "key 'venipuncture.rungs[4].qualify_passes': not a key of a case rung"),
     ('id = "elderly"', 'id = "elderly"\nentry_in_a_row = 1',
-     "key 'venipuncture.rungs[2].entry_in_a_row': expected true or false, got 1"),
+     "key 'venipuncture.rungs[4].entry_in_a_row': expected true or false, got 1"),
     ('id = "elderly"', 'id = "elderly"\nretries = 1',
-     "key 'venipuncture.rungs[2].retries': unknown (expected one of: id, scenario, kind,"),
+     "key 'venipuncture.rungs[4].retries': unknown (expected one of: id, scenario, kind,"),
     ('id = "anticoagulated"', 'id = "healthy-adult"',
-     "key 'venipuncture.rungs[1].id': expected an id no other rung of the ladder has"),
+     "key 'venipuncture.rungs[3].id': expected an id no other rung of the ladder has"),
     ('kind = "case"                 # difficulty 4', 'kind = "drill"',
-     "key 'venipuncture.rungs[5].scenario': expected a drill scenario (with [drill]) for "
+     "key 'venipuncture.rungs[7].scenario': expected a drill scenario (with [drill]) for "
      "kind \"drill\", got 'venipuncture-child'"),
     ('kind = "case"                 # difficulty 4', 'kind = "level"',
-     "key 'venipuncture.rungs[5].kind': expected one of \"case\", \"drill\", \"exam\""),
+     "key 'venipuncture.rungs[7].kind': expected one of \"case\", \"drill\", \"exam\""),
     ('kind = "exam"                 # difficulty 4: small flat vein\nqualify_passes = 1',
      'kind = "case"\n#',
      "key 'iv-cannulation.rungs': expected exactly one rung of kind \"exam\", after every "
@@ -123,7 +123,7 @@ def test_a_bad_curriculum_file_from_the_command_line(tmp_path, data_dir):
     assert "key 'venipuncture.warnings.decay_days': expected a finite number" in err
 
 
-FUZZ_EXAMPLES = 300
+FUZZ_EXAMPLES = 200
 """Mutated files per run (each read in about a millisecond)."""
 
 
@@ -136,7 +136,7 @@ def test_fuzz_every_mutated_file_is_read_or_refused_in_one_line(data: bytes) -> 
         event("refused")
         msg = str(exc)
         assert msg.startswith("fuzz.toml") and "\n" not in msg and len(msg) < 600, msg
-        assert "key '" in msg or "line " in msg or "invalid TOML" in msg or "no procedure" in msg
+        assert any(w in msg for w in ("key '", "line ", "invalid TOML", "no procedure", "large"))
         return
     event("read")
     for lad in cur.ladders:

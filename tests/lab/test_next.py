@@ -79,10 +79,11 @@ def test_a_failed_session_names_the_metric_that_lost_the_most_points(store):
     assert worst == "angle_error_deg" and a.points_lost[worst] > 15
     rc, out, _ = run_cli(["next", "--trainee", "t-down", "--json"])
     data = finite_json(out)
-    assert rc == 0 and data["scenario"] == "venipuncture"
+    assert rc == 0 and (data["scenario"], data["kind"]) == ("drill-angle", "drill")
+    assert data["targets"] == ["angle_error_deg", "bevel_roll_error_deg"]
     assert data["reason"] == (
-        "You did not pass 'Venipuncture: median cubital vein' (60 points; it lost the most on "
-        "insertion angle error): try it again."
+        "Your last session of 'Venipuncture: median cubital vein' lost 18 points on insertion "
+        "angle error: practise 'Drill: insertion angle and bevel'."
     )
 
 
