@@ -439,7 +439,11 @@ def _after_drill(
     ladder: Ladder, last: Attempt, drill: Rung, by_rung: Mapping[str, Sequence[Attempt]],
     ours: Sequence[Attempt], notes: tuple[str, ...],
 ) -> Recommendation:  # fmt: skip
-    fails = _trailing(by_rung[drill.id], False)
+    fails = 0  # failures of this drill since the trainee last played anything else
+    for a in reversed(ours):
+        if a.scenario != drill.scenario or a.passed:
+            break
+        fails += 1
     if not last.passed and fails <= drill.drill_retries:
         return _rec(
             ladder, drill, REMEDIATE,
