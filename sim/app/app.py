@@ -48,6 +48,7 @@ from sim.scenarios import load_scenario, scenario_paths
 from sim.sources import Calibratable, LiveSource
 
 if TYPE_CHECKING:
+    from sim.core.curriculum import Curriculum, Recommendation
     from sim.tracking.calibration import CalibrationResult
 
 
@@ -129,7 +130,11 @@ class App:
         self.defaults = settings or Settings(
             _first_scenario(), input_spec, trainee, exam, hand, voice=voice
         )
-        self.screen: Screen = StartScreen(self, self.defaults)
+        self.curriculum: Curriculum | None = None
+        """The curriculum the start screen's suggestion follows (None: the shipped one,
+        read when first needed)."""
+        self._recommend_failed = False
+        self.screen: Screen = StartScreen(self, self.defaults, recommend=self.recommend)
         if settings is not None and settings.trainee != ANONYMOUS:
             App.start_practice(self, settings)
 
@@ -137,11 +142,45 @@ class App:
     def show_start(self, settings: Settings | None = None, message: str = "") -> None:
         """The start screen with ``settings`` chosen (default: the last ones) and
         ``message``, a line saying why the last start failed."""
-        self.screen = StartScreen(self, settings or self.defaults, message=message)
+        self.screen = StartScreen(
+            self, settings or self.defaults, message=message, recommend=self.recommend
+        )
 
     def station_id(self) -> str:
         """The station id stored in recordings ("" outside station mode)."""
         return ""
+
+    def history(self, trainee: str) -> list[Any]:
+        """The stored sessions of ``trainee`` the curriculum's suggestion reads (this
+        machine's own store)."""
+        from sim.lab.config import local_url
+        from sim.lab.store import Store
+
+        store = Store(local_url())
+        try:
+            return store.find(trainee=trainee)
+        finally:
+            store.close()
+
+    def recommend(self, trainee: str) -> Recommendation | None:
+        """What ``trainee`` should practise next (``docs/curriculum.md``), from their
+        sessions (:meth:`history`); None when the store cannot be read (said once on
+        stderr: the trainee carries on without a suggestion)."""
+        import datetime as dt
+
+        from sim.curriculum import load_curriculum
+        from sim.lab.next import recommend
+
+        try:
+            if self.curriculum is None:
+                self.curriculum = load_curriculum()
+            now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+            return recommend(self.curriculum, trainee, self.history(trainee), now)
+        except Exception as exc:  # noqa: BLE001 - a suggestion is never worth a crash
+            if not self._recommend_failed:
+                print(f"procsim: warning: no curriculum suggestion ({exc})", file=sys.stderr)
+            self._recommend_failed = True
+            return None
 
     def start_practice(self, settings: Settings) -> None:
         """Start a session with ``settings``: a tracked input (one with a tracker to
@@ -286,9 +325,16 @@ def check_input(spec: str) -> None:
 
 
 def _first_scenario() -> Scenario:
+    """The first valid full scenario by file name (a drill only when there is no other)."""
+    drills = []
     for p in scenario_paths():
         try:
-            return load_scenario(p)
+            sc = load_scenario(p)
         except ScenarioError:
             continue
+        if sc.drill is None:
+            return sc
+        drills.append(sc)
+    if drills:
+        return drills[0]
     raise ScenarioError("no valid scenario found in the scenarios folder")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,6 +36,7 @@ from sim.scenarios import load_scenario, scenario_paths
 
 if TYPE_CHECKING:
     from sim.app.app import App
+    from sim.core.curriculum import Recommendation
 
 SELECTED = (0.20, 0.30, 0.45, 1.0)
 DIM = (0.42, 0.45, 0.50, 1.0)
@@ -44,12 +45,18 @@ PATH_MAX = 1024
 REFUSAL_S = 4.0
 """How long the reason for a refused character stays while typing goes on, s (our choice:
 long enough to read the line twice)."""
+NEXT_DELAY_S = 0.4
+"""How long the typed trainee id stays unchanged before the curriculum's suggestion is looked
+up, s (our choice: not a store query per keystroke, and no wait a trainee notices)."""
+NEXT_COLOUR = (0.45, 0.85, 0.55, 1.0)
 
 
 class StartScreen:
     """Choose a scenario (Up/Down or click), an input (Left/Right) and, for a video, its
     file (type it, Tab or click to move between the fields), type a trainee id, toggle exam
-    mode (F2) and the dominant hand (F3), Enter to start, Esc to quit.
+    mode (F2) and the dominant hand (F3), Enter to start, Esc to quit. With a trainee id
+    typed, the curriculum's suggestion (``docs/curriculum.md``) shows under it: "Next:
+    <title> — <reason>", and F4 (or its button) selects that scenario.
 
     Parameters
     ----------
@@ -70,6 +77,11 @@ class StartScreen:
         and the box is shown only when exam mode is on.
     require_id : bool
         A session needs a trainee id (station mode); otherwise an empty id is "anonymous".
+    recommend : callable, optional
+        The curriculum's suggestion for a trainee id (:meth:`sim.app.app.App.recommend`),
+        None when there is none; without it the screen suggests nothing.
+    follow : bool
+        Select the suggestion by itself once it comes (a station's ``follow_curriculum``).
     """
 
     def __init__(
@@ -83,8 +95,16 @@ class StartScreen:
         station: str = "",
         exam_locked: bool = False,
         require_id: bool = False,
+        recommend: Callable[[str], Recommendation | None] | None = None,
+        follow: bool = False,
     ) -> None:
         self.app = app
+        self.recommend = recommend
+        self.follow = follow
+        self.next: Recommendation | None = None
+        """The curriculum's suggestion for the typed trainee id (None: none yet)."""
+        self._next_for: str | None = None  # the trainee id it was looked up for
+        self._typed_at = app.clock()
         self.scenarios: list[Scenario] = []
         for p in scenario_paths():
             try:
@@ -93,9 +113,15 @@ class StartScreen:
                 continue
             if not scenario_ids or sc.id in scenario_ids:
                 self.scenarios.append(sc)
-        # each procedure's own scenario first, then its patient cases from the easiest
+        # each procedure's own scenario first, then its patient cases from the easiest, then
+        # its drills
         self.scenarios.sort(
-            key=lambda sc: (sc.task, sc.patient.difficulty if sc.patient else 0, sc.id)
+            key=lambda sc: (
+                sc.task,
+                sc.drill is not None,
+                sc.patient.difficulty if sc.patient else 0,
+                sc.id,
+            )
         )
         # the scenario given (e.g. a .toml path on the command line) as it was given
         chosen = defaults.scenario
@@ -210,6 +236,7 @@ class StartScreen:
                 self._refused_at = self.app.clock()
                 return
             self.trainee += ch
+            self._typed_at = self.app.clock()
             if self._refused_at is None:
                 self.message = ""
 
@@ -218,6 +245,7 @@ class StartScreen:
             self.video_path = self.video_path[:-1]
         else:
             self.trainee = self.trainee[:-1]
+            self._typed_at = self.app.clock()
         self.message = ""
 
     def paste(self) -> None:
@@ -253,6 +281,8 @@ class StartScreen:
                 self.toggle_exam()
             elif k == pygame.K_F3:
                 self.toggle_hand()
+            elif k == pygame.K_F4:
+                self.take_next()
             elif k == pygame.K_BACKSPACE:
                 self.backspace()
             elif k == pygame.K_v and getattr(event, "mod", 0) & pygame.KMOD_CTRL:
@@ -266,6 +296,46 @@ class StartScreen:
         if self._refused_at is not None and self.app.clock() - self._refused_at > REFUSAL_S:
             self.message = ""
             self._refused_at = None
+        self._look_up_next()
+
+    # --- the curriculum's suggestion ------------------------------------------------------
+    def _look_up_next(self) -> None:
+        """Ask for the suggestion once the typed id is valid and has stayed so a moment."""
+        if self.recommend is None:
+            return
+        tid = self.trainee.strip()
+        if trainee_id_problem(tid) is not None:
+            self.next, self._next_for = None, None
+            return
+        if tid == self._next_for:
+            return
+        self.next = None  # another id: not the last one's suggestion
+        if self.app.clock() - self._typed_at < NEXT_DELAY_S:
+            return
+        self._next_for = tid
+        self.next = self.recommend(tid)
+        if self.follow:
+            self.take_next()
+
+    def next_offered(self) -> int | None:
+        """The index of the suggested scenario among those offered, or None."""
+        if self.next is None:
+            return None
+        ids = [sc.id for sc in self.scenarios]
+        return ids.index(self.next.scenario) if self.next.scenario in ids else None
+
+    def take_next(self) -> None:
+        """Select the suggested scenario (and exam mode for a qualification, where exam mode
+        is the trainee's choice); say so when it is not offered here."""
+        if self.next is None:
+            return
+        i = self.next_offered()
+        if i is None:
+            self.message = f"'{self.next.title}' is not offered here"
+            return
+        self.index = i
+        if self.next.exam and not self.exam_locked:
+            self.exam = True
 
     def close(self) -> None:
         pass
@@ -350,12 +420,49 @@ class StartScreen:
             if i == self.index:
                 b.frame(*rect, 2, ACCENT)
             ty = y + (pad if lines else 6)
-            b.text(b.fit(sc.title, t.head, width - 2 * pad), x0 + pad, ty, t.head, WHITE)
+            tag = "DRILL" if sc.drill is not None else ""  # a part-task drill, marked
+            room = width - 2 * pad - (b.text_width(tag, t.small) + 12 if tag else 0)
+            b.text(b.fit(sc.title, t.head, room), x0 + pad, ty, t.head, WHITE)
+            if tag:
+                b.text(tag, x0 + width - pad, ty + 2, t.small, ACCENT, "right")
             for k, line in enumerate(lines):
                 b.text(line, x0 + pad, y + pad + lh[t.head] + 4 + k * step, t.desc, MUTED)
             self.clicks.add(rect, functools.partial(setattr, self, "index", i))
             y += ch + 8
         return y
+
+    def _draw_next(self, b: Any, x0: float, width: float, y: float, t: _Type) -> float:
+        """The suggestion, "Next: <title> — <reason>" (at most three lines), and its button
+        (F4), or "selected" when the chosen scenario is it. Returns the bottom."""
+        rec = self.next
+        if rec is None:
+            return y
+        lh = b.atlas.line_height
+        body, small = t.body, t.small
+        offered = self.next_offered()
+        chosen = offered is not None and offered == self.index
+        if offered is None:
+            label = "not offered here"
+        elif chosen:
+            label = "selected"
+        else:
+            label = "Take it  (F4)"
+        tw = b.text_width(label, body) + 28
+        text_w = width - tw - 14
+        words = f"Next: {rec.title} — {rec.reason}"
+        lines = b.wrap(words, small, text_w)
+        if len(lines) > 3:
+            lines = [*lines[:2], b.fit(" ".join(lines[2:]), small, text_w)]
+        for k, line in enumerate(lines):
+            b.text(line, x0, y + k * (lh[small] + 2), small, NEXT_COLOUR)
+        bh = lh[body] + 12
+        rect = (x0 + width - tw, y - 4, tw, bh)
+        if offered is not None and not chosen:
+            b.rect(*rect, PANEL)
+            b.frame(*rect, 1.5, NEXT_COLOUR)
+            self.clicks.add(rect, self.take_next)
+        b.text(label, rect[0] + 14, y, body, NEXT_COLOUR if offered is not None else DIM)
+        return y + max(len(lines) * (lh[small] + 2), bh) + 14
 
     def _draw_choices(
         self, b: Any, x0: float, width: float, y: float, bottom: float, t: _Type
@@ -404,6 +511,7 @@ class StartScreen:
         rule = 'letters A-Z, digits, "-", "_" and "."'
         b.text(rule + ("  (required)" if self.require_id else ""), xc, y, small, MUTED)
         y += lh[small] + 16
+        y = self._draw_next(b, x0, width, y, t)
         if not self.exam_locked or self.exam:
             box = (x0, y - 2, lh[body], lh[body])
             b.frame(*box, 2, ACCENT)

@@ -82,6 +82,11 @@ class StationApp(App):
     ) -> None:
         self.config = config
         self.lab = lab
+        curriculum = None
+        if config.curriculum is not None:  # read now: a bad file is one line before the window
+            from sim.curriculum import load_curriculum
+
+            curriculum = load_curriculum(Path(config.curriculum))
         self.keep_raw_landmarks = config.keep_raw_landmarks  # recordings: docs/store.md
         self.results_timeout_s = results_timeout_s
         self.stored: list[str] = []  # session ids stored by this station run
@@ -93,6 +98,7 @@ class StationApp(App):
         super().__init__(
             size, None, trainee=ANONYMOUS, exam=config.exam_mode, clock=clock, **kwargs
         )
+        self.curriculum = curriculum
         self._blank = replace(self.defaults, exam=config.exam_mode)
         self.show_start()
 
@@ -117,6 +123,8 @@ class StationApp(App):
             station=cfg.station_id,
             exam_locked=True,
             require_id=True,
+            recommend=self.recommend,
+            follow=cfg.follow_curriculum,
         )
         screen.staff_note = STAFF_NOTE
         self.screen = screen
@@ -125,6 +133,11 @@ class StationApp(App):
     def station_id(self) -> str:
         """This station's id (stored in every recording's header)."""
         return self.config.station_id
+
+    def history(self, trainee: str) -> list[Any]:
+        """The trainee's sessions in this station's own store (a station's login may add
+        sessions to the lab database but read none: docs/lab-setup.md)."""
+        return list(self.lab.local.find(trainee=trainee))
 
     def start_practice(self, settings: Settings) -> None:
         if isinstance(self.screen, ResultsScreen) and self.config.exam_mode:

@@ -382,11 +382,11 @@ def _after_pass(
     before = {k: (v[:-1] if k == rung.id else v) for k, v in by_rung.items()}
     if _frontier(ladder, before).id != front.id:  # this pass opened it
         kind = QUALIFY if front.kind == EXAM else ADVANCE
-        what = "the qualification" if front.kind == EXAM else "the next case"
+        what = "the qualification, " if front.kind == EXAM else ""
         said = _times(run) + " in a row" if front.entry_in_a_row else "enough times"
         return _rec(
             ladder, front, kind,
-            f"You passed {_q(rung.title)} {said}: next, {what}: {_q(front.title)}.",
+            f"You passed {_q(rung.title)} {said}: next, {what}{_q(front.title)}.",
             notes,
         )  # fmt: skip
     kind = QUALIFY if front.kind == EXAM else RETURN
@@ -439,7 +439,11 @@ def _after_drill(
     ladder: Ladder, last: Attempt, drill: Rung, by_rung: Mapping[str, Sequence[Attempt]],
     ours: Sequence[Attempt], notes: tuple[str, ...],
 ) -> Recommendation:  # fmt: skip
-    fails = _trailing(by_rung[drill.id], False)
+    fails = 0  # failures of this drill since the trainee last played anything else
+    for a in reversed(ours):
+        if a.scenario != drill.scenario or a.passed:
+            break
+        fails += 1
     if not last.passed and fails <= drill.drill_retries:
         return _rec(
             ladder, drill, REMEDIATE,

@@ -53,6 +53,11 @@ class StationConfig:
         Recordings (the raw motion data) of sessions that started more than this many days
         ago are erased from this station's store and recordings folder at start and at
         each sync; the scores and metrics stay. None keeps them.
+    follow_curriculum : bool
+        Once a trainee has typed their id, select the scenario the curriculum suggests for
+        them (``docs/curriculum.md``); the start screen shows the suggestion either way.
+    curriculum : str or None
+        The curriculum file (None: the shipped ``scenarios/curriculum.toml``).
     """
 
     station_id: str = "station"
@@ -64,6 +69,8 @@ class StationConfig:
     path: str = ""
     keep_raw_landmarks: bool = False
     retention_days: int | None = None
+    follow_curriculum: bool = False
+    curriculum: str | None = None
 
 
 def default_config_path() -> Path | None:
@@ -107,6 +114,8 @@ def load_config(path: str | Path | None) -> StationConfig:
         "exam_mode",
         "keep_raw_landmarks",
         "retention_days",
+        "follow_curriculum",
+        "curriculum",
     }
     unknown = sorted(set(st) - known)
     if unknown:
@@ -138,6 +147,19 @@ def load_config(path: str | Path | None) -> StationConfig:
     days = st.get("retention_days")
     if days is not None and (isinstance(days, bool) or not isinstance(days, int) or days < 1):
         raise UserError(f"{p}: key 'station.retention_days': expected a whole number of days >= 1")
+    follow = st.get("follow_curriculum", False)
+    if not isinstance(follow, bool):
+        raise UserError(f"{p}: key 'station.follow_curriculum': expected true or false")
+    if follow and assigned is not None:
+        raise UserError(
+            f"{p}: key 'station.follow_curriculum': expected false with assigned_scenario "
+            "(one scenario for everyone cannot follow each trainee's curriculum)"
+        )
+    cur = st.get("curriculum")
+    if cur is not None and (not isinstance(cur, str) or not cur.strip()):
+        raise UserError(f"{p}: key 'station.curriculum': expected the path of a curriculum file")
+    if isinstance(cur, str):  # relative to the config file
+        cur = str((p.parent / Path(cur.strip()).expanduser()).resolve())
     return StationConfig(
         station_id=sid.strip(),
         database=db.strip() if isinstance(db, str) else None,
@@ -148,6 +170,8 @@ def load_config(path: str | Path | None) -> StationConfig:
         path=str(p),
         keep_raw_landmarks=keep_raw,
         retention_days=days,
+        follow_curriculum=follow,
+        curriculum=cur,
     )
 
 

@@ -63,7 +63,7 @@ def test_two_passes_in_a_row_open_the_next_case():
     two = decide_next(CURRICULUM, [att("venipuncture", 80, 0), att("venipuncture", 85, 1)], T0)
     assert (two.scenario, two.kind) == ("venipuncture-elderly", "advance")
     assert two.reason == (
-        "You passed 'Venipuncture: healthy adult' twice in a row: next, the next case: "
+        "You passed 'Venipuncture: healthy adult' twice in a row: next, "
         "'Venipuncture: elderly patient (rolling veins)'."
     )
 
@@ -107,6 +107,9 @@ def test_after_a_drill_back_to_the_case_and_a_failed_drill_once_more():
     twice = [*failed, att("drill-angle", 55, 0)]
     back = decide_next(CURRICULUM, twice, T0)
     assert (back.scenario, back.kind) == ("venipuncture", "return")
+    # a later failure of the case: the drill again, with its retry (the count starts over)
+    later = [*twice, att("venipuncture", 60, 1), att("drill-angle", 50, 1)]
+    assert decide_next(CURRICULUM, later, T0).kind == "drill"
     passed = [att("venipuncture", 60, 0), att("drill-angle", 90, 0)]
     rec = decide_next(CURRICULUM, passed, T0)
     assert rec.scenario == "venipuncture"
@@ -139,7 +142,7 @@ def test_the_last_case_opens_the_exam_and_passing_it_qualifies():
     hist += [att("venipuncture-elderly", 80, d) for d in (2, 3)]
     rec = decide_next(CURRICULUM, hist, T0)
     assert (rec.scenario, rec.kind, rec.exam) == ("venipuncture-obese", "exam", True)
-    assert "next, the qualification" in rec.reason
+    assert "next, the qualification, 'Venipuncture: obese patient'" in rec.reason
     done = [*hist, att("venipuncture-obese", 88, 4)]
     rec = decide_next(CURRICULUM, done, T0 + dt.timedelta(days=10))
     assert rec.kind == "maintenance"
@@ -175,3 +178,26 @@ def test_other_procedures_and_unknown_scenarios_are_left_out_with_a_word():
         "1 session of 'venipuncture-retired' is not on the Venipuncture ladder, so it does not "
         "count here." in rec.notes
     )
+
+
+def test_without_a_procedure_a_qualified_trainee_moves_on_to_the_next_ladder():
+    suturing = Ladder(
+        task="suturing",
+        title="Suturing",
+        rungs=(Rung("exam", "suturing", "exam", "Simple interrupted sutures", qualify_passes=2),),
+        signoff=SignOffSpec(0.10, 0.20, 0.05, 0.20),
+        warnings=WarningSpec(5, 42.0, 3),
+    )
+    both = Curriculum((LADDER, suturing))
+    hist = [att("venipuncture", 80, d) for d in (0, 1)]
+    hist += [att("venipuncture-elderly", 80, d) for d in (2, 3)]
+    hist += [att("venipuncture-obese", 88, 4)]
+    rec = decide_next(both, hist, T0 + dt.timedelta(days=5))
+    assert (rec.task, rec.scenario, rec.exam) == ("suturing", "suturing", True)
+    assert "no Suturing sessions yet" in rec.reason
+    # asked for venipuncture: its maintenance
+    assert decide_next(both, hist, T0, procedure="venipuncture").kind == "maintenance"
+    # the exam needs two passes: after one, the qualification again
+    one = [*hist, att("suturing", 90, 6, task="suturing")]
+    rec = decide_next(both, one, T0 + dt.timedelta(days=6))
+    assert rec.scenario == "suturing" and "(1 of 2 passes needed)" in rec.reason

@@ -1,0 +1,178 @@
+"""The start screen offers the curriculum's suggestion for the typed trainee id; a station
+with follow_curriculum selects it by itself."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pygame = pytest.importorskip("pygame")
+
+from sim.app.start import NEXT_DELAY_S  # noqa: E402
+from sim.errors import UserError  # noqa: E402
+from sim.lab.config import StationConfig, load_config  # noqa: E402
+from sim.lab.store import MetricValue, SessionRow  # noqa: E402
+from tests.app.driver import Driver  # noqa: E402
+
+T0 = dt.datetime(2026, 3, 2, 9, 0)
+
+
+def row(scenario: str, score: float, n: int, angle_points: float = 100.0) -> SessionRow:
+    """A stored, complete session of ``ana07``: passed at 70 or more; the angle (weight 3
+    of 4) earns ``angle_points`` and the smoothness the rest of the score."""
+    metrics = (
+        MetricValue("angle_error_deg", 5.0, "deg", angle_points, 3.0, 0.0, 15.0),
+        MetricValue("sparc", -3.0, "", 4 * score - 3 * angle_points, 1.0, -2.0, -8.0),
+    )
+    t = T0 + dt.timedelta(hours=n)
+    return SessionRow(
+        f"id-{n}", "ana07", None, "", scenario, "h", "mouse", t, t + dt.timedelta(minutes=2),
+        120.0, score, score >= 70, True, (), None, metrics,
+    )  # fmt: skip
+
+
+def _drawn(d: Driver) -> list[str]:
+    """The strings drawn in one frame."""
+    real = type(d.app.renderer.new_batch())
+    text = real.text
+    seen: list[str] = []
+
+    def spy(self: object, s: str, *args: object, **kw: object) -> float:
+        seen.append(s)
+        return text(self, s, *args, **kw)  # type: ignore[arg-type]
+
+    real.text = spy  # type: ignore[method-assign]
+    try:
+        d.frames(1)
+    finally:
+        real.text = text  # type: ignore[method-assign]
+    return seen
+
+
+def _retype(d: Driver, tid: str) -> None:
+    for _ in range(len(d.screen.trainee)):
+        d.key(pygame.K_BACKSPACE)
+    d.text(tid)
+
+
+def test_typed_id_brings_the_suggestion_and_f4_selects_it(
+    data_dir: Path, quit_display: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sim.app.app import App
+    from sim.app.practice import PracticeScreen
+    from sim.app.start import StartScreen
+
+    history = {"ana07": [row("venipuncture", 80, 0), row("venipuncture", 85, 1)]}
+    monkeypatch.setattr(App, "history", lambda self, tid: history.get(tid, []))
+    d = Driver(None, size=(1366, 768))
+    start = d.screen
+    assert isinstance(start, StartScreen)
+    _retype(d, "ana07")
+    d.frames(1)
+    assert start.next is None  # not while typing
+    d.seconds(NEXT_DELAY_S)
+    d.frames(1)
+    assert start.next is not None and start.next.scenario == "venipuncture-anticoagulated"
+    drawn = " ".join(_drawn(d))
+    assert "Next: Venipuncture: patient on anticoagulants —" in drawn
+    assert "Take it  (F4)" in drawn
+    assert start.scenarios[start.index].id != "venipuncture-anticoagulated"
+    d.key(pygame.K_F4)
+    assert start.scenarios[start.index].id == "venipuncture-anticoagulated"
+    assert "selected" in _drawn(d)
+    # another id: the suggestion goes while it is typed, and comes for the new one
+    d.key(pygame.K_BACKSPACE)
+    d.frames(1)
+    assert start.next is None
+    d.seconds(NEXT_DELAY_S)
+    d.frames(1)
+    assert start.next is not None and start.next.kind == "start"  # "ana0": no sessions
+    d.text("7")
+    d.seconds(NEXT_DELAY_S)
+    d.frames(1)
+    d.key(pygame.K_RETURN)
+    assert isinstance(d.screen, PracticeScreen)
+    assert d.screen.settings.scenario.id == "venipuncture-anticoagulated"
+    d.screen.close()
+
+
+def test_a_failure_suggests_the_drill_for_what_lost_most(
+    data_dir: Path, quit_display: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sim.app.app import App
+
+    # 55 points: the angle (weight 3 of 4) earned 40, so it cost 45 of the 45 lost
+    history = [row("venipuncture", 55, 0, angle_points=40.0)]
+    monkeypatch.setattr(App, "history", lambda self, tid: history)
+    d = Driver(None, size=(1366, 768))
+    _retype(d, "ana07")
+    d.seconds(NEXT_DELAY_S)
+    d.frames(1)
+    rec = d.screen.next
+    assert rec is not None and rec.scenario == "drill-angle"
+    assert "lost 45 points on insertion angle error" in rec.reason
+    d.key(pygame.K_F4)
+    assert d.screen.scenarios[d.screen.index].id == "drill-angle"
+
+
+def test_a_station_following_the_curriculum_selects_the_suggestion(
+    data_dir: Path, quit_display: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sim.app.station import StationApp
+    from sim.lab.sync import Lab
+
+    history = [row("venipuncture", 80, 0), row("venipuncture", 85, 1)]
+    monkeypatch.setattr(StationApp, "history", lambda self, tid: history)
+    clock = _Stepped()
+    cfg = StationConfig(station_id="a-03", follow_curriculum=True)
+    with Lab(f"sqlite:///{data_dir / 'sessions.sqlite'}") as lab:
+        app: Any = StationApp(cfg, lab, (1366, 768), clock=clock, realtime=False, sound=False,
+                              hidden=True)  # fmt: skip
+        start = app.screen
+        for ch in "ana07":
+            pygame.event.post(pygame.event.Event(pygame.TEXTINPUT, text=ch))
+        app.frame()
+        clock.t += NEXT_DELAY_S + 0.05
+        app.frame()
+        assert start.scenarios[start.index].id == "venipuncture-anticoagulated"
+        app.shutdown()
+    # a station offering only some scenarios says the suggestion is not offered here
+    cfg = StationConfig(station_id="a-04", scenarios=("venipuncture", "suturing"),
+                        follow_curriculum=True)  # fmt: skip
+    pygame.display.quit()
+    with Lab(f"sqlite:///{data_dir / 'sessions.sqlite'}") as lab:
+        app = StationApp(cfg, lab, (1366, 768), clock=clock, realtime=False, sound=False,
+                         hidden=True)  # fmt: skip
+        start = app.screen
+        before = start.index
+        pygame.event.post(pygame.event.Event(pygame.TEXTINPUT, text="ana07"))
+        app.frame()
+        clock.t += NEXT_DELAY_S + 0.05
+        app.frame()
+        assert start.index == before
+        assert "'Venipuncture: patient on anticoagulants' is not offered here" in start.message
+        app.shutdown()
+
+
+class _Stepped:
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def test_station_config_follow_curriculum(tmp_path: Path) -> None:
+    p = tmp_path / "station.toml"
+    p.write_text('[station]\nfollow_curriculum = true\ncurriculum = "my-curriculum.toml"\n')
+    cfg = load_config(p)
+    assert cfg.follow_curriculum and cfg.curriculum == str(tmp_path / "my-curriculum.toml")
+    p.write_text('[station]\nfollow_curriculum = "yes"\n')
+    with pytest.raises(UserError, match="key 'station.follow_curriculum': expected true or"):
+        load_config(p)
+    p.write_text('[station]\nfollow_curriculum = true\nassigned_scenario = "suturing"\n')
+    with pytest.raises(UserError, match="expected false with assigned_scenario"):
+        load_config(p)
