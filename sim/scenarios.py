@@ -25,6 +25,7 @@ from sim.core.scenario import (
     SCHEMA_VERSION,
     TRACKED_INPUTS,
     DepthSpec,
+    DrillSpec,
     FeedbackSpec,
     MetricAnchor,
     PatientCase,
@@ -220,6 +221,7 @@ def parse_scenario(
         "proficiency",
         "input",
         "checklist",
+        "drill",
     }
     for key in data:
         if key not in allowed:
@@ -313,7 +315,9 @@ def parse_scenario(
     _check_feedback(r, feedback)
     inputs = _inputs(r, data, proc)
     checklist = _checklist(r, data, proc)
+    drill = _drill(r, data, proc, scoring)
     return Scenario(
+        drill=drill,
         checklist=checklist,
         inputs=inputs,
         geometry=geometry,
@@ -369,6 +373,42 @@ def _inputs(r: SpecReader, data: dict[str, Any], proc: Any) -> tuple[tuple[str, 
             )
         out.append((kind, spec))
     return tuple(out)
+
+
+def _drill(
+    r: SpecReader, data: dict[str, Any], proc: Any, scoring: ScoringSpec
+) -> DrillSpec | None:
+    """The ``[drill]`` table (None: a full scenario). Each target is a metric of the
+    procedure scored in ``[scoring.metrics]``, each once; a drill scores its targets alone,
+    so every scored metric is a target."""
+    if "drill" not in data:
+        return None
+    spec = DrillSpec(**r.build(DrillSpec, r.table(data, "drill"), "drill."))
+    if not spec.targets:
+        raise r.fail("drill.targets", "at least one metric the drill trains", [])
+    known = registry.metrics_of(proc)
+    scored = [a.name for a in scoring.anchors]
+    for i, name in enumerate(spec.targets):
+        key = f"drill.targets[{i}]"
+        if name not in known:
+            raise r.fail(key, f"a metric of task {proc.id} ({', '.join(sorted(known))})", name)
+        if name not in scored:
+            raise r.fail(
+                key,
+                f"a metric scored in [scoring.metrics] ({', '.join(scored)}); add "
+                f"[scoring.metrics.{name}]",
+                name,
+            )
+        if name in spec.targets[:i]:
+            raise r.fail(key, "each metric once", name)
+    for name in scored:
+        if name not in spec.targets:
+            raise r.fail(
+                f"scoring.metrics.{name}",
+                "only the drill's targets scored (" + ", ".join(spec.targets) + "): a drill "
+                "is scored on what it trains; remove it or add it to drill.targets",
+            )
+    return spec
 
 
 def _checklist(r: SpecReader, data: dict[str, Any], proc: Any) -> ChecklistSpec | None:

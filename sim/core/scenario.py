@@ -147,6 +147,20 @@ class DepthSpec:
     depth_snap_mm: float = field(default=6.0, metadata=spec_range(0, 100))
 
 
+@dataclass(frozen=True, slots=True)
+class DrillSpec:
+    """``[drill]``: a part-task drill trains the named metrics and is scored on them alone.
+
+    Attributes
+    ----------
+    targets : tuple of str
+        The metrics the drill trains: each one of its procedure's metrics, scored in its
+        ``[scoring.metrics]``, which scores no other metric.
+    """
+
+    targets: tuple[str, ...]
+
+
 TRACKED_INPUTS = ("webcam", "video")
 """The input kinds a scenario's ``[input.KIND]`` tables may name."""
 
@@ -217,6 +231,9 @@ class Scenario:
     """For a scenario of a procedure with a patient that names no case: the default case
     (the healthy adult), whose condition it has (its anatomy is not applied: the scenario's
     own ``[geometry]`` stands for it)."""
+    drill: DrillSpec | None = None
+    """The drill the scenario is (``[drill]``): the metrics it trains; None: a full scenario,
+    scored on the whole procedure."""
 
     @property
     def condition(self) -> PatientSpec | None:
