@@ -1,0 +1,589 @@
+"""Evidence by simulation: does the adaptive curriculum reach proficiency in fewer sessions?
+
+Run: .venv/bin/python tools/bench_curriculum.py [--learners N] [--seed S] [--procedure ID]
+
+A cohort of virtual learners practises one procedure twice over, once on a fixed curriculum
+and once on the adaptive one (the same learners, each arm with its own random stream drawn
+from the same seed: a paired comparison). Each arm stops at sign-off or at the session budget;
+then both arms sit the same post-test. The bench prints sessions to proficiency (median and
+IQR per arm, their ratio), the share who reached proficiency and the post-test score, then a
+sensitivity sweep of the ratio over the assumptions that drive it. See
+docs/curriculum-evidence.md.
+
+The learning model (every number is a :class:`Model` field, "our choice" unless said)
+-----------------------------------------------------------------------------------
+- **Component skills.** A learner has one skill per scored metric of the procedure's
+  scenarios (angle, bevel, offset, attempts, tremor, timing...), each in [0, 1]: 0 performs
+  at the scenario's novice anchor, 1 at its expert anchor. Starting skills are drawn around
+  ``start_mean`` (SD ``start_sd``), so every learner begins with weak spots of their own.
+- **Practice.** A session exercises the metrics its scenario scores: a full case each of
+  its scored metrics with intensity ``case_gain`` (1), a drill (``Scenario.drill``) only its
+  targets, with intensity ``drill_gain`` (a drill repeats the one movement many times: the
+  "drill transfer factor"). After the session a skill ``s`` exercised with intensity ``e``
+  moves a fraction ``rate * e`` (capped at 1) of the way to 1: ``s += min(1, rate*e)*(1-s)``,
+  an exponential learning curve (a power-law-like curve per component). ``rate`` is the
+  learner's own (log-normal around ``rate_mean``, SD of the log ``rate_sd``) times a factor
+  per learner and metric (log-normal, SD of the log ``metric_rate_sd``): some components come
+  slowly to some learners.
+- **Forgetting.** Between sessions (``gap_days`` apart) the gain over the starting skill
+  decays exponentially: ``s = s0 + (s - s0) * exp(-forget_per_day * days)``. Default: half
+  the gain lost in 197 days (DOMAIN.md "Skill decay": half in about 6.5 months, Tatel &
+  Ackerman).
+- **Performance and noise.** In a session, each metric is performed at
+  ``p = s - difficulty_step * (difficulty - 1) + day + e_m``, clipped to [0, 1]: ``day`` is
+  the learner's form that day (normal, SD ``day_sd``, shared by all metrics), ``e_m`` noise
+  per metric (SD ``metric_sd``), ``difficulty`` the patient case's (1-5,
+  ``scenarios/cases``). The metric's value is ``novice + p * (expert - novice)`` between the
+  scenario's anchors. A critical error (a kind the scenario lists, chosen at random) happens
+  with chance ``crit_max * (1 - mean performance) ** 2``.
+- **Scoring.** The values and critical errors are scored with the project's own scoring
+  (:func:`sim.metrics.scoring.score` on the scenario's ``[scoring]``) as a complete session,
+  so a pass here is what the app calls a pass.
+
+Curricula and proficiency
+-------------------------
+- Fixed: the procedure's full cases in order of difficulty, each ``--fixed-repeats`` times in
+  turn, round again until the budget.
+- Adaptive: the real :func:`sim.core.curriculum.decide_next` on the shipped curriculum
+  (``scenarios/curriculum.toml``, or ``--curriculum FILE``), fed the arm's history as
+  :class:`sim.core.competency.Attempt`.
+- Proficiency: the real LC-CUSUM sign-off of :mod:`sim.core.competency` with the
+  curriculum's ``signoff`` spec, over the full-case sessions (drills are not counted for
+  sign-off, but they are counted as sessions). Sessions to proficiency counts every session.
+- Post-test: ``--exam-rounds`` rounds of every full case (each scored, no learning during
+  the exam), ``post_delay_days`` after the last practice session.
+
+What drives the result (stated, not tuned): drills pay only if ``drill_gain`` times a
+drill's few targets beats a case's all-metric practice on the metrics that lose the most
+points, which needs learners with uneven component skills (``metric_rate_sd``,
+``start_sd``); an easy rung early passes more, which helps a sign-off over pass/fail
+(``difficulty_step``). The sweep prints the ratio for each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import math
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from sim.core.competency import Attempt
+from sim.core.records import Event
+from sim.core.scenario import Scenario, ScenarioError
+from sim.metrics.scoring import ScoreResult, score
+from sim.scenarios import load_scenario, scenario_paths
+
+START_UTC = datetime.datetime(2026, 1, 5, 9, 0, 0)
+"""When every learner's first session ends (naive UTC; any date would do)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    """The learning model's numbers (all "our choice" unless the module notes say)."""
+
+    start_mean: float = 0.25
+    start_sd: float = 0.1
+    rate_mean: float = 0.06
+    rate_sd: float = 0.35
+    metric_rate_sd: float = 0.4
+    case_gain: float = 1.0
+    drill_gain: float = 2.5
+    forget_per_day: float = math.log(2.0) / 197.0
+    gap_days: float = 3.5
+    day_sd: float = 0.06
+    metric_sd: float = 0.12
+    difficulty_step: float = 0.04
+    crit_max: float = 0.3
+    post_delay_days: float = 7.0
+
+
+@dataclass(slots=True)
+class Learner:
+    """One virtual learner: skills in [0, 1] by metric, their starting values, and rates."""
+
+    skills: dict[str, float]
+    start: dict[str, float]
+    rates: dict[str, float]
+
+    def copy(self) -> Learner:
+        return Learner(dict(self.skills), dict(self.start), dict(self.rates))
+
+
+def new_learner(metrics: Sequence[str], model: Model, rng: np.random.Generator) -> Learner:
+    """A learner with starting skills and learning rates drawn from ``model``."""
+    own = model.rate_mean * math.exp(rng.normal(0.0, model.rate_sd))
+    start = {
+        m: float(np.clip(rng.normal(model.start_mean, model.start_sd), 0.0, 0.9)) for m in metrics
+    }
+    rates = {m: own * math.exp(rng.normal(0.0, model.metric_rate_sd)) for m in metrics}
+    return Learner(dict(start), start, rates)
+
+
+def practised(skill: float, rate: float, intensity: float) -> float:
+    """Skill after one session exercising it with ``intensity`` (0: not exercised)."""
+    step = min(1.0, max(0.0, rate * intensity))
+    return skill + step * (1.0 - skill)
+
+
+def forgotten(skill: float, start: float, days: float, per_day: float) -> float:
+    """Skill after ``days`` without practice: the gain over ``start`` decays exponentially."""
+    if skill <= start:
+        return skill
+    return start + (skill - start) * math.exp(-per_day * max(0.0, days))
+
+
+def drill_targets(scenario: Scenario) -> tuple[str, ...] | None:
+    """The metrics a drill scenario trains; None for a full case."""
+    drill = getattr(scenario, "drill", None)
+    return None if drill is None else tuple(drill.targets)
+
+
+def scored_metrics(scenario: Scenario) -> tuple[str, ...]:
+    """The metrics the scenario's ``[scoring]`` anchors (scores)."""
+    return tuple(a.name for a in scenario.scoring.anchors)
+
+
+def intensities(scenario: Scenario, model: Model) -> dict[str, float]:
+    """How hard a session of ``scenario`` exercises each metric (the module notes)."""
+    targets = drill_targets(scenario)
+    if targets is None:
+        return {m: model.case_gain for m in scored_metrics(scenario)}
+    return {m: model.drill_gain for m in targets}
+
+
+def difficulty(scenario: Scenario) -> int:
+    """The patient case's difficulty (1-5); 1 for a scenario without a patient."""
+    case = scenario.patient or scenario.default_patient
+    return case.difficulty if case is not None else 1
+
+
+def learn(learner: Learner, scenario: Scenario, model: Model) -> None:
+    """Apply one session's practice to ``learner``."""
+    for m, e in intensities(scenario, model).items():
+        if m in learner.skills:
+            learner.skills[m] = practised(learner.skills[m], learner.rates[m], e)
+
+
+def forget(learner: Learner, days: float, model: Model) -> None:
+    """Apply ``days`` without practice to ``learner``."""
+    for m, s in learner.skills.items():
+        learner.skills[m] = forgotten(s, learner.start[m], days, model.forget_per_day)
+
+
+def perform(
+    learner: Learner, scenario: Scenario, model: Model, rng: np.random.Generator
+) -> ScoreResult:
+    """One session's metric values drawn from the learner's skills, scored as the app does."""
+    day = rng.normal(0.0, model.day_sd)
+    handicap = model.difficulty_step * (difficulty(scenario) - 1)
+    values: dict[str, float] = {}
+    perf = []
+    for a in scenario.scoring.anchors:
+        s = learner.skills.get(a.name, model.start_mean)
+        p = float(np.clip(s - handicap + day + rng.normal(0.0, model.metric_sd), 0.0, 1.0))
+        values[a.name] = a.novice + p * (a.expert - a.novice)
+        perf.append(p)
+    events: list[Event] = []
+    kinds = scenario.scoring.critical_errors
+    mean_p = sum(perf) / len(perf) if perf else 1.0
+    if kinds and rng.random() < model.crit_max * (1.0 - mean_p) ** 2:
+        kind = kinds[int(rng.integers(len(kinds)))]
+        events.append(Event(1.0, kind, f"{kind} (simulated)", error=True))
+    return score(scenario, values, events, complete=True)
+
+
+def attempt_of(result: ScoreResult, scenario: Scenario, ended_utc: datetime.datetime) -> Attempt:
+    """A scored session as the curriculum and the statistics read it."""
+    scored = [m for m in result.metrics if m.points is not None and m.weight > 0]
+    total_w = sum(m.weight for m in scored)
+    lost = {m.name: m.weight * (100.0 - (m.points or 0.0)) / total_w for m in scored}
+    return Attempt(
+        scenario=scenario.id,
+        task=scenario.task,
+        ended_utc=ended_utc,
+        score=result.score,
+        passed=result.passed,
+        critical_errors=tuple(e.kind for e in result.critical_errors),
+        points_lost=lost,
+        drill=drill_targets(scenario) is not None,
+    )
+
+
+Chooser = Callable[[Sequence[Attempt], datetime.datetime], str]
+"""A curriculum: the history so far and the time of the next session -> its scenario id."""
+SignOff = Callable[[Sequence[Attempt]], bool]
+"""A sign-off rule: whether a history (oldest first) signs the trainee off."""
+
+
+def task_scenarios(task: str, directory: Path | None = None) -> dict[str, Scenario]:
+    """The shipped scenarios of procedure ``task`` (full cases and drills) by id."""
+    paths = scenario_paths() if directory is None else scenario_paths(directory)
+    out = {}
+    for p in paths:
+        sc = load_scenario(p)
+        if sc.task == task:
+            out[sc.id] = sc
+    return out
+
+
+def full_cases(scenarios: Mapping[str, Scenario]) -> list[Scenario]:
+    """The full cases (no drills) in order of difficulty, then id."""
+    cases = [sc for sc in scenarios.values() if drill_targets(sc) is None]
+    return sorted(cases, key=lambda sc: (difficulty(sc), sc.id))
+
+
+def fixed_curriculum(cases: Sequence[Scenario], repeats: int) -> Chooser:
+    """Each case ``repeats`` times in turn, in the given order, round again."""
+    order = [sc.id for sc in cases for _ in range(repeats)]
+    return lambda history, now: order[len(history) % len(order)]
+
+
+def metric_names(scenarios: Iterable[Scenario]) -> list[str]:
+    """Every metric any of ``scenarios`` scores, in first-seen order."""
+    out: dict[str, None] = {}
+    for sc in scenarios:
+        out.update(dict.fromkeys(scored_metrics(sc)))
+    return list(out)
+
+
+@dataclass(frozen=True, slots=True)
+class ArmResult:
+    """One learner's run through one curriculum.
+
+    ``to_proficiency`` is the 1-based session of sign-off (None: not within the budget);
+    ``sessions`` how many were practised; ``drills`` how many of them were drills;
+    ``post_scores`` and ``post_passed`` the post-test sessions' scores and verdicts.
+    """
+
+    to_proficiency: int | None
+    sessions: int
+    drills: int
+    post_scores: tuple[float, ...]
+    post_passed: tuple[bool, ...]
+
+
+def run_arm(
+    learner: Learner,
+    choose: Chooser,
+    signed_off: SignOff,
+    scenarios: Mapping[str, Scenario],
+    exam: Sequence[Scenario],
+    model: Model,
+    rng: np.random.Generator,
+    budget: int,
+) -> ArmResult:
+    """Practise ``learner`` (a copy) on ``choose`` until sign-off or ``budget`` sessions,
+    then the post-test ``exam`` (scored, no learning) ``model.post_delay_days`` later."""
+    me = learner.copy()
+    history: list[Attempt] = []
+    reached = None
+    for i in range(budget):
+        now = START_UTC + datetime.timedelta(days=i * model.gap_days)
+        if i:
+            forget(me, model.gap_days, model)
+        sid = choose(history, now)
+        sc = scenarios.get(sid)
+        if sc is None:
+            raise SystemExit(
+                f"the curriculum names scenario '{sid}', not a shipped {exam[0].task} scenario"
+            )
+        result = perform(me, sc, model, rng)
+        learn(me, sc, model)
+        history.append(attempt_of(result, sc, now))
+        if signed_off(history):
+            reached = i + 1
+            break
+    forget(me, model.post_delay_days, model)
+    post = [perform(me, sc, model, rng) for sc in exam]
+    return ArmResult(
+        reached,
+        len(history),
+        sum(a.drill for a in history),
+        tuple(r.score for r in post),
+        tuple(r.passed for r in post),
+    )
+
+
+def counted(history: Sequence[Attempt]) -> list[bool]:
+    """The pass/fail sequence sign-off reads: the full-case sessions (not drills)."""
+    return [a.passed for a in history if not a.drill]
+
+
+def fixed_count_rule(cases: Sequence[Scenario]) -> tuple[SignOff, str]:
+    """The project's existing sign-off (:mod:`sim.lab.proficiency`, the first case's
+    ``[proficiency]``) over the full-case sessions, and its words."""
+    from sim.lab.proficiency import proficiency
+
+    spec = cases[0].proficiency
+    c, f = spec.consecutive_passes, spec.further_passes
+
+    def rule(history: Sequence[Attempt]) -> bool:
+        return proficiency(counted(history), c, f).signed_off
+
+    return rule, f"{c} passes in a row then {f} more (the scenario's [proficiency])"
+
+
+def lc_cusum_rule(ladder: object) -> tuple[SignOff, str]:
+    """The LC-CUSUM sign-off of :mod:`sim.core.competency` with the ladder's ``signoff``
+    spec over the full-case sessions, and its words."""
+    from sim.core import competency
+
+    spec = ladder.signoff  # type: ignore[attr-defined]
+    signoff = getattr(competency, "signoff", None)
+    if signoff is None:  # the statistics not merged yet
+        raise SystemExit("sim.core.competency has no LC-CUSUM sign-off yet")
+
+    def rule(history: Sequence[Attempt]) -> bool:
+        return bool(signoff(counted(history), spec).signed_off)
+
+    return rule, (
+        f"LC-CUSUM, acceptable failure {spec.acceptable_failure:.0%}, unacceptable "
+        f"{spec.unacceptable_failure:.0%}, alpha {spec.alpha:g}, beta {spec.beta:g}"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Setup:
+    """What both arms share: the scenarios, the curricula, the sign-off rule and the exam."""
+
+    task: str
+    scenarios: Mapping[str, Scenario]
+    metrics: tuple[str, ...]
+    fixed: Chooser
+    adaptive: Chooser | None
+    signed_off: SignOff
+    signoff_words: str
+    exam: tuple[Scenario, ...]
+    cases: tuple[Scenario, ...] = field(default=())
+
+
+def compare(
+    setup: Setup, model: Model, learners: int, seed: int, budget: int
+) -> tuple[list[ArmResult], list[ArmResult]]:
+    """Run ``learners`` learners through both arms (fixed, adaptive), paired."""
+    fixed, adaptive = [], []
+    for i in range(learners):
+        person = new_learner(setup.metrics, model, np.random.default_rng([seed, i, 0]))
+        fixed.append(
+            run_arm(person, setup.fixed, setup.signed_off, setup.scenarios, setup.exam, model,
+                    np.random.default_rng([seed, i, 1]), budget)
+        )  # fmt: skip
+        if setup.adaptive is not None:
+            adaptive.append(
+                run_arm(person, setup.adaptive, setup.signed_off, setup.scenarios, setup.exam,
+                        model, np.random.default_rng([seed, i, 2]), budget)
+            )  # fmt: skip
+    return fixed, adaptive
+
+
+@dataclass(frozen=True, slots=True)
+class ArmSummary:
+    """An arm's figures: sessions to proficiency (non-reachers counted as budget + 1),
+    the share signed off, sessions practised, drills, and the post-test."""
+
+    median: float
+    q1: float
+    q3: float
+    reached: float
+    mean_sessions: float
+    drill_share: float
+    post_mean: float
+    post_sd: float
+    post_pass: float
+
+
+def summarise(results: Sequence[ArmResult], budget: int) -> ArmSummary:
+    """The figures of one arm."""
+    to = np.array([r.to_proficiency or budget + 1 for r in results], dtype=float)
+    q1, med, q3 = np.percentile(to, [25, 50, 75])
+    post = np.array([np.mean(r.post_scores) for r in results])
+    passes = [p for r in results for p in r.post_passed]
+    sessions = sum(r.sessions for r in results)
+    return ArmSummary(
+        float(med),
+        float(q1),
+        float(q3),
+        sum(r.to_proficiency is not None for r in results) / len(results),
+        sessions / len(results),
+        sum(r.drills for r in results) / max(1, sessions),
+        float(post.mean()),
+        float(post.std(ddof=1)) if len(post) > 1 else 0.0,
+        sum(passes) / len(passes),
+    )
+
+
+def post_difference(
+    fixed: Sequence[ArmResult], adaptive: Sequence[ArmResult]
+) -> tuple[float, float]:
+    """Paired mean post-test difference (adaptive - fixed, points) and its 95 % half-width."""
+    d = np.array([np.mean(a.post_scores) - np.mean(f.post_scores) for f, a in zip(fixed, adaptive)])
+    half = 1.96 * float(d.std(ddof=1)) / math.sqrt(len(d)) if len(d) > 1 else math.inf
+    return float(d.mean()), half
+
+
+def sessions_words(v: float, budget: int) -> str:
+    return f">{budget}" if v > budget else f"{v:.1f}"
+
+
+def build_setup(task: str, curriculum: Path | None, repeats: int, exam_rounds: int) -> Setup:
+    """Read the scenarios and the curriculum of ``task`` and put both arms together.
+
+    With the curriculum the fixed arm and the exam use its ladder's cases (and exam) in
+    ladder order; without one (the curriculum module absent) the shipped full cases in order
+    of difficulty, and there is no adaptive arm.
+    """
+    scenarios = task_scenarios(task)
+    if not scenarios:
+        raise SystemExit(f"--procedure: no shipped scenario of '{task}'")
+    cases = full_cases(scenarios)
+    adaptive: Chooser | None = None
+    signed_off, words = fixed_count_rule(cases)
+    try:
+        from sim.core.curriculum import decide_next
+        from sim.curriculum import load_curriculum
+    except ImportError:
+        decide_next = None  # type: ignore[assignment]
+    if decide_next is not None:
+        cur = load_curriculum(curriculum)
+        try:
+            ladder = cur.procedure(task)
+        except KeyError:
+            raise SystemExit(f"{cur.source or 'the curriculum'}: no ladder for '{task}'") from None
+        missing = [r.scenario for r in ladder.rungs if r.scenario not in scenarios]
+        if missing:
+            raise SystemExit(f"{cur.source}: rung scenarios not shipped for {task}: {missing}")
+        cases = [scenarios[r.scenario] for r in ladder.cases]
+        adaptive = lambda history, now: decide_next(cur, history, now, task).scenario  # noqa: E731
+        signed_off, words = lc_cusum_rule(ladder)
+    exam = tuple(sc for _ in range(exam_rounds) for sc in cases)
+    return Setup(
+        task,
+        scenarios,
+        tuple(metric_names(scenarios.values())),
+        fixed_curriculum(cases, repeats),
+        adaptive,
+        signed_off,
+        words,
+        exam,
+        tuple(cases),
+    )
+
+
+SWEEP: tuple[tuple[str, str, tuple[float, ...]], ...] = (
+    ("drill_gain", "drill transfer factor (a drill's gain on a target / a case's)", (1.0, 1.5, 2.5, 4.0)),
+    ("forget_per_day", "forgetting per day (default: half the gain in 197 days)",
+     (0.0, math.log(2.0) / 197.0, math.log(2.0) / 40.0, math.log(2.0) / 10.0)),
+    ("metric_rate_sd", "spread of a learner's rates across metrics (SD of log)", (0.0, 0.4, 0.8)),
+    ("start_sd", "spread of starting skills across metrics", (0.0, 0.1, 0.2)),
+    ("difficulty_step", "skill handicap per step of case difficulty", (0.0, 0.04, 0.08)),
+    ("rate_mean", "mean learning rate per session", (0.03, 0.06, 0.12)),
+)  # fmt: skip
+"""The sensitivity sweep: model field, what it is, the values tried (one at a time)."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        description="Simulate virtual learners on the fixed and the adaptive curriculum and "
+        "compare sessions to proficiency and a post-test (see docs/curriculum-evidence.md)."
+    )
+    ap.add_argument(
+        "--procedure", default="venipuncture", help="procedure id (default: venipuncture)"
+    )
+    ap.add_argument("--learners", type=int, default=200, help="cohort size (default 200)")
+    ap.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    ap.add_argument(
+        "--budget", type=int, default=80, help="most practice sessions per arm (default 80)"
+    )
+    ap.add_argument(
+        "--fixed-repeats",
+        type=int,
+        default=3,
+        help="fixed arm: sessions of each case in turn (default 3)",
+    )
+    ap.add_argument(
+        "--exam-rounds", type=int, default=1, help="post-test: rounds of every case (default 1)"
+    )
+    ap.add_argument(
+        "--curriculum", type=Path, default=None, help="curriculum file (default: the shipped one)"
+    )
+    ap.add_argument(
+        "--sweep-learners",
+        type=int,
+        default=60,
+        help="cohort size per sweep point (default 60; 0: no sweep)",
+    )
+    args = ap.parse_args(argv)
+    for name in ("learners", "budget", "fixed_repeats", "exam_rounds"):
+        if getattr(args, name) < 1:
+            print(
+                f"--{name.replace('_', '-')}: expected a whole number of at least 1",
+                file=sys.stderr,
+            )
+            return 2
+    try:
+        setup = build_setup(args.procedure, args.curriculum, args.fixed_repeats, args.exam_rounds)
+    except (ScenarioError, OSError, ValueError) as e:
+        print(str(e).splitlines()[0], file=sys.stderr)
+        return 2
+    except SystemExit as e:
+        print(e, file=sys.stderr)
+        return 2
+    model = Model()
+    t0 = time.perf_counter()
+    fixed, adaptive = compare(setup, model, args.learners, args.seed, args.budget)
+    b = args.budget
+    print(f"bench_curriculum: {args.procedure}, {args.learners} learners, seed {args.seed}, "
+          f"budget {b} sessions, one every {model.gap_days:g} days")  # fmt: skip
+    print(f"  metrics (component skills): {', '.join(setup.metrics)}")
+    print(f"  fixed curriculum: {', '.join(sc.id for sc in setup.cases)}, each "
+          f"{args.fixed_repeats} times in turn")  # fmt: skip
+    print(f"  sign-off: {setup.signoff_words}; post-test: {len(setup.exam)} sessions, "
+          f"{model.post_delay_days:g} days after the last practice")  # fmt: skip
+    arms = [("fixed", summarise(fixed, b))]
+    if adaptive:
+        arms.append(("adaptive", summarise(adaptive, b)))
+    else:
+        print("  adaptive curriculum: not available (sim.core.curriculum / sim.curriculum missing)")
+    for name, s in arms:
+        print(f"{name:>9}: sessions to proficiency median {sessions_words(s.median, b)} "
+              f"(IQR {sessions_words(s.q1, b)}-{sessions_words(s.q3, b)}), reached "
+              f"{100 * s.reached:.0f} %, sessions practised {s.mean_sessions:.1f} "
+              f"(drills {100 * s.drill_share:.0f} %), post-test score {s.post_mean:.1f} "
+              f"(SD {s.post_sd:.1f}), post-test passes {100 * s.post_pass:.0f} %")  # fmt: skip
+    if adaptive:
+        ratio = arms[1][1].median / arms[0][1].median
+        diff, half = post_difference(fixed, adaptive)
+        print(f"ratio (adaptive / fixed median sessions): {ratio:.2f} "
+              f"({100 * (1 - ratio):.0f} % fewer)")  # fmt: skip
+        print(f"post-test difference (adaptive - fixed): {diff:+.1f} points (95 % CI "
+              f"{diff - half:+.1f} to {diff + half:+.1f})")  # fmt: skip
+        met = ratio <= 0.8 and diff + half >= 0.0
+        print(
+            f"target (>= 20 % fewer sessions, post-test not worse): {'met' if met else 'not met'}"
+        )
+        if args.sweep_learners > 0:
+            print(f"sensitivity (ratio adaptive / fixed, {args.sweep_learners} learners each; "
+                  "one assumption changed at a time):")  # fmt: skip
+            for key, words, values in SWEEP:
+                cells = []
+                for v in values:
+                    m = replace(model, **{key: v})
+                    f2, a2 = compare(setup, m, args.sweep_learners, args.seed, b)
+                    r = summarise(a2, b).median / summarise(f2, b).median
+                    d2, _ = post_difference(f2, a2)
+                    mark = "*" if v == getattr(model, key) else ""
+                    cells.append(f"{v:.3g}{mark}: {r:.2f} ({d2:+.1f})")
+                print(f"  {key} [{words}]: " + "; ".join(cells))
+            print("  (ratio (post-test difference, points); * the default)")
+    print(f"ran in {time.perf_counter() - t0:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
