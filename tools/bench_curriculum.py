@@ -73,7 +73,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.core.competency import Attempt
+from sim.core.competency import Attempt, SignOffSpec, signoff_limit, track
 from sim.core.records import Event
 from sim.core.scenario import Scenario, ScenarioError
 from sim.metrics.scoring import ScoreResult, score
@@ -329,22 +329,18 @@ def fixed_count_rule(cases: Sequence[Scenario]) -> tuple[SignOff, str]:
     return rule, f"{c} passes in a row then {f} more (the scenario's [proficiency])"
 
 
-def lc_cusum_rule(ladder: object) -> tuple[SignOff, str]:
-    """The LC-CUSUM sign-off of :mod:`sim.core.competency` with the ladder's ``signoff``
-    spec over the full-case sessions, and its words."""
-    from sim.core import competency
-
-    spec = ladder.signoff  # type: ignore[attr-defined]
-    signoff = getattr(competency, "signoff", None)
-    if signoff is None:  # the statistics not merged yet
-        raise SystemExit("sim.core.competency has no LC-CUSUM sign-off yet")
+def lc_cusum_rule(spec: SignOffSpec) -> tuple[SignOff, str]:
+    """The LC-CUSUM sign-off (:func:`sim.core.competency.track`) with ``spec`` over the
+    full-case sessions (signed off at its first signal), and its words."""
 
     def rule(history: Sequence[Attempt]) -> bool:
-        return bool(signoff(counted(history), spec).signed_off)
+        return bool(track(counted(history), spec).signed_off_at)
 
+    h = signoff_limit(spec).h
     return rule, (
-        f"LC-CUSUM, acceptable failure {spec.acceptable_failure:.0%}, unacceptable "
-        f"{spec.unacceptable_failure:.0%}, alpha {spec.alpha:g}, beta {spec.beta:g}"
+        f"LC-CUSUM (acceptable failure {spec.acceptable_failure:.0%}, unacceptable "
+        f"{spec.unacceptable_failure:.0%}, alpha {spec.alpha:g}, beta {spec.beta:g}; "
+        f"limit {h:.2f})"
     )
 
 
@@ -460,7 +456,7 @@ def build_setup(task: str, curriculum: Path | None, repeats: int, exam_rounds: i
             raise SystemExit(f"{cur.source}: rung scenarios not shipped for {task}: {missing}")
         cases = [scenarios[r.scenario] for r in ladder.cases]
         adaptive = lambda history, now: decide_next(cur, history, now, task).scenario  # noqa: E731
-        signed_off, words = lc_cusum_rule(ladder)
+        signed_off, words = lc_cusum_rule(ladder.signoff)
     exam = tuple(sc for _ in range(exam_rounds) for sc in cases)
     return Setup(
         task,
@@ -476,7 +472,8 @@ def build_setup(task: str, curriculum: Path | None, repeats: int, exam_rounds: i
 
 
 SWEEP: tuple[tuple[str, str, tuple[float, ...]], ...] = (
-    ("drill_gain", "drill transfer factor (a drill's gain on a target / a case's)", (1.0, 1.5, 2.5, 4.0)),
+    ("drill_gain", "drill transfer factor: a drill's gain on a target / a case's",
+     (1.0, 1.5, 2.5, 4.0)),
     ("forget_per_day", "forgetting per day (default: half the gain in 197 days)",
      (0.0, math.log(2.0) / 197.0, math.log(2.0) / 40.0, math.log(2.0) / 10.0)),
     ("metric_rate_sd", "spread of a learner's rates across metrics (SD of log)", (0.0, 0.4, 0.8)),
