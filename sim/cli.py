@@ -374,6 +374,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "sim.storage.commands",
     "sim.tracking.commands",
     "sim.lab.commands",
+    "sim.lab.next",
     "sim.report.commands",
     "sim.replay.commands",
     "sim.app.commands",

@@ -525,8 +525,9 @@ def load_scenario(path: str | Path) -> Scenario:
 
 
 def scenario_paths(directory: Path = SCENARIO_DIR) -> list[Path]:
-    """Scenario files shipped in ``directory``, sorted by name."""
-    return sorted(directory.glob("*.toml"))
+    """Scenario files shipped in ``directory``, sorted by name (not the curriculum,
+    ``curriculum.toml``, which lives beside them: ``docs/curriculum.md``)."""
+    return sorted(p for p in directory.glob("*.toml") if p.name != "curriculum.toml")
 
 
 def find_scenario(name: str, directory: Path = SCENARIO_DIR) -> Scenario:

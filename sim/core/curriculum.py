@@ -1,0 +1,606 @@
+"""The curriculum: per procedure a ladder of cases and drills, and what to practise next.
+
+Pure and deterministic: no I/O and no clock (callers pass ``now_utc``). The file format is
+read by :mod:`sim.curriculum` (``docs/curriculum.md``); this module holds the validated
+model and :func:`decide_next`.
+
+How the next session is chosen (one procedure's ladder, the trainee's counted sessions on it,
+oldest first):
+
+- The *frontier* is the highest case (or the exam) whose entry rule the history meets: the
+  first case is always open; another opens once its ``entry_after`` rung was passed
+  ``entry_passes`` times (in a row at the end, when ``entry_in_a_row``), each with at least
+  ``entry_min_score``.
+- After a pass: the frontier (the next harder case when the pass just opened it, else the
+  same case again, or back up from an easier one).
+- After a failure on a case: after ``fail_easier_after`` failures of it in a row, the easier
+  case ``fail_easier``; else after ``fail_drill_after`` failures in a row, the drill whose
+  targets include the metric that lost the most points in the failed session (the next most
+  costly metric when no drill trains that one); else the same case again.
+- After a drill: the same drill again after a failure (at most ``drill_retries`` times in a
+  row), else back to the case the trainee was working on.
+- Once the exam rung was passed ``qualify_passes`` times the trainee is qualified: a failed
+  session is handled as above (a relapse); otherwise, when ``decay_days`` have gone by without
+  practice, a refresher on the exam; else maintenance on the case practised least recently.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from sim.core.competency import Attempt, SignOffSpec, WarningSpec
+
+CASE, DRILL, EXAM = "case", "drill", "exam"
+RUNG_KINDS = (CASE, DRILL, EXAM)
+"""The kinds of rung: a full case, a part-task drill, the qualification (exam)."""
+
+# the kinds of recommendation (Recommendation.kind)
+START, ADVANCE, REPEAT, RETURN, REMEDIATE, EASIER, QUALIFY, MAINTAIN, REFRESH = (
+    "start",
+    "advance",
+    "repeat",
+    "return",
+    "drill",
+    "easier",
+    "exam",
+    "maintenance",
+    "refresher",
+)
+RECOMMENDATION_KINDS = (
+    START,
+    ADVANCE,
+    REPEAT,
+    RETURN,
+    REMEDIATE,
+    EASIER,
+    QUALIFY,
+    MAINTAIN,
+    REFRESH,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Rung:
+    """One rung of a ladder: a scenario and its rules.
+
+    Attributes
+    ----------
+    id : str
+        The rung's name, unique in its ladder.
+    scenario : str
+        The scenario id played on this rung (each scenario on at most one rung of a ladder).
+    kind : str
+        "case", "drill" or "exam" (:data:`RUNG_KINDS`).
+    title : str
+        The scenario's title (what the trainee is told).
+    targets : tuple of str
+        A drill's target metrics (its scenario's ``[drill] targets``); empty for a case.
+    entry_after : str or None
+        A case or the exam opens after this rung (a case or exam rung's id); None: always
+        open (the first case).
+    entry_passes : int
+        ...was passed this many times,
+    entry_in_a_row : bool
+        ...in a row at the end of the trainee's sessions on it (else in all),
+    entry_min_score : float
+        ...each with at least this score (0-100; 0: the pass alone).
+    fail_drill_after : int
+        Failures of this case in a row before a remediation drill (0: never).
+    fail_easier_after : int
+        Failures of this case in a row before the easier case (0: never).
+    fail_easier : str or None
+        The easier case's rung id (None: no easier case).
+    qualify_passes : int
+        The exam only: passes that qualify the trainee.
+    drill_retries : int
+        A drill only: how many times in a row a failed drill is given again before going
+        back to the case.
+    """
+
+    id: str
+    scenario: str
+    kind: str
+    title: str
+    targets: tuple[str, ...] = ()
+    entry_after: str | None = None
+    entry_passes: int = 2
+    entry_in_a_row: bool = True
+    entry_min_score: float = 0.0
+    fail_drill_after: int = 1
+    fail_easier_after: int = 3
+    fail_easier: str | None = None
+    qualify_passes: int = 1
+    drill_retries: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Ladder:
+    """One procedure's ladder, sign-off and warning parameters.
+
+    Attributes
+    ----------
+    task : str
+        The procedure id.
+    title : str
+        The procedure in words ("Venipuncture").
+    rungs : tuple of Rung
+        In order, easiest case first; drills anywhere (their order is the tie-break between
+        drills training the same metric).
+    signoff : SignOffSpec
+        LC-CUSUM sign-off parameters.
+    warnings : WarningSpec
+        Early-warning parameters (``decay_days`` also drives refreshers here).
+    labels : mapping of str to str
+        Metric name -> its label in words ("Angle error"), for the reasons.
+    """
+
+    task: str
+    title: str
+    rungs: tuple[Rung, ...]
+    signoff: SignOffSpec
+    warnings: WarningSpec
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+    def rung(self, rung_id: str) -> Rung:
+        """The rung named ``rung_id`` (KeyError when there is none)."""
+        for r in self.rungs:
+            if r.id == rung_id:
+                return r
+        raise KeyError(rung_id)
+
+    def of_scenario(self, scenario: str) -> Rung | None:
+        """The rung that plays ``scenario``, or None."""
+        for r in self.rungs:
+            if r.scenario == scenario:
+                return r
+        return None
+
+    @property
+    def cases(self) -> tuple[Rung, ...]:
+        """The case and exam rungs, in ladder order."""
+        return tuple(r for r in self.rungs if r.kind != DRILL)
+
+    @property
+    def exam(self) -> Rung:
+        """The exam rung (every ladder has exactly one, its last case rung)."""
+        return self.cases[-1]
+
+
+@dataclass(frozen=True, slots=True)
+class Curriculum:
+    """Every procedure's ladder, in file order, and where it was read from."""
+
+    ladders: tuple[Ladder, ...]
+    source: str = ""
+
+    def procedure(self, task: str) -> Ladder:
+        """The ladder of procedure ``task`` (KeyError when the curriculum has none)."""
+        for lad in self.ladders:
+            if lad.task == task:
+                return lad
+        raise KeyError(task)
+
+    @property
+    def tasks(self) -> tuple[str, ...]:
+        return tuple(lad.task for lad in self.ladders)
+
+
+@dataclass(frozen=True, slots=True)
+class Recommendation:
+    """What to practise next and why.
+
+    Attributes
+    ----------
+    scenario : str
+        The scenario id to play.
+    reason : str
+        Why, in words a trainee understands.
+    kind : str
+        One of :data:`RECOMMENDATION_KINDS`.
+    task : str
+        The procedure.
+    rung : str
+        The rung's id.
+    title : str
+        The scenario's title.
+    exam : bool
+        The session is the qualification (play it in exam mode).
+    targets : tuple of str
+        A drill's target metrics (empty otherwise).
+    notes : tuple of str
+        Words about the history (sessions not counted here, and why).
+    due_utc : datetime.datetime or None
+        For a qualified trainee: when the next practice is due (naive UTC).
+    """
+
+    scenario: str
+    reason: str
+    kind: str
+    task: str
+    rung: str
+    title: str
+    exam: bool = False
+    targets: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    due_utc: datetime.datetime | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-ready (``docs/curriculum.md``, "procsim next --json")."""
+        return {
+            "task": self.task,
+            "scenario": self.scenario,
+            "title": self.title,
+            "rung": self.rung,
+            "kind": self.kind,
+            "exam": self.exam,
+            "targets": list(self.targets),
+            "reason": self.reason,
+            "notes": list(self.notes),
+            "due_utc": self.due_utc.isoformat() + "Z" if self.due_utc else None,
+        }
+
+
+_TIMES = {1: "once", 2: "twice"}
+
+
+def _times(n: int) -> str:
+    return _TIMES.get(n, f"{n} times")
+
+
+def _q(title: str) -> str:
+    return f"'{title}'"
+
+
+def _trailing(attempts: Sequence[Attempt], passed: bool) -> int:
+    """How many of the last ``attempts`` in a row have ``passed`` equal to this."""
+    n = 0
+    for a in reversed(attempts):
+        if a.passed != passed:
+            break
+        n += 1
+    return n
+
+
+def _trailing_true(flags: Sequence[bool]) -> int:
+    """How many of the last ``flags`` in a row are true."""
+    n = 0
+    for f in reversed(flags):
+        if not f:
+            break
+        n += 1
+    return n
+
+
+def _met(rung: Rung, by_rung: Mapping[str, Sequence[Attempt]]) -> bool:
+    """Whether ``rung``'s entry rule was ever met (an open rung stays open)."""
+    if rung.entry_after is None:
+        return True
+    good = [a.passed and a.score >= rung.entry_min_score for a in by_rung.get(rung.entry_after, ())]
+    if not rung.entry_in_a_row:
+        return sum(good) >= rung.entry_passes
+    run = 0
+    for ok in good:
+        run = run + 1 if ok else 0
+        if run >= rung.entry_passes:
+            return True
+    return False
+
+
+def _frontier(ladder: Ladder, by_rung: Mapping[str, Sequence[Attempt]]) -> Rung:
+    """The highest open case or exam rung (a rung is open when the rung its entry rule
+    names is open and the rule is met)."""
+    best = ladder.cases[0]
+    opened: set[str] = set()
+    for r in ladder.cases:
+        if r.entry_after is None or (r.entry_after in opened and _met(r, by_rung)):
+            opened.add(r.id)
+            best = r
+    return best
+
+
+def _lost_words(ladder: Ladder, attempt: Attempt, metric: str) -> str:
+    label = ladder.labels.get(metric, metric.replace("_", " "))
+    lost = attempt.points_lost.get(metric, 0.0)
+    return f"{lost:.0f} points on {label[:1].lower() + label[1:]}"
+
+
+def _drill_for(ladder: Ladder, attempt: Attempt) -> tuple[Rung, str] | None:
+    """The drill aimed at the metric that cost ``attempt`` the most points (the next most
+    costly when no drill trains it), with the metric; None when no drill trains any."""
+    drills = [r for r in ladder.rungs if r.kind == DRILL]
+    costly = sorted(
+        ((lost, m) for m, lost in attempt.points_lost.items() if lost > 0),
+        key=lambda lm: (-lm[0], lm[1]),
+    )
+    for _, metric in costly:
+        for d in drills:
+            if metric in d.targets:
+                return d, metric
+    return None
+
+
+def _rec(
+    ladder: Ladder, rung: Rung, kind: str, reason: str, notes: tuple[str, ...], **kw: object
+) -> Recommendation:
+    return Recommendation(
+        scenario=rung.scenario,
+        reason=reason,
+        kind=kind,
+        task=ladder.task,
+        rung=rung.id,
+        title=rung.title,
+        exam=rung.kind == EXAM,
+        targets=rung.targets,
+        notes=notes,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def _after_pass(
+    ladder: Ladder, last: Attempt, rung: Rung, by_rung: Mapping[str, Sequence[Attempt]],
+    notes: tuple[str, ...],
+) -> Recommendation:  # fmt: skip
+    front = _frontier(ladder, by_rung)
+    order = [r.id for r in ladder.cases]
+    run = _trailing(by_rung[rung.id], True)
+    if front.id == rung.id and rung.kind == EXAM:
+        done = sum(a.passed for a in by_rung[rung.id])
+        return _rec(
+            ladder, rung, QUALIFY,
+            f"You passed the qualification {_q(rung.title)} ({done} of "
+            f"{rung.qualify_passes} passes needed): take it again.",
+            notes,
+        )  # fmt: skip
+    if front.id == rung.id:
+        nxt = ladder.cases[order.index(rung.id) + 1]
+        need = nxt.entry_passes
+        more = f"{_times(need)} in a row" if nxt.entry_in_a_row else _times(need)
+        if nxt.entry_min_score > 0:
+            more += f" with {nxt.entry_min_score:.0f} or more"
+        assert nxt.entry_after is not None  # only the first case has no entry rule
+        gate = ladder.rung(nxt.entry_after)
+        if gate.id != rung.id:
+            return _rec(
+                ladder, gate, REPEAT,
+                f"You passed {_q(rung.title)}; {_q(nxt.title)} opens once you pass "
+                f"{_q(gate.title)} {more}.",
+                notes,
+            )  # fmt: skip
+        good = [a.passed and a.score >= nxt.entry_min_score for a in by_rung[rung.id]]
+        least = f" with {nxt.entry_min_score:.0f} or more" if nxt.entry_min_score > 0 else ""
+        have = _trailing_true(good) if nxt.entry_in_a_row else sum(good)
+        return _rec(
+            ladder, rung, REPEAT,
+            f"You passed {_q(rung.title)} ({have} of the {need} passes"
+            f"{' in a row' if nxt.entry_in_a_row else ''}{least} needed): pass it again to "
+            "move on "
+            f"to {_q(nxt.title)}.",
+            notes,
+        )  # fmt: skip
+    before = {k: (v[:-1] if k == rung.id else v) for k, v in by_rung.items()}
+    if _frontier(ladder, before).id != front.id:  # this pass opened it
+        kind = QUALIFY if front.kind == EXAM else ADVANCE
+        what = "the qualification" if front.kind == EXAM else "the next case"
+        said = _times(run) + " in a row" if front.entry_in_a_row else "enough times"
+        return _rec(
+            ladder, front, kind,
+            f"You passed {_q(rung.title)} {said}: next, {what}: {_q(front.title)}.",
+            notes,
+        )  # fmt: skip
+    kind = QUALIFY if front.kind == EXAM else RETURN
+    return _rec(
+        ladder, front, kind,
+        f"You passed {_q(rung.title)}: back to where you are on the ladder, {_q(front.title)}.",
+        notes,
+    )  # fmt: skip
+
+
+def _after_fail(
+    ladder: Ladder, last: Attempt, rung: Rung, by_rung: Mapping[str, Sequence[Attempt]],
+    notes: tuple[str, ...],
+) -> Recommendation:  # fmt: skip
+    fails = _trailing(by_rung[rung.id], False)
+    why = f"{last.score:.0f} points"
+    if last.critical_errors:
+        crit = ", ".join(e.replace("_", " ") for e in dict.fromkeys(last.critical_errors))
+        why += f" and a critical error ({crit})"
+    if rung.fail_easier_after and fails >= rung.fail_easier_after and rung.fail_easier:
+        easier = ladder.rung(rung.fail_easier)
+        return _rec(
+            ladder, easier, EASIER,
+            f"You did not pass {_q(rung.title)} {_times(fails)} in a row: step back to an "
+            f"easier case, {_q(easier.title)}, then try again.",
+            notes,
+        )  # fmt: skip
+    if rung.fail_drill_after and fails >= rung.fail_drill_after:
+        found = _drill_for(ladder, last)
+        if found is not None:
+            drill, metric = found
+            return _rec(
+                ladder, drill, REMEDIATE,
+                f"Your last session of {_q(rung.title)} lost {_lost_words(ladder, last, metric)}"
+                f": practise {_q(drill.title)}.",
+                notes,
+            )  # fmt: skip
+    costly = max(last.points_lost.items(), key=lambda kv: (kv[1], kv[0]), default=None)
+    focus = ""
+    if costly is not None and costly[1] > 0:
+        focus = f"; it lost the most on {_lost_words(ladder, last, costly[0]).split(' on ', 1)[1]}"
+    return _rec(
+        ladder, rung, REPEAT,
+        f"You did not pass {_q(rung.title)} ({why}{focus}): try it again.",
+        notes,
+    )  # fmt: skip
+
+
+def _after_drill(
+    ladder: Ladder, last: Attempt, drill: Rung, by_rung: Mapping[str, Sequence[Attempt]],
+    ours: Sequence[Attempt], notes: tuple[str, ...],
+) -> Recommendation:  # fmt: skip
+    fails = _trailing(by_rung[drill.id], False)
+    if not last.passed and fails <= drill.drill_retries:
+        return _rec(
+            ladder, drill, REMEDIATE,
+            f"{_q(drill.title)} scored {last.score:.0f}, not yet a pass: once more.",
+            notes,
+        )  # fmt: skip
+    case = next(
+        (ladder.of_scenario(a.scenario) for a in reversed(ours) if not a.drill), None
+    ) or _frontier(ladder, by_rung)
+    if case.kind == DRILL:  # pragma: no cover - attempts on drills are marked drill
+        case = _frontier(ladder, by_rung)
+    done = "passed" if last.passed else "practised"
+    return _rec(
+        ladder, case, QUALIFY if case.kind == EXAM else RETURN,
+        f"You {done} {_q(drill.title)}: back to {_q(case.title)}.",
+        notes,
+    )  # fmt: skip
+
+
+def _qualified_at(ladder: Ladder, by_rung: Mapping[str, Sequence[Attempt]]) -> Attempt | None:
+    """The exam session that qualified the trainee, or None."""
+    passes = [a for a in by_rung.get(ladder.exam.id, ()) if a.passed]
+    need = ladder.exam.qualify_passes
+    return passes[need - 1] if len(passes) >= need else None
+
+
+def decide_for(
+    ladder: Ladder,
+    history: Sequence[Attempt],
+    now_utc: datetime.datetime,
+    notes: tuple[str, ...] = (),
+) -> Recommendation:
+    """What to practise next on one ladder, given the trainee's whole history.
+
+    Parameters
+    ----------
+    ladder : Ladder
+        The procedure's ladder.
+    history : sequence of Attempt
+        The trainee's counted sessions, oldest first (other procedures' are skipped).
+    now_utc : datetime.datetime
+        Now, naive UTC (for spaced repetition).
+    notes : tuple of str
+        Words to pass on in the recommendation.
+
+    Returns
+    -------
+    Recommendation
+    """
+    mine = [a for a in history if a.task == ladder.task]
+    ours = [a for a in mine if ladder.of_scenario(a.scenario) is not None]
+    unknown = sorted({a.scenario for a in mine} - {a.scenario for a in ours})
+    if unknown:
+        n = sum(1 for a in mine if a.scenario in unknown)
+        notes = (
+            *notes,
+            f"{n} session{'s' if n != 1 else ''} of {', '.join(map(_q, unknown))} "
+            f"{'are' if n != 1 else 'is'} not on the {ladder.title} ladder, so "
+            f"{'they do' if n != 1 else 'it does'} not count here.",
+        )
+    by_rung: dict[str, list[Attempt]] = {r.id: [] for r in ladder.rungs}
+    for a in ours:
+        rung = ladder.of_scenario(a.scenario)
+        assert rung is not None
+        by_rung[rung.id].append(a)
+    if not ours:
+        first = ladder.cases[0]
+        return _rec(
+            ladder, first, QUALIFY if first.kind == EXAM else START,
+            f"You have no {ladder.title} sessions yet: start with {_q(first.title)}, the "
+            "first case of the ladder.",
+            notes,
+        )  # fmt: skip
+    last = ours[-1]
+    rung = ladder.of_scenario(last.scenario)
+    assert rung is not None
+    qualified = _qualified_at(ladder, by_rung)
+    if qualified is not None and last.passed:
+        return _maintain(ladder, ours, by_rung, qualified, now_utc, notes)
+    if rung.kind == DRILL:
+        return _after_drill(ladder, last, rung, by_rung, ours, notes)
+    if last.passed:
+        return _after_pass(ladder, last, rung, by_rung, notes)
+    return _after_fail(ladder, last, rung, by_rung, notes)
+
+
+def _maintain(
+    ladder: Ladder, ours: Sequence[Attempt], by_rung: Mapping[str, Sequence[Attempt]],
+    qualified: Attempt, now_utc: datetime.datetime, notes: tuple[str, ...],
+) -> Recommendation:  # fmt: skip
+    last = ours[-1]
+    decay = datetime.timedelta(days=ladder.warnings.decay_days)
+    due = last.ended_utc + decay
+    since = now_utc - last.ended_utc
+    on = qualified.ended_utc.date().isoformat()
+    if since >= decay:
+        days = since.days
+        return _rec(
+            ladder, ladder.exam, REFRESH,
+            f"You have not practised {ladder.title} for {days} days, and skills fade without "
+            f"practice: a refresher on {_q(ladder.exam.title)}.",
+            notes,
+            due_utc=due,
+        )  # fmt: skip
+
+    # spaced practice: the case practised least recently (never practised first)
+    def last_time(r: Rung) -> datetime.datetime:
+        done = by_rung.get(r.id, ())
+        return done[-1].ended_utc if done else datetime.datetime.min
+
+    cases = list(ladder.cases)
+    pick = min(cases, key=lambda r: (last_time(r), cases.index(r)))
+    return _rec(
+        ladder, pick, MAINTAIN,
+        f"You qualified in {ladder.title} on {on}. To keep it, practise by "
+        f"{due.date().isoformat()}; the case you have gone longest without is "
+        f"{_q(pick.title)}.",
+        notes,
+        due_utc=due,
+    )  # fmt: skip
+
+
+def decide_next(
+    curriculum: Curriculum,
+    history: Sequence[Attempt],
+    now_utc: datetime.datetime,
+    procedure: str | None = None,
+) -> Recommendation:
+    """What a trainee should practise next, and why in words.
+
+    Parameters
+    ----------
+    curriculum : Curriculum
+        The ladders.
+    history : sequence of Attempt
+        The trainee's counted sessions, oldest first, any procedure.
+    now_utc : datetime.datetime
+        Now, naive UTC.
+    procedure : str, optional
+        The procedure to practise (KeyError when the curriculum has none). Default: the one
+        practised last, unless the trainee is qualified there and not yet due, then the first
+        (in curriculum order) they are not qualified in; with no history the first procedure.
+
+    Returns
+    -------
+    Recommendation
+    """
+    notes: tuple[str, ...] = ()
+    other = sorted({a.task for a in history} - set(curriculum.tasks))
+    if other:
+        notes = (f"Sessions of {', '.join(other)} are not in this curriculum.",)
+    if procedure is not None:
+        return decide_for(curriculum.procedure(procedure), history, now_utc, notes)
+    known = [a for a in history if a.task in curriculum.tasks]
+    if not known:
+        return decide_for(curriculum.ladders[0], history, now_utc, notes)
+    current = decide_for(curriculum.procedure(known[-1].task), history, now_utc, notes)
+    if current.kind != MAINTAIN:
+        return current
+    for lad in curriculum.ladders:
+        rec = decide_for(lad, history, now_utc, notes)
+        if rec.kind not in (MAINTAIN,):
+            return rec
+    return current
