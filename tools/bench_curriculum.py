@@ -70,12 +70,15 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 
 from sim.core.competency import Attempt, SignOffSpec, signoff_limit, track
+from sim.core.curriculum import decide_next
 from sim.core.records import Event
 from sim.core.scenario import Scenario, ScenarioError
+from sim.curriculum import load_curriculum, points_lost
 from sim.metrics.scoring import ScoreResult, score
 from sim.scenarios import load_scenario, scenario_paths
 
@@ -89,7 +92,7 @@ class Model:
 
     start_mean: float = 0.25
     start_sd: float = 0.1
-    rate_mean: float = 0.06
+    rate_mean: float = 0.12
     rate_sd: float = 0.35
     metric_rate_sd: float = 0.4
     case_gain: float = 1.0
@@ -199,10 +202,9 @@ def perform(
 
 
 def attempt_of(result: ScoreResult, scenario: Scenario, ended_utc: datetime.datetime) -> Attempt:
-    """A scored session as the curriculum and the statistics read it."""
-    scored = [m for m in result.metrics if m.points is not None and m.weight > 0]
-    total_w = sum(m.weight for m in scored)
-    lost = {m.name: m.weight * (100.0 - (m.points or 0.0)) / total_w for m in scored}
+    """A scored session as the curriculum and the statistics read it (the points each
+    metric lost as :func:`sim.curriculum.points_lost` counts them for a stored session)."""
+    lost = points_lost(cast(Any, result))  # reads .metrics' name, points, weight alone
     return Attempt(
         scenario=scenario.id,
         task=scenario.task,
@@ -315,20 +317,6 @@ def counted(history: Sequence[Attempt]) -> list[bool]:
     return [a.passed for a in history if not a.drill]
 
 
-def fixed_count_rule(cases: Sequence[Scenario]) -> tuple[SignOff, str]:
-    """The project's existing sign-off (:mod:`sim.lab.proficiency`, the first case's
-    ``[proficiency]``) over the full-case sessions, and its words."""
-    from sim.lab.proficiency import proficiency
-
-    spec = cases[0].proficiency
-    c, f = spec.consecutive_passes, spec.further_passes
-
-    def rule(history: Sequence[Attempt]) -> bool:
-        return proficiency(counted(history), c, f).signed_off
-
-    return rule, f"{c} passes in a row then {f} more (the scenario's [proficiency])"
-
-
 def lc_cusum_rule(spec: SignOffSpec) -> tuple[SignOff, str]:
     """The LC-CUSUM sign-off (:func:`sim.core.competency.track`) with ``spec`` over the
     full-case sessions (signed off at its first signal), and its words."""
@@ -352,7 +340,7 @@ class Setup:
     scenarios: Mapping[str, Scenario]
     metrics: tuple[str, ...]
     fixed: Chooser
-    adaptive: Chooser | None
+    adaptive: Chooser
     signed_off: SignOff
     signoff_words: str
     exam: tuple[Scenario, ...]
@@ -370,11 +358,10 @@ def compare(
             run_arm(person, setup.fixed, setup.signed_off, setup.scenarios, setup.exam, model,
                     np.random.default_rng([seed, i, 1]), budget)
         )  # fmt: skip
-        if setup.adaptive is not None:
-            adaptive.append(
-                run_arm(person, setup.adaptive, setup.signed_off, setup.scenarios, setup.exam,
-                        model, np.random.default_rng([seed, i, 2]), budget)
-            )  # fmt: skip
+        adaptive.append(
+            run_arm(person, setup.adaptive, setup.signed_off, setup.scenarios, setup.exam,
+                    model, np.random.default_rng([seed, i, 2]), budget)
+        )  # fmt: skip
     return fixed, adaptive
 
 
@@ -428,36 +415,26 @@ def sessions_words(v: float, budget: int) -> str:
 
 
 def build_setup(task: str, curriculum: Path | None, repeats: int, exam_rounds: int) -> Setup:
-    """Read the scenarios and the curriculum of ``task`` and put both arms together.
-
-    With the curriculum the fixed arm and the exam use its ladder's cases (and exam) in
-    ladder order; without one (the curriculum module absent) the shipped full cases in order
-    of difficulty, and there is no adaptive arm.
-    """
+    """Read the scenarios and the curriculum's ladder of ``task`` and put both arms
+    together: the fixed arm and the exam play the ladder's cases (and its exam rung) in
+    ladder order; the adaptive arm follows :func:`sim.core.curriculum.decide_next`."""
     scenarios = task_scenarios(task)
     if not scenarios:
         raise SystemExit(f"--procedure: no shipped scenario of '{task}'")
-    cases = full_cases(scenarios)
-    adaptive: Chooser | None = None
-    signed_off, words = fixed_count_rule(cases)
+    cur = load_curriculum(curriculum)
     try:
-        from sim.core.curriculum import decide_next
-        from sim.curriculum import load_curriculum
-    except ImportError:
-        decide_next = None  # type: ignore[assignment]
-    if decide_next is not None:
-        cur = load_curriculum(curriculum)
-        try:
-            ladder = cur.procedure(task)
-        except KeyError:
-            raise SystemExit(f"{cur.source or 'the curriculum'}: no ladder for '{task}'") from None
-        missing = [r.scenario for r in ladder.rungs if r.scenario not in scenarios]
-        if missing:
-            raise SystemExit(f"{cur.source}: rung scenarios not shipped for {task}: {missing}")
-        cases = [scenarios[r.scenario] for r in ladder.cases]
-        adaptive = lambda history, now: decide_next(cur, history, now, task).scenario  # noqa: E731
-        signed_off, words = lc_cusum_rule(ladder.signoff)
-    exam = tuple(sc for _ in range(exam_rounds) for sc in cases)
+        ladder = cur.procedure(task)
+    except KeyError:
+        raise SystemExit(f"{cur.source}: no ladder for procedure '{task}'") from None
+    missing = [r.scenario for r in ladder.rungs if r.scenario not in scenarios]
+    if missing:
+        raise SystemExit(f"{cur.source}: rung scenarios not shipped for {task}: {missing}")
+    cases = [scenarios[r.scenario] for r in ladder.cases]
+
+    def adaptive(history: Sequence[Attempt], now: datetime.datetime) -> str:
+        return decide_next(cur, history, now, task).scenario
+
+    signed_off, words = lc_cusum_rule(ladder.signoff)
     return Setup(
         task,
         scenarios,
@@ -466,7 +443,7 @@ def build_setup(task: str, curriculum: Path | None, repeats: int, exam_rounds: i
         adaptive,
         signed_off,
         words,
-        exam,
+        tuple(sc for _ in range(exam_rounds) for sc in cases),
         tuple(cases),
     )
 
@@ -479,7 +456,7 @@ SWEEP: tuple[tuple[str, str, tuple[float, ...]], ...] = (
     ("metric_rate_sd", "spread of a learner's rates across metrics (SD of log)", (0.0, 0.4, 0.8)),
     ("start_sd", "spread of starting skills across metrics", (0.0, 0.1, 0.2)),
     ("difficulty_step", "skill handicap per step of case difficulty", (0.0, 0.04, 0.08)),
-    ("rate_mean", "mean learning rate per session", (0.03, 0.06, 0.12)),
+    ("rate_mean", "mean learning rate per session", (0.06, 0.12, 0.24)),
 )  # fmt: skip
 """The sensitivity sweep: model field, what it is, the values tried (one at a time)."""
 
@@ -512,8 +489,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument(
         "--sweep-learners",
         type=int,
-        default=60,
-        help="cohort size per sweep point (default 60; 0: no sweep)",
+        default=50,
+        help="cohort size per sweep point (default 50; 0: no sweep)",
     )
     args = ap.parse_args(argv)
     for name in ("learners", "budget", "fixed_repeats", "exam_rounds"):
@@ -533,51 +510,51 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     model = Model()
     t0 = time.perf_counter()
-    fixed, adaptive = compare(setup, model, args.learners, args.seed, args.budget)
     b = args.budget
+    fixed, adaptive = compare(setup, model, args.learners, args.seed, b)
+    drills = [sc.id for sc in setup.scenarios.values() if drill_targets(sc) is not None]
     print(f"bench_curriculum: {args.procedure}, {args.learners} learners, seed {args.seed}, "
           f"budget {b} sessions, one every {model.gap_days:g} days")  # fmt: skip
-    print(f"  metrics (component skills): {', '.join(setup.metrics)}")
+    print(f"  component skills: {', '.join(setup.metrics)}")
     print(f"  fixed curriculum: {', '.join(sc.id for sc in setup.cases)}, each "
           f"{args.fixed_repeats} times in turn")  # fmt: skip
-    print(f"  sign-off: {setup.signoff_words}; post-test: {len(setup.exam)} sessions, "
-          f"{model.post_delay_days:g} days after the last practice")  # fmt: skip
-    arms = [("fixed", summarise(fixed, b))]
-    if adaptive:
-        arms.append(("adaptive", summarise(adaptive, b)))
-    else:
-        print("  adaptive curriculum: not available (sim.core.curriculum / sim.curriculum missing)")
-    for name, s in arms:
-        print(f"{name:>9}: sessions to proficiency median {sessions_words(s.median, b)} "
-              f"(IQR {sessions_words(s.q1, b)}-{sessions_words(s.q3, b)}), reached "
-              f"{100 * s.reached:.0f} %, sessions practised {s.mean_sessions:.1f} "
-              f"(drills {100 * s.drill_share:.0f} %), post-test score {s.post_mean:.1f} "
-              f"(SD {s.post_sd:.1f}), post-test passes {100 * s.post_pass:.0f} %")  # fmt: skip
-    if adaptive:
-        ratio = arms[1][1].median / arms[0][1].median
-        diff, half = post_difference(fixed, adaptive)
-        print(f"ratio (adaptive / fixed median sessions): {ratio:.2f} "
-              f"({100 * (1 - ratio):.0f} % fewer)")  # fmt: skip
-        print(f"post-test difference (adaptive - fixed): {diff:+.1f} points (95 % CI "
-              f"{diff - half:+.1f} to {diff + half:+.1f})")  # fmt: skip
-        met = ratio <= 0.8 and diff + half >= 0.0
-        print(
-            f"target (>= 20 % fewer sessions, post-test not worse): {'met' if met else 'not met'}"
-        )
-        if args.sweep_learners > 0:
-            print(f"sensitivity (ratio adaptive / fixed, {args.sweep_learners} learners each; "
-                  "one assumption changed at a time):")  # fmt: skip
-            for key, words, values in SWEEP:
-                cells = []
-                for v in values:
-                    m = replace(model, **{key: v})
+    print(f"  adaptive curriculum: decide_next on {args.curriculum or 'the shipped curriculum'}; "
+          f"drills shipped: {', '.join(drills) or 'none'}")  # fmt: skip
+    print(f"  sign-off: {setup.signoff_words}, over full-case sessions; post-test: "
+          f"{len(setup.exam)} sessions, {model.post_delay_days:g} days after the last "
+          "practice")  # fmt: skip
+    sf, sa = summarise(fixed, b), summarise(adaptive, b)
+    for name, sm in (("fixed", sf), ("adaptive", sa)):
+        print(f"{name:>9}: sessions to proficiency median {sessions_words(sm.median, b)} "
+              f"(IQR {sessions_words(sm.q1, b)}-{sessions_words(sm.q3, b)}), reached "
+              f"{100 * sm.reached:.0f} %, sessions practised {sm.mean_sessions:.1f} "
+              f"(drills {100 * sm.drill_share:.0f} %), post-test score {sm.post_mean:.1f} "
+              f"(SD {sm.post_sd:.1f}), post-test passes {100 * sm.post_pass:.0f} %")  # fmt: skip
+    ratio = sa.median / sf.median
+    diff, half = post_difference(fixed, adaptive)
+    print(
+        f"ratio (adaptive / fixed median sessions): {ratio:.2f} ({100 * (1 - ratio):.0f} % fewer)"
+    )
+    print(f"post-test difference (adaptive - fixed): {diff:+.1f} points (95 % CI "
+          f"{diff - half:+.1f} to {diff + half:+.1f})")  # fmt: skip
+    met = ratio <= 0.8 and diff + half >= 0.0
+    print(f"target (>= 20 % fewer sessions, post-test not worse): {'met' if met else 'not met'}")
+    if args.sweep_learners > 0:
+        print(f"sensitivity: ratio adaptive / fixed (post-test difference, points), "
+              f"{args.sweep_learners} learners each, one assumption changed at a time, "
+              "* the default")  # fmt: skip
+        seen: dict[Model, str] = {}
+        for key, words, values in SWEEP:
+            cells = []
+            for v in values:
+                m = replace(model, **{key: v})
+                if m not in seen:
                     f2, a2 = compare(setup, m, args.sweep_learners, args.seed, b)
                     r = summarise(a2, b).median / summarise(f2, b).median
-                    d2, _ = post_difference(f2, a2)
-                    mark = "*" if v == getattr(model, key) else ""
-                    cells.append(f"{v:.3g}{mark}: {r:.2f} ({d2:+.1f})")
-                print(f"  {key} [{words}]: " + "; ".join(cells))
-            print("  (ratio (post-test difference, points); * the default)")
+                    seen[m] = f"{r:.2f} ({post_difference(f2, a2)[0]:+.1f})"
+                mark = "*" if v == getattr(model, key) else ""
+                cells.append(f"{v:.3g}{mark}: {seen[m]}")
+            print(f"  {key} [{words}]: " + "; ".join(cells))
     print(f"ran in {time.perf_counter() - t0:.0f} s")
     return 0
 
