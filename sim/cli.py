@@ -39,7 +39,8 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
             sc = load_scenario(p)
             case = patient_of(sc)
             who = (case.id, str(case.difficulty)) if case else ("-", "-")
-            rows.append((sc.id, sc.task, *who, sc.title))
+            drill = f"  [drill: {', '.join(sc.drill.targets)}]" if sc.drill else ""
+            rows.append((sc.id, sc.task, *who, sc.title + drill))
         except ScenarioError as exc:
             rows.append((p.stem, "INVALID", "", "", str(exc)))
     # each column as wide as its longest entry, so long case names keep the columns aligned
@@ -120,6 +121,8 @@ def print_result(name: str, result: Any) -> None:
     """Human-readable result of a scored session: labels, values rounded and with units the
     way every view shows them; a metric that earned nothing says why."""
     print(f"{name}: {result.scenario}  {outcome_line(result)}")
+    if result.drill:
+        print(f"  {result.drill_line}")
     if result.phases_s:
         print("  phases: " + ", ".join(f"{name} {sec:.0f} s" for name, sec in result.phases_s))
     for e in result.critical_errors:

@@ -286,9 +286,16 @@ def check_input(spec: str) -> None:
 
 
 def _first_scenario() -> Scenario:
+    """The first valid full scenario by file name (a drill only when there is no other)."""
+    drills = []
     for p in scenario_paths():
         try:
-            return load_scenario(p)
+            sc = load_scenario(p)
         except ScenarioError:
             continue
+        if sc.drill is None:
+            return sc
+        drills.append(sc)
+    if drills:
+        return drills[0]
     raise ScenarioError("no valid scenario found in the scenarios folder")

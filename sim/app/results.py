@@ -114,6 +114,11 @@ def draw_results(
     tx = w - 650 * s  # metric table on the right
     col_w = tx - x0 - 30 * s
     y = 100 * s
+    if result.drill:  # a drill: what it trains, and that nothing else was scored
+        for line in b.wrap(result.drill_line, 17, col_w):
+            b.text(line, x0, y, 17, ACCENT)
+            y += 24 * s
+        y += 6 * s
     # each kind of mistake once, with how often it happened (one per attempt, say)
     for message, n in _grouped(result.critical_errors)[:4]:
         times = f"  ({n} times)" if n > 1 else ""

@@ -93,9 +93,15 @@ class StartScreen:
                 continue
             if not scenario_ids or sc.id in scenario_ids:
                 self.scenarios.append(sc)
-        # each procedure's own scenario first, then its patient cases from the easiest
+        # each procedure's own scenario first, then its patient cases from the easiest, then
+        # its drills
         self.scenarios.sort(
-            key=lambda sc: (sc.task, sc.patient.difficulty if sc.patient else 0, sc.id)
+            key=lambda sc: (
+                sc.task,
+                sc.drill is not None,
+                sc.patient.difficulty if sc.patient else 0,
+                sc.id,
+            )
         )
         # the scenario given (e.g. a .toml path on the command line) as it was given
         chosen = defaults.scenario
@@ -350,7 +356,11 @@ class StartScreen:
             if i == self.index:
                 b.frame(*rect, 2, ACCENT)
             ty = y + (pad if lines else 6)
-            b.text(b.fit(sc.title, t.head, width - 2 * pad), x0 + pad, ty, t.head, WHITE)
+            tag = "DRILL" if sc.drill is not None else ""  # a part-task drill, marked
+            room = width - 2 * pad - (b.text_width(tag, t.small) + 12 if tag else 0)
+            b.text(b.fit(sc.title, t.head, room), x0 + pad, ty, t.head, WHITE)
+            if tag:
+                b.text(tag, x0 + width - pad, ty + 2, t.small, ACCENT, "right")
             for k, line in enumerate(lines):
                 b.text(line, x0 + pad, y + pad + lh[t.head] + 4 + k * step, t.desc, MUTED)
             self.clicks.add(rect, functools.partial(setattr, self, "index", i))

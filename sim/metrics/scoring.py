@@ -52,6 +52,17 @@ VERDICT_LINES = {
 fail."""
 
 
+def drill_words(labels: Sequence[str]) -> str:
+    """What every view says of a drill, from its targets' labels: "Drill: trains insertion
+    angle error and bevel roll, scored on them alone"; "" for none (a full scenario)."""
+    if not labels:
+        return ""
+    names = [label[:1].lower() + label[1:] for label in labels]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    alone = "it alone" if len(names) == 1 else "them alone"
+    return f"Drill: trains {listed}, scored on {alone}"
+
+
 def verdict_word(passed: bool, complete: bool, empty: bool) -> str:
     """The verdict: "PASS", "FAIL", "INCOMPLETE" or "EMPTY" (an incomplete or empty session
     has no pass or fail)."""
@@ -201,6 +212,16 @@ class ScoreResult:
     input_kind: str = "scripted"
     checklist: tuple[StepResult, ...] = ()
     """The scenario's checklist, one result per step (none without one)."""
+    drill: tuple[str, ...] = ()
+    """A drill's targets (``[drill]``): the metrics it trains, the only ones scored; empty
+    for a full scenario."""
+
+    @property
+    def drill_line(self) -> str:
+        """ "Drill: trains insertion angle error and bevel roll, scored on them alone"; "" for
+        a full scenario."""
+        labels = {m.name: m.label for m in self.metrics}
+        return drill_words([labels.get(n, n) for n in self.drill])
 
     @property
     def missed_critical(self) -> tuple[StepResult, ...]:
@@ -234,6 +255,8 @@ class ScoreResult:
             "phases_s": dict(self.phases_s),
             "advice": list(self.advice),
             "checklist": [s.as_dict() for s in self.checklist],
+            # only a drill's result has the key: a full scenario's is as it always was
+            **({"drill": list(self.drill)} if self.drill else {}),
         }
 
 
@@ -385,6 +408,7 @@ def score(
         empty,
         input_kind,
         steps,
+        scenario.drill.targets if scenario.drill is not None else (),
     )
 
 

@@ -19,6 +19,7 @@ from sim.metrics.scoring import (
     NOT_MEASURED,
     SCORED,
     UNCERTAIN,
+    drill_words,
     measurement_notes,
     shown_value,
 )
@@ -298,6 +299,10 @@ def session_report(
         f'<p class="verdict" id="score">score <b>{float(result.get("score", 0)):.1f}</b>/100 '
         f"{verdict_of(word)} (pass at {float(result.get('pass_score', 0)):g})</p>",
     ]
+    if result.get("drill"):  # a drill: what it trains, the only metrics scored
+        metrics = result.get("metrics") or {}
+        labels = [str((metrics.get(n) or {}).get("label", n)) for n in result["drill"]]
+        parts.append(f'<p class="drill" id="drill">{esc(drill_words(labels))}</p>')
     if line:
         parts.append(f'<p class="incomplete" id="status">{esc(line)}</p>')
     if rec.result is None:

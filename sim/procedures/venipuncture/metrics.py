@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 from sim.core import patient as pt
 from sim.core.records import Event
 from sim.core.scenario import Scenario
-from sim.metrics.catalog import PATIENT, VEIN_PUNCTURE, VEIN_SESSION
-from sim.metrics.precision import discomfort_peak, discomfort_words, vein_entry
+from sim.metrics.catalog import PATIENT, VEIN_PUNCTURE, VEIN_SESSION, MetricInfo
+from sim.metrics.precision import discomfort_peak, discomfort_words, mean_or_nan, vein_entry
 from sim.procedures.base import ReportTable
 from sim.procedures.registry import format_value, metric_info
 from sim.procedures.venipuncture.spec import parts
@@ -34,7 +35,19 @@ LEGACY_ERRORS = ("attempts_exceeded",)
 embedded in old recordings), never emitted now. A venipuncture now ends at the attempt
 limit, so another attempt after it cannot happen."""
 
-METRICS = VEIN_PUNCTURE + VEIN_SESSION + PATIENT
+HOLD = MetricInfo(
+    "hold_drift_mm",
+    "Drift while holding",
+    "mm",
+    "how far the tip moved while held in the vein for the draw (from hold_settle_s after the "
+    "flashback until blood came), mean over entries",
+    1,
+    axes=("x", "y", "z"),
+)
+"""The steady hold in the lumen (a steady-hold drill's target): NaN ("not done") when no
+blood was drawn, as a hold that never held."""
+
+METRICS = VEIN_PUNCTURE + VEIN_SESSION + PATIENT + (HOLD,)
 
 
 def precision(scenario: Scenario, events: Sequence[Event], total_time_s: float) -> dict[str, float]:
@@ -47,6 +60,8 @@ def precision(scenario: Scenario, events: Sequence[Event], total_time_s: float) 
     _, tol = parts(scenario)
     values = vein_entry(events, tol.angle_min_deg, tol.angle_max_deg)
     values["patient_discomfort"] = discomfort_peak(events)
+    drifts = [e.value("hold_drift_mm", math.nan) for e in events if e.kind == "blood_drawn"]
+    values["hold_drift_mm"] = mean_or_nan([d for d in drifts if not math.isnan(d)])
     return values
 
 

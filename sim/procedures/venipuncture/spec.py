@@ -41,6 +41,12 @@ class VenipunctureTolerances:
     # in older recordings still load.
     tourniquet_rest_s: float = field(default=120.0, metadata=spec_range(0, 3600))
     probe_mm: float = field(default=3.0, metadata=spec_range(0.1, 20))
+    entries_required: int = field(default=1, metadata=spec_range(1, 20))
+    """Entries into the vein (each held ``draw_hold_s`` and withdrawn) that complete the
+    session: 1 for a venipuncture; more for a drill of repeated entries."""
+    hold_settle_s: float = field(default=2.0, metadata=spec_range(0, 10))
+    """Time after the flashback to stop advancing: the hold in the lumen, whose drift is
+    measured, starts then."""
 
 
 def parts(scenario: Scenario) -> tuple[VenipunctureGeometry, VenipunctureTolerances]:

@@ -42,6 +42,15 @@ class VenipunctureState:
     probed: bool = False
     lumen_since_s: float | None = None
     drawn: bool = False
+    entries: int = 0
+    """Entries into the vein held and withdrawn so far (a drill of repeated entries)."""
+    flash_s: float | None = None
+    """When this entry's flashback came (None: none yet)."""
+    hold_from: Vec3 | None = None
+    """Where the tip was when the hold in the lumen began (``hold_settle_s`` after the
+    flashback); None before."""
+    hold_drift_mm: float = 0.0
+    """How far the tip has moved from ``hold_from`` since, at most, mm."""
     completed: bool = False
     finished: bool = False
     patient: PatientState = PatientState()
@@ -204,6 +213,8 @@ class VenipunctureTask:
             entry_point=hit,
             probed=False,
             flashback=False,
+            flash_s=None,
+            hold_from=None,
             back_wall=False,
             missed=False,
             ref_axis=s.axis,
@@ -257,7 +268,8 @@ class VenipunctureTask:
                     values=(("depth_mm", self.limb.skin.depth_mm(p)),),
                 )
             )
-            st = replace(st, flashback=True)
+            st = replace(st, flashback=True, flash_s=t)
+        st = self._hold(st, s)
         if lumen:
             position = IN_VEIN
             since = st.lumen_since_s if st.lumen_since_s is not None else t
@@ -267,8 +279,16 @@ class VenipunctureTask:
                 and not st.back_wall
                 and not self.site.blocked(st)  # a collapsed or blown vein gives no blood
             ):
+                held = st.hold_from is not None  # (a hold shorter than hold_settle_s: none)
                 events.append(
-                    Event(t, "blood_drawn", "blood drawn: release the tourniquet, then withdraw")
+                    Event(
+                        t,
+                        "blood_drawn",
+                        "blood drawn: release the tourniquet, then withdraw"
+                        if st.entries + 1 >= self.tol.entries_required
+                        else "held in the vein: withdraw for the next entry",
+                        values=(("hold_drift_mm", st.hold_drift_mm),) if held else (),
+                    )
                 )
                 st = replace(st, drawn=True)
             st = replace(st, lumen_since_s=since)
@@ -310,6 +330,16 @@ class VenipunctureTask:
                 st = replace(st, missed=True)
         return replace(st, position=position) if position != st.position else st
 
+    def _hold(self, st: VenipunctureState, s: Sample) -> VenipunctureState:
+        """The hold after the flashback: from ``hold_settle_s`` after it until blood is drawn,
+        how far the tip has drifted from where it was when the hold began."""
+        if st.flash_s is None or st.drawn or s.t_s - st.flash_s < self.tol.hold_settle_s:
+            return st
+        if st.hold_from is None:
+            return replace(st, hold_from=s.tip_mm, hold_drift_mm=0.0)
+        drift = g.norm(g.sub(s.tip_mm, st.hold_from))
+        return replace(st, hold_drift_mm=drift) if drift > st.hold_drift_mm else st
+
     def _withdraw(self, st: VenipunctureState, s: Sample, events: list[Event]) -> VenipunctureState:
         t = s.t_s
         success = st.drawn and not st.back_wall
@@ -321,7 +351,8 @@ class VenipunctureTask:
                 values=(("attempt", float(st.attempts)), ("success", 1.0 if success else 0.0)),
             )
         )
-        if success and st.tourniquet_on:
+        last = st.entries + 1 >= self.tol.entries_required  # the drill's last entry (or the one)
+        if success and st.tourniquet_on and last:
             events.append(
                 Event(
                     t,
@@ -331,12 +362,36 @@ class VenipunctureTask:
                 )
             )
         failed = st.failed_attempts + (0 if success else 1)
+        entries = st.entries + (1 if success else 0)
+        if success and entries < self.tol.entries_required:  # a drill: the next entry
+            events.append(
+                Event(
+                    t,
+                    "entry_done",
+                    f"entry {entries} of {self.tol.entries_required} done: the next one",
+                )
+            )
+            return replace(
+                st,
+                position=APPROACH,
+                entries=entries,
+                drawn=False,
+                ref_axis=None,
+                entry_point=None,
+                lumen_since_s=None,
+                flashback=False,
+                flash_s=None,
+                hold_from=None,
+            )
         if success:
             events.append(Event(t, "completed", "venipuncture completed"))
         st = replace(
             st,
             position=APPROACH,
             failed_attempts=failed,
+            entries=entries,
+            flash_s=None,
+            hold_from=None,
             completed=success,
             drawn=success,
             ref_axis=None,
