@@ -410,6 +410,19 @@ def post_difference(
     return float(d.mean()), half
 
 
+def ratio_interval(
+    fixed: Sequence[ArmResult], adaptive: Sequence[ArmResult], budget: int, seed: int
+) -> tuple[float, float]:
+    """95 % paired bootstrap interval (2000 resamples of the learners) of the ratio of
+    median sessions to proficiency, adaptive / fixed."""
+    f = np.array([r.to_proficiency or budget + 1 for r in fixed], dtype=float)
+    a = np.array([r.to_proficiency or budget + 1 for r in adaptive], dtype=float)
+    idx = np.random.default_rng([seed, 99]).integers(0, len(f), size=(2000, len(f)))
+    ratios = np.median(a[idx], axis=1) / np.median(f[idx], axis=1)
+    lo, hi = np.percentile(ratios, [2.5, 97.5])
+    return float(lo), float(hi)
+
+
 def sessions_words(v: float, budget: int) -> str:
     return f">{budget}" if v > budget else f"{v:.1f}"
 
@@ -532,9 +545,10 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"(SD {sm.post_sd:.1f}), post-test passes {100 * sm.post_pass:.0f} %")  # fmt: skip
     ratio = sa.median / sf.median
     diff, half = post_difference(fixed, adaptive)
-    print(
-        f"ratio (adaptive / fixed median sessions): {ratio:.2f} ({100 * (1 - ratio):.0f} % fewer)"
-    )
+    lo, hi = ratio_interval(fixed, adaptive, b, args.seed)
+    fewer = f"{100 * (1 - ratio):.0f} % fewer" if ratio <= 1 else f"{100 * (ratio - 1):.0f} % more"
+    print(f"ratio (adaptive / fixed median sessions): {ratio:.2f} ({fewer}; 95 % bootstrap CI "
+          f"{lo:.2f}-{hi:.2f})")  # fmt: skip
     print(f"post-test difference (adaptive - fixed): {diff:+.1f} points (95 % CI "
           f"{diff - half:+.1f} to {diff + half:+.1f})")  # fmt: skip
     met = ratio <= 0.8 and diff + half >= 0.0

@@ -119,7 +119,11 @@ def test_a_tiny_cohort_prints_every_figure_and_is_deterministic(
         line = next(ln for ln in out.splitlines() if ln.strip().startswith(f"{arm}:"))
         assert re.search(r"sessions to proficiency median >?[\d.]+ \(IQR >?[\d.]+->?[\d.]+\)", line)
         assert re.search(r"reached \d+ %", line) and re.search(r"post-test score [\d.]+", line)
-    assert re.search(r"ratio \(adaptive / fixed median sessions\): [\d.]+", out)
+    assert re.search(
+        r"ratio \(adaptive / fixed median sessions\): [\d.]+ \(\d+ % (fewer|more); "
+        r"95 % bootstrap CI [\d.]+-[\d.]+\)",
+        out,
+    )
     assert "post-test difference (adaptive - fixed)" in out
     for key, _, values in bc.SWEEP:
         line = next(ln for ln in out.splitlines() if ln.strip().startswith(f"{key} ["))
