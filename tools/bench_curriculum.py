@@ -463,7 +463,7 @@ def build_setup(task: str, curriculum: Path | None, repeats: int, exam_rounds: i
 
 SWEEP: tuple[tuple[str, str, tuple[float, ...]], ...] = (
     ("drill_gain", "drill transfer factor: a drill's gain on a target / a case's",
-     (1.0, 1.5, 2.5, 4.0)),
+     (1.0, 2.5, 5.0, 10.0)),
     ("forget_per_day", "forgetting per day (default: half the gain in 197 days)",
      (0.0, math.log(2.0) / 197.0, math.log(2.0) / 40.0, math.log(2.0) / 10.0)),
     ("metric_rate_sd", "spread of a learner's rates across metrics (SD of log)", (0.0, 0.4, 0.8)),
@@ -554,7 +554,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     met = ratio <= 0.8 and diff + half >= 0.0
     print(f"target (>= 20 % fewer sessions, post-test not worse): {'met' if met else 'not met'}")
     if args.sweep_learners > 0:
-        print(f"sensitivity: ratio adaptive / fixed (post-test difference, points), "
+        print("sensitivity: ratio adaptive / fixed (post-test difference adaptive - fixed, points; "
+              "share reached fixed/adaptive), "
               f"{args.sweep_learners} learners each, one assumption changed at a time, "
               "* the default")  # fmt: skip
         seen: dict[Model, str] = {}
@@ -564,8 +565,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 m = replace(model, **{key: v})
                 if m not in seen:
                     f2, a2 = compare(setup, m, args.sweep_learners, args.seed, b)
-                    r = summarise(a2, b).median / summarise(f2, b).median
-                    seen[m] = f"{r:.2f} ({post_difference(f2, a2)[0]:+.1f})"
+                    x, y = summarise(f2, b), summarise(a2, b)
+                    seen[m] = (
+                        f"{y.median / x.median:.2f} (post {post_difference(f2, a2)[0]:+.1f}, "
+                        f"reached {100 * x.reached:.0f}/{100 * y.reached:.0f} %)"
+                    )
                 mark = "*" if v == getattr(model, key) else ""
                 cells.append(f"{v:.3g}{mark}: {seen[m]}")
             print(f"  {key} [{words}]: " + "; ".join(cells))
