@@ -15,6 +15,7 @@ from sim.core.records import Event
 from sim.metrics.scoring import VERDICT_LINES, ScoreResult, measurement_notes
 from sim.render.hud import BAD, GOOD, MUTED, PANEL, WARN, WHITE
 from sim.render.overlay import Batch2D
+from sim.tracking.quality import poor_words
 from sim.words import plural
 
 if TYPE_CHECKING:
@@ -25,11 +26,19 @@ if TYPE_CHECKING:
 class ResultsScreen:
     """Score, pass/fail, critical errors, every metric, advice; R retry, Enter start screen."""
 
-    def __init__(self, app: App, settings: Settings, result: ScoreResult, path: Path) -> None:
+    def __init__(
+        self,
+        app: App,
+        settings: Settings,
+        result: ScoreResult,
+        path: Path,
+        poor: Sequence[str] = (),
+    ) -> None:
         self.app = app
         self.settings = settings
         self.result = result
         self.path = path
+        self.poor = tuple(poor)
         self.clicks = Clickable()
 
     def retry(self) -> None:
@@ -64,7 +73,7 @@ class ResultsScreen:
         r = self.app.renderer
         r.clear((0.10, 0.12, 0.16))
         b = r.new_batch()
-        draw_results(b, self.result, self.path, r.size, self.settings.exam)
+        draw_results(b, self.result, self.path, r.size, self.settings.exam, self.poor)
         w, h = r.size
         s = h / 720.0
         self.clicks = Clickable()
@@ -84,12 +93,14 @@ def draw_results(
     path: Path | str,
     size: tuple[int, int],
     exam: bool = False,
+    poor: Sequence[str] = (),
 ) -> None:
     """The results page: score and verdict, why (critical errors, errors, advice), every
     metric with its label, value, points and weight, and where the recording went.
 
     An incomplete or empty session says so plainly instead of a verdict; in exam mode the
-    metric table carries no judgement colours.
+    metric table carries no judgement colours. ``poor`` (the calibration's poor tracking
+    conditions) adds "Tracked in poor conditions: ..." under the verdict.
     """
     w, h = size
     s = h / 720.0
@@ -114,6 +125,11 @@ def draw_results(
     tx = w - 650 * s  # metric table on the right
     col_w = tx - x0 - 30 * s
     y = 100 * s
+    if poor:
+        for line in b.wrap(poor_words(poor), 17, col_w):
+            b.text(line, x0, y, 17, WARN)
+            y += 24 * s
+        y += 6 * s
     # each kind of mistake once, with how often it happened (one per attempt, say)
     for message, n in _grouped(result.critical_errors)[:4]:
         times = f"  ({n} times)" if n > 1 else ""

@@ -28,6 +28,7 @@ from sim.procedures.registry import metric_info as info
 from sim.report import plots
 from sim.report.html import esc, img, page, table, td, verdict_of, words
 from sim.storage.recording import Recording, RecordingError, _clean, load_recording
+from sim.tracking.quality import poor_words
 
 
 def session_result(rec: Recording) -> dict[str, Any]:
@@ -300,6 +301,12 @@ def session_report(
     ]
     if line:
         parts.append(f'<p class="incomplete" id="status">{esc(line)}</p>')
+    if rec.poor_conditions:
+        parts.append(
+            f'<p class="incomplete" id="conditions">{esc(poor_words(rec.poor_conditions))}: '
+            "the figures that rest on the camera's tracking are less trustworthy than usual "
+            "(see the calibration in docs/tracking.md).</p>"
+        )
     if rec.result is None:
         parts.append(
             '<p class="meta">The recording stopped before its result was written: '

@@ -116,6 +116,9 @@ def test_calibration_measures_the_noise_floor_and_maps_the_workspace(
     assert c["noise_floor_mm"] == floor and rec.noise_floor_mm == floor
     assert c["workspace"] == cal.result.workspace.as_dict() != Workspace().as_dict()
     assert c["hold_s"] >= 5.0 and c["image_size"][0] == 480
+    # the screen measured the hold's frames: a well-lit, sharp hand, no poor condition
+    assert c["conditions"]["poor"] == [] and rec.poor_conditions == ()
+    assert c["conditions"]["luma_mean"] > 70 and 0 < c["conditions"]["blur"] < 0.65
     assert header["input"] == "video" and header["meta"]["hand"] == "right"
     # the noise of each quantity goes into the recording, and the scenario's depth assist
     # keeps a webcam's aim across the arm on the vein (guided, so not scored)
