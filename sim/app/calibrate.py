@@ -100,7 +100,12 @@ class CalibrationScreen:
     def waiting(self) -> bool:
         """Calibrated in poor conditions: waiting for the trainee to go on or calibrate
         again."""
-        return self.result is not None and bool(self.result.poor) and not self.done
+        return (
+            self.result is not None
+            and bool(self.result.poor)
+            and not self.done
+            and self.source.error is None
+        )
 
     def _measure_frame(self) -> None:
         """Measure the newest tracked frame (once) while the hold is under way."""
@@ -220,7 +225,9 @@ class CalibrationScreen:
             anchor="centre",
         )
         # the camera view, as large as fits between the title and the instructions
-        view_w, view_h = int(w * 0.62), int(h - 230 * s)
+        # room below for the poor conditions and their fixes (up to two lines each)
+        below = 230 + (36 + 48 * len(self.result.poor) if self.result is not None else 0)
+        view_w, view_h = int(w * 0.62), int(h - below * s)
         vx, vy = (w - view_w) / 2, 50 * s
         fv = self.source.latest_frame()
         if fv is not None:
@@ -267,7 +274,8 @@ class CalibrationScreen:
         if self.result is None:  # once calibrated, the session is about to start
             b.text(
                 "Hold the needle still, bevel up, where you want to work: this measures the "
-                "camera's jitter (not counted as tremor) and sets your working space.",
+                "camera's jitter (not counted as tremor), checks the light and the image's "
+                "sharpness, and sets your working space.",
                 w / 2,
                 h - 62 * s,
                 14,
@@ -292,7 +300,7 @@ class CalibrationScreen:
                 WHITE,
                 anchor="centre",
             )
-        else:
+        elif err is None:
             b.text("starting the session...", w / 2, h - 36 * s, 14, MUTED, anchor="centre")
         r.draw_batch(b)
         if self._view is not None and fv is not None:

@@ -303,9 +303,9 @@ def session_report(
         parts.append(f'<p class="incomplete" id="status">{esc(line)}</p>')
     if rec.poor_conditions:
         parts.append(
-            f'<p class="incomplete" id="conditions">{esc(poor_words(rec.poor_conditions))}: '
-            "the figures that rest on the camera's tracking are less trustworthy than usual "
-            "(see the calibration in docs/tracking.md).</p>"
+            f'<p class="incomplete" id="conditions">{esc(poor_words(rec.poor_conditions))}. '
+            "The figures that rest on the camera's tracking are less trustworthy than usual; "
+            "the calibration said so before the session.</p>"
         )
     if rec.result is None:
         parts.append(

@@ -97,11 +97,11 @@ class ConditionLimits:
     # the frame (1.2-4.6, recorded 1.0-3.5); a hand under 60 % of the frame's mean is one in
     # front of a window
     min_luma_vs_scene: float = 0.6
-    # measured: recorded hands 18-52; "low_contrast" 9-21, "dim" 12-28: 14 flags the pale
+    # measured: recorded hands 22-52; "low_contrast" 9-21, "dim" 12-27: 14 flags the pale
     # hand against a white wall once contrast or light is cut, no recorded hand
     min_luma_sd: float = 14.0
-    # measured on still stretches (what a calibration hold is): recorded 0.51-0.55, "blur"
-    # 0.72-0.81 (a moving hand as recorded reaches 0.65: its own motion blur)
+    # measured on held stretches (what a calibration hold is): recorded 0.50-0.55, "blur"
+    # 0.72-0.80 (a hand moving fast as recorded reaches 0.65: its own motion blur)
     max_blur: float = 0.65
     # the tremor metric's novice value in every shipped scenario (1.0 mm): a floor that high
     # leaves the metric unable to tell a novice's tremor from the camera's (still real hand:
