@@ -25,7 +25,7 @@ from __future__ import annotations
 import functools
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -223,9 +223,13 @@ class App:
             self, settings, source=source, calibration=calibration, source_t0=source_t0
         )
 
-    def show_results(self, settings: Settings, result: ScoreResult, path: Path) -> None:
+    def show_results(
+        self, settings: Settings, result: ScoreResult, path: Path, poor: Sequence[str] = ()
+    ) -> None:
+        """The results of a finished session (``poor``: the poor tracking conditions its
+        calibration found, :data:`sim.tracking.quality.POOR_WORDS` keys)."""
         self.store_session(path, result)
-        self.screen = ResultsScreen(self, settings, result, path)
+        self.screen = ResultsScreen(self, settings, result, path, poor)
 
     def store_session(self, path: Path, result: ScoreResult | None = None) -> None:
         """Keep a session in this machine's session store (docs/store.md), so that

@@ -1,5 +1,6 @@
 """The calibration screen: for a tracked input (webcam, video), the guided still-hand hold
-before the session (tracker noise floor and workspace mapping); skippable."""
+before the session (tracker noise floor, workspace mapping, and whether the light, the
+image's sharpness and the tracking are good enough); skippable."""
 
 from __future__ import annotations
 
@@ -32,9 +33,17 @@ class CalibrationScreen:
     :class:`~sim.tracking.calibration.CalibrationSession`, whose instruction and progress
     are shown with a progress bar. When the still hold is done the calibrated workspace
     and roll offset are applied to the source and, after :data:`CALIBRATION_DONE_S`, the
-    session starts with the measured noise floor. Keys: S skips the calibration (noise
-    floor 0, marked "skipped" in the recording), M continues with the mouse, Esc goes
-    back to the start screen. A camera that fails is shown with the offer of the mouse.
+    session starts with the measured noise floor.
+
+    The hold's frames are measured too (:func:`sim.tracking.hand_image.measure_hand_image`);
+    when the light, the sharpness or the noise floor make tracking unreliable
+    (:attr:`CalibrationResult.poor`), the screen says what is wrong and how to fix it and
+    waits: Enter goes on regardless (the recording notes the conditions), C calibrates
+    again after the fix.
+
+    Keys: S skips the calibration (noise floor 0, marked "skipped" in the recording), M
+    continues with the mouse, Esc goes back to the start screen. A camera that fails is
+    shown with the offer of the mouse.
 
     Parameters
     ----------
@@ -57,6 +66,7 @@ class CalibrationScreen:
         self.done = False
         self._done_at: float | None = None
         self._view: tuple[float, Any] | None = None  # (frame time, camera view image)
+        self._measured_t: float | None = None  # time of the last frame measured
         pygame.key.stop_text_input()
         self.t0 = app.clock()
         source.start(self.t0)
@@ -74,16 +84,46 @@ class CalibrationScreen:
         if event.key == pygame.K_ESCAPE:
             self._leave()
             self.app.show_start(self.settings)
+        elif self.waiting and event.key in (pygame.K_RETURN, pygame.K_KP_ENTER):
+            self._start_session(self.result)
+        elif self.waiting and event.key == pygame.K_c:
+            self.result = None
+            self.session = self._new_session()
+            self.status = self.session.status
         elif event.key == pygame.K_s and self.source.error is None:
             self._start_session(None)
         elif event.key == pygame.K_m:
             self._leave()
             self.app.begin_session(replace(self.settings, input_spec="mouse"))
 
+    @property
+    def waiting(self) -> bool:
+        """Calibrated in poor conditions: waiting for the trainee to go on or calibrate
+        again."""
+        return (
+            self.result is not None
+            and bool(self.result.poor)
+            and not self.done
+            and self.source.error is None
+        )
+
+    def _measure_frame(self) -> None:
+        """Measure the newest tracked frame (once) while the hold is under way."""
+        fv = self.source.latest_frame()
+        if fv is None or fv.landmarks is None or fv.t_s == self._measured_t:
+            return
+        if not self.session.holding:
+            return
+        from sim.tracking.hand_image import measure_hand_image
+
+        self._measured_t = fv.t_s
+        self.session.observe(measure_hand_image(fv.rgb, fv.landmarks))
+
     def update(self) -> None:
         if self.done:
             return
         if self.result is None:
+            self._measure_frame()
             for item in self.source.poll():
                 if isinstance(item, Action):
                     continue
@@ -104,8 +144,11 @@ class CalibrationScreen:
                 self.result = result
                 # poses from the next frame on are in the calibrated workspace
                 self.source.apply_calibration(result.workspace, result.roll_offset_deg)
-                self._done_at = self.app.clock()
+                # poor conditions: the trainee reads the fix and chooses (Enter or C)
+                self._done_at = None if result.poor else self.app.clock()
                 break
+        elif self.waiting:
+            self.source.poll()  # keep the camera view live; nothing is recorded yet
         elif self._done_at is not None and self.app.clock() - self._done_at >= CALIBRATION_DONE_S:
             self._start_session(self.result)
 
@@ -120,10 +163,21 @@ class CalibrationScreen:
     def _draw_result(
         self, b: Any, result: CalibrationResult, y: float, w: float, s: float
     ) -> float:
-        """ "Calibrated", the noise of each quantity in words and what the depth assist does;
-        returns the y below them."""
-        b.text("Calibrated", w / 2, y, 22, GOOD, anchor="centre")
-        y += 30 * s
+        """ "Calibrated", each poor condition with its fix, the noise of each quantity in
+        words and what the depth assist does; returns the y below them."""
+        if result.poor:
+            b.text(
+                "Calibrated, but tracking would be unreliable:", w / 2, y, 22, WARN, anchor="centre"
+            )
+            y += 30 * s
+            for p in result.poor:
+                for line in b.wrap(p.message, 17, w - 120 * s):
+                    b.text(line, w / 2, y, 17, WARN, anchor="centre")
+                    y += 24 * s
+            y += 6 * s
+        else:
+            b.text("Calibrated", w / 2, y, 22, GOOD, anchor="centre")
+            y += 30 * s
         words = result.noise.words()
         if not math.isfinite(result.noise_floor_mm):
             words += (
@@ -171,7 +225,9 @@ class CalibrationScreen:
             anchor="centre",
         )
         # the camera view, as large as fits between the title and the instructions
-        view_w, view_h = int(w * 0.62), int(h - 230 * s)
+        # room below for the poor conditions and their fixes (up to two lines each)
+        below = 230 + (36 + 48 * len(self.result.poor) if self.result is not None else 0)
+        view_w, view_h = int(w * 0.62), int(h - below * s)
         vx, vy = (w - view_w) / 2, 50 * s
         fv = self.source.latest_frame()
         if fv is not None:
@@ -218,7 +274,8 @@ class CalibrationScreen:
         if self.result is None:  # once calibrated, the session is about to start
             b.text(
                 "Hold the needle still, bevel up, where you want to work: this measures the "
-                "camera's jitter (not counted as tremor) and sets your working space.",
+                "camera's jitter (not counted as tremor), checks the light and the image's "
+                "sharpness, and sets your working space.",
                 w / 2,
                 h - 62 * s,
                 14,
@@ -233,7 +290,17 @@ class CalibrationScreen:
                 MUTED,
                 anchor="centre",
             )
-        else:
+        elif self.waiting:
+            b.text(
+                "Enter: go on as it is (the report will say it was tracked in poor conditions)"
+                "  ·  C: calibrate again after the fix  ·  Esc: back",
+                w / 2,
+                h - 36 * s,
+                14,
+                WHITE,
+                anchor="centre",
+            )
+        elif err is None:
             b.text("starting the session...", w / 2, h - 36 * s, 14, MUTED, anchor="centre")
         r.draw_batch(b)
         if self._view is not None and fv is not None:

@@ -72,6 +72,8 @@ class PracticeScreen:
         self.procedure = procedure_of(sc.task)
         self.camera = default_camera(sc)
         floor = calibration.tremor_floor_mm if calibration is not None else 0.0
+        # tracked in poor conditions (the calibration said so; the results screen repeats it)
+        self.poor = tuple(p.name for p in calibration.poor) if calibration is not None else ()
         self.source = source if source is not None else self._make_source(settings.input_spec)
         src = self.source
         self.pipeline = Pipeline(
@@ -319,7 +321,7 @@ class PracticeScreen:
     def finish(self) -> None:
         """End the session: score, write the result, show the results screen."""
         if not self.done:
-            self.app.show_results(self.settings, self._end(), self.path)
+            self.app.show_results(self.settings, self._end(), self.path, self.poor)
 
     def close(self) -> None:
         """The window was closed: keep the recording, scored as far as it went."""

@@ -15,6 +15,7 @@ from sim.core.records import Event
 from sim.metrics.scoring import VERDICT_LINES, ScoreResult, measurement_notes
 from sim.render.hud import BAD, GOOD, MUTED, PANEL, WARN, WHITE
 from sim.render.overlay import Batch2D
+from sim.tracking.quality import poor_words
 from sim.words import plural
 
 if TYPE_CHECKING:
@@ -25,11 +26,19 @@ if TYPE_CHECKING:
 class ResultsScreen:
     """Score, pass/fail, critical errors, every metric, advice; R retry, Enter start screen."""
 
-    def __init__(self, app: App, settings: Settings, result: ScoreResult, path: Path) -> None:
+    def __init__(
+        self,
+        app: App,
+        settings: Settings,
+        result: ScoreResult,
+        path: Path,
+        poor: Sequence[str] = (),
+    ) -> None:
         self.app = app
         self.settings = settings
         self.result = result
         self.path = path
+        self.poor = tuple(poor)
         self.clicks = Clickable()
 
     def retry(self) -> None:
@@ -64,7 +73,7 @@ class ResultsScreen:
         r = self.app.renderer
         r.clear((0.10, 0.12, 0.16))
         b = r.new_batch()
-        draw_results(b, self.result, self.path, r.size, self.settings.exam)
+        draw_results(b, self.result, self.path, r.size, self.settings.exam, self.poor)
         w, h = r.size
         s = h / 720.0
         self.clicks = Clickable()
@@ -84,12 +93,14 @@ def draw_results(
     path: Path | str,
     size: tuple[int, int],
     exam: bool = False,
+    poor: Sequence[str] = (),
 ) -> None:
     """The results page: score and verdict, why (critical errors, errors, advice), every
     metric with its label, value, points and weight, and where the recording went.
 
     An incomplete or empty session says so plainly instead of a verdict; in exam mode the
-    metric table carries no judgement colours.
+    metric table carries no judgement colours. ``poor`` (the calibration's poor tracking
+    conditions) adds "Tracked in poor conditions: ..." under the verdict.
     """
     w, h = size
     s = h / 720.0
@@ -117,6 +128,11 @@ def draw_results(
     if result.drill:  # a drill: what it trains, and that nothing else was scored
         for line in b.wrap(result.drill_line, 17, col_w):
             b.text(line, x0, y, 17, ACCENT)
+            y += 24 * s
+        y += 6 * s
+    if poor:
+        for line in b.wrap(poor_words(poor), 17, col_w):
+            b.text(line, x0, y, 17, WARN)
             y += 24 * s
         y += 6 * s
     # each kind of mistake once, with how often it happened (one per attempt, say)

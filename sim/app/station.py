@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -179,8 +179,10 @@ class StationApp(App):
             return f"{kind} input is not offered at this station"
         return None
 
-    def show_results(self, settings: Settings, result: ScoreResult, path: Path) -> None:
-        super().show_results(settings, result, path)
+    def show_results(
+        self, settings: Settings, result: ScoreResult, path: Path, poor: Sequence[str] = ()
+    ) -> None:
+        super().show_results(settings, result, path, poor)
         self._results_since = self.clock()
 
     def quit(self) -> None:

@@ -29,6 +29,7 @@ from sim.procedures.registry import metric_info as info
 from sim.report import plots
 from sim.report.html import esc, img, page, table, td, verdict_of, words
 from sim.storage.recording import Recording, RecordingError, _clean, load_recording
+from sim.tracking.quality import poor_words
 
 
 def session_result(rec: Recording) -> dict[str, Any]:
@@ -305,6 +306,12 @@ def session_report(
         parts.append(f'<p class="drill" id="drill">{esc(drill_words(labels))}</p>')
     if line:
         parts.append(f'<p class="incomplete" id="status">{esc(line)}</p>')
+    if rec.poor_conditions:
+        parts.append(
+            f'<p class="incomplete" id="conditions">{esc(poor_words(rec.poor_conditions))}. '
+            "The figures that rest on the camera's tracking are less trustworthy than usual; "
+            "the calibration said so before the session.</p>"
+        )
     if rec.result is None:
         parts.append(
             '<p class="meta">The recording stopped before its result was written: '

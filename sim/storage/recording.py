@@ -404,6 +404,15 @@ class RecordingHeader:
         return DepthAssist.from_dict(cal.get("depth_assist") or {}).guided
 
     @property
+    def poor_conditions(self) -> tuple[str, ...]:
+        """The poor tracking conditions the calibration found (``calibration.conditions
+        .poor``: ``"dim"``, ``"blur"``... see :data:`sim.tracking.quality.POOR_WORDS`);
+        empty when none were found or none were measured (mouse, skipped calibration,
+        recordings made before the conditions were measured)."""
+        cal = self.header.get("calibration") or {}
+        return tuple((cal.get("conditions") or {}).get("poor") or ())
+
+    @property
     def input_kind(self) -> str:
         """What drove the instrument ("mouse", "webcam", "video", "scripted")."""
         return str(self.header.get("input") or "mouse")
@@ -544,6 +553,13 @@ def check_header(header: object, p: str) -> dict[str, Any]:
         not isinstance(assist, dict) or assist.get("mode", "camera") not in DEPTH_MODES
     ):
         bad = "'calibration.depth_assist': expected an object with mode " + ", ".join(DEPTH_MODES)
+    cond = (cal or {}).get("conditions")
+    if cond is not None and (
+        not isinstance(cond, dict)
+        or not isinstance(cond.get("poor", []), list)
+        or not all(isinstance(n, str) for n in cond.get("poor", []))
+    ):
+        bad = "'calibration.conditions': expected an object with 'poor', a list of names"
     if bad is not None:
         raise RecordingError(f"{p}: line 1: {bad}")
     return header

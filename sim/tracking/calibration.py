@@ -10,13 +10,19 @@ bevel up, where they want the task site, for about 5 s. From that hold it derive
 - the workspace: the hand's position becomes the scene's working point, its size the
   zero of depth, and the image scale at that distance (from a typical palm size) sets the
   scene millimetres per image width;
-- a roll offset so that the calibration pose reads as bevel up.
+- a roll offset so that the calibration pose reads as bevel up;
+- how well the camera sees the hand: the light on it and its sharpness
+  (:mod:`sim.tracking.hand_image`, measured by the screen on the hold's frames and handed in
+  with :meth:`CalibrationSession.observe`), judged with the noise floor against
+  :class:`sim.tracking.quality.ConditionLimits` into the poor conditions the trainee is told
+  of before the session (:attr:`CalibrationResult.poor`).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
 import numpy as np
@@ -26,6 +32,14 @@ from sim.metrics.motion import MAX_GAP_S, nominal_rate_hz, resample, tremor
 from sim.metrics.noise import InputNoise, measure_noise
 from sim.tracking.hand import FloatArray, hand_size, to_iso
 from sim.tracking.pose import DEFAULT_CENTRE_MM, DEFAULT_HFOV_DEG, Workspace, hand_pose
+from sim.tracking.quality import (
+    DEFAULT_LIMITS,
+    ConditionLimits,
+    HandImage,
+    PoorCondition,
+    judge,
+    median_image,
+)
 from sim.tracking.tracker import landmarks_from_raw
 
 #: Mean palm segment length of an adult hand, mm (MediaPipe's metric hand model gives
@@ -152,6 +166,12 @@ class CalibrationResult:
         Length of the hold used, s.
     samples : int
         Frames in it.
+    image : HandImage or None
+        How the camera saw the hand over the hold (the median of its frames); None when no
+        frame was measured.
+    poor : tuple of PoorCondition
+        The conditions under which tracking would be unreliable (empty when none), from
+        :func:`sim.tracking.quality.judge`.
     """
 
     noise_floor_mm: float
@@ -160,6 +180,8 @@ class CalibrationResult:
     roll_offset_deg: float
     duration_s: float
     samples: int
+    image: HandImage | None = None
+    poor: tuple[PoorCondition, ...] = field(default=())
 
     @property
     def rate_hz(self) -> float:
@@ -182,6 +204,10 @@ class CalibrationResult:
             "roll_offset_deg": self.roll_offset_deg,
             "hold_s": self.duration_s,
             "hold_samples": self.samples,
+            "conditions": {
+                **(self.image.as_dict() if self.image is not None else {}),
+                "poor": [p.name for p in self.poor],
+            },
         }
 
 
@@ -194,8 +220,10 @@ def calibrate_hold(
     rate_hz: float | None = None,
     centre_mm: tuple[float, float, float] = DEFAULT_CENTRE_MM,
     gain: float = DEFAULT_MOTION_GAIN,
+    images: Sequence[HandImage] = (),
+    limits: ConditionLimits = DEFAULT_LIMITS,
 ) -> CalibrationResult:
-    """Workspace, roll offset and noise floor from one still-hand hold.
+    """Workspace, roll offset, noise floor and conditions from one still-hand hold.
 
     Parameters
     ----------
@@ -211,6 +239,13 @@ def calibrate_hold(
         The driving hand.
     rate_hz : float, optional
         Rate to measure the floor at; default the samples' own, see :func:`noise_floor_mm`.
+    centre_mm, gain
+        See :func:`workspace_from_hold`.
+    images : sequence of HandImage
+        The hand as measured in the hold's frames (their median is judged; none: only the
+        noise floor is).
+    limits : ConditionLimits
+        The thresholds of the poor conditions.
     """
     t = np.asarray(t_s, dtype=np.float64)
     lm = np.asarray(landmarks, dtype=np.float64)
@@ -228,7 +263,10 @@ def calibrate_hold(
         np.array([p.axis for p in good]).reshape(-1, 3),
         np.array([p.normal for p in good]).reshape(-1, 3),
     )
-    return CalibrationResult(floor, noise, ws, roll, float(t[-1] - t[0]), len(t))
+    image = median_image(images)
+    return CalibrationResult(
+        floor, noise, ws, roll, float(t[-1] - t[0]), len(t), image, judge(image, floor, limits)
+    )
 
 
 class CalibrationStep(str, Enum):
@@ -272,6 +310,8 @@ class CalibrationSession:
         ``base``'s mm).
     rate_hz : float, optional
         Rate to measure the floor at; default the samples' own.
+    limits : ConditionLimits
+        The thresholds of the poor conditions (:mod:`sim.tracking.quality`).
     """
 
     def __init__(
@@ -282,19 +322,33 @@ class CalibrationSession:
         hold_s: float = 5.0,
         max_motion_mm: float = 15.0,
         rate_hz: float | None = None,
+        limits: ConditionLimits = DEFAULT_LIMITS,
     ) -> None:
         self.aspect, self.base, self.hand = aspect, base, hand
         self.hold_s, self.max_motion_mm, self.rate_hz = hold_s, max_motion_mm, rate_hz
+        self.limits = limits
         self.result: CalibrationResult | None = None
         self._t: list[float] = []
         self._lm: list[FloatArray] = []
+        self._images: list[HandImage] = []
         self._start: tuple[float, float, float] | None = None
         self.status = CalibrationStatus(
             CalibrationStep.WAIT_HAND, 0.0, "Show your hand to the camera, holding the needle"
         )
 
+    @property
+    def holding(self) -> bool:
+        """True while a still hold is under way (its frames are worth measuring)."""
+        return self.result is None and bool(self._t)
+
+    def observe(self, image: HandImage | None) -> None:
+        """Add how the camera saw the hand in one frame of the hold (ignored outside a hold;
+        the screen measures its frames with :func:`sim.tracking.hand_image.measure_hand_image`)."""
+        if image is not None and self.holding:
+            self._images.append(image)
+
     def _restart(self, message: str) -> CalibrationStatus:
-        self._t, self._lm, self._start = [], [], None
+        self._t, self._lm, self._start, self._images = [], [], None, []
         self.status = CalibrationStatus(CalibrationStep.WAIT_HAND, 0.0, message)
         return self.status
 
@@ -326,7 +380,14 @@ class CalibrationSession:
             )
             return self.status
         self.result = calibrate_hold(
-            np.array(self._t), np.array(self._lm), self.aspect, self.base, self.hand, self.rate_hz
+            np.array(self._t),
+            np.array(self._lm),
+            self.aspect,
+            self.base,
+            self.hand,
+            self.rate_hz,
+            images=self._images,
+            limits=self.limits,
         )
         self.status = CalibrationStatus(
             CalibrationStep.DONE,
@@ -336,6 +397,7 @@ class CalibrationSession:
                 ""
                 if math.isfinite(self.result.noise_floor_mm)
                 else f" (tremor not measured: only {self.result.rate_hz:.0f} frames/s tracked)"
-            ),
+            )
+            + "".join(" " + p.message for p in self.result.poor),
         )
         return self.status

@@ -23,10 +23,15 @@ from tests.tracking.conftest import STILL_PHOTO, need_file, need_mediapipe  # no
 FPS = 25.0
 
 
-def still_hand_video(path: Path, seconds: float, seed: int = 1, hand: bool = True) -> Path:
+def still_hand_video(
+    path: Path, seconds: float, seed: int = 1, hand: bool = True, conditions: tuple[str, ...] = ()
+) -> Path:
     """A video of a still hand: the real photo with fresh pixel noise in every frame
-    (``hand`` False: only the photo's background colour, no hand)."""
+    (``hand`` False: only the photo's background colour, no hand; ``conditions``: the
+    tracking audit's image conditions applied to every frame, in order)."""
     import cv2
+
+    from sim.tracking.conditions import apply
 
     img = cv2.imread(str(need_file(STILL_PHOTO)))
     img = cv2.resize(img, (480, round(480 * img.shape[0] / img.shape[1]) // 2 * 2))
@@ -38,7 +43,10 @@ def still_hand_video(path: Path, seconds: float, seed: int = 1, hand: bool = Tru
     try:
         for _ in range(round(seconds * FPS)):
             noise = rng.integers(-6, 7, size=base.shape, dtype=np.int16)
-            out.write(np.clip(base + noise, 0, 255).astype(np.uint8))
+            frame = np.clip(base + noise, 0, 255).astype(np.uint8)
+            for i, c in enumerate(conditions):
+                frame = apply(c, frame, i)
+            out.write(frame)
     finally:
         out.release()
     return path
@@ -116,6 +124,9 @@ def test_calibration_measures_the_noise_floor_and_maps_the_workspace(
     assert c["noise_floor_mm"] == floor and rec.noise_floor_mm == floor
     assert c["workspace"] == cal.result.workspace.as_dict() != Workspace().as_dict()
     assert c["hold_s"] >= 5.0 and c["image_size"][0] == 480
+    # the screen measured the hold's frames: a well-lit, sharp hand, no poor condition
+    assert c["conditions"]["poor"] == [] and rec.poor_conditions == ()
+    assert c["conditions"]["luma_mean"] > 70 and 0 < c["conditions"]["blur"] < 0.65
     assert header["input"] == "video" and header["meta"]["hand"] == "right"
     # the noise of each quantity goes into the recording, and the scenario's depth assist
     # keeps a webcam's aim across the arm on the vein (guided, so not scored)
@@ -234,3 +245,34 @@ def test_no_hand_in_view_says_so_and_does_not_start(
     run_until(d, lambda: cal.source.error is not None)  # the video ends: still no session
     d.frames(2)
     assert d.screen is cal and not recordings(data_dir)
+
+
+def test_calibration_in_poor_light_says_the_fix_and_waits_for_the_trainee(
+    tmp_path: Path, data_dir: Path, quit_display: None
+) -> None:
+    from sim.app.calibrate import CALIBRATION_DONE_S, CalibrationScreen
+    from sim.app.practice import PracticeScreen
+    from sim.app.results import ResultsScreen
+
+    need_mediapipe()
+    # a sixteenth of the light (the audit's "dim" twice): the hand at ~40 of 255
+    video = still_hand_video(tmp_path / "dark.mp4", 14.0, conditions=("dim", "dim"))
+    d = Driver("venipuncture", input_spec=f"video:{video}", clock=time.monotonic)
+    cal = d.screen
+    assert isinstance(cal, CalibrationScreen)
+    run_until(d, lambda: cal.result is not None)
+    assert cal.result is not None and [p.name for p in cal.result.poor] == ["dim"]
+    assert "add light in front of you" in cal.result.poor[0].message
+    end = time.monotonic() + CALIBRATION_DONE_S + 0.5
+    while time.monotonic() < end:  # a good calibration would have started the session
+        d.frames(1)
+    assert d.screen is cal and cal.waiting
+    d.key(pygame.K_RETURN)  # go on as it is
+    practice = d.screen
+    assert isinstance(practice, PracticeScreen)
+    run_until(d, lambda: len(practice.pipeline.samples) >= 3)
+    d.key(pygame.K_ESCAPE)
+    assert isinstance(d.screen, ResultsScreen) and d.screen.poor == ("dim",)
+    rec = load_recording(practice.path)
+    assert rec.poor_conditions == ("dim",)
+    assert rec.header["calibration"]["conditions"]["luma_mean"] < 70

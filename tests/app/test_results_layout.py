@@ -87,3 +87,15 @@ def test_a_narrow_checklist_puts_each_status_under_its_step(atlas, clumsy):
     assert all(right <= 300.0 for _, _, _, right, _ in b.boxes)
     assert [t for t, *_ in b.boxes].count("not done") == sum(not st.done for st in clumsy.checklist)
     assert bottom >= max(bot for *_, bot in b.boxes)
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)])
+def test_a_session_tracked_in_poor_conditions_says_which_on_the_results_page(atlas, clumsy, size):
+    b = BoxBatch(atlas)
+    draw_results(b, clumsy, "/tmp/recordings/x.jsonl", size, poor=("dim", "blur"))
+    texts = " ".join(t for t, *_ in b.boxes)
+    assert "Tracked in poor conditions: too dark on the hand, blurred image" in texts
+    assert _overlaps(b.boxes) == []
+    plain = BoxBatch(atlas)
+    draw_results(plain, clumsy, "/tmp/recordings/x.jsonl", size)
+    assert "poor conditions" not in " ".join(t for t, *_ in plain.boxes)
