@@ -92,3 +92,20 @@ def test_no_blood_means_no_hold_to_judge():
     _, events = run(sc, tr.items)
     assert "blood_drawn" not in kinds(events)
     assert math.isnan(procedure(sc.task).precision(sc, events, 5.0)["hold_drift_mm"])
+
+
+def test_the_cue_in_the_vein_asks_for_the_next_entry_until_the_last():
+    from sim.pipeline import Pipeline
+
+    sc = _angle_drill(entries=2)
+    tr = Traj().act(ActionKind.TOURNIQUET_ON)
+    _entry(tr, sc, angle=20.0)
+    first_out = tr.t
+    _entry(tr, sc, angle=20.0)
+    p = Pipeline(sc, procedure=procedure(sc.task))
+    cues = [c for it in tr.items for c in p.feed(it).cues if c.active]
+    before = {c.message for c in cues if c.t_s < first_out}
+    after = {c.message for c in cues if c.t_s >= first_out}
+    assert "in the vein: withdraw, then the next entry" in before
+    assert "blood drawn: release the tourniquet, then withdraw" not in before
+    assert "blood drawn: release the tourniquet, then withdraw" in after
