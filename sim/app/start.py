@@ -394,22 +394,33 @@ class StartScreen:
         room = bottom - y
         full = [b.wrap(sc.description, t.desc, width - 2 * pad) for sc in self.scenarios]
 
-        def height(lines: list[str]) -> float:  # a title-only card: a thinner margin
-            return 2 * pad + lh[t.head] + 4 + len(lines) * step if lines else 12 + lh[t.head]
+        def height(lines: list[str], title: int = t.head) -> float:
+            # a title-only card: a thinner margin
+            return 2 * pad + lh[title] + 4 + len(lines) * step if lines else 12 + lh[title]
 
-        whole = sum(height(lines) + 8 for lines in full) <= room
+        gap = 8.0
+        whole = sum(height(lines) + gap for lines in full) <= room
         shown = [lines if whole or i == self.index else [] for i, lines in enumerate(full)]
-        cards = [(sc, ls, height(ls)) for sc, ls in zip(self.scenarios, shown, strict=True)]
+        # when even the titles do not all fit (drills too), the cards not chosen get a
+        # smaller title and a thinner margin, so that every scenario stays in view
+        compact = sum(height(ls) + gap for ls in shown) > room - lh[t.small]
+        if compact:
+            gap = 4.0
+        sizes = [t.body if compact and i != self.index else t.head for i in range(len(full))]
+        cards = [
+            (sc, ls, (height(ls, size) if not compact or ls else 6 + lh[size]), size)
+            for sc, ls, size in zip(self.scenarios, shown, sizes, strict=True)
+        ]
         self._first = min(self._first, self.index)
         while (
             self._first < self.index
-            and sum(c[2] + 8 for c in cards[self._first : self.index + 1]) > room - lh[t.small]
+            and sum(c[2] + gap for c in cards[self._first : self.index + 1]) > room - lh[t.small]
         ):
             self._first += 1
         if self._first > 0:
             b.text("more above (Up)", x0 + width, y - lh[t.body] - 8, t.small, MUTED, "right")
         for i in range(self._first, len(cards)):
-            sc, lines, ch = cards[i]
+            sc, lines, ch, size = cards[i]
             if y + ch > bottom and i > self.index:
                 b.text(
                     "more below (Down)", x0 + width, bottom - lh[t.small], t.small, MUTED, "right"
@@ -419,16 +430,16 @@ class StartScreen:
             b.rect(*rect, SELECTED if i == self.index else PANEL)
             if i == self.index:
                 b.frame(*rect, 2, ACCENT)
-            ty = y + (pad if lines else 6)
+            ty = y + (pad if lines else (3 if compact else 6))
             tag = "DRILL" if sc.drill is not None else ""  # a part-task drill, marked
-            room = width - 2 * pad - (b.text_width(tag, t.small) + 12 if tag else 0)
-            b.text(b.fit(sc.title, t.head, room), x0 + pad, ty, t.head, WHITE)
+            room_w = width - 2 * pad - (b.text_width(tag, t.small) + 12 if tag else 0)
+            b.text(b.fit(sc.title, size, room_w), x0 + pad, ty, size, WHITE)
             if tag:
                 b.text(tag, x0 + width - pad, ty + 2, t.small, ACCENT, "right")
             for k, line in enumerate(lines):
-                b.text(line, x0 + pad, y + pad + lh[t.head] + 4 + k * step, t.desc, MUTED)
+                b.text(line, x0 + pad, y + pad + lh[size] + 4 + k * step, t.desc, MUTED)
             self.clicks.add(rect, functools.partial(setattr, self, "index", i))
-            y += ch + 8
+            y += ch + gap
         return y
 
     def _draw_next(self, b: Any, x0: float, width: float, y: float, t: _Type) -> float:

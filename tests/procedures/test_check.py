@@ -50,6 +50,20 @@ def test_every_scenario_with_a_patient_case_keeps_the_contract(name: str) -> Non
     assert set(report.errors_provoked) == set(proc.error_kinds) | set(proc.reactions)
 
 
+@pytest.mark.parametrize(
+    "name", [p.stem for p in scenario_paths() if load_scenario(p).drill is not None]
+)
+def test_every_drill_keeps_the_contract_and_fails_a_novice(name: str) -> None:
+    # a drill's own task behaviour (repeated entries, a judged hold) keeps every promise,
+    # its expert passes, and its novice does not
+    sc = find_scenario(name)
+    proc = get(sc.task)
+    cases = {k: _with_case(sc.task, "elderly") for k in FRAGILE if k in proc.reactions}
+    report = check_procedure(proc, sc, scripted_items, seeds=range(1), cases=cases)
+    assert set(report.errors_provoked) == set(proc.error_kinds) | set(proc.reactions)
+    assert all(s < sc.scoring.pass_score for s in report.scores["novice"]), report.scores
+
+
 def test_an_unknown_procedure_names_the_known_ones() -> None:
     with pytest.raises(UnknownProcedure, match="expected one of: " + ", ".join(ids())):
         get("arterial-blood-gas")

@@ -63,7 +63,16 @@ def rules(sc: Scenario, noise: InputNoise = EXACT) -> list[Rule[VenipunctureView
             lambda v: v.tourniquet_s > 0,
             lambda v: v.tourniquet_s > 0,
             lambda v: "blood drawn: release the tourniquet, then withdraw",
-            lambda v: v.drawn and not v.done,
+            lambda v: v.drawn and not v.done and v.entries_left == 0,
+        ),
+        Rule(
+            "next_entry",
+            30,
+            Severity.INFO,
+            lambda v: True,
+            lambda v: True,
+            lambda v: "in the vein: withdraw, then the next entry",
+            lambda v: v.drawn and not v.done and v.entries_left > 0,
         ),
         Rule(
             "flashback",

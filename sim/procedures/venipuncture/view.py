@@ -40,6 +40,8 @@ class VenipunctureView(LiveView):
     blown : bool
         The back wall was pierced in this attempt (until the needle is out: no blood can be
         drawn through a blown vein).
+    entries_left : int
+        Entries into the vein a drill still asks after this one (0 for a venipuncture).
     """
 
     roll_deg: float = 0.0
@@ -50,6 +52,7 @@ class VenipunctureView(LiveView):
     drawn: bool = False
     probe_mm: float = 0.0
     blown: bool = False
+    entries_left: int = 0
 
 
 class VenipunctureLive:
@@ -82,6 +85,7 @@ class VenipunctureLive:
             drawn=state.drawn,
             probe_mm=task.probe_mm(state, sample),
             blown=state.back_wall and inserted,
+            entries_left=max(task.tol.entries_required - state.entries - 1, 0),
             patient=task.site.view(state, hand.t_s),
         )
 
