@@ -19,25 +19,42 @@ oldest first):
   costly metric when no drill trains that one); else the same case again.
 - After a drill: the same drill again after a failure (at most ``drill_retries`` times in a
   row), else back to the case the trainee was working on.
-- Once the exam rung was passed ``qualify_passes`` times the trainee is qualified: a failed
-  session is handled as above (a relapse); otherwise, when ``decay_days`` have gone by without
-  practice, a refresher on the exam; else maintenance on the case practised least recently.
+- Once the exam rung was passed ``qualify_passes`` times and until the LC-CUSUM signs the
+  trainee off (:func:`sim.core.competency.track` over the procedure's full cases, the same
+  trace ``procsim progress`` shows): practice of full cases in rotation, the exam and the
+  harder half of the ladder's cases, the one practised least recently first; a failure is
+  handled as above. Every reason then says where the LC-CUSUM stands.
+- Signed off (the LC-CUSUM's latest event is a sign-off, not a relapse): when ``decay_days``
+  have gone by without practice, a refresher on the exam; else maintenance on the case
+  practised least recently; a failure is handled as above. A relapse flagged by the relapse
+  CUSUM ends the sign-off: back to practice, with the relapse in the reason.
+
+"Signed off" has that one meaning (LC-CUSUM); passing the exam is a step on the way to it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from sim.core.competency import Attempt, SignOffSpec, WarningSpec
+from sim.core.competency import (
+    Attempt,
+    CompetencyTrace,
+    SignOffSpec,
+    WarningSpec,
+    signoff_weights,
+    track,
+)
 
 CASE, DRILL, EXAM = "case", "drill", "exam"
 RUNG_KINDS = (CASE, DRILL, EXAM)
-"""The kinds of rung: a full case, a part-task drill, the qualification (exam)."""
+"""The kinds of rung: a full case, a part-task drill, the exam (the ladder's last case)."""
 
 # the kinds of recommendation (Recommendation.kind)
-START, ADVANCE, REPEAT, RETURN, REMEDIATE, EASIER, QUALIFY, MAINTAIN, REFRESH = (
+START, ADVANCE, REPEAT, RETURN, REMEDIATE, EASIER, QUALIFY, PRACTISE, MAINTAIN, REFRESH = (
     "start",
     "advance",
     "repeat",
@@ -45,6 +62,7 @@ START, ADVANCE, REPEAT, RETURN, REMEDIATE, EASIER, QUALIFY, MAINTAIN, REFRESH = 
     "drill",
     "easier",
     "exam",
+    "practice",
     "maintenance",
     "refresher",
 )
@@ -56,6 +74,7 @@ RECOMMENDATION_KINDS = (
     REMEDIATE,
     EASIER,
     QUALIFY,
+    PRACTISE,
     MAINTAIN,
     REFRESH,
 )
@@ -93,7 +112,8 @@ class Rung:
     fail_easier : str or None
         The easier case's rung id (None: no easier case).
     qualify_passes : int
-        The exam only: passes that qualify the trainee.
+        The exam only: passes of the exam before practice towards sign-off (sign-off itself
+        is the LC-CUSUM's).
     drill_retries : int
         A drill only: how many times in a row a failed drill is given again before going
         back to the case.
@@ -206,13 +226,16 @@ class Recommendation:
     title : str
         The scenario's title.
     exam : bool
-        The session is the qualification (play it in exam mode).
+        The session is the exam (play it in exam mode).
     targets : tuple of str
         A drill's target metrics (empty otherwise).
     notes : tuple of str
         Words about the history (sessions not counted here, and why).
     due_utc : datetime.datetime or None
-        For a qualified trainee: when the next practice is due (naive UTC).
+        For a signed-off trainee: when the next practice is due (naive UTC).
+    signoff : SignOffStatus or None
+        Where the LC-CUSUM sign-off of the procedure stands (None only for a procedure
+        without sessions).
     """
 
     scenario: str
@@ -225,6 +248,7 @@ class Recommendation:
     targets: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     due_utc: datetime.datetime | None = None
+    signoff: SignOffStatus | None = None
 
     def as_dict(self) -> dict[str, object]:
         """JSON-ready (``docs/curriculum.md``, "procsim next --json")."""
@@ -239,7 +263,109 @@ class Recommendation:
             "reason": self.reason,
             "notes": list(self.notes),
             "due_utc": self.due_utc.isoformat() + "Z" if self.due_utc else None,
+            "signoff": self.signoff.as_dict() if self.signoff else None,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class SignOffStatus:
+    """Where a trainee's LC-CUSUM sign-off in one procedure stands (the trace of
+    :func:`sim.core.competency.track` over the procedure's full cases, as ``procsim
+    progress`` shows it).
+
+    Attributes
+    ----------
+    status : str
+        ``"signed_off"``, ``"relapsed"`` (flagged, back in practice) or ``"not_yet"``.
+    sessions : int
+        The trainee's counted sessions of the procedure (cases and drills).
+    cases : int
+        Its counted full cases: what the CUSUMs ran over (drills never count).
+    lc_cusum : float or None
+        The LC-CUSUM S_n after the latest case; None while the relapse CUSUM runs.
+    signoff_limit : float
+        Its decision limit h.
+    relapse_cusum : float or None
+        The relapse CUSUM after the latest case; None while the LC-CUSUM runs.
+    relapse_limit : float
+        Its decision limit.
+    signed_off_at, relapsed_at : tuple of int
+        Case numbers (1-based) of each sign-off and each relapse.
+    passes_to_signoff : int or None
+        Passes in a row that would sign the trainee off from here; None when signed off.
+    line : str
+        The status in words, as ``procsim progress`` words it.
+    """
+
+    status: str
+    sessions: int
+    cases: int
+    lc_cusum: float | None
+    signoff_limit: float
+    relapse_cusum: float | None
+    relapse_limit: float
+    signed_off_at: tuple[int, ...]
+    relapsed_at: tuple[int, ...]
+    passes_to_signoff: int | None
+    line: str
+
+    @property
+    def signed_off(self) -> bool:
+        return self.status == "signed_off"
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-ready (``docs/curriculum.md``, the ``signoff`` object of ``next --json``)."""
+        return {
+            "signed_off": self.signed_off,
+            "status": self.status,
+            "sessions": self.sessions,
+            "cases": self.cases,
+            "lc_cusum": self.lc_cusum,
+            "signoff_limit": self.signoff_limit,
+            "relapse_cusum": self.relapse_cusum,
+            "relapse_limit": self.relapse_limit,
+            "signed_off_at": list(self.signed_off_at),
+            "relapsed_at": list(self.relapsed_at),
+            "passes_to_signoff": self.passes_to_signoff,
+            "line": self.line,
+        }
+
+    def standing(self) -> str:
+        """Where the LC-CUSUM stands, short: "LC-CUSUM 2.9 of 3.8: 6 more passes in a row
+        sign you off"."""
+        s, n = self.lc_cusum or 0.0, self.passes_to_signoff
+        more = "1 more pass signs" if n == 1 else f"{n} more passes in a row sign"
+        return f"LC-CUSUM {s:.1f} of {self.signoff_limit:.1f}: {more} you off"
+
+
+def signoff_status(ladder: Ladder, history: Sequence[Attempt]) -> SignOffStatus:
+    """The LC-CUSUM sign-off status of ``ladder``'s procedure over ``history``: the full
+    cases of the procedure (any scenario; drills never count), through
+    :func:`sim.core.competency.track`, the one implementation ``procsim progress`` uses."""
+    mine = [a for a in history if a.task == ladder.task]
+    full = [a for a in mine if not a.drill]
+    trace: CompetencyTrace = track([a.passed for a in full], ladder.signoff)
+    lc = trace.signoff[-1] if trace.signoff else None
+    rel = trace.relapse[-1] if trace.relapse else None
+    status = "signed_off" if trace.signed_off else "relapsed" if trace.relapsed else "not_yet"
+    need = None
+    if not trace.signed_off:
+        w_pass, _ = signoff_weights(ladder.signoff)
+        need = max(1, math.ceil((trace.signoff_limit.h - (lc or 0.0)) / w_pass - 1e-9))
+    n = len(full)
+    return SignOffStatus(
+        status=status,
+        sessions=len(mine),
+        cases=n,
+        lc_cusum=lc,
+        signoff_limit=trace.signoff_limit.h,
+        relapse_cusum=rel,
+        relapse_limit=trace.relapse_limit.h,
+        signed_off_at=trace.signed_off_at,
+        relapsed_at=trace.relapsed_at,
+        passes_to_signoff=need,
+        line=f"{trace.line()} ({n} full case{'' if n == 1 else 's'})",
+    )
 
 
 _TIMES = {1: "once", 2: "twice"}
@@ -349,7 +475,7 @@ def _after_pass(
         done = sum(a.passed for a in by_rung[rung.id])
         return _rec(
             ladder, rung, QUALIFY,
-            f"You passed the qualification {_q(rung.title)} ({done} of "
+            f"You passed the exam {_q(rung.title)} ({done} of "
             f"{rung.qualify_passes} passes needed): take it again.",
             notes,
         )  # fmt: skip
@@ -382,7 +508,7 @@ def _after_pass(
     before = {k: (v[:-1] if k == rung.id else v) for k, v in by_rung.items()}
     if _frontier(ladder, before).id != front.id:  # this pass opened it
         kind = QUALIFY if front.kind == EXAM else ADVANCE
-        what = "the qualification, " if front.kind == EXAM else ""
+        what = "the exam, " if front.kind == EXAM else ""
         said = _times(run) + " in a row" if front.entry_in_a_row else "enough times"
         return _rec(
             ladder, front, kind,
@@ -463,11 +589,55 @@ def _after_drill(
     )  # fmt: skip
 
 
-def _qualified_at(ladder: Ladder, by_rung: Mapping[str, Sequence[Attempt]]) -> Attempt | None:
-    """The exam session that qualified the trainee, or None."""
+def _exam_passed(ladder: Ladder, by_rung: Mapping[str, Sequence[Attempt]]) -> bool:
+    """Whether the exam rung was passed ``qualify_passes`` times."""
     passes = [a for a in by_rung.get(ladder.exam.id, ()) if a.passed]
-    need = ladder.exam.qualify_passes
-    return passes[need - 1] if len(passes) >= need else None
+    return len(passes) >= ladder.exam.qualify_passes
+
+
+def practice_cases(ladder: Ladder) -> tuple[Rung, ...]:
+    """The cases practised between the exam and sign-off: the exam and the harder half of
+    the ladder's cases (the exam alone on a one-case ladder)."""
+    cases = ladder.cases
+    return cases[len(cases) // 2 :]
+
+
+def _last_time(by_rung: Mapping[str, Sequence[Attempt]], r: Rung) -> datetime.datetime:
+    done = by_rung.get(r.id, ())
+    return done[-1].ended_utc if done else datetime.datetime.min
+
+
+def _practise(
+    ladder: Ladder, by_rung: Mapping[str, Sequence[Attempt]], st: SignOffStatus,
+    notes: tuple[str, ...],
+) -> Recommendation:  # fmt: skip
+    """After the exam, until sign-off: the practice case practised least recently (never
+    first; the harder one on a tie)."""
+    pool = list(practice_cases(ladder))
+    pick = min(pool, key=lambda r: (_last_time(by_rung, r), -pool.index(r)))
+    if st.status == "relapsed":
+        where = f"Relapse at session {st.relapsed_at[-1]}: back to practice; "
+    else:
+        where = "You passed the exam; "
+    return _rec(
+        ladder, pick, PRACTISE,
+        f"{where}{st.standing()}. Next in the rotation of hard cases: {_q(pick.title)}.",
+        notes,
+    )  # fmt: skip
+
+
+def _with_standing(rec: Recommendation, st: SignOffStatus) -> Recommendation:
+    """A failure or drill recommendation with where sign-off stands added to its reason."""
+    if st.status == "signed_off":
+        rc = st.relapse_cusum or 0.0
+        said = f" Still signed off (relapse CUSUM {rc:.1f} of {st.relapse_limit:.1f})."
+        return dataclasses.replace(rec, reason=rec.reason + said)
+    if st.status == "relapsed":
+        head = f"Relapse at session {st.relapsed_at[-1]}: sign-off withdrawn. "
+        # just flagged: the LC-CUSUM starts again from 0 (said short, for the start screen)
+        tail = "" if st.relapsed_at[-1] == st.cases else f" {st.standing()}."
+        return dataclasses.replace(rec, reason=head + rec.reason + tail)
+    return dataclasses.replace(rec, reason=rec.reason + f" {st.standing()}.")
 
 
 def decide_for(
@@ -492,6 +662,7 @@ def decide_for(
     Returns
     -------
     Recommendation
+        With ``signoff``, where the LC-CUSUM sign-off stands (:func:`signoff_status`).
     """
     mine = [a for a in history if a.task == ladder.task]
     ours = [a for a in mine if ladder.of_scenario(a.scenario) is not None]
@@ -502,8 +673,18 @@ def decide_for(
             *notes,
             f"{n} session{'s' if n != 1 else ''} of {', '.join(map(_q, unknown))} "
             f"{'are' if n != 1 else 'is'} not on the {ladder.title} ladder, so "
-            f"{'they do' if n != 1 else 'it does'} not count here.",
+            f"{'they do' if n != 1 else 'it does'} not move you up it (full cases still "
+            "count toward sign-off).",
         )
+    st = signoff_status(ladder, history)
+    rec = _decide(ladder, ours, st, now_utc, notes)
+    return dataclasses.replace(rec, signoff=st)
+
+
+def _decide(
+    ladder: Ladder, ours: Sequence[Attempt], st: SignOffStatus, now_utc: datetime.datetime,
+    notes: tuple[str, ...],
+) -> Recommendation:  # fmt: skip
     by_rung: dict[str, list[Attempt]] = {r.id: [] for r in ladder.rungs}
     for a in ours:
         rung = ladder.of_scenario(a.scenario)
@@ -511,6 +692,8 @@ def decide_for(
         by_rung[rung.id].append(a)
     if not ours:
         first = ladder.cases[0]
+        if st.signed_off:  # signed off on scenarios off the ladder: keep it on the ladder
+            return _maintain(ladder, by_rung, st, None, now_utc, notes)
         return _rec(
             ladder, first, QUALIFY if first.kind == EXAM else START,
             f"You have no {ladder.title} sessions yet: start with {_q(first.title)}, the "
@@ -520,25 +703,30 @@ def decide_for(
     last = ours[-1]
     rung = ladder.of_scenario(last.scenario)
     assert rung is not None
-    qualified = _qualified_at(ladder, by_rung)
-    if qualified is not None and last.passed:
-        return _maintain(ladder, ours, by_rung, qualified, now_utc, notes)
+    if st.signed_off and last.passed:
+        return _maintain(ladder, by_rung, st, last, now_utc, notes)
+    practising = st.signed_off or _exam_passed(ladder, by_rung)
     if rung.kind == DRILL:
-        return _after_drill(ladder, last, rung, by_rung, ours, notes)
-    if last.passed:
-        return _after_pass(ladder, last, rung, by_rung, notes)
-    return _after_fail(ladder, last, rung, by_rung, notes)
+        rec = _after_drill(ladder, last, rung, by_rung, ours, notes)
+        return _with_standing(rec, st) if practising else rec
+    if not last.passed:
+        rec = _after_fail(ladder, last, rung, by_rung, notes)
+        return _with_standing(rec, st) if practising or st.status == "relapsed" else rec
+    if practising:
+        return _practise(ladder, by_rung, st, notes)
+    return _after_pass(ladder, last, rung, by_rung, notes)
 
 
 def _maintain(
-    ladder: Ladder, ours: Sequence[Attempt], by_rung: Mapping[str, Sequence[Attempt]],
-    qualified: Attempt, now_utc: datetime.datetime, notes: tuple[str, ...],
+    ladder: Ladder, by_rung: Mapping[str, Sequence[Attempt]], st: SignOffStatus,
+    last: Attempt | None, now_utc: datetime.datetime, notes: tuple[str, ...],
 ) -> Recommendation:  # fmt: skip
-    last = ours[-1]
+    """Signed off: spaced practice, or a refresher after ``decay_days`` without practice."""
     decay = datetime.timedelta(days=ladder.warnings.decay_days)
-    due = last.ended_utc + decay
-    since = now_utc - last.ended_utc
-    on = qualified.ended_utc.date().isoformat()
+    done = [a for rs in by_rung.values() for a in rs]
+    latest = max((a.ended_utc for a in done), default=None) if last is None else last.ended_utc
+    due = (latest or now_utc) + decay
+    since = now_utc - (latest or now_utc)
     if since >= decay:
         days = since.days
         return _rec(
@@ -550,17 +738,17 @@ def _maintain(
         )  # fmt: skip
 
     # spaced practice: the case practised least recently (never practised first)
-    def last_time(r: Rung) -> datetime.datetime:
-        done = by_rung.get(r.id, ())
-        return done[-1].ended_utc if done else datetime.datetime.min
-
     cases = list(ladder.cases)
-    pick = min(cases, key=lambda r: (last_time(r), cases.index(r)))
+    pick = min(cases, key=lambda r: (_last_time(by_rung, r), cases.index(r)))
+    which = (
+        f"the case you have gone longest without is {_q(pick.title)}"
+        if by_rung.get(pick.id)
+        else f"you have not played {_q(pick.title)} yet"
+    )
     return _rec(
         ladder, pick, MAINTAIN,
-        f"You qualified in {ladder.title} on {on}. To keep it, practise by "
-        f"{due.date().isoformat()}; the case you have gone longest without is "
-        f"{_q(pick.title)}.",
+        f"Signed off in {ladder.title} (LC-CUSUM, session {st.signed_off_at[-1]}). To keep it, "
+        f"practise by {due.date().isoformat()}; {which}.",
         notes,
         due_utc=due,
     )  # fmt: skip
@@ -584,8 +772,8 @@ def decide_next(
         Now, naive UTC.
     procedure : str, optional
         The procedure to practise (KeyError when the curriculum has none). Default: the one
-        practised last, unless the trainee is qualified there and not yet due, then the first
-        (in curriculum order) they are not qualified in; with no history the first procedure.
+        practised last, unless the trainee is signed off there and not yet due, then the first
+        (in curriculum order) with something else to do; with no history the first procedure.
 
     Returns
     -------

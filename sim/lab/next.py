@@ -56,6 +56,8 @@ def words(trainee: str, rec: Recommendation, sessions: int) -> str:
     ]
     if sessions == 0:
         lines.append(f"  ({trainee} has no counted sessions in the store yet.)")
+    if rec.signoff is not None:
+        lines.append(f"  Sign-off ({rec.task}): {rec.signoff.line}")
     lines += [f"  Note: {n}" for n in rec.notes]
     lines.append(f"  Start it: procsim practice {rec.scenario} --trainee {trainee}{exam}")
     return "\n".join(lines)
@@ -106,7 +108,8 @@ def register(sub: Any) -> None:
         "(scenarios/curriculum.toml, or --curriculum FILE; docs/curriculum.md) and says "
         "which scenario to practise next and why: the next case after passes, a drill "
         "aimed at what lost the most points after a failure, an easier case after repeated "
-        "failures, the qualification, or a refresher after a long break.",
+        "failures, the exam, practice of the hard cases until the LC-CUSUM signs the "
+        "trainee off, then spaced practice or a refresher after a long break.",
     )
     p.add_argument("--trainee", required=True, metavar="ID", help="the trainee's id")
     p.add_argument("--json", action="store_true", help="JSON (docs/curriculum.md)")
@@ -117,7 +120,7 @@ def register(sub: Any) -> None:
         "--procedure",
         metavar="P",
         help="the procedure to practise (default: the one practised last, or the next one "
-        "not yet qualified in)",
+        "not yet signed off in)",
     )
     add_db_args(p)
     p.set_defaults(func=_cmd_next)

@@ -1,8 +1,11 @@
 """decide_next on realistic histories: the ladder, remediation drills, easier cases, decay."""
 
 import datetime as dt
+import math
 
-from sim.core.competency import Attempt, SignOffSpec, WarningSpec
+import pytest
+
+from sim.core.competency import Attempt, SignOffSpec, WarningSpec, track
 from sim.core.curriculum import Curriculum, Ladder, Rung, decide_next
 
 T0 = dt.datetime(2026, 3, 2, 9, 0)
@@ -137,31 +140,104 @@ def test_a_critical_error_is_named_in_the_reason():
     assert rec.kind == "repeat" and "a critical error (back wall)" in rec.reason
 
 
-def test_the_last_case_opens_the_exam_and_passing_it_qualifies():
+def to_exam():
+    """Two passes of each case: the exam is next."""
     hist = [att("venipuncture", 80, d) for d in (0, 1)]
-    hist += [att("venipuncture-elderly", 80, d) for d in (2, 3)]
-    rec = decide_next(CURRICULUM, hist, T0)
+    return hist + [att("venipuncture-elderly", 80, d) for d in (2, 3)]
+
+
+def signed_off_history():
+    """The exam passed on day 4, then the rotation's cases passed until the LC-CUSUM (10 % /
+    25 %: +0.182 a pass, h = 3.82) signs off: 21 passes in a row, the 21st on day 20."""
+    hist = [*to_exam(), att("venipuncture-obese", 88, 4)]
+    day = 5
+    while True:
+        rec = decide_next(CURRICULUM, hist, T0 + dt.timedelta(days=day))
+        if rec.kind != "practice":
+            return hist, rec
+        hist.append(att(rec.scenario, 85, day))
+        day += 1
+
+
+def test_the_last_case_opens_the_exam_and_passing_it_starts_practice_not_sign_off():
+    rec = decide_next(CURRICULUM, to_exam(), T0)
     assert (rec.scenario, rec.kind, rec.exam) == ("venipuncture-obese", "exam", True)
-    assert "next, the qualification, 'Venipuncture: obese patient'" in rec.reason
-    done = [*hist, att("venipuncture-obese", 88, 4)]
-    rec = decide_next(CURRICULUM, done, T0 + dt.timedelta(days=10))
-    assert rec.kind == "maintenance"
-    assert rec.due_utc == T0 + dt.timedelta(days=46)
-    assert "You qualified in Venipuncture on 2026-03-06" in rec.reason
+    assert "next, the exam, 'Venipuncture: obese patient'" in rec.reason
+    done = [*to_exam(), att("venipuncture-obese", 88, 4)]
+    rec = decide_next(CURRICULUM, done, T0 + dt.timedelta(days=5))
+    # 5 passes: S = 5 x 0.182 = 0.91 of h 3.82, 16 more passes in a row to sign off
+    assert rec.kind == "practice" and rec.scenario == "venipuncture-elderly"
+    assert "You passed the exam; LC-CUSUM 0.9 of 3.8: 16 more passes in a row sign you off" in (
+        rec.reason
+    )
+    assert "Next in the rotation of hard cases: 'Venipuncture: elderly patient" in rec.reason
+    so = rec.signoff
+    assert so is not None and not so.signed_off and (so.cases, so.passes_to_signoff) == (5, 16)
+    assert so.lc_cusum == pytest.approx(5 * math.log(0.90 / 0.75))
+    assert rec.due_utc is None
+
+
+def test_after_the_exam_the_hard_cases_rotate_until_the_lc_cusum_signs_off():
+    hist, rec = signed_off_history()
+    practised = [a.scenario for a in hist[5:]]
+    # the harder half of the ladder's cases (elderly and the exam), alternating; 16 of them
+    assert len(practised) == 16
+    assert set(practised) == {"venipuncture-elderly", "venipuncture-obese"}
+    assert all(x != y for x, y in zip(practised, practised[1:], strict=False))
+    assert rec.kind == "maintenance" and rec.signoff is not None and rec.signoff.signed_off
+    assert rec.signoff.signed_off_at == (21,)
+    assert "Signed off in Venipuncture (LC-CUSUM, session 21)" in rec.reason
+    assert rec.due_utc == T0 + dt.timedelta(days=20 + 42)
+    # the same trace as procsim progress shows
+    trace = track([a.passed for a in hist if not a.drill], LADDER.signoff)
+    assert rec.signoff.line.startswith(trace.line())
+
+
+def test_drills_never_count_toward_sign_off():
+    hist, _ = signed_off_history()
+    no_drills = [a for a in hist[:-1] if not a.drill]
+    with_drills = [*no_drills[:10], att("drill-angle", 95, 9), att("drill-angle", 20, 9)]
+    with_drills += no_drills[10:]
+    a = decide_next(CURRICULUM, no_drills, T0 + dt.timedelta(days=20)).signoff
+    b = decide_next(CURRICULUM, with_drills, T0 + dt.timedelta(days=20)).signoff
+    assert a is not None and b is not None
+    assert (a.lc_cusum, a.cases) == (b.lc_cusum, b.cases) and b.sessions == a.sessions + 2
 
 
 def test_signed_off_trainee_gets_a_refresher_after_decay_days():
-    hist = [att("venipuncture", 80, d) for d in (0, 1)]
-    hist += [att("venipuncture-elderly", 80, d) for d in (2, 3)]
-    hist += [att("venipuncture-obese", 88, 4)]
-    due = decide_next(CURRICULUM, hist, T0 + dt.timedelta(days=4 + 41))
+    hist, _ = signed_off_history()
+    due = decide_next(CURRICULUM, hist, T0 + dt.timedelta(days=20 + 41))
     assert due.kind == "maintenance"
-    late = decide_next(CURRICULUM, hist, T0 + dt.timedelta(days=4 + 50))
+    late = decide_next(CURRICULUM, hist, T0 + dt.timedelta(days=20 + 50))
     assert (late.scenario, late.kind) == ("venipuncture-obese", "refresher")
     assert "not practised Venipuncture for 50 days" in late.reason
-    # a relapse after qualifying is handled as any failure
-    relapse = decide_next(CURRICULUM, [*hist, att("venipuncture-obese", 40, 60)], T0)
-    assert relapse.kind == "drill"
+
+
+def test_a_failure_after_sign_off_is_remediated_and_a_relapse_sends_back_to_practice():
+    hist, _ = signed_off_history()
+    one = [*hist, att("venipuncture-obese", 40, 21)]
+    rec = decide_next(CURRICULUM, one, T0 + dt.timedelta(days=21))
+    # one failure: ln(0.25/0.10) = 0.92 on the relapse CUSUM (limit 3.50): still signed off
+    assert rec.kind == "drill" and rec.signoff is not None and rec.signoff.signed_off
+    assert rec.reason.endswith("Still signed off (relapse CUSUM 0.9 of 3.5).")
+    more = [*one, *(att("venipuncture-obese", 40, 22 + i) for i in range(3))]
+    rec = decide_next(CURRICULUM, more, T0 + dt.timedelta(days=25))
+    # four failures in a row: 3.66 >= 3.50, a relapse at session 25
+    assert rec.signoff is not None and rec.signoff.status == "relapsed"
+    assert rec.signoff.relapsed_at == (25,) and not rec.signoff.signed_off
+    assert rec.reason.startswith("Relapse at session 25: sign-off withdrawn. You did not pass")
+    assert rec.signoff.lc_cusum is None and rec.signoff.passes_to_signoff == 21
+    assert rec.kind == "easier"  # and the ladder's rule for 3 failures in a row still holds
+    # another failure: the LC-CUSUM's standing is said
+    worse = [*more, att("venipuncture-obese", 40, 26)]
+    rec = decide_next(CURRICULUM, worse, T0 + dt.timedelta(days=26))
+    assert rec.reason.startswith("Relapse at session 25: sign-off withdrawn.")
+    assert rec.reason.endswith("LC-CUSUM 0.0 of 3.8: 21 more passes in a row sign you off.")
+    # a pass after the relapse: the rotation of hard cases, not maintenance
+    back = [*more, att("venipuncture-elderly", 85, 26)]
+    rec = decide_next(CURRICULUM, back, T0 + dt.timedelta(days=26))
+    assert rec.kind == "practice" and rec.scenario == "venipuncture-obese"
+    assert rec.reason.startswith("Relapse at session 25: back to practice; LC-CUSUM 0.2 of 3.8")
 
 
 def test_other_procedures_and_unknown_scenarios_are_left_out_with_a_word():
@@ -176,11 +252,24 @@ def test_other_procedures_and_unknown_scenarios_are_left_out_with_a_word():
     assert "Sessions of suturing are not in this curriculum." in rec.notes
     assert (
         "1 session of 'venipuncture-retired' is not on the Venipuncture ladder, so it does not "
-        "count here." in rec.notes
+        "move you up it (full cases still count toward sign-off)." in rec.notes
     )
 
 
-def test_without_a_procedure_a_qualified_trainee_moves_on_to_the_next_ladder():
+def test_without_a_procedure_an_exam_pass_alone_does_not_move_on():
+    suturing = Ladder(
+        task="suturing",
+        title="Suturing",
+        rungs=(Rung("exam", "suturing", "exam", "Simple interrupted sutures"),),
+        signoff=SignOffSpec(0.10, 0.20, 0.05, 0.20),
+        warnings=WarningSpec(5, 42.0, 3),
+    )
+    hist = [*to_exam(), att("venipuncture-obese", 88, 4)]
+    rec = decide_next(Curriculum((LADDER, suturing)), hist, T0 + dt.timedelta(days=5))
+    assert (rec.task, rec.kind) == ("venipuncture", "practice")
+
+
+def test_without_a_procedure_a_signed_off_trainee_moves_on_to_the_next_ladder():
     suturing = Ladder(
         task="suturing",
         title="Suturing",
@@ -189,15 +278,13 @@ def test_without_a_procedure_a_qualified_trainee_moves_on_to_the_next_ladder():
         warnings=WarningSpec(5, 42.0, 3),
     )
     both = Curriculum((LADDER, suturing))
-    hist = [att("venipuncture", 80, d) for d in (0, 1)]
-    hist += [att("venipuncture-elderly", 80, d) for d in (2, 3)]
-    hist += [att("venipuncture-obese", 88, 4)]
-    rec = decide_next(both, hist, T0 + dt.timedelta(days=5))
+    hist, _ = signed_off_history()
+    rec = decide_next(both, hist, T0 + dt.timedelta(days=21))
     assert (rec.task, rec.scenario, rec.exam) == ("suturing", "suturing", True)
     assert "no Suturing sessions yet" in rec.reason
     # asked for venipuncture: its maintenance
     assert decide_next(both, hist, T0, procedure="venipuncture").kind == "maintenance"
-    # the exam needs two passes: after one, the qualification again
-    one = [*hist, att("suturing", 90, 6, task="suturing")]
-    rec = decide_next(both, one, T0 + dt.timedelta(days=6))
+    # the exam needs two passes: after one, the exam again
+    one = [*hist, att("suturing", 90, 21, task="suturing")]
+    rec = decide_next(both, one, T0 + dt.timedelta(days=21))
     assert rec.scenario == "suturing" and "(1 of 2 passes needed)" in rec.reason

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -59,6 +60,8 @@ def test_two_passes_lead_to_the_next_case_in_words_and_json(store, capsys):
         "Next for t-up: Venipuncture: patient on anticoagulants [venipuncture-anticoagulated]",
         "  You passed 'Venipuncture: median cubital vein' twice in a row: next, "
         "'Venipuncture: patient on anticoagulants'.",
+        "  Sign-off (venipuncture): not yet signed off: LC-CUSUM 0.36 of limit 3.82 "
+        "(2 full cases)",
         "  Start it: procsim practice venipuncture-anticoagulated --trainee t-up",
     ]
     rc, out, err = run_cli(["next", "--trainee", "t-up", "--json"])
@@ -68,6 +71,24 @@ def test_two_passes_lead_to_the_next_case_in_words_and_json(store, capsys):
         "venipuncture", "venipuncture-anticoagulated", "advance", False,
     )  # fmt: skip
     assert data["curriculum"].endswith("scenarios/curriculum.toml")
+
+
+def test_next_json_carries_the_same_sign_off_as_progress(store):
+    rc, out, _ = run_cli(["next", "--trainee", "t-up", "--json"])
+    so = finite_json(out)["signoff"]
+    assert rc == 0
+    # two passes: S_2 = 2 ln(0.90/0.75) = 0.36 of h 3.82; 19 more passes in a row
+    # make the 21 that sign off
+    assert (so["signed_off"], so["status"], so["sessions"], so["cases"]) == (
+        False, "not_yet", 2, 2,
+    )  # fmt: skip
+    assert so["lc_cusum"] == pytest.approx(2 * math.log(0.90 / 0.75))
+    assert so["passes_to_signoff"] == 19 and so["relapse_cusum"] is None
+    rc, out, _ = run_cli(["progress", "--trainee", "t-up", "--json"])
+    (proc,) = finite_json(out)["trainees"][0]["procedures"]
+    assert rc == 0 and proc["task"] == "venipuncture"
+    for key in ("status", "sessions", "cases", "lc_cusum", "signoff_limit", "line"):
+        assert so[key] == proc[key], key
 
 
 def test_a_failed_session_names_the_metric_that_lost_the_most_points(store):
