@@ -325,7 +325,7 @@ class StartScreen:
         return ids.index(self.next.scenario) if self.next.scenario in ids else None
 
     def take_next(self) -> None:
-        """Select the suggested scenario (and exam mode for a qualification, where exam mode
+        """Select the suggested scenario (and exam mode for the ladder's exam, where exam mode
         is the trainee's choice); say so when it is not offered here."""
         if self.next is None:
             return

@@ -118,6 +118,32 @@ def test_a_failure_suggests_the_drill_for_what_lost_most(
     assert d.screen.scenarios[d.screen.index].id == "drill-angle"
 
 
+def test_after_the_exam_the_line_says_where_sign_off_stands_in_three_lines(
+    data_dir: Path, quit_display: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sim.app.app import App
+
+    ladder = ["venipuncture", "venipuncture-anticoagulated", "venipuncture-elderly",
+              "venipuncture-anxious", "venipuncture-cephalic", "venipuncture-child"]  # fmt: skip
+    played = [sc for sc in ladder for _ in range(2)] + ["venipuncture-obese"]
+    played += ["venipuncture-anxious", "venipuncture-cephalic", "venipuncture-child"]
+    history = [row(sc, 85, n) for n, sc in enumerate(played)]
+    monkeypatch.setattr(App, "history", lambda self, tid: history)
+    d = Driver(None, size=(1366, 768))
+    _retype(d, "ana07")
+    d.seconds(NEXT_DELAY_S)
+    d.frames(1)
+    rec = d.screen.next
+    # 16 passes: S = 2.92 of h 3.82; the exam is the hard case practised least recently
+    assert rec is not None and (rec.kind, rec.scenario) == ("practice", "venipuncture-obese")
+    drawn = _drawn(d)
+    first = next(i for i, s in enumerate(drawn) if s.startswith("Next: "))
+    lines = drawn[first : first + 3]
+    said = " ".join(lines)
+    assert "You passed the exam; LC-CUSUM 2.9 of 3.8: 5 more passes in a row sign you off" in said
+    assert not any(s.endswith("…") for s in lines)  # all of it fits: nothing cut
+
+
 def test_a_station_following_the_curriculum_selects_the_suggestion(
     data_dir: Path, quit_display: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -60,8 +60,7 @@ def test_two_passes_lead_to_the_next_case_in_words_and_json(store, capsys):
         "Next for t-up: Venipuncture: patient on anticoagulants [venipuncture-anticoagulated]",
         "  You passed 'Venipuncture: median cubital vein' twice in a row: next, "
         "'Venipuncture: patient on anticoagulants'.",
-        "  Sign-off (venipuncture): not yet signed off: LC-CUSUM 0.36 of limit 3.82 "
-        "(2 full cases)",
+        "  Sign-off (venipuncture): not yet signed off: LC-CUSUM 0.36 of limit 3.82 (2 full cases)",
         "  Start it: procsim practice venipuncture-anticoagulated --trainee t-up",
     ]
     rc, out, err = run_cli(["next", "--trainee", "t-up", "--json"])
