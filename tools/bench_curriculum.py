@@ -1,14 +1,16 @@
 """Evidence by simulation: does the adaptive curriculum reach proficiency in fewer sessions?
 
 Run: .venv/bin/python tools/bench_curriculum.py [--learners N] [--seed S] [--procedure ID]
+     [--syllabus-repeats K] [--fixed-repeats K]
 
-A cohort of virtual learners practises one procedure twice over, once on a fixed curriculum
-and once on the adaptive one (the same learners, each arm with its own random stream drawn
-from the same seed: a paired comparison). Each arm stops at sign-off or at the session budget;
-then both arms sit the same post-test. The bench prints sessions to proficiency (median and
-IQR per arm, their ratio), the share who reached proficiency and the post-test score, then a
-sensitivity sweep of the ratio over the assumptions that drive it. See
-docs/curriculum-evidence.md.
+A cohort of virtual learners practises one procedure three times over, on two fixed
+curricula (the syllabus and the cases-only rotation) and on the adaptive one (the same
+learners, each arm with its own random stream drawn from the same seed: a paired
+comparison). Each arm stops at sign-off or at the session budget; then every arm sits the
+same post-test. The bench prints sessions to proficiency (median and IQR per arm, the
+adaptive arm's ratio to each fixed arm), the share who reached proficiency and the
+post-test score, then a sensitivity sweep of both ratios over the assumptions that drive
+them. See docs/curriculum-evidence.md.
 
 The learning model (every number is a :class:`Model` field, "our choice" unless said)
 -----------------------------------------------------------------------------------
@@ -45,8 +47,15 @@ The learning model (every number is a :class:`Model` field, "our choice" unless 
 
 Curricula and proficiency
 -------------------------
-- Fixed: the procedure's full cases in order of difficulty, each ``--fixed-repeats`` times in
-  turn, round again until the budget.
+- Syllabus (the fixed comparator, the same content as the adaptive arm): every rung of the
+  curriculum's ladder for the procedure (its cases, drills and exam, read from the
+  curriculum file) in ladder order, each a set number of sessions in a row, round again
+  until the budget, as a skills lab's fixed syllabus (Hu et al. 2016's fixed arm practised
+  every task a set amount). The number per rung is ``--syllabus-repeats``, by default the
+  rung's own count (:func:`rung_sessions`): a case, the passes that open the next rung; the
+  exam, its ``qualify_passes``; a drill, ``1 + drill_retries``.
+- Cases-only (a second fixed comparator): the ladder's full cases in ladder order, each
+  ``--fixed-repeats`` times in turn, round again (no drills).
 - Adaptive: the real :func:`sim.core.curriculum.decide_next` on the shipped curriculum
   (``scenarios/curriculum.toml``, or ``--curriculum FILE``), fed the arm's history as
   :class:`sim.core.competency.Attempt`.
@@ -56,11 +65,13 @@ Curricula and proficiency
 - Post-test: ``--exam-rounds`` rounds of every full case (each scored, no learning during
   the exam), ``post_delay_days`` after the last practice session.
 
-What drives the result (stated, not tuned): drills pay only if ``drill_gain`` times a
-drill's few targets beats a case's all-metric practice on the metrics that lose the most
-points, which needs learners with uneven component skills (``metric_rate_sd``,
-``start_sd``); an easy rung early passes more, which helps a sign-off over pass/fail
-(``difficulty_step``). The sweep prints the ratio for each.
+What drives the result (stated, not tuned): a drill is a whole session that sign-off does
+not count, so an arm's sessions to proficiency follow its share of drills unless a drill
+shortens the run of full cases sign-off needs; that needs ``drill_gain`` times a drill's few
+targets to beat a case's all-metric practice on the metrics that lose the most points, and
+learners with uneven component skills (``metric_rate_sd``, ``start_sd``). An easy rung
+early passes more, which helps a sign-off over pass/fail (``difficulty_step``). The sweep
+prints both ratios for each.
 """
 
 from __future__ import annotations
@@ -78,7 +89,7 @@ from typing import Any, cast
 import numpy as np
 
 from sim.core.competency import Attempt, SignOffSpec, signoff_limit, track
-from sim.core.curriculum import DRILL, decide_next
+from sim.core.curriculum import DRILL, EXAM, Ladder, Rung, decide_next
 from sim.core.records import Event
 from sim.core.scenario import Scenario, ScenarioError
 from sim.curriculum import load_curriculum, points_lost
@@ -245,8 +256,40 @@ def full_cases(scenarios: Mapping[str, Scenario]) -> list[Scenario]:
 
 def fixed_curriculum(cases: Sequence[Scenario], repeats: int) -> Chooser:
     """Each case ``repeats`` times in turn, in the given order, round again."""
-    order = [sc.id for sc in cases for _ in range(repeats)]
-    return lambda history, now: order[len(history) % len(order)]
+    return rotation([sc.id for sc in cases for _ in range(repeats)])
+
+
+def rotation(order: Sequence[str]) -> Chooser:
+    """A fixed curriculum: the scenario ids of ``order`` one session each, round again
+    (it reads only how many sessions came before)."""
+    seq = tuple(order)
+    return lambda history, now: seq[len(history) % len(seq)]
+
+
+def rung_sessions(ladder: Ladder, rung: Rung) -> int:
+    """The sessions a syllabus gives ``rung`` per round: what the ladder itself asks of it.
+
+    A case: the passes the rung that opens after it needs (its ``entry_passes``; the most of
+    them if several name it; the rung's own ``entry_passes`` default when none does). The
+    exam: its ``qualify_passes``. A drill: ``1 + drill_retries``, the most sessions in a row
+    the adaptive curriculum gives it.
+    """
+    if rung.kind == DRILL:
+        return 1 + rung.drill_retries
+    if rung.kind == EXAM:
+        return rung.qualify_passes
+    after = [r.entry_passes for r in ladder.rungs if r.entry_after == rung.id]
+    return max(after) if after else rung.entry_passes
+
+
+def syllabus_order(ladder: Ladder, repeats: int | None) -> tuple[str, ...]:
+    """One round of the syllabus: every rung of ``ladder`` (cases, drills and the exam) in
+    ladder order, each ``repeats`` sessions in a row (None: :func:`rung_sessions`)."""
+    return tuple(
+        r.scenario
+        for r in ladder.rungs
+        for _ in range(rung_sessions(ladder, r) if repeats is None else repeats)
+    )
 
 
 def metric_names(scenarios: Iterable[Scenario]) -> list[str]:
@@ -263,7 +306,8 @@ class ArmResult:
 
     ``to_proficiency`` is the 1-based session of sign-off (None: not within the budget);
     ``sessions`` how many were practised; ``drills`` how many of them were drills;
-    ``post_scores`` and ``post_passed`` the post-test sessions' scores and verdicts.
+    ``post_scores`` and ``post_passed`` the post-test sessions' scores and verdicts;
+    ``played`` the practice sessions' scenario ids, in order.
     """
 
     to_proficiency: int | None
@@ -271,6 +315,7 @@ class ArmResult:
     drills: int
     post_scores: tuple[float, ...]
     post_passed: tuple[bool, ...]
+    played: tuple[str, ...] = ()
 
 
 def run_arm(
@@ -312,6 +357,7 @@ def run_arm(
         sum(a.drill for a in history),
         tuple(r.score for r in post),
         tuple(r.passed for r in post),
+        tuple(a.scenario for a in history),
     )
 
 
@@ -337,7 +383,11 @@ def lc_cusum_rule(spec: SignOffSpec) -> tuple[SignOff, str]:
 
 @dataclass(frozen=True, slots=True)
 class Setup:
-    """What both arms share: the scenarios, the curricula, the sign-off rule and the exam."""
+    """What the arms share: the scenarios, the curricula, the sign-off rule and the exam.
+
+    ``syllabus`` is the fixed curriculum on the same content as the adaptive one (every rung
+    of the ladder in turn, one round: ``syllabus_round``); ``fixed`` the cases-only rotation.
+    """
 
     task: str
     scenarios: Mapping[str, Scenario]
@@ -350,15 +400,30 @@ class Setup:
     cases: tuple[Scenario, ...] = field(default=())
     drills: tuple[str, ...] = field(default=())
     """The ladder's drill scenarios (those the adaptive arm may give)."""
+    syllabus: Chooser | None = None
+    syllabus_round: tuple[str, ...] = field(default=())
 
 
-def compare(
-    setup: Setup, model: Model, learners: int, seed: int, budget: int
-) -> tuple[list[ArmResult], list[ArmResult]]:
-    """Run ``learners`` learners through both arms (fixed, adaptive), paired."""
-    fixed, adaptive = [], []
+@dataclass(frozen=True, slots=True)
+class Arms:
+    """Each arm's learners (the same learners, in the same order, in every arm)."""
+
+    syllabus: list[ArmResult]
+    fixed: list[ArmResult]
+    adaptive: list[ArmResult]
+
+
+def compare(setup: Setup, model: Model, learners: int, seed: int, budget: int) -> Arms:
+    """Run ``learners`` learners through the three arms (syllabus, cases-only fixed,
+    adaptive), paired: the same learner in each, each arm with its own random stream."""
+    syllabus, fixed, adaptive = [], [], []
+    assert setup.syllabus is not None
     for i in range(learners):
         person = new_learner(setup.metrics, model, np.random.default_rng([seed, i, 0]))
+        syllabus.append(
+            run_arm(person, setup.syllabus, setup.signed_off, setup.scenarios, setup.exam,
+                    model, np.random.default_rng([seed, i, 3]), budget)
+        )  # fmt: skip
         fixed.append(
             run_arm(person, setup.fixed, setup.signed_off, setup.scenarios, setup.exam, model,
                     np.random.default_rng([seed, i, 1]), budget)
@@ -367,7 +432,7 @@ def compare(
             run_arm(person, setup.adaptive, setup.signed_off, setup.scenarios, setup.exam,
                     model, np.random.default_rng([seed, i, 2]), budget)
         )  # fmt: skip
-    return fixed, adaptive
+    return Arms(syllabus, fixed, adaptive)
 
 
 @dataclass(frozen=True, slots=True)
@@ -432,9 +497,17 @@ def sessions_words(v: float, budget: int) -> str:
     return f">{budget}" if v > budget else f"{v:.1f}"
 
 
-def build_setup(task: str, curriculum: Path | None, repeats: int, exam_rounds: int) -> Setup:
-    """Read the scenarios and the curriculum's ladder of ``task`` and put both arms
-    together: the fixed arm and the exam play the ladder's cases (and its exam rung) in
+def build_setup(
+    task: str,
+    curriculum: Path | None,
+    repeats: int,
+    exam_rounds: int,
+    syllabus_repeats: int | None = None,
+) -> Setup:
+    """Read the scenarios and the curriculum's ladder of ``task`` and put the arms
+    together: the syllabus plays every rung of the ladder in ladder order
+    (:func:`syllabus_order`, ``syllabus_repeats`` sessions each, None: the rung's own
+    count); the cases-only arm and the exam play the ladder's cases (and its exam rung) in
     ladder order; the adaptive arm follows :func:`sim.core.curriculum.decide_next`."""
     scenarios = task_scenarios(task)
     if not scenarios:
@@ -464,6 +537,8 @@ def build_setup(task: str, curriculum: Path | None, repeats: int, exam_rounds: i
         tuple(sc for _ in range(exam_rounds) for sc in cases),
         tuple(cases),
         tuple(r.scenario for r in ladder.rungs if r.kind == DRILL),
+        rotation(syllabus_order(ladder, syllabus_repeats)),
+        syllabus_order(ladder, syllabus_repeats),
     )
 
 
@@ -480,10 +555,26 @@ SWEEP: tuple[tuple[str, str, tuple[float, ...]], ...] = (
 """The sensitivity sweep: model field, what it is, the values tried (one at a time)."""
 
 
+def round_words(order: Sequence[str]) -> str:
+    """One round of a fixed curriculum in words: "a x2, b x1, ..."."""
+    runs: list[list[Any]] = []
+    for sid in order:
+        if runs and runs[-1][0] == sid:
+            runs[-1][1] += 1
+        else:
+            runs.append([sid, 1])
+    return ", ".join(f"{sid} x{n}" for sid, n in runs)
+
+
+def versus(arm: Sequence[ArmResult], adaptive: Sequence[ArmResult], budget: int) -> str:
+    """Adaptive against one fixed arm in a sweep cell: the ratio of the medians."""
+    return f"{summarise(adaptive, budget).median / summarise(arm, budget).median:.2f}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
-        description="Simulate virtual learners on the fixed and the adaptive curriculum and "
-        "compare sessions to proficiency and a post-test (see docs/curriculum-evidence.md)."
+        description="Simulate virtual learners on two fixed curricula and the adaptive one "
+        "and compare sessions to proficiency and a post-test (see docs/curriculum-evidence.md)."
     )
     ap.add_argument(
         "--procedure", default="venipuncture", help="procedure id (default: venipuncture)"
@@ -494,10 +585,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--budget", type=int, default=80, help="most practice sessions per arm (default 80)"
     )
     ap.add_argument(
+        "--syllabus-repeats",
+        type=int,
+        default=0,
+        help="syllabus arm: sessions of each rung in turn (default 0: the rung's own count, "
+        "a case the passes that open the next, the exam its qualify_passes, a drill "
+        "1 + drill_retries)",
+    )
+    ap.add_argument(
         "--fixed-repeats",
         type=int,
         default=3,
-        help="fixed arm: sessions of each case in turn (default 3)",
+        help="cases-only arm: sessions of each case in turn (default 3)",
     )
     ap.add_argument(
         "--exam-rounds", type=int, default=1, help="post-test: rounds of every case (default 1)"
@@ -519,8 +618,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return 2
+    if args.syllabus_repeats < 0:
+        print("--syllabus-repeats: expected a whole number of at least 0", file=sys.stderr)
+        return 2
     try:
-        setup = build_setup(args.procedure, args.curriculum, args.fixed_repeats, args.exam_rounds)
+        setup = build_setup(
+            args.procedure,
+            args.curriculum,
+            args.fixed_repeats,
+            args.exam_rounds,
+            args.syllabus_repeats or None,
+        )
     except (ScenarioError, OSError, ValueError) as e:
         print(str(e).splitlines()[0], file=sys.stderr)
         return 2
@@ -530,50 +638,61 @@ def main(argv: Sequence[str] | None = None) -> int:
     model = Model()
     t0 = time.perf_counter()
     b = args.budget
-    fixed, adaptive = compare(setup, model, args.learners, args.seed, b)
+    arms = compare(setup, model, args.learners, args.seed, b)
     print(f"bench_curriculum: {args.procedure}, {args.learners} learners, seed {args.seed}, "
           f"budget {b} sessions, one every {model.gap_days:g} days")  # fmt: skip
     print(f"  component skills: {', '.join(setup.metrics)}")
-    print(f"  fixed curriculum: {', '.join(sc.id for sc in setup.cases)}, each "
+    k = args.syllabus_repeats
+    each = "its own count of sessions" if not k else f"{k} session{'s' if k > 1 else ''}"
+    print(f"  syllabus curriculum (fixed, same content): every rung of the ladder in order, each "
+          f"{each} in a row, round again: {round_words(setup.syllabus_round)} "
+          f"({len(setup.syllabus_round)} sessions a round)")  # fmt: skip
+    print(f"  cases-only curriculum (fixed): {', '.join(sc.id for sc in setup.cases)}, each "
           f"{args.fixed_repeats} times in turn")  # fmt: skip
     print(f"  adaptive curriculum: decide_next on {args.curriculum or 'the shipped curriculum'}; "
           f"drills on its ladder: {', '.join(setup.drills) or 'none'}")  # fmt: skip
     print(f"  sign-off: {setup.signoff_words}, over full-case sessions; post-test: "
           f"{len(setup.exam)} sessions, {model.post_delay_days:g} days after the last "
           "practice")  # fmt: skip
-    sf, sa = summarise(fixed, b), summarise(adaptive, b)
-    for name, sm in (("fixed", sf), ("adaptive", sa)):
-        print(f"{name:>9}: sessions to proficiency median {sessions_words(sm.median, b)} "
+    sa = summarise(arms.adaptive, b)
+    for name, results in (
+        ("syllabus", arms.syllabus), ("cases-only", arms.fixed), ("adaptive", arms.adaptive)
+    ):  # fmt: skip
+        sm = summarise(results, b)
+        print(f"{name:>10}: sessions to proficiency median {sessions_words(sm.median, b)} "
               f"(IQR {sessions_words(sm.q1, b)}-{sessions_words(sm.q3, b)}), reached "
               f"{100 * sm.reached:.0f} %, sessions practised {sm.mean_sessions:.1f} "
               f"(drills {100 * sm.drill_share:.0f} %), post-test score {sm.post_mean:.1f} "
               f"(SD {sm.post_sd:.1f}), post-test passes {100 * sm.post_pass:.0f} %")  # fmt: skip
-    ratio = sa.median / sf.median
-    diff, half = post_difference(fixed, adaptive)
-    lo, hi = ratio_interval(fixed, adaptive, b, args.seed)
-    fewer = f"{100 * (1 - ratio):.0f} % fewer" if ratio <= 1 else f"{100 * (ratio - 1):.0f} % more"
-    print(f"ratio (adaptive / fixed median sessions): {ratio:.2f} ({fewer}; 95 % bootstrap CI "
-          f"{lo:.2f}-{hi:.2f})")  # fmt: skip
-    print(f"post-test difference (adaptive - fixed): {diff:+.1f} points (95 % CI "
-          f"{diff - half:+.1f} to {diff + half:+.1f})")  # fmt: skip
-    met = ratio <= 0.8 and diff + half >= 0.0
-    print(f"target (>= 20 % fewer sessions, post-test not worse): {'met' if met else 'not met'}")
+    for name, results in (("syllabus", arms.syllabus), ("cases-only", arms.fixed)):
+        ratio = sa.median / summarise(results, b).median
+        diff, half = post_difference(results, arms.adaptive)
+        lo, hi = ratio_interval(results, arms.adaptive, b, args.seed)
+        fewer = (
+            f"{100 * (1 - ratio):.0f} % fewer" if ratio <= 1 else f"{100 * (ratio - 1):.0f} % more"
+        )
+        met = ratio <= 0.8 and diff + half >= 0.0
+        print(f"adaptive vs {name}: ratio of median sessions {ratio:.2f} ({fewer}; 95 % "
+              f"bootstrap CI {lo:.2f}-{hi:.2f}); post-test difference {diff:+.1f} points (95 % "
+              f"CI {diff - half:+.1f} to {diff + half:+.1f}); target (>= 20 % fewer sessions, "
+              f"post-test not worse): {'met' if met else 'not met'}")  # fmt: skip
     if args.sweep_learners > 0:
-        print("sensitivity: ratio adaptive / fixed (post-test difference adaptive - fixed, points; "
-              "share reached fixed/adaptive), "
-              f"{args.sweep_learners} learners each, one assumption changed at a time, "
-              "* the default")  # fmt: skip
+        print("sensitivity: ratio adaptive / syllabus, adaptive / cases-only (post-test "
+              "difference adaptive - syllabus, points; share reached syllabus/cases-only/"
+              f"adaptive), {args.sweep_learners} learners each, one assumption changed at a "
+              "time, * the default")  # fmt: skip
         seen: dict[Model, str] = {}
         for key, words, values in SWEEP:
             cells = []
             for v in values:
                 m = replace(model, **{key: v})
                 if m not in seen:
-                    f2, a2 = compare(setup, m, args.sweep_learners, args.seed, b)
-                    x, y = summarise(f2, b), summarise(a2, b)
+                    x = compare(setup, m, args.sweep_learners, args.seed, b)
+                    r = [100 * summarise(a, b).reached for a in (x.syllabus, x.fixed, x.adaptive)]
                     seen[m] = (
-                        f"{y.median / x.median:.2f} (post {post_difference(f2, a2)[0]:+.1f}, "
-                        f"reached {100 * x.reached:.0f}/{100 * y.reached:.0f} %)"
+                        f"{versus(x.syllabus, x.adaptive, b)}, {versus(x.fixed, x.adaptive, b)} "
+                        f"(post {post_difference(x.syllabus, x.adaptive)[0]:+.1f}, reached "
+                        f"{r[0]:.0f}/{r[1]:.0f}/{r[2]:.0f} %)"
                     )
                 mark = "*" if v == getattr(model, key) else ""
                 cells.append(f"{v:.3g}{mark}: {seen[m]}")

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from sim.curriculum import load_curriculum
 from sim.scenarios import find_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -115,22 +116,53 @@ def test_a_tiny_cohort_prints_every_figure_and_is_deterministic(
     args = ("--learners", "4", "--budget", "30", "--seed", "7")
     code, out, _ = _run(capsys, *args, "--sweep-learners", "1")
     assert code == 0
-    for arm in ("fixed", "adaptive"):
+    for arm in ("syllabus", "cases-only", "adaptive"):
         line = next(ln for ln in out.splitlines() if ln.strip().startswith(f"{arm}:"))
         assert re.search(r"sessions to proficiency median >?[\d.]+ \(IQR >?[\d.]+->?[\d.]+\)", line)
         assert re.search(r"reached \d+ %", line) and re.search(r"post-test score [\d.]+", line)
-    assert re.search(
-        r"ratio \(adaptive / fixed median sessions\): [\d.]+ \(\d+ % (fewer|more); "
-        r"95 % bootstrap CI [\d.]+-[\d.]+\)",
-        out,
-    )
-    assert "post-test difference (adaptive - fixed)" in out
+    for arm in ("syllabus", "cases-only"):  # both comparators' ratios, in one run
+        assert re.search(
+            rf"adaptive vs {arm}: ratio of median sessions [\d.]+ \(\d+ % (fewer|more); "
+            r"95 % bootstrap CI [\d.]+-[\d.]+\); post-test difference [+-][\d.]+ points",
+            out,
+        )
     for key, _, values in bc.SWEEP:
         line = next(ln for ln in out.splitlines() if ln.strip().startswith(f"{key} ["))
-        assert len(re.findall(r": [\d.]+ \(", line)) == len(values)
+        assert len(re.findall(r": [\d.]+, [\d.]+ \(", line)) == len(values)
     _, again, _ = _run(capsys, *args, "--sweep-learners", "0")
     assert again.splitlines()[:-1] == out.splitlines()[: len(again.splitlines()) - 1]
     assert again.splitlines()[-1].startswith("ran in")
+
+
+def test_the_syllabus_arm_plays_every_rung_of_the_ladder_in_turn() -> None:
+    """The fixed comparator has the adaptive arm's content: a learner who never signs off
+    plays the shipped venipuncture ladder's rungs (its cases, drills and exam, read from the
+    curriculum file) in ladder order, each as many sessions in a row as the ladder asks of it
+    (a case: the passes that open the next; a drill: 1 + drill_retries; the exam: its
+    qualify_passes), and round again; a set --syllabus-repeats gives every rung that many."""
+    ladder = load_curriculum().procedure("venipuncture")
+    kinds = {r.kind for r in ladder.rungs}
+    assert kinds == {"case", "drill", "exam"}  # the shipped ladder has drill rungs
+    want_round: list[str] = []
+    for r in ladder.rungs:
+        n = {"drill": 1 + r.drill_retries, "exam": r.qualify_passes}.get(r.kind)
+        if n is None:
+            n = next(x.entry_passes for x in ladder.rungs if x.entry_after == r.id)
+        want_round += [r.scenario] * n
+    assert len(set(want_round)) == len(ladder.rungs)
+    setup = bc.build_setup("venipuncture", None, 3, 1)
+    assert setup.syllabus_round == tuple(want_round)
+    model = bc.Model()
+    person = bc.new_learner(setup.metrics, model, np.random.default_rng(1))
+    budget = 2 * len(want_round) + 3
+    res = bc.run_arm(person, setup.syllabus, lambda h: False, setup.scenarios, setup.exam,
+                     model, np.random.default_rng(2), budget)  # fmt: skip
+    assert res.to_proficiency is None and res.sessions == budget
+    assert list(res.played) == (want_round * 3)[:budget]
+    drills = {r.scenario for r in ladder.rungs if r.kind == "drill"}
+    assert res.drills == sum(sid in drills for sid in res.played) > 0
+    twice = bc.build_setup("venipuncture", None, 3, 1, syllabus_repeats=2).syllabus_round
+    assert twice == tuple(r.scenario for r in ladder.rungs for _ in range(2))
 
 
 def test_bad_input_is_one_line_and_status_2(capsys: pytest.CaptureFixture[str]) -> None:
