@@ -27,7 +27,7 @@ CURRICULUM_FILE = SCENARIO_DIR / "curriculum.toml"
 """The shipped curriculum (``procsim next`` and the apps use it unless told another)."""
 SCHEMA_VERSION = 1
 
-_LADDER_KEYS = ("title", "signoff", "warnings", "rungs")
+_LADDER_KEYS = ("title", "drill_min_share", "signoff", "warnings", "rungs")
 _RUNG_KEYS: dict[str, tuple[Any, dict[str, Any]]] = {
     # key: (type, range metadata for SpecReader.value)
     "id": (str, {}),
@@ -149,6 +149,10 @@ def _ladder(r: SpecReader, task: str, raw: object, scenarios: dict[str, Scenario
         raise _fail(r, task, "a table", raw)
     _unknown(r, raw, f"{task}.", _LADDER_KEYS)
     title = _value(r, f"{task}.title", raw.get("title", task), str, {})
+    # absent: 0, a drill after every failure (what files written before the key meant)
+    min_share = _value(
+        r, f"{task}.drill_min_share", raw.get("drill_min_share", 0.0), float, {"min": 0, "max": 1}
+    )
     so = _table(r, raw, f"{task}.signoff", "signoff")
     _unknown(r, so, f"{task}.signoff.", _SIGNOFF)
     so_vals = {}
@@ -200,6 +204,7 @@ def _ladder(r: SpecReader, task: str, raw: object, scenarios: dict[str, Scenario
         signoff=SignOffSpec(**so_vals),
         warnings=WarningSpec(**wa_vals),
         labels=labels,
+        drill_min_share=min_share,
     )
 
 

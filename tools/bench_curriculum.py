@@ -118,6 +118,9 @@ class Model:
     difficulty_step: float = 0.04
     crit_max: float = 0.3
     post_delay_days: float = 7.0
+    drill_gains: tuple[tuple[str, float], ...] = ()
+    """Per drill scenario id, a transfer factor in place of ``drill_gain`` (the sensitivity
+    line from the drills' own repetitions, :func:`repetition_gains`)."""
 
 
 @dataclass(slots=True)
@@ -171,7 +174,31 @@ def intensities(scenario: Scenario, model: Model) -> dict[str, float]:
     targets = drill_targets(scenario)
     if targets is None:
         return {m: model.case_gain for m in scored_metrics(scenario)}
-    return {m: model.drill_gain for m in targets}
+    gain = dict(model.drill_gains).get(scenario.id, model.drill_gain)
+    return {m: gain for m in targets}
+
+
+def repetition_gains(
+    drills: Iterable[Scenario], case: Scenario
+) -> tuple[tuple[str, float, str], ...]:
+    """A transfer factor per drill from its own scenario file: how many times more of the
+    trained movement a drill session asks than a session of ``case`` (the ladder's first
+    case, whose arm the drills copy): entries (``entries_required``) and seconds held in the
+    lumen (``draw_hold_s``), the larger ratio. Drills of a procedure without these tolerances
+    are left out. Each with its words ("entries_required 3 vs 1")."""
+    out = []
+    ct = getattr(case, "tolerances", None)
+    for d in drills:
+        dt_ = getattr(d, "tolerances", None)
+        ratios = []
+        for key in ("entries_required", "draw_hold_s"):
+            dv, cv = getattr(dt_, key, None), getattr(ct, key, None)
+            if isinstance(dv, (int, float)) and isinstance(cv, (int, float)) and cv > 0:
+                ratios.append((float(dv) / float(cv), f"{key} {dv:g} vs {cv:g}"))
+        if ratios:
+            best = max(ratios)
+            out.append((d.id, best[0], best[1]))
+    return tuple(out)
 
 
 def difficulty(scenario: Scenario) -> int:
@@ -610,6 +637,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=50,
         help="cohort size per sweep point (default 50; 0: no sweep)",
     )
+    ap.add_argument(
+        "--sensitivity-learners",
+        type=int,
+        default=None,
+        help="cohort size of the drill-repetition sensitivity line (default: --learners; 0: none)",
+    )
     args = ap.parse_args(argv)
     for name in ("learners", "budget", "fixed_repeats", "exam_rounds"):
         if getattr(args, name) < 1:
@@ -676,6 +709,21 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"bootstrap CI {lo:.2f}-{hi:.2f}); post-test difference {diff:+.1f} points (95 % "
               f"CI {diff - half:+.1f} to {diff + half:+.1f}); target (>= 20 % fewer sessions, "
               f"post-test not worse): {'met' if met else 'not met'}")  # fmt: skip
+    gains = repetition_gains([setup.scenarios[d] for d in setup.drills], setup.cases[0])
+    n = args.learners if args.sensitivity_learners is None else args.sensitivity_learners
+    if gains and n > 0:
+        m = replace(model, drill_gains=tuple((d, g) for d, g, _ in gains))
+        x = compare(setup, m, n, args.seed, b)
+        sx = summarise(x.adaptive, b)
+        said = ", ".join(f"{d} {g:.2f} ({w})" for d, g, w in gains)
+        r = [100 * summarise(a, b).reached for a in (x.syllabus, x.fixed, x.adaptive)]
+        print(f"sensitivity, drill transfer from the drills' own repetitions ({said}; default "
+              f"{model.drill_gain:g} for all), {n} learners: adaptive median "
+              f"{sessions_words(sx.median, b)}, ratio adaptive / syllabus "
+              f"{versus(x.syllabus, x.adaptive, b)}, adaptive / cases-only "
+              f"{versus(x.fixed, x.adaptive, b)}, post-test difference adaptive - syllabus "
+              f"{post_difference(x.syllabus, x.adaptive)[0]:+.1f} points, reached "
+              f"{r[0]:.0f}/{r[1]:.0f}/{r[2]:.0f} %")  # fmt: skip
     if args.sweep_learners > 0:
         print("sensitivity: ratio adaptive / syllabus, adaptive / cases-only (post-test "
               "difference adaptive - syllabus, points; share reached syllabus/cases-only/"

@@ -16,7 +16,11 @@ oldest first):
 - After a failure on a case: after ``fail_easier_after`` failures of it in a row, the easier
   case ``fail_easier``; else after ``fail_drill_after`` failures in a row, the drill whose
   targets include the metric that lost the most points in the failed session (the next most
-  costly metric when no drill trains that one); else the same case again.
+  costly metric when no drill trains that one), but only when the failure is concentrated
+  there: that metric lost at least the ladder's ``drill_min_share`` of the session's points
+  lost, or it was the drill's metric in the trainee's failure before too (a repeated,
+  specific weakness). A failure spread over many metrics gets the same case again: the
+  whole procedure is what needs practice.
 - After a drill: the same drill again after a failure (at most ``drill_retries`` times in a
   row), else back to the case the trainee was working on.
 - Once the exam rung was passed ``qualify_passes`` times and until the LC-CUSUM signs the
@@ -154,6 +158,10 @@ class Ladder:
         Early-warning parameters (``decay_days`` also drives refreshers here).
     labels : mapping of str to str
         Metric name -> its label in words ("Angle error"), for the reasons.
+    drill_min_share : float
+        A failure gets a remediation drill only when the metric the drill trains lost at
+        least this share (0-1) of the session's points lost, or was the drill's metric in the
+        failure before too (``docs/curriculum.md``); 0: after every failure.
     """
 
     task: str
@@ -162,6 +170,7 @@ class Ladder:
     signoff: SignOffSpec
     warnings: WarningSpec
     labels: Mapping[str, str] = field(default_factory=dict)
+    drill_min_share: float = 0.0
 
     def rung(self, rung_id: str) -> Rung:
         """The rung named ``rung_id`` (KeyError when there is none)."""
@@ -427,9 +436,21 @@ def _frontier(ladder: Ladder, by_rung: Mapping[str, Sequence[Attempt]]) -> Rung:
 
 
 def _lost_words(ladder: Ladder, attempt: Attempt, metric: str) -> str:
-    label = ladder.labels.get(metric, metric.replace("_", " "))
     lost = attempt.points_lost.get(metric, 0.0)
-    return f"{lost:.0f} points on {label[:1].lower() + label[1:]}"
+    return f"{lost:.0f} points on {_label(ladder, metric)}"
+
+
+def _label(ladder: Ladder, metric: str) -> str:
+    """The metric's label in words, lower case ("angle error")."""
+    label = ladder.labels.get(metric, metric.replace("_", " "))
+    return label[:1].lower() + label[1:]
+
+
+def loss_share(attempt: Attempt, metric: str) -> float:
+    """The share (0-1) of ``attempt``'s points lost that ``metric`` lost (0 when it lost
+    nothing)."""
+    total = sum(v for v in attempt.points_lost.values() if v > 0)
+    return attempt.points_lost.get(metric, 0.0) / total if total > 0 else 0.0
 
 
 def _drill_for(ladder: Ladder, attempt: Attempt) -> tuple[Rung, str] | None:
@@ -525,8 +546,11 @@ def _after_pass(
 
 def _after_fail(
     ladder: Ladder, last: Attempt, rung: Rung, by_rung: Mapping[str, Sequence[Attempt]],
-    notes: tuple[str, ...],
+    notes: tuple[str, ...], earlier: Attempt | None = None,
 ) -> Recommendation:  # fmt: skip
+    """After a failed case: the easier case, a drill (a failure concentrated in what the drill
+    trains, or the same weakness as the failure ``earlier``, the trainee's failed full case
+    before this one), or the same case again."""
     fails = _trailing(by_rung[rung.id], False)
     why = f"{last.score:.0f} points"
     if last.critical_errors:
@@ -540,20 +564,44 @@ def _after_fail(
             f"easier case, {_q(easier.title)}, then try again.",
             notes,
         )  # fmt: skip
+    spread = ""
     if rung.fail_drill_after and fails >= rung.fail_drill_after:
         found = _drill_for(ladder, last)
         if found is not None:
             drill, metric = found
-            return _rec(
-                ladder, drill, REMEDIATE,
-                f"Your last session of {_q(rung.title)} lost {_lost_words(ladder, last, metric)}"
-                f": practise {_q(drill.title)}.",
-                notes,
-            )  # fmt: skip
+            share = loss_share(last, metric)
+            before = _drill_for(ladder, earlier) if earlier is not None else None
+            if share >= ladder.drill_min_share:
+                return _rec(
+                    ladder, drill, REMEDIATE,
+                    f"Your last session of {_q(rung.title)} lost "
+                    f"{_lost_words(ladder, last, metric)}, {100 * share:.0f} % of the points "
+                    f"it lost: practise {_q(drill.title)}.",
+                    notes,
+                )  # fmt: skip
+            if before is not None and before[1] == metric:
+                return _rec(
+                    ladder, drill, REMEDIATE,
+                    f"Your last two failed sessions both lost the most on "
+                    f"{_label(ladder, metric)} (this one "
+                    f"{_lost_words(ladder, last, metric).split(' on ', 1)[0]}): practise "
+                    f"{_q(drill.title)}.",
+                    notes,
+                )  # fmt: skip
+            spread = (
+                f"; you lost points on many things at once ({_label(ladder, metric)} "
+                f"{100 * share:.0f} % of them): the whole procedure again"
+            )
     costly = max(last.points_lost.items(), key=lambda kv: (kv[1], kv[0]), default=None)
     focus = ""
     if costly is not None and costly[1] > 0:
         focus = f"; it lost the most on {_lost_words(ladder, last, costly[0]).split(' on ', 1)[1]}"
+    if spread:
+        return _rec(
+            ladder, rung, REPEAT,
+            f"You did not pass {_q(rung.title)} ({why}){spread}.",
+            notes,
+        )  # fmt: skip
     return _rec(
         ladder, rung, REPEAT,
         f"You did not pass {_q(rung.title)} ({why}{focus}): try it again.",
@@ -710,7 +758,8 @@ def _decide(
         rec = _after_drill(ladder, last, rung, by_rung, ours, notes)
         return _with_standing(rec, st) if practising else rec
     if not last.passed:
-        rec = _after_fail(ladder, last, rung, by_rung, notes)
+        failed = [a for a in ours[:-1] if not a.drill and not a.passed]
+        rec = _after_fail(ladder, last, rung, by_rung, notes, failed[-1] if failed else None)
         return _with_standing(rec, st) if practising or st.status == "relapsed" else rec
     if practising:
         return _practise(ladder, by_rung, st, notes)

@@ -1,5 +1,6 @@
 """decide_next on realistic histories: the ladder, remediation drills, easier cases, decay."""
 
+import dataclasses
 import datetime as dt
 import math
 
@@ -83,8 +84,8 @@ def test_failure_sends_to_the_drill_for_the_metric_that_lost_most():
     assert (rec.scenario, rec.kind) == ("drill-hold", "drill")
     assert rec.targets == ("tremor_rms_mm",)
     assert rec.reason == (
-        "Your last session of 'Venipuncture: healthy adult' lost 20 points on tremor: "
-        "practise 'Steady-hold drill'."
+        "Your last session of 'Venipuncture: healthy adult' lost 20 points on tremor, 53 % "
+        "of the points it lost: practise 'Steady-hold drill'."
     )
     angle = [att("venipuncture", 64, 0, lost={"angle_error_deg": 18.0, "sparc": 18.0})]
     rec = decide_next(CURRICULUM, angle, T0)
@@ -96,10 +97,60 @@ def test_no_drill_for_the_costly_metric_takes_the_next_one_or_repeats():
     # smoothness has no drill: the angle, which lost less, has one
     hist = [att("venipuncture", 60, 0, lost={"sparc": 30.0, "angle_error_deg": 10.0})]
     assert decide_next(CURRICULUM, hist, T0).scenario == "drill-angle"
+    # ...unless the angle's share (10 of 40 points) is too small to be the failure's cause
+    assert decide_next(STRICT, hist, T0).kind == "repeat"
     only = [att("venipuncture", 60, 0, lost={"sparc": 40.0})]
     rec = decide_next(CURRICULUM, only, T0)
     assert (rec.scenario, rec.kind) == ("venipuncture", "repeat")
     assert "it lost the most on smoothness" in rec.reason
+
+
+# A ladder that drills only a concentrated failure (the shipped venipuncture ladder's rule)
+STRICT = Curriculum((dataclasses.replace(LADDER, drill_min_share=0.30),))
+# Points lost by a novice's scripted session (procsim simulate venipuncture --skill novice
+# --seed 6, 52.9 points): spread over ten metrics, the most (offset, no drill) 23 %.
+NOVICE_SPREAD = {
+    "puncture_offset_mm": 10.9, "angle_error_deg": 8.1, "path_length_mm": 5.9,
+    "attempts": 5.9, "patient_discomfort": 5.9, "tremor_rms_mm": 4.6,
+    "bevel_roll_error_deg": 3.6, "total_time_s": 1.2, "sparc": 0.7, "tourniquet_time_s": 0.5,
+}  # fmt: skip
+
+
+def test_a_concentrated_failure_gets_the_drill_a_spread_one_the_whole_case_again():
+    # one metric lost 24 of the 35 points: a specific weakness, the drill for it
+    focused = {"angle_error_deg": 24.0, "sparc": 6.0, "total_time_s": 5.0}
+    rec = decide_next(STRICT, [att("venipuncture", 65, 0, lost=focused)], T0)
+    assert (rec.scenario, rec.kind) == ("drill-angle", "drill")
+    assert rec.reason == (
+        "Your last session of 'Venipuncture: healthy adult' lost 24 points on angle error, "
+        "69 % of the points it lost: practise 'Angle drill'."
+    )
+    # a novice's loss spread over everything: the whole procedure again, said why
+    spread = [att("venipuncture", 53, 0, lost=NOVICE_SPREAD)]
+    rec = decide_next(STRICT, spread, T0)
+    assert (rec.scenario, rec.kind) == ("venipuncture", "repeat")
+    assert rec.reason == (
+        "You did not pass 'Venipuncture: healthy adult' (53 points); you lost points on many "
+        "things at once (angle error 17 % of them): the whole procedure again."
+    )
+    # the same history on a ladder without the rule (drill_min_share 0): the drill, as before
+    assert decide_next(CURRICULUM, spread, T0).scenario == "drill-angle"
+
+
+def test_the_same_top_loser_in_the_last_two_failures_gets_the_drill():
+    first = {**NOVICE_SPREAD, "tremor_rms_mm": 11.0}  # tremor tops two spread failures
+    hist = [att("venipuncture", 50, 0, lost=first)]
+    assert decide_next(STRICT, hist, T0).kind == "repeat"  # once: spread, the case again
+    hist.append(att("venipuncture", 55, 1, lost={**NOVICE_SPREAD, "tremor_rms_mm": 12.0}))
+    rec = decide_next(STRICT, hist, T0)
+    assert (rec.scenario, rec.kind) == ("drill-hold", "drill")
+    assert rec.reason == (
+        "Your last two failed sessions both lost the most on tremor (this one 12 points): "
+        "practise 'Steady-hold drill'."
+    )
+    # a different top loser in the failure before: no repeated weakness, the case again
+    other = [att("venipuncture", 50, 0, lost=NOVICE_SPREAD), hist[-1]]
+    assert decide_next(STRICT, other, T0).kind == "repeat"
 
 
 def test_after_a_drill_back_to_the_case_and_a_failed_drill_once_more():

@@ -99,7 +99,12 @@ BAD = [
     ("[suturing]\n", "[sutures]\n", "key 'sutures': unknown (expected one of: schema_version,"),
     ("schema_version = 1", "schema_version = 2", "key 'schema_version': expected 1, got 2"),
     ("[venipuncture.signoff]", "[venipuncture.signof]",
-     "key 'venipuncture.signof': unknown (expected one of: title, signoff, warnings, rungs)"),
+     "key 'venipuncture.signof': unknown (expected one of: title, drill_min_share, signoff, "
+     "warnings, rungs)"),
+    ("drill_min_share = 0.30", "drill_min_share = 1.5",
+     "key 'venipuncture.drill_min_share': expected a value between 0 and 1, got 1.5"),
+    ("drill_min_share = 0.30", "drill_min_share = nan",
+     "key 'venipuncture.drill_min_share': expected a finite number between 0 and 1, got nan"),
 ]  # fmt: skip
 
 
@@ -153,5 +158,5 @@ def test_the_docs_describe_every_key():
     doc = (SCENARIO_DIR.parent / "docs" / "curriculum.md").read_text()
     from sim.curriculum import _RUNG_KEYS, _SIGNOFF, _WARNINGS
 
-    for key in (*_RUNG_KEYS, *_SIGNOFF, *_WARNINGS):
+    for key in (*_RUNG_KEYS, *_SIGNOFF, *_WARNINGS, "drill_min_share"):
         assert re.search(rf"`{key}`", doc), key

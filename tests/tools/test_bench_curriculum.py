@@ -129,6 +129,13 @@ def test_a_tiny_cohort_prints_every_figure_and_is_deterministic(
     for key, _, values in bc.SWEEP:
         line = next(ln for ln in out.splitlines() if ln.strip().startswith(f"{key} ["))
         assert len(re.findall(r": [\d.]+, [\d.]+ \(", line)) == len(values)
+    # the sensitivity line with each drill's transfer factor from its own scenario file
+    assert re.search(
+        r"drill-angle 3\.00 \(entries_required 3 vs 1\), drill-steady-hold 3\.33 "
+        r"\(draw_hold_s 10 vs 3\).*, 4 learners: adaptive median >?[\d.]+, ratio adaptive / "
+        r"syllabus [\d.]+, adaptive / cases-only [\d.]+",
+        out,
+    )
     _, again, _ = _run(capsys, *args, "--sweep-learners", "0")
     assert again.splitlines()[:-1] == out.splitlines()[: len(again.splitlines()) - 1]
     assert again.splitlines()[-1].startswith("ran in")
