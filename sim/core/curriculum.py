@@ -18,8 +18,8 @@ oldest first):
   targets include the metric that lost the most points in the failed session (the next most
   costly metric when no drill trains that one), but only when the failure is concentrated
   there: that metric lost at least the ladder's ``drill_min_share`` of the session's points
-  lost, or it was the drill's metric in the trainee's failure before too (a repeated,
-  specific weakness). A failure spread over many metrics gets the same case again: the
+  lost, or it lost the most points both in this failure and in the trainee's failed case
+  before (a repeated, specific weakness). A failure spread over many metrics gets the same case again: the
   whole procedure is what needs practice.
 - After a drill: the same drill again after a failure (at most ``drill_retries`` times in a
   row), else back to the case the trainee was working on.
@@ -446,6 +446,12 @@ def _label(ladder: Ladder, metric: str) -> str:
     return label[:1].lower() + label[1:]
 
 
+def _top_loser(attempt: Attempt) -> str | None:
+    """The metric that lost ``attempt`` the most points (by name on a tie); None: none lost."""
+    costly = [(lost, m) for m, lost in attempt.points_lost.items() if lost > 0]
+    return min(costly, key=lambda lm: (-lm[0], lm[1]))[1] if costly else None
+
+
 def loss_share(attempt: Attempt, metric: str) -> float:
     """The share (0-1) of ``attempt``'s points lost that ``metric`` lost (0 when it lost
     nothing)."""
@@ -549,8 +555,8 @@ def _after_fail(
     notes: tuple[str, ...], earlier: Attempt | None = None,
 ) -> Recommendation:  # fmt: skip
     """After a failed case: the easier case, a drill (a failure concentrated in what the drill
-    trains, or the same weakness as the failure ``earlier``, the trainee's failed full case
-    before this one), or the same case again."""
+    trains, or the same top loser as in ``earlier``, the trainee's failed full case before
+    this one), or the same case again."""
     fails = _trailing(by_rung[rung.id], False)
     why = f"{last.score:.0f} points"
     if last.critical_errors:
@@ -570,7 +576,7 @@ def _after_fail(
         if found is not None:
             drill, metric = found
             share = loss_share(last, metric)
-            before = _drill_for(ladder, earlier) if earlier is not None else None
+            repeated = earlier is not None and _top_loser(earlier) == _top_loser(last) == metric
             if share >= ladder.drill_min_share:
                 return _rec(
                     ladder, drill, REMEDIATE,
@@ -579,7 +585,7 @@ def _after_fail(
                     f"it lost: practise {_q(drill.title)}.",
                     notes,
                 )  # fmt: skip
-            if before is not None and before[1] == metric:
+            if repeated:
                 return _rec(
                     ladder, drill, REMEDIATE,
                     f"Your last two failed sessions both lost the most on "

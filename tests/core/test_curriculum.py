@@ -151,6 +151,9 @@ def test_the_same_top_loser_in_the_last_two_failures_gets_the_drill():
     # a different top loser in the failure before: no repeated weakness, the case again
     other = [att("venipuncture", 50, 0, lost=NOVICE_SPREAD), hist[-1]]
     assert decide_next(STRICT, other, T0).kind == "repeat"
+    # the offset tops both, but no drill trains it: the angle drill is not the remedy
+    twice = [att("venipuncture", 53, 0, lost=NOVICE_SPREAD)] * 2
+    assert decide_next(STRICT, twice, T0).kind == "repeat"
 
 
 def test_after_a_drill_back_to_the_case_and_a_failed_drill_once_more():
