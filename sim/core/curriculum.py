@@ -19,8 +19,8 @@ oldest first):
   costly metric when no drill trains that one), but only when the failure is concentrated
   there: that metric lost at least the ladder's ``drill_min_share`` of the session's points
   lost, or it lost the most points both in this failure and in the trainee's failed case
-  before (a repeated, specific weakness). A failure spread over many metrics gets the same case again: the
-  whole procedure is what needs practice.
+  before (a repeated, specific weakness). A failure spread over many metrics gets the same
+  case again: the whole procedure is what needs practice.
 - After a drill: the same drill again after a failure (at most ``drill_retries`` times in a
   row), else back to the case the trainee was working on.
 - Once the exam rung was passed ``qualify_passes`` times and until the LC-CUSUM signs the
