@@ -101,9 +101,10 @@ def test_a_failed_session_names_the_metric_that_lost_the_most_points(store):
     data = finite_json(out)
     assert rc == 0 and (data["scenario"], data["kind"]) == ("drill-angle", "drill")
     assert data["targets"] == ["angle_error_deg", "bevel_roll_error_deg"]
+    # 18 of the 40 points lost: concentrated enough (drill_min_share 0.30) for the drill
     assert data["reason"] == (
         "Your last session of 'Venipuncture: median cubital vein' lost 18 points on insertion "
-        "angle error: practise 'Drill: insertion angle and bevel'."
+        "angle error, 45 % of the points it lost: practise 'Drill: insertion angle and bevel'."
     )
 
 
