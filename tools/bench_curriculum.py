@@ -71,7 +71,8 @@ shortens the run of full cases sign-off needs; that needs ``drill_gain`` times a
 targets to beat a case's all-metric practice on the metrics that lose the most points, and
 learners with uneven component skills (``metric_rate_sd``, ``start_sd``). An easy rung
 early passes more, which helps a sign-off over pass/fail (``difficulty_step``). The sweep
-prints both ratios for each.
+prints both ratios for each; one more line sets each drill's transfer factor from its own
+scenario file's repetitions (:func:`repetition_gains`).
 """
 
 from __future__ import annotations
