@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.words import plural
+
 
 @dataclass(frozen=True, slots=True)
 class Attempt:
@@ -527,7 +529,8 @@ def plateau_reason(scores: Sequence[float], pass_score: float, spec: WarningSpec
     if curve.plateau >= pass_score:
         return None
     return (
-        f"no improvement over the last {n} sessions (trend {slope:+.1f} points a session); "
+        f"no improvement over the last {plural(n, 'session')} "
+        f"(trend {slope:+.1f} points a session); "
         f"the learning curve levels off at {curve.plateau:.0f}, below the pass line "
         f"{pass_score:g}"
     )
@@ -547,7 +550,7 @@ def repeated_critical_reason(attempts: Sequence[Attempt], spec: WarningSpec) -> 
     if not hit or spec.repeated_critical < 1:
         return None
     said = ", ".join(f"{k.replace('_', ' ')} in {counts[k]}" for k in hit)
-    return f"the same critical error again: {said} of the last {len(recent)} sessions"
+    return f"the same critical error again: {said} of the last {plural(len(recent), 'session')}"
 
 
 def no_practice_reason(

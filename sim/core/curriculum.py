@@ -52,6 +52,7 @@ from sim.core.competency import (
     signoff_weights,
     track,
 )
+from sim.words import plural
 
 CASE, DRILL, EXAM = "case", "drill", "exam"
 RUNG_KINDS = (CASE, DRILL, EXAM)
@@ -373,7 +374,7 @@ def signoff_status(ladder: Ladder, history: Sequence[Attempt]) -> SignOffStatus:
         signed_off_at=trace.signed_off_at,
         relapsed_at=trace.relapsed_at,
         passes_to_signoff=need,
-        line=f"{trace.line()} ({n} full case{'' if n == 1 else 's'})",
+        line=f"{trace.line()} ({plural(n, 'full case')})",
     )
 
 
