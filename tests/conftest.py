@@ -52,10 +52,11 @@ def renderer(request: pytest.FixtureRequest) -> Iterator[Any]:
     pygame.display.quit()
 
 
-@pytest.fixture()
+@pytest.fixture(autouse=True)
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An empty per-user data folder, and no database URL or station config from the
-    environment."""
+    environment: for every test (autouse), so that no test writes into the user's own
+    store or reads it."""
     d = tmp_path / "data"
     monkeypatch.setenv("PROCSIM_DATA_DIR", str(d))
     monkeypatch.delenv("PROCSIM_DB_URL", raising=False)
