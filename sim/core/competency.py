@@ -466,12 +466,16 @@ class LearningCurve:
         return self.plateau - self.gain * math.exp(-self.rate_per_session * n)
 
 
-def fit_learning_curve(scores: Sequence[float]) -> LearningCurve:
+def fit_learning_curve(scores: Sequence[float], improving: bool = False) -> LearningCurve:
     """Least-squares fit of ``a - b * exp(-c * n)`` to scores at sessions 1..N.
 
     For each rate c on a fixed grid (``_RATES``) a and b solve a linear least-squares
     problem; the c with the smallest residual is kept. Deterministic and needs only numpy
     (no iterative optimiser that could fail to converge). Needs at least 3 scores.
+
+    ``improving``: fit only a curve that rises or stays level (``b >= 0``): where the free
+    fit falls, the best such curve is the level line at the mean score (its plateau), so a
+    falling history is never extrapolated downwards.
     """
     if len(scores) < 3:
         raise ValueError("a learning curve needs at least 3 sessions")
@@ -481,6 +485,8 @@ def fit_learning_curve(scores: Sequence[float]) -> LearningCurve:
     for c in _RATES:
         design = np.column_stack([np.ones_like(n), -np.exp(-c * n)])
         coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+        if improving and coef[1] < 0.0:
+            coef = np.array([float(np.mean(y)), 0.0])
         sse = float(np.sum((design @ coef - y) ** 2))
         if best is None or sse < best[0] - 1e-12:
             best = (sse, LearningCurve(float(coef[0]), float(coef[1]), float(c)))
@@ -510,29 +516,42 @@ class Risk:
     reason: str
 
 
-def plateau_reason(scores: Sequence[float], pass_score: float, spec: WarningSpec) -> str | None:
-    """Why the learning curve has stalled below the pass line, or None.
+FALLING_POINTS = 5.0
+"""A recent trend line that drops by this many points or more over the last
+``plateau_sessions`` sessions is worded "scores falling" (our choice: about the spread of one
+trainee's scores from session to session)."""
 
-    At risk when there are at least ``plateau_sessions`` (and at least 3) full sessions, the
-    least-squares trend of the last ``plateau_sessions`` scores is not upwards, and the
-    fitted learning curve (:func:`fit_learning_curve`, all sessions) levels off below
-    ``pass_score``.
+
+def plateau_reason(scores: Sequence[float], pass_score: float, spec: WarningSpec) -> str | None:
+    """Why the scores have stalled or are falling below the pass line, or None.
+
+    Only when the data show it: at least ``plateau_sessions`` (and at least 3) full sessions,
+    the mean of the last ``plateau_sessions`` scores below ``pass_score`` (recent scores at or
+    above the pass line are never flagged) and their least-squares trend not upwards. Then,
+    when that trend drops by :data:`FALLING_POINTS` or more over the window, "scores
+    falling"; else "no improvement", when the learning curve fitted to all sessions, rising or
+    level only (:func:`fit_learning_curve` with ``improving``: a falling fit is never
+    extrapolated), levels off below ``pass_score``.
     """
     n = max(spec.plateau_sessions, 3)
     if len(scores) < n:
         return None
     last = np.asarray(scores[-n:], dtype=float)
+    mean = float(np.mean(last))
+    if mean >= pass_score:
+        return None
     slope = float(np.polyfit(np.arange(n, dtype=float), last, 1)[0])
     if slope > 0.0:
         return None
-    curve = fit_learning_curve(scores)
+    window = f"over the last {plural(n, 'session')} (trend {slope:+.1f} points a session"
+    if slope * (n - 1) <= -FALLING_POINTS:
+        return f"scores falling {window}, mean {mean:.0f}, below the pass line {pass_score:g})"
+    curve = fit_learning_curve(scores, improving=True)
     if curve.plateau >= pass_score:
         return None
     return (
-        f"no improvement over the last {plural(n, 'session')} "
-        f"(trend {slope:+.1f} points a session); "
-        f"the learning curve levels off at {curve.plateau:.0f}, below the pass line "
-        f"{pass_score:g}"
+        f"no improvement {window}); the learning curve levels off at {curve.plateau:.0f}, "
+        f"below the pass line {pass_score:g}"
     )
 
 

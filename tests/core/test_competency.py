@@ -231,3 +231,21 @@ def test_risks_of_a_history_name_each_rule_and_a_good_trainee_has_none() -> None
     # drills are practice but not sign-off sessions: 21 passed drills sign nobody off
     drills = [_attempt(i, 90, drill=True) for i in range(21)]
     assert not track([a.passed for a in drills if not a.drill], IV).signed_off
+
+
+def test_good_recent_scores_are_never_a_plateau_whatever_the_older_ones() -> None:
+    # the newcomer's t-relapse: 26 sessions all above the pass line, the last five
+    # 95.3, 73.0, 79.3, 72.9, 80.8; the free fit over all sessions fell to 29
+    relapse = [96, 97, 95, 98, 94, 96, 97, 95, 96, 98, 97, 96, 95, 97, 96, 95, 94, 93, 90, 88, 85]
+    relapse += [95.3, 73.0, 79.3, 72.9, 80.8]
+    assert plateau_reason(relapse, 70.0, WARN) is None
+
+
+def test_falling_scores_are_said_to_fall_and_no_falling_curve_is_extrapolated() -> None:
+    falling = [85.0] * 21 + [60.0, 55.0, 50.0, 45.0, 40.0]
+    reason = plateau_reason(falling, 70.0, WARN)
+    assert reason is not None and reason.startswith("scores falling over the last 5 sessions")
+    assert "levels off" not in reason and "mean 50, below the pass line 70" in reason
+    # an improving-only fit of a falling history is level at its mean, never below it
+    curve = fit_learning_curve([90.0, 80.0, 70.0, 60.0, 50.0], improving=True)
+    assert curve.gain == 0.0 and curve.plateau == pytest.approx(70.0)
