@@ -293,11 +293,20 @@ def points_lost(row: SessionRow) -> dict[str, float]:
     return {m.name: m.weight * (100.0 - float(m.points or 0.0)) / total_w for m in scored}
 
 
+def session_order(row: SessionRow) -> tuple[object, ...]:
+    """The one order of a trainee's sessions (oldest first): by start time, then end time,
+    then id, as the store lists them; ``procsim next``, ``progress`` and the report use it."""
+    return (row.started_utc, row.ended_utc, row.id)
+
+
 def attempts_from_rows(
     rows: Iterable[SessionRow], scenarios: dict[str, Scenario] | None = None
 ) -> list[Attempt]:
     """A trainee's history from their stored sessions: one :class:`Attempt` per session
-    that counts (complete, not empty), oldest first.
+    that counts (complete, not empty), in the order they started (the store's listing
+    order: start time, then end time, then id). Simulated or imported recordings can
+    overlap (a long drill that ends after the next case started); the session started last
+    is the trainee's last session.
 
     Parameters
     ----------
@@ -316,7 +325,7 @@ def attempts_from_rows(
         scenarios = _scenarios(SCENARIO_DIR)
     tasks = registry.ids()
     out = []
-    for row in sorted(rows, key=lambda x: (x.ended_utc, x.id)):
+    for row in sorted(rows, key=session_order):
         if not row.counts:
             continue
         sc = scenarios.get(row.scenario)

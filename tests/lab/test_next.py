@@ -134,3 +134,38 @@ def _rows(trainee: str):
 
     with Store(local_url()) as s:
         return s.find(trainee=trainee)
+
+
+def _row(sid: str, scenario: str, start: str, minutes: float, score: float, **kw: object):
+    import datetime as dt
+
+    from sim.lab.store import SessionRow
+
+    t0 = dt.datetime.fromisoformat(start)
+    fields: dict[str, object] = dict(
+        id=sid, trainee_id="t-x", display_name=None, station_id="", scenario=scenario,
+        scenario_hash="", input_kind="mouse", started_utc=t0,
+        ended_utc=t0 + dt.timedelta(minutes=minutes), duration_s=60.0 * minutes, score=score,
+        passed=score >= 70, complete=True, critical_errors=(), notes=None,
+    )  # fmt: skip
+    fields.update(kw)
+    return SessionRow(**fields)  # type: ignore[arg-type]
+
+
+def test_the_last_session_is_the_one_started_last_even_when_a_drill_overlaps_it():
+    import datetime as dt
+
+    from sim.curriculum import load_curriculum
+    from sim.lab.next import recommend
+
+    rows = [
+        _row("a", "venipuncture", "2026-11-01T09:00", 2, 85),
+        # a long simulated drill that ends after the next case has started and ended
+        _row("b", "drill-angle", "2026-11-01T09:50", 20, 90),
+        _row("c", "venipuncture", "2026-11-01T10:00", 2, 88),
+    ]
+    got = attempts_from_rows(rows)
+    assert [a.scenario for a in got] == ["venipuncture", "drill-angle", "venipuncture"]
+    rec = recommend(load_curriculum(), "t-x", rows, dt.datetime(2026, 11, 2))
+    assert not rec.reason.startswith("You passed 'Drill")
+    assert rec.reason.startswith("You passed 'Venipuncture: median cubital vein'")
