@@ -196,7 +196,8 @@ def _ladder(r: SpecReader, task: str, raw: object, scenarios: dict[str, Scenario
                 raise _fail(
                     r, f"{key}.fail_easier", "the id of an earlier case rung", x.fail_easier
                 )
-    labels = {name: mi.label for name, mi in registry.metrics_of(proc).items()}
+    infos = registry.metrics_of(proc)
+    labels = {name: mi.label for name, mi in infos.items()}
     return Ladder(
         task=task,
         title=title,
@@ -205,6 +206,7 @@ def _ladder(r: SpecReader, task: str, raw: object, scenarios: dict[str, Scenario
         warnings=WarningSpec(**wa_vals),
         labels=labels,
         drill_min_share=min_share,
+        needs={name: mi.needs for name, mi in infos.items()},
     )
 
 
@@ -344,6 +346,7 @@ def attempts_from_rows(
                 critical_errors=tuple(row.critical_errors),
                 points_lost=points_lost(row),
                 drill=drill,
+                input_kind=row.input_kind,
             )
         )
     return out

@@ -39,6 +39,11 @@ class Attempt:
         scored metrics appear.
     drill : bool
         True when the scenario was a part-task drill (not a full case).
+    input_kind : str
+        The input the session was played with (``"mouse"``, ``"webcam"``, ...; "" unknown):
+        what it can measure (:func:`sim.metrics.catalog.can_measure`).
+    exam : bool
+        Played in exam mode (the recording's ``meta.exam``).
     """
 
     scenario: str
@@ -49,6 +54,8 @@ class Attempt:
     critical_errors: tuple[str, ...]
     points_lost: Mapping[str, float]
     drill: bool
+    input_kind: str = ""
+    exam: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,6 +52,7 @@ from sim.core.competency import (
     signoff_weights,
     track,
 )
+from sim.metrics.catalog import POSITION, can_measure
 from sim.words import plural
 
 CASE, DRILL, EXAM = "case", "drill", "exam"
@@ -159,6 +160,9 @@ class Ladder:
         Early-warning parameters (``decay_days`` also drives refreshers here).
     labels : mapping of str to str
         Metric name -> its label in words ("Angle error"), for the reasons.
+    needs : mapping of str to str
+        Metric name -> what it needs measured (:attr:`sim.metrics.catalog.MetricInfo.needs`):
+        no drill is given for a metric the session's input cannot measure.
     drill_min_share : float
         A failure gets a remediation drill only when the metric the drill trains lost at
         least this share (0-1) of the session's points lost, or was the drill's metric in the
@@ -172,6 +176,7 @@ class Ladder:
     warnings: WarningSpec
     labels: Mapping[str, str] = field(default_factory=dict)
     drill_min_share: float = 0.0
+    needs: Mapping[str, str] = field(default_factory=dict)
 
     def rung(self, rung_id: str) -> Rung:
         """The rung named ``rung_id`` (KeyError when there is none)."""
@@ -438,7 +443,7 @@ def _frontier(ladder: Ladder, by_rung: Mapping[str, Sequence[Attempt]]) -> Rung:
 
 def _lost_words(ladder: Ladder, attempt: Attempt, metric: str) -> str:
     lost = attempt.points_lost.get(metric, 0.0)
-    return f"{lost:.0f} points on {_label(ladder, metric)}"
+    return f"{plural(round(lost), 'point')} on {_label(ladder, metric)}"
 
 
 def _label(ladder: Ladder, metric: str) -> str:
@@ -469,6 +474,10 @@ def _drill_for(ladder: Ladder, attempt: Attempt) -> tuple[Rung, str] | None:
         key=lambda lm: (-lm[0], lm[1]),
     )
     for _, metric in costly:
+        if attempt.input_kind and not can_measure(
+            ladder.needs.get(metric, POSITION), attempt.input_kind
+        ):
+            continue  # the input cannot measure it: no drill for what was not measured
         for d in drills:
             if metric in d.targets:
                 return d, metric
@@ -560,15 +569,25 @@ def _after_fail(
     this one), or the same case again."""
     fails = _trailing(by_rung[rung.id], False)
     why = f"{last.score:.0f} points"
-    if last.critical_errors:
-        crit = ", ".join(e.replace("_", " ") for e in dict.fromkeys(last.critical_errors))
-        why += f" and a critical error ({crit})"
     if rung.fail_easier_after and fails >= rung.fail_easier_after and rung.fail_easier:
         easier = ladder.rung(rung.fail_easier)
         return _rec(
             ladder, easier, EASIER,
             f"You did not pass {_q(rung.title)} {_times(fails)} in a row: step back to an "
             f"easier case, {_q(easier.title)}, then try again.",
+            notes,
+        )  # fmt: skip
+    if last.critical_errors:
+        # a critical error fails a session whatever its score: that is what to work on, not
+        # a drill for whichever metric happened to lose a point or two
+        kinds = list(dict.fromkeys(last.critical_errors))
+        crit = ", ".join(e.replace("_", " ") for e in kinds)
+        what = "A critical error" if len(kinds) == 1 else "Critical errors"
+        return _rec(
+            ladder, rung, REPEAT,
+            f"{what} ({crit}) failed your last session of {_q(rung.title)} (score "
+            f"{last.score:.0f}; a critical error fails a session whatever the score): "
+            f"try it again and avoid the {crit}.",
             notes,
         )  # fmt: skip
     spread = ""

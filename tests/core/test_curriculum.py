@@ -191,7 +191,37 @@ def test_three_failures_in_a_row_step_back_to_the_easier_case_then_return():
 def test_a_critical_error_is_named_in_the_reason():
     hist = [att("venipuncture", 85, 0, lost={"sparc": 15.0}, crit=("back_wall",))]
     rec = decide_next(CURRICULUM, hist, T0)
-    assert rec.kind == "repeat" and "a critical error (back wall)" in rec.reason
+    assert rec.kind == "repeat" and rec.reason.startswith(
+        "A critical error (back wall) failed your last session of 'Venipuncture: healthy adult'"
+    )
+
+
+def test_a_critical_error_failure_is_said_first_and_not_sent_to_a_drill_for_one_point():
+    # the newcomer's t-stuck: failed by the back wall at 91, tremor lost 1 point (all of it)
+    hist = [att("venipuncture", 91, 0, lost={"tremor_rms_mm": 1.0}, crit=("back_wall",))]
+    rec = decide_next(CURRICULUM, hist, T0)
+    assert (rec.scenario, rec.kind) == ("venipuncture", "repeat")
+    assert "back wall" in rec.reason and "Steady-hold" not in rec.reason
+    assert "1 points" not in rec.reason
+
+
+def test_no_drill_for_a_metric_the_input_cannot_measure_and_one_point_is_singular():
+    ladder = dataclasses.replace(LADDER, needs={"tremor_rms_mm": "hand"})
+    lost = {"tremor_rms_mm": 20.0, "angle_error_deg": 10.0}
+    mouse = dataclasses.replace(att("venipuncture", 62, 0, lost=lost), input_kind="mouse")
+    rec = decide_next(Curriculum((ladder,)), [mouse], T0)
+    # the mouse cannot measure tremor: the drill for the next metric that lost points
+    assert (rec.scenario, rec.targets) == (
+        "drill-angle",
+        ("angle_error_deg", "bevel_roll_error_deg"),
+    )
+    webcam = dataclasses.replace(mouse, input_kind="webcam")
+    assert decide_next(Curriculum((ladder,)), [webcam], T0).scenario == "drill-hold"
+    one = dataclasses.replace(
+        att("venipuncture", 60, 0, lost={"angle_error_deg": 1.0}), input_kind="webcam"
+    )
+    rec = decide_next(Curriculum((ladder,)), [one], T0)
+    assert "lost 1 point on angle error" in rec.reason
 
 
 def to_exam():
