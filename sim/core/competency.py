@@ -579,6 +579,13 @@ def repeated_critical_reason(attempts: Sequence[Attempt], spec: WarningSpec) -> 
     return f"the same critical error again: {said} of the last {plural(len(recent), 'session')}"
 
 
+def days_since(then_utc: datetime.datetime, now_utc: datetime.datetime) -> int:
+    """Whole days gone by from ``then_utc`` to ``now_utc`` (naive UTC; rounded down, 0 when
+    ``then_utc`` is later): the one "days since" that ``procsim next``, ``progress`` and the
+    trainee report say."""
+    return max(0, (now_utc - then_utc).days)
+
+
 def no_practice_reason(
     attempts: Sequence[Attempt], now_utc: datetime.datetime, spec: WarningSpec
 ) -> str | None:
@@ -587,11 +594,11 @@ def no_practice_reason(
     if not attempts:
         return None
     last = max(a.ended_utc for a in attempts)
-    days = (now_utc - last).total_seconds() / 86400.0
-    if days <= spec.decay_days:
+    if (now_utc - last).total_seconds() / 86400.0 <= spec.decay_days:
         return None
+    days = days_since(last, now_utc)
     return (
-        f"no practice for {days:.0f} days (since {last:%Y-%m-%d}; skills fade after "
+        f"no practice for {plural(days, 'day')} (since {last:%Y-%m-%d}; skills fade after "
         f"{spec.decay_days:g}): remind them"
     )
 

@@ -49,6 +49,7 @@ from sim.core.competency import (
     CompetencyTrace,
     SignOffSpec,
     WarningSpec,
+    days_since,
     signoff_weights,
     track,
 )
@@ -553,9 +554,10 @@ def _after_pass(
             notes,
         )  # fmt: skip
     kind = QUALIFY if front.kind == EXAM else RETURN
+    where = "back to where you are" if by_rung.get(front.id) else "on to where you have got"
     return _rec(
         ladder, front, kind,
-        f"You passed {_q(rung.title)}: back to where you are on the ladder, {_q(front.title)}.",
+        f"You passed {_q(rung.title)}: {where} on the ladder, {_q(front.title)}.",
         notes,
     )  # fmt: skip
 
@@ -658,7 +660,8 @@ def _after_drill(
     done = "passed" if last.passed else "practised"
     return _rec(
         ladder, case, QUALIFY if case.kind == EXAM else RETURN,
-        f"You {done} {_q(drill.title)}: back to {_q(case.title)}.",
+        f"You {done} {_q(drill.title)}: {'back' if by_rung.get(case.id) else 'on'} to "
+        f"{_q(case.title)}.",
         notes,
     )  # fmt: skip
 
@@ -759,6 +762,26 @@ def _decide(
     ladder: Ladder, ours: Sequence[Attempt], st: SignOffStatus, now_utc: datetime.datetime,
     notes: tuple[str, ...],
 ) -> Recommendation:  # fmt: skip
+    """:func:`_decide_ladder`, with a long gap said first: more than ``decay_days`` since
+    the latest session before sign-off (a signed-off trainee gets a refresher instead)."""
+    rec = _decide_ladder(ladder, ours, st, now_utc, notes)
+    if not ours or rec.kind in (MAINTAIN, REFRESH):
+        return rec
+    latest = max(a.ended_utc for a in ours)
+    decay = ladder.warnings.decay_days
+    if (now_utc - latest).total_seconds() / 86400.0 <= decay:
+        return rec
+    gap = (
+        f"{plural(days_since(latest, now_utc), 'day')} since your last {ladder.title} "
+        f"session: skills fade after {decay:g}, so expect to be rusty. "
+    )
+    return dataclasses.replace(rec, reason=gap + rec.reason)
+
+
+def _decide_ladder(
+    ladder: Ladder, ours: Sequence[Attempt], st: SignOffStatus, now_utc: datetime.datetime,
+    notes: tuple[str, ...],
+) -> Recommendation:  # fmt: skip
     by_rung: dict[str, list[Attempt]] = {r.id: [] for r in ladder.rungs}
     for a in ours:
         rung = ladder.of_scenario(a.scenario)
@@ -803,10 +826,11 @@ def _maintain(
     due = (latest or now_utc) + decay
     since = now_utc - (latest or now_utc)
     if since >= decay:
-        days = since.days
+        days = days_since(latest or now_utc, now_utc)
         return _rec(
             ladder, ladder.exam, REFRESH,
-            f"You have not practised {ladder.title} for {days} days, and skills fade without "
+            f"You have not practised {ladder.title} for {plural(days, 'day')}, and skills fade "
+            "without "
             f"practice: a refresher on {_q(ladder.exam.title)}.",
             notes,
             due_utc=due,

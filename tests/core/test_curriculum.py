@@ -372,3 +372,20 @@ def test_without_a_procedure_a_signed_off_trainee_moves_on_to_the_next_ladder():
     one = [*hist, att("suturing", 90, 21, task="suturing")]
     rec = decide_next(both, one, T0 + dt.timedelta(days=21))
     assert rec.scenario == "suturing" and "(1 of 2 passes needed)" in rec.reason
+
+
+def test_a_long_gap_before_sign_off_is_said_and_one_day_count_everywhere():
+    from sim.core.competency import no_practice_reason
+
+    hist = [att("venipuncture", 80, 0), att("venipuncture", 82, 1), att("venipuncture", 75, 2)]
+    now = T0 + dt.timedelta(days=2 + 88, hours=14)  # 88.6 days after the last session
+    rec = decide_next(CURRICULUM, hist, now)
+    assert rec.reason.startswith(
+        "88 days since your last Venipuncture session: skills fade after 42"
+    )
+    # the elderly case was opened by these passes but never played: not "back to" it
+    assert "back to" not in rec.reason and "'Venipuncture: elderly patient" in rec.reason
+    warn = no_practice_reason(hist, now, LADDER.warnings)
+    assert warn is not None and warn.startswith("no practice for 88 days")
+    # within decay_days nothing is said about a gap
+    assert "since your last" not in decide_next(CURRICULUM, hist, T0 + dt.timedelta(days=9)).reason
