@@ -178,7 +178,7 @@ def _ladder(r: SpecReader, task: str, raw: object, scenarios: dict[str, Scenario
     proc = registry.get(task)
     rungs: list[Rung] = []
     for i, rr in enumerate(rungs_raw):
-        rungs.append(_rung(r, f"{task}.rungs[{i}]", rr, task, scenarios, rungs))
+        rungs.append(_rung(r, _rung_key(task, i, rr), rr, task, scenarios, rungs))
     cases = [x for x in rungs if x.kind != DRILL]
     exams = [x for x in rungs if x.kind == EXAM]
     if len(exams) != 1 or cases[-1].kind != EXAM:
@@ -189,7 +189,7 @@ def _ladder(r: SpecReader, task: str, raw: object, scenarios: dict[str, Scenario
     # the first case has no entry rule; easier cases exist and come earlier
     ids = [x.id for x in rungs]
     for i, x in enumerate(rungs):
-        key = f"{task}.rungs[{i}]"
+        key = _rung_key(task, i, {"id": x.id})
         if x.fail_easier is not None:
             e = next((y for y in rungs if y.id == x.fail_easier), None)
             if e is None or e.kind != CASE or ids.index(e.id) >= i:
@@ -210,6 +210,13 @@ def _ladder(r: SpecReader, task: str, raw: object, scenarios: dict[str, Scenario
     )
 
 
+def _rung_key(task: str, index: int, raw: object) -> str:
+    """How a rung is named in messages: by its 1-based position in the ladder and its id,
+    e.g. ``venipuncture rung 5 (elderly)`` (the position alone when it has no id)."""
+    rid = raw.get("id") if isinstance(raw, dict) else None
+    return f"{task} rung {index + 1}" + (f" ({rid})" if isinstance(rid, str) and rid else "")
+
+
 def _rung(
     r: SpecReader, key: str, raw: object, task: str, scenarios: dict[str, Scenario],
     before: list[Rung],
@@ -228,7 +235,10 @@ def _rung(
     if sc is None:
         raise _fail(r, f"{key}.scenario", "the id of a scenario in scenarios/", vals["scenario"])
     if sc.task != task:
-        raise _fail(r, f"{key}.scenario", f"a scenario of task {task}", f"{sc.id} ({sc.task})")
+        raise CurriculumError(
+            f"{r.path}: key '{key}.scenario': expected a scenario of task {task}, got "
+            f"'{sc.id}', a scenario of task {sc.task}"
+        )
     if any(x.scenario == sc.id for x in before):
         raise _fail(r, f"{key}.scenario", "a scenario no other rung of the ladder plays", sc.id)
     drill = getattr(sc, "drill", None)

@@ -58,40 +58,41 @@ BAD = [
     ("repeated_critical = 3 ", "",
      "key 'venipuncture.warnings.repeated_critical': missing"),
     ('scenario = "venipuncture-elderly"', 'scenario = "venipuncture-moon"',
-     "key 'venipuncture.rungs[4].scenario': expected the id of a scenario in scenarios/, "
+     "key 'venipuncture rung 5 (elderly).scenario': expected the id of a scenario in scenarios/, "
      "got 'venipuncture-moon'"),
     ('scenario = "venipuncture-elderly"', 'scenario = "suturing"',
-     "key 'venipuncture.rungs[4].scenario': expected a scenario of task venipuncture, "
-     "got 'suturing (suturing)'"),
+     "key 'venipuncture rung 5 (elderly).scenario': expected a scenario of task venipuncture, "
+     "got 'suturing', a scenario of task suturing"),
     ('scenario = "venipuncture-elderly"', 'scenario = "venipuncture"',
-     "key 'venipuncture.rungs[4].scenario': expected a scenario no other rung of the ladder "
-     "plays, got 'venipuncture'"),
+     "key 'venipuncture rung 5 (elderly).scenario': expected a scenario no other rung of the "
+     "ladder plays, got 'venipuncture'"),
     ('id = "elderly"', 'id = "elderly"\nentry_passes = 0',
-     "key 'venipuncture.rungs[4].entry_passes': expected a value between 1 and 100, got 0"),
+     "key 'venipuncture rung 5 (elderly).entry_passes': expected a value between 1 and 100, got 0"),
     ('id = "elderly"', 'id = "elderly"\nentry_min_score = nan',
-     "key 'venipuncture.rungs[4].entry_min_score': expected a finite number between 0 and "
+     "key 'venipuncture rung 5 (elderly).entry_min_score': expected a finite number between 0 and "
      "100, got nan"),
     ('id = "elderly"', 'id = "elderly"\nentry_after = "child"',
-     "key 'venipuncture.rungs[4].entry_after': expected the id of an earlier case rung, "
+     "key 'venipuncture rung 5 (elderly).entry_after': expected the id of an earlier case rung, "
      "got 'child'"),
     ('id = "elderly"', 'id = "elderly"\nfail_easier = "child"',
-     "key 'venipuncture.rungs[4].fail_easier': expected the id of an earlier case rung, "
+     "key 'venipuncture rung 5 (elderly).fail_easier': expected the id of an earlier case rung, "
      "got 'child'"),
     ('id = "elderly"', 'id = "elderly"\nfail_drill_after = -1',
-     "key 'venipuncture.rungs[4].fail_drill_after': expected a value between 0 and 100"),
+     "key 'venipuncture rung 5 (elderly).fail_drill_after': expected a value between 0 and 100"),
     ('id = "elderly"', 'id = "elderly"\nqualify_passes = 2',
-     "key 'venipuncture.rungs[4].qualify_passes': not a key of a case rung"),
+     "key 'venipuncture rung 5 (elderly).qualify_passes': not a key of a case rung"),
     ('id = "elderly"', 'id = "elderly"\nentry_in_a_row = 1',
-     "key 'venipuncture.rungs[4].entry_in_a_row': expected true or false, got 1"),
+     "key 'venipuncture rung 5 (elderly).entry_in_a_row': expected true or false, got 1"),
     ('id = "elderly"', 'id = "elderly"\nretries = 1',
-     "key 'venipuncture.rungs[4].retries': unknown (expected one of: id, scenario, kind,"),
+     "key 'venipuncture rung 5 (elderly).retries': unknown (expected one of: id, scenario, kind,"),
     ('id = "anticoagulated"', 'id = "healthy-adult"',
-     "key 'venipuncture.rungs[3].id': expected an id no other rung of the ladder has"),
+     "key 'venipuncture rung 4 (healthy-adult).id': expected an id no other rung of the "
+     "ladder has"),
     ('kind = "case"                 # difficulty 4', 'kind = "drill"',
-     "key 'venipuncture.rungs[7].scenario': expected a drill scenario (with [drill]) for "
+     "key 'venipuncture rung 8 (child).scenario': expected a drill scenario (with [drill]) for "
      "kind \"drill\", got 'venipuncture-child'"),
     ('kind = "case"                 # difficulty 4', 'kind = "level"',
-     "key 'venipuncture.rungs[7].kind': expected one of \"case\", \"drill\", \"exam\""),
+     "key 'venipuncture rung 8 (child).kind': expected one of \"case\", \"drill\", \"exam\""),
     ('kind = "exam"                 # difficulty 4: small flat vein\nqualify_passes = 1',
      'kind = "case"\n#',
      "key 'iv-cannulation.rungs': expected exactly one rung of kind \"exam\", after every "
