@@ -132,6 +132,7 @@ class StartScreen:
             self.scenarios.insert(0, chosen)
         ids = [s.id for s in self.scenarios]
         self.index = ids.index(defaults.scenario.id) if defaults.scenario.id in ids else 0
+        self._default_index = self.index  # a followed suggestion that cannot be: back to it
         self.inputs = [k for k in input_kinds() if inputs is None or k in inputs] or ["mouse"]
         kind, _, rest = defaults.input_spec.partition(":")
         self.input_index = self.inputs.index(kind) if kind in self.inputs else 0
@@ -332,7 +333,11 @@ class StartScreen:
         i = self.next_offered()
         if i is None:
             self.message = f"'{self.next.title}' is not offered here"
+            if self.follow:  # never the previous trainee's pick: the screen's default
+                self.index = self._default_index
             return
+        if self.message.endswith("is not offered here"):
+            self.message = ""
         self.index = i
         if self.next.exam and not self.exam_locked:
             self.exam = True

@@ -127,6 +127,9 @@ def test_after_the_exam_the_line_says_where_sign_off_stands_in_three_lines(
               "venipuncture-anxious", "venipuncture-cephalic", "venipuncture-child"]  # fmt: skip
     played = [sc for sc in ladder for _ in range(2)] + ["venipuncture-obese"]
     played += ["venipuncture-anxious", "venipuncture-cephalic", "venipuncture-child"]
+    # recent sessions (the app asks with the clock's now): no gap before sign-off to say
+    recent = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) - dt.timedelta(days=1)
+    monkeypatch.setitem(globals(), "T0", recent - dt.timedelta(hours=len(played)))
     history = [row(sc, 85, n) for n, sc in enumerate(played)]
     monkeypatch.setattr(App, "history", lambda self, tid: history)
     d = Driver(None, size=(1366, 768))
@@ -202,3 +205,40 @@ def test_station_config_follow_curriculum(tmp_path: Path) -> None:
     p.write_text('[station]\nfollow_curriculum = true\nassigned_scenario = "suturing"\n')
     with pytest.raises(UserError, match="expected false with assigned_scenario"):
         load_config(p)
+
+
+def test_a_following_station_drops_the_last_trainees_pick_when_the_next_cannot_be_followed(
+    data_dir: Path, quit_display: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dataclasses
+
+    from sim.app.station import StationApp
+    from sim.lab.sync import Lab
+
+    histories = {
+        "ana07": [row("venipuncture", 80, 0), row("venipuncture", 85, 1)],
+        "bob08": [dataclasses.replace(row("iv-cannulation", 80, 0), trainee_id="bob08")],
+    }
+    monkeypatch.setattr(StationApp, "history", lambda self, tid: histories.get(tid, []))
+    clock = _Stepped()
+    offered = ("venipuncture", "venipuncture-anticoagulated", "suturing")
+    cfg = StationConfig(station_id="a-05", scenarios=offered, follow_curriculum=True)
+    with Lab(f"sqlite:///{data_dir / 'sessions.sqlite'}") as lab:
+        app: Any = StationApp(cfg, lab, (1366, 768), clock=clock, realtime=False, sound=False,
+                              hidden=True)  # fmt: skip
+        start = app.screen
+        default = start.scenarios[start.index].id
+        for tid in ("ana07", "bob08"):
+            for _ in range(len(start.trainee)):
+                pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_BACKSPACE))
+            pygame.event.post(pygame.event.Event(pygame.TEXTINPUT, text=tid))
+            app.frame()
+            clock.t += NEXT_DELAY_S + 0.05
+            app.frame()
+            assert start.trainee == tid and start.next is not None, start.trainee
+            if tid == "ana07":
+                assert start.scenarios[start.index].id == "venipuncture-anticoagulated"
+        # bob08's suggestion (an IV case) is not offered: not ana07's pick, the default
+        assert "is not offered here" in start.message
+        assert start.scenarios[start.index].id == default != "venipuncture-anticoagulated"
+        app.shutdown()
