@@ -43,6 +43,11 @@ def _cmd_practice(args: argparse.Namespace) -> int:
     check_spec(args.input)
     hand = check_hand(args.hand)
     scenario = find_scenario(args.scenario) if args.scenario else None
+    curriculum = None
+    if args.curriculum:  # read now: a bad file is one line before the window opens
+        from sim.curriculum import load_curriculum
+
+        curriculum = load_curriculum(Path(args.curriculum))
     require_display("procsim practice")  # after the arguments, before pygame or OpenGL start
     from sim.app.app import App
     from sim.app.settings import Settings
@@ -66,6 +71,8 @@ def _cmd_practice(args: argparse.Namespace) -> int:
         sound=not args.no_sound,
         voice=not args.no_voice,
     )
+    if curriculum is not None:
+        app.curriculum = curriculum  # the start screen's "Next:" follows it
     status = app.run()
     for p in app.recordings:
         print(f"recording: {p}")
@@ -115,6 +122,14 @@ def _cmd_station(args: argparse.Namespace) -> int:
     from sim.render.offscreen import require_display
 
     cfg = load_config(args.config)
+    if args.curriculum:  # the command line over the config's `curriculum`
+        from dataclasses import replace
+
+        cfg = replace(cfg, curriculum=args.curriculum)
+    if cfg.curriculum is not None:  # read now: a bad file is one line, exit 2
+        from sim.curriculum import load_curriculum
+
+        load_curriculum(Path(cfg.curriculum))
     size = parse_size(args.size) if args.size else (1280, 720)
     for sid in (cfg.assigned_scenario, *cfg.scenarios):
         if sid:
@@ -191,6 +206,12 @@ def register(sub: Any) -> None:
         help="window size WxH (default: full screen on a display, else 1280x720)",
     )
     p.add_argument("--no-sound", action="store_true", help="no sounds for critical events")
+    p.add_argument(
+        "--curriculum",
+        metavar="FILE",
+        help="curriculum file for the start screen's suggestion (default: the config's "
+        "`curriculum`, else the shipped scenarios/curriculum.toml; docs/curriculum.md)",
+    )
     add_db_args(p)
     p.set_defaults(func=_cmd_station)
 
@@ -229,6 +250,12 @@ def register(sub: Any) -> None:
         "--no-voice",
         action="store_true",
         help="the patient's words are shown, not spoken (espeak-ng)",
+    )
+    p.add_argument(
+        "--curriculum",
+        metavar="FILE",
+        help="curriculum file for the start screen's suggestion (default: the shipped "
+        "scenarios/curriculum.toml; docs/curriculum.md)",
     )
     p.set_defaults(func=_cmd_practice)
 

@@ -242,3 +242,31 @@ def test_a_following_station_drops_the_last_trainees_pick_when_the_next_cannot_b
         assert "is not offered here" in start.message
         assert start.scenarios[start.index].id == default != "venipuncture-anticoagulated"
         app.shutdown()
+
+
+def test_practice_and_station_take_an_instructors_curriculum_file(
+    data_dir: Path, quit_display: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from sim.app.app import App
+    from sim.curriculum import CURRICULUM_FILE
+    from tests.mutations import assert_one_clean_line, run_cli
+
+    mine = tmp_path / "my-ladder.toml"
+    mine.write_bytes(CURRICULUM_FILE.read_bytes())
+    seen: list[str] = []
+
+    def run(self: Any) -> int:
+        seen.append(self.curriculum.source)
+        self.shutdown()
+        return 0
+
+    monkeypatch.setattr(App, "run", run)
+    rc, _, err = run_cli(["practice", "--curriculum", str(mine), "--size", "800x600"])
+    assert rc == 0 and seen == [str(mine)], err
+    # a bad file is one line naming it, before any window, for both commands
+    bad = tmp_path / "none.toml"
+    for cmd in (["practice"], ["station", "--config", str(tmp_path / "s.toml")]):
+        (tmp_path / "s.toml").write_text('[station]\nid = "s"\n')
+        rc, _, err = run_cli([*cmd, "--curriculum", str(bad)])
+        assert rc == 2
+        assert_one_clean_line(err, bad)
