@@ -138,7 +138,7 @@ def moving_warning(video: str, frames: int) -> str:
     return (
         f"{video}: the hand never rests for {MIN_STILL_S:g} s in the "
         f"{plural(frames, 'frame')} audited, so its jitter and noise floor include the hand's "
-        f"own motion (upper bounds, not fair to compare): audit frames that hold a still hold "
+        f"own motion (upper bounds, not fair to compare): audit frames that include a still hold "
         f"of {MIN_STILL_S:g} s or more (--frames 0 audits every frame)"
     )
 
@@ -414,7 +414,9 @@ def flags(
             out.append(
                 {
                     "figure": "detection_rate",
-                    "text": f"hand found in only {100 * d1:.0f} % of frames as recorded",
+                    "text": "hand never found in the video as recorded"
+                    if d1 == 0
+                    else f"hand found in only {100 * d1:.0f} % of frames as recorded",
                     "advice": advice,
                 }
             )
@@ -839,14 +841,15 @@ def _cmd_audit(args: argparse.Namespace) -> int:
         )
         print(f"\n{v['video']} ({where}):")
         print(
-            f"  {'condition':15s} {'hand':>5s} {'jitter':>7s} {'angle':>6s} {'noise':>6s} ms/frame"
+            f"  {'condition':15s} {'hand':>5s} {'jitter':>7s} {'angle':>6s} {'noise':>6s} "
+            f"{'ms/frame':>8s}"
         )
         print(f"  {'':15s} {'found':>5s} {'mm':>7s} {'deg':>6s} {'floor':>6s}")
         for c in v["conditions"]:
             print(
                 f"  {c['name']:15s} {100 * c['detection_rate']:4.0f}% "
                 f"{_num(c['jitter_mm'], '7.2f'):>7s} {_num(c['angle_jitter_deg'], '6.1f'):>6s} "
-                f"{_num(c['noise_floor_mm'], '6.2f'):>6s} {_num(c['latency_ms'], '.0f')}"
+                f"{_num(c['noise_floor_mm'], '6.2f'):>6s} {_num(c['latency_ms'], '.0f'):>8s}"
                 + "".join(f"\n    ! {f['text']}: {f['advice']}" for f in c["flags"])
             )
     if "groups" in doc:

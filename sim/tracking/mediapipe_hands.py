@@ -7,6 +7,10 @@ module import.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -27,6 +31,30 @@ def import_mediapipe_hands() -> Any:
     return hands
 
 
+@contextlib.contextmanager
+def native_logs_quiet() -> Iterator[None]:
+    """Send the process's stderr (file descriptor 2) to the null device while MediaPipe
+    starts: its C++ libraries print "INFO: Created TensorFlow Lite XNNPACK delegate",
+    "WARNING: All log messages before absl::InitializeLog()..." and ``W0000 ...`` lines
+    there, which no environment variable of this version silences and which mean nothing
+    to a trainee. Only the graph's creation and its first frames with a hand are quieted
+    (where every such line comes), never a whole run."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError, AttributeError):  # no stderr to quiet
+        yield
+        return
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(null)
+
+
 class MediaPipeHands:
     """Finds hands in RGB frames with MediaPipe Hands.
 
@@ -44,19 +72,26 @@ class MediaPipeHands:
         if config.model_complexity not in (0, 1):
             raise UserError(f"model complexity must be 0 or 1, not {config.model_complexity}")
         self.mirror_labels = not config.mirror
-        self._hands = hands.Hands(
-            static_image_mode=static_image_mode,
-            max_num_hands=config.max_hands,
-            model_complexity=config.model_complexity,
-            min_detection_confidence=config.min_detection_confidence,
-            min_tracking_confidence=config.min_tracking_confidence,
-        )
+        with native_logs_quiet():
+            self._hands = hands.Hands(
+                static_image_mode=static_image_mode,
+                max_num_hands=config.max_hands,
+                model_complexity=config.model_complexity,
+                min_detection_confidence=config.min_detection_confidence,
+                min_tracking_confidence=config.min_tracking_confidence,
+            )
+        self._quiet = True  # until the first hand: the landmark stage's first warning
 
     def detect(self, rgb: np.ndarray) -> list[HandObservation]:
         """Every hand in ``rgb`` ((h, w, 3) uint8 RGB, C-contiguous)."""
         if self._hands is None:
             raise RuntimeError("the hand detector is closed")
-        res = self._hands.process(rgb)
+        if self._quiet:
+            with native_logs_quiet():
+                res = self._hands.process(rgb)
+            self._quiet = not res.multi_hand_landmarks
+        else:
+            res = self._hands.process(rgb)
         if not res.multi_hand_landmarks:
             return []
         out = []
