@@ -268,7 +268,10 @@ def test_calibration_in_poor_light_says_the_fix_and_waits_for_the_trainee(
     cal = d.screen
     assert isinstance(cal, CalibrationScreen)
     run_until(d, lambda: cal.result is not None)
-    assert cal.result is not None and [p.name for p in cal.result.poor] == ["dim"]
+    assert cal.result is not None
+    # (a loaded machine may track too few frames too: "slow", after the light)
+    names = tuple(p.name for p in cal.result.poor)
+    assert names in (("dim",), ("dim", "slow"))
     assert "add light in front of you" in cal.result.poor[0].message
     end = time.monotonic() + CALIBRATION_DONE_S + 0.5
     while time.monotonic() < end:  # a good calibration would have started the session
@@ -279,7 +282,7 @@ def test_calibration_in_poor_light_says_the_fix_and_waits_for_the_trainee(
     assert isinstance(practice, PracticeScreen)
     run_until(d, lambda: len(practice.pipeline.samples) >= 3)
     d.key(pygame.K_ESCAPE)
-    assert isinstance(d.screen, ResultsScreen) and d.screen.poor == ("dim",)
+    assert isinstance(d.screen, ResultsScreen) and d.screen.poor == names
     rec = load_recording(practice.path)
-    assert rec.poor_conditions == ("dim",)
+    assert rec.poor_conditions == names
     assert rec.header["calibration"]["conditions"]["luma_mean"] < 70

@@ -401,3 +401,18 @@ def test_an_unwritable_report_is_refused_before_tracking(
     folder = fake_tracking.parent
     rc, _, err = run_cli(["audit-tracking", "a1.mp4", "-o", str(folder)])
     assert rc == 2 and "is a folder" in err
+
+
+def test_mediapipe_native_log_lines_are_told_from_ours() -> None:
+    from sim.tracking.mediapipe_hands import NATIVE_LOG
+
+    for line in (
+        b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\n",
+        b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n",
+        b"W0000 00:00:1796099307.480264   30752 inference_feedback_manager.cc:114] Feedback "
+        b"manager requires a model with a single signature inference.\n",
+        b"I0000 00:00:1796099820.401250    2348 gl_context_egl.cc:85] Successfully initialized\n",
+    ):
+        assert NATIVE_LOG.match(line), line
+    for line in (b"procsim: error: a.mp4: no such video file\n", b"  original  60 frames\n"):
+        assert not NATIVE_LOG.match(line), line
