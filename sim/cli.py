@@ -168,6 +168,7 @@ def json_result(result: Any) -> dict[str, Any]:
 
 def _cmd_score(args: argparse.Namespace) -> int:
     from sim.storage.session import rescore
+    from sim.tracking.quality import poor_words
 
     out = []
     differs = 0
@@ -179,9 +180,12 @@ def _cmd_score(args: argparse.Namespace) -> int:
             d["matches_recording"] = r.matches
             d["recorded"] = None if r.recorded is None else r.recorded.as_dict()
             d["today"] = r.today.as_dict()
+            d["poor_conditions"] = list(r.recording.poor_conditions)
             out.append(d)
         else:
             print_result(f, r.result)
+            if r.recording.poor_conditions:
+                print(f"  ! {poor_words(r.recording.poor_conditions)} (the calibration said so)")
             print(f"  {r.line()}")
         differs += r.differs
     if args.json:

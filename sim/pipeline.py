@@ -257,6 +257,18 @@ class Pipeline:
         return ended
 
     @property
+    def tremor_why(self) -> str:
+        """Why the live tremor is not measured, in a few words for the HUD: "only N
+        frames/s" (too few tracked for the band), "not calibrated", or "no noise floor"
+        (calibrated, but the hold could not measure it); "" when it is measured."""
+        if self._tremor is not None and not self._tremor.measurable:
+            return f"only {probed_rate_hz(self._intervals):.0f} frames/s"
+        if not self._tremor_measured:
+            # calibrated, but too few frames in the hold to measure its noise floor
+            return "not calibrated" if self.noise is None else "no noise floor"
+        return ""
+
+    @property
     def empty(self) -> bool:
         """No tracked sample at all: nothing the trainee did was measured."""
         return not any(s.tracked for s in self.samples)

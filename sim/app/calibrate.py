@@ -179,7 +179,9 @@ class CalibrationScreen:
             b.text("Calibrated", w / 2, y, 22, GOOD, anchor="centre")
             y += 30 * s
         words = result.noise.words()
-        if not math.isfinite(result.noise_floor_mm):
+        if not math.isfinite(result.noise_floor_mm) and not any(
+            p.name == "slow" for p in result.poor
+        ):  # (a "slow" condition above says so, with the fix)
             words += (
                 f"; tremor not measured: only {result.rate_hz:.0f} frames/s were tracked "
                 f"(needs {MIN_TREMOR_RATE_HZ:.0f})"

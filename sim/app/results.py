@@ -138,13 +138,13 @@ def draw_results(
     # each kind of mistake once, with how often it happened (one per attempt, say)
     for message, n in _grouped(result.critical_errors)[:4]:
         times = f"  ({n} times)" if n > 1 else ""
-        for line in b.wrap(f"CRITICAL  {message}{times}", 17, col_w):
+        for line in b.wrap(f"CRITICAL: {message}{times}", 17, col_w):
             b.text(line, x0, y, 17, BAD)
             y += 24 * s
     errors = _grouped(result.errors)
     for message, n in errors[:4]:
         times = f"  ({n} times)" if n > 1 else ""
-        for line in b.wrap(f"error  {message}{times}", 14, col_w)[:2]:
+        for line in b.wrap(f"error: {message}{times}", 14, col_w)[:2]:
             b.text(line, x0, y, 14, WARN)
             y += 20 * s
     if len(errors) > 4:

@@ -546,8 +546,12 @@ class StartScreen:
         b.text(labels[2], x0, y, body, ACCENT)
         buttons(HANDS, self.hand, lambda i: setattr(self, "hand", HANDS[i]))
         y += bh
-        b.text("the hand a webcam follows", xc, y, small, MUTED)
-        y += lh[small] + 18
+        # what the setting does, and what it does not: the scene is not mirrored
+        note = "the hand a webcam or video follows; the arm and vein stay as they are"
+        note_lines = b.wrap(note, small, x0 + width - xc)
+        for k, line in enumerate(note_lines):
+            b.text(line, xc, y + k * lh[small], small, MUTED)
+        y += lh[small] * len(note_lines) + 18
         # the message (amber) in room kept for two lines, so Start does not jump when a
         # message comes or goes
         lines = b.wrap(self.message, body, width)[:3] if self.message else []

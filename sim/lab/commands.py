@@ -132,6 +132,7 @@ def _find_sessions(args: argparse.Namespace) -> tuple[list[SessionRow], str]:
 
 def _cmd_list(args: argparse.Namespace) -> int:
     from sim.metrics.scoring import verdict_word
+    from sim.tracking.quality import poor_words
 
     rows, where = _find_sessions(args)
     if args.json:
@@ -152,6 +153,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
     for r in rows:
         flag = verdict_word(r.passed, r.complete, r.empty)
         mark = f"  ! {r.integrity}" if r.integrity else ""
+        mark += f"  ! {poor_words(r.poor_conditions)}" if r.poor_conditions else ""
         print(
             f"{r.started_utc:%Y-%m-%d %H:%M}  {r.trainee_id:{tw}s} {r.scenario:{sw}s} "
             f"{r.station_id or '-':{stw}s} {r.input_kind[:9]:9s} {r.score:5.1f}  "
@@ -164,9 +166,16 @@ def _cmd_list(args: argparse.Namespace) -> int:
         )
     if any(r.score_differs for r in rows):
         print(_DIFFERS)
+    if any(r.poor_conditions for r in rows):
+        print(_POOR)
     return 0
 
 
+_POOR = (
+    "! tracked in poor conditions: the calibration found the camera's view of the hand poor "
+    "(the trainee was told how to fix it, and went on): the figures that rest on the "
+    "tracking are less trustworthy than usual."
+)
 _DIFFERS = (
     "! the recording's own result differs from today's re-score (another version's rules, "
     "or an edited file); the score shown is today's."
@@ -222,6 +231,7 @@ def _erase_expired(args: argparse.Namespace) -> int:
 def _cmd_show(args: argparse.Namespace) -> int:
     from sim.metrics.scoring import verdict_word
     from sim.procedures.registry import metric_info, metric_order
+    from sim.tracking.quality import poor_words
 
     store = reading_store(args)
     try:
@@ -249,6 +259,8 @@ def _cmd_show(args: argparse.Namespace) -> int:
             f"          ! the recording claimed {claimed}; today's re-score gives "
             f"{row.score:.1f}, which is the one stored"
         )
+    if row.poor_conditions:
+        lines.append(f"tracking  ! {poor_words(row.poor_conditions)}")
     if row.critical_errors:
         lines.append(f"critical  {', '.join(row.critical_errors)}")
     if row.notes:
@@ -346,6 +358,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
         "complete",
         "empty",
         "critical_errors",
+        "poor_conditions",
         "notes",
     ]
     out = Path(args.csv)
@@ -363,6 +376,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
         for r in rows:
             d = r.as_dict()
             d["critical_errors"] = ";".join(r.critical_errors)
+            d["poor_conditions"] = ";".join(r.poor_conditions)
             vals = {m.name: m.value for m in r.metrics}
             w.writerow(
                 [_cell(d[k]) if d[k] is not None else "" for k in fixed]

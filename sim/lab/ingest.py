@@ -145,6 +145,7 @@ def _session_from(
         "notes": notes,
         "recorded_score": recorded.score if recorded is not None else None,
         "score_differs": bool(differs),
+        "poor_conditions": ",".join(rec.poor_conditions),
     }
     metrics = []
     for name_, m in (result.get("metrics") or {}).items():

@@ -35,7 +35,7 @@ from sqlalchemy.engine import Connection
 from sim.lab.database import StoreError
 from sim.storage.recording import RecordingError, parse_recording
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 """Version of the schema this procsim writes (see :data:`MIGRATIONS`)."""
 
 
@@ -86,6 +86,10 @@ def session_cols(version: int) -> list[Column[Any]]:
             Column("score_differs", Boolean, nullable=False, server_default=text("false")),
             Column("recording_erased_utc", DateTime),
         ]
+    if version >= 6:
+        # the calibration's poor tracking conditions, comma-separated ("" none): see
+        # sim.tracking.quality.POOR_WORDS
+        cols.append(Column("poor_conditions", Text, nullable=False, server_default=text("''")))
     return cols
 
 
@@ -265,7 +269,32 @@ def _migrate_5(conn: Connection) -> None:
     )
 
 
-MIGRATIONS = {1: _migrate_1, 2: _migrate_2, 3: _migrate_3, 4: _migrate_4, 5: _migrate_5}
+def _migrate_6(conn: Connection) -> None:
+    """Schema 6: ``sessions.poor_conditions``, the poor tracking conditions the calibration
+    found (``calibration.conditions.poor`` in the recording's header, comma-separated; ""
+    none), read again from each stored recording (an erased recording: "")."""
+    conn.execute(text("ALTER TABLE sessions ADD COLUMN poor_conditions TEXT NOT NULL DEFAULT ''"))
+    t = Table("sessions", MetaData(), *session_cols(6))
+    ids = [str(r[0]) for r in conn.execute(select(t.c.id))]
+    for sid in ids:
+        data = conn.execute(select(t.c.recording_gz).where(t.c.id == sid)).scalar()
+        try:
+            rec = parse_recording(gzip.decompress(bytes(data or b"")), f"session {sid}")
+        except (RecordingError, OSError, EOFError):
+            continue
+        if rec.poor_conditions:
+            poor = ",".join(rec.poor_conditions)
+            conn.execute(update(t).where(t.c.id == sid).values(poor_conditions=poor))
+
+
+MIGRATIONS = {
+    1: _migrate_1,
+    2: _migrate_2,
+    3: _migrate_3,
+    4: _migrate_4,
+    5: _migrate_5,
+    6: _migrate_6,
+}
 """Upgrade steps: ``MIGRATIONS[v]`` takes a database from version ``v - 1`` to ``v``."""
 
 

@@ -105,6 +105,7 @@ class SessionRow:
     recorded_score: float | None = None
     score_differs: bool = False
     recording_erased_utc: dt.datetime | None = None
+    poor_conditions: tuple[str, ...] = ()
 
     @property
     def integrity(self) -> str:
@@ -157,6 +158,7 @@ class SessionRow:
             "recording_erased_utc": _iso(self.recording_erased_utc)
             if self.recording_erased_utc
             else None,
+            "poor_conditions": list(self.poor_conditions),
             "metrics": {
                 m.name: {"value": m.value, "unit": m.unit, "points": m.points} for m in self.metrics
             },
@@ -813,4 +815,5 @@ def _row(r: Mapping[str, Any], metrics: tuple[MetricValue, ...]) -> SessionRow:
         recorded_score=None if r.get("recorded_score") is None else float(r["recorded_score"]),
         score_differs=bool(r.get("score_differs")),
         recording_erased_utc=r.get("recording_erased_utc"),
+        poor_conditions=tuple(p for p in str(r.get("poor_conditions") or "").split(",") if p),
     )

@@ -126,6 +126,7 @@ MOTION = (
         0,
         whole_session=True,
     ),
+    # the words are stored in every result: changing them changes every re-score
     MetricInfo("untracked_time_s", "Hand not tracked", "s", "time the tracker lost the hand", 0),
     MetricInfo(
         "path_length_mm",

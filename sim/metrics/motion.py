@@ -351,7 +351,9 @@ def motion_metrics(
     pos_mm : (n, 3) float array
         Raw tip positions, mm.
     tracked : (n,) bool array, optional
-        False where the tracker lost the hand; those samples are excluded.
+        False where the tracker lost the hand; those samples are excluded, and the time
+        next to them is ``untracked_time_s`` (a gap between two tracked samples is a slow
+        frame rate, not a lost hand, and is not counted there).
     noise_floor_mm : float
         Tracker noise floor in the tremor band, mm RMS.
     rate_hz : float, optional
@@ -362,6 +364,7 @@ def motion_metrics(
     n = len(t_s)
     if tracked is None:
         tracked = np.ones(n, dtype=bool)
+    tracked = np.asarray(tracked, dtype=bool)
     total = float(t_s[-1] - t_s[0]) if n > 1 else 0.0
     rate = rate_hz or nominal_rate_hz(t_s) or 60.0
     segs = segments(t_s, tracked)
@@ -387,10 +390,18 @@ def motion_metrics(
         tremor_sq.append((tr.rms_mm**2, dur))
         peaks.append((tr.peak_hz, dur))
     tremor_ms = _weighted(tremor_sq)
+    # Frames far apart with the hand found both times are a slow camera or computer, not the
+    # tracker losing the hand: their time is left out of ``untracked_time_s`` (the smoothness
+    # and tremor say "not measured" for a session tracked too slowly, see sim.pipeline).
+    slow = 0.0
+    if n > 1:
+        dt = np.diff(t_s)
+        far = tracked[:-1] & tracked[1:] & (dt > MAX_GAP_S)
+        slow = float(dt[far].sum())
     return MotionMetrics(
         total_time_s=total,
         idle_time_s=idle,
-        untracked_time_s=max(total - covered, 0.0),
+        untracked_time_s=max(total - covered - slow, 0.0),
         path_length_mm=path,
         movements=moves,
         sparc=_weighted(sparcs),

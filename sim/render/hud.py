@@ -427,7 +427,8 @@ def _tremor_meter(
     elif v is not None and math.isnan(v.tremor_mm):
         # a tracker without a noise floor, or too few frames tracked for the band
         batch.text("tremor: not measured", x, y, 14, MUTED)
-        batch.text(batch.fit("(no calibration or too few frames)", 14, w), x, by - 4 * s, 14, MUTED)
+        why = f"({frame.tremor_why})" if frame.tremor_why else "(see the calibration)"
+        batch.text(batch.fit(why, 14, w), x, by - 4 * s, 14, MUTED)
     else:
         tremor = v.tremor_mm if v is not None else 0.0
         full = max(fb.steady_tremor_mm * 2.0, 0.1)

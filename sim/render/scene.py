@@ -72,6 +72,10 @@ class Frame:
     moment_s : float or None
         The moment drawn, s of recording time (the clock of the samples and events; the
         patient's words show for a while after theirs); None: the latest sample's.
+    tremor_why : str
+        Why the live tremor is not measured, in a few words ("not calibrated", "only 5
+        frames/s"), from :attr:`sim.pipeline.Pipeline.tremor_why`; "" when it is or when
+        not known (a replay).
     """
 
     scenario: Scenario
@@ -84,6 +88,7 @@ class Frame:
     phase: str = ""
     input_kind: str = "scripted"
     moment_s: float | None = None
+    tremor_why: str = ""
 
     @property
     def now_s(self) -> float:
@@ -151,6 +156,7 @@ def frame_from_pipeline(pipeline: Any, t_s: float | None = None) -> Frame:
         phase=pipeline.phase,
         input_kind=pipeline.input_kind,
         moment_s=t,
+        tremor_why=pipeline.tremor_why,
     )
 
 

@@ -294,8 +294,10 @@ def session_report(
     word, line = outcome_of(rec, result)
     parts = [
         f"<h1>{esc(h.get('scenario', 'session'))}: session report</h1>",
-        f'<p class="meta">trainee <b class="trainee">{who}</b> &middot; station '
-        f"{esc(h.get('station') or '-')} &middot; input {esc(rec.input_kind)} &middot; "
+        f'<p class="meta">trainee <b class="trainee">{who}</b> &middot; '
+        # no station (a session outside a lab station): said in words, not a lone "-"
+        f"{'station ' + esc(h['station']) if h.get('station') else 'no station'} &middot; "
+        f"input {esc(rec.input_kind)} &middot; "
         f"{esc(h.get('created_utc', ''))} &middot; {duration:.0f} s</p>",
         f'<p class="verdict" id="score">score <b>{float(result.get("score", 0)):.1f}</b>/100 '
         f"{verdict_of(word)} (pass at {float(result.get('pass_score', 0)):g})</p>",

@@ -108,10 +108,17 @@ def signed_off(rows: Sequence[SessionRow], consecutive: int, further: int) -> Pr
 
 
 def _status_cell(r: SessionRow) -> str:
+    from sim.tracking.quality import poor_words
+
+    poor = (
+        f'<br><span class="incomplete">{esc(poor_words(r.poor_conditions))}</span>'
+        if r.poor_conditions
+        else ""
+    )
     if r.counts:
-        return td(verdict(r.passed), raw=True)
+        return td(verdict(r.passed) + poor, raw=True)
     text = f"{r.status}: not scored for sign-off"
-    return td(f'<span class="incomplete">{esc(text)}</span>', raw=True)
+    return td(f'<span class="incomplete">{esc(text)}</span>{poor}', raw=True)
 
 
 def _metric_cell(r: SessionRow, name: str) -> str:

@@ -120,6 +120,8 @@ class CvCapture:
         self.is_video = spec.kind == "video"
         if self.is_video:
             p = Path(spec.path)
+            if p.is_dir():
+                raise UserError(f"{p}: is a folder (expected a video file)")
             if not p.is_file():
                 raise UserError(f"{p}: no such video file")
             cap = cv2.VideoCapture(str(p))

@@ -36,7 +36,9 @@ class SessionRecorder:
 
     A crash loses at most the writer's flush interval; :meth:`finish` writes the result and
     the end record. The header's input kind is the pipeline's. ``header`` replaces the
-    header made from the other arguments (a re-scored recording keeps its original's).
+    header made from the other arguments (a re-scored recording keeps its original's). The
+    header's noise floor is the pipeline's: a ``calibration`` naming another is refused
+    (ValueError), since the recording would then re-score differently from the session.
     ``keep_raw`` keeps the raw hand landmarks of webcam samples (see
     :class:`~sim.storage.recording.RecordingWriter`).
     """
@@ -55,7 +57,13 @@ class SessionRecorder:
     ) -> None:
         self.pipeline = pipeline
         cal = dict(calibration or {})
-        cal.setdefault("noise_floor_mm", pipeline.noise_floor_mm)
+        if cal.get("noise_floor_mm", pipeline.noise_floor_mm) != pipeline.noise_floor_mm:
+            # the recording would re-score with another floor than the session was scored with
+            raise ValueError(
+                f"calibration noise floor {cal['noise_floor_mm']} mm is not the pipeline's "
+                f"{pipeline.noise_floor_mm} mm"
+            )
+        cal["noise_floor_mm"] = pipeline.noise_floor_mm
         if header is None:
             header = make_header(
                 pipeline.scenario,

@@ -95,24 +95,52 @@ NOISE_RATIO = 2.0
 ADVICE: dict[str, str] = {
     "original": "Re-record with the whole hand in view, lit from the front, against a plain "
     "background: the tracker misses the hand in this video as recorded.",
-    "mirrored": "The other hand is tracked worse: audit videos of left-handed trainees, and "
-    "read their webcam scores with care until then.",
-    "dim": "Add light in front of the hand (a desk lamp behind the camera, aimed at the hands).",
-    "backlit": "Turn the station so that no window or bright lamp is behind the hands, or add "
-    "light in front of the hand.",
-    "low_contrast": "Use a plain, matt background that differs from skin and gloves, and "
-    "clean the camera lens.",
-    "blur": "Reduce motion blur: more light, so that the camera's exposure is shorter (or a "
-    "camera set to 60 frames/s).",
-    "low_resolution": "Use 720p (1280x720) or better: a better camera, or set the station's "
-    "camera to its full resolution.",
-    "noise": "More light lowers sensor noise; a better camera (larger sensor) helps too.",
-    "warm": "Fix the white balance: use daylight lamps, or set the camera's white balance by "
-    "hand instead of automatic.",
-    "cool": "Fix the white balance: use daylight lamps, or set the camera's white balance by "
-    "hand instead of automatic.",
+    "mirrored": "If some of your trainees are left-handed: the other hand (the image flipped "
+    "left to right) is tracked worse, so audit videos of your left-handed trainees, and read "
+    "their webcam scores with care until then.",
+    "dim": "If a station is dimly lit, add light in front of the hand (a desk lamp behind the "
+    "camera, aimed at the hands).",
+    "backlit": "If a window or bright lamp is behind the hands at a station, turn the station "
+    "away from it, or add light in front of the hand.",
+    "low_contrast": "If a station's background is close to the colour of skin or gloves, or "
+    "its camera's picture looks hazy, use a plain, matt background that differs from skin and "
+    "gloves, and clean the camera lens.",
+    "blur": "If moving hands look smeared in a station's camera picture, reduce motion blur: "
+    "more light, so that the camera's exposure is shorter (or a camera set to 60 frames/s).",
+    "low_resolution": "If a station's camera gives less than 720p, use 720p (1280x720) or "
+    "better: a better camera, or set the camera to its full resolution.",
+    "noise": "If a station's camera picture is grainy, add light (it lowers sensor noise); a "
+    "better camera (larger sensor) helps too.",
+    "warm": "If a station's camera is under tungsten (warm, yellow) light, fix the white "
+    "balance: use daylight lamps, or set the camera's white balance by hand instead of "
+    "automatic.",
+    "cool": "If a station's camera is in shade or under cold (blue) light, fix the white "
+    "balance: use daylight lamps, or set the camera's white balance by hand instead of "
+    "automatic.",
 }
-"""What a lab manager can do when a condition is flagged."""
+"""What a lab manager can do when a condition is flagged. Every condition but ``original`` is
+simulated on the videos given, so its advice says when it applies to a station ("If ...")."""
+
+FLAG_RULES = (
+    f"the video as recorded has the hand in under {100 * (1 - DETECTION_DROP):.0f} % of its "
+    f"frames; a condition finds the hand in more than {100 * DETECTION_DROP:.0f} percentage "
+    "points fewer frames than as recorded; a condition's noise floor is at least "
+    f"{'double' if NOISE_RATIO == 2 else f'{NOISE_RATIO:g} times'} the one as recorded; or a "
+    "condition's noise floor is not measurable (the hand not tracked for 1 s in a row) where "
+    "the video as recorded had one"
+)
+"""Every rule :func:`flags` applies, in words (the report's header says them all)."""
+
+
+def moving_warning(video: str, frames: int) -> str:
+    """The words for a video whose audited frames hold no still stretch of
+    :data:`MIN_STILL_S` (its jitter and floor include the hand's own motion)."""
+    return (
+        f"{video}: the hand never rests for {MIN_STILL_S:g} s in the "
+        f"{plural(frames, 'frame')} audited, so its jitter and noise floor include the hand's "
+        f"own motion (upper bounds, not fair to compare): audit frames that include a still hold "
+        f"of {MIN_STILL_S:g} s or more (--frames 0 audits every frame)"
+    )
 
 
 class ConditionedGrabber:
@@ -361,14 +389,16 @@ def measure(
     )
 
 
-def flags(original: Mapping[str, Any], condition: Mapping[str, Any]) -> list[dict[str, str]]:
+def flags(
+    original: Mapping[str, Any], condition: Mapping[str, Any], measured_over: str = "still"
+) -> list[dict[str, str]]:
     """What is wrong with ``condition``'s figures against ``original``'s (their JSON forms).
 
     A condition is flagged when its detection rate falls by more than :data:`DETECTION_DROP`
     (10 points), when its noise floor reaches :data:`NOISE_RATIO` times the original's, or
     when the original had a noise floor and the condition has none (the hand was lost where
-    it was still). ``original`` itself is flagged when it finds the hand in under
-    ``1 - DETECTION_DROP`` of its frames.
+    it was still; with ``measured_over`` ``"moving"``, where it was tracked). ``original``
+    itself is flagged when it finds the hand in under ``1 - DETECTION_DROP`` of its frames.
 
     Returns
     -------
@@ -384,7 +414,9 @@ def flags(original: Mapping[str, Any], condition: Mapping[str, Any]) -> list[dic
             out.append(
                 {
                     "figure": "detection_rate",
-                    "text": f"hand found in only {100 * d1:.0f} % of frames as recorded",
+                    "text": "hand never found in the video as recorded"
+                    if d1 == 0
+                    else f"hand found in only {100 * d1:.0f} % of frames as recorded",
                     "advice": advice,
                 }
             )
@@ -413,7 +445,10 @@ def flags(original: Mapping[str, Any], condition: Mapping[str, Any]) -> list[dic
             out.append(
                 {
                     "figure": "noise_floor_mm",
-                    "text": "noise floor not measurable: the hand was lost where it was still",
+                    "text": "noise floor not measurable: the hand was lost where it was still "
+                    "as recorded"
+                    if measured_over == "still"
+                    else "noise floor not measurable: the hand was not tracked for 1 s in a row",
                     "advice": advice,
                 }
             )
@@ -501,7 +536,7 @@ def audit_video(
     flagged = tuple(
         ConditionFigures(
             **{k: getattr(f, k) for k in ConditionFigures.__dataclass_fields__ if k != "flags"},
-            flags=tuple(flags(orig, f.as_dict())),
+            flags=tuple(flags(orig, f.as_dict(), measured_over)),
         )
         for f in results
     )
@@ -557,10 +592,9 @@ def report_html(doc: Mapping[str, Any], frames: int | None, stride: int) -> str:
     parts.append(
         f'<p class="meta">{len(videos)} video{"s" if len(videos) != 1 else ""}; '
         f"{esc(limit)} of each{'' if stride == 1 else f', every {stride}th'}; "
-        f"{plural(n_cond, 'condition')}. A condition is flagged when the hand is found in more "
-        f"than {100 * DETECTION_DROP:.0f} percentage points fewer frames than as recorded, or "
-        f"when the tracker's noise floor at least {'doubles' if NOISE_RATIO == 2 else 'grows'}."
-        "</p>"
+        f"{plural(n_cond, 'condition')}. Flagged when {esc(FLAG_RULES)}. Every condition "
+        "but the original is simulated on the videos given: its advice applies to a station "
+        "only if the station has that condition.</p>"
     )
     # what to do: each piece of advice once, with where it came from
     todo: dict[str, list[str]] = {}
@@ -585,11 +619,12 @@ def report_html(doc: Mapping[str, Any], frames: int | None, stride: int) -> str:
     )
     for v in videos:
         w, h = v["image_size"]
+        n = v["conditions"][0]["frames"] if v["conditions"] else 0
         over = (
             "still stretches of the hand"
             if v["measured_over"] == "still"
-            else "all tracked frames (the hand never rests for 1 s: jitter and floor are "
-            "upper bounds)"
+            else f"all tracked frames (the hand never rests for {MIN_STILL_S:g} s in the "
+            f"{plural(n, 'frame')} audited: jitter and floor are upper bounds)"
         )
         parts.append(f"<h2>{esc(Path(v['video']).name)}</h2>")
         parts.append(
@@ -597,6 +632,9 @@ def report_html(doc: Mapping[str, Any], frames: int | None, stride: int) -> str:
             f"jitter and noise floor over {esc(over)}; audited in "
             f"{_num(v['processing_s'], '.0f')} s.</p>"
         )
+        if v["measured_over"] != "still":
+            warning = esc(moving_warning(v["video"], n))
+            parts.append(f"<p class='why'><b>Warning:</b> {warning}.</p>")
         rows = []
         for c in v["conditions"]:
             flagged = {f["figure"] for f in c["flags"]}
@@ -661,6 +699,7 @@ def report_html(doc: Mapping[str, Any], frames: int | None, stride: int) -> str:
 
 def _groups_html(groups: Mapping[str, Any]) -> str:
     from sim.report.html import esc, table, td
+    from sim.tracking.groups import group_warnings, largest_gaps
 
     parts = ["<h2>Groups</h2>"]
     pct = f"{100 * groups['confidence']:.0f} %"
@@ -669,16 +708,22 @@ def _groups_html(groups: Mapping[str, Any]) -> str:
         f"with its {pct} interval (bootstrap over videos, {groups['resamples']} resamples). "
         "A gap whose interval includes 0 is not evidence of a difference.</p>"
     )
-    if groups["videos_without_group"]:
-        parts.append(
-            f"<p class='why'>Not in the groups file (left out): "
-            f"{esc(', '.join(groups['videos_without_group']))}</p>"
-        )
-    if groups["entries_without_video"]:
-        parts.append(
-            f"<p class='why'>In the groups file but not audited: "
-            f"{esc(', '.join(groups['entries_without_video']))}</p>"
-        )
+    for line in group_warnings(groups):
+        parts.append(f"<p class='why'><b>Warning:</b> {esc(line)}.</p>")
+    summary = largest_gaps(groups, shared_notes=False)  # the notes follow
+    if summary:
+        items = "".join(f"<li>{esc(line)}</li>" for line in summary)
+        parts.append(f"<p>Largest gap of each figure, over every condition:</p><ul>{items}</ul>")
+    # a note shared by several rows is said once, above the table, and referred to by number
+    counts: dict[str, int] = {}
+    for c in groups["conditions"]:
+        for f in c["figures"]:
+            if f["note"]:
+                counts[f["note"]] = counts.get(f["note"], 0) + 1
+    shared = [n for n, k in counts.items() if k > 1]
+    if shared:
+        items = "".join(f"<li>{esc(n)}</li>" for n in shared)
+        parts.append(f"<p>Notes:</p><ol class='notes'>{items}</ol>")
     rows = []
     for c in groups["conditions"]:
         for f in c["figures"]:
@@ -705,7 +750,7 @@ def _groups_html(groups: Mapping[str, Any]) -> str:
                     td(label),
                     td(means),
                     td(gap, numeric=True),
-                    td(f["note"]),
+                    td(f"note {shared.index(f['note']) + 1}" if f["note"] in shared else f["note"]),
                 ]
             )
     parts.append(table(["condition", "figure", "groups", "gap", "note"], rows, numeric=(3,)))
@@ -740,9 +785,20 @@ def _cmd_audit(args: argparse.Namespace) -> int:
 
         find_scenario(args.scenario)
     check_videos(args.video)
+    if groups is not None:
+        from sim.tracking.groups import group_warnings, match_groups, unmatched_entries
+
+        matched = match_groups(args.video, groups)
+        for line in group_warnings(
+            {
+                "videos_without_group": [v for v in args.video if v not in matched],
+                "entries_without_video": unmatched_entries(args.video, groups),
+            }
+        ):
+            print(f"procsim: warning: {args.groups}: {line}", file=sys.stderr, flush=True)
     out = Path(args.output) if args.output else None
-    if out is not None and out.is_dir():
-        raise UserError(f"{out}: is a folder (expected an .html file to write)")
+    if out is not None:
+        check_writable(out)
     say = (lambda s: print(s, file=sys.stderr, flush=True)) if args.json else print
     audits = []
     for v in args.video:
@@ -763,6 +819,8 @@ def _cmd_audit(args: argparse.Namespace) -> int:
             f"{a.processing_s:.0f} s "
             f"({a.processing_s / max(1, len(a.conditions)):.1f} s a condition)"
         )
+        if a.measured_over != "still":
+            print(f"procsim: warning: {moving_warning(v, n)}", file=sys.stderr, flush=True)
     doc = audit_json(audits, groups)
     if out is not None:
         try:
@@ -774,16 +832,55 @@ def _cmd_audit(args: argparse.Namespace) -> int:
         print(json.dumps(doc, indent=2, allow_nan=False))
         return 0
     for v in doc["videos"]:
-        print(f"\n{v['video']} ({v['measured_over']}):")
-        print(f"  {'condition':15s} {'hand':>5s} {'jitter':>7s} {'angle':>6s} {'floor':>6s} ms")
+        n = v["conditions"][0]["frames"] if v["conditions"] else 0
+        where = (
+            "jitter and floor over the still stretches"
+            if v["measured_over"] == "still"
+            else f"the hand never rests for {MIN_STILL_S:g} s in the {plural(n, 'frame')} "
+            "audited: jitter and floor are upper bounds"
+        )
+        print(f"\n{v['video']} ({where}):")
+        print(
+            f"  {'condition':15s} {'hand':>5s} {'jitter':>7s} {'angle':>6s} {'noise':>6s} "
+            f"{'ms/frame':>8s}"
+        )
+        print(f"  {'':15s} {'found':>5s} {'mm':>7s} {'deg':>6s} {'floor':>6s}")
         for c in v["conditions"]:
             print(
                 f"  {c['name']:15s} {100 * c['detection_rate']:4.0f}% "
                 f"{_num(c['jitter_mm'], '7.2f'):>7s} {_num(c['angle_jitter_deg'], '6.1f'):>6s} "
-                f"{_num(c['noise_floor_mm'], '6.2f'):>6s} {_num(c['latency_ms'], '.0f')}"
+                f"{_num(c['noise_floor_mm'], '6.2f'):>6s} {_num(c['latency_ms'], '.0f'):>8s}"
                 + "".join(f"\n    ! {f['text']}: {f['advice']}" for f in c["flags"])
             )
+    if "groups" in doc:
+        from sim.tracking.groups import group_warnings, largest_gaps
+
+        print("\nGroups: largest gap of each figure, over every condition")
+        for line in largest_gaps(doc["groups"]):
+            print(f"  {line}")
+        for line in group_warnings(doc["groups"]):
+            print(f"  warning: {line}")
+        print("  (every condition and figure: --json or -o REPORT.html)")
     return 0
+
+
+def check_writable(out: Path) -> None:
+    """Refuse, in one line, a report path that cannot be written (checked before the audit,
+    which takes minutes): a folder, a missing folder, or one that refuses the file. The file
+    is opened for appending (nothing of it changes) and removed again if it was not there."""
+    if out.is_dir():
+        raise UserError(f"{out}: is a folder (expected an .html file to write)")
+    parent = out.parent
+    if not parent.is_dir():
+        raise UserError(f"{out}: cannot write: there is no folder {parent}")
+    existed = out.exists()
+    try:
+        with out.open("a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        raise UserError(f"{out}: cannot write ({exc.strerror})") from None
+    if not existed:
+        out.unlink(missing_ok=True)
 
 
 def register(subparsers: Any) -> None:

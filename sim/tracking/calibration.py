@@ -264,9 +264,9 @@ def calibrate_hold(
         np.array([p.normal for p in good]).reshape(-1, 3),
     )
     image = median_image(images)
-    return CalibrationResult(
-        floor, noise, ws, roll, float(t[-1] - t[0]), len(t), image, judge(image, floor, limits)
-    )
+    rate = nominal_rate_hz(t) if len(t) > 1 else math.nan  # as the tremor metric judges it
+    poor = judge(image, floor, limits, rate_hz=rate)
+    return CalibrationResult(floor, noise, ws, roll, float(t[-1] - t[0]), len(t), image, poor)
 
 
 class CalibrationStep(str, Enum):
@@ -396,6 +396,7 @@ class CalibrationSession:
             + (
                 ""
                 if math.isfinite(self.result.noise_floor_mm)
+                or any(p.name == "slow" for p in self.result.poor)  # it says so, with the fix
                 else f" (tremor not measured: only {self.result.rate_hz:.0f} frames/s tracked)"
             )
             + "".join(" " + p.message for p in self.result.poor),

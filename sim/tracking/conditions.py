@@ -239,7 +239,8 @@ CONDITIONS: dict[str, Condition] = {
 
 DESCRIPTIONS: dict[str, str] = {
     "original": "the video as recorded",
-    "mirrored": "flipped left to right: the other hand",
+    "mirrored": "the image flipped left to right (a right hand looks like a left one), "
+    "tracked as the other hand",
     "dim": f"a quarter of the light (linear, gamma {PARAMS.gamma:g})",
     "backlit": "bright background, dark hand (mid tones darkened, highlights blown)",
     "low_contrast": f"contrast cut to {PARAMS.contrast:.0%} (haze, washed-out camera)",

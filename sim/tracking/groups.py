@@ -42,7 +42,7 @@ import io
 import math
 import zlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -470,7 +470,7 @@ def _gap(
     order = sorted(measured, key=lambda m: (-_mean(m), m.group))
     hi, lo = order[0], order[-1]
     point = _mean(hi) - _mean(lo)
-    single = [m.group for m in (hi, lo) if m.videos == 1]
+    single = sorted(m.group for m in (hi, lo) if m.videos == 1)  # the same words each time
     if single:
         return gap(
             highest=hi.group,
@@ -512,3 +512,61 @@ def _resampled_means(values: list[float], rng: np.random.Generator, resamples: i
     v = np.asarray(values, dtype=float)
     idx = rng.integers(0, len(v), size=(resamples, len(v)))
     return v[idx].mean(axis=1)
+
+
+def group_warnings(groups: Mapping[str, Any]) -> list[str]:
+    """Warnings about a groups file against the videos audited (:meth:`GroupFigures.to_json`'s
+    form, or any mapping with ``videos_without_group`` and ``entries_without_video``): the
+    videos it does not list and its entries that match no video, one line each ("" none)."""
+    out = []
+    if groups.get("videos_without_group"):
+        out.append(
+            "not in the groups file, so left out of the group figures: "
+            + ", ".join(groups["videos_without_group"])
+        )
+    if groups.get("entries_without_video"):
+        out.append(
+            "in the groups file but matching no video audited: "
+            + ", ".join(groups["entries_without_video"])
+        )
+    return out
+
+
+def largest_gaps(groups: Mapping[str, Any], shared_notes: bool = True) -> list[str]:
+    """For each figure, the condition with the largest gap between groups, in words
+    (:meth:`GroupGap.words`, with the condition); from :meth:`GroupFigures.to_json`'s form.
+    A figure no condition has a gap for says why (its first condition's note). A note that
+    several lines share is said once, as a last line (left out with ``shared_notes`` False:
+    the caller says it)."""
+    best: dict[str, GroupGap] = {}
+    for c in groups["conditions"]:
+        for f in c["figures"]:
+            g = GroupGap(
+                condition=c["name"],
+                figure=f["figure"],
+                groups=tuple(GroupMean(m["group"], m["videos"], m["mean"]) for m in f["groups"]),
+                highest=f["highest"],
+                lowest=f["lowest"],
+                gap=f["gap"],
+                ci_low=f["ci_low"],
+                ci_high=f["ci_high"],
+                confidence=float(groups["confidence"]),
+                note=f["note"],
+            )
+            old = best.get(g.figure)
+            if old is None or (g.gap is not None and (old.gap is None or g.gap > old.gap)):
+                best[g.figure] = g
+    order = [f for f in FIGURES if f in best] + [f for f in best if f not in FIGURES]
+    gaps = [best[f] for f in order]
+    notes = [g.note for g in gaps if g.gap is not None and g.note]
+    shared = {n for n in notes if notes.count(n) > 1}  # said once, after the lines
+    lines = []
+    for g in gaps:
+        if g.gap is None:
+            lines.append(g.words())
+            continue
+        line = replace(g, note="" if g.note in shared else g.note).words()
+        lines.append(f"{line} (under {g.condition})")
+    if not shared_notes:
+        return lines
+    return lines + [f"{n[:1].upper()}{n[1:]}." for n in sorted(shared)]

@@ -7,6 +7,12 @@ module import.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import os
+import re
+import sys
+import threading
 from typing import Any
 
 import numpy as np
@@ -27,6 +33,59 @@ def import_mediapipe_hands() -> Any:
     return hands
 
 
+NATIVE_LOG = re.compile(
+    rb"^(?:[IWE]\d{4} [\d:.]+ +\d+ [\w.]+:\d+\] "
+    rb"|INFO: Created TensorFlow Lite"
+    rb"|WARNING: All log messages before absl::InitializeLog)"
+)
+"""The lines MediaPipe's C++ libraries print on stderr ("INFO: Created TensorFlow Lite
+XNNPACK delegate", "WARNING: All log messages before absl::InitializeLog()...",
+``W0000 00:00:... file.cc:114] ...``): nothing a trainee or a lab can act on."""
+
+_filter: dict[str, Any] = {}
+
+
+def filter_native_logs() -> None:
+    """Drop :data:`NATIVE_LOG` lines from this process's stderr (file descriptor 2) from now
+    on; every other line passes unchanged. No environment variable of this MediaPipe version
+    silences them, and they come from its threads at any time (a graph's start, a hand lost
+    and found again), so fd 2 is routed through a pipe read by a thread that forwards the
+    rest; at exit fd 2 is put back and the pipe drained. Installed once, by the first
+    detector; a process without a usable fd 2 is left alone."""
+    if _filter:
+        return
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        r, w = os.pipe()
+        os.dup2(w, 2)
+        os.close(w)
+    except (OSError, ValueError, AttributeError):
+        _filter["off"] = True
+        return
+    pipe_ino = os.fstat(2).st_ino
+
+    def forward() -> None:
+        with os.fdopen(r, "rb") as src:
+            for line in src:
+                if not NATIVE_LOG.match(line):
+                    with contextlib.suppress(OSError):
+                        os.write(saved, line)
+
+    t = threading.Thread(target=forward, name="stderr-filter", daemon=True)
+    t.start()
+
+    def restore() -> None:
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            sys.stderr.flush()
+            if os.fstat(2).st_ino == pipe_ino:  # still ours (a test runner may have swapped it)
+                os.dup2(saved, 2)  # the pipe's last writer closes: the thread drains and ends
+                t.join(timeout=2.0)
+
+    atexit.register(restore)
+    _filter["thread"] = t
+
+
 class MediaPipeHands:
     """Finds hands in RGB frames with MediaPipe Hands.
 
@@ -44,6 +103,7 @@ class MediaPipeHands:
         if config.model_complexity not in (0, 1):
             raise UserError(f"model complexity must be 0 or 1, not {config.model_complexity}")
         self.mirror_labels = not config.mirror
+        filter_native_logs()
         self._hands = hands.Hands(
             static_image_mode=static_image_mode,
             max_num_hands=config.max_hands,

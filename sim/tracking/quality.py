@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from sim.metrics.motion import MIN_TREMOR_RATE_HZ
+
 
 @dataclass(frozen=True, slots=True)
 class HandImage:
@@ -87,6 +89,9 @@ class ConditionLimits:
         Largest blur index (:attr:`HandImage.blur`) ("blur").
     max_noise_floor_mm : float
         Largest tremor-band noise floor of the still hold, mm RMS ("unsteady").
+    min_rate_hz : float
+        Fewest frames tracked per second over the hold ("slow": a busy or slow computer, or
+        a camera giving few frames).
     """
 
     # measured (tools/hand_conditions.py, docs/tracking.md): the hands as recorded 85-193,
@@ -107,6 +112,10 @@ class ConditionLimits:
     # leaves the metric unable to tell a novice's tremor from the camera's (still real hand:
     # 0.3 mm)
     max_noise_floor_mm: float = 1.0
+    # the lowest rate the tremor metric is measured at (sim.metrics.motion.MIN_TREMOR_RATE_HZ,
+    # 22.8 Hz: the 4-12 Hz band's top at 95 % of the Nyquist limit); below it tremor and the
+    # noise floor are "not measured", and smoothness with them
+    min_rate_hz: float = MIN_TREMOR_RATE_HZ
 
 
 DEFAULT_LIMITS = ConditionLimits()
@@ -127,6 +136,7 @@ POOR_WORDS = {
     "low_contrast": "little contrast on the hand",
     "blur": "blurred image",
     "unsteady": "unsteady tracking",
+    "slow": "too few frames per second tracked",
 }
 """Each poor condition in a few words (the report's "tracked in poor conditions: ...")."""
 
@@ -155,6 +165,7 @@ def judge(
     image: HandImage | None,
     noise_floor_mm: float,
     limits: ConditionLimits = DEFAULT_LIMITS,
+    rate_hz: float = math.nan,
 ) -> tuple[PoorCondition, ...]:
     """The conditions under which tracking would be unreliable, worst-first.
 
@@ -166,6 +177,8 @@ def judge(
         The hold's noise floor, mm RMS (NaN: not measured).
     limits : ConditionLimits
         The thresholds.
+    rate_hz : float
+        Frames tracked per second over the hold (NaN: not measured; not judged).
     """
     out: list[PoorCondition] = []
     if image is not None:
@@ -199,6 +212,15 @@ def judge(
                     "at your working distance), and add light so it exposes faster.",
                 )
             )
+    if math.isfinite(rate_hz) and rate_hz < limits.min_rate_hz:
+        out.append(
+            PoorCondition(
+                "slow",
+                f"Only {rate_hz:.0f} frames/s tracked (needs {limits.min_rate_hz:.0f}), so "
+                "tremor and smoothness will not be measured: close other programs, use a "
+                "faster computer, or set the camera to a lower resolution.",
+            )
+        )
     if math.isfinite(noise_floor_mm) and noise_floor_mm > limits.max_noise_floor_mm:
         out.append(
             PoorCondition(

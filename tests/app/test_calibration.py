@@ -104,8 +104,14 @@ def test_calibration_measures_the_noise_floor_and_maps_the_workspace(
     bg = np.array([0.10, 0.12, 0.16]) * 255
     centre = img[h // 4 : h // 2, w // 3 : 2 * w // 3]
     assert (np.abs(centre - bg).sum(axis=2) > 30).mean() > 0.9
-    run_until(d, lambda: isinstance(d.screen, PracticeScreen))
+    run_until(d, lambda: cal.result is not None)
     assert cal.result is not None
+    # a loaded machine tracks too few frames: "slow" (the only poor condition this well-lit,
+    # sharp video can have) waits for Enter, the trainee's choice to go on as it is
+    slow = [p.name for p in cal.result.poor] == ["slow"]
+    if slow:
+        d.key(pygame.K_RETURN)
+    run_until(d, lambda: isinstance(d.screen, PracticeScreen))
     practice = d.screen
     assert practice.source is source  # the calibrated camera goes on into the session
     floor = practice.pipeline.noise_floor_mm
@@ -125,7 +131,8 @@ def test_calibration_measures_the_noise_floor_and_maps_the_workspace(
     assert c["workspace"] == cal.result.workspace.as_dict() != Workspace().as_dict()
     assert c["hold_s"] >= 5.0 and c["image_size"][0] == 480
     # the screen measured the hold's frames: a well-lit, sharp hand, no poor condition
-    assert c["conditions"]["poor"] == [] and rec.poor_conditions == ()
+    expected = ("slow",) if slow else ()
+    assert tuple(c["conditions"]["poor"]) == expected and rec.poor_conditions == expected
     assert c["conditions"]["luma_mean"] > 70 and 0 < c["conditions"]["blur"] < 0.65
     assert header["input"] == "video" and header["meta"]["hand"] == "right"
     # the noise of each quantity goes into the recording, and the scenario's depth assist
@@ -261,7 +268,10 @@ def test_calibration_in_poor_light_says_the_fix_and_waits_for_the_trainee(
     cal = d.screen
     assert isinstance(cal, CalibrationScreen)
     run_until(d, lambda: cal.result is not None)
-    assert cal.result is not None and [p.name for p in cal.result.poor] == ["dim"]
+    assert cal.result is not None
+    # (a loaded machine may track too few frames too: "slow", after the light)
+    names = tuple(p.name for p in cal.result.poor)
+    assert names in (("dim",), ("dim", "slow"))
     assert "add light in front of you" in cal.result.poor[0].message
     end = time.monotonic() + CALIBRATION_DONE_S + 0.5
     while time.monotonic() < end:  # a good calibration would have started the session
@@ -272,7 +282,7 @@ def test_calibration_in_poor_light_says_the_fix_and_waits_for_the_trainee(
     assert isinstance(practice, PracticeScreen)
     run_until(d, lambda: len(practice.pipeline.samples) >= 3)
     d.key(pygame.K_ESCAPE)
-    assert isinstance(d.screen, ResultsScreen) and d.screen.poor == ("dim",)
+    assert isinstance(d.screen, ResultsScreen) and d.screen.poor == names
     rec = load_recording(practice.path)
-    assert rec.poor_conditions == ("dim",)
+    assert rec.poor_conditions == names
     assert rec.header["calibration"]["conditions"]["luma_mean"] < 70

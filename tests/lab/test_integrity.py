@@ -281,3 +281,38 @@ def test_the_app_s_own_score_is_today_s_and_an_edited_file_is_marked(
     marked = session_from_recording(edited, today=today)
     assert marked.row["recorded_score"] == 99.5 and marked.row["score_differs"]
     assert marked.row["score"] == today.score
+
+
+def test_a_schema_5_store_upgrades_and_keeps_each_sessions_poor_conditions(
+    pg_url: str, tmp_path: Path
+) -> None:
+    """Schema 6 reads the poor tracking conditions back from each stored recording, so an
+    instructor's list marks the sessions tracked in poor conditions before the upgrade too."""
+    from sim.pipeline import Pipeline
+    from sim.scenarios import find_scenario
+    from sim.sources.scripted import ScriptedSource
+    from sim.storage.session import run_session
+
+    veni = find_scenario("venipuncture")
+    poor = tmp_path / "poor.jsonl"
+    cal = {"noise_floor_mm": 0.4, "conditions": {"poor": ["dim", "blur"]}}
+    run_session(
+        Pipeline(veni, 0.4, input_kind="webcam"),
+        ScriptedSource(veni, "expert", 0),
+        poor,
+        calibration=cal,
+    )
+    for url in (f"sqlite:///{tmp_path / 'old5.sqlite'}", pg_url):
+        s_ = session_from_recording(poor)
+        eng = create_engine(parse_url(url))
+        with eng.begin() as conn:
+            upgrade(conn, target=5)
+            cols = {c.name for c in session_cols(5)}
+            row = {k: v for k, v in s_.row.items() if k in cols}
+            row["stored_utc"] = row["started_utc"]
+            conn.execute(insert(Table("sessions", MetaData(), *session_cols(5))), row)
+        eng.dispose()
+        with Store(url) as s:
+            assert s.upgraded_from == 5
+            (r,) = s.find()
+            assert r.poor_conditions == ("dim", "blur")

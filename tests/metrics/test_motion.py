@@ -186,3 +186,17 @@ def _movement_count_loop(speed, rate_hz, thr=50.0, rel=40.0, min_s=0.2):
 def test_vectorised_movement_count_matches_the_rule(speeds):
     v = np.repeat(np.array(speeds, dtype=float), 3)  # runs of equal speeds, as in real data
     assert m.movement_count(v, 30.0) == _movement_count_loop(v, 30.0)
+
+
+def test_slow_frames_are_not_a_lost_hand():
+    # 7 s tracked at 4 frames/s (a loaded machine): every sample had the hand, so the
+    # results must not say "Hand not tracked 7 s" (they said so before)
+    t = np.arange(0, 7.01, 0.26)
+    pos = np.column_stack([t * 10, np.zeros_like(t), np.zeros_like(t)])
+    mm = m.motion_metrics(t, pos, np.ones(len(t), bool))
+    assert mm.untracked_time_s == 0.0
+    # a real loss at the same slow rate still counts: the two intervals beside sample 5
+    tracked = np.ones(len(t), bool)
+    tracked[5] = False
+    lost = m.motion_metrics(t, pos, tracked)
+    assert lost.untracked_time_s == pytest.approx(t[6] - t[4], abs=1e-9)

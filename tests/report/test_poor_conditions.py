@@ -27,7 +27,9 @@ CONDITIONS = {
 
 def _record(path: Path, veni, calibration: dict | None) -> Path:  # noqa: ANN001
     kw = {} if calibration is None else {"calibration": calibration}
-    run_session(Pipeline(veni, input_kind="webcam"), ScriptedSource(veni, "expert", 0), path, **kw)
+    floor = 0.0 if calibration is None else calibration["noise_floor_mm"]
+    pipeline = Pipeline(veni, floor, input_kind="webcam")
+    run_session(pipeline, ScriptedSource(veni, "expert", 0), path, **kw)
     return path
 
 
@@ -68,3 +70,44 @@ def test_a_bad_conditions_field_is_refused_in_one_line(tmp_path, veni, condition
     assert str(e.value) == (
         f"{path}: line 1: 'calibration.conditions': expected an object with 'poor', a list of names"
     )
+
+
+def test_every_view_an_instructor_reads_marks_poor_conditions(tmp_path, veni, data_dir, capsys):  # noqa: ANN001
+    """score (text and --json), sessions list/show (text and --json), sessions export CSV
+    and the trainee progress report all say it (before, only the session report did)."""
+    import csv
+
+    from sim.cli import main
+
+    cal = {"noise_floor_mm": 0.4, "status": "calibrated", "conditions": CONDITIONS}
+    poor = _record(tmp_path / "poor.jsonl", veni, cal)
+    good = _record(tmp_path / "good.jsonl", veni, {"noise_floor_mm": 0.4})
+    words = "Tracked in poor conditions: too dark on the hand, blurred image"
+    assert main(["score", str(poor)]) == 0  # 0: re-scores the same
+    assert words in capsys.readouterr().out
+    assert main(["score", "--json", str(poor)]) == 0
+    assert json.loads(capsys.readouterr().out)["poor_conditions"] == ["dim", "blur"]
+    assert main(["score", str(good)]) == 0
+    assert "poor conditions" not in capsys.readouterr().out
+
+    assert main(["sessions", "import", str(poor)]) == 0
+    capsys.readouterr()
+    assert main(["sessions", "list"]) == 0
+    out = capsys.readouterr().out
+    assert f"! {words}" in out
+    assert main(["sessions", "list", "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["poor_conditions"] == ["dim", "blur"]
+    assert main(["sessions", "show", row["id"]]) == 0
+    assert f"tracking  ! {words}" in capsys.readouterr().out
+    assert main(["sessions", "show", row["id"], "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["poor_conditions"] == ["dim", "blur"]
+    out_csv = tmp_path / "s.csv"
+    assert main(["sessions", "export", "--csv", str(out_csv)]) == 0
+    with out_csv.open(encoding="utf-8-sig") as f:
+        (line,) = list(csv.DictReader(f))
+    assert line["poor_conditions"] == "dim;blur"
+    report = tmp_path / "t.html"
+    trainee = json.loads(poor.read_text().splitlines()[0]).get("trainee") or "anonymous"
+    assert main(["report", "--trainee", trainee, "-o", str(report)]) == 0
+    assert words in report.read_text(encoding="utf-8")

@@ -59,6 +59,31 @@ def test_a_poorly_tracked_original_is_flagged_on_its_own() -> None:
     assert audit.flags(ORIGINAL, ORIGINAL) == []
 
 
+def test_a_floor_lost_on_a_moving_hand_does_not_say_still() -> None:
+    # a video with no still stretch is measured over all tracked frames: "where it was
+    # still" would be untrue there (the newcomer's --frames 60 audit said it)
+    (f,) = audit.flags(ORIGINAL, fig("warm", 0.9, None), "moving")
+    assert "not tracked for 1 s in a row" in f["text"] and "still" not in f["text"]
+    (g,) = audit.flags(ORIGINAL, fig("warm", 0.9, None), "still")
+    assert "where it was still" in g["text"]
+
+
+def test_advice_for_a_simulated_condition_is_conditional() -> None:
+    # the conditions are simulated on the videos given, not found in the lab's room
+    for name, advice in audit.ADVICE.items():
+        if name != "original":
+            assert advice.startswith("If "), name
+    assert "tungsten" in audit.ADVICE["warm"]
+
+
+def test_the_report_header_names_every_flag_rule() -> None:
+    html = audit.report_html(_doc(), 300, 1)
+    head = html.split("<h2>")[0]
+    assert "under 90 % of its frames" in head
+    assert "more than 10 percentage points fewer" in head
+    assert "double" in head and "not measurable" in head
+
+
 def test_every_condition_has_advice() -> None:
     from sim.tracking.conditions import CONDITIONS
 
@@ -116,7 +141,7 @@ def _doc() -> dict[str, Any]:
     orig = fig("original", 1.0, 1.0) | {"jitter_mm": 2.0, "angle_jitter_deg": 0.5}
     dim = fig("dim", 0.5, 1.1) | {"jitter_mm": 3.0, "angle_jitter_deg": 0.9}
     for c in (orig, dim):
-        c |= {"latency_ms": 40.0, "flags": audit.flags(orig, c)}
+        c |= {"latency_ms": 40.0, "frames": 60, "flags": audit.flags(orig, c)}
     return {
         "videos": [
             {
@@ -134,10 +159,13 @@ def _doc() -> dict[str, Any]:
 def test_the_report_flags_the_condition_with_what_to_do() -> None:
     html = audit.report_html(_doc(), 300, 1)
     assert "<h2>What to do</h2>" in html
-    assert "Add light in front of the hand" in html
+    assert "If a station is dimly lit, add light in front of the hand" in html
     assert "room &lt;1&gt;.mp4: dim" in html  # escaped, and says where the advice came from
     assert '<td class="num critical"><b>50 %</b></td>' in html
     assert "upper bounds" in html  # a hand that never rests says so
+    # ... of the frames audited only, with a warning saying what a fair audit needs
+    assert "never rests for 1 s in the 60 frames audited" in html
+    assert "<b>Warning:</b>" in html and "still hold of 1 s or more" in html
     assert "with their consent" in html
 
 
@@ -291,3 +319,100 @@ def test_fuzz_the_video(tmp_path_factory: pytest.TempPathFactory) -> None:
         else:
             assert rc == 2, err
             assert_one_clean_line(err.splitlines()[-1] + "\n", video)
+
+
+# --- the command's words, with the tracking replaced by fixed figures -------------------
+
+
+def _fake_audit(video: str, **kw: Any) -> audit.VideoAudit:
+    """A moving hand in 60 frames: the newcomer's --frames 60 case."""
+    base = Path(video).name
+    floor = 2.0 if base.startswith("a") else 3.0
+    cond = [
+        audit.ConditionFigures(name, 60, 60, (1.0, 1.0, 1.0), 1.0, floor, 2.4, 10.0, 1.0)
+        for name in ("original", "dim")
+    ]
+    figs = tuple(
+        audit.ConditionFigures(
+            **{
+                k: getattr(c, k)
+                for k in audit.ConditionFigures.__dataclass_fields__
+                if k != "flags"
+            },
+            flags=tuple(audit.flags(cond[0].as_dict(), c.as_dict(), "moving")),
+        )
+        for c in cond
+    )
+    return audit.VideoAudit(video, (640, 360), 25.0, "moving", 2.0, figs)
+
+
+@pytest.fixture
+def fake_tracking(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    monkeypatch.setattr(audit, "audit_video", _fake_audit)
+    monkeypatch.setattr(audit, "check_videos", lambda videos: None)
+    monkeypatch.chdir(tmp_path)
+    groups = tmp_path / "g.csv"
+    groups.write_text("video,group\na1.mp4,bare\nb1.mp4,glove\nnot-filmed.mp4,glove\n")
+    return groups
+
+
+def test_groups_in_the_text_output_with_warnings(fake_tracking: Path) -> None:
+    rc, out, err = run_cli(
+        ["audit-tracking", "a1.mp4", "b1.mp4", "c1.mp4", "--groups", str(fake_tracking)]
+    )
+    assert rc == 0, err
+    # without --json or -o the groups were not shown at all before
+    assert "Groups: largest gap of each figure" in out
+    assert "noise floor: highest 'glove' 3.00 mm, lowest 'bare' 2.00 mm; gap 1.00 mm" in out
+    # the CSV entry that matches no video and the video without a group, before tracking
+    assert "warning" in err and "not-filmed.mp4" in err and "c1.mp4" in err
+    assert err.index("not-filmed.mp4") < err.index("a1.mp4:")
+    # a hand that never rests in the frames audited is warned about, in words
+    assert "never rests for 1 s in the 60 frames audited" in out
+    assert "never rests for 1 s in the 60 frames audited" in err and "--frames 0" in err
+    assert "floor ms" not in out  # the table header says "noise floor" and "ms/frame"
+
+
+def test_the_groups_table_says_a_shared_note_once(fake_tracking: Path) -> None:
+    report = fake_tracking.parent / "r.html"
+    rc, _, err = run_cli(
+        ["audit-tracking", "a1.mp4", "b1.mp4", "-o", str(report), "--groups", str(fake_tracking)]
+    )
+    assert rc == 0, err
+    html = report.read_text(encoding="utf-8")
+    assert html.count("have only one video each") == 1  # once, not in all 8 rows
+    assert html.count(">note 1<") == 8
+    assert "Largest gap of each figure" in html
+    assert "matching no video audited: not-filmed.mp4" in html
+
+
+def test_an_unwritable_report_is_refused_before_tracking(
+    fake_tracking: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def never(video: str, **kw: Any) -> audit.VideoAudit:
+        raise AssertionError("tracked before checking the report path")
+
+    monkeypatch.setattr(audit, "audit_video", never)
+    bad = fake_tracking.parent / "no-such-folder" / "r.html"
+    rc, out, err = run_cli(["audit-tracking", "a1.mp4", "-o", str(bad)])
+    assert rc == 2 and out == ""
+    assert_one_clean_line(err, bad)
+    assert "cannot write" in err
+    folder = fake_tracking.parent
+    rc, _, err = run_cli(["audit-tracking", "a1.mp4", "-o", str(folder)])
+    assert rc == 2 and "is a folder" in err
+
+
+def test_mediapipe_native_log_lines_are_told_from_ours() -> None:
+    from sim.tracking.mediapipe_hands import NATIVE_LOG
+
+    for line in (
+        b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\n",
+        b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n",
+        b"W0000 00:00:1796099307.480264   30752 inference_feedback_manager.cc:114] Feedback "
+        b"manager requires a model with a single signature inference.\n",
+        b"I0000 00:00:1796099820.401250    2348 gl_context_egl.cc:85] Successfully initialized\n",
+    ):
+        assert NATIVE_LOG.match(line), line
+    for line in (b"procsim: error: a.mp4: no such video file\n", b"  original  60 frames\n"):
+        assert not NATIVE_LOG.match(line), line

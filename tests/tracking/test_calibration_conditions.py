@@ -153,6 +153,29 @@ def test_an_unsteady_hold_says_its_noise_floor_and_a_skipped_measure_says_nothin
     assert judge(None, math.nan) == () and judge(None, DEFAULT_LIMITS.max_noise_floor_mm) == ()
 
 
+def test_a_slow_tracking_rate_is_a_poor_condition_with_its_fix() -> None:
+    # "only 5 frames/s tracked (needs 23)" was a note, not a poor condition, before
+    (p,) = judge(GOOD, math.nan, rate_hz=5.0)
+    assert p.name == "slow" and p.message.startswith("Only 5 frames/s tracked (needs 23)")
+    assert "close other programs" in p.message and "lower resolution" in p.message
+    assert p.words == "too few frames per second tracked"
+    assert judge(GOOD, 0.3, rate_hz=25.0) == () and judge(GOOD, 0.3) == ()
+
+
+def test_a_hold_tracked_slowly_is_recorded_as_slow() -> None:
+    from sim.tracking.calibration import PALM_MM, calibrate_hold
+    from sim.tracking.pose import Workspace
+    from tests.tracking.synth import hand_points_mm, to_landmarks
+
+    ws, aspect = Workspace(), 9 / 16
+    pts = hand_points_mm([0, 20, 0], [1, -0.3, 0], [0, 0, -1], palm_mm=PALM_MM * 0.5)
+    lm = to_landmarks(pts, ws, aspect)
+    for fps, slow in ((5.0, True), (30.0, False)):
+        t = np.arange(int(3 * fps)) / fps
+        cal = calibrate_hold(t, np.array([lm] * len(t)), aspect, ws)
+        assert ("slow" in cal.as_header()["conditions"]["poor"]) is slow, fps
+
+
 def test_the_hold_is_judged_on_its_median_frame_and_read_back_from_a_header() -> None:
     from dataclasses import replace
 

@@ -132,7 +132,7 @@ def test_gaps_in_words_for_a_lab_manager():
     )
     assert both.words() == (
         "landmark jitter: highest 'B' 4.00 mm, lowest 'A' 1.00 mm; gap 3.00 mm; no interval: "
-        "groups 'B' and 'A' have only one video each, so nothing shows how much the figure "
+        "groups 'A' and 'B' have only one video each, so nothing shows how much the figure "
         "varies between videos; record more videos of them"
     )
 
