@@ -357,6 +357,7 @@ def attempts_from_rows(
                 points_lost=points_lost(row),
                 drill=drill,
                 input_kind=row.input_kind,
+                exam=row.exam,
             )
         )
     return out

@@ -243,9 +243,12 @@ def perform(
     return score(scenario, values, events, complete=True)
 
 
-def attempt_of(result: ScoreResult, scenario: Scenario, ended_utc: datetime.datetime) -> Attempt:
+def attempt_of(
+    result: ScoreResult, scenario: Scenario, ended_utc: datetime.datetime, exam: bool = False
+) -> Attempt:
     """A scored session as the curriculum and the statistics read it (the points each
-    metric lost as :func:`sim.curriculum.points_lost` counts them for a stored session)."""
+    metric lost as :func:`sim.curriculum.points_lost` counts them for a stored session);
+    ``exam``: played in exam mode, as ``procsim next`` says to play the ladder's exam."""
     lost = points_lost(cast(Any, result))  # reads .metrics' name, points, weight alone
     return Attempt(
         scenario=scenario.id,
@@ -256,6 +259,8 @@ def attempt_of(result: ScoreResult, scenario: Scenario, ended_utc: datetime.date
         critical_errors=tuple(e.kind for e in result.critical_errors),
         points_lost=lost,
         drill=drill_targets(scenario) is not None,
+        input_kind="scripted",
+        exam=exam,
     )
 
 
@@ -355,6 +360,7 @@ def run_arm(
     model: Model,
     rng: np.random.Generator,
     budget: int,
+    exam_mode: frozenset[str] = frozenset(),
 ) -> ArmResult:
     """Practise ``learner`` (a copy) on ``choose`` until sign-off or ``budget`` sessions,
     then the post-test ``exam`` (scored, no learning) ``model.post_delay_days`` later."""
@@ -373,7 +379,7 @@ def run_arm(
             )
         result = perform(me, sc, model, rng)
         learn(me, sc, model)
-        history.append(attempt_of(result, sc, now))
+        history.append(attempt_of(result, sc, now, exam=sc.id in exam_mode))
         if signed_off(history):
             reached = i + 1
             break
@@ -430,6 +436,8 @@ class Setup:
     """The ladder's drill scenarios (those the adaptive arm may give)."""
     syllabus: Chooser | None = None
     syllabus_round: tuple[str, ...] = field(default=())
+    exam_mode: frozenset[str] = field(default=frozenset())
+    """Scenarios every arm plays in exam mode: the ladder's exam (only then it counts)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -450,15 +458,15 @@ def compare(setup: Setup, model: Model, learners: int, seed: int, budget: int) -
         person = new_learner(setup.metrics, model, np.random.default_rng([seed, i, 0]))
         syllabus.append(
             run_arm(person, setup.syllabus, setup.signed_off, setup.scenarios, setup.exam,
-                    model, np.random.default_rng([seed, i, 3]), budget)
+                    model, np.random.default_rng([seed, i, 3]), budget, setup.exam_mode)
         )  # fmt: skip
         fixed.append(
             run_arm(person, setup.fixed, setup.signed_off, setup.scenarios, setup.exam, model,
-                    np.random.default_rng([seed, i, 1]), budget)
+                    np.random.default_rng([seed, i, 1]), budget, setup.exam_mode)
         )  # fmt: skip
         adaptive.append(
             run_arm(person, setup.adaptive, setup.signed_off, setup.scenarios, setup.exam,
-                    model, np.random.default_rng([seed, i, 2]), budget)
+                    model, np.random.default_rng([seed, i, 2]), budget, setup.exam_mode)
         )  # fmt: skip
     return Arms(syllabus, fixed, adaptive)
 
@@ -567,6 +575,7 @@ def build_setup(
         tuple(r.scenario for r in ladder.rungs if r.kind == DRILL),
         rotation(syllabus_order(ladder, syllabus_repeats)),
         syllabus_order(ladder, syllabus_repeats),
+        frozenset({ladder.exam.scenario}),
     )
 
 
@@ -693,7 +702,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("syllabus", arms.syllabus), ("cases-only", arms.fixed), ("adaptive", arms.adaptive)
     ):  # fmt: skip
         sm = summarise(results, b)
-        print(f"{name:>10}: sessions to proficiency median {sessions_words(sm.median, b)} "
+        print(f"  {name}: sessions to proficiency median {sessions_words(sm.median, b)} "
               f"(IQR {sessions_words(sm.q1, b)}-{sessions_words(sm.q3, b)}), reached "
               f"{100 * sm.reached:.0f} %, sessions practised {sm.mean_sessions:.1f} "
               f"(drills {100 * sm.drill_share:.0f} %), post-test score {sm.post_mean:.1f} "

@@ -23,10 +23,11 @@ oldest first):
   case again: the whole procedure is what needs practice.
 - After a drill: the same drill again after a failure (at most ``drill_retries`` times in a
   row), else back to the case the trainee was working on.
-- Once the exam rung was passed ``qualify_passes`` times and until the LC-CUSUM signs the
-  trainee off (:func:`sim.core.competency.track` over the procedure's full cases, the same
-  trace ``procsim progress`` shows): practice of full cases in rotation, the exam and the
-  harder half of the ladder's cases, the one practised least recently first; a failure is
+- Once the exam rung was passed ``qualify_passes`` times in exam mode (a pass with cues
+  and guides is practice, not the exam) and until the LC-CUSUM signs the trainee off
+  (:func:`sim.core.competency.track` over the procedure's full cases, the same trace
+  ``procsim progress`` shows): practice of full cases in rotation, the exam and the harder
+  half of the ladder's cases, the one practised least recently first; a failure is
   handled as above. Every reason then says where the LC-CUSUM stands.
 - Signed off (the LC-CUSUM's latest event is a sign-off, not a relapse): when ``decay_days``
   have gone by without practice, a refresher on the exam; else maintenance on the case
@@ -510,10 +511,18 @@ def _after_pass(
     order = [r.id for r in ladder.cases]
     run = _trailing(by_rung[rung.id], True)
     if front.id == rung.id and rung.kind == EXAM:
-        done = sum(a.passed for a in by_rung[rung.id])
+        done = _exam_passes(ladder, by_rung)
+        if not last.exam:
+            return _rec(
+                ladder, rung, QUALIFY,
+                f"You passed {_q(rung.title)}, but not in exam mode: the exam counts only "
+                f"in exam mode ({done} of {rung.qualify_passes} exam passes so far). Take it "
+                "in exam mode.",
+                notes,
+            )  # fmt: skip
         return _rec(
             ladder, rung, QUALIFY,
-            f"You passed the exam {_q(rung.title)} ({done} of "
+            f"You passed the exam {_q(rung.title)} in exam mode ({done} of "
             f"{rung.qualify_passes} passes needed): take it again.",
             notes,
         )  # fmt: skip
@@ -666,10 +675,15 @@ def _after_drill(
     )  # fmt: skip
 
 
+def _exam_passes(ladder: Ladder, by_rung: Mapping[str, Sequence[Attempt]]) -> int:
+    """Passes of the exam rung that count as the exam: played in exam mode (the curriculum
+    gives the exam in exam mode; a pass with cues and guides is practice of the case)."""
+    return sum(1 for a in by_rung.get(ladder.exam.id, ()) if a.passed and a.exam)
+
+
 def _exam_passed(ladder: Ladder, by_rung: Mapping[str, Sequence[Attempt]]) -> bool:
-    """Whether the exam rung was passed ``qualify_passes`` times."""
-    passes = [a for a in by_rung.get(ladder.exam.id, ()) if a.passed]
-    return len(passes) >= ladder.exam.qualify_passes
+    """Whether the exam rung was passed ``qualify_passes`` times in exam mode."""
+    return _exam_passes(ladder, by_rung) >= ladder.exam.qualify_passes
 
 
 def practice_cases(ladder: Ladder) -> tuple[Rung, ...]:

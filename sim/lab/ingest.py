@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import UserError, read_bytes
-from sim.lab.schema import utc_now
+from sim.lab.schema import exam_of, utc_now
 from sim.metrics.scoring import ScoreResult
 from sim.storage.recording import (
     Recording,
@@ -146,6 +146,7 @@ def _session_from(
         "recorded_score": recorded.score if recorded is not None else None,
         "score_differs": bool(differs),
         "poor_conditions": ",".join(rec.poor_conditions),
+        "exam": exam_of(h),
     }
     metrics = []
     for name_, m in (result.get("metrics") or {}).items():

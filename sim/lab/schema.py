@@ -35,7 +35,7 @@ from sqlalchemy.engine import Connection
 from sim.lab.database import StoreError
 from sim.storage.recording import RecordingError, parse_recording
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 """Version of the schema this procsim writes (see :data:`MIGRATIONS`)."""
 
 
@@ -90,6 +90,10 @@ def session_cols(version: int) -> list[Column[Any]]:
         # the calibration's poor tracking conditions, comma-separated ("" none): see
         # sim.tracking.quality.POOR_WORDS
         cols.append(Column("poor_conditions", Text, nullable=False, server_default=text("''")))
+    if version >= 7:
+        # played in exam mode (the recording header's meta.exam): the curriculum's exam counts
+        # only in exam mode
+        cols.append(Column("exam", Boolean, nullable=False, server_default=text("false")))
     return cols
 
 
@@ -287,6 +291,29 @@ def _migrate_6(conn: Connection) -> None:
             conn.execute(update(t).where(t.c.id == sid).values(poor_conditions=poor))
 
 
+def _migrate_7(conn: Connection) -> None:
+    """Schema 7: ``sessions.exam``, whether the session was played in exam mode (``meta.exam``
+    in the recording's header), read again from each stored recording (an erased recording:
+    false, as nothing says otherwise)."""
+    conn.execute(text("ALTER TABLE sessions ADD COLUMN exam BOOLEAN NOT NULL DEFAULT false"))
+    t = Table("sessions", MetaData(), *session_cols(7))
+    ids = [str(r[0]) for r in conn.execute(select(t.c.id))]
+    for sid in ids:
+        data = conn.execute(select(t.c.recording_gz).where(t.c.id == sid)).scalar()
+        try:
+            rec = parse_recording(gzip.decompress(bytes(data or b"")), f"session {sid}")
+        except (RecordingError, OSError, EOFError):
+            continue
+        if exam_of(rec.header):
+            conn.execute(update(t).where(t.c.id == sid).values(exam=True))
+
+
+def exam_of(header: Any) -> bool:
+    """Whether a recording's header says it was played in exam mode (``meta.exam``)."""
+    meta = header.get("meta") if isinstance(header, dict) else None
+    return isinstance(meta, dict) and meta.get("exam") is True
+
+
 MIGRATIONS = {
     1: _migrate_1,
     2: _migrate_2,
@@ -294,6 +321,7 @@ MIGRATIONS = {
     4: _migrate_4,
     5: _migrate_5,
     6: _migrate_6,
+    7: _migrate_7,
 }
 """Upgrade steps: ``MIGRATIONS[v]`` takes a database from version ``v - 1`` to ``v``."""
 

@@ -106,6 +106,8 @@ class SessionRow:
     score_differs: bool = False
     recording_erased_utc: dt.datetime | None = None
     poor_conditions: tuple[str, ...] = ()
+    exam: bool = False
+    """Played in exam mode (the recording header's ``meta.exam``; schema 7)."""
 
     @property
     def integrity(self) -> str:
@@ -159,6 +161,7 @@ class SessionRow:
             if self.recording_erased_utc
             else None,
             "poor_conditions": list(self.poor_conditions),
+            "exam": self.exam,
             "metrics": {
                 m.name: {"value": m.value, "unit": m.unit, "points": m.points} for m in self.metrics
             },
@@ -816,4 +819,5 @@ def _row(r: Mapping[str, Any], metrics: tuple[MetricValue, ...]) -> SessionRow:
         score_differs=bool(r.get("score_differs")),
         recording_erased_utc=r.get("recording_erased_utc"),
         poor_conditions=tuple(p for p in str(r.get("poor_conditions") or "").split(",") if p),
+        exam=bool(r.get("exam")),
     )

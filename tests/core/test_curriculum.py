@@ -38,9 +38,10 @@ LADDER = Ladder(
 CURRICULUM = Curriculum((LADDER,))
 
 
-def att(scenario, score, day, lost=None, task="venipuncture", crit=()):
+def att(scenario, score, day, lost=None, task="venipuncture", crit=(), exam=None):
     """One counted session ``day`` days after T0; passed at 70 or more without a critical
-    error; ``lost`` the points each metric cost (default: all on angle)."""
+    error; ``lost`` the points each metric cost (default: all on angle); in exam mode when
+    ``exam``, by default on the exam's scenario."""
     lost = {"angle_error_deg": 100.0 - score} if lost is None else lost
     return Attempt(
         scenario=scenario,
@@ -51,6 +52,7 @@ def att(scenario, score, day, lost=None, task="venipuncture", crit=()):
         critical_errors=tuple(crit),
         points_lost=lost,
         drill=scenario.startswith("drill-"),
+        exam=scenario == "venipuncture-obese" if exam is None else exam,
     )
 
 
@@ -369,7 +371,7 @@ def test_without_a_procedure_a_signed_off_trainee_moves_on_to_the_next_ladder():
     # asked for venipuncture: its maintenance
     assert decide_next(both, hist, T0, procedure="venipuncture").kind == "maintenance"
     # the exam needs two passes: after one, the exam again
-    one = [*hist, att("suturing", 90, 21, task="suturing")]
+    one = [*hist, att("suturing", 90, 21, task="suturing", exam=True)]
     rec = decide_next(both, one, T0 + dt.timedelta(days=21))
     assert rec.scenario == "suturing" and "(1 of 2 passes needed)" in rec.reason
 
@@ -389,3 +391,14 @@ def test_a_long_gap_before_sign_off_is_said_and_one_day_count_everywhere():
     assert warn is not None and warn.startswith("no practice for 88 days")
     # within decay_days nothing is said about a gap
     assert "since your last" not in decide_next(CURRICULUM, hist, T0 + dt.timedelta(days=9)).reason
+
+
+def test_the_exam_counts_only_when_taken_in_exam_mode():
+    hist = to_exam() + [att("venipuncture-obese", 90, 4, exam=False)]
+    rec = decide_next(CURRICULUM, hist, T0 + dt.timedelta(days=5))
+    assert (rec.scenario, rec.kind, rec.exam) == ("venipuncture-obese", "exam", True)
+    assert "but not in exam mode: the exam counts only in exam mode" in rec.reason
+    assert "(0 of 1 exam passes so far)" in rec.reason
+    hist.append(att("venipuncture-obese", 90, 5))  # in exam mode: practice towards sign-off
+    rec = decide_next(CURRICULUM, hist, T0 + dt.timedelta(days=6))
+    assert rec.kind == "practice" and rec.reason.startswith("You passed the exam; LC-CUSUM")

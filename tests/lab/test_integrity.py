@@ -316,3 +316,39 @@ def test_a_schema_5_store_upgrades_and_keeps_each_sessions_poor_conditions(
             assert s.upgraded_from == 5
             (r,) = s.find()
             assert r.poor_conditions == ("dim", "blur")
+
+
+def test_exam_mode_is_stored_and_a_schema_6_store_reads_it_back(tmp_path: Path) -> None:
+    """Schema 7 keeps whether a session was played in exam mode (``meta.exam``): the
+    curriculum's exam counts only then. A fresh import and an upgraded store both have it."""
+    from sim.pipeline import Pipeline
+    from sim.scenarios import find_scenario
+    from sim.sources.scripted import ScriptedSource
+    from sim.storage.session import run_session
+
+    veni = find_scenario("venipuncture-obese")
+    paths = {}
+    for exam in (True, False):
+        paths[exam] = tmp_path / f"exam-{exam}.jsonl"
+        run_session(
+            Pipeline(veni), ScriptedSource(veni, "expert", 0), paths[exam],
+            trainee=f"t-{exam}", meta={"exam": exam},
+        )  # fmt: skip
+    url = f"sqlite:///{tmp_path / 'new.sqlite'}"
+    with Store(url) as s:
+        for p in paths.values():
+            s.add(session_from_recording(p))
+        assert {r.trainee_id: r.exam for r in s.find()} == {"t-True": True, "t-False": False}
+    url = f"sqlite:///{tmp_path / 'old6.sqlite'}"
+    eng = create_engine(parse_url(url))
+    with eng.begin() as conn:
+        upgrade(conn, target=6)
+        cols = {c.name for c in session_cols(6)}
+        for p in paths.values():
+            row = {k: v for k, v in session_from_recording(p).row.items() if k in cols}
+            row["stored_utc"] = row["started_utc"]
+            conn.execute(insert(Table("sessions", MetaData(), *session_cols(6))), row)
+    eng.dispose()
+    with Store(url) as s:
+        assert s.upgraded_from == 6
+        assert {r.trainee_id: r.exam for r in s.find()} == {"t-True": True, "t-False": False}

@@ -117,7 +117,8 @@ def test_a_tiny_cohort_prints_every_figure_and_is_deterministic(
     code, out, _ = _run(capsys, *args, "--sweep-learners", "1")
     assert code == 0
     for arm in ("syllabus", "cases-only", "adaptive"):
-        line = next(ln for ln in out.splitlines() if ln.strip().startswith(f"{arm}:"))
+        # each arm's line indented as the curriculum lines above it
+        line = next(ln for ln in out.splitlines() if ln.startswith(f"  {arm}:"))
         assert re.search(r"sessions to proficiency median >?[\d.]+ \(IQR >?[\d.]+->?[\d.]+\)", line)
         assert re.search(r"reached \d+ %", line) and re.search(r"post-test score [\d.]+", line)
     for arm in ("syllabus", "cases-only"):  # both comparators' ratios, in one run
