@@ -335,6 +335,8 @@ def learning_curve_plot(
     ax.set_xlim(0.5, last + 0.5)
     if last <= 20:
         ax.set_xticks(np.arange(1, last + 1))
+    else:  # whole case numbers only
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     return to_png(fig)
 
 
@@ -355,6 +357,19 @@ def cohort_plot(values: Sequence[float], mine: float, title: str) -> bytes:
     return to_png(fig)
 
 
+def cusum_paths(trace: CompetencyTrace) -> tuple[np.ndarray, np.ndarray]:
+    """The LC-CUSUM and relapse CUSUM as drawn, one value per case (NaN where a CUSUM is
+    not running): each restarts from 0 where the other signalled, so the LC-CUSUM is seen
+    to start again from 0 at a relapse, and the relapse CUSUM from 0 at a sign-off."""
+    lc = np.array([np.nan if v is None else v for v in trace.signoff], dtype=float)
+    rel = np.array([np.nan if v is None else v for v in trace.relapse], dtype=float)
+    for n in trace.relapsed_at:
+        lc[n - 1] = 0.0
+    for n in trace.signed_off_at:
+        rel[n - 1] = 0.0
+    return lc, rel
+
+
 def cusum_plot(trace: CompetencyTrace, session_no: Sequence[int], title: str) -> bytes:
     """The LC-CUSUM (blue) with its decision limit, each sign-off (green marker), and after
     it the relapse CUSUM (orange) with its limit; a relapse is a red marker.
@@ -362,17 +377,19 @@ def cusum_plot(trace: CompetencyTrace, session_no: Sequence[int], title: str) ->
     ``session_no`` places the value after each counted session at its number in the
     trainee's sessions (as the learning curve numbers them).
     """
+    from matplotlib.ticker import MaxNLocator
+
     fig = _figure(8.0, 2.8)
     ax = fig.subplots()
     x = np.asarray(session_no, dtype=float)
-    lc = np.array([np.nan if v is None else v for v in trace.signoff])
-    rel = np.array([np.nan if v is None else v for v in trace.relapse])
+    lc, rel = cusum_paths(trace)
     sl, rl = trace.signoff_limit.h, trace.relapse_limit.h
     ax.plot(x, lc, color=COLORS["event"], lw=1.5, marker=".", label="LC-CUSUM (sign-off)")
     ax.axhline(sl, color=COLORS["event"], ls="--", lw=1, label=f"sign-off limit h = {sl:.2f}")
     if not np.all(np.isnan(rel)):
         ax.plot(x, rel, color=COLORS["cue"], lw=1.5, marker=".", label="relapse CUSUM")
         ax.axhline(rl, color=COLORS["cue"], ls=":", lw=1.2, label=f"relapse limit h = {rl:.2f}")
+    white = {"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85}
     for n in trace.signed_off_at:
         ax.scatter([x[n - 1]], [lc[n - 1]], s=90, marker="*", color=COLORS["pass"], zorder=4)
         ax.annotate(
@@ -385,15 +402,19 @@ def cusum_plot(trace: CompetencyTrace, session_no: Sequence[int], title: str) ->
             color=COLORS["pass"],
         )
     for n in trace.relapsed_at:
-        ax.scatter([x[n - 1]], [rel[n - 1]], s=70, marker="X", color=COLORS["error"], zorder=4)
-        ax.annotate(
+        y = float(trace.relapse[n - 1] or 0.0)  # where it crossed (the LC-CUSUM is at 0)
+        ax.scatter([x[n - 1]], [y], s=70, marker="X", color=COLORS["error"], zorder=4)
+        ax.annotate(  # below the marker, left of it: off the two limit lines above
             f"relapse (session {int(x[n - 1])})",
-            (x[n - 1], rel[n - 1]),
+            (x[n - 1], y),
             textcoords="offset points",
-            xytext=(-4, 6),
+            xytext=(-8, -16),
             ha="right",
+            va="top",
             fontsize=8,
             color=COLORS["error"],
+            bbox=white,
+            zorder=5,
         )
     shown = [sl, float(np.nanmax(lc, initial=0.0))]
     if not np.all(np.isnan(rel)):

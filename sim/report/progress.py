@@ -198,7 +198,7 @@ def cohort_json(
         )
         t["procedures"].append(p.as_dict())
     return {
-        "now_utc": now_utc.isoformat() + "Z",
+        "now_utc": now_utc.replace(microsecond=0).isoformat() + "Z",
         "curriculum": source,
         "trainees": list(trainees.values()),
         "at_risk": [

@@ -286,18 +286,31 @@ def competency_sections(
         parts.append(f'<h2 class="competency">Sign-off in {esc(p.title)}</h2>')
         cls = "pass" if p.status == "signed_off" else ("fail" if p.status == "relapsed" else "meta")
         parts.append(
-            f'<p class="lc-cusum">LC-CUSUM (curriculum: acceptable failure rate '
+            '<p class="rules-relate">Two rules, counted differently. The <b>LC-CUSUM</b> runs '
+            f"over all of this procedure's full cases together, whatever the scenario (drills "
+            "and incomplete sessions left out): it is the sign-off, the one <code>procsim "
+            "next</code> and the curriculum use. The <b>fixed-count rule</b> looks at each "
+            "scenario on its own (passes in a row, then more, among that scenario's "
+            "sessions), shown beside it for comparison.</p>"
+        )
+        lc = (
+            '<div class="rule lc-cusum"><h3>LC-CUSUM: the sign-off</h3>'
+            f'<p><span class="{cls}">{esc(p.line())}</span></p>'
+            f'<p class="desc">Curriculum: acceptable failure rate '
             f"{_pct(ladder_spec.acceptable_failure)}, unacceptable "
             f"{_pct(ladder_spec.unacceptable_failure)}, false sign-off rate alpha "
-            f"{_pct(ladder_spec.alpha)}, beta {_pct(ladder_spec.beta)}; limit h = {limit.h:.2f}): "
-            f'<span class="{cls}">{esc(p.line())}</span></p>'
+            f"{_pct(ladder_spec.alpha)}, beta {_pct(ladder_spec.beta)}; limit h = "
+            f"{limit.h:.2f}.</p></div>"
         )
         rules = fixed.get(p.task, [])
-        if rules:
-            said = "; ".join(f"{esc(sc)}: {esc(prof.line())}" for sc, prof in rules)
-            parts.append(
-                f'<p class="fixed-rule">Fixed-count rule (per scenario, as below): {said}.</p>'
-            )
+        said = "".join(f"<li>{esc(sc)}: {esc(prof.line())}</li>" for sc, prof in rules)
+        fx = (
+            '<div class="rule fixed-rule"><h3>Fixed-count rule: per scenario, for '
+            f"comparison</h3><ul>{said}</ul></div>"
+            if rules
+            else ""
+        )
+        parts.append(f'<div class="rules">{lc}{fx}</div>')
         if p.cases:
             parts.append(
                 img(

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from sim.cli import main
-from sim.core.competency import Attempt
+from sim.core.competency import Attempt, SignOffSpec
 from sim.curriculum import load_curriculum
 from sim.lab.ingest import session_from_recording
 from sim.lab.store import Store
@@ -60,6 +60,8 @@ def test_progress_cohort_lists_status_and_who_is_at_risk_why(
     assert main(["progress", "--cohort", "--json", "--db", store_url]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert [t["trainee_id"] for t in doc["trainees"]] == ["t-good", "t-risk"]
+    # as docs/progress.md shows it: whole seconds, Z
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", doc["now_utc"]), doc["now_utc"]
     good = doc["trainees"][0]["procedures"][0]
     assert good["status"] == "not_yet" and good["cases"] == 1 and good["at_risk"] == []
     assert good["lc_cusum"] == pytest.approx(0.1823, abs=1e-3)
@@ -109,9 +111,14 @@ def test_trainee_report_has_the_cusum_chart_and_the_reasons_at_the_top(
     assert "back wall in 3 of the last 3 sessions" in risks.group(1)
     assert "no practice for 60 days" in risks.group(1)
     # both rules, each saying what it says
-    assert "LC-CUSUM (curriculum: acceptable failure rate 10 %, unacceptable 25 %" in page
+    assert "Curriculum: acceptable failure rate 10 %, unacceptable 25 %" in page
     assert "not yet signed off: LC-CUSUM 0.00 of limit 3.82" in page
-    assert "Fixed-count rule (per scenario, as below): venipuncture:" in page
+    # side by side, with one sentence on how they relate and which one signs off
+    box = re.search(r'<div class="rules">(.*?)</div></div>', page, re.S)
+    assert box is not None and box.group(1).index("LC-CUSUM: the sign-off") < box.group(
+        1
+    ).index("Fixed-count rule: per scenario, for comparison</h3><ul><li>venipuncture:")
+    assert "it is the sign-off, the one <code>procsim next</code> and the curriculum use" in page
 
 
 def _case(i: int, passed: bool) -> Attempt:
@@ -137,3 +144,17 @@ def test_sign_off_then_relapse_in_the_report_section() -> None:
     assert "relapse: signed off at session 21, then failures pushed the relapse CUSUM" in html
     assert '<span class="fail">relapse flagged at session 25, back in training' in html
     assert html.count("<img") == 1
+
+
+def test_the_chart_draws_each_cusum_restarting_from_zero_where_the_other_signalled() -> None:
+    from sim.core.competency import track
+    from sim.report.plots import cusum_paths
+
+    spec = SignOffSpec(0.10, 0.25, 0.05, 0.20)
+    trace = track([True] * 21 + [False] * 6 + [True] * 3, spec)
+    (so,), (rel_at,) = trace.signed_off_at, trace.relapsed_at
+    lc, rel = cusum_paths(trace)
+    # the relapse CUSUM starts at 0 on the sign-off case, the LC-CUSUM at 0 on the relapse
+    assert rel[so - 1] == 0.0 and lc[so - 1] >= trace.signoff_limit.h
+    assert lc[rel_at - 1] == 0.0 and rel[rel_at - 1] >= trace.relapse_limit.h
+    assert lc[-1] > 0.0  # and climbs again from there
