@@ -333,10 +333,7 @@ def learning_curve_plot(
     ax.grid(alpha=0.3)
     last = n_sessions if n_sessions is not None else (int(x[-1]) if len(x) else 1)
     ax.set_xlim(0.5, last + 0.5)
-    if last <= 20:
-        ax.set_xticks(np.arange(1, last + 1))
-    else:  # whole case numbers only
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    _whole_ticks(ax, last)
     return to_png(fig)
 
 
@@ -355,6 +352,16 @@ def cohort_plot(values: Sequence[float], mine: float, title: str) -> bytes:
     ax.set_title(title)
     ax.legend(loc="upper left", fontsize=8)
     return to_png(fig)
+
+
+def _whole_ticks(ax: Any, last: int) -> None:
+    """Session or case numbers on the x axis: each one up to 20, else whole numbers only."""
+    from matplotlib.ticker import MaxNLocator
+
+    if last <= 20:
+        ax.set_xticks(np.arange(1, last + 1))
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
 def cusum_paths(trace: CompetencyTrace) -> tuple[np.ndarray, np.ndarray]:
@@ -377,8 +384,6 @@ def cusum_plot(trace: CompetencyTrace, session_no: Sequence[int], title: str) ->
     ``session_no`` places the value after each counted session at its number in the
     trainee's sessions (as the learning curve numbers them).
     """
-    from matplotlib.ticker import MaxNLocator
-
     fig = _figure(8.0, 2.8)
     ax = fig.subplots()
     x = np.asarray(session_no, dtype=float)
@@ -423,8 +428,7 @@ def cusum_plot(trace: CompetencyTrace, session_no: Sequence[int], title: str) ->
     ax.set_ylim(-0.03 * top, top)  # a CUSUM resting at 0 stays visible above the frame
     last = int(x[-1]) if len(x) else 1
     ax.set_xlim(0.5, last + 0.5)
-    if last <= 20:
-        ax.set_xticks(np.arange(1, last + 1))
+    _whole_ticks(ax, last)
     ax.set_xlabel("full case of this procedure (n-th that counts)")
     ax.set_ylabel("CUSUM")
     ax.set_title(title)

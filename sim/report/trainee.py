@@ -287,7 +287,7 @@ def competency_sections(
         cls = "pass" if p.status == "signed_off" else ("fail" if p.status == "relapsed" else "meta")
         parts.append(
             '<p class="rules-relate">Two rules, counted differently. The <b>LC-CUSUM</b> runs '
-            f"over all of this procedure's full cases together, whatever the scenario (drills "
+            "over all of this procedure's full cases together, whatever the scenario (drills "
             "and incomplete sessions left out): it is the sign-off, the one <code>procsim "
             "next</code> and the curriculum use. The <b>fixed-count rule</b> looks at each "
             "scenario on its own (passes in a row, then more, among that scenario's "

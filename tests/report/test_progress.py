@@ -115,9 +115,9 @@ def test_trainee_report_has_the_cusum_chart_and_the_reasons_at_the_top(
     assert "not yet signed off: LC-CUSUM 0.00 of limit 3.82" in page
     # side by side, with one sentence on how they relate and which one signs off
     box = re.search(r'<div class="rules">(.*?)</div></div>', page, re.S)
-    assert box is not None and box.group(1).index("LC-CUSUM: the sign-off") < box.group(
-        1
-    ).index("Fixed-count rule: per scenario, for comparison</h3><ul><li>venipuncture:")
+    assert box is not None and box.group(1).index("LC-CUSUM: the sign-off") < box.group(1).index(
+        "Fixed-count rule: per scenario, for comparison</h3><ul><li>venipuncture:"
+    )
     assert "it is the sign-off, the one <code>procsim next</code> and the curriculum use" in page
 
 
@@ -158,3 +158,20 @@ def test_the_chart_draws_each_cusum_restarting_from_zero_where_the_other_signall
     assert rel[so - 1] == 0.0 and lc[so - 1] >= trace.signoff_limit.h
     assert lc[rel_at - 1] == 0.0 and rel[rel_at - 1] >= trace.relapse_limit.h
     assert lc[-1] > 0.0  # and climbs again from there
+
+
+def test_case_numbers_on_the_chart_axis_are_whole() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    from sim.report.plots import _whole_ticks
+
+    for last in (8, 26, 130):
+        ax = Figure().subplots()
+        ax.plot([1, last], [0, 1])
+        ax.set_xlim(0.5, last + 0.5)
+        _whole_ticks(ax, last)
+        ticks = [t for t in ax.get_xticks() if 0.5 <= t <= last + 0.5]
+        assert ticks and all(float(t).is_integer() for t in ticks), (last, ticks)
