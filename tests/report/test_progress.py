@@ -168,8 +168,8 @@ def test_case_numbers_on_the_chart_axis_are_whole() -> None:
 
     from sim.report.plots import _whole_ticks
 
-    for last in (8, 26, 130):
-        ax = Figure().subplots()
+    for last in (8, 21, 22, 130):  # 21-22: 2.5, 7.5, ... by default
+        ax = Figure(figsize=(8.0, 2.8)).subplots()
         ax.plot([1, last], [0, 1])
         ax.set_xlim(0.5, last + 0.5)
         _whole_ticks(ax, last)
