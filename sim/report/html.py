@@ -37,7 +37,7 @@ table.narrow { width: auto; min-width: 20em; }
 img { max-width: 100%; height: auto; display: block; margin: 0.6em 0; }
 .critical { color: #b00020; }
 ul.advice li { margin: 0.3em 0; }
-.rules { display: flex; gap: 1em; flex-wrap: wrap; margin: 0.6em 0; }
+.rules { display: flex; gap: 1em; flex-wrap: wrap; align-items: flex-start; margin: 0.6em 0; }
 .rules .rule { flex: 1 1 20em; border: 1px solid #ddd; border-radius: 4px; padding: 0 0.8em; }
 .rules .lc-cusum { border-color: #4a90d9; border-width: 2px; }
 .rules h3 { font-size: 1em; margin: 0.6em 0 0.3em; }
