@@ -515,9 +515,8 @@ def _after_pass(
         if not last.exam:
             return _rec(
                 ladder, rung, QUALIFY,
-                f"You passed {_q(rung.title)}, but not in exam mode: the exam counts only "
-                f"in exam mode ({done} of {rung.qualify_passes} exam passes so far). Take it "
-                "in exam mode.",
+                f"You passed {_q(rung.title)} without exam mode; the exam counts only in exam "
+                f"mode ({done} of {rung.qualify_passes} so far): take it in exam mode.",
                 notes,
             )  # fmt: skip
         return _rec(
@@ -563,10 +562,10 @@ def _after_pass(
             notes,
         )  # fmt: skip
     kind = QUALIFY if front.kind == EXAM else RETURN
-    where = "back to where you are" if by_rung.get(front.id) else "on to where you have got"
+    where = "back" if by_rung.get(front.id) else "on"
     return _rec(
         ladder, front, kind,
-        f"You passed {_q(rung.title)}: {where} on the ladder, {_q(front.title)}.",
+        f"You passed {_q(rung.title)}: {where} to your place on the ladder, {_q(front.title)}.",
         notes,
     )  # fmt: skip
 
@@ -786,8 +785,8 @@ def _decide(
     if (now_utc - latest).total_seconds() / 86400.0 <= decay:
         return rec
     gap = (
-        f"{plural(days_since(latest, now_utc), 'day')} since your last {ladder.title} "
-        f"session: skills fade after {decay:g}, so expect to be rusty. "
+        f"{plural(days_since(latest, now_utc), 'day')} since your last session (skills "
+        f"fade after {decay:g}). "
     )
     return dataclasses.replace(rec, reason=gap + rec.reason)
 
