@@ -3,6 +3,7 @@ with follow_curriculum selects it by itself."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 from typing import Any
@@ -130,7 +131,11 @@ def test_after_the_exam_the_line_says_where_sign_off_stands_in_three_lines(
     # recent sessions (the app asks with the clock's now): no gap before sign-off to say
     recent = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) - dt.timedelta(days=1)
     monkeypatch.setitem(globals(), "T0", recent - dt.timedelta(hours=len(played)))
-    history = [row(sc, 85, n) for n, sc in enumerate(played)]
+    # the exam (venipuncture-obese) taken in exam mode, as the curriculum gives it
+    history = [
+        dataclasses.replace(row(sc, 85, n), exam=sc == "venipuncture-obese")
+        for n, sc in enumerate(played)
+    ]
     monkeypatch.setattr(App, "history", lambda self, tid: history)
     d = Driver(None, size=(1366, 768))
     _retype(d, "ana07")
@@ -210,8 +215,6 @@ def test_station_config_follow_curriculum(tmp_path: Path) -> None:
 def test_a_following_station_drops_the_last_trainees_pick_when_the_next_cannot_be_followed(
     data_dir: Path, quit_display: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import dataclasses
-
     from sim.app.station import StationApp
     from sim.lab.sync import Lab
 
