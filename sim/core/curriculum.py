@@ -398,12 +398,7 @@ def _q(title: str) -> str:
 
 def _trailing(attempts: Sequence[Attempt], passed: bool) -> int:
     """How many of the last ``attempts`` in a row have ``passed`` equal to this."""
-    n = 0
-    for a in reversed(attempts):
-        if a.passed != passed:
-            break
-        n += 1
-    return n
+    return _trailing_true([a.passed == passed for a in attempts])
 
 
 def _trailing_true(flags: Sequence[bool]) -> int:
