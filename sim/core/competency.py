@@ -599,7 +599,7 @@ def no_practice_reason(
     days = days_since(last, now_utc)
     return (
         f"no practice for {plural(days, 'day')} (since {last:%Y-%m-%d}; skills fade after "
-        f"{spec.decay_days:g}): remind them"
+        f"{spec.decay_days:g} days): remind them"
     )
 
 

@@ -781,7 +781,7 @@ def _decide(
         return rec
     gap = (
         f"{plural(days_since(latest, now_utc), 'day')} since your last session (skills "
-        f"fade after {decay:g}). "
+        f"fade after {decay:g} days). "
     )
     return dataclasses.replace(rec, reason=gap + rec.reason)
 

@@ -382,7 +382,7 @@ def test_a_long_gap_before_sign_off_is_said_and_one_day_count_everywhere():
     hist = [att("venipuncture", 80, 0), att("venipuncture", 82, 1), att("venipuncture", 75, 2)]
     now = T0 + dt.timedelta(days=2 + 88, hours=14)  # 88.6 days after the last session
     rec = decide_next(CURRICULUM, hist, now)
-    assert rec.reason.startswith("88 days since your last session (skills fade after 42). ")
+    assert rec.reason.startswith("88 days since your last session (skills fade after 42 days). ")
     # the elderly case was opened by these passes but never played: not "back to" it
     assert "back to" not in rec.reason and "'Venipuncture: elderly patient" in rec.reason
     warn = no_practice_reason(hist, now, LADDER.warnings)
