@@ -217,7 +217,9 @@ def test_no_practice_for_longer_than_the_decay_interval() -> None:
     last = T0 + dt.timedelta(days=3)
     assert no_practice_reason(hist, last + dt.timedelta(days=41), WARN) is None
     reason = no_practice_reason(hist, last + dt.timedelta(days=50), WARN)
-    assert reason == "no practice for 50 days (since 2026-01-08; skills fade after 42 days): remind them"
+    assert reason == (
+        "no practice for 50 days (since 2026-01-08; skills fade after 42 days): remind them"
+    )
 
 
 def test_risks_of_a_history_name_each_rule_and_a_good_trainee_has_none() -> None:
