@@ -54,7 +54,7 @@ from sim.core.competency import (
     signoff_weights,
     track,
 )
-from sim.metrics.catalog import POSITION, can_measure
+from sim.core.inputs import POSITION, can_measure
 from sim.words import plural
 
 CASE, DRILL, EXAM = "case", "drill", "exam"

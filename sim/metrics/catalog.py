@@ -7,31 +7,16 @@ every view shows it (:func:`~sim.procedures.registry.format_value`): the results
 the HUD, reports, CSV exports and the command line all take labels, units and rounding from
 there, so the same number reads the same everywhere.
 
-What an input can measure
--------------------------
-Each input kind has capabilities (:data:`INPUT_CAPABILITIES`): every input measures the
-instrument's **position**; only a tracked **hand** (webcam, video, a scripted hand model, any
-future tracker) measures the hand's own tremor and smoothness. The mouse pointer is eased
-(filtered) on its way to the instrument, so its tremor and smoothness describe the filter,
-not the trainee: those metrics are "not measured with the mouse" and carry no weight there.
-An input kind not listed is assumed to be a hand tracker.
+What an input can measure is :mod:`sim.core.inputs` (:data:`POSITION`, :data:`HAND`,
+:func:`can_measure`), imported here for the catalogue's users.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-POSITION = "position"
-HAND = "hand"
-
-#: What each input kind can measure. Unknown kinds (future trackers) get :data:`HAND_INPUT`.
-HAND_INPUT = frozenset({POSITION, HAND})
-INPUT_CAPABILITIES: dict[str, frozenset[str]] = {
-    "mouse": frozenset({POSITION}),
-    "webcam": HAND_INPUT,
-    "video": HAND_INPUT,
-    "scripted": HAND_INPUT,
-}
+from sim.core.inputs import HAND, POSITION
+from sim.core.inputs import can_measure as can_measure  # re-exported for the catalogue's users
 
 #: Input kinds that read the instrument exactly: the mouse pointer, and a scripted trainee
 #: (whose tremor is its own, not a tracker's). Every other kind is a tracker with noise
@@ -56,11 +41,6 @@ def tremor_measured(input_kind: str, noise_floor_mm: float) -> bool:
     if not can_measure(HAND, input_kind):
         return False
     return input_kind in EXACT_INPUTS or noise_floor_mm > 0.0
-
-
-def can_measure(needs: str, input_kind: str) -> bool:
-    """Whether an input of ``input_kind`` can measure a metric that needs ``needs``."""
-    return needs in INPUT_CAPABILITIES.get(input_kind, HAND_INPUT)
 
 
 @dataclass(frozen=True, slots=True)
