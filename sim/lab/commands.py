@@ -357,6 +357,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
         "passed",
         "complete",
         "empty",
+        "exam",
         "critical_errors",
         "poor_conditions",
         "notes",

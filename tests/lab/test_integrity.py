@@ -352,3 +352,11 @@ def test_exam_mode_is_stored_and_a_schema_6_store_reads_it_back(tmp_path: Path) 
     with Store(url) as s:
         assert s.upgraded_from == 6
         assert {r.trainee_id: r.exam for r in s.find()} == {"t-True": True, "t-False": False}
+    # and the instructor's CSV says which sessions were exams
+    import csv
+
+    out = tmp_path / "cohort.csv"
+    assert main(["sessions", "export", "--csv", str(out), "--db", url]) == 0
+    with out.open(encoding="utf-8-sig", newline="") as f:
+        got = {r["trainee_id"]: r["exam"] for r in csv.DictReader(f)}
+    assert got == {"t-True": "True", "t-False": "False"}
