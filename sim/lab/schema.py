@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import (
@@ -33,7 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 
 from sim.lab.database import StoreError
-from sim.storage.recording import RecordingError, parse_recording
+from sim.storage.recording import Recording, RecordingError, parse_recording
 
 SCHEMA_VERSION = 7
 """Version of the schema this procsim writes (see :data:`MIGRATIONS`)."""
@@ -273,12 +274,13 @@ def _migrate_5(conn: Connection) -> None:
     )
 
 
-def _migrate_6(conn: Connection) -> None:
-    """Schema 6: ``sessions.poor_conditions``, the poor tracking conditions the calibration
-    found (``calibration.conditions.poor`` in the recording's header, comma-separated; ""
-    none), read again from each stored recording (an erased recording: "")."""
-    conn.execute(text("ALTER TABLE sessions ADD COLUMN poor_conditions TEXT NOT NULL DEFAULT ''"))
-    t = Table("sessions", MetaData(), *session_cols(6))
+def _from_recordings(
+    conn: Connection, version: int, values: Callable[[Recording], dict[str, Any]]
+) -> None:
+    """Fill a new column of ``sessions`` from each stored recording: ``values(recording)``
+    gives the columns to set (none: the default stays). An erased or unreadable recording
+    keeps the default."""
+    t = Table("sessions", MetaData(), *session_cols(version))
     ids = [str(r[0]) for r in conn.execute(select(t.c.id))]
     for sid in ids:
         data = conn.execute(select(t.c.recording_gz).where(t.c.id == sid)).scalar()
@@ -286,9 +288,23 @@ def _migrate_6(conn: Connection) -> None:
             rec = parse_recording(gzip.decompress(bytes(data or b"")), f"session {sid}")
         except (RecordingError, OSError, EOFError):
             continue
-        if rec.poor_conditions:
-            poor = ",".join(rec.poor_conditions)
-            conn.execute(update(t).where(t.c.id == sid).values(poor_conditions=poor))
+        new = values(rec)
+        if new:
+            conn.execute(update(t).where(t.c.id == sid).values(**new))
+
+
+def _migrate_6(conn: Connection) -> None:
+    """Schema 6: ``sessions.poor_conditions``, the poor tracking conditions the calibration
+    found (``calibration.conditions.poor`` in the recording's header, comma-separated; ""
+    none), read again from each stored recording (an erased recording: "")."""
+    conn.execute(text("ALTER TABLE sessions ADD COLUMN poor_conditions TEXT NOT NULL DEFAULT ''"))
+    _from_recordings(
+        conn,
+        6,
+        lambda rec: (
+            {"poor_conditions": ",".join(rec.poor_conditions)} if rec.poor_conditions else {}
+        ),
+    )
 
 
 def _migrate_7(conn: Connection) -> None:
@@ -296,16 +312,7 @@ def _migrate_7(conn: Connection) -> None:
     in the recording's header), read again from each stored recording (an erased recording:
     false, as nothing says otherwise)."""
     conn.execute(text("ALTER TABLE sessions ADD COLUMN exam BOOLEAN NOT NULL DEFAULT false"))
-    t = Table("sessions", MetaData(), *session_cols(7))
-    ids = [str(r[0]) for r in conn.execute(select(t.c.id))]
-    for sid in ids:
-        data = conn.execute(select(t.c.recording_gz).where(t.c.id == sid)).scalar()
-        try:
-            rec = parse_recording(gzip.decompress(bytes(data or b"")), f"session {sid}")
-        except (RecordingError, OSError, EOFError):
-            continue
-        if exam_of(rec.header):
-            conn.execute(update(t).where(t.c.id == sid).values(exam=True))
+    _from_recordings(conn, 7, lambda rec: {"exam": True} if exam_of(rec.header) else {})
 
 
 def exam_of(header: Any) -> bool:
