@@ -211,19 +211,24 @@ def test_retention_erases_old_recordings_and_keeps_the_scores(
     assert "recording erased on" in capsys.readouterr().out
 
 
+def _older_store(url: str, version: int, recordings: list[Path]) -> None:
+    """A store at schema ``version`` holding ``recordings`` as that version stored them."""
+    eng = create_engine(parse_url(url))
+    with eng.begin() as conn:
+        upgrade(conn, target=version)
+        cols = {c.name for c in session_cols(version)}
+        for p in recordings:
+            row = {k: v for k, v in session_from_recording(p).row.items() if k in cols}
+            row["stored_utc"] = row["started_utc"]
+            conn.execute(insert(Table("sessions", MetaData(), *session_cols(version))), row)
+    eng.dispose()
+
+
 def test_an_older_store_upgrades_to_schema_4(
     pg_url: str, tmp_path: Path, recordings: dict[str, Path]
 ) -> None:
     for url in (f"sqlite:///{tmp_path / 'old.sqlite'}", pg_url):
-        s_ = session_from_recording(recordings["exp1"])
-        eng = create_engine(parse_url(url))
-        with eng.begin() as conn:
-            upgrade(conn, target=3)
-            cols = {c.name for c in session_cols(3)}
-            row = {k: v for k, v in s_.row.items() if k in cols}
-            row["stored_utc"] = row["started_utc"]
-            conn.execute(insert(Table("sessions", MetaData(), *session_cols(3))), row)
-        eng.dispose()
+        _older_store(url, 3, [recordings["exp1"]])
         with Store(url) as s:
             assert s.upgraded_from == 3 and SCHEMA_VERSION >= 4
             (r,) = s.find()
@@ -303,15 +308,7 @@ def test_a_schema_5_store_upgrades_and_keeps_each_sessions_poor_conditions(
         calibration=cal,
     )
     for url in (f"sqlite:///{tmp_path / 'old5.sqlite'}", pg_url):
-        s_ = session_from_recording(poor)
-        eng = create_engine(parse_url(url))
-        with eng.begin() as conn:
-            upgrade(conn, target=5)
-            cols = {c.name for c in session_cols(5)}
-            row = {k: v for k, v in s_.row.items() if k in cols}
-            row["stored_utc"] = row["started_utc"]
-            conn.execute(insert(Table("sessions", MetaData(), *session_cols(5))), row)
-        eng.dispose()
+        _older_store(url, 5, [poor])
         with Store(url) as s:
             assert s.upgraded_from == 5
             (r,) = s.find()
@@ -340,15 +337,7 @@ def test_exam_mode_is_stored_and_a_schema_6_store_reads_it_back(tmp_path: Path) 
             s.add(session_from_recording(p))
         assert {r.trainee_id: r.exam for r in s.find()} == {"t-True": True, "t-False": False}
     url = f"sqlite:///{tmp_path / 'old6.sqlite'}"
-    eng = create_engine(parse_url(url))
-    with eng.begin() as conn:
-        upgrade(conn, target=6)
-        cols = {c.name for c in session_cols(6)}
-        for p in paths.values():
-            row = {k: v for k, v in session_from_recording(p).row.items() if k in cols}
-            row["stored_utc"] = row["started_utc"]
-            conn.execute(insert(Table("sessions", MetaData(), *session_cols(6))), row)
-    eng.dispose()
+    _older_store(url, 6, list(paths.values()))
     with Store(url) as s:
         assert s.upgraded_from == 6
         assert {r.trainee_id: r.exam for r in s.find()} == {"t-True": True, "t-False": False}
