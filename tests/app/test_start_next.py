@@ -100,18 +100,25 @@ def test_typed_id_brings_the_suggestion_and_f4_selects_it(
     d.screen.close()
 
 
-def test_a_failure_suggests_the_drill_for_what_lost_most(
-    data_dir: Path, quit_display: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _suggested_to(history: list, monkeypatch: pytest.MonkeyPatch) -> Driver:
+    """The start screen at 1366x768 once trainee "ana07", whose stored sessions are
+    ``history``, has been typed and the suggestion has had time to come."""
     from sim.app.app import App
 
-    # 55 points: the angle (weight 3 of 4) earned 40, so it cost 45 of the 45 lost
-    history = [row("venipuncture", 55, 0, angle_points=40.0)]
     monkeypatch.setattr(App, "history", lambda self, tid: history)
     d = Driver(None, size=(1366, 768))
     _retype(d, "ana07")
     d.seconds(NEXT_DELAY_S)
     d.frames(1)
+    return d
+
+
+def test_a_failure_suggests_the_drill_for_what_lost_most(
+    data_dir: Path, quit_display: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 55 points: the angle (weight 3 of 4) earned 40, so it cost 45 of the 45 lost
+    history = [row("venipuncture", 55, 0, angle_points=40.0)]
+    d = _suggested_to(history, monkeypatch)
     rec = d.screen.next
     assert rec is not None and rec.scenario == "drill-angle"
     assert "lost 45 points on insertion angle error" in rec.reason
@@ -122,8 +129,6 @@ def test_a_failure_suggests_the_drill_for_what_lost_most(
 def test_after_the_exam_the_line_says_where_sign_off_stands_in_three_lines(
     data_dir: Path, quit_display: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from sim.app.app import App
-
     ladder = ["venipuncture", "venipuncture-anticoagulated", "venipuncture-elderly",
               "venipuncture-anxious", "venipuncture-cephalic", "venipuncture-child"]  # fmt: skip
     played = [sc for sc in ladder for _ in range(2)] + ["venipuncture-obese"]
@@ -136,11 +141,7 @@ def test_after_the_exam_the_line_says_where_sign_off_stands_in_three_lines(
         dataclasses.replace(row(sc, 85, n), exam=sc == "venipuncture-obese")
         for n, sc in enumerate(played)
     ]
-    monkeypatch.setattr(App, "history", lambda self, tid: history)
-    d = Driver(None, size=(1366, 768))
-    _retype(d, "ana07")
-    d.seconds(NEXT_DELAY_S)
-    d.frames(1)
+    d = _suggested_to(history, monkeypatch)
     rec = d.screen.next
     # 16 passes: S = 2.92 of h 3.82; the exam is the hard case practised least recently
     assert rec is not None and (rec.kind, rec.scenario) == ("practice", "venipuncture-obese")
