@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from sim.core.checklist import StepResult
 from sim.core.records import Event
 from sim.core.scenario import Scenario
-from sim.metrics.catalog import INPUT_WORDS, can_measure
+from sim.metrics.catalog import can_measure, input_words
 from sim.metrics.motion import MIN_TREMOR_RATE_HZ
 from sim.metrics.noise import InputNoise, where
 from sim.procedures import registry
@@ -326,7 +326,7 @@ def score(
         v = math.nan if empty else float(values.get(name, math.nan))
         a = scenario.scoring.anchor(name, input_kind)
         if not can_measure(mi.needs, input_kind):
-            who = INPUT_WORDS.get(input_kind, f"the {input_kind}")
+            who = input_words(input_kind)
             results.append(
                 MetricResult(
                     name, math.nan, mi.unit, mi.description, None, 0.0,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.metrics.catalog import HAND, INPUT_WORDS, can_measure
+from sim.metrics.catalog import HAND, can_measure, input_words
 from sim.procedures.registry import format_value
 from sim.procedures.registry import metric_info as info
 from sim.render.hud import BAD, MUTED, WHITE, fmt_time
@@ -140,9 +140,7 @@ class PanelModel:
         kind = timeline.input_kind
         #: why there is no tremor plot ("not measured with the mouse"), "" when there is one
         self.tremor_note = (
-            ""
-            if can_measure(HAND, kind)
-            else f"not measured with {INPUT_WORDS.get(kind, f'the {kind}')}"
+            "" if can_measure(HAND, kind) else f"not measured with {input_words(kind)}"
         )
         self.tremor = np.zeros_like(self.speed) if self.tremor_note else timeline.tremor_mm()
         self.markers: list[Marker] = timeline.markers()

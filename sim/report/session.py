@@ -11,7 +11,7 @@ import numpy as np
 from sim.core import patient
 from sim.core.records import Sample
 from sim.core.scenario import ScenarioError
-from sim.metrics.catalog import HAND, INPUT_WORDS, can_measure
+from sim.metrics.catalog import HAND, can_measure, input_words
 from sim.metrics.scoring import (
     INCOMPLETE,
     INFO,
@@ -375,7 +375,7 @@ def session_report(
         tremor = metric_view("tremor_rms_mm", tm if isinstance(tm, dict) else {})
         parts.append(img(plots.tremor_plot(motion, tremor.shown), "tremor spectrum"))
     else:
-        who_input = INPUT_WORDS.get(rec.input_kind, f"the {rec.input_kind}")
+        who_input = input_words(rec.input_kind)
         parts.append(
             f"<p>Tremor and smoothness are not measured with {esc(who_input)}: its pointer is "
             "eased on its way to the instrument, so they would describe the easing, not the "
