@@ -173,25 +173,6 @@ def _iso(t: dt.datetime) -> str:
 
 
 # --- the store ------------------------------------------------------------------------------
-
-
-def _real_sqlite_transactions(engine: Engine) -> None:
-    """Make every SQLite transaction a real one, DDL included (SQLAlchemy's recipe for
-    pysqlite): Python's sqlite3 opens a transaction only before INSERT, UPDATE and DELETE,
-    so an ``ALTER TABLE`` of a schema upgrade committed at once, and an upgrade stopped
-    half-way (the app closed while it read back the stored recordings) left a column
-    without its version, which the next start then failed on."""
-    from sqlalchemy import event
-
-    @event.listens_for(engine, "connect")
-    def _no_implicit(dbapi_conn: Any, _record: Any) -> None:
-        dbapi_conn.isolation_level = None
-
-    @event.listens_for(engine, "begin")
-    def _begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
-
-
 class Store:
     """One session database (SQLite file or PostgreSQL server), schema upgraded on open.
 
@@ -233,8 +214,6 @@ class Store:
             self.engine: Engine = create_engine(self._url, **kwargs)
         except (ArgumentError, NoSuchModuleError) as exc:
             raise StoreError(f"{self.display_url}: {describe_error(exc, self._secrets)}") from None
-        if self.dialect == "sqlite":
-            _real_sqlite_transactions(self.engine)
         self._upgraded_from: int | None = None
         self._functions: bool | None = None
         if not check_schema:

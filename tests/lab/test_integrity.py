@@ -349,32 +349,3 @@ def test_exam_mode_is_stored_and_a_schema_6_store_reads_it_back(tmp_path: Path) 
     with out.open(encoding="utf-8-sig", newline="") as f:
         got = {r["trainee_id"]: r["exam"] for r in csv.DictReader(f)}
     assert got == {"t-True": "True", "t-False": "False"}
-
-
-def test_an_upgrade_stopped_half_way_leaves_the_store_as_it_was(
-    tmp_path: Path, recordings: dict[str, Path], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """An upgrade is one transaction on SQLite too: stopped after a column was added (the
-    app closed while it read the stored recordings back), the store keeps its old version
-    and columns, and the next start upgrades it (before, the column stayed without its
-    version and every later start failed on "duplicate column name")."""
-    from sim.lab import schema
-
-    url = f"sqlite:///{tmp_path / 'old5.sqlite'}"
-    _older_store(url, 5, [recordings["exp1"]])
-
-    def stopped(*_args: object) -> None:
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(schema, "_from_recordings", stopped)
-    with pytest.raises(KeyboardInterrupt):
-        Store(url)
-    monkeypatch.undo()
-    eng = create_engine(parse_url(url))
-    with eng.connect() as conn:
-        assert schema.schema_version(conn) == 5
-        cols = {r[1] for r in conn.execute(text("PRAGMA table_info(sessions)"))}
-        assert "poor_conditions" not in cols
-    eng.dispose()
-    with Store(url) as s:
-        assert s.upgraded_from == 5 and s.count() == 1
